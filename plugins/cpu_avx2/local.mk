@@ -1,0 +1,1 @@
+# cpu_avx2: the x86-64 CPU backend plugin.

@@ -1,0 +1,34 @@
+/*
+ * common.h - small helpers every runtime module uses: error buffers,
+ * checked allocation and string duplication, environment access, byte units.
+ * Nothing here knows about models, devices or plans.
+ */
+#ifndef TRIT_COMMON_H
+#define TRIT_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <trit/backend.h>
+
+#define TRIT_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Write a formatted sentence into err (if err && errlen) and return code. */
+int trit_errf(char *err, size_t errlen, int code, const char *fmt, ...) TRIT_PRINTF(4, 5);
+
+/* strdup that returns NULL for NULL. */
+char *trit_strdup(const char *s);
+/* printf into a new heap string; NULL on allocation failure. */
+char *trit_asprintf(const char *fmt, ...) TRIT_PRINTF(1, 2);
+
+/* Environment lookup that ignores the environment in setuid/setgid
+ * processes (secure_getenv), as the OpenCL ICD and Vulkan loaders do. */
+const char *trit_getenv(const char *name);
+
+/* Parse a byte size: "123", "64KiB", "1.5 GiB", "8G" (K/M/G/T = binary),
+ * "8GB" (KB/MB/GB/TB = decimal). Returns 0 or TRIT_EINVAL/TRIT_ERANGE. */
+int trit_parse_size(const char *s, uint64_t *out);
+/* Format bytes for people: "1.50 GiB", "512 B". Returns buf. */
+char *trit_format_bytes(uint64_t bytes, char *buf, size_t len);
+
+#endif

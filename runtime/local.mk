@@ -1,0 +1,22 @@
+# libtrit (the runtime modules) and the trit CLI.
+
+lib_LTLIBRARIES += runtime/libtrit.la
+runtime_libtrit_la_SOURCES = \
+	runtime/common.c runtime/common.h \
+	runtime/log.c runtime/log.h \
+	runtime/config.c runtime/config.h \
+	runtime/registry.c runtime/registry.h \
+	runtime/backends/ref.c runtime/backends/ref.h \
+	runtime/report.c runtime/report.h
+# TRIT_BUILDDIR lets an uninstalled trit find the plugins of its own build tree.
+runtime_libtrit_la_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DTRIT_PKGLIBDIR='"$(pkglibdir)"' -DTRIT_BUILDDIR='"$(abs_top_builddir)"'
+runtime_libtrit_la_CFLAGS = $(AM_CFLAGS) $(INIH_CFLAGS) $(CJSON_CFLAGS)
+runtime_libtrit_la_LIBADD = $(LTDL_LIBS) $(INIH_LIBS) $(CJSON_LIBS) $(LIBS)
+runtime_libtrit_la_LDFLAGS = -version-info $(LIBTRIT_LT_VERSION) \
+	-export-symbols-regex '^trit_' -no-undefined
+
+bin_PROGRAMS += trit
+trit_SOURCES = runtime/cli/trit.c
+trit_CFLAGS = $(AM_CFLAGS) $(CJSON_CFLAGS)
+trit_LDADD = runtime/libtrit.la $(CJSON_LIBS)

@@ -1,0 +1,340 @@
+/*
+ * trit/backend.h - the contract between the trit runtime and a backend plugin.
+ *
+ * A backend plugin is a shared object that the runtime opens at run time. It
+ * exports one function, trit_backend_entry(), returning a pointer to a static,
+ * constant `struct trit_backend`. The runtime checks that table's abi_version
+ * and struct_size before it calls anything else in the plugin, then calls
+ * init() with a `struct trit_host` describing the runtime, and asks for the
+ * devices the backend found.
+ *
+ * This header is the whole contract: everything a plugin author needs is
+ * declared and documented here (see also sdk/README.md and
+ * sdk/examples/hello/). It is not a description of the runtime's internals.
+ *
+ * Compatibility rules
+ *   - TRIT_BACKEND_ABI_VERSION changes only when a change would break an
+ *     existing plugin or host (a field moved, removed or retyped). The runtime
+ *     refuses a plugin whose abi_version differs from its own.
+ *   - Within one ABI version, structs only grow at the end. Every struct that
+ *     crosses the boundary starts with its size, so each side reads only the
+ *     fields the other side knows about:
+ *       * the host copies min(plugin struct_size, sizeof its table) bytes of the
+ *         backend table into a table pre-filled with "unsupported" functions,
+ *         so an older plugin never makes the host call through NULL;
+ *       * a plugin must read only the host-table fields that lie inside the
+ *         host's struct_size (use TRIT_HOST_HAS()).
+ *   - Strings returned by a plugin stay valid until its shutdown().
+ */
+#ifndef TRIT_BACKEND_H
+#define TRIT_BACKEND_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <trit/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The ABI version this header describes. */
+#define TRIT_BACKEND_ABI_VERSION 1u
+
+/* Name of the one symbol a plugin exports. A plugin built inside the trit tree
+ * may export it as <module>_LTX_trit_backend_entry instead (libltdl's
+ * convention, which lets the same plugins be preloaded into a static build);
+ * the runtime looks for that name first and the plain name second. */
+#define TRIT_BACKEND_ENTRY_SYMBOL "trit_backend_entry"
+
+#if defined(__GNUC__)
+#define TRIT_EXPORT __attribute__((visibility("default")))
+#define TRIT_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define TRIT_EXPORT
+#define TRIT_PRINTF(f, a)
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Result codes. Functions return 0 on success or one of these (negative).  */
+/* A function that fails also writes a sentence into its err buffer saying  */
+/* what went wrong in terms a user can act on (what, where, expected/found). */
+
+enum trit_result {
+	TRIT_OK            = 0,
+	TRIT_EINVAL        = -1,  /* bad argument */
+	TRIT_ENOMEM        = -2,  /* allocation failed (host or device memory) */
+	TRIT_EIO           = -3,  /* reading or writing a file or device failed */
+	TRIT_EUNSUPPORTED  = -4,  /* the backend does not implement this */
+	TRIT_EFORMAT       = -5,  /* malformed input */
+	TRIT_EABI          = -6,  /* ABI version or struct size mismatch */
+	TRIT_ENODEV        = -7,  /* no usable device (no driver, none present) */
+	TRIT_ECONFIG       = -8,  /* bad configuration value */
+	TRIT_ERANGE        = -9,  /* value outside the accepted range */
+	TRIT_EDEVICE       = -10, /* the device failed or was lost */
+	TRIT_EINTERNAL     = -11  /* a bug: an invariant did not hold */
+};
+
+/* ------------------------------------------------------------------------ */
+/* Measured values. "Unknown is a value": a backend never invents a number.  */
+
+enum trit_value_state {
+	TRIT_VALUE_UNKNOWN    = 0, /* not measured; `source` says why */
+	TRIT_VALUE_MEASURED   = 1, /* read from the hardware or OS; `source` says where */
+	TRIT_VALUE_DERIVED    = 2, /* computed from measured values (e.g. bus width x clock) */
+	TRIT_VALUE_CONFIGURED = 3  /* set by the operator in the plugin's INI section */
+};
+
+/*
+ * A number with its provenance. A zero-filled trit_value is "unknown", so a
+ * field a plugin does not fill is never mistaken for a measured 0.
+ */
+struct trit_value {
+	uint64_t value;     /* meaningful unless state == TRIT_VALUE_UNKNOWN */
+	uint32_t state;     /* enum trit_value_state */
+	uint32_t reserved;  /* 0 */
+	const char *source; /* how it was measured, or why it is unknown; may be NULL */
+};
+
+/* ------------------------------------------------------------------------ */
+/* Devices                                                                   */
+
+enum trit_device_kind {
+	TRIT_DEVICE_CPU         = 0,
+	TRIT_DEVICE_GPU         = 1,
+	TRIT_DEVICE_ACCELERATOR = 2
+};
+
+/* Capability flags (struct trit_device.caps). A flag is set only when the
+ * feature is both present and usable (e.g. AVX2 needs OS support for YMM
+ * state, checked with XGETBV). */
+#define TRIT_CAP_SSE42        (UINT64_C(1) << 0)
+#define TRIT_CAP_AVX          (UINT64_C(1) << 1)
+#define TRIT_CAP_AVX2         (UINT64_C(1) << 2)
+#define TRIT_CAP_FMA          (UINT64_C(1) << 3)
+#define TRIT_CAP_F16C         (UINT64_C(1) << 4)
+#define TRIT_CAP_AVX_VNNI     (UINT64_C(1) << 5)
+#define TRIT_CAP_AVX512F      (UINT64_C(1) << 6)
+#define TRIT_CAP_AVX512BW     (UINT64_C(1) << 7)
+#define TRIT_CAP_AVX512VL     (UINT64_C(1) << 8)
+#define TRIT_CAP_AVX512DQ     (UINT64_C(1) << 9)
+#define TRIT_CAP_AVX512VNNI   (UINT64_C(1) << 10)
+#define TRIT_CAP_AVX512BF16   (UINT64_C(1) << 11)
+#define TRIT_CAP_AVX512VBMI   (UINT64_C(1) << 12)
+#define TRIT_CAP_NEON         (UINT64_C(1) << 16)
+#define TRIT_CAP_DOTPROD      (UINT64_C(1) << 17)
+#define TRIT_CAP_I8MM         (UINT64_C(1) << 18)
+#define TRIT_CAP_SVE          (UINT64_C(1) << 19)
+#define TRIT_CAP_FP16         (UINT64_C(1) << 24) /* native half-precision arithmetic */
+#define TRIT_CAP_BF16         (UINT64_C(1) << 25)
+#define TRIT_CAP_UNIFIED_MEM  (UINT64_C(1) << 32) /* device can address host memory */
+#define TRIT_CAP_INTEGRATED   (UINT64_C(1) << 33) /* shares physical memory with the host */
+
+/* Bit for a weight type in struct trit_device.matmul_types. */
+#define TRIT_TYPE_BIT(t) (UINT64_C(1) << (t))
+
+/*
+ * A property that the planner does not need as a typed field but a user wants
+ * to see (cache sizes, NUMA nodes, swap, container limits, driver versions).
+ * Either `text` is set (a string property) or `value` is (a number, with
+ * `unit` one of "bytes", "bytes/s", "hz", "count").
+ */
+struct trit_property {
+	const char *key;        /* dotted lower-case name, e.g. "cache.l3" */
+	const char *unit;       /* NULL for a text property */
+	const char *text;       /* the value of a text property */
+	struct trit_value value;
+};
+
+/*
+ * One device as its backend measured it. Returned by device_get(); the
+ * struct and everything it points to belong to the plugin and stay valid and
+ * unchanged until the next device_update() for that device or shutdown().
+ */
+struct trit_device {
+	uint32_t struct_size;  /* sizeof(struct trit_device) as the plugin knows it */
+	uint32_t kind;         /* enum trit_device_kind */
+	const char *id;        /* unique within the backend, stable across runs: "cpu0" */
+	const char *name;      /* marketing name: "AMD EPYC 7B13" */
+	const char *vendor;    /* may be NULL */
+
+	/* Memory this device can use for trit, in bytes. For a CPU, the process'
+	 * limit: RAM, or the container's memory limit when that is lower. */
+	struct trit_value mem_total;
+	struct trit_value mem_free;
+	/* Sustained memory bandwidth in bytes/s. */
+	struct trit_value mem_bandwidth;
+	/* CPU: physical cores usable by the process; GPU: multiprocessors. */
+	struct trit_value compute_units;
+	/* CPU: logical processors usable (affinity, quota); GPU: unknown. */
+	struct trit_value hw_threads;
+	/* Core or shader clock in Hz. */
+	struct trit_value clock_hz;
+	/* GPU compute capability as major * 10 + minor (CUDA), else unknown. */
+	struct trit_value compute_capability;
+
+	uint64_t caps;         /* TRIT_CAP_* */
+	/* Weight types matmul() accepts on this device: TRIT_TYPE_BIT(t) for
+	 * each t. A device advertises only kernels it actually runs. */
+	uint64_t matmul_types;
+
+	const struct trit_property *props;
+	uint32_t n_props;
+};
+
+/* ------------------------------------------------------------------------ */
+/* Kernels                                                                   */
+
+/* An allocation made by a backend on one of its devices. Opaque: only the
+ * plugin that allocated it knows what is inside. */
+struct trit_buffer;
+
+/*
+ * out[t][r] = sum_k W[r][k] * in[t][k] for r < rows, t < tokens, where W is
+ * `rows` rows of `cols` weights of `weight_type` and `in`/`out` are F32.
+ * Quantised types include their scales as docs/formats.md describes.
+ */
+struct trit_matmul {
+	uint32_t struct_size;   /* sizeof(struct trit_matmul) as the host knows it */
+	uint32_t weight_type;   /* enum trit_type */
+	uint64_t rows;          /* output features (M) */
+	uint64_t cols;          /* input features (K) */
+	uint64_t tokens;        /* activations in the batch (N); 1 = GEMV */
+	struct trit_buffer *weights;   uint64_t weights_offset;
+	struct trit_buffer *input;     uint64_t input_offset;   /* F32 [tokens][cols] */
+	struct trit_buffer *output;    uint64_t output_offset;  /* F32 [tokens][rows] */
+	struct trit_buffer *workspace; uint64_t workspace_offset; /* may be NULL if 0 bytes needed */
+	uint32_t n_threads;     /* CPU backends: threads to use; 0 = backend's choice */
+	uint32_t reserved;
+};
+
+/* ------------------------------------------------------------------------ */
+/* Log levels, shared by host and plugins.                                   */
+
+enum trit_log_level {
+	TRIT_LOG_ERROR = 0,
+	TRIT_LOG_WARN  = 1,
+	TRIT_LOG_INFO  = 2,
+	TRIT_LOG_DEBUG = 3,
+	TRIT_LOG_TRACE = 4
+};
+
+/* ------------------------------------------------------------------------ */
+/* The host table: what the runtime offers a plugin.                         */
+
+struct trit_host {
+	uint32_t abi_version;    /* TRIT_BACKEND_ABI_VERSION of the runtime */
+	uint32_t struct_size;    /* sizeof(struct trit_host) as the runtime knows it */
+	const char *host_version;/* trit's version string, e.g. "0.1.0" */
+	void *ctx;               /* pass back to the functions below */
+
+	/* Log one message (no trailing newline needed) at a trit_log_level. The
+	 * runtime prefixes the plugin name and filters by the user's level. */
+	void (*log)(void *ctx, int level, const char *message);
+
+	/* The plugin's own configuration: the keys of its INI section
+	 * [plugin.<name>], each possibly overridden by the environment variable
+	 * TRIT_PLUGIN_<NAME>_<KEY> (upper case). config_get returns the value or
+	 * NULL; config_key enumerates the keys that are set (NULL past the end);
+	 * config_where says where a key was set ("deploy.ini:12",
+	 * "environment TRIT_PLUGIN_CPU_AVX2_PROC_ROOT") for error messages.
+	 * A plugin should refuse keys it does not know, naming config_where. */
+	const char *(*config_get)(void *ctx, const char *key);
+	const char *(*config_key)(void *ctx, uint32_t index);
+	const char *(*config_where)(void *ctx, const char *key);
+};
+
+/* True when the host table `h` is large enough to contain `field`. */
+#define TRIT_HOST_HAS(h, field) \
+	((h)->struct_size >= offsetof(struct trit_host, field) + sizeof((h)->field))
+
+/* printf-style logging through the host; a convenience for plugins. */
+static inline void trit_host_logf(const struct trit_host *h, int level, const char *fmt, ...)
+	TRIT_PRINTF(3, 4);
+static inline void trit_host_logf(const struct trit_host *h, int level, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	if (!h || !TRIT_HOST_HAS(h, log) || !h->log)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	h->log(h->ctx, level, msg);
+}
+
+/* ------------------------------------------------------------------------ */
+/* The backend table: what a plugin offers the runtime.                      */
+
+struct trit_backend {
+	uint32_t abi_version;    /* TRIT_BACKEND_ABI_VERSION the plugin was built for */
+	uint32_t struct_size;    /* sizeof(struct trit_backend) as the plugin knows it */
+	const char *name;        /* short name, [a-z0-9_]+, e.g. "cpu_avx2" */
+	const char *version;     /* the plugin's own version */
+	const char *description; /* one line for `trit devices` */
+
+	/*
+	 * Probe the machine. On success store the plugin's state in *state and
+	 * return 0; the devices are then available through device_get(). On
+	 * failure (no driver, unsupported CPU, bad configuration) return a
+	 * negative trit_result and explain in err; the runtime reports the
+	 * plugin as skipped with that reason and does not call it again.
+	 * A backend that probes successfully but finds no device returns 0 and
+	 * reports device_count() == 0.
+	 */
+	int (*init)(const struct trit_host *host, void **state, char *err, size_t errlen);
+	void (*shutdown)(void *state);
+	uint32_t (*device_count)(void *state);
+	const struct trit_device *(*device_get)(void *state, uint32_t index);
+
+	/* Everything above is required (see TRIT_BACKEND_MIN_STRUCT_SIZE);
+	 * everything below is optional: NULL or beyond struct_size means
+	 * "unsupported", and the runtime answers TRIT_EUNSUPPORTED itself. */
+
+	/* Re-measure the volatile fields of a device (free memory). */
+	int (*device_update)(void *state, uint32_t index, char *err, size_t errlen);
+
+	/* Device memory. */
+	int (*buffer_alloc)(void *state, uint32_t device, uint64_t size,
+	                    struct trit_buffer **out, char *err, size_t errlen);
+	void (*buffer_free)(void *state, struct trit_buffer *buf);
+	int (*buffer_write)(void *state, struct trit_buffer *buf, uint64_t offset,
+	                    const void *src, uint64_t size, char *err, size_t errlen);
+	int (*buffer_read)(void *state, struct trit_buffer *buf, uint64_t offset,
+	                   void *dst, uint64_t size, char *err, size_t errlen);
+
+	/* Bytes of workspace matmul() needs for `op` (its buffers may be NULL
+	 * here), so the planner can count it before anything is allocated. */
+	int (*matmul_workspace)(void *state, uint32_t device, const struct trit_matmul *op,
+	                        uint64_t *bytes, char *err, size_t errlen);
+	/* Run the matrix multiplication described by `op` on `device`. */
+	int (*matmul)(void *state, uint32_t device, const struct trit_matmul *op,
+	              char *err, size_t errlen);
+};
+
+/* The smallest backend table the runtime accepts: everything up to and
+ * including device_get. */
+#define TRIT_BACKEND_MIN_STRUCT_SIZE \
+	(offsetof(struct trit_backend, device_get) + sizeof(void *))
+
+/* The smallest device struct the runtime accepts: up to and including
+ * matmul_types. */
+#define TRIT_DEVICE_MIN_STRUCT_SIZE \
+	(offsetof(struct trit_device, matmul_types) + sizeof(uint64_t))
+
+/* The entry point's type. A plugin defines it as
+ *
+ *     TRIT_EXPORT const struct trit_backend *trit_backend_entry(void)
+ *     { return &my_backend; }
+ *
+ * and must do nothing else in it: the runtime calls it before it has checked
+ * the ABI, so it must not touch the host or allocate. */
+typedef const struct trit_backend *(*trit_backend_entry_fn)(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TRIT_BACKEND_H */

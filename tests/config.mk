@@ -1,0 +1,1 @@
+# Check suite for runtime/config.c.

@@ -1,0 +1,17 @@
+# Tests: Check suites (one per module) and shell tests, all speaking TAP to
+# automake's TAP driver. Check prints TAP when CK_TAP_LOG_FILE_NAME=- ; CK_FORK
+# keeps one crashing case from hiding the others.
+
+TEST_EXTENSIONS = .sh
+LOG_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-driver.sh
+SH_LOG_DRIVER = $(LOG_DRIVER)
+AM_TESTS_ENVIRONMENT = \
+	CK_TAP_LOG_FILE_NAME=- CK_FORK=yes CK_VERBOSITY=silent \
+	top_builddir='$(abs_top_builddir)' top_srcdir='$(abs_top_srcdir)' \
+	TRIT_TEST_PLUGIN_DIR='$(abs_top_builddir)/tests/plugins'; \
+	export CK_TAP_LOG_FILE_NAME CK_FORK CK_VERBOSITY top_builddir top_srcdir TRIT_TEST_PLUGIN_DIR;
+
+TEST_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+TEST_LIBS = runtime/libtrit.la $(CHECK_LIBS)
+
+include $(srcdir)/tests/config.mk
