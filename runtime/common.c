@@ -1,7 +1,7 @@
 /*
  * common.c - error buffers, allocation helpers, environment, byte units.
  */
-#include <config.h>
+#include <build-config.h>
 
 #include <ctype.h>
 #include <errno.h>

@@ -2,7 +2,7 @@
  * log.c - leveled logging with a replaceable sink.
  * Formatting and filtering only; where messages end up is the sink's business.
  */
-#include <config.h>
+#include <build-config.h>
 
 #include <stdio.h>
 #include <string.h>

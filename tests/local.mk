@@ -15,3 +15,7 @@ TEST_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 TEST_LIBS = runtime/libtrit.la $(CHECK_LIBS)
 
 include $(srcdir)/tests/config.mk
+include $(srcdir)/tests/registry.mk
+
+TESTS += tests/cli.sh
+EXTRA_DIST += tests/cli.sh tests/sdk-example.sh

@@ -140,6 +140,11 @@ enum trit_device_kind {
  * to see (cache sizes, NUMA nodes, swap, container limits, driver versions).
  * Either `text` is set (a string property) or `value` is (a number, with
  * `unit` one of "bytes", "bytes/s", "hz", "count").
+ *
+ * Well-known keys:
+ *   "mem.pool" (text): devices whose mem.pool texts are equal draw on the same
+ *   physical memory, so a planner must not count it twice. CPU backends
+ *   report "host".
  */
 struct trit_property {
 	const char *key;        /* dotted lower-case name, e.g. "cache.l3" */
@@ -332,6 +337,11 @@ struct trit_backend {
  * and must do nothing else in it: the runtime calls it before it has checked
  * the ABI, so it must not touch the host or allocate. */
 typedef const struct trit_backend *(*trit_backend_entry_fn)(void);
+
+/* The entry point's prototype. A plugin that exports the libltdl-prefixed
+ * name defines `trit_backend_entry` as <module>_LTX_trit_backend_entry
+ * before including this header, and this declaration follows suit. */
+TRIT_EXPORT const struct trit_backend *trit_backend_entry(void);
 
 #ifdef __cplusplus
 }
