@@ -1,0 +1,847 @@
+/*
+ * registry.c - find backend plugins, check their ABI before running any of
+ * their code beyond the entry point, initialise them and keep what they report.
+ *
+ * A plugin that fails any step is kept in the list as "skipped" with a reason
+ * a user can act on; the others carry on. This file does not interpret
+ * devices (that is the planner's job) and does not print (report.c does).
+ */
+#include <build-config.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <ltdl.h>
+
+#include "backends/ref.h"
+#include "common.h"
+#include "config.h"
+#include "log.h"
+#include "registry.h"
+
+#ifndef TRIT_PKGLIBDIR
+#error "TRIT_PKGLIBDIR must be defined by the build"
+#endif
+#ifndef TRIT_BUILDDIR
+#error "TRIT_BUILDDIR must be defined by the build"
+#endif
+
+struct plugin {
+	struct trit_plugin_info info;   /* public view; strings below */
+	char *path, *origin, *name, *reason;
+	lt_dlhandle handle;
+	const struct trit_backend *table; /* the plugin's own, for its strings */
+	struct trit_backend be;         /* host's copy, every entry callable */
+	void *state;
+	int initialised;
+	struct trit_host host;
+	struct trit_registry *reg;
+	struct trit_device *devices;
+};
+
+struct search_dir {
+	char *path;
+	char *origin;
+	int exists;
+};
+
+struct trit_registry {
+	struct plugin **plugins;
+	size_t n_plugins, cap_plugins;
+	struct search_dir *dirs;
+	size_t n_dirs, cap_dirs;
+	struct trit_config *config;     /* the caller's, or own_config */
+	struct trit_config own_config;
+	int ltdl_ready;
+};
+
+/* ------------------------------------------------------------------------ */
+/* "Unsupported" entries: the host's table starts filled with these, so an   */
+/* older or partial plugin never makes the host call through NULL.           */
+
+static int unsupported_update(void *s, uint32_t i, char *err, size_t errlen)
+{
+	return trit_errf(err, errlen, TRIT_EUNSUPPORTED,
+	                 "this backend cannot re-measure its devices (no device_update)");
+}
+
+static int unsupported_alloc(void *s, uint32_t d, uint64_t size, struct trit_buffer **out,
+                             char *err, size_t errlen)
+{
+	*out = NULL;
+	return trit_errf(err, errlen, TRIT_EUNSUPPORTED,
+	                 "this backend does not allocate buffers (no buffer_alloc)");
+}
+
+static void unsupported_free(void *s, struct trit_buffer *b)
+{
+}
+
+static int unsupported_write(void *s, struct trit_buffer *b, uint64_t off, const void *src,
+                             uint64_t size, char *err, size_t errlen)
+{
+	return trit_errf(err, errlen, TRIT_EUNSUPPORTED,
+	                 "this backend does not write buffers (no buffer_write)");
+}
+
+static int unsupported_read(void *s, struct trit_buffer *b, uint64_t off, void *dst,
+                            uint64_t size, char *err, size_t errlen)
+{
+	return trit_errf(err, errlen, TRIT_EUNSUPPORTED,
+	                 "this backend does not read buffers (no buffer_read)");
+}
+
+static int unsupported_workspace(void *s, uint32_t d, const struct trit_matmul *op,
+                                 uint64_t *bytes, char *err, size_t errlen)
+{
+	return trit_errf(err, errlen, TRIT_EUNSUPPORTED,
+	                 "this backend has no matmul kernels (no matmul_workspace)");
+}
+
+static int unsupported_matmul(void *s, uint32_t d, const struct trit_matmul *op,
+                              char *err, size_t errlen)
+{
+	return trit_errf(err, errlen, TRIT_EUNSUPPORTED,
+	                 "this backend has no matmul kernels (no matmul)");
+}
+
+static void fill_defaults(struct trit_backend *be)
+{
+	memset(be, 0, sizeof *be);
+	be->device_update = unsupported_update;
+	be->buffer_alloc = unsupported_alloc;
+	be->buffer_free = unsupported_free;
+	be->buffer_write = unsupported_write;
+	be->buffer_read = unsupported_read;
+	be->matmul_workspace = unsupported_workspace;
+	be->matmul = unsupported_matmul;
+}
+
+/* Copy the part of the plugin's table that the plugin declared, then put the
+ * unsupported answers back wherever the plugin left NULL. */
+static void adopt_table(struct trit_backend *be, const struct trit_backend *t)
+{
+	struct trit_backend defaults;
+	size_t n = t->struct_size < sizeof *be ? t->struct_size : sizeof *be;
+
+	fill_defaults(&defaults);
+	*be = defaults;
+	memcpy(be, t, n);
+#define KEEP_DEFAULT(f) do { if (!be->f) be->f = defaults.f; } while (0)
+	KEEP_DEFAULT(device_update);
+	KEEP_DEFAULT(buffer_alloc);
+	KEEP_DEFAULT(buffer_free);
+	KEEP_DEFAULT(buffer_write);
+	KEEP_DEFAULT(buffer_read);
+	KEEP_DEFAULT(matmul_workspace);
+	KEEP_DEFAULT(matmul);
+#undef KEEP_DEFAULT
+}
+
+/* ------------------------------------------------------------------------ */
+/* The host table handed to each plugin.                                     */
+
+static void host_log(void *ctx, int level, const char *message)
+{
+	struct plugin *p = ctx;
+
+	if (level < TRIT_LOG_ERROR)
+		level = TRIT_LOG_ERROR;
+	if (level > TRIT_LOG_TRACE)
+		level = TRIT_LOG_TRACE;
+	trit_log(level, "%s: %s", p->name ? p->name : "plugin", message ? message : "(null)");
+}
+
+static const char *host_config_get(void *ctx, const char *key)
+{
+	struct plugin *p = ctx;
+	return key ? trit_config_plugin_get(p->reg->config, p->name, key, NULL) : NULL;
+}
+
+static const char *host_config_key(void *ctx, uint32_t index)
+{
+	struct plugin *p = ctx;
+	return trit_config_plugin_key(p->reg->config, p->name, index);
+}
+
+static const char *host_config_where(void *ctx, const char *key)
+{
+	struct plugin *p = ctx;
+	const char *where = NULL;
+
+	if (key && trit_config_plugin_get(p->reg->config, p->name, key, &where))
+		return where;
+	return NULL;
+}
+
+static void init_host_table(struct plugin *p)
+{
+	p->host.abi_version = TRIT_BACKEND_ABI_VERSION;
+	p->host.struct_size = sizeof p->host;
+	p->host.host_version = PACKAGE_VERSION;
+	p->host.ctx = p;
+	p->host.log = host_log;
+	p->host.config_get = host_config_get;
+	p->host.config_key = host_config_key;
+	p->host.config_where = host_config_where;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Bookkeeping                                                               */
+
+static struct plugin *add_plugin(struct trit_registry *reg, const char *path, const char *origin,
+                                 const char *name)
+{
+	struct plugin *p;
+
+	if (reg->n_plugins == reg->cap_plugins) {
+		size_t cap = reg->cap_plugins ? reg->cap_plugins * 2 : 8;
+		struct plugin **v = realloc(reg->plugins, cap * sizeof *v);
+		if (!v)
+			return NULL;
+		reg->plugins = v;
+		reg->cap_plugins = cap;
+	}
+	p = calloc(1, sizeof *p);
+	if (!p)
+		return NULL;
+	p->reg = reg;
+	p->path = trit_strdup(path);
+	p->origin = trit_strdup(origin);
+	p->name = trit_strdup(name);
+	if (!p->path || !p->origin || !p->name) {
+		free(p->path);
+		free(p->origin);
+		free(p->name);
+		free(p);
+		return NULL;
+	}
+	reg->plugins[reg->n_plugins++] = p;
+	return p;
+}
+
+/* Mark p skipped with a reason; undo whatever was done to it so far. */
+static void skip(struct plugin *p, const char *fmt, ...) TRIT_PRINTF(2, 3);
+static void skip(struct plugin *p, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	free(p->reason);
+	p->reason = trit_strdup(buf);
+	if (p->initialised && p->be.shutdown)
+		p->be.shutdown(p->state);
+	p->initialised = 0;
+	p->state = NULL;
+	free(p->devices);
+	p->devices = NULL;
+	if (p->handle)
+		lt_dlclose(p->handle);
+	p->handle = NULL;
+	p->table = NULL;
+	trit_log(TRIT_LOG_INFO, "skipped plugin %s: %s", p->path, buf);
+}
+
+static const struct plugin *find_loaded(const struct trit_registry *reg, const char *name,
+                                        const struct plugin *self)
+{
+	for (size_t i = 0; i < reg->n_plugins; i++) {
+		const struct plugin *q = reg->plugins[i];
+		if (q != self && !q->reason && q->table && strcmp(q->name, name) == 0)
+			return q;
+	}
+	return NULL;
+}
+
+static const char *result_name(int rc)
+{
+	switch (rc) {
+	case TRIT_EINVAL: return "EINVAL";
+	case TRIT_ENOMEM: return "ENOMEM";
+	case TRIT_EIO: return "EIO";
+	case TRIT_EUNSUPPORTED: return "EUNSUPPORTED";
+	case TRIT_EFORMAT: return "EFORMAT";
+	case TRIT_EABI: return "EABI";
+	case TRIT_ENODEV: return "ENODEV";
+	case TRIT_ECONFIG: return "ECONFIG";
+	case TRIT_ERANGE: return "ERANGE";
+	case TRIT_EDEVICE: return "EDEVICE";
+	case TRIT_EINTERNAL: return "EINTERNAL";
+	default: return "unknown error code";
+	}
+}
+
+static int valid_backend_name(const char *s)
+{
+	size_t n = 0;
+
+	if (!s)
+		return 0;
+	for (; s[n]; n++)
+		if (!((s[n] >= 'a' && s[n] <= 'z') || (s[n] >= '0' && s[n] <= '9') || s[n] == '_'))
+			return 0;
+	return n > 0 && n < 64;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Devices: copy what the plugin reports into full-size host structs and     */
+/* refuse reports that would make the rest of the runtime misbehave.         */
+
+static int value_ok(const struct trit_value *v)
+{
+	return v->state <= TRIT_VALUE_CONFIGURED;
+}
+
+static int adopt_devices(struct plugin *p)
+{
+	uint32_t n = p->be.device_count(p->state);
+
+	if (n > TRIT_REGISTRY_MAX_DEVICES) {
+		skip(p, "reports %u devices; trit accepts at most %u from one plugin",
+		     n, TRIT_REGISTRY_MAX_DEVICES);
+		return -1;
+	}
+	p->devices = n ? calloc(n, sizeof *p->devices) : NULL;
+	if (n && !p->devices) {
+		skip(p, "out of memory copying %u device descriptions", n);
+		return -1;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		const struct trit_device *d = p->be.device_get(p->state, i);
+		struct trit_device *h = &p->devices[i];
+
+		if (!d) {
+			skip(p, "device_get(%u) returned NULL although device_count() is %u", i, n);
+			return -1;
+		}
+		if (d->struct_size < TRIT_DEVICE_MIN_STRUCT_SIZE) {
+			skip(p, "device %u: struct trit_device is %u bytes, smaller than the %zu "
+			     "bytes ABI %u requires", i, d->struct_size,
+			     (size_t)TRIT_DEVICE_MIN_STRUCT_SIZE, TRIT_BACKEND_ABI_VERSION);
+			return -1;
+		}
+		memcpy(h, d, d->struct_size < sizeof *h ? d->struct_size : sizeof *h);
+		h->struct_size = sizeof *h;
+		if (!h->id || !h->name) {
+			skip(p, "device %u has no %s", i, h->id ? "name" : "id");
+			return -1;
+		}
+		if (h->kind > TRIT_DEVICE_ACCELERATOR) {
+			skip(p, "device %s: kind %u is not cpu (0), gpu (1) or accelerator (2)",
+			     h->id, h->kind);
+			return -1;
+		}
+		const struct trit_value *vals[] = { &h->mem_total, &h->mem_free, &h->mem_bandwidth,
+			&h->compute_units, &h->hw_threads, &h->clock_hz, &h->compute_capability };
+		for (size_t k = 0; k < TRIT_ARRAY_LEN(vals); k++)
+			if (!value_ok(vals[k])) {
+				skip(p, "device %s: a value has state %u (0-3 are defined)",
+				     h->id, vals[k]->state);
+				return -1;
+			}
+		if (h->mem_total.state && h->mem_free.state && h->mem_free.value > h->mem_total.value) {
+			skip(p, "device %s: reports %llu bytes free out of %llu total", h->id,
+			     (unsigned long long)h->mem_free.value,
+			     (unsigned long long)h->mem_total.value);
+			return -1;
+		}
+		if (h->n_props > TRIT_REGISTRY_MAX_PROPS || (h->n_props && !h->props)) {
+			skip(p, "device %s: %u properties %s", h->id, h->n_props,
+			     h->props ? "(trit accepts at most 256)" : "but no property array");
+			return -1;
+		}
+		for (uint32_t k = 0; k < h->n_props; k++)
+			if (!h->props[k].key || !value_ok(&h->props[k].value)) {
+				skip(p, "device %s: property %u has no key or a bad value state",
+				     h->id, k);
+				return -1;
+			}
+		for (uint32_t j = 0; j < i; j++)
+			if (strcmp(p->devices[j].id, h->id) == 0) {
+				skip(p, "two devices share the id '%s'", h->id);
+				return -1;
+			}
+	}
+	p->info.n_devices = n;
+	return 0;
+}
+
+/* Check the table, then initialise. On return p is either loaded or skipped. */
+static void start_backend(struct trit_registry *reg, struct plugin *p, const struct trit_backend *t)
+{
+	char err[1024] = "";
+	int rc;
+
+	p->info.abi_version = t->abi_version;
+	p->info.struct_size = t->struct_size;
+	if (t->abi_version != TRIT_BACKEND_ABI_VERSION) {
+		skip(p, "built for plugin ABI %u, but this trit speaks ABI %u: rebuild it against "
+		     "trit-backend %u", t->abi_version, TRIT_BACKEND_ABI_VERSION,
+		     TRIT_BACKEND_ABI_VERSION);
+		return;
+	}
+	if (t->struct_size < TRIT_BACKEND_MIN_STRUCT_SIZE) {
+		skip(p, "backend table is %u bytes, smaller than the %zu bytes ABI %u requires "
+		     "(through device_get)", t->struct_size, (size_t)TRIT_BACKEND_MIN_STRUCT_SIZE,
+		     TRIT_BACKEND_ABI_VERSION);
+		return;
+	}
+	if (!valid_backend_name(t->name)) {
+		skip(p, "backend name %s%s%s is not 1-63 characters of [a-z0-9_]",
+		     t->name ? "'" : "", t->name ? t->name : "(null)", t->name ? "'" : "");
+		return;
+	}
+	adopt_table(&p->be, t);
+	p->table = t;
+	free(p->name);
+	p->name = trit_strdup(t->name);
+	if (!p->name) {
+		p->name = trit_strdup("?");
+		skip(p, "out of memory");
+		return;
+	}
+	if (!p->be.init || !p->be.device_count || !p->be.device_get) {
+		skip(p, "required function %s is NULL",
+		     !p->be.init ? "init" : !p->be.device_count ? "device_count" : "device_get");
+		return;
+	}
+	const struct plugin *first = find_loaded(reg, p->name, p);
+	if (first) {
+		skip(p, "shadowed by %s (a backend named '%s' found earlier in the search order)",
+		     first->path, p->name);
+		return;
+	}
+	p->info.version = t->version;
+	p->info.description = t->description;
+	rc = trit_config_import_plugin_env(reg->config, p->name, err, sizeof err);
+	if (rc) {
+		skip(p, "%s", err);
+		return;
+	}
+	init_host_table(p);
+	err[0] = '\0';
+	rc = p->be.init(&p->host, &p->state, err, sizeof err);
+	if (rc) {
+		skip(p, "init failed (%s): %s", result_name(rc), err[0] ? err : "no reason given");
+		return;
+	}
+	p->initialised = 1;
+	if (adopt_devices(p))
+		return;
+	trit_log(TRIT_LOG_DEBUG, "loaded plugin %s (%s %s, %u device%s)", p->path, p->name,
+	         t->version ? t->version : "?", p->info.n_devices, p->info.n_devices == 1 ? "" : "s");
+}
+
+/* ------------------------------------------------------------------------ */
+/* Opening files                                                             */
+
+/* Why a file that libltdl would not open is not a plugin, as precisely as we
+ * can tell without running it. */
+static void explain_open_failure(const char *file, char *buf, size_t len, const char *lt_err)
+{
+	unsigned char magic[4] = { 0 };
+	int fd = open(file, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, magic, sizeof magic) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	if (fd < 0)
+		snprintf(buf, len, "cannot open %s: %s", file, strerror(errno));
+	else if (n == 4 && memcmp(magic, "\177ELF", 4) != 0 && strstr(file, ".so"))
+		snprintf(buf, len, "not a shared object (no ELF header; first bytes %02x %02x %02x %02x)",
+		         magic[0], magic[1], magic[2], magic[3]);
+	else if (n < 4 && strstr(file, ".so"))
+		snprintf(buf, len, "not a shared object (file is only %zd bytes)", n);
+	else
+		snprintf(buf, len, "cannot be loaded: %s", lt_err ? lt_err : "unknown libltdl error");
+}
+
+/* A libtool archive that is a convenience library (no dlname) is not a
+ * module; skip it quietly instead of reporting it as a broken plugin. */
+static int is_convenience_la(const char *file)
+{
+	char line[512];
+	int convenience = 0;
+	FILE *f = fopen(file, "r");
+
+	if (!f)
+		return 0;
+	for (int i = 0; i < 64 && fgets(line, sizeof line, f); i++)
+		if (strncmp(line, "dlname=''", 9) == 0)
+			convenience = 1;
+	fclose(f);
+	return convenience;
+}
+
+static void load_file(struct trit_registry *reg, const char *dir, const char *stem,
+                      const char *ext, const char *origin)
+{
+	char *base = trit_asprintf("%s/%s", dir, stem);
+	char *file = trit_asprintf("%s/%s%s", dir, stem, ext);
+	struct plugin *p;
+	lt_dladvise advise;
+	lt_dlhandle h = NULL;
+	void *sym;
+	trit_backend_entry_fn entry;
+
+	if (!base || !file)
+		goto out;
+	if (strcmp(ext, ".la") == 0 && is_convenience_la(file)) {
+		trit_log(TRIT_LOG_DEBUG, "ignoring %s: a libtool convenience library, not a module",
+		         file);
+		goto out;
+	}
+	p = add_plugin(reg, file, origin, stem);
+	if (!p)
+		goto out;
+	if (!lt_dladvise_init(&advise) && !lt_dladvise_ext(&advise) && !lt_dladvise_local(&advise))
+		h = lt_dlopenadvise(base, advise);
+	lt_dladvise_destroy(&advise);
+	if (!h) {
+		char why[768];
+		explain_open_failure(file, why, sizeof why, lt_dlerror());
+		skip(p, "%s", why);
+		goto out;
+	}
+	p->handle = h;
+	sym = lt_dlsym(h, TRIT_BACKEND_ENTRY_SYMBOL);
+	if (!sym) {
+		skip(p, "no entry point: the plugin exports neither %s_LTX_%s nor %s",
+		     stem, TRIT_BACKEND_ENTRY_SYMBOL, TRIT_BACKEND_ENTRY_SYMBOL);
+		goto out;
+	}
+	/* ISO C has no object-to-function pointer conversion; POSIX guarantees
+	 * the representation is the same. */
+	memcpy(&entry, &sym, sizeof entry);
+	const struct trit_backend *t = entry();
+	if (!t) {
+		skip(p, "entry point %s returned NULL", TRIT_BACKEND_ENTRY_SYMBOL);
+		goto out;
+	}
+	start_backend(reg, p, t);
+out:
+	free(base);
+	free(file);
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+	return n > m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* Load every plugin file in dir: *.la and *.so, one per stem (libltdl prefers
+ * the .la of a stem), in name order so results do not depend on readdir. */
+static void scan_dir(struct trit_registry *reg, const char *dir, const char *origin)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+
+	if (!d) {
+		trit_log(TRIT_LOG_DEBUG, "plugin directory %s (%s): %s", dir, origin, strerror(errno));
+		return;
+	}
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.' || !(ends_with(e->d_name, ".la") || ends_with(e->d_name, ".so")))
+			continue;
+		if (n == cap) {
+			size_t c = cap ? cap * 2 : 16;
+			char **v = c <= 4096 ? realloc(names, c * sizeof *v) : NULL;
+			if (!v)
+				break;
+			names = v;
+			cap = c;
+		}
+		if (!(names[n] = trit_strdup(e->d_name)))
+			break;
+		n++;
+	}
+	closedir(d);
+	qsort(names, n, sizeof *names, name_cmp);
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strlen(names[i]) - 3;
+		int is_la = strcmp(names[i] + len, ".la") == 0;
+		names[i][len] = '\0';
+		/* x.la sorts before x.so: load the stem once, from the .la. */
+		if (i > 0 && strcmp(names[i - 1], names[i]) == 0)
+			continue;
+		load_file(reg, dir, names[i], is_la ? ".la" : ".so", origin);
+		/* keep names[i] truncated: it is compared with names[i + 1] */
+	}
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+static int add_dir(struct trit_registry *reg, const char *path, const char *origin)
+{
+	struct stat st;
+	char *real;
+
+	if (!*path)
+		return 0;
+	real = realpath(path, NULL);
+	for (size_t i = 0; i < reg->n_dirs; i++)
+		if (strcmp(reg->dirs[i].path, real ? real : path) == 0) {
+			free(real);
+			return 0; /* searched already, from an earlier step */
+		}
+	if (reg->n_dirs == reg->cap_dirs) {
+		size_t cap = reg->cap_dirs ? reg->cap_dirs * 2 : 8;
+		struct search_dir *v = realloc(reg->dirs, cap * sizeof *v);
+		if (!v) {
+			free(real);
+			return TRIT_ENOMEM;
+		}
+		reg->dirs = v;
+		reg->cap_dirs = cap;
+	}
+	struct search_dir *sd = &reg->dirs[reg->n_dirs];
+	sd->path = real ? real : trit_strdup(path);
+	sd->origin = trit_strdup(origin);
+	sd->exists = stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+	if (!sd->path || !sd->origin) {
+		free(sd->path);
+		free(sd->origin);
+		return TRIT_ENOMEM;
+	}
+	reg->n_dirs++;
+	return 0;
+}
+
+static int add_path_list(struct trit_registry *reg, const char *list, const char *origin)
+{
+	char *copy = trit_strdup(list), *save = NULL;
+	int rc = 0;
+
+	if (!copy)
+		return TRIT_ENOMEM;
+	for (char *tok = strtok_r(copy, ":", &save); tok && !rc; tok = strtok_r(NULL, ":", &save))
+		rc = add_dir(reg, tok, origin);
+	free(copy);
+	return rc;
+}
+
+const char *trit_registry_build_tree(void)
+{
+	static char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	size_t len = strlen(TRIT_BUILDDIR);
+
+	if (n <= 0)
+		return NULL;
+	exe[n] = '\0';
+	if ((size_t)n > len && strncmp(exe, TRIT_BUILDDIR, len) == 0 && exe[len] == '/')
+		return TRIT_BUILDDIR;
+	return NULL;
+}
+
+/* The build tree keeps each plugin in its own directory under plugins/. */
+static int add_build_tree(struct trit_registry *reg, const char *top)
+{
+	char *plugins = trit_asprintf("%s/plugins", top);
+	DIR *d;
+	struct dirent *e;
+	int rc = 0;
+
+	if (!plugins)
+		return TRIT_ENOMEM;
+	d = opendir(plugins);
+	if (d) {
+		char *names[64];
+		size_t n = 0;
+		while ((e = readdir(d)) && n < TRIT_ARRAY_LEN(names))
+			if (e->d_name[0] != '.' && (names[n] = trit_strdup(e->d_name)))
+				n++;
+		closedir(d);
+		qsort(names, n, sizeof *names, name_cmp);
+		for (size_t i = 0; i < n; i++) {
+			char *sub = trit_asprintf("%s/%s", plugins, names[i]);
+			struct stat st;
+			if (sub && stat(sub, &st) == 0 && S_ISDIR(st.st_mode) && !rc)
+				rc = add_dir(reg, sub, "build tree");
+			free(sub);
+			free(names[i]);
+		}
+	}
+	free(plugins);
+	return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Public API                                                                */
+
+const char *trit_version(void)
+{
+	return PACKAGE_VERSION;
+}
+
+uint32_t trit_backend_abi(void)
+{
+	return TRIT_BACKEND_ABI_VERSION;
+}
+
+static int add_builtin(struct trit_registry *reg)
+{
+	struct plugin *p = add_plugin(reg, "(built-in)", "built-in", "ref");
+	if (!p)
+		return TRIT_ENOMEM;
+	start_backend(reg, p, trit_ref_backend());
+	return 0;
+}
+
+int trit_registry_open(const struct trit_registry_options *opts, struct trit_registry **out,
+                       char *err, size_t errlen)
+{
+	struct trit_registry_options none = { 0 };
+	struct trit_registry *reg;
+	const char *env, *cfg_path;
+	int rc = 0;
+
+	*out = NULL;
+	if (!opts)
+		opts = &none;
+	reg = calloc(1, sizeof *reg);
+	if (!reg)
+		return trit_errf(err, errlen, TRIT_ENOMEM, "out of memory");
+	trit_config_init(&reg->own_config);
+	reg->config = opts->config ? opts->config : &reg->own_config;
+	if (lt_dlinit() != 0) {
+		trit_registry_close(reg);
+		return trit_errf(err, errlen, TRIT_EINTERNAL, "libltdl failed to initialise: %s",
+		                 lt_dlerror());
+	}
+	reg->ltdl_ready = 1;
+
+	for (size_t i = 0; i < opts->n_plugin_dirs && !rc; i++)
+		rc = add_dir(reg, opts->plugin_dirs[i], "--plugin-dir");
+	if (!rc && !(opts->flags & TRIT_REGISTRY_NO_ENV) && (env = trit_getenv("TRIT_PLUGIN_PATH")))
+		rc = add_path_list(reg, env, "TRIT_PLUGIN_PATH");
+	if (!rc && (cfg_path = trit_config_get(reg->config, "runtime", "plugin_path"))) {
+		char *origin = trit_asprintf("plugin_path (%s)",
+		                             trit_config_where(reg->config, "runtime", "plugin_path"));
+		rc = origin ? add_path_list(reg, cfg_path, origin) : TRIT_ENOMEM;
+		free(origin);
+	}
+	if (!rc && !(opts->flags & TRIT_REGISTRY_NO_DEFAULT_DIRS)) {
+		const char *top = trit_registry_build_tree();
+		if (top)
+			rc = add_build_tree(reg, top);
+		if (!rc)
+			rc = add_dir(reg, TRIT_PKGLIBDIR, "pkglibdir");
+	}
+	if (!rc && !(opts->flags & TRIT_REGISTRY_NO_BUILTIN))
+		rc = add_builtin(reg);
+	for (size_t i = 0; i < reg->n_dirs && !rc; i++)
+		if (reg->dirs[i].exists)
+			scan_dir(reg, reg->dirs[i].path, reg->dirs[i].origin);
+	if (rc) {
+		trit_registry_close(reg);
+		return trit_errf(err, errlen, rc, "out of memory while searching for plugins");
+	}
+	/* A [plugin.<name>] section that names no loaded plugin is most likely a typo. */
+	const char *sec;
+	for (size_t i = 0; (sec = trit_config_plugin_section(reg->config, i)); i++)
+		if (!find_loaded(reg, sec, NULL))
+			trit_log(TRIT_LOG_WARN, "configuration has a [plugin.%s] section but no plugin "
+			         "named '%s' was loaded", sec, sec);
+	*out = reg;
+	return 0;
+}
+
+void trit_registry_close(struct trit_registry *reg)
+{
+	if (!reg)
+		return;
+	for (size_t i = reg->n_plugins; i-- > 0;) {
+		struct plugin *p = reg->plugins[i];
+		if (p->initialised && p->be.shutdown)
+			p->be.shutdown(p->state);
+		if (p->handle)
+			lt_dlclose(p->handle);
+		free(p->devices);
+		free(p->path);
+		free(p->origin);
+		free(p->name);
+		free(p->reason);
+		free(p);
+	}
+	free(reg->plugins);
+	for (size_t i = 0; i < reg->n_dirs; i++) {
+		free(reg->dirs[i].path);
+		free(reg->dirs[i].origin);
+	}
+	free(reg->dirs);
+	trit_config_free(&reg->own_config);
+	if (reg->ltdl_ready)
+		lt_dlexit();
+	free(reg);
+}
+
+size_t trit_registry_plugin_count(const struct trit_registry *reg)
+{
+	return reg ? reg->n_plugins : 0;
+}
+
+const struct trit_plugin_info *trit_registry_plugin(const struct trit_registry *reg, size_t index)
+{
+	struct plugin *p;
+
+	if (!reg || index >= reg->n_plugins)
+		return NULL;
+	p = reg->plugins[index];
+	p->info.path = p->path;
+	p->info.origin = p->origin;
+	p->info.name = p->name;
+	p->info.status = p->reason ? TRIT_PLUGIN_SKIPPED : TRIT_PLUGIN_LOADED;
+	p->info.reason = p->reason;
+	p->info.devices = p->devices;
+	if (p->reason) {
+		p->info.n_devices = 0;
+		p->info.devices = NULL;
+		p->info.version = NULL;
+		p->info.description = NULL;
+	}
+	return &p->info;
+}
+
+const struct trit_backend *trit_registry_backend(const struct trit_registry *reg, size_t index,
+                                                 void **state)
+{
+	struct plugin *p;
+
+	if (!reg || index >= reg->n_plugins || reg->plugins[index]->reason)
+		return NULL;
+	p = reg->plugins[index];
+	if (state)
+		*state = p->state;
+	return &p->be;
+}
+
+const char *trit_registry_search_dir(const struct trit_registry *reg, size_t index,
+                                     const char **origin, int *exists)
+{
+	if (!reg || index >= reg->n_dirs)
+		return NULL;
+	if (origin)
+		*origin = reg->dirs[index].origin;
+	if (exists)
+		*exists = reg->dirs[index].exists;
+	return reg->dirs[index].path;
+}
