@@ -1,0 +1,308 @@
+/*
+ * trit.c - the command-line interface. It parses arguments, builds the
+ * configuration, and calls the runtime modules in order; it decides nothing
+ * itself. Exit codes: 0 success, 1 failure, 2 usage error, 3 configuration
+ * error, 4 a plugin was skipped under --strict.
+ */
+#include <build-config.h>
+
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <trit/trit.h>
+
+#include "common.h"
+#include "config.h"
+#include "log.h"
+#include "registry.h"
+#include "report.h"
+
+enum {
+	EXIT_OK = 0,
+	EXIT_FAIL = 1,
+	EXIT_USAGE = 2,
+	EXIT_CONFIG = 3,
+	EXIT_SKIPPED = 4
+};
+
+#define MAX_PLUGIN_DIRS 64
+
+struct cli {
+	struct trit_config cfg;
+	const char *config_path;
+	const char *plugin_dirs[MAX_PLUGIN_DIRS];
+	size_t n_plugin_dirs;
+	int verbose, quiet;
+};
+
+static const char usage_main[] =
+	"Usage: trit [OPTIONS] COMMAND [COMMAND OPTIONS]\n"
+	"\n"
+	"trit decides where a ternary (BitNet b1.58) language model runs, and runs it.\n"
+	"\n"
+	"Commands:\n"
+	"  devices      list backend plugins, their devices and what was measured\n"
+	"  config       show the effective configuration and where each value came from\n"
+	"  help [CMD]   show help for trit or for one command\n"
+	"\n"
+	"Options:\n"
+	"  -c, --config FILE      read deployment settings from FILE (default: $TRIT_CONFIG)\n"
+	"  -P, --plugin-dir DIR   search DIR for plugins first (may be repeated)\n"
+	"  -v, --verbose          more messages (repeat for debug, trace)\n"
+	"  -q, --quiet            only errors\n"
+	"  -V, --version          print the version and plugin ABI, then exit\n"
+	"  -h, --help             print this help, then exit\n"
+	"\n"
+	"Exit status: 0 success, 1 failure, 2 usage error, 3 configuration error,\n"
+	"4 a plugin was skipped (devices --strict).\n"
+	"Configuration keys and TRIT_* environment variables: docs/config.md,\n"
+	"or `trit config --schema`.\n";
+
+static const char usage_devices[] =
+	"Usage: trit devices [--json] [--strict] [-v]\n"
+	"\n"
+	"Find the backend plugins (in --plugin-dir, $TRIT_PLUGIN_PATH, [runtime] plugin_path,\n"
+	"the build tree when run uninstalled, and the installed plugin directory), probe\n"
+	"them, and list each plugin with its devices: memory total and free, bandwidth,\n"
+	"compute units, capabilities, kernels. Plugins that could not be used are listed\n"
+	"with the reason. Unknown values are shown as unknown, with why.\n"
+	"\n"
+	"  --json     print one JSON document (schema: docs/json.md)\n"
+	"  --strict   exit with status 4 when any plugin was skipped\n"
+	"  -v         also show the search path and how every value was measured\n";
+
+static const char usage_config[] =
+	"Usage: trit config [--json] [--schema]\n"
+	"\n"
+	"Print every configuration key with its effective value and where it came from\n"
+	"(command line, environment, FILE:LINE, or default), after validating the file\n"
+	"given with --config and the TRIT_* environment.\n"
+	"\n"
+	"  --json     print one JSON document\n"
+	"  --schema   list the accepted keys, types, environment variables and defaults\n";
+
+static void print_version(void)
+{
+	printf("trit %s (plugin ABI %u)\n", trit_version(), trit_backend_abi());
+}
+
+/* Report a usage error for command cmd (NULL: trit itself); returns EXIT_USAGE. */
+static int usage_error(const char *cmd, const char *fmt, ...) TRIT_PRINTF(2, 3);
+static int usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "trit: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'trit %s%s--help'.\n", cmd ? cmd : "", cmd ? " " : "");
+	return EXIT_USAGE;
+}
+
+/* Load --config (or $TRIT_CONFIG) and the environment into cli->cfg. */
+static int load_config(struct cli *cli)
+{
+	char err[4096];
+	const char *path = cli->config_path ? cli->config_path : trit_getenv("TRIT_CONFIG");
+	int level;
+
+	if (path && *path && trit_config_load_file(&cli->cfg, path, err, sizeof err)) {
+		fprintf(stderr, "trit: configuration errors:\n%s\n", err);
+		return EXIT_CONFIG;
+	}
+	if (trit_config_apply_env(&cli->cfg, err, sizeof err)) {
+		fprintf(stderr, "trit: environment errors:\n%s\n", err);
+		return EXIT_CONFIG;
+	}
+	level = trit_log_level_from_name(trit_config_get(&cli->cfg, "runtime", "log_level"));
+	if (level < 0)
+		level = TRIT_LOG_WARN;
+	level += cli->verbose;
+	if (cli->quiet)
+		level = TRIT_LOG_ERROR;
+	trit_log_set_level(level);
+	return EXIT_OK;
+}
+
+static int print_json(char *s)
+{
+	if (!s) {
+		fprintf(stderr, "trit: out of memory building the JSON report\n");
+		return EXIT_FAIL;
+	}
+	puts(s);
+	free(s);
+	return EXIT_OK;
+}
+
+static int cmd_devices(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "strict", no_argument, NULL, 's' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int json = 0, strict = 0, c, rc;
+	char err[1024];
+	struct trit_registry *reg;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "jsvh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j': json = 1; break;
+		case 's': strict = 1; break;
+		case 'v': cli->verbose++; break;
+		case 'h': fputs(usage_devices, stdout); return EXIT_OK;
+		default: return usage_error("devices", "bad option");
+		}
+	}
+	if (optind < argc)
+		return usage_error("devices", "devices takes no arguments (got '%s')", argv[optind]);
+	if ((rc = load_config(cli)))
+		return rc;
+
+	struct trit_registry_options ro = {
+		.plugin_dirs = cli->plugin_dirs,
+		.n_plugin_dirs = cli->n_plugin_dirs,
+		.config = &cli->cfg,
+	};
+	if (trit_registry_open(&ro, &reg, err, sizeof err)) {
+		fprintf(stderr, "trit: %s\n", err);
+		return EXIT_FAIL;
+	}
+	if (json)
+		rc = print_json(trit_report_devices_json(reg));
+	else
+		trit_report_devices_text(stdout, reg, cli->verbose > 0);
+	if (!rc && strict)
+		for (size_t i = 0; i < trit_registry_plugin_count(reg); i++)
+			if (trit_registry_plugin(reg, i)->status != TRIT_PLUGIN_LOADED)
+				rc = EXIT_SKIPPED;
+	trit_registry_close(reg);
+	return rc;
+}
+
+static void print_schema(void)
+{
+	size_t n;
+	const struct trit_config_key *k = trit_config_schema(&n);
+
+	for (size_t i = 0; i < n; i++) {
+		printf("[%s] %s", k[i].section, k[i].key);
+		if (k[i].env)
+			printf("  (env %s)", k[i].env);
+		if (k[i].choices)
+			printf("  one of %s", k[i].choices);
+		if (k[i].def)
+			printf("  default %s", k[i].def);
+		printf("\n    %s\n", k[i].doc);
+	}
+	printf("[plugin.<name>] <key>  (env TRIT_PLUGIN_<NAME>_<KEY>)\n"
+	       "    settings passed to the plugin <name>, which validates them\n");
+}
+
+static int cmd_config(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "schema", no_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int json = 0, schema = 0, c, rc;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "jsh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j': json = 1; break;
+		case 's': schema = 1; break;
+		case 'h': fputs(usage_config, stdout); return EXIT_OK;
+		default: return usage_error("config", "bad option");
+		}
+	}
+	if (optind < argc)
+		return usage_error("config", "config takes no arguments (got '%s')", argv[optind]);
+	if (schema) {
+		print_schema();
+		return EXIT_OK;
+	}
+	if ((rc = load_config(cli)))
+		return rc;
+	if (json)
+		return print_json(trit_report_config_json(&cli->cfg));
+	trit_report_config_text(stdout, &cli->cfg);
+	return EXIT_OK;
+}
+
+static int cmd_help(const char *topic)
+{
+	if (!topic) {
+		fputs(usage_main, stdout);
+		return EXIT_OK;
+	}
+	if (strcmp(topic, "devices") == 0)
+		fputs(usage_devices, stdout);
+	else if (strcmp(topic, "config") == 0)
+		fputs(usage_config, stdout);
+	else
+		return usage_error(NULL, "no help for unknown command '%s'", topic);
+	return EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "plugin-dir", required_argument, NULL, 'P' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct cli cli = { 0 };
+	int c, rc;
+
+	/* '+': stop at the command name; its options are parsed by the command. */
+	while ((c = getopt_long(argc, argv, "+c:P:vqVh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': cli.config_path = optarg; break;
+		case 'P':
+			if (cli.n_plugin_dirs == MAX_PLUGIN_DIRS)
+				return usage_error(NULL, "at most %d --plugin-dir options", MAX_PLUGIN_DIRS);
+			cli.plugin_dirs[cli.n_plugin_dirs++] = optarg;
+			break;
+		case 'v': cli.verbose++; break;
+		case 'q': cli.quiet = 1; break;
+		case 'V': print_version(); return EXIT_OK;
+		case 'h': fputs(usage_main, stdout); return EXIT_OK;
+		default: return usage_error(NULL, "unknown option");
+		}
+	}
+	if (optind >= argc) {
+		fputs(usage_main, stderr);
+		return EXIT_USAGE;
+	}
+
+	const char *cmd = argv[optind];
+	int cargc = argc - optind;
+	char **cargv = argv + optind;
+
+	trit_config_init(&cli.cfg);
+	if (strcmp(cmd, "devices") == 0)
+		rc = cmd_devices(&cli, cargc, cargv);
+	else if (strcmp(cmd, "config") == 0)
+		rc = cmd_config(&cli, cargc, cargv);
+	else if (strcmp(cmd, "help") == 0)
+		rc = cmd_help(cargc > 1 ? cargv[1] : NULL);
+	else
+		rc = usage_error(NULL, "unknown command '%s'", cmd);
+	trit_config_free(&cli.cfg);
+	return rc;
+}

@@ -1,0 +1,28 @@
+/*
+ * report.h - what trit tells people (text tables) and programs (JSON, via
+ * cJSON) about devices and configuration. The JSON key names are a stable
+ * interface, documented in docs/json.md. Nothing here decides anything.
+ */
+#ifndef TRIT_REPORT_H
+#define TRIT_REPORT_H
+
+#include <stdio.h>
+
+#include <trit/trit.h>
+
+#include "config.h"
+
+/* Name of a capability bit ("avx2"), or NULL for an undefined bit. */
+const char *trit_report_cap_name(uint64_t bit);
+
+/* `trit devices`: text for people (verbose adds every value's source). */
+void trit_report_devices_text(FILE *out, const struct trit_registry *reg, int verbose);
+/* `trit devices --json`: the whole report as one JSON document; returns a
+ * heap string (free with free()) or NULL when out of memory. */
+char *trit_report_devices_json(const struct trit_registry *reg);
+
+/* `trit config`: every schema key with its value and origin. */
+void trit_report_config_text(FILE *out, const struct trit_config *cfg);
+char *trit_report_config_json(const struct trit_config *cfg);
+
+#endif
