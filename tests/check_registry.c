@@ -1,0 +1,469 @@
+/*
+ * check_registry.c - the registry finds plugins in the documented order,
+ * refuses broken ones with a reason (without running their code past the
+ * entry point), hands plugins their settings, and never takes the host down.
+ * The broken plugins are built from the sources in tests/plugins/.
+ */
+#include <build-config.h>
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <trit/trit.h>
+
+#include "runtime/config.h"
+#include "log.h"
+#include "registry.h"
+
+static const char *plugin_dir(void)
+{
+	const char *d = getenv("TRIT_TEST_PLUGIN_DIR");
+	ck_assert_msg(d != NULL, "TRIT_TEST_PLUGIN_DIR is not set (run through make check)");
+	return d;
+}
+
+static struct trit_registry *open_dirs(const char **dirs, size_t n, struct trit_config *cfg,
+                                       unsigned flags)
+{
+	struct trit_registry_options o = {
+		.plugin_dirs = dirs, .n_plugin_dirs = n, .config = cfg,
+		.flags = flags | TRIT_REGISTRY_NO_DEFAULT_DIRS,
+	};
+	struct trit_registry *reg = NULL;
+	char err[512];
+	int rc = trit_registry_open(&o, &reg, err, sizeof err);
+	ck_assert_msg(rc == 0, "registry_open: %s", err);
+	return reg;
+}
+
+static struct trit_registry *open_test_dir(void)
+{
+	const char *d = plugin_dir();
+	return open_dirs(&d, 1, NULL, TRIT_REGISTRY_NO_BUILTIN | TRIT_REGISTRY_NO_ENV);
+}
+
+/* The entry whose name (backend name, or file stem when unread) is `name`. */
+static const struct trit_plugin_info *find(const struct trit_registry *reg, const char *name,
+                                           size_t *index)
+{
+	for (size_t i = 0; i < trit_registry_plugin_count(reg); i++) {
+		const struct trit_plugin_info *p = trit_registry_plugin(reg, i);
+		if (strcmp(p->name, name) == 0) {
+			if (index)
+				*index = i;
+			return p;
+		}
+	}
+	ck_abort_msg("no plugin named %s was found", name);
+	return NULL;
+}
+
+static void assert_skipped(const struct trit_plugin_info *p, const char *needle)
+{
+	ck_assert_int_eq(p->status, TRIT_PLUGIN_SKIPPED);
+	ck_assert_ptr_nonnull(p->reason);
+	ck_assert_msg(strstr(p->reason, needle), "reason '%s' lacks '%s'", p->reason, needle);
+	ck_assert_uint_eq(p->n_devices, 0);
+}
+
+static char tmpdir[64];
+
+static void make_tmpdir(void)
+{
+	strcpy(tmpdir, "/tmp/trit-registry-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+}
+
+static void write_file(const char *dir, const char *name, const void *data, size_t len)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	f = fopen(path, "wb");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(fwrite(data, 1, len, f), len);
+	fclose(f);
+}
+
+static void copy_file(const char *from, const char *to)
+{
+	char buf[1 << 16];
+	size_t n;
+	FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
+
+	ck_assert_msg(in && out, "copy %s -> %s", from, to);
+	while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+		ck_assert_uint_eq(fwrite(buf, 1, n, out), n);
+	fclose(in);
+	fclose(out);
+}
+
+/* ---------------------------------------------------------------------- */
+
+START_TEST(wrong_abi_version_is_skipped_before_init_runs)
+{
+	struct trit_registry *reg = open_test_dir();
+	const struct trit_plugin_info *p = find(reg, "bad_abi", NULL);
+	assert_skipped(p, "plugin ABI 999");
+	ck_assert_uint_eq(p->abi_version, 999);
+	/* bad_abi's init() aborts: reaching this line proves it never ran. */
+	trit_registry_close(reg);
+}
+END_TEST
+
+START_TEST(missing_entry_point_is_skipped)
+{
+	struct trit_registry *reg = open_test_dir();
+	assert_skipped(find(reg, "no_entry", NULL), "no entry point");
+	trit_registry_close(reg);
+}
+END_TEST
+
+START_TEST(short_backend_table_is_skipped)
+{
+	struct trit_registry *reg = open_test_dir();
+	const struct trit_plugin_info *p = find(reg, "short_struct", NULL);
+	assert_skipped(p, "smaller than");
+	ck_assert_uint_eq(p->struct_size, 8);
+	trit_registry_close(reg);
+}
+END_TEST
+
+START_TEST(failing_probe_is_skipped_with_the_plugins_reason)
+{
+	struct trit_registry *reg = open_test_dir();
+	const struct trit_plugin_info *p = find(reg, "test_probe_fails", NULL);
+	assert_skipped(p, "no test device present");
+	ck_assert_msg(strstr(p->reason, "ENODEV"), "reason: %s", p->reason);
+	trit_registry_close(reg);
+}
+END_TEST
+
+START_TEST(inconsistent_device_report_is_refused)
+{
+	struct trit_registry *reg = open_test_dir();
+	assert_skipped(find(reg, "test_bad_device", NULL), "2000 bytes free out of 1000");
+	trit_registry_close(reg);
+}
+END_TEST
+
+START_TEST(file_that_is_not_a_shared_object_is_skipped)
+{
+	const char *dirs[2];
+	struct trit_registry *reg;
+	static const char text[] = "this is a text file, not ELF\n";
+
+	make_tmpdir();
+	write_file(tmpdir, "garbage.so", text, sizeof text - 1);
+	write_file(tmpdir, "empty.so", "", 0);
+	dirs[0] = tmpdir;
+	dirs[1] = plugin_dir();
+	reg = open_dirs(dirs, 2, NULL, TRIT_REGISTRY_NO_BUILTIN | TRIT_REGISTRY_NO_ENV);
+	assert_skipped(find(reg, "garbage", NULL), "not a shared object");
+	assert_skipped(find(reg, "empty", NULL), "not a shared object");
+	/* ... and the good plugin after it still loads. */
+	ck_assert_int_eq(find(reg, "test_good", NULL)->status, TRIT_PLUGIN_LOADED);
+	trit_registry_close(reg);
+}
+END_TEST
+
+START_TEST(good_plugin_loads_with_its_devices_despite_broken_neighbours)
+{
+	struct trit_registry *reg = open_test_dir();
+	const struct trit_plugin_info *p = find(reg, "test_good", NULL);
+
+	ck_assert_int_eq(p->status, TRIT_PLUGIN_LOADED);
+	ck_assert_ptr_null(p->reason);
+	ck_assert_str_eq(p->version, "1.2.3");
+	ck_assert_str_eq(p->origin, "--plugin-dir");
+	ck_assert_uint_eq(p->abi_version, TRIT_BACKEND_ABI_VERSION);
+	ck_assert_uint_eq(p->n_devices, 2);
+	ck_assert_str_eq(p->devices[0].id, "sim0");
+	ck_assert_str_eq(p->devices[1].id, "sim1");
+	ck_assert_uint_eq(p->devices[0].mem_total.value, UINT64_C(8) << 30);
+	ck_assert_uint_eq(p->devices[0].mem_total.state, TRIT_VALUE_MEASURED);
+	ck_assert_uint_eq(p->devices[0].mem_bandwidth.state, TRIT_VALUE_UNKNOWN);
+	ck_assert_str_eq(p->devices[0].props[0].key, "mem.pool");
+	trit_registry_close(reg);
+}
+END_TEST
+
+START_TEST(older_plugin_gets_unsupported_answers_and_no_poison)
+{
+	struct trit_registry *reg = open_test_dir();
+	size_t idx;
+	const struct trit_plugin_info *p = find(reg, "test_old", &idx);
+	const struct trit_backend *be;
+	void *state;
+	struct trit_buffer *buf = (struct trit_buffer *)1;
+	char err[256] = "";
+
+	ck_assert_int_eq(p->status, TRIT_PLUGIN_LOADED);
+	ck_assert_uint_eq(p->struct_size, TRIT_BACKEND_MIN_STRUCT_SIZE);
+	ck_assert_uint_eq(p->n_devices, 1);
+	/* fields past the plugin's device struct read as empty, not as poison */
+	ck_assert_uint_eq(p->devices[0].struct_size, sizeof(struct trit_device));
+	ck_assert_uint_eq(p->devices[0].n_props, 0);
+	ck_assert_ptr_null(p->devices[0].props);
+	be = trit_registry_backend(reg, idx, &state);
+	ck_assert_ptr_nonnull(be);
+	ck_assert_int_eq(be->buffer_alloc(state, 0, 16, &buf, err, sizeof err), TRIT_EUNSUPPORTED);
+	ck_assert_ptr_null(buf);
+	ck_assert_msg(strstr(err, "buffer_alloc"), "err: %s", err);
+	ck_assert_int_eq(be->matmul(state, 0, NULL, err, sizeof err), TRIT_EUNSUPPORTED);
+	ck_assert_int_eq(be->device_update(state, 0, err, sizeof err), TRIT_EUNSUPPORTED);
+	trit_registry_close(reg);
+}
+END_TEST
+
+START_TEST(same_backend_found_later_is_shadowed)
+{
+	char from[512], to[512];
+	const char *dirs[2];
+	struct trit_registry *reg;
+	size_t loaded = 0, shadowed = 0;
+
+	make_tmpdir();
+	snprintf(from, sizeof from, "%s/.libs/good.so", plugin_dir());
+	snprintf(to, sizeof to, "%s/good.so", tmpdir);
+	copy_file(from, to);
+	dirs[0] = plugin_dir();
+	dirs[1] = tmpdir;
+	reg = open_dirs(dirs, 2, NULL, TRIT_REGISTRY_NO_BUILTIN | TRIT_REGISTRY_NO_ENV);
+	for (size_t i = 0; i < trit_registry_plugin_count(reg); i++) {
+		const struct trit_plugin_info *p = trit_registry_plugin(reg, i);
+		if (strcmp(p->name, "test_good") != 0)
+			continue;
+		if (p->status == TRIT_PLUGIN_LOADED) {
+			loaded++;
+			ck_assert_msg(strncmp(p->path, plugin_dir(), strlen(plugin_dir())) == 0,
+			              "the first directory wins, got %s", p->path);
+		} else {
+			shadowed++;
+			ck_assert_msg(strstr(p->reason, "shadowed"), "reason: %s", p->reason);
+		}
+	}
+	ck_assert_uint_eq(loaded, 1);
+	ck_assert_uint_eq(shadowed, 1);
+	trit_registry_close(reg);
+}
+END_TEST
+
+START_TEST(plugin_settings_reach_the_plugin)
+{
+	static const char ini[] = "[plugin.test_good]\ndevices = 3\n";
+	struct trit_config cfg;
+	char path[512], err[1024];
+	const char *d = plugin_dir();
+	struct trit_registry *reg;
+
+	make_tmpdir();
+	write_file(tmpdir, "deploy.ini", ini, sizeof ini - 1);
+	snprintf(path, sizeof path, "%s/deploy.ini", tmpdir);
+	trit_config_init(&cfg);
+	ck_assert_msg(trit_config_load_file(&cfg, path, err, sizeof err) == 0, "%s", err);
+	reg = open_dirs(&d, 1, &cfg, TRIT_REGISTRY_NO_BUILTIN | TRIT_REGISTRY_NO_ENV);
+	ck_assert_uint_eq(find(reg, "test_good", NULL)->n_devices, 3);
+	trit_registry_close(reg);
+	trit_config_free(&cfg);
+}
+END_TEST
+
+START_TEST(bad_plugin_setting_is_reported_with_file_and_line)
+{
+	static const char ini[] = "[runtime]\nlog_level = warn\n[plugin.test_good]\ndevices = 9\n";
+	struct trit_config cfg;
+	char path[512], err[1024], want[600];
+	const char *d = plugin_dir();
+	struct trit_registry *reg;
+
+	make_tmpdir();
+	write_file(tmpdir, "deploy.ini", ini, sizeof ini - 1);
+	snprintf(path, sizeof path, "%s/deploy.ini", tmpdir);
+	trit_config_init(&cfg);
+	ck_assert_msg(trit_config_load_file(&cfg, path, err, sizeof err) == 0, "%s", err);
+	reg = open_dirs(&d, 1, &cfg, TRIT_REGISTRY_NO_BUILTIN | TRIT_REGISTRY_NO_ENV);
+	snprintf(want, sizeof want, "%s:4: devices = '9'", path);
+	assert_skipped(find(reg, "test_good", NULL), want);
+	trit_registry_close(reg);
+	trit_config_free(&cfg);
+}
+END_TEST
+
+START_TEST(environment_overrides_a_plugin_setting)
+{
+	const char *d = plugin_dir();
+	struct trit_registry *reg;
+
+	setenv("TRIT_PLUGIN_TEST_GOOD_DEVICES", "1", 1);
+	reg = open_dirs(&d, 1, NULL, TRIT_REGISTRY_NO_BUILTIN | TRIT_REGISTRY_NO_ENV);
+	ck_assert_uint_eq(find(reg, "test_good", NULL)->n_devices, 1);
+	trit_registry_close(reg);
+}
+END_TEST
+
+START_TEST(search_order_is_flag_then_env_then_ini)
+{
+	static const char ini[] = "[runtime]\nplugin_path = /nonexistent/ini-a:/nonexistent/ini-b\n";
+	struct trit_config cfg;
+	char path[512], err[1024], where[600];
+	const char *dirs[] = { "/nonexistent/flag" }, *dir, *origin;
+	int exists;
+	struct trit_registry *reg;
+
+	make_tmpdir();
+	write_file(tmpdir, "deploy.ini", ini, sizeof ini - 1);
+	snprintf(path, sizeof path, "%s/deploy.ini", tmpdir);
+	trit_config_init(&cfg);
+	ck_assert_msg(trit_config_load_file(&cfg, path, err, sizeof err) == 0, "%s", err);
+	setenv("TRIT_PLUGIN_PATH", "/nonexistent/env-a::/nonexistent/flag", 1);
+	reg = open_dirs(dirs, 1, &cfg, TRIT_REGISTRY_NO_BUILTIN);
+
+	const char *want[][2] = {
+		{ "/nonexistent/flag", "--plugin-dir" },
+		{ "/nonexistent/env-a", "TRIT_PLUGIN_PATH" },
+		{ "/nonexistent/ini-a", NULL },
+		{ "/nonexistent/ini-b", NULL },
+	};
+	snprintf(where, sizeof where, "plugin_path (%s:2)", path);
+	for (size_t i = 0; i < 4; i++) {
+		dir = trit_registry_search_dir(reg, i, &origin, &exists);
+		ck_assert_ptr_nonnull(dir);
+		ck_assert_str_eq(dir, want[i][0]);
+		ck_assert_str_eq(origin, want[i][1] ? want[i][1] : where);
+		ck_assert_int_eq(exists, 0);
+	}
+	/* the repeated /nonexistent/flag is searched once */
+	ck_assert_ptr_null(trit_registry_search_dir(reg, 4, NULL, NULL));
+	ck_assert_uint_eq(trit_registry_plugin_count(reg), 0);
+	trit_registry_close(reg);
+	trit_config_free(&cfg);
+}
+END_TEST
+
+START_TEST(reference_backend_is_always_present_and_computes)
+{
+	struct trit_registry *reg = open_dirs(NULL, 0, NULL, TRIT_REGISTRY_NO_ENV);
+	size_t idx;
+	const struct trit_plugin_info *p = find(reg, "ref", &idx);
+	const struct trit_backend *be;
+	void *st;
+	struct trit_buffer *w, *x, *y;
+	char err[256];
+	/* 2x3 weights times 2 tokens of 3 */
+	const float W[6] = { 1, 2, 3, -1, 0.5f, 0 };
+	const float X[6] = { 1, 1, 1, 2, -2, 4 };
+	float Y[4];
+	uint64_t ws = 99;
+
+	ck_assert_int_eq(p->status, TRIT_PLUGIN_LOADED);
+	ck_assert_str_eq(p->origin, "built-in");
+	ck_assert_str_eq(p->devices[0].id, "ref0");
+	ck_assert(p->devices[0].matmul_types & TRIT_TYPE_BIT(TRIT_TYPE_F32));
+	be = trit_registry_backend(reg, idx, &st);
+	ck_assert_int_eq(be->buffer_alloc(st, 0, sizeof W, &w, err, sizeof err), 0);
+	ck_assert_int_eq(be->buffer_alloc(st, 0, sizeof X, &x, err, sizeof err), 0);
+	ck_assert_int_eq(be->buffer_alloc(st, 0, sizeof Y, &y, err, sizeof err), 0);
+	ck_assert_int_eq(be->buffer_write(st, w, 0, W, sizeof W, err, sizeof err), 0);
+	ck_assert_int_eq(be->buffer_write(st, x, 0, X, sizeof X, err, sizeof err), 0);
+	struct trit_matmul op = {
+		.struct_size = sizeof op, .weight_type = TRIT_TYPE_F32,
+		.rows = 2, .cols = 3, .tokens = 2, .weights = w, .input = x, .output = y,
+	};
+	ck_assert_int_eq(be->matmul_workspace(st, 0, &op, &ws, err, sizeof err), 0);
+	ck_assert_uint_eq(ws, 0);
+	ck_assert_msg(be->matmul(st, 0, &op, err, sizeof err) == 0, "%s", err);
+	ck_assert_int_eq(be->buffer_read(st, y, 0, Y, sizeof Y, err, sizeof err), 0);
+	ck_assert_float_eq(Y[0], 6.0f);   /* 1+2+3 */
+	ck_assert_float_eq(Y[1], -0.5f);  /* -1+0.5 */
+	ck_assert_float_eq(Y[2], 10.0f);  /* 2-4+12 */
+	ck_assert_float_eq(Y[3], -3.0f);  /* -2-1 */
+	/* out-of-range access is refused, not performed */
+	op.rows = 3;
+	ck_assert_int_eq(be->matmul(st, 0, &op, err, sizeof err), TRIT_ERANGE);
+	ck_assert_int_eq(be->buffer_write(st, w, 20, W, 8, err, sizeof err), TRIT_ERANGE);
+	op.weight_type = TRIT_TYPE_I2_S;
+	ck_assert_int_eq(be->matmul(st, 0, &op, err, sizeof err), TRIT_EUNSUPPORTED);
+	be->buffer_free(st, w);
+	be->buffer_free(st, x);
+	be->buffer_free(st, y);
+	trit_registry_close(reg);
+}
+END_TEST
+
+static char logged[4096];
+
+static void capture(void *ctx, int level, const char *msg)
+{
+	size_t n = strlen(logged);
+	snprintf(logged + n, sizeof logged - n, "%s\n", msg);
+}
+
+START_TEST(plugin_messages_reach_the_host_log_with_the_plugin_name)
+{
+	struct trit_registry *reg;
+
+	trit_log_set_level(TRIT_LOG_INFO);
+	trit_log_set_sink(capture, NULL);
+	reg = open_test_dir();
+	ck_assert_msg(strstr(logged, "test_good: test backend ready with 2 devices"), "log: %s", logged);
+	/* skipped plugins are logged with their path too */
+	ck_assert_msg(strstr(logged, "bad_abi.la"), "log: %s", logged);
+	trit_registry_close(reg);
+	trit_log_set_sink(NULL, NULL);
+}
+END_TEST
+
+START_TEST(uninstalled_program_searches_its_build_tree)
+{
+	ck_assert_ptr_nonnull(trit_registry_build_tree());
+}
+END_TEST
+
+static Suite *registry_suite(void)
+{
+	Suite *s = suite_create("registry");
+	struct {
+		const char *name;
+		const TTest *fn;
+	} cases[] = {
+		{ "abi", wrong_abi_version_is_skipped_before_init_runs },
+		{ "entry", missing_entry_point_is_skipped },
+		{ "short", short_backend_table_is_skipped },
+		{ "probe", failing_probe_is_skipped_with_the_plugins_reason },
+		{ "device", inconsistent_device_report_is_refused },
+		{ "elf", file_that_is_not_a_shared_object_is_skipped },
+		{ "good", good_plugin_loads_with_its_devices_despite_broken_neighbours },
+		{ "old", older_plugin_gets_unsupported_answers_and_no_poison },
+		{ "shadow", same_backend_found_later_is_shadowed },
+		{ "settings", plugin_settings_reach_the_plugin },
+		{ "badsetting", bad_plugin_setting_is_reported_with_file_and_line },
+		{ "env", environment_overrides_a_plugin_setting },
+		{ "order", search_order_is_flag_then_env_then_ini },
+		{ "ref", reference_backend_is_always_present_and_computes },
+		{ "log", plugin_messages_reach_the_host_log_with_the_plugin_name },
+		{ "buildtree", uninstalled_program_searches_its_build_tree },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		TCase *tc = tcase_create(cases[i].name);
+		tcase_add_test(tc, cases[i].fn);
+		suite_add_tcase(s, tc);
+	}
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(registry_suite());
+	int failed;
+
+	unsetenv("TRIT_PLUGIN_PATH");
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

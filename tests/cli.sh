@@ -1,0 +1,126 @@
+#!/bin/sh
+# The trit CLI as a user meets it: help, version, exit codes, `trit devices`
+# in text and JSON, configuration errors with file:line, broken plugins listed
+# with reasons, and the cpu_avx2 numbers checked against the kernel's own.
+# Speaks TAP. Needs jq.
+set -u
+: "${top_builddir:?run through make check}" "${top_srcdir:?run through make check}"
+trit="$top_builddir/trit"
+work=$(mktemp -d "${TMPDIR:-/tmp}/trit-cli-XXXXXX")
+trap 'rm -rf "$work"' EXIT INT TERM
+n=0 failed=0
+
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
+# check NAME EXPECTED_STATUS CMD...: run CMD, compare its exit status.
+check() {
+	name=$1 want=$2; shift 2
+	"$@" >"$work/out" 2>"$work/err"; got=$?
+	if [ "$got" -eq "$want" ]; then ok "$name"; else
+		not_ok "$name" "exit $got, wanted $want" "$(head -c 2000 "$work/err")"; fi
+}
+# expect NAME FILE PATTERN: FILE matches the extended regex PATTERN.
+expect() {
+	if grep -Eq -- "$3" "$2"; then ok "$1"; else not_ok "$1" "no match for /$3/ in:" "$(head -c 2000 "$2")"; fi
+}
+jq_eq() { # NAME FILTER WANT (on $work/out)
+	got=$(jq -r "$2" "$work/out" 2>&1)
+	if [ "$got" = "$3" ]; then ok "$1"; else not_ok "$1" "jq '$2' gave '$got', wanted '$3'"; fi
+}
+
+unset TRIT_PLUGIN_PATH TRIT_CONFIG TRIT_LOG
+
+check "--version exits 0" 0 "$trit" --version
+expect "--version names the plugin ABI" "$work/out" '^trit [0-9.]+ \(plugin ABI 1\)$'
+check "--help exits 0" 0 "$trit" --help
+expect "--help lists the devices command" "$work/out" '^  devices '
+check "devices --help exits 0" 0 "$trit" devices --help
+expect "devices --help documents --json" "$work/out" '--json'
+check "help devices exits 0" 0 "$trit" help devices
+check "no command is a usage error" 2 "$trit"
+check "unknown command is a usage error" 2 "$trit" frobnicate
+expect "unknown command is named" "$work/err" "unknown command 'frobnicate'"
+check "unknown option is a usage error" 2 "$trit" --frobnicate devices
+check "stray argument to devices is a usage error" 2 "$trit" devices extra
+
+# --- devices from the build tree ------------------------------------------
+check "devices exits 0" 0 "$trit" devices
+expect "the reference device is always listed" "$work/out" '^  ref0  '
+check "devices --json exits 0" 0 "$trit" devices --json
+jq_eq "JSON is valid and names the ABI" '.abi_version' 1
+jq_eq "JSON lists the built-in ref backend as loaded" \
+	'.plugins[] | select(.name == "ref") | .status' loaded
+jq_eq "JSON unknown values are null with a reason, never 0" \
+	'[.plugins[].devices[] | .memory_bandwidth | select(.state == "unknown") | (.value == null and (.source | length) > 0)] | all' true
+
+if [ -f "$top_builddir/plugins/cpu_avx2/cpu_avx2.la" ]; then
+	jq_eq "cpu_avx2 is found in the build tree" \
+		'.plugins[] | select(.name == "cpu_avx2") | .origin' "build tree"
+	if grep -qw avx2 /proc/cpuinfo; then
+		jq_eq "cpu_avx2 loads on this AVX2 machine" \
+			'.plugins[] | select(.name == "cpu_avx2") | .status' loaded
+		memtotal=$(awk '/^MemTotal:/ { print $2 * 1024 }' /proc/meminfo)
+		limit=$(jq -r '.plugins[] | select(.name == "cpu_avx2") | .devices[0].properties["cgroup.memory_limit"].value' "$work/out")
+		if [ "$limit" = null ]; then
+			jq_eq "cpu0 memory total equals /proc/meminfo MemTotal (no cgroup limit)" \
+				'.plugins[] | select(.name == "cpu_avx2") | .devices[0].memory_total.value' "$memtotal"
+		else
+			ok "cpu0 memory total is capped by the cgroup limit $limit # SKIP MemTotal comparison"
+		fi
+		jq_eq "cpu0 hardware threads equal the CPUs this process may use" \
+			'.plugins[] | select(.name == "cpu_avx2") | .devices[0].hw_threads.value' "$(nproc)"
+		for f in avx512f avx512bw avx512vnni fma f16c; do
+			want=false; grep -qw "$f" /proc/cpuinfo && want=true
+			jq_eq "cpu0 reports $f exactly when /proc/cpuinfo does ($want)" \
+				".plugins[] | select(.name == \"cpu_avx2\") | .devices[0].capabilities | index(\"$f\") != null" "$want"
+		done
+	fi
+	# A cgroup v2 limit, given through the plugin's proc_root setting (a fixture).
+	fx="$work/proc" cg="$work/cgroup"
+	mkdir -p "$fx/self" "$cg/app"
+	printf 'MemTotal:       16384000 kB\nMemFree:         1000000 kB\nMemAvailable:   12000000 kB\nSwapTotal:             0 kB\nSwapFree:              0 kB\n' >"$fx/meminfo"
+	printf '0::/app\n' >"$fx/self/cgroup"
+	printf '30 1 0:26 / %s rw,relatime - cgroup2 cgroup2 rw\n' "$cg" >"$fx/self/mountinfo"
+	printf '4294967296\n' >"$cg/app/memory.max"
+	printf '1073741824\n' >"$cg/app/memory.current"
+	printf 'anon 536870912\ninactive_file 268435456\n' >"$cg/app/memory.stat"
+	TRIT_PLUGIN_CPU_AVX2_PROC_ROOT="$fx" TRIT_PLUGIN_CPU_AVX2_BANDWIDTH_PROBE=no \
+		"$trit" devices --json >"$work/out" 2>"$work/err"
+	jq_eq "a cgroup v2 memory.max caps cpu0's total" \
+		'.plugins[] | select(.name == "cpu_avx2") | .devices[0].memory_total.value' 4294967296
+	jq_eq "cpu0 free = limit - (current - inactive_file)" \
+		'.plugins[] | select(.name == "cpu_avx2") | .devices[0].memory_free.value' $((4294967296 - 1073741824 + 268435456))
+	jq_eq "a disabled bandwidth probe leaves bandwidth unknown" \
+		'.plugins[] | select(.name == "cpu_avx2") | .devices[0].memory_bandwidth.state' unknown
+fi
+
+# --- broken plugins ---------------------------------------------------------
+check "devices with the broken test plugins still exits 0" 0 "$trit" -P "$top_builddir/tests/plugins" devices --json
+for p in bad_abi no_entry short_struct test_probe_fails test_bad_device; do
+	jq_eq "$p is listed as skipped with a reason" \
+		".plugins[] | select(.name == \"$p\") | (.status == \"skipped\" and (.reason | length) > 10)" true
+done
+jq_eq "the good test plugin loads beside them" '.plugins[] | select(.name == "test_good") | .status' loaded
+check "devices --strict exits 4 when a plugin was skipped" 4 "$trit" -P "$top_builddir/tests/plugins" devices --strict
+check "text output lists skipped plugins" 0 "$trit" -P "$top_builddir/tests/plugins" devices
+expect "text output gives the ABI reason" "$work/out" 'built for plugin ABI 999'
+
+# --- configuration ------------------------------------------------------------
+printf '[runtime]\nlog_level = debug\n\n[planner]\npriority = fast\n' >"$work/bad.ini"
+check "a bad value in --config is a configuration error" 3 "$trit" --config "$work/bad.ini" devices
+expect "the error names file, line, key and accepted values" "$work/err" "bad.ini:5: .*priority.*'fast'.*latency"
+check "TRIT_CONFIG is read like --config" 3 env TRIT_CONFIG="$work/bad.ini" "$trit" devices
+check "a missing --config file is a configuration error" 3 "$trit" --config "$work/none.ini" devices
+expect "the missing file is named" "$work/err" "none.ini"
+check "a bad environment value is a configuration error" 3 env TRIT_PRIORITY=fast "$trit" devices
+expect "the variable is named" "$work/err" 'TRIT_PRIORITY'
+printf '[planner]\npriority = latency\n' >"$work/good.ini"
+check "config shows the effective configuration" 0 env TRIT_STRATEGY=cpu "$trit" --config "$work/good.ini" config
+expect "config says where a value came from (file:line)" "$work/out" "^priority += latency +; .*good.ini:2"
+expect "config says where a value came from (environment)" "$work/out" "^strategy +=  *cpu +; environment TRIT_STRATEGY"
+check "config --json exits 0" 0 "$trit" --config "$work/good.ini" config --json
+jq_eq "config --json gives value and origin" '.keys[] | select(.key == "priority") | .value' latency
+check "config --schema exits 0" 0 "$trit" config --schema
+
+echo "1..$n"
+[ "$failed" -eq 0 ]
