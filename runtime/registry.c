@@ -573,7 +573,8 @@ static void scan_dir(struct trit_registry *reg, const char *dir, const char *ori
 		n++;
 	}
 	closedir(d);
-	qsort(names, n, sizeof *names, name_cmp);
+	if (n)
+		qsort(names, n, sizeof *names, name_cmp);
 	for (size_t i = 0; i < n; i++) {
 		size_t len = strlen(names[i]) - 3;
 		int is_la = strcmp(names[i] + len, ".la") == 0;
@@ -670,7 +671,8 @@ static int add_build_tree(struct trit_registry *reg, const char *top)
 			if (e->d_name[0] != '.' && (names[n] = trit_strdup(e->d_name)))
 				n++;
 		closedir(d);
-		qsort(names, n, sizeof *names, name_cmp);
+		if (n)
+			qsort(names, n, sizeof *names, name_cmp);
 		for (size_t i = 0; i < n; i++) {
 			char *sub = trit_asprintf("%s/%s", plugins, names[i]);
 			struct stat st;

@@ -345,6 +345,24 @@ START_TEST(search_order_is_flag_then_env_then_ini)
 }
 END_TEST
 
+/* Regression: an empty directory made the scan call qsort(NULL, 0, ...),
+ * which UBSan reports as undefined behaviour. */
+START_TEST(empty_plugin_directory_is_searched_without_error)
+{
+	const char *d;
+	struct trit_registry *reg;
+	int exists = 0;
+
+	make_tmpdir();
+	d = tmpdir;
+	reg = open_dirs(&d, 1, NULL, TRIT_REGISTRY_NO_BUILTIN | TRIT_REGISTRY_NO_ENV);
+	ck_assert_ptr_nonnull(trit_registry_search_dir(reg, 0, NULL, &exists));
+	ck_assert_int_eq(exists, 1);
+	ck_assert_uint_eq(trit_registry_plugin_count(reg), 0);
+	trit_registry_close(reg);
+}
+END_TEST
+
 START_TEST(reference_backend_is_always_present_and_computes)
 {
 	struct trit_registry *reg = open_dirs(NULL, 0, NULL, TRIT_REGISTRY_NO_ENV);
@@ -444,6 +462,7 @@ static Suite *registry_suite(void)
 		{ "badsetting", bad_plugin_setting_is_reported_with_file_and_line },
 		{ "env", environment_overrides_a_plugin_setting },
 		{ "order", search_order_is_flag_then_env_then_ini },
+		{ "empty", empty_plugin_directory_is_searched_without_error },
 		{ "ref", reference_backend_is_always_present_and_computes },
 		{ "log", plugin_messages_reach_the_host_log_with_the_plugin_name },
 		{ "buildtree", uninstalled_program_searches_its_build_tree },
