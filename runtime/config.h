@@ -26,7 +26,7 @@ enum trit_config_type {
 	TRIT_CFG_ENUM,      /* one of `choices` ("a|b|c") */
 	TRIT_CFG_INT,       /* integer in [min, max] */
 	TRIT_CFG_SIZE,      /* byte size with optional unit (trit_parse_size), in [min, max] */
-	TRIT_CFG_FRACTION,  /* decimal in (fmin, fmax], or a percentage "20%" */
+	TRIT_CFG_FRACTION,  /* decimal in [fmin, fmax], or a percentage "20%" */
 	TRIT_CFG_BOOL       /* yes/no, true/false, on/off, 1/0 */
 };
 
@@ -39,9 +39,18 @@ struct trit_config_key {
 	const char *env;      /* environment override, or NULL */
 	const char *choices;  /* TRIT_CFG_ENUM: "a|b|c" */
 	int64_t min, max;     /* TRIT_CFG_INT, TRIT_CFG_SIZE */
-	double fmin, fmax;    /* TRIT_CFG_FRACTION: fmin < value <= fmax */
+	double fmin, fmax;    /* TRIT_CFG_FRACTION: fmin <= value <= fmax */
 	const char *def;      /* default as text, NULL = unset */
 	const char *doc;      /* one sentence for `trit config --schema` and docs */
+};
+
+/* The layer a value comes from. A value replaces one already set only if it
+ * comes from the same or a higher layer, so the order in which the file, the
+ * environment and the command line are applied does not change the result. */
+enum trit_config_origin {
+	TRIT_CFG_FROM_FILE = 1,
+	TRIT_CFG_FROM_ENV  = 2,
+	TRIT_CFG_FROM_CLI  = 3
 };
 
 /* One value that is set. */
@@ -51,6 +60,7 @@ struct trit_config_entry {
 	char *key;
 	char *value;   /* raw text as given (trimmed) */
 	char *where;   /* "deploy.ini:12", "environment TRIT_LOG", "command line" */
+	int origin;    /* enum trit_config_origin */
 	/* Parsed according to schema->type: */
 	int64_t i;     /* INT, BOOL (0/1), ENUM (index into choices) */
 	uint64_t size; /* SIZE */
@@ -70,23 +80,29 @@ void trit_config_init(struct trit_config *cfg);
 void trit_config_free(struct trit_config *cfg);
 
 /*
- * Read an INI file. Every problem is reported, not just the first: err gets
- * one line per problem, "deploy.ini:7: [planner] priority: 'fast' is not one
- * of latency, throughput, balanced". Problems: unreadable file, syntax errors,
- * lines too long, unknown sections or keys (with the accepted keys listed),
- * bad values or out-of-range numbers (with the accepted range), a key set twice
- * in one file. On error the configuration is left as it was before the call.
+ * Read an INI file and merge its values into cfg (a value already set from
+ * the environment or the command line stays). Every problem is reported, not
+ * just the first: err gets one line per problem, "deploy.ini:7: [planner]
+ * priority: 'fast' is not one of balanced, latency, throughput". Problems:
+ * unreadable file, syntax errors, lines too long, unknown sections or keys
+ * (with the accepted keys listed), bad values or out-of-range numbers (with
+ * the accepted range), a key set twice in one file. When err is too small it
+ * holds the first problems that fit, whole, and "(N more problems not shown)".
+ * On error the configuration is left as it was before the call.
  */
 int trit_config_load_file(struct trit_config *cfg, const char *path, char *err, size_t errlen);
 
 /* Apply TRIT_* overrides from the environment (read with trit_getenv) for
- * every schema key that has an `env`. Bad values are errors naming the
- * variable. Unknown TRIT_* variables are logged as warnings (variables of the
- * form TRIT_PLUGIN_<NAME>_<KEY> are left to the plugins). */
+ * every schema key that has an `env`; a variable set to the empty string
+ * counts as unset. Bad values are errors naming the variable, all reported,
+ * and leave cfg unchanged. Unknown TRIT_* variables are logged as warnings
+ * (TRIT_PLUGIN_<NAME>_<KEY> variables are left to the plugins, TRIT_TEST_*
+ * to the test suite). */
 int trit_config_apply_env(struct trit_config *cfg, char *err, size_t errlen);
 
 /* Set one value from the command line (where = "command line" or a flag
- * name such as "--plugin-dir"), validated like any other. */
+ * name such as "--plugin-dir"; NULL means "command line"), validated like
+ * any other. A [plugin.<name>] value is stored as given. */
 int trit_config_set(struct trit_config *cfg, const char *section, const char *key,
                     const char *value, const char *where, char *err, size_t errlen);
 
@@ -105,11 +121,14 @@ const char *trit_config_where(const struct trit_config *cfg, const char *section
  * name may itself contain '_', the environment is imported per plugin, by the
  * registry, once it knows the name: trit_config_import_plugin_env() adds or
  * overrides entries of section "plugin.<name>" with where = "environment
- * TRIT_PLUGIN_...". Values are stored as given; the plugin validates them.
+ * TRIT_PLUGIN_...". An environment key that spells a key already set in the
+ * section ("NUM_THREADS" for "num-threads") overrides that key. Values are
+ * stored as given; the plugin validates them.
  *
  * trit_config_plugin_get returns a key's value (NULL if unset) and, through
  * `where` (may be NULL), its origin. trit_config_plugin_key enumerates the keys
- * that are set, in file order then environment order, NULL past the end.
+ * that are set, in the order they were first set (file order, then the keys
+ * only the environment sets), NULL past the end.
  * Returned strings live as long as cfg is not modified or freed.
  */
 int trit_config_import_plugin_env(struct trit_config *cfg, const char *plugin,
@@ -119,8 +138,8 @@ const char *trit_config_plugin_get(const struct trit_config *cfg, const char *pl
 const char *trit_config_plugin_key(const struct trit_config *cfg, const char *plugin,
                                    size_t index);
 
-/* Names of the [plugin.<name>] sections present, for warning about sections
- * that name no loaded plugin. NULL past the end. */
+/* The <name> of each [plugin.<name>] section that sets at least one key, for
+ * warning about sections that name no loaded plugin. NULL past the end. */
 const char *trit_config_plugin_section(const struct trit_config *cfg, size_t index);
 
 #endif

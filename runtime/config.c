@@ -1,0 +1,1294 @@
+/*
+ * config.c - deployment configuration: reads deploy.ini (through inih), TRIT_*
+ * environment variables and command-line values into one list of entries,
+ * each checked against the schema table below and remembering where it came
+ * from. What the values mean (threads, limits, strategy) is left to the
+ * registry, planner and loader; [plugin.<name>] keys are stored unchecked for
+ * their plugin to validate.
+ */
+#include <config.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h> /* environ */
+
+#include <ini.h>
+
+#include "common.h"
+#include "config.h"
+#include "log.h"
+
+/* ------------------------------------------------------------------ schema */
+
+static const struct trit_config_key schema[] = {
+	{ .section = "runtime", .key = "plugin_path", .type = TRIT_CFG_PATH_LIST,
+	  .doc = "Extra plugin directories (colon-separated), searched after "
+	         "the directories in TRIT_PLUGIN_PATH." },
+	{ .section = "runtime", .key = "log_level", .type = TRIT_CFG_ENUM,
+	  .env = "TRIT_LOG", .choices = "error|warn|info|debug|trace", .def = "warn",
+	  .doc = "How much the runtime logs, from errors only to every step." },
+	{ .section = "runtime", .key = "threads", .type = TRIT_CFG_INT,
+	  .env = "TRIT_THREADS", .min = 0, .max = 4096, .def = "0",
+	  .doc = "CPU threads for inference; 0 lets the planner choose from the "
+	         "measured cores." },
+
+	{ .section = "model", .key = "path", .type = TRIT_CFG_PATH,
+	  .env = "TRIT_MODEL",
+	  .doc = "The model file to load." },
+	{ .section = "model", .key = "context", .type = TRIT_CFG_INT,
+	  .env = "TRIT_CONTEXT", .min = 0, .max = 16777216, .def = "0",
+	  .doc = "Context length in tokens; 0 uses the model's training context." },
+	{ .section = "model", .key = "batch", .type = TRIT_CFG_INT,
+	  .env = "TRIT_BATCH", .min = 1, .max = 65536,
+	  .doc = "Logical batch size in tokens; unset lets the planner choose." },
+	{ .section = "model", .key = "ubatch", .type = TRIT_CFG_INT,
+	  .env = "TRIT_UBATCH", .min = 1, .max = 65536,
+	  .doc = "Physical batch size in tokens per forward pass; unset lets the "
+	         "planner choose." },
+	{ .section = "model", .key = "sequences", .type = TRIT_CFG_INT,
+	  .env = "TRIT_SEQUENCES", .min = 1, .max = 1024, .def = "1",
+	  .doc = "Sequences decoded in parallel, each with its own KV cache." },
+	{ .section = "model", .key = "kv_type", .type = TRIT_CFG_ENUM,
+	  .env = "TRIT_KV_TYPE", .choices = "f32|f16|q8_0", .def = "f16",
+	  .doc = "Element type of the KV cache." },
+
+	{ .section = "memory", .key = "headroom", .type = TRIT_CFG_FRACTION,
+	  .env = "TRIT_HEADROOM", .fmin = 0.0, .fmax = 0.9,
+	  .doc = "Share of each device's memory left unused; unset lets the "
+	         "planner keep 10%, or 20% on devices with more than 8 GiB." },
+	{ .section = "memory", .key = "limit.*", .type = TRIT_CFG_SIZE,
+	  .min = INT64_C(1) << 20, .max = INT64_MAX,
+	  .doc = "limit.<backend>.<device-id> = 12GiB caps the memory the planner "
+	         "may use on that device." },
+
+	{ .section = "planner", .key = "strategy", .type = TRIT_CFG_ENUM,
+	  .env = "TRIT_STRATEGY", .choices = "auto|cpu|gpu|hybrid", .def = "auto",
+	  .doc = "Where layers run: auto lets the planner decide, cpu or gpu keeps "
+	         "them on one kind of device, hybrid splits them." },
+	{ .section = "planner", .key = "priority", .type = TRIT_CFG_ENUM,
+	  .env = "TRIT_PRIORITY", .choices = "balanced|latency|throughput",
+	  .def = "balanced",
+	  .doc = "What the planner optimises: time per token (latency), tokens "
+	         "per second over all sequences (throughput), or both." },
+	{ .section = "planner", .key = "max_gpu_layers", .type = TRIT_CFG_INT,
+	  .env = "TRIT_MAX_GPU_LAYERS", .min = -1, .max = 100000, .def = "-1",
+	  .doc = "Most layers the planner may place on GPUs; -1 = no cap." },
+	{ .section = "planner", .key = "gpu_fraction", .type = TRIT_CFG_FRACTION,
+	  .env = "TRIT_GPU_FRACTION", .fmin = 0.01, .fmax = 0.95, .def = "0.90",
+	  .doc = "Largest share of a GPU's free memory the planner may use." },
+	{ .section = "planner", .key = "workspace_fraction", .type = TRIT_CFG_FRACTION,
+	  .env = "TRIT_WORKSPACE_FRACTION", .fmin = 0.05, .fmax = 0.95, .def = "0.80",
+	  .doc = "Largest share of the memory left after weights and KV cache "
+	         "that the planner may give to kernel workspace." },
+	{ .section = "planner", .key = "max_batch", .type = TRIT_CFG_INT,
+	  .env = "TRIT_MAX_BATCH", .min = 1, .max = 256, .def = "256",
+	  .doc = "Largest batch the planner considers when it chooses one." },
+};
+
+/* Sections checked key by key here, in documentation order. */
+static const char *const schema_sections[] = { "runtime", "model", "memory", "planner" };
+
+#define PLUGIN_PREFIX "plugin."
+#define SECTION_LIST "[runtime], [model], [memory], [planner] or [plugin.<name>]"
+
+/* TRIT_* variables that other parts of trit read (not schema keys). */
+static const char *const other_env[] = {
+	"TRIT_CONFIG",      /* the CLI's default --config */
+	"TRIT_PLUGIN_PATH", /* plugin directories, read by the registry */
+	"TRIT_CUDA_DRIVER", /* CUDA driver library, read by the cuda plugin */
+};
+
+/* A file reporting more problems than this is probably not an INI file. */
+#define MAX_PROBLEMS 50
+
+const struct trit_config_key *trit_config_schema(size_t *n)
+{
+	if (n)
+		*n = TRIT_ARRAY_LEN(schema);
+	return schema;
+}
+
+static int is_pattern(const struct trit_config_key *k)
+{
+	size_t n = strlen(k->key);
+	return n >= 2 && k->key[n - 2] == '.' && k->key[n - 1] == '*';
+}
+
+static int schema_section_known(const char *section)
+{
+	for (size_t i = 0; i < TRIT_ARRAY_LEN(schema_sections); i++)
+		if (strcmp(section, schema_sections[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* The schema key matching section/key ("limit.cpu.0" matches "limit.*"). */
+static const struct trit_config_key *schema_find(const char *section, const char *key)
+{
+	for (size_t i = 0; i < TRIT_ARRAY_LEN(schema); i++) {
+		const struct trit_config_key *k = &schema[i];
+		if (strcmp(k->section, section) != 0)
+			continue;
+		if (is_pattern(k)) {
+			size_t prefix = strlen(k->key) - 1; /* keeps the '.' */
+			if (strncmp(key, k->key, prefix) == 0 && key[prefix] != '\0')
+				return k;
+		} else if (strcmp(k->key, key) == 0) {
+			return k;
+		}
+	}
+	return NULL;
+}
+
+/* [a-z0-9_]+ : plugin names, as in [plugin.cpu_avx2]. */
+static int plugin_name_ok(const char *name)
+{
+	if (!*name)
+		return 0;
+	for (const char *c = name; *c; c++)
+		if (!(islower((unsigned char)*c) || isdigit((unsigned char)*c) || *c == '_'))
+			return 0;
+	return 1;
+}
+
+/* ----------------------------------------------------------- text helpers */
+
+/* s in quotes for a message, shortened when long: 'abc', 'aaaa...'. */
+static const char *quoted(const char *s, char buf[72])
+{
+	size_t n = strlen(s);
+	if (n > 64)
+		snprintf(buf, 72, "'%.61s...'", s);
+	else
+		snprintf(buf, 72, "'%s'", s);
+	return buf;
+}
+
+/* Case-insensitive edit distance, large for long strings. */
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), row[65], prev_diag;
+
+	if (la > 64 || lb > 64)
+		return SIZE_MAX;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		prev_diag = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t up = row[j];
+			size_t cost = tolower((unsigned char)a[i - 1]) !=
+			              tolower((unsigned char)b[j - 1]);
+			size_t best = prev_diag + cost;
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			prev_diag = up;
+			row[j] = best;
+		}
+	}
+	return row[lb];
+}
+
+/* Is `cand` an obvious correction of `name`? Keeps the best one in *best. */
+static void consider(const char *name, const char *cand, const char **best, size_t *best_d)
+{
+	size_t d = edit_distance(name, cand);
+	size_t allowed = strlen(name) <= 4 ? 1 : 2;
+	if (d <= allowed && d < *best_d) {
+		*best = cand;
+		*best_d = d;
+	}
+}
+
+/* Append to buf (always NUL-terminated, truncated at len). */
+static void append(char *buf, size_t len, const char *fmt, ...) TRIT_PRINTF(3, 4);
+static void append(char *buf, size_t len, const char *fmt, ...)
+{
+	size_t used = strlen(buf);
+	va_list ap;
+
+	if (used + 1 >= len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf + used, len - used, fmt, ap);
+	va_end(ap);
+}
+
+/* What a key accepts, as the end of a sentence: "an integer from 0 to 4096". */
+static void describe_expected(const struct trit_config_key *k, char *buf, size_t len)
+{
+	char lo[32], hi[32];
+
+	buf[0] = '\0';
+	switch (k->type) {
+	case TRIT_CFG_STRING:
+		append(buf, len, "any text");
+		break;
+	case TRIT_CFG_PATH:
+		append(buf, len, "a file or directory path");
+		break;
+	case TRIT_CFG_PATH_LIST:
+		append(buf, len, "directories separated by ':'");
+		break;
+	case TRIT_CFG_ENUM:
+		append(buf, len, "one of ");
+		for (const char *c = k->choices; *c; c++) {
+			if (*c == '|')
+				append(buf, len, ", ");
+			else
+				append(buf, len, "%c", *c);
+		}
+		break;
+	case TRIT_CFG_INT:
+		append(buf, len, "an integer from %" PRId64 " to %" PRId64, k->min, k->max);
+		break;
+	case TRIT_CFG_SIZE:
+		trit_format_bytes((uint64_t)k->min, lo, sizeof lo);
+		trit_format_bytes((uint64_t)k->max, hi, sizeof hi);
+		if (k->max == INT64_MAX)
+			append(buf, len, "a size of at least %s", lo);
+		else
+			append(buf, len, "a size from %s to %s", lo, hi);
+		append(buf, len, " such as 512MiB or 12GiB (K, M, G, T, KiB, MiB, GiB, TiB "
+		       "are powers of 1024; KB, MB, GB, TB powers of 1000; no unit is bytes)");
+		break;
+	case TRIT_CFG_FRACTION:
+		append(buf, len, "a fraction from %g to %g or a percentage from %g%% to %g%%",
+		       k->fmin, k->fmax, k->fmin * 100.0, k->fmax * 100.0);
+		break;
+	case TRIT_CFG_BOOL:
+		append(buf, len, "yes/no, true/false, on/off or 1/0");
+		break;
+	}
+}
+
+/* ----------------------------------------------------------- value parsing */
+
+static int parse_int(const char *v, int64_t *out, int *range)
+{
+	char *end;
+	long long x;
+
+	*range = 0;
+	if (!isdigit((unsigned char)*v) && !((*v == '-' || *v == '+') &&
+	                                      isdigit((unsigned char)v[1])))
+		return -1;
+	errno = 0;
+	x = strtoll(v, &end, 10);
+	if (*end != '\0')
+		return -1;
+	if (errno == ERANGE)
+		*range = 1;
+	*out = x;
+	return 0;
+}
+
+/* "0.2", ".2", "20%", "20 %". Rejects nan, inf, hex and exponents. */
+static int parse_fraction(const char *v, double *out)
+{
+	char *end;
+	double x;
+
+	if (strspn(v, "0123456789.") == 0)
+		return -1;
+	if (strpbrk(v, "xXeEpP"))
+		return -1;
+	errno = 0;
+	x = strtod(v, &end);
+	if (end == v || errno || !isfinite(x))
+		return -1;
+	while (*end == ' ' || *end == '\t')
+		end++;
+	if (*end == '%') {
+		x /= 100.0;
+		end++;
+	}
+	if (*end != '\0')
+		return -1;
+	*out = x;
+	return 0;
+}
+
+static int parse_bool(const char *v, int64_t *out)
+{
+	static const char *const yes[] = { "yes", "true", "on", "1" };
+	static const char *const no[] = { "no", "false", "off", "0" };
+	for (size_t i = 0; i < TRIT_ARRAY_LEN(yes); i++) {
+		if (strcasecmp(v, yes[i]) == 0) {
+			*out = 1;
+			return 0;
+		}
+		if (strcasecmp(v, no[i]) == 0) {
+			*out = 0;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* Index of v in "a|b|c", or -1. */
+static int64_t enum_index(const char *choices, const char *v)
+{
+	size_t n = strlen(v);
+	int64_t i = 0;
+
+	for (const char *c = choices; ; i++) {
+		const char *bar = strchr(c, '|');
+		size_t len = bar ? (size_t)(bar - c) : strlen(c);
+		if (len == n && strncmp(c, v, n) == 0)
+			return i;
+		if (!bar)
+			return -1;
+		c = bar + 1;
+	}
+}
+
+/*
+ * Check v (already trimmed) against k and fill the parsed fields of e. On
+ * failure return TRIT_ECONFIG with the reason in msg, phrased to follow
+ * "[section] key: ".
+ */
+static int parse_value(const struct trit_config_key *k, const char *v,
+                       struct trit_config_entry *e, char *msg, size_t len)
+{
+	char expected[384], q[72];
+	int range;
+
+	describe_expected(k, expected, sizeof expected);
+	if (!*v) {
+		if (k->type == TRIT_CFG_STRING || k->type == TRIT_CFG_PATH_LIST)
+			return 0;
+		snprintf(msg, len, "empty value; expected %s", expected);
+		return TRIT_ECONFIG;
+	}
+	switch (k->type) {
+	case TRIT_CFG_STRING:
+	case TRIT_CFG_PATH:
+	case TRIT_CFG_PATH_LIST:
+		return 0;
+	case TRIT_CFG_ENUM:
+		e->i = enum_index(k->choices, v);
+		if (e->i >= 0)
+			return 0;
+		snprintf(msg, len, "%s is not %s", quoted(v, q), expected);
+		return TRIT_ECONFIG;
+	case TRIT_CFG_INT:
+		if (parse_int(v, &e->i, &range) != 0) {
+			snprintf(msg, len, "%s is not an integer; expected %s", quoted(v, q), expected);
+			return TRIT_ECONFIG;
+		}
+		if (range || e->i < k->min || e->i > k->max) {
+			snprintf(msg, len, "%s is out of range; expected %s", quoted(v, q), expected);
+			return TRIT_ECONFIG;
+		}
+		return 0;
+	case TRIT_CFG_SIZE: {
+		int rc = trit_parse_size(v, &e->size);
+		if (rc == TRIT_EINVAL) {
+			snprintf(msg, len, "%s is not a size; expected %s", quoted(v, q), expected);
+			return TRIT_ECONFIG;
+		}
+		if (rc != 0 || e->size < (uint64_t)k->min || e->size > (uint64_t)k->max) {
+			snprintf(msg, len, "%s is out of range; expected %s", quoted(v, q), expected);
+			return TRIT_ECONFIG;
+		}
+		return 0;
+	}
+	case TRIT_CFG_FRACTION:
+		if (parse_fraction(v, &e->f) != 0) {
+			snprintf(msg, len, "%s is not a fraction; expected %s", quoted(v, q), expected);
+			return TRIT_ECONFIG;
+		}
+		/* Bounds are inclusive; the slack absorbs "95%" / 100 rounding. */
+		if (e->f < k->fmin - 1e-12 || e->f > k->fmax + 1e-12) {
+			snprintf(msg, len, "%s is out of range; expected %s", quoted(v, q), expected);
+			return TRIT_ECONFIG;
+		}
+		return 0;
+	case TRIT_CFG_BOOL:
+		if (parse_bool(v, &e->i) == 0)
+			return 0;
+		snprintf(msg, len, "%s is not %s", quoted(v, q), expected);
+		return TRIT_ECONFIG;
+	}
+	snprintf(msg, len, "schema type %d is not handled", (int)k->type);
+	return TRIT_EINTERNAL;
+}
+
+/*
+ * Is `section` one we accept? 0 if so (plugin sections included); otherwise
+ * TRIT_ECONFIG with the reason in msg.
+ */
+static int check_section(const char *section, char *msg, size_t len)
+{
+	if (schema_section_known(section))
+		return 0;
+	if (strncmp(section, PLUGIN_PREFIX, strlen(PLUGIN_PREFIX)) == 0) {
+		if (plugin_name_ok(section + strlen(PLUGIN_PREFIX)))
+			return 0;
+		snprintf(msg, len, "bad plugin section name [%.64s]: the name after 'plugin.' "
+		         "must be lower-case letters, digits and '_', as in [plugin.cpu_avx2]",
+		         section);
+		return TRIT_ECONFIG;
+	}
+	const char *best = NULL;
+	size_t best_d = SIZE_MAX;
+	for (size_t i = 0; i < TRIT_ARRAY_LEN(schema_sections); i++)
+		consider(section, schema_sections[i], &best, &best_d);
+	snprintf(msg, len, "unknown section [%.64s]", section);
+	if (best)
+		append(msg, len, " (did you mean [%s]?)", best);
+	append(msg, len, "; known sections: " SECTION_LIST);
+	return TRIT_ECONFIG;
+}
+
+/* "[planner] unknown key 'prio'; accepted keys: strategy, priority, ..." */
+static void unknown_key_msg(const char *section, const char *key, char *msg, size_t len)
+{
+	char q[72];
+	const char *best = NULL;
+	size_t best_d = SIZE_MAX;
+	int first = 1;
+
+	for (size_t i = 0; i < TRIT_ARRAY_LEN(schema); i++)
+		if (strcmp(schema[i].section, section) == 0 && !is_pattern(&schema[i]))
+			consider(key, schema[i].key, &best, &best_d);
+	snprintf(msg, len, "[%s] unknown key %s", section, quoted(key, q));
+	if (best)
+		append(msg, len, " (did you mean '%s'?)", best);
+	append(msg, len, "; accepted keys: ");
+	for (size_t i = 0; i < TRIT_ARRAY_LEN(schema); i++) {
+		if (strcmp(schema[i].section, section) != 0)
+			continue;
+		append(msg, len, "%s%s", first ? "" : ", ",
+		       is_pattern(&schema[i]) ? "limit.<backend>.<device-id>" : schema[i].key);
+		first = 0;
+	}
+}
+
+/* ---------------------------------------------------------------- entries */
+
+static void entry_free(struct trit_config_entry *e)
+{
+	free(e->section);
+	free(e->key);
+	free(e->value);
+	free(e->where);
+	memset(e, 0, sizeof *e);
+}
+
+void trit_config_init(struct trit_config *cfg)
+{
+	memset(cfg, 0, sizeof *cfg);
+}
+
+void trit_config_free(struct trit_config *cfg)
+{
+	if (!cfg)
+		return;
+	for (size_t i = 0; i < cfg->n_entries; i++)
+		entry_free(&cfg->entries[i]);
+	free(cfg->entries);
+	free(cfg->path);
+	trit_config_init(cfg);
+}
+
+static int reserve(struct trit_config *cfg, size_t need)
+{
+	size_t cap = cfg->cap_entries ? cfg->cap_entries : 8;
+	struct trit_config_entry *v;
+
+	if (need <= cfg->cap_entries)
+		return 0;
+	while (cap < need)
+		cap *= 2;
+	v = realloc(cfg->entries, cap * sizeof *v);
+	if (!v)
+		return TRIT_ENOMEM;
+	cfg->entries = v;
+	cfg->cap_entries = cap;
+	return 0;
+}
+
+static struct trit_config_entry *find_mut(const struct trit_config *cfg,
+                                          const char *section, const char *key)
+{
+	for (size_t i = 0; i < cfg->n_entries; i++)
+		if (strcmp(cfg->entries[i].section, section) == 0 &&
+		    strcmp(cfg->entries[i].key, key) == 0)
+			return &cfg->entries[i];
+	return NULL;
+}
+
+/* Append a copy of *parsed (its parsed fields) with fresh strings. */
+static int add_entry(struct trit_config *cfg, const struct trit_config_entry *parsed,
+                     const char *section, const char *key, const char *value,
+                     const char *where)
+{
+	struct trit_config_entry e = *parsed;
+
+	if (reserve(cfg, cfg->n_entries + 1) != 0)
+		return TRIT_ENOMEM;
+	e.section = trit_strdup(section);
+	e.key = trit_strdup(key);
+	e.value = trit_strdup(value);
+	e.where = trit_strdup(where);
+	if (!e.section || !e.key || !e.value || !e.where) {
+		entry_free(&e);
+		return TRIT_ENOMEM;
+	}
+	cfg->entries[cfg->n_entries++] = e;
+	return 0;
+}
+
+/*
+ * Move every entry of tmp into cfg. A value replaces the one already there
+ * only if it comes from the same or a higher layer (file < environment <
+ * command line), so the order in which layers are applied does not matter.
+ * Cannot fail once the room is reserved, so cfg is changed all or nothing.
+ */
+static int merge(struct trit_config *cfg, struct trit_config *tmp)
+{
+	if (reserve(cfg, cfg->n_entries + tmp->n_entries) != 0)
+		return TRIT_ENOMEM;
+	for (size_t i = 0; i < tmp->n_entries; i++) {
+		struct trit_config_entry *e = &tmp->entries[i];
+		struct trit_config_entry *old = find_mut(cfg, e->section, e->key);
+		if (!old) {
+			cfg->entries[cfg->n_entries++] = *e;
+		} else if (old->origin <= e->origin) {
+			entry_free(old);
+			*old = *e;
+		} else {
+			entry_free(e);
+		}
+		memset(e, 0, sizeof *e);
+	}
+	tmp->n_entries = 0;
+	return 0;
+}
+
+/* --------------------------------------------------------------- problems */
+
+/* Problems found so far, kept in line order; each is one line of err. */
+struct problems {
+	struct problem {
+		int line;
+		char *text;
+	} *v;
+	size_t n, cap;
+	int oom;
+};
+
+static void problem_add(struct problems *ps, int line, const char *fmt, ...) TRIT_PRINTF(3, 4);
+static void problem_add(struct problems *ps, int line, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+	size_t at;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	if (ps->n == ps->cap) {
+		size_t cap = ps->cap ? ps->cap * 2 : 8;
+		struct problem *v = realloc(ps->v, cap * sizeof *v);
+		if (!v) {
+			ps->oom = 1;
+			return;
+		}
+		ps->v = v;
+		ps->cap = cap;
+	}
+	char *text = trit_strdup(buf);
+	if (!text) {
+		ps->oom = 1;
+		return;
+	}
+	at = ps->n;
+	while (at > 0 && ps->v[at - 1].line > line) {
+		ps->v[at] = ps->v[at - 1];
+		at--;
+	}
+	ps->v[at].line = line;
+	ps->v[at].text = text;
+	ps->n++;
+}
+
+static int problem_at(const struct problems *ps, int line)
+{
+	for (size_t i = 0; i < ps->n; i++)
+		if (ps->v[i].line == line)
+			return 1;
+	return 0;
+}
+
+static void problems_free(struct problems *ps)
+{
+	for (size_t i = 0; i < ps->n; i++)
+		free(ps->v[i].text);
+	free(ps->v);
+	memset(ps, 0, sizeof *ps);
+}
+
+/* Length of err when holding the first `shown` problems and, if some are
+ * left out, the line saying how many. */
+static size_t report_len(const struct problems *ps, size_t shown, char *tail, size_t tail_len)
+{
+	size_t len = 0;
+
+	for (size_t i = 0; i < shown; i++)
+		len += strlen(ps->v[i].text) + (i ? 1 : 0);
+	tail[0] = '\0';
+	if (shown < ps->n)
+		snprintf(tail, tail_len, "%s(%zu more problem%s not shown)", shown ? "\n" : "",
+		         ps->n - shown, ps->n - shown == 1 ? "" : "s");
+	return len + strlen(tail);
+}
+
+/*
+ * Write the problems into err, one per line, whole lines only. If they do not
+ * all fit, as many as fit are followed by "(N more problems not shown)"; if
+ * not even one fits, the first is cut and ends in "...".
+ */
+static void problems_write(const struct problems *ps, char *err, size_t errlen)
+{
+	char tail[64];
+	size_t shown = ps->n;
+
+	if (!err || !errlen)
+		return;
+	err[0] = '\0';
+	while (shown > 0 && report_len(ps, shown, tail, sizeof tail) >= errlen)
+		shown--;
+	if (shown == 0 && ps->n > 0) {
+		snprintf(err, errlen, "%s", ps->v[0].text);
+		if (strlen(ps->v[0].text) >= errlen && errlen > 4)
+			memcpy(err + errlen - 4, "...", 4);
+		return;
+	}
+	report_len(ps, shown, tail, sizeof tail);
+	for (size_t i = 0; i < shown; i++)
+		append(err, errlen, "%s%s", i ? "\n" : "", ps->v[i].text);
+	append(err, errlen, "%s", tail);
+}
+
+/* ------------------------------------------------------------- INI files */
+
+/*
+ * inih parses key lines; this file reads the lines and handles the rest.
+ * inih calls our reader once per line, then the handler for that line, so
+ * the reader knows the line number of each handler call. The reader also:
+ *   - strips leading blanks, so an indented key is a key and never a
+ *     continuation of the previous value (inih's multi-line values);
+ *   - handles [section] lines itself: inih truncates long section names and
+ *     says nothing about a section with no keys, and we want to check both;
+ *   - reports lines longer than inih's buffer instead of letting it split
+ *     them, and passes comments of any length;
+ *   - notices key lines for which inih did not call the handler: those are
+ *     syntax errors (inih reports only the first one).
+ */
+enum section_state {
+	SEC_NONE,   /* no [section] line yet */
+	SEC_SCHEMA, /* a section checked against the schema */
+	SEC_PLUGIN, /* [plugin.<name>]: stored as-is */
+	SEC_BAD     /* reported already; its keys are skipped */
+};
+
+struct seen_key {
+	char *section, *key;
+	int line;
+};
+
+struct ini_read {
+	const char *path;
+	FILE *f;
+	char *line;
+	size_t cap;
+	int lineno;
+	int expect_handler; /* the line just given to inih is a key line */
+	int handled;        /* ...and the handler was called for it */
+	int read_errno;
+	int stopped;        /* gave up after MAX_PROBLEMS */
+	char *section;
+	enum section_state state;
+	struct seen_key *seen;
+	size_t n_seen, cap_seen;
+	struct trit_config tmp;
+	struct problems probs;
+};
+
+#define SYNTAX_ERROR "syntax error: expected '[section]' or 'key = value'"
+
+static void finish_line(struct ini_read *r)
+{
+	if (r->expect_handler && !r->handled)
+		problem_add(&r->probs, r->lineno, "%s:%d: " SYNTAX_ERROR, r->path, r->lineno);
+	r->expect_handler = 0;
+	r->handled = 0;
+}
+
+static void section_line(struct ini_read *r, char *text)
+{
+	char msg[768];
+	char *close = strchr(text, ']'), *name = text + 1, *after;
+
+	r->state = SEC_BAD;
+	if (!close) {
+		problem_add(&r->probs, r->lineno, "%s:%d: " SYNTAX_ERROR, r->path, r->lineno);
+		return;
+	}
+	for (after = close + 1; isspace((unsigned char)*after); after++)
+		;
+	if (*after && *after != ';' && *after != '#') {
+		problem_add(&r->probs, r->lineno, "%s:%d: " SYNTAX_ERROR, r->path, r->lineno);
+		return;
+	}
+	*close = '\0';
+	while (isspace((unsigned char)*name))
+		name++;
+	for (char *end = close; end > name && isspace((unsigned char)end[-1]); )
+		*--end = '\0';
+	if (check_section(name, msg, sizeof msg) != 0) {
+		problem_add(&r->probs, r->lineno, "%s:%d: %s", r->path, r->lineno, msg);
+		return;
+	}
+	free(r->section);
+	r->section = trit_strdup(name);
+	if (!r->section) {
+		r->probs.oom = 1;
+		return;
+	}
+	r->state = schema_section_known(name) ? SEC_SCHEMA : SEC_PLUGIN;
+}
+
+static char *read_line(char *str, int num, void *stream)
+{
+	struct ini_read *r = stream;
+	ssize_t n;
+	size_t len;
+	char *text;
+
+	finish_line(r);
+	if (r->probs.oom)
+		return NULL;
+	errno = 0;
+	n = getline(&r->line, &r->cap, r->f);
+	if (n < 0) {
+		if (ferror(r->f))
+			r->read_errno = errno ? errno : EIO;
+		return NULL;
+	}
+	if (r->probs.n >= MAX_PROBLEMS) {
+		r->stopped = 1; /* there is more, but this is not an INI file */
+		return NULL;
+	}
+	r->lineno++;
+	text = r->line;
+	len = (size_t)n;
+	if (len && text[len - 1] == '\n')
+		text[--len] = '\0';
+	if (len && text[len - 1] == '\r')
+		text[--len] = '\0';
+	snprintf(str, (size_t)num, "\n"); /* what inih sees unless it is a key line */
+	if (memchr(text, '\0', len)) {
+		problem_add(&r->probs, r->lineno, "%s:%d: the line contains a NUL byte; "
+		            "is this a text file?", r->path, r->lineno);
+		return str;
+	}
+	if (r->lineno == 1 && strncmp(text, "\xEF\xBB\xBF", 3) == 0)
+		text += 3; /* UTF-8 byte order mark */
+	while (isspace((unsigned char)*text))
+		text++;
+	if (!*text || *text == ';' || *text == '#')
+		return str;
+	if (len > (size_t)num - 2) {
+		problem_add(&r->probs, r->lineno, "%s:%d: line too long (max %d characters)",
+		            r->path, r->lineno, num - 2);
+		return str;
+	}
+	if (*text == '[') {
+		section_line(r, text);
+		return str;
+	}
+	snprintf(str, (size_t)num, "%s\n", text);
+	r->expect_handler = 1;
+	return str;
+}
+
+static int seen_add(struct ini_read *r, const char *key)
+{
+	if (r->n_seen == r->cap_seen) {
+		size_t cap = r->cap_seen ? r->cap_seen * 2 : 16;
+		struct seen_key *v = realloc(r->seen, cap * sizeof *v);
+		if (!v)
+			return TRIT_ENOMEM;
+		r->seen = v;
+		r->cap_seen = cap;
+	}
+	r->seen[r->n_seen].section = trit_strdup(r->section);
+	r->seen[r->n_seen].key = trit_strdup(key);
+	r->seen[r->n_seen].line = r->lineno;
+	if (!r->seen[r->n_seen].section || !r->seen[r->n_seen].key) {
+		free(r->seen[r->n_seen].section);
+		free(r->seen[r->n_seen].key);
+		return TRIT_ENOMEM;
+	}
+	r->n_seen++;
+	return 0;
+}
+
+static int seen_line(const struct ini_read *r, const char *key)
+{
+	for (size_t i = 0; i < r->n_seen; i++)
+		if (strcmp(r->seen[i].section, r->section) == 0 && strcmp(r->seen[i].key, key) == 0)
+			return r->seen[i].line;
+	return 0;
+}
+
+/* inih's handler. Always returns 1: problems are recorded here, not by inih. */
+static int on_key(void *user, const char *inih_section, const char *name, const char *value)
+{
+	struct ini_read *r = user;
+	struct trit_config_entry parsed = { .origin = TRIT_CFG_FROM_FILE };
+	char msg[768], q[72];
+	const char *path = r->path;
+	int line = r->lineno, first;
+
+	(void)inih_section; /* the reader tracks sections itself */
+	r->handled = 1;
+	if (!*name) {
+		problem_add(&r->probs, line, "%s:%d: " SYNTAX_ERROR, path, line);
+		return 1;
+	}
+	if (r->state == SEC_NONE) {
+		problem_add(&r->probs, line, "%s:%d: key %s comes before any section; put it "
+		            "under " SECTION_LIST, path, line, quoted(name, q));
+		return 1;
+	}
+	if (r->state == SEC_BAD)
+		return 1;
+	if ((first = seen_line(r, name)) != 0) {
+		problem_add(&r->probs, line, "%s:%d: [%s] %s is already set at line %d",
+		            path, line, r->section, name, first);
+		return 1;
+	}
+	if (seen_add(r, name) != 0) {
+		r->probs.oom = 1;
+		return 1;
+	}
+	if (r->state == SEC_SCHEMA) {
+		parsed.schema = schema_find(r->section, name);
+		if (!parsed.schema) {
+			unknown_key_msg(r->section, name, msg, sizeof msg);
+			problem_add(&r->probs, line, "%s:%d: %s", path, line, msg);
+			return 1;
+		}
+		if (parse_value(parsed.schema, value, &parsed, msg, sizeof msg) != 0) {
+			problem_add(&r->probs, line, "%s:%d: [%s] %s: %s", path, line,
+			            r->section, name, msg);
+			return 1;
+		}
+	}
+	char *w = trit_asprintf("%s:%d", path, line);
+	if (!w || add_entry(&r->tmp, &parsed, r->section, name, value, w) != 0)
+		r->probs.oom = 1;
+	free(w);
+	return 1;
+}
+
+static void ini_read_free(struct ini_read *r)
+{
+	for (size_t i = 0; i < r->n_seen; i++) {
+		free(r->seen[i].section);
+		free(r->seen[i].key);
+	}
+	free(r->seen);
+	free(r->section);
+	free(r->line);
+	trit_config_free(&r->tmp);
+	problems_free(&r->probs);
+}
+
+int trit_config_load_file(struct trit_config *cfg, const char *path, char *err, size_t errlen)
+{
+	struct ini_read r = { .path = path, .state = SEC_NONE };
+	int rc, ret;
+	char *new_path;
+
+	if (!cfg || !path)
+		return trit_errf(err, errlen, TRIT_EINVAL,
+		                 "trit_config_load_file: no configuration or no path given");
+	r.f = fopen(path, "r");
+	if (!r.f)
+		return trit_errf(err, errlen, TRIT_EIO, "cannot open config file '%s': %s",
+		                 path, strerror(errno));
+	ret = ini_parse_stream(read_line, &r, on_key, &r);
+	finish_line(&r);
+	fclose(r.f);
+	if (ret > 0 && !problem_at(&r.probs, ret))
+		problem_add(&r.probs, ret, "%s:%d: " SYNTAX_ERROR, path, ret);
+	if (r.stopped)
+		problem_add(&r.probs, INT32_MAX, "%s: stopped reading after %d problems; is "
+		            "this an INI file?", path, MAX_PROBLEMS);
+	if (r.read_errno)
+		problem_add(&r.probs, INT32_MAX, "cannot read config file '%s': %s", path,
+		            strerror(r.read_errno));
+
+	if (r.probs.oom || ret == -2) {
+		rc = trit_errf(err, errlen, TRIT_ENOMEM, "out of memory while reading '%s'", path);
+	} else if (r.probs.n) {
+		problems_write(&r.probs, err, errlen);
+		rc = r.read_errno && r.probs.n == 1 ? TRIT_EIO : TRIT_ECONFIG;
+	} else if (!(new_path = trit_strdup(path))) {
+		rc = trit_errf(err, errlen, TRIT_ENOMEM, "out of memory while reading '%s'", path);
+	} else if (merge(cfg, &r.tmp) != 0) {
+		free(new_path);
+		rc = trit_errf(err, errlen, TRIT_ENOMEM, "out of memory while reading '%s'", path);
+	} else {
+		free(cfg->path);
+		cfg->path = new_path;
+		rc = 0;
+	}
+	ini_read_free(&r);
+	return rc;
+}
+
+/* ------------------------------------------------------------ environment */
+
+/* Copy of s without leading and trailing blanks; NULL when out of memory. */
+static char *trimmed_copy(const char *s)
+{
+	size_t len;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	len = strlen(s);
+	while (len && isspace((unsigned char)s[len - 1]))
+		len--;
+	char *t = malloc(len + 1);
+	if (t) {
+		memcpy(t, s, len);
+		t[len] = '\0';
+	}
+	return t;
+}
+
+static int env_known(const char *name)
+{
+	for (size_t i = 0; i < TRIT_ARRAY_LEN(schema); i++)
+		if (schema[i].env && strcmp(schema[i].env, name) == 0)
+			return 1;
+	for (size_t i = 0; i < TRIT_ARRAY_LEN(other_env); i++)
+		if (strcmp(other_env[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+/* Name of an environ entry ("NAME=value") into buf; 0 if it does not fit. */
+static int env_name(const char *entry, char *buf, size_t len)
+{
+	const char *eq = strchr(entry, '=');
+	size_t n = eq ? (size_t)(eq - entry) : strlen(entry);
+
+	if (n >= len)
+		return 0;
+	memcpy(buf, entry, n);
+	buf[n] = '\0';
+	return 1;
+}
+
+static void warn_unknown_env(void)
+{
+	char name[256];
+
+	for (char **e = environ; e && *e; e++) {
+		if (strncmp(*e, "TRIT_", 5) != 0 || !env_name(*e, name, sizeof name))
+			continue;
+		if (env_known(name) || strncmp(name, "TRIT_PLUGIN_", 12) == 0 ||
+		    strncmp(name, "TRIT_TEST_", 10) == 0 || !trit_getenv(name))
+			continue;
+		const char *best = NULL;
+		size_t best_d = SIZE_MAX;
+		for (size_t i = 0; i < TRIT_ARRAY_LEN(schema); i++)
+			if (schema[i].env)
+				consider(name, schema[i].env, &best, &best_d);
+		for (size_t i = 0; i < TRIT_ARRAY_LEN(other_env); i++)
+			consider(name, other_env[i], &best, &best_d);
+		if (best)
+			trit_log(TRIT_LOG_WARN, "environment variable %s is not one trit reads "
+			         "(did you mean %s?)", name, best);
+		else
+			trit_log(TRIT_LOG_WARN, "environment variable %s is not one trit reads; "
+			         "docs/config.md lists those it does", name);
+	}
+}
+
+int trit_config_apply_env(struct trit_config *cfg, char *err, size_t errlen)
+{
+	struct trit_config tmp;
+	struct problems probs = { 0 };
+	char msg[768];
+	int rc = 0;
+
+	if (!cfg)
+		return trit_errf(err, errlen, TRIT_EINVAL, "trit_config_apply_env: no configuration");
+	trit_config_init(&tmp);
+	for (size_t i = 0; i < TRIT_ARRAY_LEN(schema) && !probs.oom; i++) {
+		const struct trit_config_key *k = &schema[i];
+		struct trit_config_entry parsed = { .schema = k, .origin = TRIT_CFG_FROM_ENV };
+		const char *raw = k->env ? trit_getenv(k->env) : NULL;
+		char *v, *where;
+
+		if (!raw)
+			continue;
+		if (!(v = trimmed_copy(raw))) {
+			probs.oom = 1;
+			break;
+		}
+		if (!*v) {
+			/* set but empty counts as unset */
+		} else if (parse_value(k, v, &parsed, msg, sizeof msg) != 0) {
+			problem_add(&probs, 0, "environment %s: %s", k->env, msg);
+		} else if (!(where = trit_asprintf("environment %s", k->env))) {
+			probs.oom = 1;
+		} else {
+			if (add_entry(&tmp, &parsed, k->section, k->key, v, where) != 0)
+				probs.oom = 1;
+			free(where);
+		}
+		free(v);
+	}
+	warn_unknown_env();
+	if (probs.oom) {
+		rc = trit_errf(err, errlen, TRIT_ENOMEM, "out of memory while reading the environment");
+	} else if (probs.n) {
+		problems_write(&probs, err, errlen);
+		rc = TRIT_ECONFIG;
+	} else if (merge(cfg, &tmp) != 0) {
+		rc = trit_errf(err, errlen, TRIT_ENOMEM, "out of memory while reading the environment");
+	}
+	problems_free(&probs);
+	trit_config_free(&tmp);
+	return rc;
+}
+
+/* --------------------------------------------------------- command line */
+
+int trit_config_set(struct trit_config *cfg, const char *section, const char *key,
+                    const char *value, const char *where, char *err, size_t errlen)
+{
+	struct trit_config tmp;
+	struct trit_config_entry parsed = { .origin = TRIT_CFG_FROM_CLI };
+	char msg[768];
+	char *v;
+	int rc;
+
+	if (!cfg || !section || !key || !value)
+		return trit_errf(err, errlen, TRIT_EINVAL,
+		                 "trit_config_set: section, key and value are all needed");
+	if (!where)
+		where = "command line";
+	if (check_section(section, msg, sizeof msg) != 0)
+		return trit_errf(err, errlen, TRIT_ECONFIG, "%s: %s", where, msg);
+	if (!*key)
+		return trit_errf(err, errlen, TRIT_ECONFIG, "%s: [%s] empty key name", where, section);
+	if (schema_section_known(section)) {
+		parsed.schema = schema_find(section, key);
+		if (!parsed.schema) {
+			unknown_key_msg(section, key, msg, sizeof msg);
+			return trit_errf(err, errlen, TRIT_ECONFIG, "%s: %s", where, msg);
+		}
+	}
+	if (!(v = trimmed_copy(value)))
+		return trit_errf(err, errlen, TRIT_ENOMEM, "%s: out of memory", where);
+	if (parsed.schema && parse_value(parsed.schema, v, &parsed, msg, sizeof msg) != 0) {
+		rc = trit_errf(err, errlen, TRIT_ECONFIG, "%s: [%s] %s: %s", where, section, key, msg);
+		free(v);
+		return rc;
+	}
+	trit_config_init(&tmp);
+	rc = add_entry(&tmp, &parsed, section, key, v, where);
+	if (rc == 0)
+		rc = merge(cfg, &tmp);
+	if (rc != 0)
+		rc = trit_errf(err, errlen, TRIT_ENOMEM, "%s: out of memory", where);
+	trit_config_free(&tmp);
+	free(v);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- queries */
+
+const struct trit_config_entry *trit_config_find(const struct trit_config *cfg,
+                                                 const char *section, const char *key)
+{
+	if (!cfg || !section || !key)
+		return NULL;
+	return find_mut(cfg, section, key);
+}
+
+const char *trit_config_get(const struct trit_config *cfg, const char *section, const char *key)
+{
+	const struct trit_config_entry *e = trit_config_find(cfg, section, key);
+	const struct trit_config_key *k;
+
+	if (e)
+		return e->value;
+	k = section && key ? schema_find(section, key) : NULL;
+	return k ? k->def : NULL;
+}
+
+const char *trit_config_where(const struct trit_config *cfg, const char *section, const char *key)
+{
+	const struct trit_config_entry *e = trit_config_find(cfg, section, key);
+	const struct trit_config_key *k;
+
+	if (e)
+		return e->where;
+	k = section && key ? schema_find(section, key) : NULL;
+	return k && k->def ? "default" : NULL;
+}
+
+/* ---------------------------------------------------------------- plugins */
+
+/* Is `rest` (after TRIT_PLUGIN_<NAME>_) the environment spelling of key? */
+static int env_spells_key(const char *rest, const char *key)
+{
+	for (; *key; key++, rest++) {
+		int c = (*key == '.' || *key == '-') ? '_' : toupper((unsigned char)*key);
+		if (*rest != c)
+			return 0;
+	}
+	return *rest == '\0';
+}
+
+static int is_plugin_section(const char *section, const char *plugin)
+{
+	size_t n = strlen(PLUGIN_PREFIX);
+	return strncmp(section, PLUGIN_PREFIX, n) == 0 && strcmp(section + n, plugin) == 0;
+}
+
+int trit_config_import_plugin_env(struct trit_config *cfg, const char *plugin,
+                                  char *err, size_t errlen)
+{
+	struct trit_config tmp;
+	char prefix[128], name[256], section[128];
+	size_t plen;
+	int rc = 0;
+
+	if (!cfg || !plugin)
+		return trit_errf(err, errlen, TRIT_EINVAL,
+		                 "trit_config_import_plugin_env: no configuration or no plugin name");
+	if (!plugin_name_ok(plugin) || strlen(plugin) > 100)
+		return trit_errf(err, errlen, TRIT_EINVAL, "plugin name '%s' is not lower-case "
+		                 "letters, digits and '_' (at most 100)", plugin);
+	snprintf(section, sizeof section, PLUGIN_PREFIX "%s", plugin);
+	snprintf(prefix, sizeof prefix, "TRIT_PLUGIN_%s_", plugin);
+	for (char *c = prefix; *c; c++)
+		*c = (char)toupper((unsigned char)*c);
+	plen = strlen(prefix);
+
+	trit_config_init(&tmp);
+	for (char **e = environ; e && *e && rc == 0; e++) {
+		struct trit_config_entry parsed = { .origin = TRIT_CFG_FROM_ENV };
+		const char *raw, *rest, *key;
+		char *v, *lower = NULL, *where = NULL;
+
+		if (strncmp(*e, prefix, plen) != 0 || !env_name(*e, name, sizeof name))
+			continue;
+		if (!(raw = trit_getenv(name)))
+			continue;
+		rest = name + plen;
+		if (!*rest) {
+			trit_log(TRIT_LOG_WARN, "environment variable %s names no key after the "
+			         "plugin name; ignored", name);
+			continue;
+		}
+		/* Keep the INI spelling of a key already set ("num-threads"). */
+		key = NULL;
+		for (size_t i = 0; i < cfg->n_entries && !key; i++)
+			if (is_plugin_section(cfg->entries[i].section, plugin) &&
+			    env_spells_key(rest, cfg->entries[i].key))
+				key = cfg->entries[i].key;
+		if (!key && (lower = trit_strdup(rest)) != NULL) {
+			for (char *c = lower; *c; c++)
+				*c = (char)tolower((unsigned char)*c);
+			key = lower;
+		}
+		v = trimmed_copy(raw);
+		where = trit_asprintf("environment %s", name);
+		if (!key || !v || !where)
+			rc = TRIT_ENOMEM;
+		else if (*v)
+			rc = add_entry(&tmp, &parsed, section, key, v, where);
+		free(lower);
+		free(v);
+		free(where);
+	}
+	if (rc == 0)
+		rc = merge(cfg, &tmp);
+	if (rc != 0)
+		rc = trit_errf(err, errlen, TRIT_ENOMEM,
+		               "out of memory while reading the environment of plugin %s", plugin);
+	trit_config_free(&tmp);
+	return rc;
+}
+
+const char *trit_config_plugin_get(const struct trit_config *cfg, const char *plugin,
+                                   const char *key, const char **where)
+{
+	if (where)
+		*where = NULL;
+	if (!cfg || !plugin || !key)
+		return NULL;
+	for (size_t i = 0; i < cfg->n_entries; i++) {
+		const struct trit_config_entry *e = &cfg->entries[i];
+		if (is_plugin_section(e->section, plugin) && strcmp(e->key, key) == 0) {
+			if (where)
+				*where = e->where;
+			return e->value;
+		}
+	}
+	return NULL;
+}
+
+const char *trit_config_plugin_key(const struct trit_config *cfg, const char *plugin,
+                                   size_t index)
+{
+	if (!cfg || !plugin)
+		return NULL;
+	for (size_t i = 0; i < cfg->n_entries; i++)
+		if (is_plugin_section(cfg->entries[i].section, plugin) && index-- == 0)
+			return cfg->entries[i].key;
+	return NULL;
+}
+
+const char *trit_config_plugin_section(const struct trit_config *cfg, size_t index)
+{
+	size_t n = strlen(PLUGIN_PREFIX);
+
+	if (!cfg)
+		return NULL;
+	for (size_t i = 0; i < cfg->n_entries; i++) {
+		const char *s = cfg->entries[i].section;
+		int repeat = 0;
+		if (strncmp(s, PLUGIN_PREFIX, n) != 0)
+			continue;
+		for (size_t j = 0; j < i && !repeat; j++)
+			repeat = strcmp(cfg->entries[j].section, s) == 0;
+		if (!repeat && index-- == 0)
+			return s + n;
+	}
+	return NULL;
+}
