@@ -6,7 +6,7 @@
  * registry, planner and loader; [plugin.<name>] keys are stored unchecked for
  * their plugin to validate.
  */
-#include <config.h>
+#include <build-config.h>
 
 #include <ctype.h>
 #include <errno.h>

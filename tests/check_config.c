@@ -4,7 +4,7 @@
  * what each mistake reports (file, line, key, accepted values). INI fixtures
  * are written at test time into a fresh temporary directory per test.
  */
-#include <config.h>
+#include <build-config.h>
 
 #include <check.h>
 #include <dirent.h>
@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 /* "config.h" alone would find the autoconf header first; name ours by path. */
-#include "../runtime/config.h"
+#include "runtime/config.h"
 #include "log.h"
 
 /* ---------------------------------------------------------------- fixture */
