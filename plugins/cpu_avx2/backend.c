@@ -82,8 +82,8 @@ static void bandwidth_probe(struct cpu_avx2_state *st)
 
 	if (!st->opt.bandwidth_probe) {
 		st->bandwidth = cpu_avx2_unknown(cpu_avx2_pool_printf(pool,
-			"bandwidth probe disabled by [plugin.cpu_avx2] bandwidth_probe = no (%s)",
-			st->opt.bandwidth_probe_where));
+			"bandwidth probe disabled by [plugin.cpu_avx2] bandwidth_probe = %s (%s)",
+			st->opt.bandwidth_probe_text, st->opt.bandwidth_probe_where));
 		return;
 	}
 	if (st->opt.bandwidth_bytes) {

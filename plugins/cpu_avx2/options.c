@@ -194,6 +194,7 @@ int cpu_avx2_options_read(const struct trit_host *host, struct cpu_avx2_options 
 			            "%s: " SECTION " bandwidth_probe = '%s' is not yes or no (also "
 			            "accepted: true/false, on/off, 1/0)", where(host, "bandwidth_probe"),
 			            value);
+		o->bandwidth_probe_text = cpu_avx2_pool_printf(pool, "%s", value);
 		o->bandwidth_probe_where = cpu_avx2_pool_printf(pool, "%s",
 		                                                where(host, "bandwidth_probe"));
 	}

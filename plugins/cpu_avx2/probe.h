@@ -183,6 +183,7 @@ struct cpu_avx2_options {
 	const char *disable_text;       /* as given, NULL when unset */
 	const char *disable_where;
 	int bandwidth_probe;            /* default 1 */
+	const char *bandwidth_probe_text;   /* as given ("no", "off"...), NULL when unset */
 	const char *bandwidth_probe_where;
 	uint64_t bandwidth_bytes;       /* 0 = choose from the L3 size */
 	const char *bandwidth_bytes_where;
