@@ -240,6 +240,24 @@ static const struct trit_property *find_prop(const struct trit_device *d, const 
 	return NULL;
 }
 
+/* Does this CPU (and OS) run AVX2? Where it does not, init must refuse,
+ * and the cases that need a registered plugin check only that. */
+static int machine_has_avx2(void)
+{
+	struct cpu_avx2_cpuid raw;
+	cpu_avx2_cpuid_read(&raw);
+	return (cpu_avx2_caps_decode(&raw, NULL, 0) & TRIT_CAP_AVX2) != 0;
+}
+
+#define INIT_OR_SKIP(state, err) do { \
+	int rc_ = init_plugin((state), (err), sizeof(err)); \
+	if (!machine_has_avx2()) { \
+		ck_assert_int_eq(rc_, TRIT_EUNSUPPORTED); \
+		return; \
+	} \
+	ck_assert_msg(rc_ == 0, "%s", (err)); \
+} while (0)
+
 /* Init through the exported table with the current settings. */
 static int init_plugin(void **state, char *err, size_t errlen)
 {
@@ -902,7 +920,8 @@ START_TEST(init_refuses_when_avx2_is_disabled_and_says_where)
 	ck_assert_int_eq(init_plugin(&state, err, sizeof err), TRIT_EUNSUPPORTED);
 	ck_assert_ptr_null(state);
 	ck_assert_msg(strstr(err, "AVX2") != NULL, "%s", err);
-	ck_assert_msg(strstr(err, "deploy.ini:3") != NULL, "%s", err);
+	if (machine_has_avx2()) /* else the hardware is the reason given */
+		ck_assert_msg(strstr(err, "deploy.ini:3") != NULL, "%s", err);
 }
 END_TEST
 
@@ -975,7 +994,7 @@ START_TEST(init_with_fixtures_reports_one_cpu_device_from_proc_root)
 	put("cg2/app/memory.stat", "inactive_file 0\n");
 	set_cfg("proc_root", proc, "deploy.ini:2");
 	set_cfg("bandwidth_probe", "no", "deploy.ini:4");
-	ck_assert_msg(init_plugin(&state, err, sizeof err) == 0, "%s", err);
+	INIT_OR_SKIP(&state, err);
 	ck_assert_uint_eq(b->device_count(state), 1);
 	ck_assert_ptr_null(b->device_get(state, 1));
 	d = b->device_get(state, 0);
@@ -1027,9 +1046,10 @@ START_TEST(device_update_remeasures_free_memory)
 	put("proc/self/mountinfo", "\n");
 	set_cfg("proc_root", proc, "deploy.ini:2");
 	set_cfg("bandwidth_probe", "off", "deploy.ini:3");
-	ck_assert_msg(init_plugin(&state, err, sizeof err) == 0, "%s", err);
+	INIT_OR_SKIP(&state, err);
 	d = b->device_get(state, 0);
 	ck_assert_known(d->mem_free, MEMAVAILABLE_KB * 1024);
+	ck_assert_ptr_nonnull(strstr(d->mem_bandwidth.source, "bandwidth_probe = off (deploy.ini:3)"));
 
 	put("proc/meminfo", "MemTotal: %llu kB\nMemAvailable: 1000 kB\nSwapTotal: 0 kB\n"
 	    "SwapFree: 0 kB\n", MEMTOTAL_KB);
@@ -1053,7 +1073,7 @@ START_TEST(bandwidth_is_measured_over_the_configured_size)
 
 	set_cfg("bandwidth_bytes", "8MiB", "deploy.ini:5");
 	set_cfg("disable", "avx512", "deploy.ini:6");
-	ck_assert_msg(init_plugin(&state, err, sizeof err) == 0, "%s", err);
+	INIT_OR_SKIP(&state, err);
 	d = b->device_get(state, 0);
 	ck_assert_uint_eq(d->mem_bandwidth.state, TRIT_VALUE_MEASURED);
 	ck_assert_uint_gt(d->mem_bandwidth.value, 0);
