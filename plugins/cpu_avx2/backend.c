@@ -95,25 +95,30 @@ static void bandwidth_probe(struct cpu_avx2_state *st)
 		                                                    : 4 * st->topo.l3.total;
 		bytes = four > DEFAULT_MIN_BANDWIDTH_BYTES ? four : DEFAULT_MIN_BANDWIDTH_BYTES;
 		why_size = four >= DEFAULT_MIN_BANDWIDTH_BYTES
-		         ? cpu_avx2_pool_printf(pool, "4 x the %s of L3", bytes_text(st->topo.l3.total, pool))
-		         : cpu_avx2_pool_printf(pool, "at least 64 MiB; 4 x the %s of L3 is less",
-		                                bytes_text(st->topo.l3.total, pool));
+		                   ? cpu_avx2_pool_printf(pool, "4 x the %s of L3",
+		                                          bytes_text(st->topo.l3.total, pool))
+		                   : cpu_avx2_pool_printf(
+		                             pool, "at least 64 MiB; 4 x the %s of L3 is less",
+		                             bytes_text(st->topo.l3.total, pool));
 	} else {
 		bytes = NO_L3_BANDWIDTH_BYTES;
 		why_size = "the L3 size is unknown, so a size well above any L3";
 	}
 	if (st->threads.hw_threads.state != TRIT_VALUE_UNKNOWN && st->threads.hw_threads.value)
-		threads = st->threads.hw_threads.value > 4096 ? 4096
-		                                              : (unsigned)st->threads.hw_threads.value;
+		threads = st->threads.hw_threads.value > 4096
+		                  ? 4096
+		                  : (unsigned)st->threads.hw_threads.value;
 	/* Do not push the process towards its memory limit to measure. */
 	if (st->mem.free.state != TRIT_VALUE_UNKNOWN && bytes > st->mem.free.value / 2) {
 		st->bandwidth = cpu_avx2_unknown(cpu_avx2_pool_printf(pool,
-			"not measured: the %s buffer (%s) is more than half of the %llu bytes of free "
-			"memory", bytes_text(bytes, pool), why_size, (ull)st->mem.free.value));
+			"not measured: the %s buffer (%s) is more than half of the %llu bytes "
+			"of free memory", bytes_text(bytes, pool), why_size,
+			(ull)st->mem.free.value));
 		return;
 	}
 	if (cpu_avx2_bandwidth_measure(bytes, threads, &bps, why, sizeof why) != 0) {
-		st->bandwidth = cpu_avx2_unknown(cpu_avx2_pool_printf(pool, "not measured: %s", why));
+		st->bandwidth =
+		        cpu_avx2_unknown(cpu_avx2_pool_printf(pool, "not measured: %s", why));
 		return;
 	}
 	st->bandwidth = cpu_avx2_measured(bps, cpu_avx2_pool_printf(pool,
@@ -188,7 +193,8 @@ static void log_value(const struct cpu_avx2_state *st, const char *name, const c
 		               v->source ? v->source : "no reason given");
 	else
 		trit_host_logf(h, TRIT_LOG_DEBUG, "cpu0 %s = %llu%s%s (%s)", name, (ull)v->value,
-		               unit ? " " : "", unit ? unit : "", v->source ? v->source : "no source");
+		               unit ? " " : "", unit ? unit : "",
+		               v->source ? v->source : "no source");
 }
 
 static void log_device(const struct cpu_avx2_state *st, int memory_only)
@@ -208,7 +214,8 @@ static void log_device(const struct cpu_avx2_state *st, int memory_only)
 	for (uint32_t i = 0; i < d->n_props; i++) {
 		const struct trit_property *p = &d->props[i];
 		int is_mem = !strncmp(p->key, "mem.", 4) || !strcmp(p->key, "cgroup.version") ||
-		             !strcmp(p->key, "cgroup.path") || !strncmp(p->key, "cgroup.memory", 13);
+		             !strcmp(p->key, "cgroup.path") ||
+		             !strncmp(p->key, "cgroup.memory", 13);
 		if (!memory_only || is_mem)
 			log_value(st, p->key, p->unit, p->text, &p->value);
 	}
@@ -228,12 +235,14 @@ static int features(struct cpu_avx2_state *st, char *err, size_t errlen)
 	hw = cpu_avx2_caps_decode(&raw, why, sizeof why);
 	st->caps = cpu_avx2_caps_close(hw & ~st->opt.disable);
 	if (!(hw & TRIT_CAP_AVX2))
-		return cpu_avx2_errf(err, errlen, TRIT_EUNSUPPORTED, "%s; the cpu_avx2 backend needs AVX2", why);
-	if (!(st->caps & TRIT_CAP_AVX2))
 		return cpu_avx2_errf(err, errlen, TRIT_EUNSUPPORTED,
-		            "AVX2 is disabled by [plugin.cpu_avx2] disable = %s (%s); the cpu_avx2 "
-		            "backend needs AVX2, so it does not register",
-		            st->opt.disable_text, st->opt.disable_where);
+		                     "%s; the cpu_avx2 backend needs AVX2", why);
+	if (!(st->caps & TRIT_CAP_AVX2))
+		return cpu_avx2_errf(
+		        err, errlen, TRIT_EUNSUPPORTED,
+		        "AVX2 is disabled by [plugin.cpu_avx2] disable = %s (%s); the cpu_avx2 "
+		        "backend needs AVX2, so it does not register",
+		        st->opt.disable_text, st->opt.disable_where);
 
 	cpu_avx2_caps_format(st->caps, names, sizeof names);
 	st->features = cpu_avx2_pool_printf(&st->pool, "%s", names);
@@ -260,16 +269,21 @@ int cpu_avx2_init(const struct trit_host *host, void **state, char *err, size_t 
 	int rc;
 
 	if (!state)
-		return cpu_avx2_errf(err, errlen, TRIT_EINVAL, "cpu_avx2 init was called without a state pointer");
+		return cpu_avx2_errf(err, errlen, TRIT_EINVAL,
+		                     "cpu_avx2 init was called without a state pointer");
 	*state = NULL;
 	if (host && host->abi_version != TRIT_BACKEND_ABI_VERSION)
-		return cpu_avx2_errf(err, errlen, TRIT_EABI, "the runtime speaks plugin ABI %u but cpu_avx2 "
-		            "was built for ABI %u; rebuild the plugin against this runtime",
-		            (unsigned)host->abi_version, (unsigned)TRIT_BACKEND_ABI_VERSION);
+		return cpu_avx2_errf(
+		        err, errlen, TRIT_EABI,
+		        "the runtime speaks plugin ABI %u but cpu_avx2 "
+		        "was built for ABI %u; rebuild the plugin against this runtime",
+		        (unsigned)host->abi_version, (unsigned)TRIT_BACKEND_ABI_VERSION);
 	if (!(st = calloc(1, sizeof *st)))
-		return cpu_avx2_errf(err, errlen, TRIT_ENOMEM, "out of memory for the cpu_avx2 state");
+		return cpu_avx2_errf(err, errlen, TRIT_ENOMEM,
+		                     "out of memory for the cpu_avx2 state");
 	if (host) {
-		size_t n = host->struct_size < sizeof st->host ? host->struct_size : sizeof st->host;
+		size_t n =
+		        host->struct_size < sizeof st->host ? host->struct_size : sizeof st->host;
 		memcpy(&st->host, host, n);
 		st->host.struct_size = (uint32_t)n;
 	}
@@ -299,7 +313,8 @@ int cpu_avx2_init(const struct trit_host *host, void **state, char *err, size_t 
 
 	if (st->pool.failed || st->mem_pool.failed) {
 		cpu_avx2_shutdown(st);
-		return cpu_avx2_errf(err, errlen, TRIT_ENOMEM, "out of memory while probing the CPU");
+		return cpu_avx2_errf(err, errlen, TRIT_ENOMEM,
+		                     "out of memory while probing the CPU");
 	}
 	log_device(st, 0);
 	*state = st;
@@ -335,11 +350,12 @@ int cpu_avx2_device_update(void *state, uint32_t index, char *err, size_t errlen
 
 	if (!st || index != 0)
 		return cpu_avx2_errf(err, errlen, TRIT_EINVAL, "cpu_avx2 has one device (index 0); "
-		            "index %u does not exist", (unsigned)index);
+		                     "index %u does not exist", (unsigned)index);
 	cpu_avx2_memory_probe(st->opt.proc_root, &m, &fresh);
 	if (fresh.failed) {
 		cpu_avx2_pool_free(&fresh);
-		return cpu_avx2_errf(err, errlen, TRIT_ENOMEM, "out of memory while re-measuring memory");
+		return cpu_avx2_errf(err, errlen, TRIT_ENOMEM,
+		                     "out of memory while re-measuring memory");
 	}
 	/* The old strings may be freed now: the contract keeps them valid only
 	 * until the next device_update. */

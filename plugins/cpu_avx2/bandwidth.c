@@ -98,8 +98,9 @@ static int run_pass(struct worker *w, pthread_t *tid, unsigned threads, int writ
 		w[made].write = write;
 		int e = pthread_create(&tid[made], NULL, worker_run, &w[made]);
 		if (e != 0) {
-			cpu_avx2_errf(why, whylen, 0, "could not start bandwidth thread %u of %u: %s",
-			         made + 1, threads, strerror(e));
+			cpu_avx2_errf(why, whylen, 0,
+			              "could not start bandwidth thread %u of %u: %s", made + 1,
+			              threads, strerror(e));
 			rc = TRIT_EIO;
 			break;
 		}
@@ -144,14 +145,15 @@ int cpu_avx2_bandwidth_measure(uint64_t bytes, unsigned threads, uint64_t *bytes
 	per = elems / threads / 8 * 8;
 	if (per == 0 || bytes > SIZE_MAX) {
 		cpu_avx2_errf(why, whylen, 0, "a %llu-byte buffer cannot be split among %u threads",
-		         (unsigned long long)bytes, threads);
+		              (unsigned long long)bytes, threads);
 		return TRIT_EINVAL;
 	}
 	w = calloc(threads, sizeof *w);
 	tid = calloc(threads, sizeof *tid);
 	if (!w || !tid || posix_memalign((void **)&buf, 4096, per * threads * sizeof *buf) != 0) {
-		cpu_avx2_errf(why, whylen, 0, "could not allocate a %llu-byte buffer for the bandwidth probe",
-		         (unsigned long long)(per * threads * sizeof *buf));
+		cpu_avx2_errf(why, whylen, 0,
+		              "could not allocate a %llu-byte buffer for the bandwidth probe",
+		              (unsigned long long)(per * threads * sizeof *buf));
 		free(w);
 		free(tid);
 		return TRIT_ENOMEM;
@@ -180,7 +182,8 @@ int cpu_avx2_bandwidth_measure(uint64_t bytes, unsigned threads, uint64_t *bytes
 		rc = TRIT_EIO;
 	}
 	if (rc == 0)
-		*bytes_per_s = (uint64_t)((double)(per * threads * sizeof *buf) * 1e9 / (double)best);
+		*bytes_per_s =
+		        (uint64_t)((double)(per * threads * sizeof *buf) * 1e9 / (double)best);
 	free(buf);
 	free(w);
 	free(tid);

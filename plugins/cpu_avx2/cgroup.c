@@ -86,7 +86,8 @@ static int mount_parse(char *line, struct mount *m)
 	char *field[64], *save = NULL;
 	int n = 0, dash = -1;
 
-	for (char *tok = strtok_r(line, " ", &save); tok && n < 64; tok = strtok_r(NULL, " ", &save))
+	for (char *tok = strtok_r(line, " ", &save); tok && n < 64;
+	     tok = strtok_r(NULL, " ", &save))
 		field[n++] = tok;
 	for (int i = 6; i < n; i++)
 		if (!strcmp(field[i], "-")) {
@@ -154,8 +155,9 @@ static int find_mount(char *mountinfo, int version, const char *controller,
 	     line = strtok_r(NULL, "\n", &save)) {
 		if (mount_parse(line, &m) != 0)
 			continue;
-		if (version == 2 ? strcmp(m.fstype, "cgroup2") != 0
-		                 : (strcmp(m.fstype, "cgroup") != 0 || !list_has(m.super, controller)))
+		if (version == 2
+		            ? strcmp(m.fstype, "cgroup2") != 0
+		            : (strcmp(m.fstype, "cgroup") != 0 || !list_has(m.super, controller)))
 			continue;
 		if (!found || (!under_root(path, chosen.root) && under_root(path, m.root))) {
 			chosen = m;
@@ -166,8 +168,9 @@ static int find_mount(char *mountinfo, int version, const char *controller,
 		if (version == 2)
 			cpu_avx2_errf(why, whylen, 0, "no cgroup2 file system is mounted");
 		else
-			cpu_avx2_errf(why, whylen, 0, "no cgroup v1 hierarchy with the %s controller is mounted",
-			         controller);
+			cpu_avx2_errf(why, whylen, 0,
+			              "no cgroup v1 hierarchy with the %s controller is mounted",
+			              controller);
 		return TRIT_ENODEV;
 	}
 	cg->version = version;
@@ -189,8 +192,10 @@ static int v2_has_controller(const char *mount, const char *controller, char *wh
 			*p = ',';
 	ok = list_has(text, controller);
 	if (!ok)
-		cpu_avx2_errf(why, whylen, 0, "the cgroup2 hierarchy at %s has no %s controller (%s "
-		         "does not list it)", mount, controller, path);
+		cpu_avx2_errf(why, whylen, 0,
+		              "the cgroup2 hierarchy at %s has no %s controller (%s "
+		              "does not list it)",
+		              mount, controller, path);
 	free(text);
 	return ok;
 }
@@ -225,8 +230,10 @@ int cpu_avx2_cgroup_find(const char *proc_root, const char *controller,
 	path = cgroup_path(copy, controller);
 	if (path) {
 		if (!path_is_sane(path)) {
-			cpu_avx2_errf(why, whylen, 0, "%s: the %s cgroup path '%.200s' is not an absolute "
-			         "path without '..'", cg_path, controller, path);
+			cpu_avx2_errf(why, whylen, 0,
+			              "%s: the %s cgroup path '%.200s' is not an absolute "
+			              "path without '..'",
+			              cg_path, controller, path);
 			rc = TRIT_EFORMAT;
 			goto out;
 		}
@@ -235,14 +242,17 @@ int cpu_avx2_cgroup_find(const char *proc_root, const char *controller,
 	}
 	path = cgroup_path(cg_text, NULL);
 	if (!path) {
-		cpu_avx2_errf(why, whylen, 0, "%s names no %s controller and no cgroup v2 hierarchy",
-		         cg_path, controller);
+		cpu_avx2_errf(why, whylen, 0,
+		              "%s names no %s controller and no cgroup v2 hierarchy", cg_path,
+		              controller);
 		rc = TRIT_ENODEV;
 		goto out;
 	}
 	if (!path_is_sane(path)) {
-		cpu_avx2_errf(why, whylen, 0, "%s: the cgroup v2 path '%.200s' is not an absolute path "
-		         "without '..'", cg_path, path);
+		cpu_avx2_errf(why, whylen, 0,
+		              "%s: the cgroup v2 path '%.200s' is not an absolute path "
+		              "without '..'",
+		              cg_path, path);
 		rc = TRIT_EFORMAT;
 		goto out;
 	}

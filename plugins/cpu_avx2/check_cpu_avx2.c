@@ -1049,7 +1049,8 @@ START_TEST(device_update_remeasures_free_memory)
 	INIT_OR_SKIP(&state, err);
 	d = b->device_get(state, 0);
 	ck_assert_known(d->mem_free, MEMAVAILABLE_KB * 1024);
-	ck_assert_ptr_nonnull(strstr(d->mem_bandwidth.source, "bandwidth_probe = off (deploy.ini:3)"));
+	ck_assert_ptr_nonnull(
+	        strstr(d->mem_bandwidth.source, "bandwidth_probe = off (deploy.ini:3)"));
 
 	put("proc/meminfo", "MemTotal: %llu kB\nMemAvailable: 1000 kB\nSwapTotal: 0 kB\n"
 	    "SwapFree: 0 kB\n", MEMTOTAL_KB);
@@ -1111,7 +1112,8 @@ static int cpuinfo_has_flag(const char *flag)
 	while (fgets(line, sizeof line, f)) {
 		if (strncmp(line, "flags", 5))
 			continue;
-		for (char *tok = strtok(strchr(line, ':') + 1, " \n"); tok; tok = strtok(NULL, " \n"))
+		for (char *tok = strtok(strchr(line, ':') + 1, " \n"); tok;
+		     tok = strtok(NULL, " \n"))
 			if (!strcmp(tok, flag))
 				found = 1;
 		break;

@@ -226,7 +226,8 @@ void cpu_avx2_caps_format(uint64_t caps, char *buf, size_t len)
 	for (size_t i = 0; i < sizeof cap_names / sizeof cap_names[0]; i++) {
 		if (!(caps & cap_names[i].bits))
 			continue;
-		int n = snprintf(buf + used, len - used, "%s%s", used ? " " : "", cap_names[i].name);
+		int n = snprintf(buf + used, len - used, "%s%s", used ? " " : "",
+		                 cap_names[i].name);
 		if (n < 0 || (size_t)n >= len - used)
 			return;
 		used += (size_t)n;

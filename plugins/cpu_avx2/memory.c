@@ -74,7 +74,8 @@ static struct trit_value meminfo_field(const char *text, const char *path, const
 				return cpu_avx2_unknown(cpu_avx2_pool_printf(pool,
 					"%s: %s is not a number of kB: '%.*s'", path, key,
 					(int)(len > 80 ? 80 : len), line));
-			return cpu_avx2_measured(bytes, cpu_avx2_pool_printf(pool, "%s %s", path, key));
+			return cpu_avx2_measured(bytes,
+			                         cpu_avx2_pool_printf(pool, "%s %s", path, key));
 		}
 		line = end ? end + 1 : NULL;
 	}
@@ -159,7 +160,8 @@ static int stat_field(const char *dir, const char *key, uint64_t *v, char *why, 
 		if (cpu_avx2_parse_u64(line + klen + 1, v) == 0)
 			rc = 0;
 		else
-			cpu_avx2_errf(why, whylen, 0, "%s: %s is not a number: '%.40s'", path, key, line);
+			cpu_avx2_errf(why, whylen, 0, "%s: %s is not a number: '%.40s'", path, key,
+			              line);
 		break;
 	}
 	free(text);
@@ -187,7 +189,8 @@ static void working_set(const char *dir, const struct names *nm, struct usage *u
 		u->have_inactive = 1;
 		u->ws = u->usage > u->inactive ? u->usage - u->inactive : 0;
 	} else {
-		cpu_avx2_errf(u->why, sizeof u->why, 0, "%s was not subtracted: %s", nm->inactive, why);
+		cpu_avx2_errf(u->why, sizeof u->why, 0, "%s was not subtracted: %s", nm->inactive,
+		              why);
 	}
 }
 
@@ -229,8 +232,10 @@ static void walk_levels(const struct cpu_avx2_cgroup *cg, const struct names *nm
 	memset(w, 0, sizeof *w);
 	w->headroom = UINT64_MAX;
 	if (stat(cg->dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-		cpu_avx2_errf(w->why, sizeof w->why, 0, "the cgroup directory %s (from self/cgroup and "
-		         "self/mountinfo) is not a readable directory", cg->dir);
+		cpu_avx2_errf(w->why, sizeof w->why, 0,
+		              "the cgroup directory %s (from self/cgroup and "
+		              "self/mountinfo) is not a readable directory",
+		              cg->dir);
 		w->failed = 1;
 		return;
 	}
@@ -247,8 +252,8 @@ static void walk_levels(const struct cpu_avx2_cgroup *cg, const struct names *nm
 			is_max = 1;
 			rc = 0;
 		} else {
-			rc = read_u64_file(dir, nm->limit, &limit, cg->version == 2 ? &is_max : NULL,
-			                   why, sizeof why);
+			rc = read_u64_file(dir, nm->limit, &limit,
+			                   cg->version == 2 ? &is_max : NULL, why, sizeof why);
 		}
 		if (rc != 0) {
 			cpu_avx2_errf(w->why, sizeof w->why, 0, "%s", why);
@@ -271,8 +276,10 @@ static void walk_levels(const struct cpu_avx2_cgroup *cg, const struct names *nm
 			}
 			if (!here.ok) {
 				w->headroom_unknown = 1;
-				cpu_avx2_errf(w->hr_why, sizeof w->hr_why, 0, "%s is set at %s but the usage "
-				         "there is unreadable: %s", nm->limit, dir, here.why);
+				cpu_avx2_errf(w->hr_why, sizeof w->hr_why, 0,
+				              "%s is set at %s but the usage "
+				              "there is unreadable: %s",
+				              nm->limit, dir, here.why);
 			} else {
 				uint64_t hr = limit > here.ws ? limit - here.ws : 0;
 				if (hr < w->headroom) {
@@ -296,7 +303,8 @@ static void no_limit(struct cpu_avx2_memory *m, const char *note, struct cpu_avx
 		m->total.source = cpu_avx2_pool_printf(pool, "%s (%s)", m->host_total.source, note);
 	m->free = m->host_available;
 	if (m->free.state != TRIT_VALUE_UNKNOWN)
-		m->free.source = cpu_avx2_pool_printf(pool, "%s (%s)", m->host_available.source, note);
+		m->free.source =
+		        cpu_avx2_pool_printf(pool, "%s (%s)", m->host_available.source, note);
 }
 
 static void limited(struct cpu_avx2_memory *m, const struct cpu_avx2_cgroup *cg,
@@ -340,13 +348,16 @@ static void limited(struct cpu_avx2_memory *m, const struct cpu_avx2_cgroup *cg,
 			                     (ull)w->hr_limit, (ull)w->hr_use.usage,
 			                     (ull)w->hr_use.inactive));
 	} else {
-		m->free = cpu_avx2_derived(w->headroom < m->host_available.value
-		                           ? w->headroom : m->host_available.value,
-			cpu_avx2_pool_printf(pool, "min(%s, cgroup v%d %s - %s) at %s = "
-			                     "min(%llu, %llu - %llu); %s",
-			                     m->host_available.source, v, nm->limit, nm->usage,
-			                     w->hr_dir, (ull)m->host_available.value,
-			                     (ull)w->hr_limit, (ull)w->hr_use.usage, w->hr_use.why));
+		m->free = cpu_avx2_derived(
+		        w->headroom < m->host_available.value ? w->headroom
+		                                              : m->host_available.value,
+		        cpu_avx2_pool_printf(pool,
+		                             "min(%s, cgroup v%d %s - %s) at %s = "
+		                             "min(%llu, %llu - %llu); %s",
+		                             m->host_available.source, v, nm->limit, nm->usage,
+		                             w->hr_dir, (ull)m->host_available.value,
+		                             (ull)w->hr_limit, (ull)w->hr_use.usage,
+		                             w->hr_use.why));
 	}
 }
 
@@ -376,7 +387,8 @@ void cpu_avx2_memory_probe(const char *proc_root, struct cpu_avx2_memory *m,
 		/* No memory controller: nothing limits this process below RAM. */
 		const char *r = cpu_avx2_pool_printf(pool, "no cgroup memory controller: %s", why);
 		m->cg_version_why = m->cg_path_why = m->cg_working_set = cpu_avx2_unknown(r);
-		m->cg_limit = cpu_avx2_unknown(cpu_avx2_pool_printf(pool, "no memory limit (%s)", r));
+		m->cg_limit =
+		        cpu_avx2_unknown(cpu_avx2_pool_printf(pool, "no memory limit (%s)", r));
 		no_limit(m, "no cgroup memory controller", pool);
 		goto out;
 	}
@@ -395,8 +407,8 @@ void cpu_avx2_memory_probe(const char *proc_root, struct cpu_avx2_memory *m,
 		"%s/self/cgroup and %s/self/mountinfo", proc_root, proc_root));
 	walk_levels(cg, nm, w);
 	if (w->failed) {
-		const char *r = cpu_avx2_pool_printf(pool, "cannot read the cgroup memory limit: %s",
-		                                     w->why);
+		const char *r = cpu_avx2_pool_printf(
+		        pool, "cannot read the cgroup memory limit: %s", w->why);
 		m->cg_limit = m->cg_working_set = m->total = m->free = cpu_avx2_unknown(r);
 		goto out;
 	}

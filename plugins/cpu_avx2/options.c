@@ -53,12 +53,19 @@ int cpu_avx2_parse_size(const char *s, uint64_t *out)
 		const char *unit;
 		uint64_t mult;
 	} units[] = {
-		{ "", 1 }, { "b", 1 },
-		{ "k", UINT64_C(1) << 10 }, { "kib", UINT64_C(1) << 10 }, { "kb", UINT64_C(1000) },
-		{ "m", UINT64_C(1) << 20 }, { "mib", UINT64_C(1) << 20 }, { "mb", UINT64_C(1000000) },
-		{ "g", UINT64_C(1) << 30 }, { "gib", UINT64_C(1) << 30 },
+		{ "", 1 },
+		{ "b", 1 },
+		{ "k", UINT64_C(1) << 10 },
+		{ "kib", UINT64_C(1) << 10 },
+		{ "kb", UINT64_C(1000) },
+		{ "m", UINT64_C(1) << 20 },
+		{ "mib", UINT64_C(1) << 20 },
+		{ "mb", UINT64_C(1000000) },
+		{ "g", UINT64_C(1) << 30 },
+		{ "gib", UINT64_C(1) << 30 },
 		{ "gb", UINT64_C(1000000000) },
-		{ "t", UINT64_C(1) << 40 }, { "tib", UINT64_C(1) << 40 },
+		{ "t", UINT64_C(1) << 40 },
+		{ "tib", UINT64_C(1) << 40 },
 		{ "tb", UINT64_C(1000000000000) },
 	};
 	unsigned __int128 whole = 0, frac = 0, scale = 1, v;
@@ -115,10 +122,12 @@ static int read_proc_root(const struct trit_host *host, const char *value,
 	struct stat st;
 
 	if (value[0] != '/' || stat(value, &st) != 0 || !S_ISDIR(st.st_mode))
-		return cpu_avx2_errf(err, errlen, TRIT_ECONFIG,
-		            "%s: " SECTION " proc_root = '%s' is not an existing directory given "
-		            "by an absolute path; give the directory that holds meminfo and self/ "
-		            "(default /proc)", where(host, "proc_root"), value);
+		return cpu_avx2_errf(
+		        err, errlen, TRIT_ECONFIG,
+		        "%s: " SECTION " proc_root = '%s' is not an existing directory given "
+		        "by an absolute path; give the directory that holds meminfo and self/ "
+		        "(default /proc)",
+		        where(host, "proc_root"), value);
 	o->proc_root = cpu_avx2_pool_printf(pool, "%s", value);
 	return 0;
 }
@@ -147,9 +156,11 @@ static int read_disable(const struct trit_host *host, const char *value,
 		}
 		if (!bits)
 			return cpu_avx2_errf(err, errlen, TRIT_ECONFIG,
-			            "%s: " SECTION " disable = '%s': '%.*s' is not a feature name; "
-			            "give a comma-separated list of %s", where(host, "disable"), value,
-			            (int)(len > 32 ? 32 : len), p, cpu_avx2_caps_names());
+			                     "%s: " SECTION
+			                     " disable = '%s': '%.*s' is not a feature name; "
+			                     "give a comma-separated list of %s",
+			                     where(host, "disable"), value,
+			                     (int)(len > 32 ? 32 : len), p, cpu_avx2_caps_names());
 		o->disable |= bits;
 		p += len;
 	}
@@ -178,8 +189,10 @@ int cpu_avx2_options_read(const struct trit_host *host, struct cpu_avx2_options 
 				break;
 		if (k == sizeof known_keys / sizeof known_keys[0])
 			return cpu_avx2_errf(err, errlen, TRIT_ECONFIG,
-			            "%s: " SECTION " has no key '%s'; the keys are proc_root, disable, "
-			            "bandwidth_probe and bandwidth_bytes", where(host, key), key);
+			                     "%s: " SECTION
+			                     " has no key '%s'; the keys are proc_root, disable, "
+			                     "bandwidth_probe and bandwidth_bytes",
+			                     where(host, key), key);
 	}
 
 	if ((value = host->config_get(host->ctx, "proc_root")) != NULL &&
@@ -191,9 +204,10 @@ int cpu_avx2_options_read(const struct trit_host *host, struct cpu_avx2_options 
 	if ((value = host->config_get(host->ctx, "bandwidth_probe")) != NULL) {
 		if (parse_bool(value, &o->bandwidth_probe) != 0)
 			return cpu_avx2_errf(err, errlen, TRIT_ECONFIG,
-			            "%s: " SECTION " bandwidth_probe = '%s' is not yes or no (also "
-			            "accepted: true/false, on/off, 1/0)", where(host, "bandwidth_probe"),
-			            value);
+			                     "%s: " SECTION
+			                     " bandwidth_probe = '%s' is not yes or no (also "
+			                     "accepted: true/false, on/off, 1/0)",
+			                     where(host, "bandwidth_probe"), value);
 		o->bandwidth_probe_text = cpu_avx2_pool_printf(pool, "%s", value);
 		o->bandwidth_probe_where = cpu_avx2_pool_printf(pool, "%s",
 		                                                where(host, "bandwidth_probe"));
@@ -202,12 +216,14 @@ int cpu_avx2_options_read(const struct trit_host *host, struct cpu_avx2_options 
 		if (cpu_avx2_parse_size(value, &o->bandwidth_bytes) != 0 ||
 		    o->bandwidth_bytes < MIN_BANDWIDTH_BYTES)
 			return cpu_avx2_errf(err, errlen, TRIT_ECONFIG,
-			            "%s: " SECTION " bandwidth_bytes = '%s' is not a size of at least "
-			            "1 MiB; give a size such as 268435456, 256MiB or 1GiB",
-			            where(host, "bandwidth_bytes"), value);
+			                     "%s: " SECTION
+			                     " bandwidth_bytes = '%s' is not a size of at least "
+			                     "1 MiB; give a size such as 268435456, 256MiB or 1GiB",
+			                     where(host, "bandwidth_bytes"), value);
 		o->bandwidth_bytes_where = cpu_avx2_pool_printf(pool, "%s",
 		                                                where(host, "bandwidth_bytes"));
 	}
-	return pool->failed ? cpu_avx2_errf(err, errlen, TRIT_ENOMEM, "out of memory reading " SECTION)
-	                    : 0;
+	return pool->failed
+	               ? cpu_avx2_errf(err, errlen, TRIT_ENOMEM, "out of memory reading " SECTION)
+	               : 0;
 }

@@ -26,7 +26,8 @@ static int affinity_count(unsigned *count, char *why, size_t whylen)
 		cpu_set_t *set = CPU_ALLOC((size_t)n);
 		size_t size = CPU_ALLOC_SIZE((size_t)n);
 		if (!set) {
-			cpu_avx2_errf(why, whylen, 0, "out of memory for a %d-CPU affinity mask", n);
+			cpu_avx2_errf(why, whylen, 0, "out of memory for a %d-CPU affinity mask",
+			              n);
 			return TRIT_ENOMEM;
 		}
 		CPU_ZERO_S(size, set);
@@ -42,7 +43,8 @@ static int affinity_count(unsigned *count, char *why, size_t whylen)
 			return TRIT_EIO;
 		}
 	}
-	cpu_avx2_errf(why, whylen, 0, "sched_getaffinity needs a mask for more than %d CPUs", MAX_CPUS);
+	cpu_avx2_errf(why, whylen, 0, "sched_getaffinity needs a mask for more than %d CPUs",
+	              MAX_CPUS);
 	return TRIT_ERANGE;
 }
 
@@ -78,7 +80,8 @@ static int quota_v2(const char *dir, struct quota *q, char *why, size_t whylen)
 		*space = '\0';
 	if (!space || cpu_avx2_parse_u64(space + 1, &q->period) != 0 || q->period == 0 ||
 	    (strcmp(text, "max") && (cpu_avx2_parse_u64(text, &q->quota) != 0 || q->quota == 0))) {
-		cpu_avx2_errf(why, whylen, 0, "%s/cpu.max is not \"max PERIOD\" or \"QUOTA PERIOD\"", dir);
+		cpu_avx2_errf(why, whylen, 0,
+		              "%s/cpu.max is not \"max PERIOD\" or \"QUOTA PERIOD\"", dir);
 		rc = TRIT_EFORMAT;
 	}
 	free(text);
@@ -99,8 +102,10 @@ static int quota_v1(const char *dir, struct quota *q, char *why, size_t whylen)
 		return 0;
 	}
 	if (cpu_avx2_parse_u64(text, &q->quota) != 0 || q->quota == 0) {
-		cpu_avx2_errf(why, whylen, 0, "%s/cpu.cfs_quota_us is neither -1 nor a positive number: "
-		         "'%.40s'", dir, text);
+		cpu_avx2_errf(why, whylen, 0,
+		              "%s/cpu.cfs_quota_us is neither -1 nor a positive number: "
+		              "'%.40s'",
+		              dir, text);
 		free(text);
 		return TRIT_EFORMAT;
 	}
@@ -108,8 +113,8 @@ static int quota_v1(const char *dir, struct quota *q, char *why, size_t whylen)
 	if ((rc = read_text(dir, "cpu.cfs_period_us", &text, why, whylen)) != 0)
 		return rc;
 	if (cpu_avx2_parse_u64(text, &q->period) != 0 || q->period == 0) {
-		cpu_avx2_errf(why, whylen, 0, "%s/cpu.cfs_period_us is not a positive number: '%.40s'",
-		         dir, text);
+		cpu_avx2_errf(why, whylen, 0,
+		              "%s/cpu.cfs_period_us is not a positive number: '%.40s'", dir, text);
 		rc = TRIT_EFORMAT;
 	}
 	free(text);
@@ -206,8 +211,8 @@ void cpu_avx2_threads_probe(const char *proc_root, struct cpu_avx2_threads *t,
 				t->quota_text, src));
 		else
 			t->hw_threads = cpu_avx2_measured(cpus, cpu_avx2_pool_printf(pool,
-				"sched_getaffinity (the cgroup CPU quota of %s from %s does not lower it)",
-				t->quota_text, src));
+				"sched_getaffinity (the cgroup CPU quota of %s from %s does not "
+				"lower it)", t->quota_text, src));
 		free(cg);
 		return;
 	}

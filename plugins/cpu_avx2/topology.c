@@ -31,7 +31,8 @@ static void cache_probe(hwloc_topology_t topo, hwloc_obj_type_t type, const char
 		n++;
 	}
 	if (n == 0) {
-		const char *why = cpu_avx2_pool_printf(pool, "hwloc found no %s cache with a size", label);
+		const char *why =
+		        cpu_avx2_pool_printf(pool, "hwloc found no %s cache with a size", label);
 		c->size = cpu_avx2_unknown(why);
 		c->instances = cpu_avx2_unknown(why);
 		return;
@@ -77,8 +78,8 @@ static void cores_probe(hwloc_topology_t topo, struct trit_value *cores,
 		*cores = cpu_avx2_measured(all, "hwloc: cores in the allowed cpuset");
 	else
 		*cores = cpu_avx2_measured(usable, cpu_avx2_pool_printf(pool,
-			"hwloc: cores with a CPU in this thread's affinity (%u of %u in the allowed cpuset)",
-			usable, all));
+			"hwloc: cores with a CPU in this thread's affinity (%u of %u in the "
+			"allowed cpuset)", usable, all));
 }
 
 static struct trit_value count_type(hwloc_topology_t topo, hwloc_obj_type_t type,

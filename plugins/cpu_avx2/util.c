@@ -121,7 +121,8 @@ int cpu_avx2_read_file(const char *path, size_t limit, char **out, size_t *len,
 				want = limit + 2;
 			if (!(grown = realloc(buf, want))) {
 				code = cpu_avx2_errf(why, whylen, TRIT_ENOMEM,
-				               "%s: out of memory after reading %zu bytes", path, have);
+				                     "%s: out of memory after reading %zu bytes",
+				                     path, have);
 				break;
 			}
 			buf = grown;
@@ -131,16 +132,19 @@ int cpu_avx2_read_file(const char *path, size_t limit, char **out, size_t *len,
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
-			code = cpu_avx2_errf(why, whylen, TRIT_EIO, "%s: %s", path, strerror(errno));
+			code = cpu_avx2_errf(why, whylen, TRIT_EIO, "%s: %s", path,
+			                     strerror(errno));
 			break;
 		}
 		if (r == 0)
 			break;
 		have += (size_t)r;
 		if (have > limit) {
-			code = cpu_avx2_errf(why, whylen, TRIT_EFORMAT,
-			               "%s is longer than %zu bytes, more than any valid file of "
-			               "its kind", path, limit);
+			code = cpu_avx2_errf(
+			        why, whylen, TRIT_EFORMAT,
+			        "%s is longer than %zu bytes, more than any valid file of "
+			        "its kind",
+			        path, limit);
 			break;
 		}
 	}
@@ -150,7 +154,8 @@ int cpu_avx2_read_file(const char *path, size_t limit, char **out, size_t *len,
 	if (code == 0) {
 		buf[have] = '\0';
 		if (memchr(buf, '\0', have))
-			code = cpu_avx2_errf(why, whylen, TRIT_EFORMAT, "%s contains a NUL byte", path);
+			code = cpu_avx2_errf(why, whylen, TRIT_EFORMAT, "%s contains a NUL byte",
+			                     path);
 	}
 	if (code != 0) {
 		free(buf);
