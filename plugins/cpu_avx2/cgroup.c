@@ -103,7 +103,9 @@ static int mount_parse(char *line, struct mount *m)
 	m->super = field[dash + 3];
 	unescape(m->root);
 	unescape(m->point);
-	return 0;
+	/* The kernel writes absolute paths; anything else would be read
+	 * relative to our working directory. */
+	return m->root[0] == '/' && m->point[0] == '/' ? 0 : -1;
 }
 
 /* Is `path` the mount root or below it? */

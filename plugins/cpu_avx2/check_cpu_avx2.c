@@ -637,6 +637,13 @@ START_TEST(missing_or_garbled_cgroup_files_give_unknown_not_a_crash)
 	ck_assert_unknown_because(m.cg_limit, "no cgroup v1 hierarchy with the memory controller");
 	cpu_avx2_pool_free(&pool);
 
+	/* A mount point that is not absolute is not a mount point. */
+	put("proc/self/cgroup", "4:memory:/x\n");
+	put("proc/self/mountinfo", "35 31 0:32 / mem rw - cgroup cgroup rw,memory\n");
+	probe(&m);
+	ck_assert_unknown_because(m.cg_limit, "no cgroup v1 hierarchy with the memory controller");
+	cpu_avx2_pool_free(&pool);
+
 	/* A v1 limit file that is missing is an error, not "no limit". */
 	put_v1("/x", "/");
 	mkdirs("mem/x");
