@@ -1,0 +1,368 @@
+/*
+ * backend.c - the cpu_avx2 backend's state and device: init runs every probe
+ * (features, topology, threads, memory, bandwidth, clock) and assembles one
+ * device "cpu0" with its properties; device_update re-measures memory. The
+ * probes themselves live in their own files; kernels are not implemented yet,
+ * so the device advertises no matmul types.
+ */
+#include <config.h>
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "probe.h"
+
+#define MAX_PROPS 24
+#define DEFAULT_MIN_BANDWIDTH_BYTES (UINT64_C(64) << 20)
+#define NO_L3_BANDWIDTH_BYTES       (UINT64_C(256) << 20)
+#define CPUFREQ_MAX "/sys/devices/system/cpu/cpu0/cpufreq/cpuinfo_max_freq"
+
+typedef unsigned long long ull;
+
+struct cpu_avx2_state {
+	struct trit_host host;          /* a copy: the caller's table may not outlive init */
+	struct cpu_avx2_options opt;
+	struct cpu_avx2_pool pool;      /* strings valid until shutdown */
+	struct cpu_avx2_pool mem_pool;  /* memory strings, replaced by device_update */
+	struct cpu_avx2_topology topo;
+	struct cpu_avx2_threads threads;
+	struct cpu_avx2_memory mem;
+	struct trit_value bandwidth, clock;
+	const char *features, *disabled;
+	struct trit_value features_src, disabled_src;
+	uint64_t caps;
+	struct trit_device dev;
+	struct trit_property props[MAX_PROPS];
+};
+
+/* Human units for source strings: "128 MiB". Only exact multiples use the
+ * larger unit, so nothing is rounded. */
+static const char *bytes_text(uint64_t b, struct cpu_avx2_pool *pool)
+{
+	if (b && b % (UINT64_C(1) << 30) == 0)
+		return cpu_avx2_pool_printf(pool, "%llu GiB", (ull)(b >> 30));
+	if (b && b % (UINT64_C(1) << 20) == 0)
+		return cpu_avx2_pool_printf(pool, "%llu MiB", (ull)(b >> 20));
+	if (b && b % (UINT64_C(1) << 10) == 0)
+		return cpu_avx2_pool_printf(pool, "%llu KiB", (ull)(b >> 10));
+	return cpu_avx2_pool_printf(pool, "%llu bytes", (ull)b);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Probes that need the options.                                             */
+
+static void clock_probe(struct cpu_avx2_state *st)
+{
+	char why[600], *text = NULL;
+	uint64_t khz;
+
+	if (cpu_avx2_read_file(CPUFREQ_MAX, 64, &text, NULL, why, sizeof why) != 0) {
+		st->clock = cpu_avx2_unknown(cpu_avx2_pool_printf(&st->pool,
+			"no cpufreq in sysfs (%s)", why));
+		return;
+	}
+	if (cpu_avx2_parse_u64(text, &khz) != 0 || khz == 0 || khz > UINT64_MAX / 1000)
+		st->clock = cpu_avx2_unknown(cpu_avx2_pool_printf(&st->pool,
+			"%s does not hold a frequency in kHz: '%.20s'", CPUFREQ_MAX, text));
+	else
+		st->clock = cpu_avx2_measured(khz * 1000, CPUFREQ_MAX " (kHz; the highest "
+		                              "frequency cpufreq allows)");
+	free(text);
+}
+
+static void bandwidth_probe(struct cpu_avx2_state *st)
+{
+	struct cpu_avx2_pool *pool = &st->pool;
+	uint64_t bytes, bps = 0;
+	unsigned threads = 1;
+	const char *why_size;
+	char why[400];
+
+	if (!st->opt.bandwidth_probe) {
+		st->bandwidth = cpu_avx2_unknown(cpu_avx2_pool_printf(pool,
+			"bandwidth probe disabled by [plugin.cpu_avx2] bandwidth_probe = %s (%s)",
+			st->opt.bandwidth_probe_text, st->opt.bandwidth_probe_where));
+		return;
+	}
+	if (st->opt.bandwidth_bytes) {
+		bytes = st->opt.bandwidth_bytes;
+		why_size = cpu_avx2_pool_printf(pool, "size set by bandwidth_bytes at %s",
+		                                st->opt.bandwidth_bytes_where);
+	} else if (st->topo.l3.total) {
+		uint64_t four = st->topo.l3.total > UINT64_MAX / 4 ? UINT64_MAX
+		                                                    : 4 * st->topo.l3.total;
+		bytes = four > DEFAULT_MIN_BANDWIDTH_BYTES ? four : DEFAULT_MIN_BANDWIDTH_BYTES;
+		why_size = four >= DEFAULT_MIN_BANDWIDTH_BYTES
+		                   ? cpu_avx2_pool_printf(pool, "4 x the %s of L3",
+		                                          bytes_text(st->topo.l3.total, pool))
+		                   : cpu_avx2_pool_printf(
+		                             pool, "at least 64 MiB; 4 x the %s of L3 is less",
+		                             bytes_text(st->topo.l3.total, pool));
+	} else {
+		bytes = NO_L3_BANDWIDTH_BYTES;
+		why_size = "the L3 size is unknown, so a size well above any L3";
+	}
+	if (st->threads.hw_threads.state != TRIT_VALUE_UNKNOWN && st->threads.hw_threads.value)
+		threads = st->threads.hw_threads.value > 4096
+		                  ? 4096
+		                  : (unsigned)st->threads.hw_threads.value;
+	/* Do not push the process towards its memory limit to measure. */
+	if (st->mem.free.state != TRIT_VALUE_UNKNOWN && bytes > st->mem.free.value / 2) {
+		st->bandwidth = cpu_avx2_unknown(cpu_avx2_pool_printf(pool,
+			"not measured: the %s buffer (%s) is more than half of the %llu bytes "
+			"of free memory", bytes_text(bytes, pool), why_size,
+			(ull)st->mem.free.value));
+		return;
+	}
+	if (cpu_avx2_bandwidth_measure(bytes, threads, &bps, why, sizeof why) != 0) {
+		st->bandwidth =
+		        cpu_avx2_unknown(cpu_avx2_pool_printf(pool, "not measured: %s", why));
+		return;
+	}
+	st->bandwidth = cpu_avx2_measured(bps, cpu_avx2_pool_printf(pool,
+		"streaming read of %s by %u thread%s, best of 3 (%s)", bytes_text(bytes, pool),
+		threads, threads == 1 ? "" : "s", why_size));
+}
+
+/* ------------------------------------------------------------------------ */
+/* The device.                                                               */
+
+static void prop_value(struct trit_property *p, const char *key, const char *unit,
+                       struct trit_value v)
+{
+	memset(p, 0, sizeof *p);
+	p->key = key;
+	p->unit = unit;
+	p->value = v;
+}
+
+/* A text property; when text is NULL it is unknown and v says why, otherwise
+ * v.source says where the text came from. */
+static void prop_text(struct trit_property *p, const char *key, const char *text,
+                      struct trit_value v)
+{
+	memset(p, 0, sizeof *p);
+	p->key = key;
+	p->text = text;
+	p->value = v;
+}
+
+static void assemble(struct cpu_avx2_state *st)
+{
+	struct trit_property *p = st->props;
+	struct trit_device *d = &st->dev;
+
+	d->mem_total = st->mem.total;
+	d->mem_free = st->mem.free;
+
+	prop_text(p++, "cpu.features", st->features, st->features_src);
+	prop_text(p++, "cpu.features_disabled", st->disabled, st->disabled_src);
+	prop_value(p++, "cpu.logical_processors", "count", st->topo.pus);
+	prop_value(p++, "cpu.affinity", "count", st->threads.affinity);
+	prop_value(p++, "cache.l1d", "bytes", st->topo.l1d.size);
+	prop_value(p++, "cache.l1d.instances", "count", st->topo.l1d.instances);
+	prop_value(p++, "cache.l2", "bytes", st->topo.l2.size);
+	prop_value(p++, "cache.l2.instances", "count", st->topo.l2.instances);
+	prop_value(p++, "cache.l3", "bytes", st->topo.l3.size);
+	prop_value(p++, "cache.l3.instances", "count", st->topo.l3.instances);
+	prop_value(p++, "numa.nodes", "count", st->topo.numa_nodes);
+	prop_text(p++, "cgroup.cpu_quota", st->threads.quota_text, st->threads.quota_why);
+	prop_value(p++, "mem.host_total", "bytes", st->mem.host_total);
+	prop_value(p++, "mem.host_available", "bytes", st->mem.host_available);
+	prop_value(p++, "mem.swap_total", "bytes", st->mem.swap_total);
+	prop_value(p++, "mem.swap_free", "bytes", st->mem.swap_free);
+	prop_text(p++, "cgroup.version", st->mem.cg_version, st->mem.cg_version_why);
+	prop_text(p++, "cgroup.path", st->mem.cg_path, st->mem.cg_path_why);
+	prop_value(p++, "cgroup.memory_limit", "bytes", st->mem.cg_limit);
+	prop_value(p++, "cgroup.memory_working_set", "bytes", st->mem.cg_working_set);
+	d->props = st->props;
+	d->n_props = (uint32_t)(p - st->props);
+}
+
+static void log_value(const struct cpu_avx2_state *st, const char *name, const char *unit,
+                      const char *text, const struct trit_value *v)
+{
+	const struct trit_host *h = &st->host;
+	if (text)
+		trit_host_logf(h, TRIT_LOG_DEBUG, "cpu0 %s = %s (%s)", name, text,
+		               v->source ? v->source : "no source");
+	else if (v->state == TRIT_VALUE_UNKNOWN)
+		trit_host_logf(h, TRIT_LOG_DEBUG, "cpu0 %s unknown: %s", name,
+		               v->source ? v->source : "no reason given");
+	else
+		trit_host_logf(h, TRIT_LOG_DEBUG, "cpu0 %s = %llu%s%s (%s)", name, (ull)v->value,
+		               unit ? " " : "", unit ? unit : "",
+		               v->source ? v->source : "no source");
+}
+
+static void log_device(const struct cpu_avx2_state *st, int memory_only)
+{
+	const struct trit_device *d = &st->dev;
+
+	if (!memory_only) {
+		trit_host_logf(&st->host, TRIT_LOG_DEBUG, "cpu0 is '%s' from '%s'", d->name,
+		               d->vendor ? d->vendor : "(no vendor)");
+		log_value(st, "mem_bandwidth", "bytes/s", NULL, &d->mem_bandwidth);
+		log_value(st, "compute_units", "cores", NULL, &d->compute_units);
+		log_value(st, "hw_threads", "threads", NULL, &d->hw_threads);
+		log_value(st, "clock_hz", "Hz", NULL, &d->clock_hz);
+	}
+	log_value(st, "mem_total", "bytes", NULL, &d->mem_total);
+	log_value(st, "mem_free", "bytes", NULL, &d->mem_free);
+	for (uint32_t i = 0; i < d->n_props; i++) {
+		const struct trit_property *p = &d->props[i];
+		int is_mem = !strncmp(p->key, "mem.", 4) || !strcmp(p->key, "cgroup.version") ||
+		             !strcmp(p->key, "cgroup.path") ||
+		             !strncmp(p->key, "cgroup.memory", 13);
+		if (!memory_only || is_mem)
+			log_value(st, p->key, p->unit, p->text, &p->value);
+	}
+}
+
+/* ------------------------------------------------------------------------ */
+/* Backend functions.                                                        */
+
+/* Decide the features; refuse (TRIT_EUNSUPPORTED) without AVX2. */
+static int features(struct cpu_avx2_state *st, char *err, size_t errlen)
+{
+	struct cpu_avx2_cpuid raw;
+	char why[300], names[300];
+	uint64_t hw;
+
+	cpu_avx2_cpuid_read(&raw);
+	hw = cpu_avx2_caps_decode(&raw, why, sizeof why);
+	st->caps = cpu_avx2_caps_close(hw & ~st->opt.disable);
+	if (!(hw & TRIT_CAP_AVX2))
+		return cpu_avx2_errf(err, errlen, TRIT_EUNSUPPORTED,
+		                     "%s; the cpu_avx2 backend needs AVX2", why);
+	if (!(st->caps & TRIT_CAP_AVX2))
+		return cpu_avx2_errf(
+		        err, errlen, TRIT_EUNSUPPORTED,
+		        "AVX2 is disabled by [plugin.cpu_avx2] disable = %s (%s); the cpu_avx2 "
+		        "backend needs AVX2, so it does not register",
+		        st->opt.disable_text, st->opt.disable_where);
+
+	cpu_avx2_caps_format(st->caps, names, sizeof names);
+	st->features = cpu_avx2_pool_printf(&st->pool, "%s", names);
+	st->features_src = cpu_avx2_measured(0, "cpuid leaves 1 and 7, XGETBV (XCR0)");
+	if (st->opt.disable_text) {
+		cpu_avx2_caps_format(hw & ~st->caps, names, sizeof names);
+		st->disabled = cpu_avx2_pool_printf(&st->pool, "%s", names);
+		st->disabled_src = cpu_avx2_configured(0, cpu_avx2_pool_printf(&st->pool,
+			"[plugin.cpu_avx2] disable = %s (%s)", st->opt.disable_text,
+			st->opt.disable_where));
+	} else {
+		st->disabled = "none";
+		st->disabled_src = cpu_avx2_configured(0, "default: nothing disabled");
+	}
+	st->dev.name = raw.brand[0] ? cpu_avx2_pool_printf(&st->pool, "%s", raw.brand)
+	                            : "x86-64 CPU (cpuid has no brand string)";
+	st->dev.vendor = raw.vendor[0] ? cpu_avx2_pool_printf(&st->pool, "%s", raw.vendor) : NULL;
+	return 0;
+}
+
+int cpu_avx2_init(const struct trit_host *host, void **state, char *err, size_t errlen)
+{
+	struct cpu_avx2_state *st;
+	int rc;
+
+	if (!state)
+		return cpu_avx2_errf(err, errlen, TRIT_EINVAL,
+		                     "cpu_avx2 init was called without a state pointer");
+	*state = NULL;
+	if (host && host->abi_version != TRIT_BACKEND_ABI_VERSION)
+		return cpu_avx2_errf(
+		        err, errlen, TRIT_EABI,
+		        "the runtime speaks plugin ABI %u but cpu_avx2 "
+		        "was built for ABI %u; rebuild the plugin against this runtime",
+		        (unsigned)host->abi_version, (unsigned)TRIT_BACKEND_ABI_VERSION);
+	if (!(st = calloc(1, sizeof *st)))
+		return cpu_avx2_errf(err, errlen, TRIT_ENOMEM,
+		                     "out of memory for the cpu_avx2 state");
+	if (host) {
+		size_t n =
+		        host->struct_size < sizeof st->host ? host->struct_size : sizeof st->host;
+		memcpy(&st->host, host, n);
+		st->host.struct_size = (uint32_t)n;
+	}
+
+	if ((rc = cpu_avx2_options_read(host, &st->opt, &st->pool, err, errlen)) != 0 ||
+	    (rc = features(st, err, errlen)) != 0) {
+		cpu_avx2_shutdown(st);
+		return rc;
+	}
+	cpu_avx2_topology_probe(&st->topo, &st->pool);
+	cpu_avx2_threads_probe(st->opt.proc_root, &st->threads, &st->pool);
+	cpu_avx2_memory_probe(st->opt.proc_root, &st->mem, &st->mem_pool);
+	clock_probe(st);
+	bandwidth_probe(st);
+
+	st->dev.struct_size = sizeof st->dev;
+	st->dev.kind = TRIT_DEVICE_CPU;
+	st->dev.id = "cpu0";
+	st->dev.mem_bandwidth = st->bandwidth;
+	st->dev.compute_units = st->topo.cores;
+	st->dev.hw_threads = st->threads.hw_threads;
+	st->dev.clock_hz = st->clock;
+	st->dev.compute_capability = cpu_avx2_unknown("not a GPU");
+	st->dev.caps = st->caps;
+	st->dev.matmul_types = 0; /* no kernels yet: advertise only what runs */
+	assemble(st);
+
+	if (st->pool.failed || st->mem_pool.failed) {
+		cpu_avx2_shutdown(st);
+		return cpu_avx2_errf(err, errlen, TRIT_ENOMEM,
+		                     "out of memory while probing the CPU");
+	}
+	log_device(st, 0);
+	*state = st;
+	return 0;
+}
+
+void cpu_avx2_shutdown(void *state)
+{
+	struct cpu_avx2_state *st = state;
+	if (!st)
+		return;
+	cpu_avx2_pool_free(&st->pool);
+	cpu_avx2_pool_free(&st->mem_pool);
+	free(st);
+}
+
+uint32_t cpu_avx2_device_count(void *state)
+{
+	return state ? 1 : 0;
+}
+
+const struct trit_device *cpu_avx2_device_get(void *state, uint32_t index)
+{
+	struct cpu_avx2_state *st = state;
+	return st && index == 0 ? &st->dev : NULL;
+}
+
+int cpu_avx2_device_update(void *state, uint32_t index, char *err, size_t errlen)
+{
+	struct cpu_avx2_state *st = state;
+	struct cpu_avx2_pool fresh = { 0 };
+	struct cpu_avx2_memory m;
+
+	if (!st || index != 0)
+		return cpu_avx2_errf(err, errlen, TRIT_EINVAL, "cpu_avx2 has one device (index 0); "
+		                     "index %u does not exist", (unsigned)index);
+	cpu_avx2_memory_probe(st->opt.proc_root, &m, &fresh);
+	if (fresh.failed) {
+		cpu_avx2_pool_free(&fresh);
+		return cpu_avx2_errf(err, errlen, TRIT_ENOMEM,
+		                     "out of memory while re-measuring memory");
+	}
+	/* The old strings may be freed now: the contract keeps them valid only
+	 * until the next device_update. */
+	cpu_avx2_pool_free(&st->mem_pool);
+	st->mem_pool = fresh;
+	st->mem = m;
+	assemble(st);
+	log_device(st, 1);
+	return 0;
+}

@@ -1,0 +1,191 @@
+/*
+ * bandwidth.c - measure sustained memory read bandwidth: several threads each
+ * sum their slice of a buffer larger than the caches, in plain C the compiler
+ * vectorises. One pass writes every page first (so we read real memory, not
+ * the shared zero page); the best of three timed read passes is the answer.
+ * Choosing the buffer size and thread count is backend.c's job.
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "probe.h"
+
+#define TIMED_PASSES 3
+
+/* The sums end up here so the compiler cannot drop the reads. */
+static volatile uint64_t cpu_avx2_bandwidth_sink;
+
+struct start {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int go, abort;
+};
+
+struct worker {
+	struct start *start;
+	uint64_t *p;
+	size_t n;
+	int write;
+	uint64_t sum;
+	struct timespec t0, t1;
+};
+
+static uint64_t sum_slice(const uint64_t *p, size_t n)
+{
+	/* Four independent sums let the loop keep several loads in flight. */
+	uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+	size_t i = 0;
+	for (; i + 4 <= n; i += 4) {
+		s0 += p[i];
+		s1 += p[i + 1];
+		s2 += p[i + 2];
+		s3 += p[i + 3];
+	}
+	for (; i < n; i++)
+		s0 += p[i];
+	return s0 + s1 + s2 + s3;
+}
+
+static void *worker_run(void *arg)
+{
+	struct worker *w = arg;
+	int abort_run;
+
+	pthread_mutex_lock(&w->start->mu);
+	while (!w->start->go)
+		pthread_cond_wait(&w->start->cv, &w->start->mu);
+	abort_run = w->start->abort;
+	pthread_mutex_unlock(&w->start->mu);
+	if (abort_run)
+		return NULL;
+
+	clock_gettime(CLOCK_MONOTONIC, &w->t0);
+	if (w->write) {
+		for (size_t i = 0; i < w->n; i++)
+			w->p[i] = i;
+	} else {
+		w->sum = sum_slice(w->p, w->n);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &w->t1);
+	return NULL;
+}
+
+static int64_t ns_between(const struct timespec *a, const struct timespec *b)
+{
+	return (int64_t)(b->tv_sec - a->tv_sec) * 1000000000 + (b->tv_nsec - a->tv_nsec);
+}
+
+/* Run one pass; *ns is the time from the first thread's start to the last
+ * thread's end. */
+static int run_pass(struct worker *w, pthread_t *tid, unsigned threads, int write,
+                    int64_t *ns, char *why, size_t whylen)
+{
+	struct start start;
+	unsigned made = 0;
+	int rc = 0;
+
+	pthread_mutex_init(&start.mu, NULL);
+	pthread_cond_init(&start.cv, NULL);
+	start.go = start.abort = 0;
+	for (; made < threads; made++) {
+		w[made].start = &start;
+		w[made].write = write;
+		int e = pthread_create(&tid[made], NULL, worker_run, &w[made]);
+		if (e != 0) {
+			cpu_avx2_errf(why, whylen, 0,
+			              "could not start bandwidth thread %u of %u: %s", made + 1,
+			              threads, strerror(e));
+			rc = TRIT_EIO;
+			break;
+		}
+	}
+	pthread_mutex_lock(&start.mu);
+	start.go = 1;
+	start.abort = rc != 0;
+	pthread_cond_broadcast(&start.cv);
+	pthread_mutex_unlock(&start.mu);
+	for (unsigned i = 0; i < made; i++)
+		pthread_join(tid[i], NULL);
+	pthread_cond_destroy(&start.cv);
+	pthread_mutex_destroy(&start.mu);
+	if (rc != 0)
+		return rc;
+
+	struct timespec first = w[0].t0, last = w[0].t1;
+	for (unsigned i = 1; i < threads; i++) {
+		if (ns_between(&w[i].t0, &first) > 0)
+			first = w[i].t0;
+		if (ns_between(&last, &w[i].t1) > 0)
+			last = w[i].t1;
+	}
+	*ns = ns_between(&first, &last);
+	return 0;
+}
+
+int cpu_avx2_bandwidth_measure(uint64_t bytes, unsigned threads, uint64_t *bytes_per_s,
+                               char *why, size_t whylen)
+{
+	uint64_t *buf = NULL;
+	struct worker *w;
+	pthread_t *tid;
+	size_t elems, per;
+	int64_t best = 0;
+	int rc = 0;
+
+	if (threads == 0)
+		threads = 1;
+	/* Whole 64-byte lines per thread. */
+	elems = (size_t)(bytes / sizeof(uint64_t));
+	per = elems / threads / 8 * 8;
+	if (per == 0 || bytes > SIZE_MAX) {
+		cpu_avx2_errf(why, whylen, 0, "a %llu-byte buffer cannot be split among %u threads",
+		              (unsigned long long)bytes, threads);
+		return TRIT_EINVAL;
+	}
+	w = calloc(threads, sizeof *w);
+	tid = calloc(threads, sizeof *tid);
+	if (!w || !tid || posix_memalign((void **)&buf, 4096, per * threads * sizeof *buf) != 0) {
+		cpu_avx2_errf(why, whylen, 0,
+		              "could not allocate a %llu-byte buffer for the bandwidth probe",
+		              (unsigned long long)(per * threads * sizeof *buf));
+		free(w);
+		free(tid);
+		return TRIT_ENOMEM;
+	}
+	for (unsigned i = 0; i < threads; i++) {
+		w[i].p = buf + (size_t)i * per;
+		w[i].n = per;
+	}
+
+	/* Each thread writes its own slice first: pages are then real, and on
+	 * NUMA machines local to the thread that reads them. */
+	rc = run_pass(w, tid, threads, 1, &best, why, whylen);
+	best = 0;
+	for (int pass = 0; rc == 0 && pass < TIMED_PASSES; pass++) {
+		int64_t ns = 0;
+		uint64_t sum = 0;
+		rc = run_pass(w, tid, threads, 0, &ns, why, whylen);
+		for (unsigned i = 0; rc == 0 && i < threads; i++)
+			sum += w[i].sum;
+		cpu_avx2_bandwidth_sink ^= sum;
+		if (rc == 0 && ns > 0 && (best == 0 || ns < best))
+			best = ns;
+	}
+	if (rc == 0 && best <= 0) {
+		cpu_avx2_errf(why, whylen, 0, "the clock did not advance while reading the buffer");
+		rc = TRIT_EIO;
+	}
+	if (rc == 0)
+		*bytes_per_s =
+		        (uint64_t)((double)(per * threads * sizeof *buf) * 1e9 / (double)best);
+	free(buf);
+	free(w);
+	free(tid);
+	return rc;
+}

@@ -1,0 +1,229 @@
+/*
+ * options.c - the [plugin.cpu_avx2] configuration section, read through the
+ * host table and validated here: proc_root, disable, bandwidth_probe,
+ * bandwidth_bytes. Unknown keys and bad values are errors that name where the
+ * key was set. What the options change is decided in backend.c.
+ */
+#include <config.h>
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "probe.h"
+
+#define SECTION "[plugin.cpu_avx2]"
+#define MAX_KEYS 1024               /* guards against a host that never says NULL */
+#define MIN_BANDWIDTH_BYTES (UINT64_C(1) << 20)
+
+static const char *const known_keys[] = {
+	"proc_root", "disable", "bandwidth_probe", "bandwidth_bytes"
+};
+
+static const char *where(const struct trit_host *host, const char *key)
+{
+	const char *w = NULL;
+	if (TRIT_HOST_HAS(host, config_where) && host->config_where)
+		w = host->config_where(host->ctx, key);
+	return w ? w : "the configuration";
+}
+
+static int parse_bool(const char *s, int *out)
+{
+	static const char *const yes[] = { "yes", "true", "on", "1" };
+	static const char *const no[] = { "no", "false", "off", "0" };
+	for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++) {
+		if (!strcasecmp(s, yes[i])) {
+			*out = 1;
+			return 0;
+		}
+		if (!strcasecmp(s, no[i])) {
+			*out = 0;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int cpu_avx2_parse_size(const char *s, uint64_t *out)
+{
+	static const struct {
+		const char *unit;
+		uint64_t mult;
+	} units[] = {
+		{ "", 1 },
+		{ "b", 1 },
+		{ "k", UINT64_C(1) << 10 },
+		{ "kib", UINT64_C(1) << 10 },
+		{ "kb", UINT64_C(1000) },
+		{ "m", UINT64_C(1) << 20 },
+		{ "mib", UINT64_C(1) << 20 },
+		{ "mb", UINT64_C(1000000) },
+		{ "g", UINT64_C(1) << 30 },
+		{ "gib", UINT64_C(1) << 30 },
+		{ "gb", UINT64_C(1000000000) },
+		{ "t", UINT64_C(1) << 40 },
+		{ "tib", UINT64_C(1) << 40 },
+		{ "tb", UINT64_C(1000000000000) },
+	};
+	unsigned __int128 whole = 0, frac = 0, scale = 1, v;
+	int digits = 0;
+	char unit[8];
+	size_t ulen = 0;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	for (; *s >= '0' && *s <= '9'; s++, digits++) {
+		whole = whole * 10 + (unsigned)(*s - '0');
+		if (whole > UINT64_MAX)
+			return -1;
+	}
+	if (*s == '.') {
+		s++;
+		for (; *s >= '0' && *s <= '9'; s++, digits++) {
+			if (scale < (unsigned __int128)UINT64_MAX) {
+				frac = frac * 10 + (unsigned)(*s - '0');
+				scale *= 10;
+			}
+		}
+	}
+	if (!digits)
+		return -1;
+	while (*s == ' ' || *s == '\t')
+		s++;
+	while (*s && *s != ' ' && *s != '\t') {
+		if (ulen + 1 >= sizeof unit)
+			return -1;
+		unit[ulen++] = *s++;
+	}
+	unit[ulen] = '\0';
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (*s)
+		return -1;
+	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+		if (strcasecmp(unit, units[i].unit))
+			continue;
+		v = whole * units[i].mult + frac * units[i].mult / scale;
+		if (v > UINT64_MAX)
+			return -1;
+		*out = (uint64_t)v;
+		return 0;
+	}
+	return -1;
+}
+
+static int read_proc_root(const struct trit_host *host, const char *value,
+                          struct cpu_avx2_options *o, struct cpu_avx2_pool *pool,
+                          char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (value[0] != '/' || stat(value, &st) != 0 || !S_ISDIR(st.st_mode))
+		return cpu_avx2_errf(
+		        err, errlen, TRIT_ECONFIG,
+		        "%s: " SECTION " proc_root = '%s' is not an existing directory given "
+		        "by an absolute path; give the directory that holds meminfo and self/ "
+		        "(default /proc)",
+		        where(host, "proc_root"), value);
+	o->proc_root = cpu_avx2_pool_printf(pool, "%s", value);
+	return 0;
+}
+
+static int read_disable(const struct trit_host *host, const char *value,
+                        struct cpu_avx2_options *o, struct cpu_avx2_pool *pool,
+                        char *err, size_t errlen)
+{
+	char name[32];
+	const char *p = value;
+
+	o->disable = 0;
+	while (*p) {
+		size_t len;
+		uint64_t bits;
+		while (*p == ',' || *p == ' ' || *p == '\t')
+			p++;
+		len = strcspn(p, ", \t");
+		if (len == 0)
+			break;
+		bits = 0;
+		if (len < sizeof name) {
+			memcpy(name, p, len);
+			name[len] = '\0';
+			bits = cpu_avx2_caps_by_name(name);
+		}
+		if (!bits)
+			return cpu_avx2_errf(err, errlen, TRIT_ECONFIG,
+			                     "%s: " SECTION
+			                     " disable = '%s': '%.*s' is not a feature name; "
+			                     "give a comma-separated list of %s",
+			                     where(host, "disable"), value,
+			                     (int)(len > 32 ? 32 : len), p, cpu_avx2_caps_names());
+		o->disable |= bits;
+		p += len;
+	}
+	o->disable_text = cpu_avx2_pool_printf(pool, "%s", value);
+	o->disable_where = cpu_avx2_pool_printf(pool, "%s", where(host, "disable"));
+	return 0;
+}
+
+int cpu_avx2_options_read(const struct trit_host *host, struct cpu_avx2_options *o,
+                          struct cpu_avx2_pool *pool, char *err, size_t errlen)
+{
+	const char *key, *value;
+	uint32_t i;
+	int rc;
+
+	memset(o, 0, sizeof *o);
+	o->proc_root = "/proc";
+	o->bandwidth_probe = 1;
+	if (!host || !TRIT_HOST_HAS(host, config_key) || !host->config_get || !host->config_key)
+		return 0;
+
+	for (i = 0; i < MAX_KEYS && (key = host->config_key(host->ctx, i)) != NULL; i++) {
+		size_t k;
+		for (k = 0; k < sizeof known_keys / sizeof known_keys[0]; k++)
+			if (!strcmp(key, known_keys[k]))
+				break;
+		if (k == sizeof known_keys / sizeof known_keys[0])
+			return cpu_avx2_errf(err, errlen, TRIT_ECONFIG,
+			                     "%s: " SECTION
+			                     " has no key '%s'; the keys are proc_root, disable, "
+			                     "bandwidth_probe and bandwidth_bytes",
+			                     where(host, key), key);
+	}
+
+	if ((value = host->config_get(host->ctx, "proc_root")) != NULL &&
+	    (rc = read_proc_root(host, value, o, pool, err, errlen)) != 0)
+		return rc;
+	if ((value = host->config_get(host->ctx, "disable")) != NULL &&
+	    (rc = read_disable(host, value, o, pool, err, errlen)) != 0)
+		return rc;
+	if ((value = host->config_get(host->ctx, "bandwidth_probe")) != NULL) {
+		if (parse_bool(value, &o->bandwidth_probe) != 0)
+			return cpu_avx2_errf(err, errlen, TRIT_ECONFIG,
+			                     "%s: " SECTION
+			                     " bandwidth_probe = '%s' is not yes or no (also "
+			                     "accepted: true/false, on/off, 1/0)",
+			                     where(host, "bandwidth_probe"), value);
+		o->bandwidth_probe_text = cpu_avx2_pool_printf(pool, "%s", value);
+		o->bandwidth_probe_where = cpu_avx2_pool_printf(pool, "%s",
+		                                                where(host, "bandwidth_probe"));
+	}
+	if ((value = host->config_get(host->ctx, "bandwidth_bytes")) != NULL) {
+		if (cpu_avx2_parse_size(value, &o->bandwidth_bytes) != 0 ||
+		    o->bandwidth_bytes < MIN_BANDWIDTH_BYTES)
+			return cpu_avx2_errf(err, errlen, TRIT_ECONFIG,
+			                     "%s: " SECTION
+			                     " bandwidth_bytes = '%s' is not a size of at least "
+			                     "1 MiB; give a size such as 268435456, 256MiB or 1GiB",
+			                     where(host, "bandwidth_bytes"), value);
+		o->bandwidth_bytes_where = cpu_avx2_pool_printf(pool, "%s",
+		                                                where(host, "bandwidth_bytes"));
+	}
+	return pool->failed
+	               ? cpu_avx2_errf(err, errlen, TRIT_ENOMEM, "out of memory reading " SECTION)
+	               : 0;
+}
