@@ -59,7 +59,7 @@ if [ -f "$top_builddir/plugins/cpu_avx2/cpu_avx2.la" ]; then
 	if grep -qw avx2 /proc/cpuinfo; then
 		jq_eq "cpu_avx2 loads on this AVX2 machine" \
 			'.plugins[] | select(.name == "cpu_avx2") | .status' loaded
-		memtotal=$(awk '/^MemTotal:/ { print $2 * 1024 }' /proc/meminfo)
+		memtotal=$(( $(awk '/^MemTotal:/ { print $2 }' /proc/meminfo) * 1024 ))
 		limit=$(jq -r '.plugins[] | select(.name == "cpu_avx2") | .devices[0].properties["cgroup.memory_limit"].value' "$work/out")
 		if [ "$limit" = null ]; then
 			jq_eq "cpu0 memory total equals /proc/meminfo MemTotal (no cgroup limit)" \
@@ -81,6 +81,7 @@ if [ -f "$top_builddir/plugins/cpu_avx2/cpu_avx2.la" ]; then
 	printf 'MemTotal:       16384000 kB\nMemFree:         1000000 kB\nMemAvailable:   12000000 kB\nSwapTotal:             0 kB\nSwapFree:              0 kB\n' >"$fx/meminfo"
 	printf '0::/app\n' >"$fx/self/cgroup"
 	printf '30 1 0:26 / %s rw,relatime - cgroup2 cgroup2 rw\n' "$cg" >"$fx/self/mountinfo"
+	printf 'cpu memory pids\n' >"$cg/cgroup.controllers"
 	printf '4294967296\n' >"$cg/app/memory.max"
 	printf '1073741824\n' >"$cg/app/memory.current"
 	printf 'anon 536870912\ninactive_file 268435456\n' >"$cg/app/memory.stat"

@@ -5,7 +5,7 @@
  * probes themselves live in their own files; kernels are not implemented yet,
  * so the device advertises no matmul types.
  */
-#include <config.h>
+#include <build-config.h>
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -5,7 +5,7 @@
  * the shared zero page); the best of three timed read passes is the answer.
  * Choosing the buffer size and thread count is backend.c's job.
  */
-#include <config.h>
+#include <build-config.h>
 
 #include <errno.h>
 #include <pthread.h>

@@ -4,7 +4,7 @@
  * (where its hierarchy is mounted, and which part of it: the mount's root).
  * Reading limits from that directory is memory.c's and threads.c's job.
  */
-#include <config.h>
+#include <build-config.h>
 
 #include <stdio.h>
 #include <stdlib.h>

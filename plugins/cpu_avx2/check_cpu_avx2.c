@@ -4,7 +4,7 @@
  * directory per test; a small fake host table feeds the configuration. The
  * "real_" cases compare the probes with what this machine's /proc says.
  */
-#include <config.h>
+#include <build-config.h>
 
 #include <check.h>
 #include <errno.h>

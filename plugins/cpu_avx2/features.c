@@ -4,7 +4,7 @@
  * register state the kernel saves. Decoding is separate from reading so tests
  * can describe other CPUs. It does not choose kernels; backend.c does.
  */
-#include <config.h>
+#include <build-config.h>
 
 #include <cpuid.h>
 #include <stdio.h>

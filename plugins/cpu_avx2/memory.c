@@ -5,7 +5,7 @@
  * the limit minus the cgroup's working set (usage less reclaimable inactive
  * file pages). Finding the cgroup directory is cgroup.c's job.
  */
-#include <config.h>
+#include <build-config.h>
 
 #include <errno.h>
 #include <stdio.h>

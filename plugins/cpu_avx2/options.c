@@ -4,7 +4,7 @@
  * bandwidth_bytes. Unknown keys and bad values are errors that name where the
  * key was set. What the options change is decided in backend.c.
  */
-#include <config.h>
+#include <build-config.h>
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -4,7 +4,7 @@
  * the runtime calls it before checking the ABI. The probes live in
  * libcpu_avx2_probe (backend.c and friends).
  */
-#include <config.h>
+#include <build-config.h>
 
 #include "probe.h"
 

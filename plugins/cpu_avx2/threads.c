@@ -4,7 +4,7 @@
  * cpu.cfs_quota_us / cpu.cfs_period_us) of its cgroup and every ancestor.
  * Counting cores and caches is topology.c's job.
  */
-#include <config.h>
+#include <build-config.h>
 
 #include <errno.h>
 #include <sched.h>

@@ -4,7 +4,7 @@
  * allowed to use (cgroup cpuset), which is what we want. Affinity and CPU
  * quota are threads.c's business; this file only counts.
  */
-#include <config.h>
+#include <build-config.h>
 
 #include <hwloc.h>
 #include <string.h>

@@ -3,7 +3,7 @@
  * keeps device strings alive, trit_value shorthands, and bounded, hostile-input
  * file reading and number parsing. Nothing here knows about CPUs or cgroups.
  */
-#include <config.h>
+#include <build-config.h>
 
 #include <errno.h>
 #include <fcntl.h>
