@@ -153,8 +153,12 @@ void trit_report_devices_text(FILE *out, const struct trit_registry *reg, int ve
 			skipped++;
 			continue;
 		}
-		fprintf(out, "\n%s %s  %s  (%s, ABI %u)\n", p->name, p->version ? p->version : "?",
-		        p->path, p->origin, p->abi_version);
+		if (strcmp(p->origin, "built-in") == 0)
+			fprintf(out, "\n%s %s  built into libtrit\n", p->name,
+			        p->version ? p->version : "?");
+		else
+			fprintf(out, "\n%s %s  %s  (%s, ABI %u)\n", p->name,
+			        p->version ? p->version : "?", p->path, p->origin, p->abi_version);
 		if (p->description)
 			fprintf(out, "  %s\n", p->description);
 		if (!p->n_devices)
