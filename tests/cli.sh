@@ -95,6 +95,29 @@ if [ -f "$top_builddir/plugins/cpu_avx2/cpu_avx2.la" ]; then
 		'.plugins[] | select(.name == "cpu_avx2") | .devices[0].memory_bandwidth.state' unknown
 fi
 
+# A real cgroup v1 memory limit, when this process may create a child cgroup
+# (root on a cgroup v1 host, as on the development and CI machines).
+real_cgroup_test() {
+	rel=$(sed -n 's/^[0-9]*:memory:\(.*\)$/\1/p' /proc/self/cgroup)
+	base=/sys/fs/cgroup/memory
+	[ -n "$rel" ] && [ -w "$base$rel" ] && [ -f "$base$rel/memory.limit_in_bytes" ] || return 1
+	child="$base$rel/trit-test-$$"
+	mkdir "$child" 2>/dev/null || return 1
+	echo 1610612736 >"$child/memory.limit_in_bytes" 2>/dev/null || { rmdir "$child"; return 1; }
+	TRIT_PLUGIN_CPU_AVX2_BANDWIDTH_PROBE=no sh -c 'echo $$ >"$1/cgroup.procs" && exec "$2" devices --json' \
+		sh "$child" "$trit" >"$work/out" 2>"$work/err"
+	rmdir "$child" 2>/dev/null
+	return 0
+}
+if [ -f "$top_builddir/plugins/cpu_avx2/cpu_avx2.la" ] && grep -qw avx2 /proc/cpuinfo; then
+	if real_cgroup_test; then
+		jq_eq "a real cgroup v1 memory limit caps cpu0's total" \
+			'.plugins[] | select(.name == "cpu_avx2") | .devices[0].memory_total.value' 1610612736
+	else
+		ok "a real cgroup v1 memory limit caps cpu0's total # SKIP cannot create a cgroup v1 memory child here"
+	fi
+fi
+
 # --- broken plugins ---------------------------------------------------------
 check "devices with the broken test plugins still exits 0" 0 "$trit" -P "$top_builddir/tests/plugins" devices --json
 for p in bad_abi no_entry short_struct test_probe_fails test_bad_device; do
