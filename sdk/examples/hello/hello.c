@@ -75,7 +75,7 @@ static int hello_init(const struct trit_host *host, void **state, char *err, siz
 }
 
 static void hello_shutdown(void *state) { free(state); }
-static uint32_t hello_count(void *state) { return 1; }
+static uint32_t hello_count(void *state) { (void)state; return 1; }
 
 static const struct trit_device *hello_get(void *state, uint32_t i)
 {
@@ -84,6 +84,7 @@ static const struct trit_device *hello_get(void *state, uint32_t i)
 
 static int hello_update(void *state, uint32_t i, char *err, size_t errlen)
 {
+	(void)i; /* one device */
 	return hello_measure(state, err, errlen);
 }
 
