@@ -7,7 +7,8 @@ runtime_libtrit_la_SOURCES = \
 	runtime/config.c runtime/config.h \
 	runtime/registry.c runtime/registry.h \
 	runtime/backends/ref.c runtime/backends/ref.h \
-	runtime/report.c runtime/report.h
+	runtime/report.c runtime/report.h \
+	runtime/model/ggml_types.c runtime/model/ggml_types.h
 # TRIT_BUILDDIR lets an uninstalled trit find the plugins of its own build tree.
 runtime_libtrit_la_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DTRIT_PKGLIBDIR='"$(pkglibdir)"' -DTRIT_BUILDDIR='"$(abs_top_builddir)"'
