@@ -21,3 +21,8 @@ bin_PROGRAMS += trit
 trit_SOURCES = runtime/cli/trit.c
 trit_CFLAGS = $(AM_CFLAGS) $(CJSON_CFLAGS)
 trit_LDADD = runtime/libtrit.la $(CJSON_LIBS)
+
+# The model readers keep their rules (library sources, suites, fuzz targets)
+# in fragments of their own.
+include $(srcdir)/runtime/model/gguf.mk
+include $(srcdir)/runtime/model/safetensors.mk

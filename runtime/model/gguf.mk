@@ -1,0 +1,1 @@
+# gguf: build rules (sources added to libtrit, tests, fuzz target).

@@ -1,0 +1,1 @@
+# safetensors: build rules (sources added to libtrit, tests, fuzz target).

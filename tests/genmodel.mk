@@ -1,0 +1,1 @@
+# genmodel: build rules (sources added to libtrit, tests, fuzz target).
