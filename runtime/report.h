@@ -11,6 +11,7 @@
 #include <trit/trit.h>
 
 #include "config.h"
+#include "model/model.h"
 
 /* Name of a capability bit ("avx2"), or NULL for an undefined bit. */
 const char *trit_report_cap_name(uint64_t bit);
@@ -24,5 +25,10 @@ char *trit_report_devices_json(const struct trit_registry *reg);
 /* `trit config`: every schema key with its value and origin. */
 void trit_report_config_text(FILE *out, const struct trit_config *cfg);
 char *trit_report_config_json(const struct trit_config *cfg);
+
+/* `trit inspect`: the model's architecture, hyper-parameters, parameter and
+ * byte counts by role group, type and layer; with_tensors adds every tensor. */
+void trit_report_model_text(FILE *out, const struct trit_model *m, int with_tensors);
+char *trit_report_model_json(const struct trit_model *m, int with_tensors);
 
 #endif

@@ -17,6 +17,7 @@
 #include "common.h"
 #include "config.h"
 #include "log.h"
+#include "model/model.h"
 #include "registry.h"
 #include "report.h"
 
@@ -45,6 +46,7 @@ static const char usage_main[] =
 	"\n"
 	"Commands:\n"
 	"  devices      list backend plugins, their devices and what was measured\n"
+	"  inspect      analyse a model file: architecture, parameters, bytes by role/type/layer\n"
 	"  config       show the effective configuration and where each value came from\n"
 	"  help [CMD]   show help for trit or for one command\n"
 	"\n"
@@ -73,6 +75,17 @@ static const char usage_devices[] =
 	"  --json     print one JSON document (schema: docs/json.md)\n"
 	"  --strict   exit with status 4 when any plugin was skipped\n"
 	"  -v         also show the search path and how every value was measured\n";
+
+static const char usage_inspect[] =
+	"Usage: trit inspect MODEL [--json] [--tensors]\n"
+	"\n"
+	"Read a model's header (GGUF, or SafeTensors: a file, a model.safetensors.index.json\n"
+	"or a directory with config.json) without reading its weights, and print the\n"
+	"architecture, hyper-parameters, parameter count, bytes by role, by type and per\n"
+	"layer, and whether trit's ternary kernels apply.\n"
+	"\n"
+	"  --json      print one JSON document (schema: docs/json.md)\n"
+	"  --tensors   list every tensor: type, shape, bytes, layer, role\n";
 
 static const char usage_config[] =
 	"Usage: trit config [--json] [--schema]\n"
@@ -188,6 +201,43 @@ static int cmd_devices(struct cli *cli, int argc, char **argv)
 	return rc;
 }
 
+static int cmd_inspect(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "tensors", no_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int json = 0, tensors = 0, c, rc;
+	char err[1024];
+	struct trit_model *m;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "jth", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j': json = 1; break;
+		case 't': tensors = 1; break;
+		case 'h': fputs(usage_inspect, stdout); return EXIT_OK;
+		default: return usage_error("inspect", "bad option");
+		}
+	}
+	if (optind != argc - 1)
+		return usage_error("inspect", "inspect takes exactly one MODEL (got %d)", argc - optind);
+	if ((rc = load_config(cli)))
+		return rc;
+	if (trit_model_open(argv[optind], &m, err, sizeof err)) {
+		fprintf(stderr, "trit: %s\n", err);
+		return EXIT_FAIL;
+	}
+	if (json)
+		rc = print_json(trit_report_model_json(m, tensors));
+	else
+		trit_report_model_text(stdout, m, tensors);
+	trit_model_close(m);
+	return rc;
+}
+
 static void print_schema(void)
 {
 	size_t n;
@@ -250,6 +300,8 @@ static int cmd_help(const char *topic)
 		fputs(usage_devices, stdout);
 	else if (strcmp(topic, "config") == 0)
 		fputs(usage_config, stdout);
+	else if (strcmp(topic, "inspect") == 0)
+		fputs(usage_inspect, stdout);
 	else
 		return usage_error(NULL, "no help for unknown command '%s'", topic);
 	return EXIT_OK;
@@ -299,6 +351,8 @@ int main(int argc, char **argv)
 		rc = cmd_devices(&cli, cargc, cargv);
 	else if (strcmp(cmd, "config") == 0)
 		rc = cmd_config(&cli, cargc, cargv);
+	else if (strcmp(cmd, "inspect") == 0)
+		rc = cmd_inspect(&cli, cargc, cargv);
 	else if (strcmp(cmd, "help") == 0)
 		rc = cmd_help(cargc > 1 ? cargv[1] : NULL);
 	else
