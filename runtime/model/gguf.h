@@ -19,7 +19,9 @@
 #define TRIT_GGUF_MAX_KV        (1u << 16)     /* metadata pairs */
 #define TRIT_GGUF_MAX_STRING    (1u << 24)     /* bytes in one string (16 MiB) */
 #define TRIT_GGUF_MAX_HEADER    (UINT64_C(1) << 30) /* bytes before the data section */
-#define TRIT_GGUF_MAX_DEPTH     4              /* nesting of arrays in arrays */
+#define TRIT_GGUF_MAX_DEPTH     4              /* array levels: an array of scalars is
+                                                  level 1, an array of those level 2 */
+#define TRIT_GGUF_MAX_NAME      65535u         /* bytes in a key or a tensor name */
 
 enum trit_gguf_vtype {
 	TRIT_GGUF_U8 = 0, TRIT_GGUF_I8 = 1, TRIT_GGUF_U16 = 2, TRIT_GGUF_I16 = 3,
@@ -80,7 +82,9 @@ struct trit_gguf {
 };
 
 /* Read and validate the header of the file at path. On failure *out is NULL
- * and err says "PATH: offset N: FIELD: what was expected, what was found". */
+ * and err says "PATH: offset N: FIELD: expected WHAT, found WHAT". Returns
+ * TRIT_EIO (cannot open or read), TRIT_EFORMAT (malformed), TRIT_ERANGE (a
+ * count or size beyond the limits above) or TRIT_ENOMEM. */
 int trit_gguf_open(const char *path, struct trit_gguf **out, char *err, size_t errlen);
 
 /* The same on a memory buffer holding the start of a file of file_size
@@ -93,16 +97,30 @@ void trit_gguf_close(struct trit_gguf *g);
 
 /* Look-ups. find returns NULL when the key is absent. The typed getters
  * return 0, TRIT_EINVAL when absent, TRIT_EFORMAT when the type does not fit
- * (any integer type converts to u64/i64 when the value fits; F32/F64 to f64).*/
+ * and TRIT_ERANGE when the value does not: any integer type converts to
+ * u64/i64 when the value fits (-1 is not a u64, 2^63 not an i64); F32/F64
+ * convert to f64, integers do not; bool is only read by get_bool. */
 const struct trit_gguf_kv *trit_gguf_find(const struct trit_gguf *g, const char *key);
 int trit_gguf_get_u64(const struct trit_gguf *g, const char *key, uint64_t *out);
 int trit_gguf_get_i64(const struct trit_gguf *g, const char *key, int64_t *out);
 int trit_gguf_get_f64(const struct trit_gguf *g, const char *key, double *out);
+int trit_gguf_get_bool(const struct trit_gguf *g, const char *key, int *out);
 int trit_gguf_get_str(const struct trit_gguf *g, const char *key, struct trit_gguf_str *out);
 /* Element i of an integer or float array (per-layer head counts are stored
- * that way); TRIT_ERANGE past the end. */
+ * that way), converted as above; TRIT_ERANGE past the end or when the
+ * element does not fit, TRIT_EFORMAT when kv is not such an array. */
 int trit_gguf_array_u64(const struct trit_gguf_kv *kv, uint64_t i, uint64_t *out);
 int trit_gguf_array_f64(const struct trit_gguf_kv *kv, uint64_t i, double *out);
+/* Walk an array of strings (a vocabulary): set *cursor to 0, then each call
+ * stores the next element in *out and advances *cursor. Returns TRIT_ERANGE
+ * after the last element, TRIT_EFORMAT when kv is not an array of strings or
+ * *cursor is not a position this function gave out. */
+int trit_gguf_array_next_str(const struct trit_gguf_kv *kv, uint64_t *cursor,
+                             struct trit_gguf_str *out);
+
+/* The tensor with this name, or NULL. */
+const struct trit_gguf_tensor *trit_gguf_find_tensor(const struct trit_gguf *g,
+                                                     const char *name);
 
 /* Name of a value type ("u32", "string", "array"), for messages. */
 const char *trit_gguf_type_name(uint32_t type);
