@@ -528,6 +528,17 @@ START_TEST(header_that_is_not_utf8_is_refused_with_its_offset)
 }
 END_TEST
 
+START_TEST(names_with_an_escaped_nul_are_refused)
+{
+	/* cJSON would cut "a\u0000x" to "a": refuse instead of renaming */
+	PARSE_FAILS(J("{'a\\u0000x':{'dtype':'U8','shape':[1],'data_offsets':[0,1]}}"), 1,
+	            TRIT_EFORMAT, "\"\\u0000\" at byte offset 11", "must not contain NUL");
+	/* an escaped backslash followed by the text u0000 is an ordinary name */
+	parse_ok(J("{'a\\\\u0000':{'dtype':'U8','shape':[1],'data_offsets':[0,1]}}"), 1);
+	ck_assert_str_eq(st->tensors[0].name, "a\\u0000");
+}
+END_TEST
+
 START_TEST(unknown_dtype_is_refused_and_named)
 {
 	PARSE_FAILS(J("{'a':{'dtype':'F4','shape':[2],'data_offsets':[0,8]}}"), 8, TRIT_EFORMAT,
@@ -1058,6 +1069,7 @@ static Suite *safetensors_suite(void)
 	tcase_add_test(tc, bytes_after_the_header_json_other_than_spaces_are_refused);
 	tcase_add_test(tc, header_that_is_not_a_json_object_is_refused);
 	tcase_add_test(tc, header_that_is_not_utf8_is_refused_with_its_offset);
+	tcase_add_test(tc, names_with_an_escaped_nul_are_refused);
 	tcase_add_test(tc, unknown_dtype_is_refused_and_named);
 	tcase_add_test(tc, negative_fractional_huge_and_non_numeric_shape_values_are_refused);
 	tcase_add_test(tc, largest_exact_integer_2_pow_53_minus_1_is_accepted);

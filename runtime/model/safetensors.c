@@ -232,6 +232,25 @@ static uint64_t utf8_invalid_at(const unsigned char *s, uint64_t n)
 	return UINT64_MAX;
 }
 
+/* Offset of a \u0000 escape inside a JSON string, or UINT64_MAX. cJSON
+ * decodes it into a NUL that silently cuts the C string short: "a\u0000x"
+ * and "a\u0000y" would both become "a". */
+static uint64_t nul_escape_at(const char *s, uint64_t n)
+{
+	int in_string = 0;
+
+	for (uint64_t i = 0; i < n; i++) {
+		if (s[i] == '"') {
+			in_string = !in_string;
+		} else if (in_string && s[i] == '\\') {
+			if (n - i > 5 && memcmp(s + i + 1, "u0000", 5) == 0)
+				return i;
+			i++; /* the escaped character cannot end the string */
+		}
+	}
+	return UINT64_MAX;
+}
+
 static int is_json_space(char c)
 {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
@@ -248,6 +267,10 @@ static int parse_json(const char *file, const char *buf, uint64_t len, uint64_t 
 	cJSON *v;
 
 	*out = NULL;
+	if ((at = nul_escape_at(buf, len)) != UINT64_MAX)
+		return trit_errf(err, errlen, TRIT_EFORMAT,
+		                 "%s: \"\\u0000\" at byte offset %" PRIu64 ": names and strings must "
+		                 "not contain NUL", file, base + at);
 	v = cJSON_ParseWithLengthOpts(buf, (size_t)len, &end, 0);
 	if (v) {
 		while (end < buf + len && is_json_space(*end))
