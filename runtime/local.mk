@@ -8,7 +8,9 @@ runtime_libtrit_la_SOURCES = \
 	runtime/registry.c runtime/registry.h \
 	runtime/backends/ref.c runtime/backends/ref.h \
 	runtime/report.c runtime/report.h \
-	runtime/model/ggml_types.c runtime/model/ggml_types.h
+	runtime/model/ggml_types.c runtime/model/ggml_types.h \
+	runtime/model/names.c runtime/model/names.h \
+	runtime/model/model.c runtime/model/model.h
 # TRIT_BUILDDIR lets an uninstalled trit find the plugins of its own build tree.
 runtime_libtrit_la_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DTRIT_PKGLIBDIR='"$(pkglibdir)"' -DTRIT_BUILDDIR='"$(abs_top_builddir)"'

@@ -17,6 +17,7 @@ TEST_LIBS = runtime/libtrit.la $(CHECK_LIBS)
 include $(srcdir)/tests/config.mk
 include $(srcdir)/tests/registry.mk
 include $(srcdir)/tests/genmodel.mk
+include $(srcdir)/tests/bench.mk
 
 TESTS += tests/cli.sh
 EXTRA_DIST += tests/cli.sh tests/sdk-example.sh

@@ -291,7 +291,9 @@ static int tensors_from_gguf(struct builder *b, const struct trit_gguf *g, int p
 		t->ggml_type = (int32_t)gt->type_id;
 		t->st_dtype = -1;
 		t->ternary = (gt->type->flags & TRIT_GGML_TERNARY) != 0;
-		t->n_params = n;
+		/* RoPE frequency factors are a computed table, not learned weights:
+		 * they have bytes but count no parameters (as publications count). */
+		t->n_params = c.role == TRIT_ROLE_ROPE_FREQS ? 0 : n;
 		t->n_bytes = gt->size;
 		t->offset = g->data_offset + gt->offset;
 		t->file = 0;

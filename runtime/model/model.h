@@ -63,7 +63,8 @@ struct trit_model_tensor {
 	const char *type_name;  /* "Q4_0", "BF16", "I2_S", ... */
 	int32_t ggml_type;      /* GGUF type id, -1 for SafeTensors */
 	int32_t st_dtype;       /* SafeTensors dtype, -1 for GGUF */
-	uint64_t n_params;      /* logical parameters (4 per byte for BitNet-packed U8) */
+	uint64_t n_params;      /* learned parameters: elements (4 per byte for BitNet-packed
+	                         * U8); 0 for RoPE frequency tables */
 	uint64_t n_bytes;       /* exact bytes in the file */
 	uint64_t offset;        /* absolute file offset of the data */
 	uint32_t file;          /* index into trit_model.files */
@@ -73,7 +74,7 @@ struct trit_model_tensor {
  * trit_model.missing); per-layer arrays have n_layer entries. */
 struct trit_hparams {
 	char arch[64];           /* as the file names it: "llama", "bitnet-b1.58", "LlamaForCausalLM" */
-	char family[32];         /* trit's name for the graph: "llama", "bitnet", "deepseek2", ... */
+	char family[64];         /* trit's name for the graph: "llama", "bitnet", "deepseek2", ... */
 	uint32_t n_layer, n_embd, n_vocab, n_ctx_train;
 	uint32_t *n_head, *n_head_kv, *n_ff;  /* per layer */
 	uint32_t head_dim_k, head_dim_v;       /* per head */
