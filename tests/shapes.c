@@ -408,14 +408,10 @@ static void experts(struct list *l, const struct shape *s, int il, const char *h
 		return;
 	}
 	for (uint64_t x = 0; x < e; x++) {
+		static const char *const roles[3] = { "ffn_gate_exps", "ffn_up_exps", "ffn_down_exps" };
 		for (int k = 0; k < 3; k++) {
-			char name[96];
-			static const char *const roles[3] = { "ffn_gate_exps", "ffn_up_exps",
-			                                      "ffn_down_exps" };
-			snprintf(name, sizeof name, "%s.%llu.%s", hf_prefix, (unsigned long long)x,
-			         hf_names[k]);
-			t = add(l, il, roles[k], ST_MATRIX | ST_EXPERT, 2, k == 2 ? d : f,
-			        k == 2 ? f : d, 0, "%s.weight", name);
+			t = add(l, il, roles[k], ST_MATRIX | ST_EXPERT, 2, k == 2 ? d : f, k == 2 ? f : d,
+			        0, "%s.%llu.%s.weight", hf_prefix, (unsigned long long)x, hf_names[k]);
 			if (t)
 				t->per_expert = d * f;
 		}
