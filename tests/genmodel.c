@@ -881,6 +881,8 @@ static void usage(FILE *f)
 	        "       %s --shape NAME --format gguf [--type TYPE] --tensors-json [-o FILE]\n"
 	        "       %s --shape NAME --format safetensors [--dtype BF16|F16|F32] [--shards N] -o DIR\n"
 	        "TYPE is a GGML type name (F16, Q4_0, Q4_K, TQ2_0, I2_S, TL2...; default F16).\n"
+	        "--vocab-strings adds the tokenizer arrays (tokens, token types, SentencePiece\n"
+	        "scores or BPE merges), synthetic strings sized like the real vocabulary.\n"
 	        "Tensor data is never written: files are sparse, sized as the real ones.\n",
 	        prog, prog, prog, prog);
 }
