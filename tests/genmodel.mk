@@ -1,1 +1,17 @@
-# genmodel: build rules (sources added to libtrit, tests, fuzz target).
+# genmodel: the model-file generator (always built: other suites and the
+# fuzz corpora use its fixtures), the shape table's Check suite, and the
+# cross-check of its GGUF files against an independent reader.
+
+noinst_PROGRAMS += tests/trit-genmodel
+tests_trit_genmodel_SOURCES = tests/genmodel.c tests/shapes.c tests/shapes.h
+tests_trit_genmodel_LDADD = runtime/libtrit.la
+
+check_PROGRAMS += tests/check_shapes
+TESTS += tests/check_shapes tests/gguf-crosscheck.sh
+tests_check_shapes_SOURCES = tests/check_shapes.c tests/shapes.c tests/shapes.h
+tests_check_shapes_CFLAGS = $(TEST_CFLAGS) $(CJSON_CFLAGS)
+tests_check_shapes_LDADD = $(TEST_LIBS) $(CJSON_LIBS)
+# the files suite runs the generator
+EXTRA_tests_check_shapes_DEPENDENCIES = tests/trit-genmodel
+
+EXTRA_DIST += tests/gguf-crosscheck.sh tests/gguf-crosscheck.mjs
