@@ -9,7 +9,7 @@ CLEANFILES += tests/bench_model
 bench: tests/bench_model tests/trit-genmodel
 	@dir=$$(mktemp -d "$${TMPDIR:-/tmp}/trit-bench-XXXXXX") && \
 	trap 'rm -rf "$$dir"' EXIT && \
-	$(top_builddir)/tests/trit-genmodel --shape Llama-3.2-1B --format gguf --type Q4_0 \
+	$(top_builddir)/tests/trit-genmodel --shape Llama-3.2-1B --format gguf --type Q4_0 --vocab-strings \
 		-o "$$dir/llama-3.2-1b-q4_0.gguf" >/dev/null && \
 	echo "== model analysis (issue: < 5 ms, < 10 MiB extra)" && \
 	$(top_builddir)/libtool --mode=execute $(top_builddir)/tests/bench_model \

@@ -15,3 +15,10 @@ tests_check_shapes_LDADD = $(TEST_LIBS) $(CJSON_LIBS)
 EXTRA_tests_check_shapes_DEPENDENCIES = tests/trit-genmodel
 
 EXTRA_DIST += tests/gguf-crosscheck.sh tests/gguf-crosscheck.mjs
+
+# Model analysis end to end: generated files of every shape read back.
+check_PROGRAMS += tests/check_model
+TESTS += tests/check_model
+tests_check_model_SOURCES = tests/check_model.c tests/shapes.c tests/shapes.h
+tests_check_model_CFLAGS = $(TEST_CFLAGS)
+tests_check_model_LDADD = $(TEST_LIBS)

@@ -490,7 +490,9 @@ static int from_safetensors(struct builder *b)
 		t->st_dtype = (int32_t)s->dtype;
 		t->ternary = packed && s->dtype == TRIT_ST_U8 && c.part == TRIT_PART_WEIGHT &&
 		             trit_role_is_matrix(c.role);
-		t->n_params = t->ternary ? n * 4 : n;
+		/* BitLinear weight_scale tensors are per-tensor scales, not learned
+		 * weights: bytes, no parameters (as publications count). */
+		t->n_params = c.part == TRIT_PART_SCALE ? 0 : t->ternary ? n * 4 : n;
 		t->n_bytes = s->end - s->begin;
 		t->offset = s->begin;
 		t->file = s->shard;

@@ -1,0 +1,293 @@
+/*
+ * check_model.c - model analysis end to end: files written by trit-genmodel
+ * for real published shapes are read back through the GGUF and SafeTensors
+ * readers, and the model description must agree with the shape table
+ * (tests/shapes.c) and with layer sizes computed here by hand.
+ */
+#include <build-config.h>
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "model/model.h"
+#include "shapes.h"
+
+static char tmpdir[64];
+
+static void setup(void)
+{
+	strcpy(tmpdir, "/tmp/trit-model-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+}
+
+static void teardown(void)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", tmpdir);
+}
+
+/* Run trit-genmodel; returns the path written. */
+static const char *generate(const char *shape, const char *format, const char *type)
+{
+	static char out[256];
+	char cmd[1024];
+	const char *top = getenv("top_builddir");
+
+	ck_assert_msg(top != NULL, "top_builddir is not set (run through make check)");
+	snprintf(out, sizeof out, "%s/%s.%s", tmpdir, shape, format);
+	snprintf(cmd, sizeof cmd, "'%s/tests/trit-genmodel' --shape '%s' --format %s %s%s -o '%s' >/dev/null",
+	         top, shape, format, type ? (strcmp(format, "gguf") ? "--dtype " : "--type ") : "",
+	         type ? type : "", out);
+	ck_assert_msg(system(cmd) == 0, "failed: %s", cmd);
+	return out;
+}
+
+static struct trit_model *open_model(const char *path)
+{
+	struct trit_model *m = NULL;
+	char err[1024];
+	int rc = trit_model_open(path, &m, err, sizeof err);
+	ck_assert_msg(rc == 0, "trit_model_open(%s): %s", path, err);
+	return m;
+}
+
+static void assert_consistent(const struct trit_model *m)
+{
+	uint64_t sum = m->nonlayer_bytes, params = m->nonlayer_params, tbytes = 0, gbytes = 0;
+
+	for (uint32_t i = 0; i < m->hp.n_layer; i++) {
+		sum += m->layer_bytes[i];
+		params += m->layer_params[i];
+	}
+	for (size_t i = 0; i < m->n_tensors; i++)
+		tbytes += m->tensors[i].n_bytes;
+	for (int g = 0; g < TRIT_GROUP_COUNT; g++)
+		gbytes += m->group_bytes[g];
+	ck_assert_uint_eq(sum, m->n_bytes);
+	ck_assert_uint_eq(tbytes, m->n_bytes);
+	ck_assert_uint_eq(gbytes, m->n_bytes);
+	ck_assert_uint_eq(params, m->n_params);
+	ck_assert_uint_le(m->n_bytes, m->file_bytes);
+	for (size_t i = 0; i < m->n_warnings; i++)
+		ck_assert_msg(!strstr(m->warnings[i], "not recognised"), "%s", m->warnings[i]);
+}
+
+static void assert_matches_shape(const struct trit_model *m, const struct shape *s,
+                                 enum shape_naming naming)
+{
+	uint32_t swa = 0, want_swa = 0;
+
+	ck_assert_uint_eq(m->n_params, shape_count(s, naming, SCOPE_TOTAL));
+	ck_assert_uint_eq(m->hp.n_layer, s->n_layer);
+	ck_assert_uint_eq(m->hp.n_embd, s->n_embd);
+	ck_assert_uint_eq(m->hp.n_vocab, s->n_vocab);
+	ck_assert_uint_eq(m->hp.n_head[0], s->n_head);
+	if (!s->kv_lora_rank) /* MLA GGUFs store one KV head by llama.cpp convention */
+		ck_assert_uint_eq(m->hp.n_head_kv[0], s->n_head_kv);
+	ck_assert_uint_eq(m->hp.n_expert, s->n_expert);
+	ck_assert_uint_eq(m->hp.tied_embeddings, s->tied);
+	for (uint32_t il = 0; il < s->n_layer; il++) {
+		swa += m->hp.swa[il];
+		want_swa += s->sliding_window && shape_layer_swa(s, il);
+	}
+	ck_assert_uint_eq(swa, want_swa);
+	assert_consistent(m);
+}
+
+/* ---------------------------------------------------------------------- */
+
+START_TEST(every_published_shape_reads_back_with_its_parameter_count_gguf)
+{
+	for (size_t i = 0; i < shapes_count; i++) {
+		const struct shape *s = &shapes[i];
+		struct trit_model *m = open_model(generate(s->name, "gguf", "F16"));
+		assert_matches_shape(m, s, SHAPE_GGUF);
+		for (size_t c = 0; c < SHAPE_MAX_CLAIMS; c++)
+			if (s->claims[c].scope == SCOPE_TOTAL)
+				ck_assert_msg(shape_claim_holds(&s->claims[c], m->n_params),
+				              "%s: %llu parameters, published %llu", s->name,
+				              (unsigned long long)m->n_params,
+				              (unsigned long long)s->claims[c].value);
+		trit_model_close(m);
+		unlink(generate(s->name, "gguf", "F16"));
+	}
+}
+END_TEST
+
+START_TEST(every_published_shape_reads_back_with_its_parameter_count_safetensors)
+{
+	for (size_t i = 0; i < shapes_count; i++) {
+		const struct shape *s = &shapes[i];
+		struct trit_model *m = open_model(generate(s->name, "safetensors", NULL));
+		assert_matches_shape(m, s, SHAPE_HF);
+		/* both namings describe the same parameters */
+		ck_assert_uint_eq(shape_count(s, SHAPE_HF, SCOPE_TOTAL),
+		                  shape_count(s, SHAPE_GGUF, SCOPE_TOTAL));
+		trit_model_close(m);
+	}
+}
+END_TEST
+
+/* Llama-3.1-8B, Q4_0 (18 bytes per 32 weights), GQA with 8 KV heads of 128:
+ *   attn_q, attn_output  4096 x 4096:  4096/32*18 * 4096  =  9,437,184 each
+ *   attn_k, attn_v       4096 x 1024:  4096/32*18 * 1024  =  2,359,296 each
+ *   ffn_gate, ffn_up    4096 x 14336:  4096/32*18 * 14336 = 33,030,144 each
+ *   ffn_down            14336 x 4096: 14336/32*18 * 4096  = 33,030,144
+ *   attn_norm, ffn_norm  F32 4096                         =     16,384 each
+ *   layer = 2*9,437,184 + 2*2,359,296 + 3*33,030,144 + 2*16,384 = 122,716,160 */
+START_TEST(gqa_layer_bytes_match_hand_computation)
+{
+	struct trit_model *m = open_model(generate("Llama-3.1-8B", "gguf", "Q4_0"));
+
+	ck_assert_uint_eq(m->hp.n_head_kv[0], 8);
+	ck_assert_uint_eq(m->hp.head_dim_k, 128);
+	for (uint32_t i = 0; i < m->hp.n_layer; i++)
+		ck_assert_uint_eq(m->layer_bytes[i], 122716160);
+	ck_assert_str_eq(m->quant.primary, "Q4_0");
+	ck_assert_int_eq(m->quant.ternary_kernels, 0);
+	ck_assert_msg(strstr(m->quant.ternary_why, "Q4_0"), "%s", m->quant.ternary_why);
+	trit_model_close(m);
+}
+END_TEST
+
+/* Mixtral-8x7B, Q4_0, 8 experts of FFN 14336, router kept F32:
+ *   attention as Llama-3.1-8B:                  2*9,437,184 + 2*2,359,296 = 23,592,960
+ *   ffn_gate_inp F32 4096 x 8:                                                 131,072
+ *   ffn_{gate,up,down}_exps: 8 * 33,030,144 each, three of them           = 792,723,456
+ *   norms                                                                 =      32,768
+ *   layer = 816,480,256 */
+START_TEST(moe_layer_bytes_match_hand_computation)
+{
+	struct trit_model *m = open_model(generate("Mixtral-8x7B", "gguf", "Q4_0"));
+
+	ck_assert_uint_eq(m->hp.n_expert, 8);
+	ck_assert_uint_eq(m->hp.n_expert_used, 2);
+	ck_assert_uint_eq(m->layer_bytes[0], 816480256);
+	ck_assert_uint_eq(m->group_bytes[TRIT_GROUP_EXPERTS], (uint64_t)32 * (792723456 + 131072));
+	trit_model_close(m);
+}
+END_TEST
+
+/* Gemma-2-9B: 42 layers, a 4096-token window on the even layers only;
+ * head dim 256 with 16 heads and 8 KV heads. */
+START_TEST(sliding_window_layers_alternate_in_gemma2)
+{
+	struct trit_model *m = open_model(generate("Gemma-2-9B", "gguf", "F16"));
+
+	ck_assert_uint_eq(m->hp.sliding_window, 4096);
+	for (uint32_t il = 0; il < m->hp.n_layer; il++)
+		ck_assert_msg(m->hp.swa[il] == (il % 2 == 0), "layer %u", il);
+	ck_assert_uint_eq(m->hp.head_dim_k, 256);
+	ck_assert_uint_eq(m->hp.n_head[0], 16);
+	ck_assert_uint_eq(m->hp.n_head_kv[0], 8);
+	trit_model_close(m);
+}
+END_TEST
+
+/* BitNet-b1.58-2B-4T in I2_S (elements/4 + 32 bytes per tensor):
+ *   attn_q, attn_output 2560 x 2560: 6,553,600/4 + 32 = 1,638,432 each
+ *   attn_k, attn_v       2560 x 640: 1,638,400/4 + 32 =   409,632 each
+ *   ffn_gate, ffn_up, ffn_down 2560 x 6912: 17,694,720/4 + 32 = 4,423,712 each
+ *   F32 norms: attn_norm, attn_sub_norm, ffn_norm 2560 each; ffn_sub_norm 6912
+ *              = (3*2560 + 6912) * 4 = 58,368
+ *   layer = 2*1,638,432 + 2*409,632 + 3*4,423,712 + 58,368 = 17,425,632 */
+START_TEST(bitnet_i2s_layers_are_exact_and_ternary_kernels_apply)
+{
+	struct trit_model *m = open_model(generate("BitNet-b1.58-2B-4T", "gguf", "I2_S"));
+
+	ck_assert_str_eq(m->hp.family, "bitnet");
+	for (uint32_t i = 0; i < m->hp.n_layer; i++)
+		ck_assert_uint_eq(m->layer_bytes[i], 17425632);
+	ck_assert_uint_eq(m->n_params, 2412820480u);
+	ck_assert_uint_eq(m->n_tensors, 332);
+	ck_assert_str_eq(m->quant.primary, "I2_S");
+	ck_assert_int_eq(m->quant.ternary_kernels, 1);
+	ck_assert_int_eq(m->hp.tied_embeddings, 1);
+	trit_model_close(m);
+}
+END_TEST
+
+START_TEST(bitnet_packed_safetensors_count_four_weights_per_byte)
+{
+	struct trit_model *m = open_model(generate("BitNet-b1.58-2B-4T", "safetensors", NULL));
+	size_t packed = 0;
+
+	for (size_t i = 0; i < m->n_tensors; i++)
+		if (m->tensors[i].ternary) {
+			packed++;
+			ck_assert_uint_eq(m->tensors[i].n_params, m->tensors[i].n_bytes * 4);
+		}
+	ck_assert_uint_eq(packed, 30 * 7);
+	ck_assert_uint_eq(m->n_params, 2412820480u);
+	ck_assert_int_eq(m->quant.ternary_kernels, 1);
+	trit_model_close(m);
+}
+END_TEST
+
+START_TEST(safetensors_without_config_json_is_refused)
+{
+	char path[256], cfg[512], err[512];
+	struct trit_model *m;
+
+	snprintf(path, sizeof path, "%s", generate("tiny-llama", "safetensors", NULL));
+	snprintf(cfg, sizeof cfg, "%s/config.json", path);
+	ck_assert_int_eq(unlink(cfg), 0);
+	ck_assert_int_ne(trit_model_open(path, &m, err, sizeof err), 0);
+	ck_assert_ptr_null(m);
+	ck_assert_msg(strstr(err, "config.json"), "%s", err);
+}
+END_TEST
+
+START_TEST(missing_file_is_an_error_naming_it)
+{
+	struct trit_model *m;
+	char err[512];
+
+	ck_assert_int_ne(trit_model_open("/nonexistent/model.gguf", &m, err, sizeof err), 0);
+	ck_assert_msg(strstr(err, "/nonexistent/model.gguf"), "%s", err);
+}
+END_TEST
+
+static Suite *model_suite(void)
+{
+	Suite *s = suite_create("model");
+	struct {
+		const char *name;
+		const TTest *fn;
+		int timeout;
+	} cases[] = {
+		{ "gguf_shapes", every_published_shape_reads_back_with_its_parameter_count_gguf, 120 },
+		{ "st_shapes", every_published_shape_reads_back_with_its_parameter_count_safetensors, 120 },
+		{ "gqa", gqa_layer_bytes_match_hand_computation, 30 },
+		{ "moe", moe_layer_bytes_match_hand_computation, 30 },
+		{ "swa", sliding_window_layers_alternate_in_gemma2, 30 },
+		{ "bitnet", bitnet_i2s_layers_are_exact_and_ternary_kernels_apply, 30 },
+		{ "packed", bitnet_packed_safetensors_count_four_weights_per_byte, 30 },
+		{ "noconfig", safetensors_without_config_json_is_refused, 30 },
+		{ "missing", missing_file_is_an_error_naming_it, 30 },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		TCase *tc = tcase_create(cases[i].name);
+		tcase_add_checked_fixture(tc, setup, teardown);
+		tcase_set_timeout(tc, cases[i].timeout);
+		tcase_add_test(tc, cases[i].fn);
+		suite_add_tcase(s, tc);
+	}
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(model_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
