@@ -146,5 +146,32 @@ check "config --json exits 0" 0 "$trit" --config "$work/good.ini" config --json
 jq_eq "config --json gives value and origin" '.keys[] | select(.key == "priority") | .value' latency
 check "config --schema exits 0" 0 "$trit" config --schema
 
+# --- inspect ------------------------------------------------------------------
+gen="$top_builddir/tests/trit-genmodel"
+if [ -x "$gen" ]; then
+	"$gen" --shape BitNet-b1.58-2B-4T --format gguf --type I2_S -o "$work/bitnet.gguf" >/dev/null
+	check "inspect exits 0" 0 "$trit" inspect "$work/bitnet.gguf"
+	expect "inspect names the architecture" "$work/out" 'architecture +bitnet-b1.58'
+	expect "inspect says the ternary kernels apply" "$work/out" 'ternary kernels +apply'
+	check "inspect --json exits 0" 0 "$trit" inspect --json "$work/bitnet.gguf"
+	jq_eq "inspect --json gives the exact parameter count" '.params' 2412820480
+	jq_eq "inspect --json lists 30 layers" '.layers | length' 30
+	jq_eq "inspect --json leaves tensors out unless asked" 'has("tensors")' false
+	check "inspect --json --tensors exits 0" 0 "$trit" inspect --json --tensors "$work/bitnet.gguf"
+	jq_eq "inspect --tensors lists all 332 tensors" '.tensors | length' 332
+	jq_eq "every tensor has a role" '[.tensors[] | select(.role == "other")] | length' 0
+	check "inspect --help exits 0" 0 "$trit" inspect --help
+	check "inspect without a model is a usage error" 2 "$trit" inspect
+	printf 'GGUF\003\000\000\000' >"$work/short.gguf"
+	check "a truncated GGUF is an error" 1 "$trit" inspect "$work/short.gguf"
+	expect "the error names the file and an offset" "$work/err" 'short.gguf.*offset'
+	check "a missing model is an error" 1 "$trit" inspect "$work/none.gguf"
+	expect "the missing model is named" "$work/err" 'none.gguf'
+	"$gen" --shape tiny-qwen3moe --format safetensors --shards 2 -o "$work/st" >/dev/null
+	check "inspect reads a sharded SafeTensors model" 0 "$trit" inspect --json "$work/st"
+	jq_eq "the sharded model has two files" '.files | length' 2
+	jq_eq "the sharded model is a qwen3moe" '.family' qwen3moe
+fi
+
 echo "1..$n"
 [ "$failed" -eq 0 ]
