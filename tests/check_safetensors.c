@@ -310,7 +310,8 @@ static char *layout(const struct spec *s, size_t n, uint64_t *data_len)
 }
 
 /* One F32 [2] tensor "a" at [0, 8): the smallest interesting file. */
-#define ONE "{'a':{'dtype':'F32','shape':[2],'data_offsets':[0,8]}}"
+#define ONE_ENTRY "'a':{'dtype':'F32','shape':[2],'data_offsets':[0,8]}"
+#define ONE "{" ONE_ENTRY "}"
 
 /* ------------------------------------------------------------ single file */
 
@@ -370,7 +371,7 @@ END_TEST
 
 START_TEST(metadata_of_strings_is_kept_as_a_json_object)
 {
-	parse_ok(J("{'__metadata__':{'format':'pt','note':''},%s", ONE + 1), 8);
+	parse_ok(J("{'__metadata__':{'format':'pt','note':''}," ONE_ENTRY "}"), 8);
 	ck_assert_uint_eq(st->n_tensors, 1);
 	ck_assert_ptr_nonnull(st->metadata);
 	ck_assert(cJSON_IsObject(st->metadata));
@@ -389,16 +390,16 @@ END_TEST
 
 START_TEST(metadata_with_a_non_string_value_is_refused_naming_the_key)
 {
-	PARSE_FAILS(J("{'__metadata__':{'total':5},%s", ONE + 1), 8, TRIT_EFORMAT,
+	PARSE_FAILS(J("{'__metadata__':{'total':5}," ONE_ENTRY "}"), 8, TRIT_EFORMAT,
 	            "\"__metadata__\".\"total\" is a number", "string");
-	PARSE_FAILS(J("{'__metadata__':['pt'],%s", ONE + 1), 8, TRIT_EFORMAT,
+	PARSE_FAILS(J("{'__metadata__':['pt']," ONE_ENTRY "}"), 8, TRIT_EFORMAT,
 	            "\"__metadata__\" is an array");
 }
 END_TEST
 
 START_TEST(metadata_given_twice_is_refused)
 {
-	PARSE_FAILS(J("{'__metadata__':{},'__metadata__':{},%s", ONE + 1), 8, TRIT_EFORMAT,
+	PARSE_FAILS(J("{'__metadata__':{},'__metadata__':{}," ONE_ENTRY "}"), 8, TRIT_EFORMAT,
 	            "\"__metadata__\" appears twice");
 }
 END_TEST

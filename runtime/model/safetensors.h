@@ -28,10 +28,19 @@ enum trit_st_dtype {
 	TRIT_ST_DTYPE_COUNT
 };
 
-/* "F32", "BF16", "F8_E4M3" ... and bytes per element. */
+/* "F32", "BF16", "F8_E4M3" ... (NULL past the enum) and bytes per element
+ * (0 past the enum). Headers must spell dtypes exactly so. */
 const char *trit_st_dtype_name(uint32_t dtype);
 uint32_t trit_st_dtype_size(uint32_t dtype);
 
+/*
+ * One tensor as the header describes it. Invariants after a successful open:
+ * name is non-empty UTF-8 without NUL and unique across the model; shape
+ * values are exact integers below 2^53; end - begin == product(shape) x
+ * dtype size (0 for an empty tensor, 1 element for a scalar); [begin, end)
+ * lies in its shard's data section, and a shard's non-empty tensors tile
+ * that section with no overlap and no hole.
+ */
 struct trit_st_tensor {
 	char *name;
 	uint32_t dtype;                 /* enum trit_st_dtype */
@@ -48,7 +57,7 @@ struct trit_st_shard {
 };
 
 struct trit_st {
-	struct trit_st_shard *shards;
+	struct trit_st_shard *shards;   /* with an index: sorted by file name */
 	uint32_t n_shards;
 	struct trit_st_tensor *tensors; /* all shards, in shard then header order */
 	uint64_t n_tensors;
@@ -61,15 +70,25 @@ struct trit_st {
 };
 
 /*
- * Open `path`: a .safetensors file, a model.safetensors.index.json, or a
- * directory holding either. With an index every shard it names is opened and
- * each tensor must live in the shard the weight_map says, exactly once
- * across shards. config.json is read from the directory of `path` if present.
+ * Open `path`: a .safetensors file, an index (any path ending in ".json"),
+ * or a directory holding model.safetensors.index.json (preferred) or exactly
+ * one .safetensors file. With an index every shard it names is opened once;
+ * shard names must be plain file names beside the index; each tensor must
+ * live in the shard the weight_map says, exactly once across shards, and
+ * every shard tensor must be listed. A metadata.total_size that disagrees
+ * with the tensors' bytes is logged as a warning (writers differ on it), not
+ * refused. config.json is read from the directory of `path` if present.
+ *
+ * Returns 0, or TRIT_EIO (cannot open/read, missing shard), TRIT_EFORMAT
+ * (malformed), TRIT_ERANGE (beyond a TRIT_ST_MAX_* limit), TRIT_EINVAL (bad
+ * argument, ambiguous directory) or TRIT_ENOMEM, with a sentence in err
+ * naming the file and the byte offset or JSON key.
  */
 int trit_st_open(const char *path, struct trit_st **out, char *err, size_t errlen);
 
 /* Parse one shard's bytes from memory (the fuzz target and tests use this):
- * data holds the first len bytes of a file of file_size bytes. */
+ * data holds the first len bytes of a file of file_size bytes; len must
+ * cover the 8-byte prefix and the header. No index, no config.json. */
 int trit_st_parse(const void *data, size_t len, uint64_t file_size, const char *name,
                   struct trit_st **out, char *err, size_t errlen);
 
