@@ -563,6 +563,13 @@ static uint64_t type_field(const struct trit_gguf_tensor *t)
 	return t->info_offset + 8 + t->name.len + 4 + 8 * (uint64_t)t->n_dims;
 }
 
+/* qsort, which must not be given a null base even for nothing to sort. */
+static void sort(void *base, uint64_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+	if (n > 1)
+		qsort(base, (size_t)n, size, cmp);
+}
+
 static int unique_keys(struct rd *r, struct trit_gguf *g, void **sorted)
 {
 	const struct trit_gguf_kv **kv = (const struct trit_gguf_kv **)sorted;
@@ -570,7 +577,7 @@ static int unique_keys(struct rd *r, struct trit_gguf *g, void **sorted)
 
 	for (uint64_t i = 0; i < g->n_kv; i++)
 		kv[i] = &g->kv[i];
-	qsort(kv, (size_t)g->n_kv, sizeof *kv, cmp_kv_key);
+	sort(kv, g->n_kv, sizeof *kv, cmp_kv_key);
 	for (uint64_t i = 1; i < g->n_kv; i++)
 		if (str_cmp(&kv[i - 1]->key, &kv[i]->key) == 0)
 			return fail(r, TRIT_EFORMAT, kv[i]->offset, "key %s: expected each key once, "
@@ -587,7 +594,7 @@ static int unique_names(struct rd *r, struct trit_gguf *g, void **sorted)
 
 	for (uint64_t i = 0; i < g->n_tensors; i++)
 		t[i] = &g->tensors[i];
-	qsort(t, (size_t)g->n_tensors, sizeof *t, cmp_tensor_name);
+	sort(t, g->n_tensors, sizeof *t, cmp_tensor_name);
 	for (uint64_t i = 1; i < g->n_tensors; i++)
 		if (str_cmp(&t[i - 1]->name, &t[i]->name) == 0)
 			return fail(r, TRIT_EFORMAT, t[i]->info_offset, "tensor %s: name: expected each "
@@ -736,7 +743,7 @@ static int no_overlap(struct rd *r, struct trit_gguf *g, void **sorted)
 
 	for (uint64_t i = 0; i < g->n_tensors; i++)
 		t[i] = &g->tensors[i];
-	qsort(t, (size_t)g->n_tensors, sizeof *t, cmp_tensor_offset);
+	sort(t, g->n_tensors, sizeof *t, cmp_tensor_offset);
 	for (uint64_t i = 1; i < g->n_tensors; i++) {
 		const struct trit_gguf_tensor *a = t[i - 1], *b = t[i];
 		if (a->offset + a->size <= b->offset) /* both checked within the file */
