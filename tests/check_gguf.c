@@ -1172,7 +1172,8 @@ static const char *write_file(void)
 	snprintf(p, sizeof p, "%s/m.gguf", tmpdir);
 	f = fopen(p, "wb");
 	ck_assert_ptr_nonnull(f);
-	ck_assert_uint_eq(fwrite(w.b, 1, w.len, f), w.len);
+	if (w.len)
+		ck_assert_uint_eq(fwrite(w.b, 1, w.len, f), w.len);
 	ck_assert_int_eq(fclose(f), 0);
 	return p;
 }
@@ -1234,6 +1235,24 @@ START_TEST(open_reports_a_file_cut_short_by_offset)
 	ck_assert_ptr_nonnull(strstr(err, "m.gguf: offset "));
 	ck_assert_ptr_nonnull(strstr(err, "value of 'tokenizer.ggml.tokens': element "));
 	ck_assert_ptr_nonnull(strstr(err, "before the end of the file (1500000 bytes)"));
+}
+END_TEST
+
+START_TEST(open_refuses_every_truncation_of_a_valid_file)
+{
+	size_t full;
+
+	build_every_type(3);
+	full = w.len;
+	ck_assert_int_eq(trit_gguf_open(write_file(), &g, err, sizeof err), 0);
+	trit_gguf_close(g);
+	g = NULL;
+	for (w.len = 0; w.len < full; w.len++) {
+		int rc = trit_gguf_open(write_file(), &g, err, sizeof err);
+		ck_assert_msg(rc == TRIT_EFORMAT && g == NULL, "a file cut to %zu of %zu bytes: %d %s",
+		              w.len, full, rc, err);
+		ck_assert_ptr_nonnull(strstr(err, "m.gguf: offset "));
+	}
 }
 END_TEST
 
@@ -1378,6 +1397,7 @@ int main(void)
 	T(array_getters_check_the_index_and_the_element_type);
 	F(open_reads_a_header_larger_than_the_first_read);
 	F(open_reports_a_file_cut_short_by_offset);
+	F(open_refuses_every_truncation_of_a_valid_file);
 	F(open_refuses_a_missing_file_and_a_directory);
 	F(open_refuses_an_empty_file);
 #undef T

@@ -33,6 +33,10 @@ mkdir -p "$corpus"
 rc=$?
 execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/fuzz.log")
 rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$work/fuzz.log")
+# a sanitizer that recovers prints and carries on: its report is a finding too
+if [ "$rc" -eq 0 ] && grep -q 'runtime error:' "$work/fuzz.log"; then
+	rc=1
+fi
 if [ "$rc" -eq 0 ]; then
 	echo "ok 2 - ${execs:-?} executions, ${rate:-?}/s, no finding"
 else

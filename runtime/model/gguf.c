@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -24,7 +25,8 @@
 
 #define U(x) ((unsigned long long)(x))
 
-#define FIRST_READ       (UINT64_C(1) << 20) /* the buffer starts at 1 MiB, then doubles */
+#define FIRST_READ       (UINT64_C(1) << 20) /* reads start at 1 MiB, then double */
+#define HUGE_PAGE        (UINT64_C(1) << 21) /* the buffer's alignment and growth step */
 #define HEADER_BYTES     24u  /* magic, version, n_tensors, n_kv */
 #define MIN_KV_BYTES     14u  /* key length 8 + key >= 1 + type 4 + value >= 1 */
 #define MIN_TENSOR_BYTES 33u  /* name length 8 + name >= 1 + n_dims 4 + ne 8 + type 4 + offset 8 */
@@ -44,8 +46,16 @@ const char *trit_gguf_type_name(uint32_t type)
 
 /* ------------------------------------------------------------------ reader */
 
-/* The bytes of the file seen so far. With a file descriptor the buffer grows
- * on demand (doubling, up to limit); from memory, what was given is all. */
+/*
+ * The bytes of the file seen so far. From memory, what was given is all.
+ * From a file, the buffer is one mapping that never moves: address space
+ * for the largest header the file could hold is reserved inaccessible, and
+ * made writable and read into as parsing needs more (reads of 1 MiB, then
+ * doubling). Parsing a 2.8 MB header takes about 0.6 ms, while faulting in
+ * small fresh pages for its bytes took 2-4 ms on the machines we measured;
+ * hence a mapping aligned for, and advised to use, transparent huge pages
+ * (small files, under 2 MiB, use small pages). Nothing is ever copied.
+ */
 struct rd {
 	const unsigned char *p;  /* bytes [0, have) of the file */
 	uint64_t have;
@@ -53,12 +63,25 @@ struct rd {
 	uint64_t file_size;
 	uint64_t given;          /* memory mode: bytes the caller gave */
 	int fd;                  /* -1 in memory mode */
-	unsigned char *own;      /* fd mode: the buffer p points to */
-	uint64_t cap;
+	unsigned char *map;      /* fd mode: the reservation p points to, map_len bytes */
+	size_t map_len;
+	uint64_t rw;             /* bytes of it made writable */
+	uint64_t step;           /* rw grows in these: a huge page, or for a small file a page */
 	const char *name;
 	char *err;
 	size_t errlen;
 };
+
+/* What trit_gguf_close frees: buf is either malloc'd or a mapping. */
+struct owned {
+	struct trit_gguf g;
+	size_t map_len;          /* 0: buf came from malloc */
+};
+
+static uint64_t round_up(uint64_t x, uint64_t to)
+{
+	return (x + to - 1) / to * to;
+}
 
 /* "NAME: offset OFF: " + the sentence; returns code. */
 TRIT_PRINTF(4, 5)
@@ -78,23 +101,52 @@ static int fail(const struct rd *r, int code, uint64_t off, const char *fmt, ...
 	return code;
 }
 
+static int reserve(struct rd *r)
+{
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+	size_t len, head;
+	unsigned char *raw;
+
+	r->step = r->limit >= HUGE_PAGE && HUGE_PAGE % page == 0 ? HUGE_PAGE : page;
+	len = (size_t)(round_up(r->limit, r->step) + r->step - page);
+	raw = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (raw == MAP_FAILED)
+		return fail(r, TRIT_ENOMEM, 0, "header buffer: expected %llu bytes of address space, "
+		            "found mmap failed: %s", U(len), strerror(errno));
+	head = (size_t)(round_up((uintptr_t)raw, r->step) - (uintptr_t)raw);
+	if (head)
+		munmap(raw, head);
+	r->map = raw + head;
+	r->map_len = len - head;
+#ifdef MADV_HUGEPAGE
+	if (r->step == HUGE_PAGE)
+		madvise(r->map, r->map_len, MADV_HUGEPAGE); /* advice: failure changes nothing */
+#endif
+	return 0;
+}
+
 static int read_more(struct rd *r, uint64_t want)
 {
-	uint64_t cap = r->cap ? r->cap : FIRST_READ;
-	unsigned char *b;
+	uint64_t target = r->have ? r->have * 2 : FIRST_READ, rw;
+	int rc;
 
-	while (cap < want)
-		cap *= 2;
-	if (cap > r->limit)
-		cap = r->limit;
-	if (cap > SIZE_MAX || !(b = realloc(r->own, (size_t)cap)))
-		return fail(r, TRIT_ENOMEM, r->have, "header buffer: expected %llu bytes of memory, "
-		            "found the allocation failed", U(cap));
-	r->own = b;
-	r->p = b;
-	r->cap = cap;
-	while (r->have < cap) {
-		ssize_t n = pread(r->fd, b + r->have, (size_t)(cap - r->have), (off_t)r->have);
+	if (!r->map && (rc = reserve(r)) != 0)
+		return rc;
+	if (target < want)
+		target = want;
+	if (target > r->limit)
+		target = r->limit;
+	rw = round_up(target, r->step);
+	if (rw > r->rw) {
+		if (mprotect(r->map, (size_t)rw, PROT_READ | PROT_WRITE) != 0)
+			return fail(r, TRIT_ENOMEM, r->have, "header buffer: expected %llu bytes of "
+			            "memory, found mprotect failed: %s", U(rw), strerror(errno));
+		r->rw = rw;
+	}
+	r->p = r->map;
+	while (r->have < target) {
+		ssize_t n = pread(r->fd, r->map + r->have, (size_t)(target - r->have),
+		                  (off_t)r->have);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -119,8 +171,8 @@ static int need_slow(struct rd *r, uint64_t pos, uint64_t n, const char *what)
 		return fail(r, TRIT_ERANGE, pos, "%s: expected the header to end within %llu bytes "
 		            "(trit's limit), found it goes on past that", what, U(r->limit));
 	if (r->fd < 0)
-		return fail(r, TRIT_EFORMAT, pos, "%s: expected %llu bytes, found only %llu of the "
-		            "file's %llu bytes were given", what, U(n), U(r->given), U(r->file_size));
+		return fail(r, TRIT_EFORMAT, pos, "%s: expected %llu bytes, found only the first %llu "
+		            "of the file's %llu bytes given", what, U(n), U(r->given), U(r->file_size));
 	return read_more(r, pos + n);
 }
 
@@ -511,6 +563,13 @@ static uint64_t type_field(const struct trit_gguf_tensor *t)
 	return t->info_offset + 8 + t->name.len + 4 + 8 * (uint64_t)t->n_dims;
 }
 
+/* qsort, which must not be given a null base even for nothing to sort. */
+static void sort(void *base, uint64_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+	if (n > 1)
+		qsort(base, (size_t)n, size, cmp);
+}
+
 static int unique_keys(struct rd *r, struct trit_gguf *g, void **sorted)
 {
 	const struct trit_gguf_kv **kv = (const struct trit_gguf_kv **)sorted;
@@ -518,7 +577,7 @@ static int unique_keys(struct rd *r, struct trit_gguf *g, void **sorted)
 
 	for (uint64_t i = 0; i < g->n_kv; i++)
 		kv[i] = &g->kv[i];
-	qsort(kv, (size_t)g->n_kv, sizeof *kv, cmp_kv_key);
+	sort(kv, g->n_kv, sizeof *kv, cmp_kv_key);
 	for (uint64_t i = 1; i < g->n_kv; i++)
 		if (str_cmp(&kv[i - 1]->key, &kv[i]->key) == 0)
 			return fail(r, TRIT_EFORMAT, kv[i]->offset, "key %s: expected each key once, "
@@ -535,7 +594,7 @@ static int unique_names(struct rd *r, struct trit_gguf *g, void **sorted)
 
 	for (uint64_t i = 0; i < g->n_tensors; i++)
 		t[i] = &g->tensors[i];
-	qsort(t, (size_t)g->n_tensors, sizeof *t, cmp_tensor_name);
+	sort(t, g->n_tensors, sizeof *t, cmp_tensor_name);
 	for (uint64_t i = 1; i < g->n_tensors; i++)
 		if (str_cmp(&t[i - 1]->name, &t[i]->name) == 0)
 			return fail(r, TRIT_EFORMAT, t[i]->info_offset, "tensor %s: name: expected each "
@@ -684,7 +743,7 @@ static int no_overlap(struct rd *r, struct trit_gguf *g, void **sorted)
 
 	for (uint64_t i = 0; i < g->n_tensors; i++)
 		t[i] = &g->tensors[i];
-	qsort(t, (size_t)g->n_tensors, sizeof *t, cmp_tensor_offset);
+	sort(t, g->n_tensors, sizeof *t, cmp_tensor_offset);
 	for (uint64_t i = 1; i < g->n_tensors; i++) {
 		const struct trit_gguf_tensor *a = t[i - 1], *b = t[i];
 		if (a->offset + a->size <= b->offset) /* both checked within the file */
@@ -734,11 +793,12 @@ out:
 static int parse(struct rd *r, struct trit_gguf **out)
 {
 	struct parser ps = { .r = *r, .pos = 0 };
-	struct trit_gguf *g = calloc(1, sizeof *g);
+	struct owned *o = calloc(1, sizeof *o);
+	struct trit_gguf *g = &o->g;
 	int rc;
 
 	*out = NULL;
-	if (!g)
+	if (!o)
 		return trit_errf(r->err, r->errlen, TRIT_ENOMEM, "%s: out of memory", r->name);
 	ps.g = g;
 	g->file_size = r->file_size;
@@ -758,12 +818,15 @@ static int parse(struct rd *r, struct trit_gguf **out)
 		if ((rc = read_tensor_info(&ps, i)) != 0)
 			goto fail;
 
-	/* The header ends here: keep exactly its bytes. */
+	/* The header ends here: keep its bytes, give back the rest. */
 	g->buf_len = (size_t)ps.pos;
 	if (ps.r.fd >= 0) {
-		void *b = realloc(ps.r.own, g->buf_len);
-		g->buf = b ? b : ps.r.own;
-		ps.r.own = NULL;
+		size_t keep = (size_t)round_up(g->buf_len, (uint64_t)sysconf(_SC_PAGESIZE));
+		if (keep < ps.r.map_len)
+			munmap(ps.r.map + keep, ps.r.map_len - keep);
+		g->buf = ps.r.map;
+		o->map_len = keep;
+		ps.r.map = NULL;
 	} else if ((g->buf = malloc(g->buf_len)) != NULL) {
 		memcpy(g->buf, ps.r.p, g->buf_len);
 	} else {
@@ -775,10 +838,10 @@ static int parse(struct rd *r, struct trit_gguf **out)
 	if ((rc = validate(&ps.r, g)) != 0)
 		goto fail;
 	*out = g;
-	free(ps.r.own);
 	return 0;
 fail:
-	free(ps.r.own);
+	if (ps.r.map)
+		munmap(ps.r.map, ps.r.map_len);
 	trit_gguf_close(g);
 	return rc;
 }
@@ -800,8 +863,6 @@ int trit_gguf_parse(const void *data, size_t len, uint64_t file_size, const char
 	r.given = len;
 	r.limit = file_size < TRIT_GGUF_MAX_HEADER ? file_size : TRIT_GGUF_MAX_HEADER;
 	r.have = len < r.limit ? len : r.limit;
-	if (r.limit < HEADER_BYTES)
-		r.limit = HEADER_BYTES; /* need() reports the truncation */
 	return parse(&r, out);
 }
 
@@ -829,8 +890,6 @@ int trit_gguf_open(const char *path, struct trit_gguf **out, char *err, size_t e
 	}
 	r.file_size = (uint64_t)st.st_size;
 	r.limit = r.file_size < TRIT_GGUF_MAX_HEADER ? r.file_size : TRIT_GGUF_MAX_HEADER;
-	if (r.limit < HEADER_BYTES)
-		r.limit = HEADER_BYTES;
 	rc = parse(&r, out);
 	close(r.fd);
 	return rc;
@@ -838,12 +897,17 @@ int trit_gguf_open(const char *path, struct trit_gguf **out, char *err, size_t e
 
 void trit_gguf_close(struct trit_gguf *g)
 {
+	struct owned *o = (struct owned *)g; /* g is the first member */
+
 	if (!g)
 		return;
 	free(g->kv);
 	free(g->tensors);
-	free(g->buf);
-	free(g);
+	if (o->map_len)
+		munmap(g->buf, o->map_len);
+	else
+		free(g->buf);
+	free(o);
 }
 
 /* ----------------------------------------------------------------- getters */

@@ -27,7 +27,8 @@ tests/fuzz-gguf.log: tests/fuzz/fuzz_gguf tests/check_gguf$(EXEEXT)
 
 tests/fuzz/fuzz_gguf: $(gguf_fuzz_src) $(gguf_fuzz_deps)
 	@$(MKDIR_P) tests/fuzz
-	$(AM_V_CCLD)$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined $(AM_CPPFLAGS) \
+	$(AM_V_CCLD)$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined \
+	  -fno-sanitize-recover=all $(AM_CPPFLAGS) \
 	  $(DEFAULT_INCLUDES) -std=c11 -o $@ $(gguf_fuzz_src)
 
 fuzz-gguf: tests/fuzz/fuzz_gguf tests/check_gguf$(EXEEXT)

@@ -1,12 +1,17 @@
 /*
  * fuzz_gguf.c - libFuzzer target for the GGUF header reader: any input is
- * parsed as a whole file; an accepted header is walked through every getter.
- * Crashes, leaks, overreads and undefined behaviour are the findings.
+ * parsed as a whole file from memory, as the start of a larger file, and
+ * (Linux) read from a memfd through trit_gguf_open; an accepted header is
+ * walked through every getter. Crashes, leaks, overreads and undefined
+ * behaviour are the findings.
  */
 #include <build-config.h>
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "model/gguf.h"
 
@@ -67,5 +72,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	                    sizeof err) == 0)
 		walk(g);
 	trit_gguf_close(g);
+#ifdef MFD_CLOEXEC
+	{
+		static int fd = -2;
+		static char path[64];
+		if (fd == -2 && (fd = memfd_create("fuzz.gguf", MFD_CLOEXEC)) >= 0)
+			snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+		if (fd >= 0 && ftruncate(fd, 0) == 0 &&
+		    (size == 0 || pwrite(fd, data, size, 0) == (ssize_t)size) &&
+		    trit_gguf_open(path, &g, err, sizeof err) == 0)
+			walk(g);
+		trit_gguf_close(g);
+	}
+#endif
 	return 0;
 }
