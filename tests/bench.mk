@@ -16,3 +16,7 @@ bench: tests/bench_model tests/trit-genmodel
 		"$$dir/llama-3.2-1b-q4_0.gguf" 50
 
 .PHONY: bench
+
+# `make fuzz`: every fuzz target for a million executions (the gguf fragment
+# declares fuzz: fuzz-gguf; prerequisites of one target add up).
+fuzz: fuzz-safetensors
