@@ -1,7 +1,8 @@
 // gguf-crosscheck.mjs - reads GGUF files written by trit-genmodel with an
 // independent parser (Hugging Face's @huggingface/gguf) and compares its view
-// with the table trit-genmodel printed (--tensors-json). Prints TAP.
-// usage: node gguf-crosscheck.mjs PKGDIR LABEL FILE.gguf FILE.json [LABEL FILE JSON]...
+// with the table trit-genmodel printed (--tensors-json), and with what trit's
+// own reader says (trit inspect --json --tensors). Prints TAP.
+// usage: node gguf-crosscheck.mjs PKGDIR LABEL FILE.gguf FILE.json TRIT.json [...]
 import { createRequire } from "node:module";
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -11,10 +12,10 @@ const require = createRequire(join(pkgdir, "package.json"));
 const { gguf } = require("@huggingface/gguf");
 
 const cases = [];
-for (let i = 0; i + 2 < rest.length; i += 3)
-	cases.push({ label: rest[i], file: rest[i + 1], json: rest[i + 2] });
+for (let i = 0; i + 3 < rest.length; i += 4)
+	cases.push({ label: rest[i], file: rest[i + 1], json: rest[i + 2], trit: rest[i + 3] });
 
-const CHECKS = 5;
+const CHECKS = 6;
 console.log(`1..${cases.length * CHECKS}`);
 let n = 0;
 function report(ok, what, why) {
@@ -94,4 +95,19 @@ for (const c of cases) {
 	why = Number(got.parameterCount) === want.elements ? "" :
 		`parser counts ${got.parameterCount} elements, expected ${want.elements}`;
 	report(!why, `${c.label}: ${want.elements} elements`, why);
+
+	// 6. trit's reader (runtime/model/gguf.c via trit inspect) against this
+	// parser: same tensors, GGML dims, type ids and absolute data offsets
+	why = "";
+	const tr = JSON.parse(readFileSync(c.trit, "utf8"));
+	if (tr.tensors.length !== ti.length) why = `trit reads ${tr.tensors.length} tensors, parser ${ti.length}`;
+	for (let i = 0; !why && i < ti.length; i++) {
+		const a = ti[i], b = tr.tensors[i];
+		const abs = got.tensorDataOffset + a.offset;
+		if (a.name !== b.name) why = `tensor ${i}: parser ${a.name}, trit ${b.name}`;
+		else if (a.shape.map(Number).join(",") !== b.ne.join(",")) why = `${a.name}: dims differ`;
+		else if (Number(a.dtype) !== b.ggml_type) why = `${a.name}: parser type ${a.dtype}, trit ${b.ggml_type}`;
+		else if (abs !== BigInt(b.offset)) why = `${a.name}: parser offset ${abs}, trit ${b.offset}`;
+	}
+	report(!why, `${c.label}: trit's reader agrees with the parser on every tensor`, why);
 }

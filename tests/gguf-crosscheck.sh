@@ -61,7 +61,11 @@ for c in "$@"; do
 		echo "Bail out! trit-genmodel --shape $shape --type $type failed: $(cat "$f.err")"
 		exit 1
 	fi
-	args="$args $shape/$type $f.gguf $f.json"
+	if ! "$top_builddir/trit" inspect --json --tensors "$f.gguf" >"$f.trit.json" 2>"$f.err"; then
+		echo "Bail out! trit inspect $f.gguf failed: $(cat "$f.err")"
+		exit 1
+	fi
+	args="$args $shape/$type $f.gguf $f.json $f.trit.json"
 done
 # shellcheck disable=SC2086
 exec node "$top_srcdir/tests/gguf-crosscheck.mjs" "$pkgdir" $args
