@@ -467,6 +467,30 @@ START_TEST(huge_header_length_is_refused_against_the_100_MiB_limit)
 }
 END_TEST
 
+/* Regression: ~5 million tiny JSON values (10 MB of "0,") would have made cJSON
+ * allocate hundreds of MB of nodes; the value count is now bounded first. */
+START_TEST(header_with_millions_of_json_values_is_refused_before_parsing)
+{
+	const size_t n = (size_t)TRIT_ST_MAX_JSON_VALUES + 16;
+	char *h = malloc(n * 2 + 64);
+	size_t len, at;
+	unsigned char *img;
+
+	ck_assert_ptr_nonnull(h);
+	at = (size_t)sprintf(h, "{\"__metadata__\":{\"a\":[");
+	for (size_t i = 0; i < n; i++) {
+		h[at++] = '0';
+		h[at++] = ',';
+	}
+	at--; /* drop the last comma */
+	memcpy(h + at, "]}}", 4);
+	img = image(h, 0, &len);
+	ck_assert_int_eq(trit_st_parse(img, len, len, "h", &st, err, sizeof err), TRIT_EFORMAT);
+	ERR_HAS("h: the JSON at byte offset 8", "values", "at most 4194304");
+	free(h);
+}
+END_TEST
+
 START_TEST(header_length_past_the_end_of_the_file_is_refused)
 {
 	size_t len;
@@ -1055,6 +1079,7 @@ static Suite *safetensors_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, single_file_with_every_dtype_a_scalar_and_an_empty_tensor_reads_back);
 	tcase_add_test(tc, dtype_names_and_sizes_match_the_format);
+	tcase_add_test(tc, header_with_millions_of_json_values_is_refused_before_parsing);
 	tcase_add_test(tc, metadata_of_strings_is_kept_as_a_json_object);
 	tcase_add_test(tc, file_without_metadata_has_null_metadata);
 	tcase_add_test(tc, metadata_with_a_non_string_value_is_refused_naming_the_key);

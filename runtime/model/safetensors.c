@@ -251,6 +251,30 @@ static uint64_t nul_escape_at(const char *s, uint64_t n)
 	return UINT64_MAX;
 }
 
+/* An upper bound on the values cJSON would allocate for this text: one per
+ * '[', '{' and ',' outside strings, plus one. Checked before parsing, since a
+ * header of 100 MiB of "[0,0,0,..." would otherwise cost gigabytes of nodes. */
+static uint64_t json_values_bound(const char *s, uint64_t n)
+{
+	uint64_t count = 1;
+	int in_string = 0;
+
+	for (uint64_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (in_string) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_string = 0;
+		} else if (c == '"') {
+			in_string = 1;
+		} else if (c == '[' || c == '{' || c == ',') {
+			count++;
+		}
+	}
+	return count;
+}
+
 static int is_json_space(char c)
 {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
@@ -271,6 +295,11 @@ static int parse_json(const char *file, const char *buf, uint64_t len, uint64_t 
 		return trit_errf(err, errlen, TRIT_EFORMAT,
 		                 "%s: \"\\u0000\" at byte offset %" PRIu64 ": names and strings must "
 		                 "not contain NUL", file, base + at);
+	if ((at = json_values_bound(buf, len)) > TRIT_ST_MAX_JSON_VALUES)
+		return trit_errf(err, errlen, TRIT_EFORMAT,
+		                 "%s: the JSON at byte offset %" PRIu64 " holds about %" PRIu64
+		                 " values; trit reads at most %u in one header or file", file, base, at,
+		                 TRIT_ST_MAX_JSON_VALUES);
 	v = cJSON_ParseWithLengthOpts(buf, (size_t)len, &end, 0);
 	if (v) {
 		while (end < buf + len && is_json_space(*end))

@@ -19,6 +19,9 @@
 #define TRIT_ST_MAX_SHARDS   4096u
 #define TRIT_ST_MAX_DIMS     8u
 #define TRIT_ST_MAX_CONFIG   (UINT64_C(16) << 20)  /* bytes of config.json / index.json */
+/* JSON values in one header, index or config: bounds cJSON's memory (about
+ * 64 bytes a value) whatever the text; a real shard header has ~8 a tensor. */
+#define TRIT_ST_MAX_JSON_VALUES (1u << 22)
 
 enum trit_st_dtype {
 	TRIT_ST_F64, TRIT_ST_F32, TRIT_ST_F16, TRIT_ST_BF16,
