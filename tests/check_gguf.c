@@ -864,11 +864,23 @@ static void overlapping(struct gw *x)
 	put_tensor(x, "a", 2, ne64x2, TRIT_GGML_F32, 0);
 }
 
+static void overlapping_in_order(struct gw *x)
+{
+	put_tensor(x, "a", 2, ne64x2, TRIT_GGML_F32, 0);
+	info2 = x->len + 8 + 1 + 4 + 16 + 4;
+	put_tensor(x, "b", 2, ne64x2, TRIT_GGML_F32, 480);
+}
+
 START_TEST(refuses_overlapping_tensors)
 {
 	tensors_file(3, overlapping, 2048);
 	expect_fail(TRIT_EFORMAT, at(info2), "tensor 'c': offset", "at least 1024",
 	            "past tensor 'b' (data bytes 512 to 1024), found 992", NULL);
+	free(w.b);
+	memset(&w, 0, sizeof w);
+	tensors_file(2, overlapping_in_order, 2048);
+	expect_fail(TRIT_EFORMAT, at(info2), "tensor 'b': offset", "at least 512",
+	            "past tensor 'a' (data bytes 0 to 512), found 480", NULL);
 }
 END_TEST
 

@@ -78,7 +78,7 @@ struct trit_gguf {
 	uint64_t data_offset;             /* file offset of the data section */
 	uint64_t file_size;
 	void *buf;                        /* owns the header bytes strings point into */
-	size_t buf_len;
+	size_t buf_len;                   /* the header: the tensor infos end here */
 };
 
 /* Read and validate the header of the file at path. On failure *out is NULL
@@ -114,7 +114,8 @@ int trit_gguf_array_f64(const struct trit_gguf_kv *kv, uint64_t i, double *out);
 /* Walk an array of strings (a vocabulary): set *cursor to 0, then each call
  * stores the next element in *out and advances *cursor. Returns TRIT_ERANGE
  * after the last element, TRIT_EFORMAT when kv is not an array of strings or
- * *cursor is not a position this function gave out. */
+ * *cursor does not point at an element (a wrong cursor is not always
+ * detected, but what is returned always lies inside the array). */
 int trit_gguf_array_next_str(const struct trit_gguf_kv *kv, uint64_t *cursor,
                              struct trit_gguf_str *out);
 
