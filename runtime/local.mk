@@ -10,7 +10,9 @@ runtime_libtrit_la_SOURCES = \
 	runtime/report.c runtime/report.h \
 	runtime/model/ggml_types.c runtime/model/ggml_types.h \
 	runtime/model/names.c runtime/model/names.h \
-	runtime/model/model.c runtime/model/model.h
+	runtime/model/model.c runtime/model/model.h \
+	runtime/estimate.c runtime/estimate.h \
+	runtime/plan.c runtime/plan.h
 # TRIT_BUILDDIR lets an uninstalled trit find the plugins of its own build tree.
 runtime_libtrit_la_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DTRIT_PKGLIBDIR='"$(pkglibdir)"' -DTRIT_BUILDDIR='"$(abs_top_builddir)"'

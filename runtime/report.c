@@ -701,3 +701,190 @@ char *trit_report_model_json(const struct trit_model *m, int with_tensors)
 	cJSON_Delete(root);
 	return s;
 }
+
+/* ------------------------------------------------------------------------ */
+/* Plans                                                                     */
+
+static double mib(uint64_t b)
+{
+	return (double)b / 1048576.0;
+}
+
+void trit_report_plan_text(FILE *out, const struct trit_model *m, const struct trit_plan *p,
+                           const struct trit_plan_device *devs, int explain)
+{
+	const struct trit_estimate *e = &p->est;
+
+	fprintf(out, "Plan for %s\n  model       %s, %.3f B parameters, %s\n", m->path, m->hp.arch,
+	        (double)m->n_params / 1e9, m->quant.primary ? m->quant.primary : "?");
+	fprintf(out, "  context     %u tokens (KV cells, padded to %u), ubatch %u\n", e->n_ctx,
+	        TRIT_KV_PAD, p->ubatch);
+	fprintf(out, "  strategy    %s\n  why         %s\n", trit_strategy_name(p->strategy), p->why);
+	if (p->strategy != TRIT_STRATEGY_NONE) {
+		fprintf(out, "  threads     %u\n  GPU fraction %.2f\n", p->threads, p->gpu_fraction);
+		if (p->tokens_per_s >= 0)
+			fprintf(out, "  decode      %.1f tokens/s (estimate)\n", p->tokens_per_s);
+		else
+			fprintf(out, "  decode      %s\n", p->speed_why);
+	}
+	fprintf(out, "\nPlacement\n");
+	for (uint32_t s = 0; s < p->n_slots; s++) {
+		const struct trit_plan_device *d = &devs[p->slots[s].input];
+		fprintf(out, "  %-22s", d->dev->id);
+		if (p->slots[s].n_layers)
+			fprintf(out, " layers %u-%u (%u)", p->slots[s].first_layer,
+			        p->slots[s].first_layer + p->slots[s].n_layers - 1, p->slots[s].n_layers);
+		else
+			fprintf(out, " no layers");
+		if (p->embd_slot == s)
+			fprintf(out, ", token embeddings");
+		if (p->output_slot == s)
+			fprintf(out, ", output");
+		fprintf(out, "   [%s/%s]\n", d->backend, d->dev->name);
+	}
+	fprintf(out, "\nMemory per device (MiB)\n  %-14s %9s %9s %9s %9s %9s %10s %9s %10s %5s\n",
+	        "device", "weights", "kv", "activ.", "workspace", "overhead", "total", "headroom",
+	        "usable", "fits");
+	for (uint32_t s = 0; s < p->n_slots && e->device; s++) {
+		const uint64_t *c = e->device[s];
+		int fits = e->device_total[s] + e->device_headroom[s] <= p->slots[s].usable;
+		fprintf(out, "  %-14s %9.1f %9.1f %9.1f %9.1f %9.1f %10.1f %9.1f %10.1f %5s\n",
+		        devs[p->slots[s].input].dev->id, mib(c[TRIT_MEM_WEIGHTS]), mib(c[TRIT_MEM_KV]),
+		        mib(c[TRIT_MEM_ACTIVATIONS]), mib(c[TRIT_MEM_WORKSPACE]), mib(c[TRIT_MEM_OVERHEAD]),
+		        mib(e->device_total[s]), mib(e->device_headroom[s]), mib(p->slots[s].usable),
+		        fits ? "yes" : "NO");
+	}
+	fprintf(out, "  %-14s %9.1f %9.1f %9.1f %9.1f %9.1f %10.1f %9.1f\n", "total",
+	        mib(e->totals[TRIT_MEM_WEIGHTS]), mib(e->totals[TRIT_MEM_KV]),
+	        mib(e->totals[TRIT_MEM_ACTIVATIONS]), mib(e->totals[TRIT_MEM_WORKSPACE]),
+	        mib(e->totals[TRIT_MEM_OVERHEAD]), mib(e->total), mib(e->headroom));
+	for (uint32_t s = 0; s < p->n_slots; s++)
+		if (p->slots[s].workspace_batch)
+			fprintf(out, "  %s: workspace batch %u for its quantised linear layers (seed 002 rule)\n",
+			        devs[p->slots[s].input].dev->id, p->slots[s].workspace_batch);
+	if (p->n_notes || e->n_notes) {
+		fprintf(out, "\nNotes\n");
+		for (uint32_t i = 0; i < p->n_notes; i++)
+			fprintf(out, "  - %s\n", p->notes[i]);
+		for (uint32_t i = 0; i < e->n_notes; i++)
+			fprintf(out, "  - %s\n", e->notes[i]);
+	}
+	if (!explain)
+		return;
+	fprintf(out, "\nHow the numbers are made (docs/memory.md)\n");
+	fprintf(out, "  usable     = measured free memory, capped by [memory] limit.<backend>.<id>, "
+	        "x GPU fraction on GPUs\n");
+	fprintf(out, "  fits       = total + headroom <= usable; headroom = 10%% of total, 20%% above "
+	        "8 GiB, unless [memory] headroom is set\n");
+	fprintf(out, "  KV / layer = cells x (KV heads x K dim + KV heads x V dim) x bytes per element "
+	        "(%s); sliding-window layers: min(context, window x sequences + ubatch) cells\n",
+	        trit_kv_type_name(TRIT_KV_F16));
+	fprintf(out, "  speed      = 1 / sum over devices (bytes read per token / bandwidth); %s\n",
+	        p->speed_why);
+	fprintf(out, "\nKV cache per layer\n");
+	for (uint32_t il = 0; il < m->hp.n_layer && e->kv_layer; il++)
+		fprintf(out, "  layer %-4u %8u cells %12llu bytes  on %s\n", il, e->kv_cells[il],
+		        (unsigned long long)e->kv_layer[il],
+		        devs[p->slots[p->layer_slot[il]].input].dev->id);
+	fprintf(out, "\nBuffers\n");
+	for (size_t i = 0; i < e->n_buffers; i++)
+		fprintf(out, "  %-40s %-12s %14llu  on %s\n", e->buffers[i].name,
+		        trit_mem_component_name(e->buffers[i].component),
+		        (unsigned long long)e->buffers[i].bytes,
+		        devs[p->slots[e->buffers[i].device].input].dev->id);
+}
+
+char *trit_report_plan_json(const struct trit_model *m, const struct trit_plan *p,
+                            const struct trit_plan_device *devs, int explain)
+{
+	struct jb jb = { 0 };
+	const struct trit_estimate *e = &p->est;
+	cJSON *root = cJSON_CreateObject(), *o, *a;
+	char *s = NULL;
+
+	if (!root)
+		return NULL;
+	json_str(&jb, root, "model", m->path);
+	json_str(&jb, root, "strategy", trit_strategy_name(p->strategy));
+	json_str(&jb, root, "why", p->why);
+	json_u64(&jb, root, "n_ctx", e->n_ctx);
+	json_u64(&jb, root, "ubatch", p->ubatch);
+	json_u64(&jb, root, "threads", p->threads);
+	chk(&jb, cJSON_AddNumberToObject(root, "gpu_fraction", p->gpu_fraction));
+	if (p->tokens_per_s >= 0)
+		chk(&jb, cJSON_AddNumberToObject(root, "tokens_per_s", p->tokens_per_s));
+	else
+		chk(&jb, cJSON_AddNullToObject(root, "tokens_per_s"));
+	json_str(&jb, root, "speed", p->speed_why);
+	if (p->min_ctx)
+		json_u64(&jb, root, "min_ctx", p->min_ctx);
+	else
+		chk(&jb, cJSON_AddNullToObject(root, "min_ctx"));
+	o = chk(&jb, cJSON_AddObjectToObject(root, "totals"));
+	for (int c = 0; o && c < TRIT_MEM_COUNT; c++)
+		json_u64(&jb, o, trit_mem_component_name(c), e->totals[c]);
+	if (o) {
+		json_u64(&jb, o, "total", e->total);
+		json_u64(&jb, o, "headroom", e->headroom);
+	}
+	a = chk(&jb, cJSON_AddArrayToObject(root, "devices"));
+	for (uint32_t sl = 0; a && sl < p->n_slots; sl++) {
+		const struct trit_plan_device *d = &devs[p->slots[sl].input];
+		cJSON *x = chk(&jb, cJSON_CreateObject()), *c;
+		if (!x || !cJSON_AddItemToArray(a, x))
+			break;
+		json_str(&jb, x, "backend", d->backend);
+		json_str(&jb, x, "id", d->dev->id);
+		json_str(&jb, x, "kind", kind_name(d->dev->kind));
+		json_u64(&jb, x, "free", d->dev->mem_free.value);
+		json_u64(&jb, x, "usable", p->slots[sl].usable);
+		json_str(&jb, x, "usable_why", p->slots[sl].usable_why);
+		json_u64(&jb, x, "first_layer", p->slots[sl].first_layer);
+		json_u64(&jb, x, "n_layers", p->slots[sl].n_layers);
+		chk(&jb, cJSON_AddBoolToObject(x, "embeddings", p->embd_slot == sl));
+		chk(&jb, cJSON_AddBoolToObject(x, "output", p->output_slot == sl));
+		c = chk(&jb, cJSON_AddObjectToObject(x, "memory"));
+		for (int k = 0; c && e->device && k < TRIT_MEM_COUNT; k++)
+			json_u64(&jb, c, trit_mem_component_name(k), e->device[sl][k]);
+		if (e->device_total) {
+			json_u64(&jb, x, "total", e->device_total[sl]);
+			json_u64(&jb, x, "headroom", e->device_headroom[sl]);
+			chk(&jb, cJSON_AddBoolToObject(x, "fits", e->device_total[sl] +
+			                               e->device_headroom[sl] <= p->slots[sl].usable));
+		}
+		if (p->slots[sl].workspace_batch)
+			json_u64(&jb, x, "workspace_batch", p->slots[sl].workspace_batch);
+	}
+	a = chk(&jb, cJSON_AddArrayToObject(root, "notes"));
+	for (uint32_t i = 0; a && i < p->n_notes; i++)
+		if (!cJSON_AddItemToArray(a, chk(&jb, cJSON_CreateString(p->notes[i]))))
+			jb.oom = 1;
+	for (uint32_t i = 0; a && i < e->n_notes; i++)
+		if (!cJSON_AddItemToArray(a, chk(&jb, cJSON_CreateString(e->notes[i]))))
+			jb.oom = 1;
+	a = chk(&jb, cJSON_AddArrayToObject(root, "layers"));
+	for (uint32_t il = 0; a && il < m->hp.n_layer; il++) {
+		cJSON *x = chk(&jb, cJSON_CreateObject());
+		if (!x || !cJSON_AddItemToArray(a, x))
+			break;
+		json_str(&jb, x, "device", devs[p->slots[p->layer_slot[il]].input].dev->id);
+		json_u64(&jb, x, "kv_cells", e->kv_cells ? e->kv_cells[il] : 0);
+		json_u64(&jb, x, "kv_bytes", e->kv_layer ? e->kv_layer[il] : 0);
+	}
+	if (explain) {
+		a = chk(&jb, cJSON_AddArrayToObject(root, "buffers"));
+		for (size_t i = 0; a && i < e->n_buffers; i++) {
+			cJSON *x = chk(&jb, cJSON_CreateObject());
+			if (!x || !cJSON_AddItemToArray(a, x))
+				break;
+			json_str(&jb, x, "name", e->buffers[i].name);
+			json_str(&jb, x, "component", trit_mem_component_name(e->buffers[i].component));
+			json_str(&jb, x, "device", devs[p->slots[e->buffers[i].device].input].dev->id);
+			json_u64(&jb, x, "bytes", e->buffers[i].bytes);
+		}
+	}
+	if (!jb.oom)
+		s = cJSON_Print(root);
+	cJSON_Delete(root);
+	return s;
+}

@@ -12,6 +12,7 @@
 
 #include "config.h"
 #include "model/model.h"
+#include "plan.h"
 
 /* Name of a capability bit ("avx2"), or NULL for an undefined bit. */
 const char *trit_report_cap_name(uint64_t bit);
@@ -30,5 +31,13 @@ char *trit_report_config_json(const struct trit_config *cfg);
  * byte counts by role group, type and layer; with_tensors adds every tensor. */
 void trit_report_model_text(FILE *out, const struct trit_model *m, int with_tensors);
 char *trit_report_model_json(const struct trit_model *m, int with_tensors);
+
+/* `trit plan`: the strategy and why, the placement, the per-device memory
+ * table, threads, ubatch, GPU fraction, speed estimate; explain adds the
+ * formulas and every buffer. devs are the devices the plan was made from. */
+void trit_report_plan_text(FILE *out, const struct trit_model *m, const struct trit_plan *p,
+                           const struct trit_plan_device *devs, int explain);
+char *trit_report_plan_json(const struct trit_model *m, const struct trit_plan *p,
+                            const struct trit_plan_device *devs, int explain);
 
 #endif

@@ -2,7 +2,7 @@
  * trit.c - the command-line interface. It parses arguments, builds the
  * configuration, and calls the runtime modules in order; it decides nothing
  * itself. Exit codes: 0 success, 1 failure, 2 usage error, 3 configuration
- * error, 4 a plugin was skipped under --strict.
+ * error, 4 a plugin was skipped under --strict, 5 nothing fits (plan).
  */
 #include <build-config.h>
 
@@ -18,6 +18,7 @@
 #include "config.h"
 #include "log.h"
 #include "model/model.h"
+#include "plan.h"
 #include "registry.h"
 #include "report.h"
 
@@ -26,7 +27,8 @@ enum {
 	EXIT_FAIL = 1,
 	EXIT_USAGE = 2,
 	EXIT_CONFIG = 3,
-	EXIT_SKIPPED = 4
+	EXIT_SKIPPED = 4,
+	EXIT_NOFIT = 5
 };
 
 #define MAX_PLUGIN_DIRS 64
@@ -47,6 +49,7 @@ static const char usage_main[] =
 	"Commands:\n"
 	"  devices      list backend plugins, their devices and what was measured\n"
 	"  inspect      analyse a model file: architecture, parameters, bytes by role/type/layer\n"
+	"  plan         decide where a model runs: CPU, GPU or a hybrid split, with memory per device\n"
 	"  config       show the effective configuration and where each value came from\n"
 	"  help [CMD]   show help for trit or for one command\n"
 	"\n"
@@ -59,7 +62,7 @@ static const char usage_main[] =
 	"  -h, --help             print this help, then exit\n"
 	"\n"
 	"Exit status: 0 success, 1 failure, 2 usage error, 3 configuration error,\n"
-	"4 a plugin was skipped (devices --strict).\n"
+	"4 a plugin was skipped (devices --strict), 5 the model fits nowhere (plan).\n"
 	"Configuration keys and TRIT_* environment variables: docs/config.md,\n"
 	"or `trit config --schema`.\n";
 
@@ -86,6 +89,26 @@ static const char usage_inspect[] =
 	"\n"
 	"  --json      print one JSON document (schema: docs/json.md)\n"
 	"  --tensors   list every tensor: type, shape, bytes, layer, role\n";
+
+static const char usage_plan[] =
+	"Usage: trit plan MODEL [--ctx N] [--batch N] [--kv-type f32|f16|q8_0]\n"
+	"                       [--priority latency|throughput|balanced] [--strategy auto|cpu|gpu|hybrid]\n"
+	"                       [--json] [--explain]\n"
+	"\n"
+	"Analyse MODEL, measure the devices (or read a described machine with --devices),\n"
+	"estimate every buffer (weights, KV cache, activations, workspace, overhead) and\n"
+	"headroom per device, and choose GPU-only, hybrid or CPU-only with the most layers\n"
+	"that fit on the GPUs, threads, ubatch and GPU memory fraction. Says why, and what\n"
+	"it assumed. Settings also come from --config ([model], [memory], [planner]).\n"
+	"\n"
+	"  --ctx N        context in tokens (default: [model] context, else the model's)\n"
+	"  --batch N      tokens per forward pass (default: the largest that fits, <= 512)\n"
+	"  --kv-type T    KV cache element type (default f16)\n"
+	"  --priority P   threads for latency (physical cores) or throughput (hardware threads)\n"
+	"  --strategy S   force a strategy\n"
+	"  --json         print one JSON document (schema: docs/json.md)\n"
+	"  --explain      show the formulas, the KV cache per layer and every buffer\n"
+	"Exit status 5 when nothing fits (the smallest context that would is reported).\n";
 
 static const char usage_config[] =
 	"Usage: trit config [--json] [--schema]\n"
@@ -238,6 +261,181 @@ static int cmd_inspect(struct cli *cli, int argc, char **argv)
 	return rc;
 }
 
+
+/* A command-line option that sets a configuration key. */
+struct cli_set {
+	const char *sec, *key, *val, *flag;
+};
+
+/* A config value as an integer (already validated by config.c). */
+static long cfg_long(const struct trit_config *cfg, const char *sec, const char *key, long def)
+{
+	const char *v = trit_config_get(cfg, sec, key);
+	return v && *v ? strtol(v, NULL, 10) : def;
+}
+
+static double cfg_fraction(const struct trit_config *cfg, const char *sec, const char *key,
+                           double def)
+{
+	const struct trit_config_entry *e = trit_config_find(cfg, sec, key);
+	const char *v;
+
+	if (e)
+		return e->f;
+	v = trit_config_get(cfg, sec, key);
+	if (!v)
+		return def;
+	return strchr(v, '%') ? strtod(v, NULL) / 100.0 : strtod(v, NULL);
+}
+
+static int enum_index(const char *v, const char *const *names, int n, int def)
+{
+	for (int i = 0; v && i < n; i++)
+		if (strcmp(v, names[i]) == 0)
+			return i;
+	return def;
+}
+
+/* Every loaded device, with its [memory] limit.<backend>.<id>. */
+static struct trit_plan_device *plan_devices(const struct trit_registry *reg,
+                                             const struct trit_config *cfg, uint32_t *n)
+{
+	size_t cap = 0;
+	struct trit_plan_device *v;
+
+	*n = 0;
+	for (size_t i = 0; i < trit_registry_plugin_count(reg); i++)
+		cap += trit_registry_plugin(reg, i)->n_devices;
+	v = calloc(cap ? cap : 1, sizeof *v);
+	if (!v)
+		return NULL;
+	for (size_t i = 0; i < trit_registry_plugin_count(reg); i++) {
+		const struct trit_plugin_info *pi = trit_registry_plugin(reg, i);
+		void *state = NULL;
+		const struct trit_backend *be = trit_registry_backend(reg, i, &state);
+		for (uint32_t k = 0; be && k < pi->n_devices; k++) {
+			struct trit_plan_device *d = &v[(*n)++];
+			char key[160];
+			const struct trit_config_entry *e;
+			d->dev = &pi->devices[k];
+			d->backend = pi->name;
+			d->be = be;
+			d->state = state;
+			d->index = k;
+			snprintf(key, sizeof key, "limit.%s.%s", pi->name, d->dev->id);
+			if ((e = trit_config_find(cfg, "memory", key))) {
+				d->limit = e->size;
+				d->limit_where = e->where;
+			}
+		}
+	}
+	return v;
+}
+
+static int cmd_plan(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "ctx", required_argument, NULL, 'c' },
+		{ "batch", required_argument, NULL, 'b' },
+		{ "kv-type", required_argument, NULL, 'k' },
+		{ "priority", required_argument, NULL, 'p' },
+		{ "strategy", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "explain", no_argument, NULL, 'e' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	static const char *const strategies[] = { "auto", "cpu", "gpu", "hybrid" };
+	static const char *const priorities[] = { "balanced", "latency", "throughput" };
+	struct cli_set sets[8];
+	int n_sets = 0, json = 0, explain = 0, c, rc;
+	char err[4096];
+	struct trit_model *m = NULL;
+	struct trit_registry *reg = NULL;
+	struct trit_plan_device *devs = NULL;
+	struct trit_plan plan;
+	uint32_t n_devs = 0;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:b:k:p:s:jeh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': sets[n_sets++] = (struct cli_set){ "model", "context", optarg, "--ctx" }; break;
+		case 'b': sets[n_sets++] = (struct cli_set){ "model", "ubatch", optarg, "--batch" }; break;
+		case 'k': sets[n_sets++] = (struct cli_set){ "model", "kv_type", optarg, "--kv-type" }; break;
+		case 'p': sets[n_sets++] = (struct cli_set){ "planner", "priority", optarg, "--priority" }; break;
+		case 's': sets[n_sets++] = (struct cli_set){ "planner", "strategy", optarg, "--strategy" }; break;
+		case 'j': json = 1; break;
+		case 'e': explain = 1; break;
+		case 'h': fputs(usage_plan, stdout); return EXIT_OK;
+		default: return usage_error("plan", "bad option");
+		}
+		if (n_sets == 8)
+			return usage_error("plan", "too many options");
+	}
+	if (optind != argc - 1)
+		return usage_error("plan", "plan takes exactly one MODEL (got %d)", argc - optind);
+	if ((rc = load_config(cli)))
+		return rc;
+	for (int i = 0; i < n_sets; i++)
+		if (trit_config_set(&cli->cfg, sets[i].sec, sets[i].key, sets[i].val, sets[i].flag,
+		                    err, sizeof err)) {
+			fprintf(stderr, "trit: %s\n", err);
+			return EXIT_USAGE;
+		}
+	if (trit_model_open(argv[optind], &m, err, sizeof err)) {
+		fprintf(stderr, "trit: %s\n", err);
+		return EXIT_FAIL;
+	}
+	struct trit_registry_options ro = {
+		.plugin_dirs = cli->plugin_dirs, .n_plugin_dirs = cli->n_plugin_dirs, .config = &cli->cfg,
+	};
+	if (trit_registry_open(&ro, &reg, err, sizeof err)) {
+		fprintf(stderr, "trit: %s\n", err);
+		trit_model_close(m);
+		return EXIT_FAIL;
+	}
+	devs = plan_devices(reg, &cli->cfg, &n_devs);
+	const struct trit_config *cfg = &cli->cfg;
+	long ubatch = cfg_long(cfg, "model", "ubatch", 0);
+	struct trit_plan_opts po = {
+		.est = {
+			.n_ctx = (uint32_t)cfg_long(cfg, "model", "context", 0),
+			.n_ubatch = (uint32_t)(ubatch ? ubatch : cfg_long(cfg, "model", "batch", 0)),
+			.n_seq = (uint32_t)cfg_long(cfg, "model", "sequences", 1),
+			.headroom = trit_config_get(cfg, "memory", "headroom") ?
+			            cfg_fraction(cfg, "memory", "headroom", -1) : -1,
+		},
+		.force = (enum trit_strategy)enum_index(trit_config_get(cfg, "planner", "strategy"),
+		                                         strategies, 4, 0),
+		.priority = (enum trit_priority)enum_index(trit_config_get(cfg, "planner", "priority"),
+		                                           priorities, 3, 0),
+		.max_gpu_layers = (int32_t)cfg_long(cfg, "planner", "max_gpu_layers", -1),
+		.gpu_fraction = cfg_fraction(cfg, "planner", "gpu_fraction", 0.90),
+		.workspace_fraction = cfg_fraction(cfg, "planner", "workspace_fraction", 0.80),
+		.max_batch = (uint32_t)cfg_long(cfg, "planner", "max_batch", 256),
+		.threads = (uint32_t)cfg_long(cfg, "runtime", "threads", 0),
+	};
+	if (trit_kv_type_from_name(trit_config_get(cfg, "model", "kv_type"), &po.est.kv_type))
+		po.est.kv_type = TRIT_KV_F16;
+	rc = devs ? trit_plan_make(m, devs, n_devs, &po, &plan, err, sizeof err) : TRIT_ENOMEM;
+	if (rc) {
+		fprintf(stderr, "trit: cannot plan %s: %s\n", argv[optind], devs ? err : "out of memory");
+		rc = EXIT_FAIL;
+	} else {
+		if (json)
+			rc = print_json(trit_report_plan_json(m, &plan, devs, explain));
+		else
+			trit_report_plan_text(stdout, m, &plan, devs, explain);
+		if (!rc && plan.strategy == TRIT_STRATEGY_NONE)
+			rc = EXIT_NOFIT;
+		trit_plan_free(&plan);
+	}
+	free(devs);
+	trit_registry_close(reg);
+	trit_model_close(m);
+	return rc;
+}
+
 static void print_schema(void)
 {
 	size_t n;
@@ -302,6 +500,8 @@ static int cmd_help(const char *topic)
 		fputs(usage_config, stdout);
 	else if (strcmp(topic, "inspect") == 0)
 		fputs(usage_inspect, stdout);
+	else if (strcmp(topic, "plan") == 0)
+		fputs(usage_plan, stdout);
 	else
 		return usage_error(NULL, "no help for unknown command '%s'", topic);
 	return EXIT_OK;
@@ -353,6 +553,8 @@ int main(int argc, char **argv)
 		rc = cmd_config(&cli, cargc, cargv);
 	else if (strcmp(cmd, "inspect") == 0)
 		rc = cmd_inspect(&cli, cargc, cargv);
+	else if (strcmp(cmd, "plan") == 0)
+		rc = cmd_plan(&cli, cargc, cargv);
 	else if (strcmp(cmd, "help") == 0)
 		rc = cmd_help(cargc > 1 ? cargv[1] : NULL);
 	else

@@ -1,0 +1,383 @@
+/*
+ * estimate.c - the memory trit needs to run a model, buffer by buffer.
+ *
+ * Weights are the model's exact tensor bytes; the KV cache follows the same
+ * rules as llama.cpp (cells padded to TRIT_KV_PAD, sliding-window layers
+ * capped at window + ubatch, MLA caching only the compressed latent); the
+ * activation buffers are those trit's forward pass holds for one ubatch;
+ * workspace comes from each backend's matmul_workspace; overhead from what
+ * the backend measured. docs/memory.md writes the formulas out.
+ */
+#include <build-config.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+#include "estimate.h"
+#include "model/names.h"
+
+#define GIB (UINT64_C(1) << 30)
+
+const char *trit_mem_component_name(enum trit_mem_component c)
+{
+	static const char *const names[TRIT_MEM_COUNT] = {
+		"weights", "kv", "activations", "workspace", "overhead"
+	};
+	return (unsigned)c < TRIT_MEM_COUNT ? names[c] : "?";
+}
+
+const char *trit_kv_type_name(enum trit_kv_type t)
+{
+	return t == TRIT_KV_F32 ? "f32" : t == TRIT_KV_Q8_0 ? "q8_0" : "f16";
+}
+
+int trit_kv_type_from_name(const char *name, enum trit_kv_type *out)
+{
+	static const enum trit_kv_type all[] = { TRIT_KV_F32, TRIT_KV_F16, TRIT_KV_Q8_0 };
+	for (size_t i = 0; i < TRIT_ARRAY_LEN(all); i++)
+		if (name && strcmp(name, trit_kv_type_name(all[i])) == 0) {
+			*out = all[i];
+			return 0;
+		}
+	return TRIT_EINVAL;
+}
+
+uint64_t trit_estimate_headroom(uint64_t bytes, double fraction)
+{
+	if (fraction < 0)
+		fraction = bytes > 8 * GIB ? 0.20 : 0.10;
+	return (uint64_t)((double)bytes * fraction + 0.5);
+}
+
+/* Bytes of one KV row of n elements (Q8_0: blocks of 32 in 34 bytes). */
+static uint64_t kv_row_bytes(enum trit_kv_type t, uint64_t n)
+{
+	switch (t) {
+	case TRIT_KV_F32: return n * 4;
+	case TRIT_KV_Q8_0: return (n + 31) / 32 * 34;
+	default: return n * 2;
+	}
+}
+
+static uint32_t ceil_div(uint32_t a, uint32_t b)
+{
+	return b ? (a + b - 1) / b : a;
+}
+
+uint64_t trit_estimate_kv_layer(const struct trit_model *m, uint32_t il, uint32_t n_cells,
+                                enum trit_kv_type t, uint32_t tp)
+{
+	const struct trit_hparams *hp = &m->hp;
+	uint64_t k_row, v_row;
+
+	if (il >= hp->n_layer)
+		return 0;
+	if (hp->kv_lora_rank) {
+		/* MLA: the cache holds the compressed latent plus the RoPE part of
+		 * the key, shared by all heads; values are read back from it. */
+		k_row = (uint64_t)hp->kv_lora_rank + hp->rope_head_dim_mla;
+		v_row = 0;
+	} else {
+		uint32_t heads = ceil_div(hp->n_head_kv[il], tp ? tp : 1);
+		k_row = (uint64_t)heads * hp->head_dim_k;
+		v_row = (uint64_t)heads * hp->head_dim_v;
+	}
+	return (kv_row_bytes(t, k_row) + (v_row ? kv_row_bytes(t, v_row) : 0)) * n_cells;
+}
+
+/* ------------------------------------------------------------------------ */
+
+struct est {
+	struct trit_estimate *e;
+	const struct trit_estimate_device *devs;
+	size_t cap;
+	int oom;
+};
+
+static void add(struct est *s, uint32_t dev, enum trit_mem_component c, int32_t layer,
+                uint64_t bytes, const char *fmt, ...) TRIT_PRINTF(6, 7);
+static void add(struct est *s, uint32_t dev, enum trit_mem_component c, int32_t layer,
+                uint64_t bytes, const char *fmt, ...)
+{
+	struct trit_estimate *e = s->e;
+	struct trit_mem_buffer *b;
+	va_list ap;
+
+	if (!bytes)
+		return;
+	if (e->n_buffers == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 64;
+		struct trit_mem_buffer *v = realloc(e->buffers, cap * sizeof *v);
+		if (!v) {
+			s->oom = 1;
+			return;
+		}
+		e->buffers = v;
+		s->cap = cap;
+	}
+	b = &e->buffers[e->n_buffers++];
+	va_start(ap, fmt);
+	vsnprintf(b->name, sizeof b->name, fmt, ap);
+	va_end(ap);
+	b->device = dev;
+	b->component = (uint8_t)c;
+	b->layer = layer;
+	b->bytes = bytes;
+	e->device[dev][c] += bytes;
+	e->totals[c] += bytes;
+}
+
+static void note(struct trit_estimate *e, const char *fmt, ...) TRIT_PRINTF(2, 3);
+static void note(struct trit_estimate *e, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (e->n_notes >= TRIT_ARRAY_LEN(e->notes))
+		return;
+	for (uint32_t i = 0; i < e->n_notes; i++) {
+		char buf[sizeof e->notes[0]];
+		va_start(ap, fmt);
+		vsnprintf(buf, sizeof buf, fmt, ap);
+		va_end(ap);
+		if (strcmp(buf, e->notes[i]) == 0)
+			return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(e->notes[e->n_notes++], sizeof e->notes[0], fmt, ap);
+	va_end(ap);
+}
+
+/* The device a non-layer tensor lives on. */
+static uint32_t nonlayer_device(const struct trit_model_tensor *t, const struct trit_placement *p)
+{
+	return trit_role_group(t->role) == TRIT_GROUP_EMBEDDING ? p->embd_device : p->output_device;
+}
+
+/* trit's kernel type for a GGUF tensor type, or -1 when no trit kernel format
+ * corresponds (the backends are asked only about types they could run). */
+static int kernel_type(const struct trit_model_tensor *t)
+{
+	static const struct {
+		const char *name;
+		int type;
+	} map[] = {
+		{ "F32", TRIT_TYPE_F32 }, { "F16", TRIT_TYPE_F16 }, { "BF16", TRIT_TYPE_BF16 },
+		{ "I2_S", TRIT_TYPE_I2_S }, { "TL1", TRIT_TYPE_TL1 }, { "TL2", TRIT_TYPE_TL2 },
+		{ "TQ1_0", TRIT_TYPE_TQ1_0 }, { "TQ2_0", TRIT_TYPE_TQ2_0 },
+	};
+	for (size_t i = 0; i < TRIT_ARRAY_LEN(map); i++)
+		if (strcmp(map[i].name, t->type_name) == 0)
+			return map[i].type;
+	return -1;
+}
+
+static void weights(struct est *s, const struct trit_model *m, const struct trit_placement *p,
+                    uint32_t tp)
+{
+	for (size_t i = 0; i < m->n_tensors; i++) {
+		const struct trit_model_tensor *t = &m->tensors[i];
+		uint32_t dev = t->layer >= 0 ? p->layer_device[t->layer] : nonlayer_device(t, p);
+		uint64_t bytes = t->n_bytes;
+		/* tensor parallel: each rank holds its slice of every matrix */
+		if (tp > 1 && t->part == TRIT_PART_WEIGHT && trit_role_is_matrix(t->role))
+			bytes = (bytes + tp - 1) / tp;
+		add(s, dev, TRIT_MEM_WEIGHTS, t->layer, bytes, "%s", t->name);
+	}
+}
+
+/* The widest feed-forward a layer computes at once. */
+static uint64_t ffn_width(const struct trit_hparams *hp, uint32_t il)
+{
+	uint64_t w = hp->n_ff[il];
+	uint64_t moe = (uint64_t)hp->n_ff_exp * (hp->n_expert_used ? hp->n_expert_used : 1);
+
+	if (moe > w)
+		w = moe;
+	if (hp->n_ff_shexp > w)
+		w = hp->n_ff_shexp;
+	return w;
+}
+
+/*
+ * The forward pass's buffers on a device running layers, for u tokens,
+ * reused from layer to layer (so the widest layer on the device sizes them):
+ *   hidden state, residual, normalised input     3 x u x n_embd        F32
+ *   q, k, v                                      u x heads x head dim  F32
+ *   attention scores                             heads x u x n_ctx     F32
+ *   attention output                             u x heads x v dim     F32
+ *   feed-forward gate and up                     2 x u x ffn width     F32
+ *   router logits (MoE)                          u x experts           F32
+ *   quantised activations for ternary kernels    u x max(embd, ffn) bytes + u scales
+ */
+static void activations(struct est *s, const struct trit_model *m, uint32_t dev,
+                        const struct trit_placement *p, uint32_t u, uint32_t n_ctx, uint32_t tp)
+{
+	const struct trit_hparams *hp = &m->hp;
+	uint64_t heads = 0, kv_heads = 0, ffn = 0;
+	int any = 0;
+
+	for (uint32_t il = 0; il < hp->n_layer; il++) {
+		if (p->layer_device[il] != dev)
+			continue;
+		any = 1;
+		if (ceil_div(hp->n_head[il], tp) > heads)
+			heads = ceil_div(hp->n_head[il], tp);
+		if (ceil_div(hp->n_head_kv[il], tp) > kv_heads)
+			kv_heads = ceil_div(hp->n_head_kv[il], tp);
+		if (ffn_width(hp, il) / tp > ffn)
+			ffn = (ffn_width(hp, il) + tp - 1) / tp;
+	}
+	if (!any)
+		return;
+	add(s, dev, TRIT_MEM_ACTIVATIONS, -1, 3ull * u * hp->n_embd * 4, "act.hidden");
+	add(s, dev, TRIT_MEM_ACTIVATIONS, -1,
+	    (uint64_t)u * (heads * hp->head_dim_k + kv_heads * (hp->head_dim_k + hp->head_dim_v)) * 4,
+	    "act.qkv");
+	add(s, dev, TRIT_MEM_ACTIVATIONS, -1, heads * u * n_ctx * 4, "act.scores");
+	add(s, dev, TRIT_MEM_ACTIVATIONS, -1, (uint64_t)u * heads * hp->head_dim_v * 4, "act.attn_out");
+	add(s, dev, TRIT_MEM_ACTIVATIONS, -1, 2ull * u * ffn * 4, "act.ffn");
+	add(s, dev, TRIT_MEM_ACTIVATIONS, -1, (uint64_t)u * hp->n_expert * 4, "act.router");
+	add(s, dev, TRIT_MEM_ACTIVATIONS, -1,
+	    (uint64_t)u * (hp->n_embd > ffn ? hp->n_embd : ffn) + (uint64_t)u * 4, "act.quantised");
+}
+
+/* Workspace: the largest any of the device's matrices needs, as its backend
+ * reports it for u tokens. */
+static void workspace(struct est *s, const struct trit_model *m, uint32_t dev,
+                      const struct trit_placement *p, uint32_t u)
+{
+	const struct trit_estimate_device *d = &s->devs[dev];
+	uint64_t most = 0;
+	int asked = 0, refused = 0;
+	char why[256] = "";
+
+	for (size_t i = 0; i < m->n_tensors; i++) {
+		const struct trit_model_tensor *t = &m->tensors[i];
+		uint32_t tdev = t->layer >= 0 ? p->layer_device[t->layer] : nonlayer_device(t, p);
+		int kt = kernel_type(t);
+		uint64_t bytes = 0;
+
+		if (tdev != dev || t->part != TRIT_PART_WEIGHT ||
+		    !(trit_role_is_matrix(t->role) || t->role == TRIT_ROLE_OUTPUT) || t->n_dims < 2)
+			continue;
+		if (!d->be || kt < 0) {
+			refused++;
+			continue;
+		}
+		struct trit_matmul op = {
+			.struct_size = sizeof op, .weight_type = (uint32_t)kt,
+			.rows = t->ne[1], .cols = t->ne[0], .tokens = u,
+		};
+		asked++;
+		if (d->be->matmul_workspace(d->state, d->index, &op, &bytes, why, sizeof why)) {
+			refused++;
+			continue;
+		}
+		if (bytes > most)
+			most = bytes;
+	}
+	add(s, dev, TRIT_MEM_WORKSPACE, -1, most, "workspace");
+	if (refused)
+		note(s->e, "%s reports no workspace for %d of its matrices (no kernel for their "
+		     "type yet%s%s): counted as 0", d->name, refused, why[0] ? ": " : "", why);
+	(void)asked;
+}
+
+int trit_estimate_run(const struct trit_model *m, const struct trit_estimate_opts *o,
+                      const struct trit_placement *p, const struct trit_estimate_device *devs,
+                      uint32_t n_devs, struct trit_estimate *out, char *err, size_t errlen)
+{
+	const struct trit_hparams *hp = &m->hp;
+	struct est s = { .e = out, .devs = devs };
+	uint32_t n_ctx = o->n_ctx ? o->n_ctx : hp->n_ctx_train;
+	uint32_t u = o->n_ubatch ? o->n_ubatch : 512, tp = o->tp ? o->tp : 1;
+	uint32_t n_seq = o->n_seq ? o->n_seq : 1;
+
+	memset(out, 0, sizeof *out);
+	if (!n_devs)
+		return trit_errf(err, errlen, TRIT_EINVAL, "no device to place the model on");
+	if (!n_ctx)
+		return trit_errf(err, errlen, TRIT_EINVAL, "%s states no training context: give "
+		                 "a context length ([model] context or --ctx)", m->path);
+	if (!hp->n_embd || !hp->n_head || !hp->n_head_kv)
+		return trit_errf(err, errlen, TRIT_EFORMAT, "%s does not state its embedding size "
+		                 "and head counts, which the KV cache and activations need", m->path);
+	if (p->embd_device >= n_devs || p->output_device >= n_devs)
+		return trit_errf(err, errlen, TRIT_EINVAL, "placement names device %u of %u",
+		                 p->embd_device >= n_devs ? p->embd_device : p->output_device, n_devs);
+	for (uint32_t il = 0; il < hp->n_layer; il++)
+		if (p->layer_device[il] >= n_devs)
+			return trit_errf(err, errlen, TRIT_EINVAL, "placement puts layer %u on device "
+			                 "%u of %u", il, p->layer_device[il], n_devs);
+	if (n_ctx > UINT32_MAX - TRIT_KV_PAD)
+		return trit_errf(err, errlen, TRIT_ERANGE, "context %u is too large", n_ctx);
+	n_ctx = (n_ctx + TRIT_KV_PAD - 1) / TRIT_KV_PAD * TRIT_KV_PAD;
+
+	out->n_ctx = n_ctx;
+	out->n_ubatch = u;
+	out->n_devices = n_devs;
+	out->device = calloc(n_devs, sizeof *out->device);
+	out->device_total = calloc(n_devs, sizeof *out->device_total);
+	out->device_headroom = calloc(n_devs, sizeof *out->device_headroom);
+	out->kv_layer = calloc(hp->n_layer, sizeof *out->kv_layer);
+	out->kv_cells = calloc(hp->n_layer, sizeof *out->kv_cells);
+	if (!out->device || !out->device_total || !out->device_headroom || !out->kv_layer ||
+	    !out->kv_cells) {
+		trit_estimate_free(out);
+		return trit_errf(err, errlen, TRIT_ENOMEM, "out of memory");
+	}
+
+	weights(&s, m, p, tp);
+	for (uint32_t il = 0; il < hp->n_layer; il++) {
+		uint32_t cells = n_ctx;
+		if (hp->swa[il] && hp->sliding_window) {
+			/* the window of every sequence plus the ubatch being added */
+			uint64_t w = (uint64_t)hp->sliding_window * n_seq + u;
+			w = (w + TRIT_KV_PAD - 1) / TRIT_KV_PAD * TRIT_KV_PAD;
+			if (w < cells)
+				cells = (uint32_t)w;
+		}
+		out->kv_cells[il] = cells;
+		out->kv_layer[il] = trit_estimate_kv_layer(m, il, cells, o->kv_type, tp);
+		add(&s, p->layer_device[il], TRIT_MEM_KV, (int32_t)il, out->kv_layer[il],
+		    "blk.%u.kv", il);
+	}
+	for (uint32_t d = 0; d < n_devs; d++) {
+		activations(&s, m, d, p, u, n_ctx, tp);
+		workspace(&s, m, d, p, u);
+		if (d == p->output_device) {
+			add(&s, d, TRIT_MEM_ACTIVATIONS, -1, (uint64_t)u * hp->n_embd * 4, "act.output_norm");
+			add(&s, d, TRIT_MEM_ACTIVATIONS, -1, (uint64_t)u * hp->n_vocab * 4, "act.logits");
+		}
+		if (d == p->embd_device && !out->device[d][TRIT_MEM_ACTIVATIONS])
+			add(&s, d, TRIT_MEM_ACTIVATIONS, -1, (uint64_t)u * hp->n_embd * 4, "act.embd");
+		add(&s, d, TRIT_MEM_OVERHEAD, -1, devs[d].overhead, "overhead");
+	}
+	if (s.oom) {
+		trit_estimate_free(out);
+		return trit_errf(err, errlen, TRIT_ENOMEM, "out of memory");
+	}
+	for (uint32_t d = 0; d < n_devs; d++) {
+		for (int c = 0; c < TRIT_MEM_COUNT; c++)
+			out->device_total[d] += out->device[d][c];
+		out->device_headroom[d] = trit_estimate_headroom(out->device_total[d], o->headroom);
+		out->total += out->device_total[d];
+		out->headroom += out->device_headroom[d];
+	}
+	return 0;
+}
+
+void trit_estimate_free(struct trit_estimate *e)
+{
+	if (!e)
+		return;
+	free(e->buffers);
+	free(e->device);
+	free(e->device_total);
+	free(e->device_headroom);
+	free(e->kv_layer);
+	free(e->kv_cells);
+	memset(e, 0, sizeof *e);
+}

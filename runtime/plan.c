@@ -1,0 +1,483 @@
+/*
+ * plan.c - choose CPU-only, GPU-only or a hybrid layer split.
+ *
+ * Usable memory per device is what the backend measured free, capped by the
+ * operator's limit, times the GPU fraction on GPUs. A placement fits when
+ * every device's estimate plus its headroom is within its usable memory. The
+ * planner tries GPU-only, then the largest number of (last) layers that fits
+ * on the GPUs with the rest on the best CPU device, then CPU-only; when
+ * nothing fits it finds the smallest context that would. Multi-GPU splits are
+ * proportional to usable memory. The memory arithmetic is estimate.c's.
+ */
+#include <build-config.h>
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+#include "log.h"
+#include "model/names.h"
+#include "plan.h"
+
+const char *trit_strategy_name(enum trit_strategy s)
+{
+	switch (s) {
+	case TRIT_STRATEGY_CPU: return "cpu-only";
+	case TRIT_STRATEGY_GPU: return "gpu-only";
+	case TRIT_STRATEGY_HYBRID: return "hybrid";
+	case TRIT_STRATEGY_NONE: return "none";
+	default: return "auto";
+	}
+}
+
+uint32_t trit_plan_workspace_batch(uint64_t free_bytes, uint64_t weight_bytes,
+                                   uint64_t out_features, uint32_t bytes_per_value,
+                                   double fraction, uint32_t cap)
+{
+	double usable = fraction * (double)free_bytes - (double)weight_bytes -
+	                TRIT_PLAN_WORKSPACE_OVERHEAD * (double)free_bytes;
+	double per_row = (double)out_features * bytes_per_value;
+	double b = per_row > 0 ? floor(usable / per_row) : 1;
+
+	if (cap < 1)
+		cap = 1;
+	if (b < 1)
+		b = 1;
+	if (b > cap)
+		b = cap;
+	trit_log(TRIT_LOG_DEBUG, "workspace batch: usable = %.2f x %llu free - %llu weights - "
+	         "%.0f%% = %.0f bytes; / (%llu out x %u bytes) -> %.0f (cap %u)", fraction,
+	         (unsigned long long)free_bytes, (unsigned long long)weight_bytes,
+	         TRIT_PLAN_WORKSPACE_OVERHEAD * 100, usable, (unsigned long long)out_features,
+	         bytes_per_value, b, cap);
+	return (uint32_t)b;
+}
+
+static void note(struct trit_plan *p, const char *fmt, ...) TRIT_PRINTF(2, 3);
+static void note(struct trit_plan *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (p->n_notes >= TRIT_ARRAY_LEN(p->notes))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(p->notes[p->n_notes++], sizeof p->notes[0], fmt, ap);
+	va_end(ap);
+}
+
+static int is_cpu(const struct trit_plan_device *d)
+{
+	return d->dev->kind == TRIT_DEVICE_CPU;
+}
+
+/* Whether the device advertises a kernel for the model's primary type. */
+static int runs_primary(const struct trit_plan_device *d, const struct trit_model *m)
+{
+	const char *prim = m->quant.primary;
+	for (uint32_t t = 0; prim && t < TRIT_TYPE_COUNT; t++)
+		if ((d->dev->matmul_types & TRIT_TYPE_BIT(t)) &&
+		    strcmp(trit_type_traits(t)->name, prim) == 0)
+			return 1;
+	return 0;
+}
+
+/* Rank CPU devices: one that runs the model's kernels, then known bandwidth,
+ * then more bandwidth, then more hardware threads. */
+static int better_cpu(const struct trit_plan_device *a, const struct trit_plan_device *b,
+                      const struct trit_model *m)
+{
+	int ka = runs_primary(a, m), kb = runs_primary(b, m);
+	if (ka != kb)
+		return ka > kb;
+	if (!!a->dev->mem_bandwidth.state != !!b->dev->mem_bandwidth.state)
+		return a->dev->mem_bandwidth.state != 0;
+	if (a->dev->mem_bandwidth.value != b->dev->mem_bandwidth.value)
+		return a->dev->mem_bandwidth.value > b->dev->mem_bandwidth.value;
+	return a->dev->hw_threads.value > b->dev->hw_threads.value;
+}
+
+struct ctx {
+	const struct trit_model *m;
+	const struct trit_plan_device *devs;
+	const struct trit_plan_opts *o;
+	struct trit_plan *p;
+	struct trit_estimate_device *edevs;  /* one per slot */
+	uint32_t n_gpu;                      /* slots [0, n_gpu) are GPUs, then maybe one CPU */
+	int has_cpu;
+};
+
+/* Estimate the placement currently in p->layer_slot etc. with context n_ctx;
+ * returns 1 when every slot fits, 0 when not, <0 on error. */
+static int try_fit(struct ctx *c, uint32_t n_ctx, uint32_t ubatch, char *err, size_t errlen)
+{
+	struct trit_plan *p = c->p;
+	struct trit_estimate_opts eo = c->o->est;
+	struct trit_placement pl = {
+		.layer_device = p->layer_slot, .embd_device = p->embd_slot,
+		.output_device = p->output_slot,
+	};
+	int rc;
+
+	eo.n_ctx = n_ctx;
+	eo.n_ubatch = ubatch;
+	trit_estimate_free(&p->est);
+	rc = trit_estimate_run(c->m, &eo, &pl, c->edevs, p->n_slots, &p->est, err, errlen);
+	if (rc)
+		return rc;
+	for (uint32_t s = 0; s < p->n_slots; s++)
+		if (p->est.device_total[s] + p->est.device_headroom[s] > p->slots[s].usable)
+			return 0;
+	return 1;
+}
+
+/* Put n_gpu_layers (the last ones) on the GPUs, split in proportion to their
+ * usable memory, and the rest on the CPU slot. */
+static void place(struct ctx *c, uint32_t n_gpu_layers, int output_on_gpu)
+{
+	struct trit_plan *p = c->p;
+	uint32_t n_layer = c->m->hp.n_layer, cpu = c->n_gpu;
+	uint32_t first_gpu = n_layer - n_gpu_layers;
+	double total = 0, acc = 0;
+
+	for (uint32_t g = 0; g < c->n_gpu; g++)
+		total += (double)p->slots[g].usable;
+	for (uint32_t il = 0; il < first_gpu; il++)
+		p->layer_slot[il] = cpu;
+	for (uint32_t il = first_gpu, g = 0; il < n_layer; il++) {
+		/* layer il goes to the GPU whose share of [0, total) its position falls in */
+		double pos = ((double)(il - first_gpu) + 0.5) / n_gpu_layers * total;
+		while (g + 1 < c->n_gpu && pos >= acc + (double)p->slots[g].usable) {
+			acc += (double)p->slots[g].usable;
+			g++;
+		}
+		p->layer_slot[il] = g;
+	}
+	p->embd_slot = c->has_cpu ? cpu : 0;
+	p->output_slot = output_on_gpu && c->n_gpu ? c->n_gpu - 1 : (c->has_cpu ? cpu : 0);
+	for (uint32_t s = 0; s < p->n_slots; s++)
+		p->slots[s].n_layers = 0;
+	for (uint32_t il = n_layer; il-- > 0;) {
+		p->slots[p->layer_slot[il]].n_layers++;
+		p->slots[p->layer_slot[il]].first_layer = il;
+	}
+}
+
+/* Try the strategies in order at context n_ctx; 1 = a plan fits (in p). */
+static int choose(struct ctx *c, uint32_t n_ctx, uint32_t ubatch, char *err, size_t errlen)
+{
+	const struct trit_plan_opts *o = c->o;
+	struct trit_plan *p = c->p;
+	uint32_t n_layer = c->m->hp.n_layer;
+	uint32_t cap = o->max_gpu_layers >= 0 && (uint32_t)o->max_gpu_layers < n_layer ?
+	               (uint32_t)o->max_gpu_layers : n_layer;
+	int rc;
+
+	if (c->n_gpu && o->force != TRIT_STRATEGY_CPU && o->force != TRIT_STRATEGY_HYBRID &&
+	    cap == n_layer) {
+		/* GPU-only: everything, embeddings included, on the GPUs */
+		place(c, n_layer, 1);
+		p->embd_slot = 0;
+		if ((rc = try_fit(c, n_ctx, ubatch, err, errlen)) < 0)
+			return rc;
+		if (rc) {
+			p->strategy = TRIT_STRATEGY_GPU;
+			snprintf(p->why, sizeof p->why, "all %u layers, embeddings and output fit "
+			         "in the GPU%s' usable memory", n_layer, c->n_gpu > 1 ? "s" : "");
+			return 1;
+		}
+	}
+	if (c->n_gpu && c->has_cpu && o->force != TRIT_STRATEGY_CPU && o->force != TRIT_STRATEGY_GPU) {
+		/* Hybrid: the most layers that fit; fit is monotonic in the count. */
+		uint32_t lo = 0, hi = cap > 0 && cap == n_layer ? n_layer - 1 : cap;
+		int out_gpu = 1;
+		while (lo < hi) {
+			uint32_t mid = lo + (hi - lo + 1) / 2;
+			place(c, mid, out_gpu);
+			if ((rc = try_fit(c, n_ctx, ubatch, err, errlen)) < 0)
+				return rc;
+			if (rc)
+				lo = mid;
+			else
+				hi = mid - 1;
+		}
+		if (lo > 0) {
+			place(c, lo, 1);
+			if ((rc = try_fit(c, n_ctx, ubatch, err, errlen)) < 0)
+				return rc;
+			if (!rc) { /* the output matrix does not fit beside the layers: keep it on the CPU */
+				place(c, lo, 0);
+				out_gpu = 0;
+				if ((rc = try_fit(c, n_ctx, ubatch, err, errlen)) < 0)
+					return rc;
+			}
+			if (rc) {
+				p->strategy = TRIT_STRATEGY_HYBRID;
+				snprintf(p->why, sizeof p->why, "the whole model does not fit in the GPU%s' "
+				         "usable memory; the last %u of %u layers%s do, the rest run on the "
+				         "CPU, token embeddings stay on the CPU (a lookup, not a matmul)%s",
+				         c->n_gpu > 1 ? "s" : "", lo, n_layer,
+				         out_gpu ? " and the output matrix" : "",
+				         cap < n_layer ? " (capped by max_gpu_layers)" : "");
+				return 1;
+			}
+		}
+	}
+	if (c->has_cpu && o->force != TRIT_STRATEGY_GPU) {
+		place(c, 0, 0);
+		if ((rc = try_fit(c, n_ctx, ubatch, err, errlen)) < 0)
+			return rc;
+		if (rc) {
+			p->strategy = TRIT_STRATEGY_CPU;
+			snprintf(p->why, sizeof p->why, "%s", o->force == TRIT_STRATEGY_CPU ?
+			         "forced by [planner] strategy = cpu" : !c->n_gpu ?
+			         "no GPU or accelerator with known free memory is available" :
+			         "not even one layer fits on the GPU beside the output and workspace");
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static void speed(struct ctx *c)
+{
+	struct trit_plan *p = c->p;
+	const struct trit_hparams *hp = &c->m->hp;
+	double total = 0;
+	int n = 0;
+	char *w = p->speed_why;
+	size_t left = sizeof p->speed_why;
+
+	p->tokens_per_s = -1;
+	for (uint32_t s = 0; s < p->n_slots; s++) {
+		const struct trit_device *d = c->devs[p->slots[s].input].dev;
+		uint64_t bytes = p->est.device[s][TRIT_MEM_WEIGHTS] + p->est.device[s][TRIT_MEM_KV];
+		p->slots[s].seconds_per_token = -1;
+		if (!bytes)
+			continue;
+		if (hp->n_expert && hp->n_expert_used) {
+			/* decode reads only the routed experts a token uses */
+			uint64_t exp = 0;
+			for (size_t i = 0; i < c->m->n_tensors; i++) {
+				const struct trit_model_tensor *t = &c->m->tensors[i];
+				if (t->layer >= 0 && p->layer_slot[t->layer] == s &&
+				    (t->role == TRIT_ROLE_FFN_GATE_EXPS || t->role == TRIT_ROLE_FFN_UP_EXPS ||
+				     t->role == TRIT_ROLE_FFN_DOWN_EXPS))
+					exp += t->n_bytes;
+			}
+			bytes -= exp - exp / hp->n_expert * hp->n_expert_used;
+		}
+		if (d->mem_bandwidth.state == TRIT_VALUE_UNKNOWN || !d->mem_bandwidth.value) {
+			snprintf(p->speed_why, sizeof p->speed_why, "unknown: %s's memory bandwidth is "
+			         "unknown (%s)", d->id, d->mem_bandwidth.source ? d->mem_bandwidth.source :
+			         "no reason given");
+			return;
+		}
+		p->slots[s].seconds_per_token = (double)bytes / (double)d->mem_bandwidth.value;
+		total += p->slots[s].seconds_per_token;
+		int k = snprintf(w, left, "%s%s: %.3f GB read per token / %.1f GB/s", n++ ? " + " : "",
+		                 d->id, (double)bytes / 1e9, (double)d->mem_bandwidth.value / 1e9);
+		if (k > 0 && (size_t)k < left) {
+			w += k;
+			left -= (size_t)k;
+		}
+	}
+	if (total > 0) {
+		p->tokens_per_s = 1.0 / total;
+		snprintf(w, left, " -> %.1f tokens/s (decode is bandwidth-bound: weights and KV "
+		         "cache are read once per token)", p->tokens_per_s);
+	}
+}
+
+static void threads(struct ctx *c)
+{
+	struct trit_plan *p = c->p;
+	const struct trit_device *d = NULL;
+
+	if (c->has_cpu)
+		d = c->devs[p->slots[c->n_gpu].input].dev;
+	if (c->o->threads) {
+		p->threads = c->o->threads;
+		return;
+	}
+	if (!d) {
+		p->threads = 1;
+		note(p, "threads: 1, no CPU device in the plan");
+		return;
+	}
+	const struct trit_value *v = c->o->priority == TRIT_PRIORITY_THROUGHPUT ?
+	                             &d->hw_threads : &d->compute_units;
+	if (v->state == TRIT_VALUE_UNKNOWN || !v->value)
+		v = v == &d->hw_threads ? &d->compute_units : &d->hw_threads;
+	if (v->state == TRIT_VALUE_UNKNOWN || !v->value) {
+		p->threads = 1;
+		note(p, "threads: assumed 1, %s reports neither cores nor hardware threads", d->id);
+		return;
+	}
+	p->threads = v->value > 4096 ? 4096 : (uint32_t)v->value;
+	if (c->o->priority == TRIT_PRIORITY_THROUGHPUT)
+		note(p, "threads: %u = %s's hardware threads (priority throughput)", p->threads, d->id);
+	else
+		note(p, "threads: %u = %s's physical cores (priority %s: one thread per core "
+		     "avoids sharing a core's memory port)", p->threads, d->id,
+		     c->o->priority == TRIT_PRIORITY_LATENCY ? "latency" : "balanced");
+}
+
+int trit_plan_make(const struct trit_model *m, const struct trit_plan_device *devs, uint32_t n,
+                   const struct trit_plan_opts *o, struct trit_plan *p, char *err, size_t errlen)
+{
+	struct ctx c = { .m = m, .devs = devs, .o = o, .p = p };
+	int cpu = -1, rc;
+	uint32_t n_ctx = o->est.n_ctx ? o->est.n_ctx : m->hp.n_ctx_train;
+	uint32_t ubatch;
+	double frac = o->gpu_fraction > 0 ? o->gpu_fraction : 0.90;
+
+	memset(p, 0, sizeof *p);
+	if (frac > TRIT_PLAN_GPU_FRACTION_MAX)
+		frac = TRIT_PLAN_GPU_FRACTION_MAX;
+	p->gpu_fraction = frac;
+	p->layer_slot = calloc(m->hp.n_layer ? m->hp.n_layer : 1, sizeof *p->layer_slot);
+	p->slots = calloc(n + 1, sizeof *p->slots);
+	c.edevs = calloc(n + 1, sizeof *c.edevs);
+	if (!p->layer_slot || !p->slots || !c.edevs) {
+		free(c.edevs);
+		trit_plan_free(p);
+		return trit_errf(err, errlen, TRIT_ENOMEM, "out of memory");
+	}
+	/* Slots: every GPU with known free memory, then the best CPU device. */
+	for (uint32_t i = 0; i < n; i++) {
+		const struct trit_device *d = devs[i].dev;
+		if (d->mem_free.state == TRIT_VALUE_UNKNOWN) {
+			note(p, "%s/%s left out: its free memory is unknown (%s)", devs[i].backend, d->id,
+			     d->mem_free.source ? d->mem_free.source : "no reason given");
+			continue;
+		}
+		if (is_cpu(&devs[i])) {
+			if (cpu < 0 || better_cpu(&devs[i], &devs[cpu], m))
+				cpu = (int)i;
+			continue;
+		}
+		p->slots[c.n_gpu++].input = i;
+	}
+	if (cpu >= 0) {
+		p->slots[c.n_gpu].input = (uint32_t)cpu;
+		c.has_cpu = 1;
+	}
+	p->n_slots = c.n_gpu + (uint32_t)c.has_cpu;
+	for (uint32_t s = 0; s < p->n_slots; s++) {
+		const struct trit_plan_device *d = &devs[p->slots[s].input];
+		uint64_t free_b = d->dev->mem_free.value, usable = free_b;
+		struct trit_plan_slot *sl = &p->slots[s];
+		if (d->limit && d->limit < usable)
+			usable = d->limit;
+		if (!is_cpu(d))
+			usable = (uint64_t)((double)usable * frac);
+		sl->usable = usable;
+		snprintf(sl->usable_why, sizeof sl->usable_why, "%s%s%s%s", "free memory",
+		         d->limit && d->limit < free_b ? ", capped by " : "",
+		         d->limit && d->limit < free_b ? (d->limit_where ? d->limit_where : "a limit") : "",
+		         is_cpu(d) ? "" : " x GPU fraction");
+		c.edevs[s] = (struct trit_estimate_device){
+			.name = d->dev->id, .is_cpu = is_cpu(d), .be = d->be, .state = d->state,
+			.index = d->index,
+		};
+		for (uint32_t k = 0; k < d->dev->n_props; k++)
+			if (strcmp(d->dev->props[k].key, "mem.overhead") == 0 &&
+			    d->dev->props[k].value.state != TRIT_VALUE_UNKNOWN) {
+				c.edevs[s].overhead = d->dev->props[k].value.value;
+				c.edevs[s].overhead_source = d->dev->props[k].value.source;
+			}
+		if (!is_cpu(d) && !runs_primary(d, m))
+			note(p, "%s/%s advertises no %s kernel yet: the plan counts its memory, but "
+			     "running it needs that kernel", d->backend, d->dev->id,
+			     m->quant.primary ? m->quant.primary : "matmul");
+	}
+	if (!p->n_slots) {
+		free(c.edevs);
+		trit_plan_free(p);
+		return trit_errf(err, errlen, TRIT_ENODEV, "no device with known free memory to plan on");
+	}
+	if (c.has_cpu && !runs_primary(&devs[cpu], m))
+		note(p, "%s/%s advertises no %s kernel yet: the plan counts its memory, but running "
+		     "it needs that kernel", devs[cpu].backend, devs[cpu].dev->id,
+		     m->quant.primary ? m->quant.primary : "matmul");
+
+	ubatch = o->est.n_ubatch ? o->est.n_ubatch : TRIT_PLAN_UBATCH_MAX;
+	rc = choose(&c, n_ctx, ubatch, err, errlen);
+	/* Without a fixed ubatch, shrink it before giving up a strategy. */
+	while (rc == 0 && !o->est.n_ubatch && ubatch > 1) {
+		ubatch /= 2;
+		rc = choose(&c, n_ctx, ubatch, err, errlen);
+	}
+	if (rc < 0) {
+		free(c.edevs);
+		trit_plan_free(p);
+		return rc;
+	}
+	p->ubatch = ubatch;
+	if (rc == 0) {
+		/* Nothing fits: the smallest context that would, at ubatch 1. */
+		uint32_t lo = TRIT_KV_PAD, hi = n_ctx;
+		p->strategy = TRIT_STRATEGY_NONE;
+		p->min_ctx = 0;
+		while (lo < hi) {
+			uint32_t mid = lo + (hi - lo) / 2;
+			if ((rc = choose(&c, mid, 1, err, errlen)) < 0)
+				break;
+			if (rc)
+				hi = mid;
+			else
+				lo = mid + 1;
+		}
+		if (rc >= 0 && lo < n_ctx && choose(&c, lo, 1, err, errlen) == 1)
+			p->min_ctx = lo;
+		p->strategy = TRIT_STRATEGY_NONE;
+		if (p->min_ctx)
+			snprintf(p->why, sizeof p->why, "nothing fits with a context of %u tokens; the "
+			         "smallest context that fits is %u tokens (ubatch 1)", n_ctx, p->min_ctx);
+		else
+			snprintf(p->why, sizeof p->why, "nothing fits, even with a context of %u tokens: "
+			         "the weights alone exceed the usable memory", TRIT_KV_PAD);
+		/* leave an estimate of the all-CPU (or all-GPU) placement for the report */
+		place(&c, c.has_cpu ? 0 : m->hp.n_layer, !c.has_cpu);
+		try_fit(&c, n_ctx, 1, err, errlen);
+	}
+	if (p->strategy != TRIT_STRATEGY_NONE) {
+		threads(&c);
+		speed(&c);
+		for (uint32_t s = 0; s < c.n_gpu; s++) {
+			uint64_t rows = 0;
+			for (size_t i = 0; i < m->n_tensors; i++)
+				if (m->tensors[i].layer >= 0 && p->layer_slot[m->tensors[i].layer] == s &&
+				    trit_role_is_matrix(m->tensors[i].role) && m->tensors[i].ne[1] > rows)
+					rows = m->tensors[i].ne[1];
+			p->slots[s].workspace_batch = trit_plan_workspace_batch(
+				devs[p->slots[s].input].dev->mem_free.value, p->est.device[s][TRIT_MEM_WEIGHTS],
+				rows, 4, o->workspace_fraction > 0 ? o->workspace_fraction : 0.80,
+				o->max_batch ? o->max_batch : 256);
+		}
+		/* the plan's own invariants */
+		if (p->threads < 1 || p->ubatch < 1 || !(p->gpu_fraction > 0 && p->gpu_fraction <= 1)) {
+			free(c.edevs);
+			trit_plan_free(p);
+			return trit_errf(err, errlen, TRIT_EINTERNAL, "the plan broke its own invariants "
+			                 "(threads %u, ubatch %u, fraction %.2f)", p->threads, p->ubatch,
+			                 p->gpu_fraction);
+		}
+	}
+	free(c.edevs);
+	return 0;
+}
+
+void trit_plan_free(struct trit_plan *p)
+{
+	if (!p)
+		return;
+	trit_estimate_free(&p->est);
+	free(p->slots);
+	free(p->layer_slot);
+	p->slots = NULL;
+	p->layer_slot = NULL;
+}
