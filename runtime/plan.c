@@ -6,7 +6,7 @@
  * every device's estimate plus its headroom is within its usable memory. The
  * planner tries GPU-only, then the largest number of (last) layers that fits
  * on the GPUs with the rest on the best CPU device, then CPU-only; when
- * nothing fits it finds the smallest context that would. Multi-GPU splits are
+ * nothing fits it finds the largest context that would. Multi-GPU splits are
  * proportional to usable memory. The memory arithmetic is estimate.c's.
  */
 #include <build-config.h>
@@ -191,7 +191,9 @@ static int choose(struct ctx *c, uint32_t n_ctx, uint32_t ubatch, char *err, siz
 	}
 	if (c->n_gpu && c->has_cpu && o->force != TRIT_STRATEGY_CPU && o->force != TRIT_STRATEGY_GPU) {
 		/* Hybrid: the most layers that fit; fit is monotonic in the count. */
-		uint32_t lo = 0, hi = cap > 0 && cap == n_layer ? n_layer - 1 : cap;
+		/* up to every layer: GPU-only failed, but all layers with the token
+		 * embeddings left on the CPU may still fit */
+		uint32_t lo = 0, hi = cap;
 		int out_gpu = 1;
 		while (lo < hi) {
 			uint32_t mid = lo + (hi - lo + 1) / 2;
@@ -215,10 +217,10 @@ static int choose(struct ctx *c, uint32_t n_ctx, uint32_t ubatch, char *err, siz
 			}
 			if (rc) {
 				p->strategy = TRIT_STRATEGY_HYBRID;
-				snprintf(p->why, sizeof p->why, "the whole model does not fit in the GPU%s' "
+				snprintf(p->why, sizeof p->why, "the whole model does not fit in the %s "
 				         "usable memory; the last %u of %u layers%s do, the rest run on the "
 				         "CPU, token embeddings stay on the CPU (a lookup, not a matmul)%s",
-				         c->n_gpu > 1 ? "s" : "", lo, n_layer,
+				         c->n_gpu > 1 ? "GPUs'" : "GPU's", lo, n_layer,
 				         out_gpu ? " and the output matrix" : "",
 				         cap < n_layer ? " (capped by max_gpu_layers)" : "");
 				return 1;
@@ -418,25 +420,24 @@ int trit_plan_make(const struct trit_model *m, const struct trit_plan_device *de
 	}
 	p->ubatch = ubatch;
 	if (rc == 0) {
-		/* Nothing fits: the smallest context that would, at ubatch 1. */
-		uint32_t lo = TRIT_KV_PAD, hi = n_ctx;
-		p->strategy = TRIT_STRATEGY_NONE;
-		p->min_ctx = 0;
+		/* Nothing fits: the largest context that would, at ubatch 1 (fitting
+		 * only gets easier as the context shrinks). */
+		uint32_t lo = 0, hi = n_ctx / TRIT_KV_PAD; /* in units of TRIT_KV_PAD cells */
+		p->max_ctx = 0;
 		while (lo < hi) {
-			uint32_t mid = lo + (hi - lo) / 2;
-			if ((rc = choose(&c, mid, 1, err, errlen)) < 0)
+			uint32_t mid = lo + (hi - lo + 1) / 2;
+			if ((rc = choose(&c, mid * TRIT_KV_PAD, 1, err, errlen)) < 0)
 				break;
 			if (rc)
-				hi = mid;
+				lo = mid;
 			else
-				lo = mid + 1;
+				hi = mid - 1;
 		}
-		if (rc >= 0 && lo < n_ctx && choose(&c, lo, 1, err, errlen) == 1)
-			p->min_ctx = lo;
+		p->max_ctx = lo * TRIT_KV_PAD;
 		p->strategy = TRIT_STRATEGY_NONE;
-		if (p->min_ctx)
+		if (p->max_ctx)
 			snprintf(p->why, sizeof p->why, "nothing fits with a context of %u tokens; the "
-			         "smallest context that fits is %u tokens (ubatch 1)", n_ctx, p->min_ctx);
+			         "largest context that fits is %u tokens (with ubatch 1)", n_ctx, p->max_ctx);
 		else
 			snprintf(p->why, sizeof p->why, "nothing fits, even with a context of %u tokens: "
 			         "the weights alone exceed the usable memory", TRIT_KV_PAD);

@@ -73,7 +73,7 @@ struct trit_plan {
 	double gpu_fraction;
 	double tokens_per_s;           /* < 0: unknown (see speed_why) */
 	char speed_why[300];           /* the formula with its numbers, or why unknown */
-	uint32_t min_ctx;              /* when nothing fits: the smallest context that would, 0 = none */
+	uint32_t max_ctx;              /* when nothing fits: the largest context that would, 0 = none */
 	char notes[8][240];            /* assumptions and exclusions */
 	uint32_t n_notes;
 };

@@ -816,10 +816,10 @@ char *trit_report_plan_json(const struct trit_model *m, const struct trit_plan *
 	else
 		chk(&jb, cJSON_AddNullToObject(root, "tokens_per_s"));
 	json_str(&jb, root, "speed", p->speed_why);
-	if (p->min_ctx)
-		json_u64(&jb, root, "min_ctx", p->min_ctx);
+	if (p->max_ctx)
+		json_u64(&jb, root, "max_ctx_that_fits", p->max_ctx);
 	else
-		chk(&jb, cJSON_AddNullToObject(root, "min_ctx"));
+		chk(&jb, cJSON_AddNullToObject(root, "max_ctx_that_fits"));
 	o = chk(&jb, cJSON_AddObjectToObject(root, "totals"));
 	for (int c = 0; o && c < TRIT_MEM_COUNT; c++)
 		json_u64(&jb, o, trit_mem_component_name(c), e->totals[c]);

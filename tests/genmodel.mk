@@ -22,3 +22,10 @@ TESTS += tests/check_model
 tests_check_model_SOURCES = tests/check_model.c tests/shapes.c tests/shapes.h
 tests_check_model_CFLAGS = $(TEST_CFLAGS)
 tests_check_model_LDADD = $(TEST_LIBS)
+
+# The estimator's arithmetic and the planner's choices on simulated machines.
+check_PROGRAMS += tests/check_plan
+TESTS += tests/check_plan
+tests_check_plan_SOURCES = tests/check_plan.c
+tests_check_plan_CFLAGS = $(TEST_CFLAGS)
+tests_check_plan_LDADD = $(TEST_LIBS)

@@ -108,7 +108,7 @@ static const char usage_plan[] =
 	"  --strategy S   force a strategy\n"
 	"  --json         print one JSON document (schema: docs/json.md)\n"
 	"  --explain      show the formulas, the KV cache per layer and every buffer\n"
-	"Exit status 5 when nothing fits (the smallest context that would is reported).\n";
+	"Exit status 5 when nothing fits (the largest context that would is reported).\n";
 
 static const char usage_config[] =
 	"Usage: trit config [--json] [--schema]\n"

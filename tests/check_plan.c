@@ -1,0 +1,431 @@
+/*
+ * check_plan.c - the estimator's arithmetic against hand computations for
+ * GQA, sliding-window, MoE and MLA models, and the planner's choices on
+ * simulated machines (4, 8, 24, 80 GB GPUs; one and two GPUs; 8 and 64 GB
+ * hosts): every strategy is reached, hybrid splits are the largest that fit,
+ * and when nothing fits the largest context that would is found.
+ */
+#include <build-config.h>
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "estimate.h"
+#include "model/model.h"
+#include "plan.h"
+
+#define GIB (UINT64_C(1) << 30)
+
+static char tmpdir[64];
+
+static void setup(void)
+{
+	strcpy(tmpdir, "/tmp/trit-plan-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+}
+
+static void teardown(void)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", tmpdir);
+}
+
+static struct trit_model *model(const char *shape, const char *type)
+{
+	char out[256], cmd[1024], err[512];
+	const char *top = getenv("top_builddir");
+	struct trit_model *m;
+
+	ck_assert_ptr_nonnull(top);
+	snprintf(out, sizeof out, "%s/%s-%s.gguf", tmpdir, shape, type);
+	snprintf(cmd, sizeof cmd, "'%s/tests/trit-genmodel' --shape '%s' --format gguf --type %s "
+	         "-o '%s' >/dev/null", top, shape, type, out);
+	ck_assert_msg(system(cmd) == 0, "%s", cmd);
+	ck_assert_msg(trit_model_open(out, &m, err, sizeof err) == 0, "%s", err);
+	return m;
+}
+
+/* Simulated devices: values as a backend would measure them. */
+static struct trit_device gpu(const char *id, uint64_t total, uint64_t free_b)
+{
+	struct trit_device d = {
+		.struct_size = sizeof d, .kind = TRIT_DEVICE_GPU, .id = id, .name = "simulated GPU",
+		.mem_total = { total, TRIT_VALUE_MEASURED, 0, "test" },
+		.mem_free = { free_b, TRIT_VALUE_MEASURED, 0, "test" },
+		.mem_bandwidth = { UINT64_C(448000000000), TRIT_VALUE_MEASURED, 0, "test" },
+	};
+	return d;
+}
+
+static struct trit_device cpu(uint64_t ram)
+{
+	struct trit_device d = {
+		.struct_size = sizeof d, .kind = TRIT_DEVICE_CPU, .id = "cpu0", .name = "simulated CPU",
+		.mem_total = { ram, TRIT_VALUE_MEASURED, 0, "test" },
+		.mem_free = { ram - ram / 16, TRIT_VALUE_MEASURED, 0, "test" },
+		.mem_bandwidth = { UINT64_C(50000000000), TRIT_VALUE_MEASURED, 0, "test" },
+		.compute_units = { 8, TRIT_VALUE_MEASURED, 0, "test" },
+		.hw_threads = { 16, TRIT_VALUE_MEASURED, 0, "test" },
+	};
+	return d;
+}
+
+static struct trit_plan_opts opts(uint32_t n_ctx)
+{
+	struct trit_plan_opts o = {
+		.est = { .n_ctx = n_ctx, .n_seq = 1, .kv_type = TRIT_KV_F16, .headroom = -1 },
+		.max_gpu_layers = -1, .gpu_fraction = 0.90, .workspace_fraction = 0.80, .max_batch = 256,
+	};
+	return o;
+}
+
+static void plan_on(const struct trit_model *m, struct trit_device *d, uint32_t n,
+                    const struct trit_plan_opts *o, struct trit_plan *p)
+{
+	struct trit_plan_device pd[4] = { 0 };
+	char err[512];
+
+	for (uint32_t i = 0; i < n; i++) {
+		pd[i].dev = &d[i];
+		pd[i].backend = "sim";
+	}
+	ck_assert_msg(trit_plan_make(m, pd, n, o, p, err, sizeof err) == 0, "%s", err);
+}
+
+/* Does the plan's placement, with one more layer moved to GPU slot 0, still fit? */
+static int one_more_layer_fits(const struct trit_model *m, const struct trit_plan *p,
+                               const struct trit_plan_opts *o)
+{
+	uint32_t n = m->hp.n_layer, *ls = malloc(n * sizeof *ls), gpu_slot = 0, cpu_slot = p->n_slots - 1;
+	struct trit_estimate e;
+	struct trit_estimate_device ed[4] = { { .name = "a" }, { .name = "b" }, { .name = "c" } };
+	struct trit_estimate_opts eo = o->est;
+	char err[256];
+	int fits = 1, moved = 0;
+
+	ed[cpu_slot].is_cpu = 1;
+	memcpy(ls, p->layer_slot, n * sizeof *ls);
+	for (uint32_t il = n; il-- > 0 && !moved;)
+		if (ls[il] == cpu_slot) {
+			ls[il] = gpu_slot;
+			moved = 1;
+		}
+	struct trit_placement pl = { ls, p->embd_slot, p->output_slot };
+	eo.n_ubatch = p->ubatch;
+	ck_assert_int_eq(trit_estimate_run(m, &eo, &pl, ed, p->n_slots, &e, err, sizeof err), 0);
+	for (uint32_t s = 0; s < p->n_slots; s++)
+		if (e.device_total[s] + e.device_headroom[s] > p->slots[s].usable)
+			fits = 0;
+	trit_estimate_free(&e);
+	free(ls);
+	return moved && fits;
+}
+
+/* ------------------------------------------------------------------ KV */
+
+/* Llama-3.1-8B, 4096 tokens, F16: 32 layers x 4096 cells x (8 x 128 K + 8 x 128 V) x 2
+ * bytes = 536,870,912 (llama.cpp reports "KV buffer size = 512.00 MiB"). */
+START_TEST(kv_cache_of_a_gqa_model_matches_hand_computation)
+{
+	struct trit_model *m = model("Llama-3.1-8B", "Q4_0");
+	uint64_t sum = 0;
+
+	for (uint32_t il = 0; il < 32; il++)
+		sum += trit_estimate_kv_layer(m, il, 4096, TRIT_KV_F16, 1);
+	ck_assert_uint_eq(sum, 536870912);
+	/* Q8_0: rows of 1024 in 32 blocks of 34 bytes */
+	ck_assert_uint_eq(trit_estimate_kv_layer(m, 0, 4096, TRIT_KV_Q8_0, 1), 4096 * 2 * 1088);
+	ck_assert_uint_eq(trit_estimate_kv_layer(m, 0, 4096, TRIT_KV_F32, 1), 4096 * 2 * 4096);
+	/* tensor parallel over 2 ranks: each holds 4 of the 8 KV heads */
+	ck_assert_uint_eq(trit_estimate_kv_layer(m, 0, 4096, TRIT_KV_F16, 2), 536870912 / 32 / 2);
+	trit_model_close(m);
+}
+END_TEST
+
+/* Gemma-2-9B, 8192 tokens, ubatch 512, F16; K and V rows of 8 heads x 256 = 2048
+ * elements each, so (2048 + 2048) x 2 = 8192 bytes a cell:
+ *   21 global layers: 8192 cells x 8192 bytes                         = 67,108,864 each
+ *   21 sliding layers: min(8192, pad256(4096 + 512) = 4608) cells     = 37,748,736 each
+ *   total = 21 x (67,108,864 + 37,748,736) = 2,202,009,600 */
+START_TEST(kv_cache_caps_sliding_window_layers)
+{
+	struct trit_model *m = model("Gemma-2-9B", "F16");
+	uint32_t *ls = calloc(m->hp.n_layer, sizeof *ls);
+	struct trit_estimate_device d = { .name = "x", .is_cpu = 1 };
+	struct trit_placement pl = { ls, 0, 0 };
+	struct trit_estimate_opts o = { .n_ctx = 8192, .n_ubatch = 512, .n_seq = 1,
+	                                .kv_type = TRIT_KV_F16, .headroom = -1 };
+	struct trit_estimate e;
+	char err[256];
+
+	ck_assert_int_eq(trit_estimate_run(m, &o, &pl, &d, 1, &e, err, sizeof err), 0);
+	ck_assert_uint_eq(e.kv_cells[0], 4608);
+	ck_assert_uint_eq(e.kv_cells[1], 8192);
+	ck_assert_uint_eq(e.kv_layer[0], 37748736);
+	ck_assert_uint_eq(e.kv_layer[1], 67108864);
+	ck_assert_uint_eq(e.totals[TRIT_MEM_KV], 2202009600u);
+	ck_assert_uint_eq(e.totals[TRIT_MEM_WEIGHTS], m->n_bytes);
+	trit_estimate_free(&e);
+	free(ls);
+	trit_model_close(m);
+}
+END_TEST
+
+/* Mixtral-8x7B, 32768 tokens, Q8_0 cache: 32 x 32768 x 2 x 1088 = 2,281,701,376;
+ * DeepSeek-V2-Lite (MLA), 4096 tokens, F16: the latent (512) plus the RoPE
+ * key (64), one row per cell: 27 x 4096 x 576 x 2 = 127,401,984. */
+START_TEST(kv_cache_of_moe_and_mla_models_matches_hand_computation)
+{
+	struct trit_model *m = model("Mixtral-8x7B", "Q4_0"), *d = model("DeepSeek-V2-Lite", "Q8_0");
+	uint64_t sum = 0;
+
+	for (uint32_t il = 0; il < 32; il++)
+		sum += trit_estimate_kv_layer(m, il, 32768, TRIT_KV_Q8_0, 1);
+	ck_assert_uint_eq(sum, 2281701376u);
+	sum = 0;
+	for (uint32_t il = 0; il < 27; il++)
+		sum += trit_estimate_kv_layer(d, il, 4096, TRIT_KV_F16, 1);
+	ck_assert_uint_eq(sum, 127401984);
+	trit_model_close(m);
+	trit_model_close(d);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ plans */
+
+START_TEST(eight_gigabyte_gpu_gets_a_hybrid_split_that_is_the_largest_that_fits)
+{
+	struct trit_model *m = model("Llama-3.1-8B", "Q4_0");
+	struct trit_device d[2] = { gpu("gpu0", 8 * GIB, 7 * GIB + GIB / 2), cpu(16 * GIB) };
+	struct trit_plan_opts o = opts(8192);
+	struct trit_plan p;
+
+	/* 8K context: 4.3 GiB of weights and 1 GiB of KV: every layer fits on the GPU,
+	 * the token embeddings stay on the CPU */
+	plan_on(m, d, 2, &o, &p);
+	ck_assert_str_eq(trit_strategy_name(p.strategy), "hybrid");
+	ck_assert_uint_eq(p.slots[0].n_layers, 32);
+	ck_assert_uint_eq(p.embd_slot, 1);
+	trit_plan_free(&p);
+
+	/* 32K context: 4 GiB of KV; only some layers fit */
+	o = opts(32768);
+	plan_on(m, d, 2, &o, &p);
+	ck_assert_str_eq(trit_strategy_name(p.strategy), "hybrid");
+	ck_assert_uint_gt(p.slots[0].n_layers, 0);
+	ck_assert_uint_lt(p.slots[0].n_layers, 32);
+	/* the GPU has the last layers; the CPU the first, and the token embeddings */
+	ck_assert_uint_eq(p.layer_slot[31], 0);
+	ck_assert_uint_eq(p.layer_slot[0], 1);
+	ck_assert_uint_eq(p.embd_slot, 1);
+	for (uint32_t s = 0; s < p.n_slots; s++)
+		ck_assert_uint_le(p.est.device_total[s] + p.est.device_headroom[s], p.slots[s].usable);
+	ck_assert_msg(!one_more_layer_fits(m, &p, &o), "one more layer would still fit");
+	ck_assert(p.tokens_per_s > 0);
+	trit_plan_free(&p);
+	trit_model_close(m);
+}
+END_TEST
+
+START_TEST(twentyfour_gigabyte_gpu_runs_the_8b_model_alone)
+{
+	struct trit_model *m = model("Llama-3.1-8B", "Q4_0");
+	struct trit_device d[2] = { gpu("gpu0", 24 * GIB, 23 * GIB), cpu(64 * GIB) };
+	struct trit_plan_opts o = opts(8192);
+	struct trit_plan p;
+
+	plan_on(m, d, 2, &o, &p);
+	ck_assert_str_eq(trit_strategy_name(p.strategy), "gpu-only");
+	ck_assert_uint_eq(p.slots[0].n_layers, 32);
+	ck_assert_uint_eq(p.embd_slot, 0);
+	ck_assert_uint_eq(p.output_slot, 0);
+	ck_assert_uint_eq(p.est.device[0][TRIT_MEM_WEIGHTS], m->n_bytes);
+	ck_assert_uint_gt(p.slots[0].workspace_batch, 0);
+	trit_plan_free(&p);
+	trit_model_close(m);
+}
+END_TEST
+
+START_TEST(eighty_gigabyte_gpu_and_two_24_gigabyte_gpus_split_by_free_memory)
+{
+	struct trit_model *m = model("Mixtral-8x7B", "Q4_0");
+	struct trit_device one[2] = { gpu("gpu0", 80 * GIB, 79 * GIB), cpu(64 * GIB) };
+	struct trit_device two[3] = { gpu("gpu0", 24 * GIB, 23 * GIB), gpu("gpu1", 24 * GIB, 23 * GIB),
+	                              cpu(128 * GIB) };
+	struct trit_plan_opts o = opts(4096);
+	struct trit_plan p;
+
+	plan_on(m, one, 2, &o, &p);
+	ck_assert_str_eq(trit_strategy_name(p.strategy), "gpu-only");
+	trit_plan_free(&p);
+	plan_on(m, two, 3, &o, &p);
+	ck_assert_str_eq(trit_strategy_name(p.strategy), "gpu-only");
+	ck_assert_uint_eq(p.slots[0].n_layers, 16);
+	ck_assert_uint_eq(p.slots[1].n_layers, 16);
+	trit_plan_free(&p);
+	trit_model_close(m);
+}
+END_TEST
+
+START_TEST(no_gpu_means_cpu_only_with_measured_cores)
+{
+	struct trit_model *m = model("Llama-3.1-8B", "Q4_0");
+	struct trit_device d[1] = { cpu(64 * GIB) };
+	struct trit_plan_opts o = opts(8192);
+	struct trit_plan p;
+
+	plan_on(m, d, 1, &o, &p);
+	ck_assert_str_eq(trit_strategy_name(p.strategy), "cpu-only");
+	ck_assert_uint_eq(p.threads, 8);       /* balanced: physical cores */
+	trit_plan_free(&p);
+	o.priority = TRIT_PRIORITY_THROUGHPUT;
+	plan_on(m, d, 1, &o, &p);
+	ck_assert_uint_eq(p.threads, 16);      /* throughput: hardware threads */
+	trit_plan_free(&p);
+	o.threads = 3;
+	plan_on(m, d, 1, &o, &p);
+	ck_assert_uint_eq(p.threads, 3);       /* the operator's setting wins */
+	trit_plan_free(&p);
+	trit_model_close(m);
+}
+END_TEST
+
+START_TEST(four_gigabyte_gpu_takes_few_layers_or_none)
+{
+	struct trit_model *m = model("Llama-3.1-8B", "Q4_0");
+	struct trit_device d[2] = { gpu("gpu0", 4 * GIB, 3 * GIB + GIB / 2), cpu(16 * GIB) };
+	struct trit_plan_opts o = opts(8192);
+	struct trit_plan p;
+
+	plan_on(m, d, 2, &o, &p);
+	ck_assert_str_eq(trit_strategy_name(p.strategy), "hybrid");
+	ck_assert_uint_lt(p.slots[0].n_layers, 16);
+	ck_assert_msg(!one_more_layer_fits(m, &p, &o), "one more layer would still fit");
+	trit_plan_free(&p);
+	trit_model_close(m);
+}
+END_TEST
+
+START_TEST(forced_strategies_and_layer_caps_are_honoured)
+{
+	struct trit_model *m = model("Llama-3.1-8B", "Q4_0");
+	struct trit_device d[2] = { gpu("gpu0", 24 * GIB, 23 * GIB), cpu(64 * GIB) };
+	struct trit_plan_opts o = opts(8192);
+	struct trit_plan p;
+
+	o.force = TRIT_STRATEGY_CPU;
+	plan_on(m, d, 2, &o, &p);
+	ck_assert_str_eq(trit_strategy_name(p.strategy), "cpu-only");
+	ck_assert_msg(strstr(p.why, "forced"), "%s", p.why);
+	trit_plan_free(&p);
+	o.force = TRIT_STRATEGY_AUTO;
+	o.max_gpu_layers = 10;
+	plan_on(m, d, 2, &o, &p);
+	ck_assert_str_eq(trit_strategy_name(p.strategy), "hybrid");
+	ck_assert_uint_eq(p.slots[0].n_layers, 10);
+	trit_plan_free(&p);
+	trit_model_close(m);
+}
+END_TEST
+
+START_TEST(nothing_fits_reports_the_largest_context_that_would)
+{
+	struct trit_model *m = model("Llama-3.1-8B", "Q4_0");
+	struct trit_device d[1] = { cpu(8 * GIB) };
+	struct trit_plan_opts o = opts(131072);
+	struct trit_plan p;
+
+	plan_on(m, d, 1, &o, &p);
+	ck_assert_str_eq(trit_strategy_name(p.strategy), "none");
+	ck_assert_uint_gt(p.max_ctx, 256);
+	ck_assert_uint_lt(p.max_ctx, 131072);
+	uint32_t max_ctx = p.max_ctx;
+	trit_plan_free(&p);
+	/* at that context a plan exists; 256 tokens more, none does */
+	o.est.n_ctx = max_ctx;
+	o.est.n_ubatch = 1;
+	plan_on(m, d, 1, &o, &p);
+	ck_assert_str_eq(trit_strategy_name(p.strategy), "cpu-only");
+	trit_plan_free(&p);
+	o.est.n_ctx = max_ctx + 256;
+	plan_on(m, d, 1, &o, &p);
+	ck_assert_str_eq(trit_strategy_name(p.strategy), "none");
+	trit_plan_free(&p);
+	trit_model_close(m);
+}
+END_TEST
+
+START_TEST(device_with_unknown_free_memory_is_left_out_with_a_note)
+{
+	struct trit_model *m = model("tiny-llama", "F16");
+	struct trit_device d[2] = { gpu("gpu0", 8 * GIB, 7 * GIB), cpu(16 * GIB) };
+	struct trit_plan_opts o = opts(512);
+	struct trit_plan p;
+
+	d[0].mem_free = (struct trit_value){ 0, TRIT_VALUE_UNKNOWN, 0, "driver does not say" };
+	plan_on(m, d, 2, &o, &p);
+	ck_assert_str_eq(trit_strategy_name(p.strategy), "cpu-only");
+	ck_assert_msg(strstr(p.notes[0], "gpu0 left out") && strstr(p.notes[0], "driver does not say"),
+	              "%s", p.notes[0]);
+	trit_plan_free(&p);
+	trit_model_close(m);
+}
+END_TEST
+
+/* Seed 002: usable = 0.8 x free - weights - 5% of free; batch = clamp(usable /
+ * (out x 4 bytes), 1, cap). 4 GiB free, 2.5 GiB weights, out 128256:
+ * (3.2 - 2.5 - 0.2) GiB = 536,870,912 / 513,024 = 1046.5 -> 1046. */
+START_TEST(workspace_batch_follows_the_seed_rule_on_4_8_24_80_gigabytes)
+{
+	ck_assert_uint_eq(trit_plan_workspace_batch(4 * GIB, 5 * GIB / 2, 128256, 4, 0.80, 2048), 1046);
+	ck_assert_uint_eq(trit_plan_workspace_batch(4 * GIB, 5 * GIB / 2, 128256, 4, 0.80, 256), 256);
+	ck_assert_uint_eq(trit_plan_workspace_batch(8 * GIB, 6 * GIB, 128256, 4, 0.80, 256), 1);
+	ck_assert_uint_eq(trit_plan_workspace_batch(24 * GIB, 0, 4096, 4, 0.80, 256), 256);
+	ck_assert_uint_eq(trit_plan_workspace_batch(80 * GIB, 79 * GIB, 4096, 4, 0.80, 256), 1);
+}
+END_TEST
+
+static Suite *plan_suite(void)
+{
+	Suite *s = suite_create("plan");
+	struct {
+		const char *name;
+		const TTest *fn;
+	} cases[] = {
+		{ "kv_gqa", kv_cache_of_a_gqa_model_matches_hand_computation },
+		{ "kv_swa", kv_cache_caps_sliding_window_layers },
+		{ "kv_moe_mla", kv_cache_of_moe_and_mla_models_matches_hand_computation },
+		{ "gpu8", eight_gigabyte_gpu_gets_a_hybrid_split_that_is_the_largest_that_fits },
+		{ "gpu24", twentyfour_gigabyte_gpu_runs_the_8b_model_alone },
+		{ "gpu80_2x24", eighty_gigabyte_gpu_and_two_24_gigabyte_gpus_split_by_free_memory },
+		{ "cpu", no_gpu_means_cpu_only_with_measured_cores },
+		{ "gpu4", four_gigabyte_gpu_takes_few_layers_or_none },
+		{ "forced", forced_strategies_and_layer_caps_are_honoured },
+		{ "nofit", nothing_fits_reports_the_largest_context_that_would },
+		{ "unknown", device_with_unknown_free_memory_is_left_out_with_a_note },
+		{ "workspace", workspace_batch_follows_the_seed_rule_on_4_8_24_80_gigabytes },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		TCase *tc = tcase_create(cases[i].name);
+		tcase_add_checked_fixture(tc, setup, teardown);
+		tcase_set_timeout(tc, 60);
+		tcase_add_test(tc, cases[i].fn);
+		suite_add_tcase(s, tc);
+	}
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(plan_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
