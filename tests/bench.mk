@@ -9,11 +9,13 @@ CLEANFILES += tests/bench_model
 bench: tests/bench_model tests/trit-genmodel
 	@dir=$$(mktemp -d "$${TMPDIR:-/tmp}/trit-bench-XXXXXX") && \
 	trap 'rm -rf "$$dir"' EXIT && \
-	$(top_builddir)/tests/trit-genmodel --shape Llama-3.2-1B --format gguf --type Q4_0 --vocab-strings \
-		-o "$$dir/llama-3.2-1b-q4_0.gguf" >/dev/null && \
-	echo "== model analysis (issue: < 5 ms, < 10 MiB extra)" && \
-	$(top_builddir)/libtool --mode=execute $(top_builddir)/tests/bench_model \
-		"$$dir/llama-3.2-1b-q4_0.gguf" 50
+	for shape in Llama-3.2-1B Llama-3.1-8B; do \
+		$(top_builddir)/tests/trit-genmodel --shape $$shape --format gguf --type Q4_0 --vocab-strings \
+			-o "$$dir/$$shape-q4_0.gguf" >/dev/null || exit 1; \
+		echo "== $$shape Q4_0: analysis (< 5 ms, < 10 MiB extra) and planning (< 20 ms)"; \
+		$(top_builddir)/libtool --mode=execute $(top_builddir)/tests/bench_model \
+			"$$dir/$$shape-q4_0.gguf" 50 || exit 1; \
+	done
 
 .PHONY: bench
 
