@@ -173,5 +173,36 @@ if [ -x "$gen" ]; then
 	jq_eq "the sharded model is a qwen3moe" '.family' qwen3moe
 fi
 
+# --- plan -----------------------------------------------------------------------
+if [ -x "$gen" ]; then
+	"$gen" --shape Llama-3.2-1B --format gguf --type Q4_0 -o "$work/l1b.gguf" >/dev/null
+	check "plan --help exits 0" 0 "$trit" plan --help
+	check "plan without a model is a usage error" 2 "$trit" plan
+	check "plan exits 0" 0 "$trit" plan --ctx 4096 "$work/l1b.gguf"
+	expect "plan says which strategy and why" "$work/out" '^  strategy +(cpu-only|gpu-only|hybrid)'
+	check "plan --json exits 0" 0 "$trit" plan --json --ctx 4096 "$work/l1b.gguf"
+	jq_eq "plan on this machine is CPU-only (no GPU here)" '.strategy' cpu-only
+	jq_eq "the plan's weights equal the model's exact bytes" '.totals.weights' \
+		"$("$trit" inspect --json "$work/l1b.gguf" | jq .bytes)"
+	jq_eq "KV for 4096 cells: 16 layers x 4096 x (512 + 512) x 2 bytes" '.totals.kv' 134217728
+	jq_eq "threads are the measured physical cores" '.threads' \
+		"$("$trit" devices --json | jq '[.plugins[] | select(.status == "loaded") | .devices[] | select(.kind == "cpu" and .memory_free.value != null)][0].compute_units.value')"
+	check "plan --kv-type q8_0 exits 0" 0 "$trit" plan --json --ctx 4096 --kv-type q8_0 "$work/l1b.gguf"
+	jq_eq "q8_0 KV: 34 bytes per 32 elements" '.totals.kv' $((16 * 4096 * 2 * 512 / 32 * 34))
+	check "an unknown KV type is a usage error" 2 "$trit" plan --kv-type f8 "$work/l1b.gguf"
+	expect "the accepted KV types are named" "$work/err" 'f32.*f16.*q8_0'
+	check "plan --explain exits 0" 0 "$trit" plan --explain --ctx 4096 "$work/l1b.gguf"
+	expect "--explain lists the KV cache per layer" "$work/out" '^KV cache per layer'
+	cpu_id=$("$trit" devices --json | jq -r '[.plugins[] | select(.status == "loaded") | .devices[] | select(.kind == "cpu" and .memory_free.value != null) | "\(.id)"][0]')
+	cpu_be=$("$trit" devices --json | jq -r '[.plugins[] | select(.status == "loaded") | select(any(.devices[]; .kind == "cpu" and .memory_free.value != null)) | .name][0]')
+	printf '[memory]\nlimit.%s.%s = 300MiB\n' "$cpu_be" "$cpu_id" >"$work/small.ini"
+	check "a model that fits nowhere exits 5" 5 "$trit" --config "$work/small.ini" plan --json "$work/l1b.gguf"
+	jq_eq "and the plan says so" '.strategy' none
+	jq_eq "the weights alone do not fit: no context would" '.max_ctx_that_fits' null
+	printf '[memory]\nlimit.%s.%s = 1GiB\n' "$cpu_be" "$cpu_id" >"$work/mid.ini"
+	check "a long context that does not fit exits 5" 5 "$trit" --config "$work/mid.ini" plan --json "$work/l1b.gguf"
+	jq_eq "the largest context that fits is reported" '.max_ctx_that_fits > 256' true
+fi
+
 echo "1..$n"
 [ "$failed" -eq 0 ]
