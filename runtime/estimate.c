@@ -184,6 +184,13 @@ static void weights(struct est *s, const struct trit_model *m, const struct trit
 		if (tp > 1 && t->part == TRIT_PART_WEIGHT && trit_role_is_matrix(t->role))
 			bytes = (bytes + tp - 1) / tp;
 		add(s, dev, TRIT_MEM_WEIGHTS, t->layer, bytes, "%s", t->name);
+		/* Tied output: the output matmul multiplies by the token embedding
+		 * matrix, so a device other than the embeddings' holds a copy of it
+		 * (llama.cpp duplicates it the same way). */
+		if (t->role == TRIT_ROLE_TOKEN_EMBD && m->hp.tied_embeddings &&
+		    p->output_device != p->embd_device)
+			add(s, p->output_device, TRIT_MEM_WEIGHTS, -1, bytes,
+			    "output (tied: copy of %s)", t->name);
 	}
 }
 
@@ -250,7 +257,7 @@ static void workspace(struct est *s, const struct trit_model *m, uint32_t dev,
 {
 	const struct trit_estimate_device *d = &s->devs[dev];
 	uint64_t most = 0;
-	int asked = 0, refused = 0;
+	int refused = 0;
 	char why[256] = "";
 
 	for (size_t i = 0; i < m->n_tensors; i++) {
@@ -270,7 +277,6 @@ static void workspace(struct est *s, const struct trit_model *m, uint32_t dev,
 			.struct_size = sizeof op, .weight_type = (uint32_t)kt,
 			.rows = t->ne[1], .cols = t->ne[0], .tokens = u,
 		};
-		asked++;
 		if (d->be->matmul_workspace(d->state, d->index, &op, &bytes, why, sizeof why)) {
 			refused++;
 			continue;
@@ -282,7 +288,6 @@ static void workspace(struct est *s, const struct trit_model *m, uint32_t dev,
 	if (refused)
 		note(s->e, "%s reports no workspace for %d of its matrices (no kernel for their "
 		     "type yet%s%s): counted as 0", d->name, refused, why[0] ? ": " : "", why);
-	(void)asked;
 }
 
 int trit_estimate_run(const struct trit_model *m, const struct trit_estimate_opts *o,

@@ -193,28 +193,28 @@ static int choose(struct ctx *c, uint32_t n_ctx, uint32_t ubatch, char *err, siz
 		/* Hybrid: the most layers that fit; fit is monotonic in the count. */
 		/* up to every layer: GPU-only failed, but all layers with the token
 		 * embeddings left on the CPU may still fit */
-		uint32_t lo = 0, hi = cap;
+		/* first with the output matrix (and logits) on the GPU; if not even
+		 * one layer fits beside them, with the output kept on the CPU */
+		uint32_t lo = 0;
 		int out_gpu = 1;
-		while (lo < hi) {
-			uint32_t mid = lo + (hi - lo + 1) / 2;
-			place(c, mid, out_gpu);
-			if ((rc = try_fit(c, n_ctx, ubatch, err, errlen)) < 0)
-				return rc;
-			if (rc)
-				lo = mid;
-			else
-				hi = mid - 1;
-		}
-		if (lo > 0) {
-			place(c, lo, 1);
-			if ((rc = try_fit(c, n_ctx, ubatch, err, errlen)) < 0)
-				return rc;
-			if (!rc) { /* the output matrix does not fit beside the layers: keep it on the CPU */
-				place(c, lo, 0);
-				out_gpu = 0;
+		for (; out_gpu >= 0 && lo == 0; out_gpu--) {
+			uint32_t hi = cap;
+			while (lo < hi) {
+				uint32_t mid = lo + (hi - lo + 1) / 2;
+				place(c, mid, out_gpu);
 				if ((rc = try_fit(c, n_ctx, ubatch, err, errlen)) < 0)
 					return rc;
+				if (rc)
+					lo = mid;
+				else
+					hi = mid - 1;
 			}
+		}
+		out_gpu++; /* the loop went one past the variant that found lo */
+		if (lo > 0) {
+			place(c, lo, out_gpu);
+			if ((rc = try_fit(c, n_ctx, ubatch, err, errlen)) < 0)
+				return rc;
 			if (rc) {
 				p->strategy = TRIT_STRATEGY_HYBRID;
 				snprintf(p->why, sizeof p->why, "the whole model does not fit in the %s "
@@ -257,6 +257,12 @@ static void speed(struct ctx *c)
 		const struct trit_device *d = c->devs[p->slots[s].input].dev;
 		uint64_t bytes = p->est.device[s][TRIT_MEM_WEIGHTS] + p->est.device[s][TRIT_MEM_KV];
 		p->slots[s].seconds_per_token = -1;
+		/* embeddings are looked up, one row per token, not read whole,
+		 * unless the same (tied) matrix is the output matmul here */
+		if (s == p->embd_slot && !(c->m->hp.tied_embeddings && p->output_slot == s))
+			for (size_t i = 0; i < c->m->n_tensors; i++)
+				if (trit_role_group(c->m->tensors[i].role) == TRIT_GROUP_EMBEDDING)
+					bytes -= c->m->tensors[i].n_bytes;
 		if (!bytes)
 			continue;
 		if (hp->n_expert && hp->n_expert_used) {

@@ -231,6 +231,30 @@ START_TEST(eight_gigabyte_gpu_gets_a_hybrid_split_that_is_the_largest_that_fits)
 }
 END_TEST
 
+/* Llama-3.2-1B ties its output to the token embeddings: a hybrid plan with the
+ * output on the GPU and the embeddings on the CPU holds the matrix twice. */
+START_TEST(tied_output_on_another_device_gets_a_copy_of_the_embeddings)
+{
+	struct trit_model *m = model("Llama-3.2-1B", "Q4_0");
+	struct trit_device d[2] = { gpu("gpu0", 2 * GIB, 2 * GIB - GIB / 4), cpu(16 * GIB) };
+	struct trit_plan_opts o = opts(8192);
+	struct trit_plan p;
+	uint64_t embd = 0;
+
+	for (size_t i = 0; i < m->n_tensors; i++)
+		if (m->tensors[i].role == TRIT_ROLE_TOKEN_EMBD)
+			embd = m->tensors[i].n_bytes;
+	ck_assert_int_eq(m->hp.tied_embeddings, 1);
+	plan_on(m, d, 2, &o, &p);
+	ck_assert_str_eq(trit_strategy_name(p.strategy), "hybrid");
+	ck_assert_uint_eq(p.output_slot, 0);
+	ck_assert_uint_eq(p.embd_slot, 1);
+	ck_assert_uint_eq(p.est.totals[TRIT_MEM_WEIGHTS], m->n_bytes + embd);
+	trit_plan_free(&p);
+	trit_model_close(m);
+}
+END_TEST
+
 START_TEST(twentyfour_gigabyte_gpu_runs_the_8b_model_alone)
 {
 	struct trit_model *m = model("Llama-3.1-8B", "Q4_0");
@@ -401,6 +425,7 @@ static Suite *plan_suite(void)
 		{ "kv_moe_mla", kv_cache_of_moe_and_mla_models_matches_hand_computation },
 		{ "gpu8", eight_gigabyte_gpu_gets_a_hybrid_split_that_is_the_largest_that_fits },
 		{ "gpu24", twentyfour_gigabyte_gpu_runs_the_8b_model_alone },
+		{ "tied", tied_output_on_another_device_gets_a_copy_of_the_embeddings },
 		{ "gpu80_2x24", eighty_gigabyte_gpu_and_two_24_gigabyte_gpus_split_by_free_memory },
 		{ "cpu", no_gpu_means_cpu_only_with_measured_cores },
 		{ "gpu4", four_gigabyte_gpu_takes_few_layers_or_none },
