@@ -29,3 +29,13 @@ TESTS += tests/check_plan
 tests_check_plan_SOURCES = tests/check_plan.c
 tests_check_plan_CFLAGS = $(TEST_CFLAGS)
 tests_check_plan_LDADD = $(TEST_LIBS)
+
+# The default model the README's first command plans for: a file with the
+# exact layout, tensor types and sizes of BitNet-b1.58-2B-4T in I2_S, written
+# sparse (its weights are zeros and take no disk; planning never reads them).
+noinst_DATA = models/bitnet-b1.58-2B-4T-I2_S.gguf
+models/bitnet-b1.58-2B-4T-I2_S.gguf: tests/trit-genmodel$(EXEEXT)
+	@$(MKDIR_P) models
+	$(AM_V_GEN)$(top_builddir)/tests/trit-genmodel --shape BitNet-b1.58-2B-4T --format gguf \
+		--type I2_S --vocab-strings -o $@ >/dev/null
+CLEANFILES += models/bitnet-b1.58-2B-4T-I2_S.gguf
