@@ -54,15 +54,20 @@ static const struct trit_config_key schema[] = {
 	         "planner choose." },
 	{ .section = "model", .key = "sequences", .type = TRIT_CFG_INT,
 	  .env = "TRIT_SEQUENCES", .min = 1, .max = 1024, .def = "1",
-	  .doc = "Sequences decoded in parallel, each with its own KV cache." },
+	  .doc = "Sequences decoded in parallel; they share the context's KV cells, "
+	         "and each keeps its own sliding window." },
 	{ .section = "model", .key = "kv_type", .type = TRIT_CFG_ENUM,
 	  .env = "TRIT_KV_TYPE", .choices = "f32|f16|q8_0", .def = "f16",
 	  .doc = "Element type of the KV cache." },
 
 	{ .section = "memory", .key = "headroom", .type = TRIT_CFG_FRACTION,
 	  .env = "TRIT_HEADROOM", .fmin = 0.0, .fmax = 0.9,
-	  .doc = "Share of each device's memory left unused; unset lets the "
-	         "planner keep 10%, or 20% on devices with more than 8 GiB." },
+	  .doc = "Memory kept free on each device on top of its estimate, as a share "
+	         "of the estimate; unset: 10%, or 20% when the estimate exceeds 8 GiB." },
+	{ .section = "memory", .key = "kv_pad", .type = TRIT_CFG_INT,
+	  .env = "TRIT_KV_PAD", .min = 1, .max = 65536, .def = "256",
+	  .doc = "KV cache cells are allocated in multiples of this many tokens "
+	         "(llama.cpp pads its context to 256)." },
 	{ .section = "memory", .key = "limit.*", .type = TRIT_CFG_SIZE,
 	  .min = INT64_C(1) << 20, .max = INT64_MAX,
 	  .doc = "limit.<backend>.<device-id> = 12GiB caps the memory the planner "
@@ -85,8 +90,11 @@ static const struct trit_config_key schema[] = {
 	  .doc = "Largest share of a GPU's free memory the planner may use." },
 	{ .section = "planner", .key = "workspace_fraction", .type = TRIT_CFG_FRACTION,
 	  .env = "TRIT_WORKSPACE_FRACTION", .fmin = 0.05, .fmax = 0.95, .def = "0.80",
-	  .doc = "Largest share of the memory left after weights and KV cache "
-	         "that the planner may give to kernel workspace." },
+	  .doc = "Seed 002 workspace rule: usable = this share of a GPU's measured "
+	         "free memory, minus weights, minus workspace_overhead of it." },
+	{ .section = "planner", .key = "workspace_overhead", .type = TRIT_CFG_FRACTION,
+	  .env = "TRIT_WORKSPACE_OVERHEAD", .fmin = 0.0, .fmax = 0.5, .def = "0.05",
+	  .doc = "Share of a GPU's free memory the workspace rule keeps back." },
 	{ .section = "planner", .key = "max_batch", .type = TRIT_CFG_INT,
 	  .env = "TRIT_MAX_BATCH", .min = 1, .max = 256, .def = "256",
 	  .doc = "Largest batch the planner considers when it chooses one." },

@@ -2,7 +2,7 @@
  * estimate.c - the memory trit needs to run a model, buffer by buffer.
  *
  * Weights are the model's exact tensor bytes; the KV cache follows the same
- * rules as llama.cpp (cells padded to TRIT_KV_PAD, sliding-window layers
+ * rules as llama.cpp (cells padded to kv_pad (256), sliding-window layers
  * capped at window + ubatch, MLA caching only the compressed latent); the
  * activation buffers are those trit's forward pass holds for one ubatch;
  * workspace comes from each backend's matmul_workspace; overhead from what
@@ -299,6 +299,7 @@ int trit_estimate_run(const struct trit_model *m, const struct trit_estimate_opt
 	uint32_t n_ctx = o->n_ctx ? o->n_ctx : hp->n_ctx_train;
 	uint32_t u = o->n_ubatch ? o->n_ubatch : 512, tp = o->tp ? o->tp : 1;
 	uint32_t n_seq = o->n_seq ? o->n_seq : 1;
+	uint32_t pad = o->kv_pad ? o->kv_pad : TRIT_KV_PAD;
 
 	memset(out, 0, sizeof *out);
 	if (!n_devs)
@@ -316,9 +317,9 @@ int trit_estimate_run(const struct trit_model *m, const struct trit_estimate_opt
 		if (p->layer_device[il] >= n_devs)
 			return trit_errf(err, errlen, TRIT_EINVAL, "placement puts layer %u on device "
 			                 "%u of %u", il, p->layer_device[il], n_devs);
-	if (n_ctx > UINT32_MAX - TRIT_KV_PAD)
+	if (n_ctx > UINT32_MAX - pad)
 		return trit_errf(err, errlen, TRIT_ERANGE, "context %u is too large", n_ctx);
-	n_ctx = (n_ctx + TRIT_KV_PAD - 1) / TRIT_KV_PAD * TRIT_KV_PAD;
+	n_ctx = (n_ctx + pad - 1) / pad * pad;
 
 	out->n_ctx = n_ctx;
 	out->n_ubatch = u;
@@ -340,7 +341,7 @@ int trit_estimate_run(const struct trit_model *m, const struct trit_estimate_opt
 		if (hp->swa[il] && hp->sliding_window) {
 			/* the window of every sequence plus the ubatch being added */
 			uint64_t w = (uint64_t)hp->sliding_window * n_seq + u;
-			w = (w + TRIT_KV_PAD - 1) / TRIT_KV_PAD * TRIT_KV_PAD;
+			w = (w + pad - 1) / pad * pad;
 			if (w < cells)
 				cells = (uint32_t)w;
 		}

@@ -26,8 +26,8 @@ enum trit_mem_component {
 	TRIT_MEM_OVERHEAD, TRIT_MEM_COUNT
 };
 
-/* KV cache cells are allocated in multiples of this many tokens (llama.cpp
- * pads its context the same way; see docs/memory.md). */
+/* KV cache cells are allocated in multiples of this many tokens by default
+ * (llama.cpp pads its context the same way; [memory] kv_pad overrides). */
 #define TRIT_KV_PAD 256u
 
 struct trit_estimate_opts {
@@ -37,6 +37,7 @@ struct trit_estimate_opts {
 	enum trit_kv_type kv_type;
 	uint32_t tp;         /* tensor-parallel ranks: matrices and KV heads split across them (1 = none) */
 	double headroom;     /* fraction kept free; < 0: the default rule (10%, 20% above 8 GiB) */
+	uint32_t kv_pad;     /* KV cells are a multiple of this; 0 = TRIT_KV_PAD */
 };
 
 /* A device as the estimator needs it. `be`/`state` may be NULL (a device

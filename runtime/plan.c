@@ -35,10 +35,10 @@ const char *trit_strategy_name(enum trit_strategy s)
 
 uint32_t trit_plan_workspace_batch(uint64_t free_bytes, uint64_t weight_bytes,
                                    uint64_t out_features, uint32_t bytes_per_value,
-                                   double fraction, uint32_t cap)
+                                   double fraction, double overhead, uint32_t cap)
 {
 	double usable = fraction * (double)free_bytes - (double)weight_bytes -
-	                TRIT_PLAN_WORKSPACE_OVERHEAD * (double)free_bytes;
+	                overhead * (double)free_bytes;
 	double per_row = (double)out_features * bytes_per_value;
 	double b = per_row > 0 ? floor(usable / per_row) : 1;
 
@@ -51,7 +51,7 @@ uint32_t trit_plan_workspace_batch(uint64_t free_bytes, uint64_t weight_bytes,
 	trit_log(TRIT_LOG_DEBUG, "workspace batch: usable = %.2f x %llu free - %llu weights - "
 	         "%.0f%% = %.0f bytes; / (%llu out x %u bytes) -> %.0f (cap %u)", fraction,
 	         (unsigned long long)free_bytes, (unsigned long long)weight_bytes,
-	         TRIT_PLAN_WORKSPACE_OVERHEAD * 100, usable, (unsigned long long)out_features,
+	         overhead * 100, usable, (unsigned long long)out_features,
 	         bytes_per_value, b, cap);
 	return (uint32_t)b;
 }
@@ -428,25 +428,26 @@ int trit_plan_make(const struct trit_model *m, const struct trit_plan_device *de
 	if (rc == 0) {
 		/* Nothing fits: the largest context that would, at ubatch 1 (fitting
 		 * only gets easier as the context shrinks). */
-		uint32_t lo = 0, hi = n_ctx / TRIT_KV_PAD; /* in units of TRIT_KV_PAD cells */
+		uint32_t pad = o->est.kv_pad ? o->est.kv_pad : TRIT_KV_PAD;
+		uint32_t lo = 0, hi = n_ctx / pad; /* in units of pad cells */
 		p->max_ctx = 0;
 		while (lo < hi) {
 			uint32_t mid = lo + (hi - lo + 1) / 2;
-			if ((rc = choose(&c, mid * TRIT_KV_PAD, 1, err, errlen)) < 0)
+			if ((rc = choose(&c, mid * pad, 1, err, errlen)) < 0)
 				break;
 			if (rc)
 				lo = mid;
 			else
 				hi = mid - 1;
 		}
-		p->max_ctx = lo * TRIT_KV_PAD;
+		p->max_ctx = lo * pad;
 		p->strategy = TRIT_STRATEGY_NONE;
 		if (p->max_ctx)
 			snprintf(p->why, sizeof p->why, "nothing fits with a context of %u tokens; the "
 			         "largest context that fits is %u tokens (with ubatch 1)", n_ctx, p->max_ctx);
 		else
 			snprintf(p->why, sizeof p->why, "nothing fits, even with a context of %u tokens: "
-			         "the weights alone exceed the usable memory", TRIT_KV_PAD);
+			         "the weights alone exceed the usable memory", pad);
 		/* leave an estimate of the all-CPU (or all-GPU) placement for the report */
 		place(&c, c.has_cpu ? 0 : m->hp.n_layer, !c.has_cpu);
 		try_fit(&c, n_ctx, 1, err, errlen);
@@ -463,6 +464,7 @@ int trit_plan_make(const struct trit_model *m, const struct trit_plan_device *de
 			p->slots[s].workspace_batch = trit_plan_workspace_batch(
 				devs[p->slots[s].input].dev->mem_free.value, p->est.device[s][TRIT_MEM_WEIGHTS],
 				rows, 4, o->workspace_fraction > 0 ? o->workspace_fraction : 0.80,
+				o->workspace_overhead >= 0 ? o->workspace_overhead : TRIT_PLAN_WORKSPACE_OVERHEAD,
 				o->max_batch ? o->max_batch : 256);
 		}
 		/* the plan's own invariants */

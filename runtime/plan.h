@@ -46,6 +46,7 @@ struct trit_plan_opts {
 	int32_t max_gpu_layers;        /* -1 = no cap */
 	double gpu_fraction;           /* of free GPU memory the plan may use, <= 0.95 */
 	double workspace_fraction;     /* seed 002's 80% */
+	double workspace_overhead;     /* seed 002's 5%; < 0 = TRIT_PLAN_WORKSPACE_OVERHEAD */
 	uint32_t max_batch;            /* cap on the workspace batch (<= 256) */
 	uint32_t threads;              /* 0 = from measured cores */
 };
@@ -83,11 +84,11 @@ int trit_plan_make(const struct trit_model *m, const struct trit_plan_device *de
 void trit_plan_free(struct trit_plan *p);
 
 /* Seed 002's workspace sizing for one quantised linear layer on a GPU with
- * `free_bytes` measured free: usable = fraction x free - weights - 5% of free;
- * batch = clamp(usable / (out_features x bytes per intermediate), 1, cap). */
+ * `free_bytes` measured free: usable = fraction x free - weights - overhead x
+ * free; batch = clamp(usable / (out_features x bytes per intermediate), 1, cap). */
 uint32_t trit_plan_workspace_batch(uint64_t free_bytes, uint64_t weight_bytes,
                                    uint64_t out_features, uint32_t bytes_per_value,
-                                   double fraction, uint32_t cap);
+                                   double fraction, double overhead, uint32_t cap);
 
 const char *trit_strategy_name(enum trit_strategy s);
 

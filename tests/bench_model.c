@@ -87,7 +87,7 @@ static int analyse_and_plan(const char *path)
 	struct trit_plan_device d[2] = { { .dev = &g, .backend = "bench" }, { .dev = &c, .backend = "bench" } };
 	struct trit_plan_opts o = {
 		.est = { .n_seq = 1, .kv_type = TRIT_KV_F16, .headroom = -1 },
-		.max_gpu_layers = -1, .gpu_fraction = 0.90, .workspace_fraction = 0.80, .max_batch = 256,
+		.max_gpu_layers = -1, .gpu_fraction = 0.90, .workspace_fraction = 0.80, .workspace_overhead = -1, .max_batch = 256,
 	};
 	struct trit_model *m;
 	struct trit_plan p;

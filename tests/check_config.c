@@ -166,10 +166,11 @@ START_TEST(schema_lists_sections_and_keys_in_documentation_order)
 		{ "runtime", "plugin_path" }, { "runtime", "log_level" }, { "runtime", "threads" },
 		{ "model", "path" }, { "model", "context" }, { "model", "batch" },
 		{ "model", "ubatch" }, { "model", "sequences" }, { "model", "kv_type" },
-		{ "memory", "headroom" }, { "memory", "limit.*" },
+		{ "memory", "headroom" }, { "memory", "kv_pad" }, { "memory", "limit.*" },
 		{ "planner", "strategy" }, { "planner", "priority" },
 		{ "planner", "max_gpu_layers" }, { "planner", "gpu_fraction" },
-		{ "planner", "workspace_fraction" }, { "planner", "max_batch" },
+		{ "planner", "workspace_fraction" }, { "planner", "workspace_overhead" },
+		{ "planner", "max_batch" },
 	};
 	size_t n;
 	const struct trit_config_key *k = trit_config_schema(&n);
@@ -480,7 +481,7 @@ START_TEST(unknown_key_names_line_and_accepted_keys)
 
 	snprintf(want, sizeof want, "%s: [planner] unknown key 'prioritty' (did you mean "
 	         "'priority'?); accepted keys: strategy, priority, max_gpu_layers, "
-	         "gpu_fraction, workspace_fraction, max_batch", at(p, 3));
+	         "gpu_fraction, workspace_fraction, workspace_overhead, max_batch", at(p, 3));
 	ck_assert_str_eq(err, want);
 }
 END_TEST
@@ -633,7 +634,7 @@ START_TEST(pattern_key_limit_matches_any_backend_and_device)
 	ck_assert_int_eq(trit_config_set(&cfg, "memory", "limit.", "1G", NULL, err, sizeof err),
 	                 TRIT_ECONFIG);
 	assert_err_has("unknown key 'limit.'");
-	assert_err_has("accepted keys: headroom, limit.<backend>.<device-id>");
+	assert_err_has("accepted keys: headroom, kv_pad, limit.<backend>.<device-id>");
 }
 END_TEST
 

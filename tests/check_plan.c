@@ -78,7 +78,8 @@ static struct trit_plan_opts opts(uint32_t n_ctx)
 {
 	struct trit_plan_opts o = {
 		.est = { .n_ctx = n_ctx, .n_seq = 1, .kv_type = TRIT_KV_F16, .headroom = -1 },
-		.max_gpu_layers = -1, .gpu_fraction = 0.90, .workspace_fraction = 0.80, .max_batch = 256,
+		.max_gpu_layers = -1, .gpu_fraction = 0.90, .workspace_fraction = 0.80,
+		.workspace_overhead = -1, .max_batch = 256,
 	};
 	return o;
 }
@@ -405,11 +406,13 @@ END_TEST
  * (3.2 - 2.5 - 0.2) GiB = 536,870,912 / 513,024 = 1046.5 -> 1046. */
 START_TEST(workspace_batch_follows_the_seed_rule_on_4_8_24_80_gigabytes)
 {
-	ck_assert_uint_eq(trit_plan_workspace_batch(4 * GIB, 5 * GIB / 2, 128256, 4, 0.80, 2048), 1046);
-	ck_assert_uint_eq(trit_plan_workspace_batch(4 * GIB, 5 * GIB / 2, 128256, 4, 0.80, 256), 256);
-	ck_assert_uint_eq(trit_plan_workspace_batch(8 * GIB, 6 * GIB, 128256, 4, 0.80, 256), 1);
-	ck_assert_uint_eq(trit_plan_workspace_batch(24 * GIB, 0, 4096, 4, 0.80, 256), 256);
-	ck_assert_uint_eq(trit_plan_workspace_batch(80 * GIB, 79 * GIB, 4096, 4, 0.80, 256), 1);
+	ck_assert_uint_eq(trit_plan_workspace_batch(4 * GIB, 5 * GIB / 2, 128256, 4, 0.80, 0.05, 2048), 1046);
+	ck_assert_uint_eq(trit_plan_workspace_batch(4 * GIB, 5 * GIB / 2, 128256, 4, 0.80, 0.05, 256), 256);
+	ck_assert_uint_eq(trit_plan_workspace_batch(8 * GIB, 6 * GIB, 128256, 4, 0.80, 0.05, 256), 1);
+	ck_assert_uint_eq(trit_plan_workspace_batch(24 * GIB, 0, 4096, 4, 0.80, 0.05, 256), 256);
+	ck_assert_uint_eq(trit_plan_workspace_batch(80 * GIB, 79 * GIB, 4096, 4, 0.80, 0.05, 256), 1);
+	/* the overridable 5%: with none kept back, 4 GiB / 2.5 GiB gives (3.2 - 2.5) GiB / 513,024 */
+	ck_assert_uint_eq(trit_plan_workspace_batch(4 * GIB, 5 * GIB / 2, 128256, 4, 0.80, 0.0, 2048), 1465);
 }
 END_TEST
 

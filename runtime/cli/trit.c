@@ -404,6 +404,7 @@ static int cmd_plan(struct cli *cli, int argc, char **argv)
 			.n_seq = (uint32_t)cfg_long(cfg, "model", "sequences", 1),
 			.headroom = trit_config_get(cfg, "memory", "headroom") ?
 			            cfg_fraction(cfg, "memory", "headroom", -1) : -1,
+			.kv_pad = (uint32_t)cfg_long(cfg, "memory", "kv_pad", TRIT_KV_PAD),
 		},
 		.force = (enum trit_strategy)enum_index(trit_config_get(cfg, "planner", "strategy"),
 		                                         strategies, 4, 0),
@@ -412,6 +413,7 @@ static int cmd_plan(struct cli *cli, int argc, char **argv)
 		.max_gpu_layers = (int32_t)cfg_long(cfg, "planner", "max_gpu_layers", -1),
 		.gpu_fraction = cfg_fraction(cfg, "planner", "gpu_fraction", 0.90),
 		.workspace_fraction = cfg_fraction(cfg, "planner", "workspace_fraction", 0.80),
+		.workspace_overhead = cfg_fraction(cfg, "planner", "workspace_overhead", -1),
 		.max_batch = (uint32_t)cfg_long(cfg, "planner", "max_batch", 256),
 		.threads = (uint32_t)cfg_long(cfg, "runtime", "threads", 0),
 	};
