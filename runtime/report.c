@@ -495,7 +495,10 @@ void trit_report_model_text(FILE *out, const struct trit_model *m, int with_tens
 	text_count(out, "expert feed-forward", hp->n_ff_exp);
 	text_count(out, "MLA q rank", hp->q_lora_rank);
 	text_count(out, "MLA kv rank", hp->kv_lora_rank);
-	if (hp->sliding_window) {
+	if (hp->sliding_window_ignored)
+		fprintf(out, "  %-22s %u tokens, not used (as llama.cpp, trit windows only Gemma 2/3 "
+		        "layers)\n", "sliding window", hp->sliding_window_ignored);
+	else if (hp->sliding_window) {
 		uint32_t n = 0;
 		for (uint32_t i = 0; i < hp->n_layer; i++)
 			n += hp->swa[i];

@@ -91,11 +91,15 @@ static void assert_matches_shape(const struct trit_model *m, const struct shape 
 		ck_assert_uint_eq(m->hp.n_head_kv[0], s->n_head_kv);
 	ck_assert_uint_eq(m->hp.n_expert, s->n_expert);
 	ck_assert_uint_eq(m->hp.tied_embeddings, s->tied);
+	/* Windowed layers as llama.cpp assigns them: only Gemma 2 and 3 use their
+	 * window; Phi-3's stated window is ignored (llama.cpp disables it). */
+	int windowed = s->family == SHAPE_GEMMA2 || s->family == SHAPE_GEMMA3;
 	for (uint32_t il = 0; il < s->n_layer; il++) {
 		swa += m->hp.swa[il];
-		want_swa += s->sliding_window && shape_layer_swa(s, il);
+		want_swa += windowed && s->sliding_window && shape_layer_swa(s, il);
 	}
 	ck_assert_uint_eq(swa, want_swa);
+	ck_assert_uint_eq(m->hp.sliding_window_ignored, windowed ? 0 : s->sliding_window);
 	assert_consistent(m);
 }
 

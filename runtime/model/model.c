@@ -33,7 +33,8 @@
 static const struct {
 	const char *name;   /* GGUF general.architecture or HF model_type */
 	const char *family; /* trit's graph name */
-	int swa_pattern;    /* 0: window on every layer; n: every n-th layer is global */
+	int swa_pattern;    /* 0: no windowed layers (a sliding_window key is ignored, as
+	                     * llama.cpp ignores it); n: all but every n-th layer windowed */
 	int post_attn_is_ffn_norm;
 } arch_table[] = {
 	{ "llama", "llama", 0, 1 },      { "mistral", "llama", 0, 1 },
@@ -111,11 +112,16 @@ static int alloc_layers(struct builder *b, uint32_t n_layer)
 	return 0;
 }
 
+/* Which layers use the sliding window: llama.cpp's rule, which windows only
+ * the architectures it knows to (Gemma 2 every other layer, Gemma 3 five of
+ * six) and ignores a window elsewhere (Phi-3's is disabled there). */
 static void set_swa(struct trit_hparams *hp, int pattern)
 {
 	for (uint32_t il = 0; il < hp->n_layer; il++)
-		hp->swa[il] = hp->sliding_window &&
-		              (pattern == 0 || (int)(il % (uint32_t)pattern) < pattern - 1);
+		hp->swa[il] = pattern > 0 && hp->sliding_window &&
+		              (int)(il % (uint32_t)pattern) < pattern - 1;
+	if (pattern <= 0)
+		hp->sliding_window_ignored = hp->sliding_window;
 }
 
 /* ---------------------------------------------------------------- GGUF */
@@ -243,7 +249,9 @@ static int hparams_from_gguf(struct builder *b, const struct trit_gguf *g)
 	gguf_u32(g, arch, "attention.kv_lora_rank", &hp->kv_lora_rank);
 	if (hp->kv_lora_rank)
 		hp->rope_head_dim_mla = hp->n_rot;
-	gguf_u32(g, arch, "attention.sliding_window", &hp->sliding_window);
+	if (gguf_u32(g, arch, "attention.sliding_window", &hp->sliding_window) && ai >= 0 &&
+	    strcmp(arch_table[ai].family, "gemma2") == 0)
+		hp->sliding_window = 4096; /* Gemma 2's window, which llama.cpp assumes when absent */
 	if (!gguf_u32(g, "general", "file_type", &v))
 		hp->file_type = v;
 	if (!gguf_u32(g, arch, "vocab_size", &v))
@@ -254,6 +262,20 @@ static int hparams_from_gguf(struct builder *b, const struct trit_gguf *g)
 			hp->n_vocab = (uint32_t)tok->arr_count;
 	}
 	set_swa(hp, ai >= 0 ? arch_table[ai].swa_pattern : 0);
+	/* an explicit pattern in the file wins: a period, or one flag per layer */
+	const struct trit_gguf_kv *pat;
+	char key[160];
+	snprintf(key, sizeof key, "%s.attention.sliding_window_pattern", arch);
+	if ((pat = trit_gguf_find(g, key)) && hp->sliding_window) {
+		uint64_t period;
+		if (pat->type == TRIT_GGUF_ARRAY && pat->arr_count == n_layer) {
+			for (uint32_t il = 0; il < n_layer; il++)
+				hp->swa[il] = !trit_gguf_array_u64(pat, il, &period) && period;
+		} else if (!trit_gguf_get_u64(g, key, &period) && period > 0 && period <= n_layer) {
+			set_swa(hp, (int)period);
+		}
+		hp->sliding_window_ignored = 0;
+	}
 	return 0;
 }
 

@@ -85,6 +85,7 @@ struct trit_hparams {
 	uint32_t q_lora_rank, kv_lora_rank, rope_head_dim_mla; /* MLA; 0 when absent */
 	uint32_t sliding_window;               /* tokens; 0 = none */
 	uint8_t *swa;                          /* per layer: 1 if it uses the window */
+	uint32_t sliding_window_ignored;       /* a window the file states but no layer uses */
 	int tied_embeddings;                   /* no separate output matrix */
 	uint32_t file_type;                    /* GGUF general.file_type, 0 when absent */
 };
