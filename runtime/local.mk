@@ -8,6 +8,7 @@ runtime_libtrit_la_SOURCES = \
 	runtime/config.c runtime/config.h \
 	runtime/registry.c runtime/registry.h \
 	runtime/backends/ref.c runtime/backends/ref.h \
+	runtime/backends/described.c runtime/backends/described.h \
 	runtime/report.c runtime/report.h \
 	runtime/model/ggml_types.c runtime/model/ggml_types.h \
 	runtime/model/names.c runtime/model/names.h \
