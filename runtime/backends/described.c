@@ -117,7 +117,8 @@ static int parse_bytes(const char *v, int positive, uint64_t *out, char *msg, si
 	if (rc)
 		return bad_size(v, msg, len);
 	if (positive && *out == 0) {
-		snprintf(msg, len, "%s is zero; expected a size greater than 0", trit_ini_quote(v, q));
+		snprintf(msg, len, "%s is zero; expected a size greater than 0",
+		         trit_ini_quote(v, q));
 		return TRIT_ECONFIG;
 	}
 	return 0;
@@ -331,7 +332,8 @@ static int parse_field(struct dstate *s, struct ddev *d, enum field f, const cha
 		else if (strcmp(v, "accelerator") == 0)
 			dev->kind = TRIT_DEVICE_ACCELERATOR;
 		else {
-			snprintf(msg, len, "%s is not one of cpu, gpu, accelerator", trit_ini_quote(v, q));
+			snprintf(msg, len, "%s is not one of cpu, gpu, accelerator",
+			         trit_ini_quote(v, q));
 			return TRIT_ECONFIG;
 		}
 		return 0;
@@ -468,7 +470,8 @@ static int finish_device(struct trit_ini *ini, struct dstate *s, struct ddev *d)
 		trit_ini_problem(ini, d->at[F_FREE], "[device.%s] free: %s is more than memory "
 		                 "(%s, line %d)", dev->id,
 		                 trit_format_bytes(dev->mem_free.value, a, sizeof a),
-		                 trit_format_bytes(dev->mem_total.value, b, sizeof b), d->at[F_MEMORY]);
+		                 trit_format_bytes(dev->mem_total.value, b, sizeof b),
+		                 d->at[F_MEMORY]);
 	if (given(d, F_KIND) && given(d, F_CC) && dev->kind != TRIT_DEVICE_GPU)
 		trit_ini_problem(ini, d->at[F_CC], "[device.%s] compute_capability: only a gpu has "
 		                 "one; remove it or set kind = gpu", dev->id);
@@ -534,12 +537,14 @@ static int described_init(const struct trit_host *host, void **state, char *err,
 	int rc;
 
 	if (!TRIT_HOST_HAS(host, config_where))
-		return trit_errf(err, errlen, TRIT_EABI, "the host table has no configuration access");
+		return trit_errf(err, errlen, TRIT_EABI,
+		                 "the host table has no configuration access");
 	for (uint32_t i = 0; (k = host->config_key(host->ctx, i)) != NULL; i++)
 		if (strcmp(k, TRIT_DESCRIBED_FILE_KEY) != 0) {
 			where = host->config_where(host->ctx, k);
-			return trit_errf(err, errlen, TRIT_ECONFIG, "%s: [plugin.described] unknown key "
-			                 "'%s'; accepted keys: file (trit --devices FILE sets it)",
+			return trit_errf(err, errlen, TRIT_ECONFIG,
+			                 "%s: [plugin.described] unknown key '%s'; accepted keys: "
+			                 "file (trit --devices FILE sets it)",
 			                 where ? where : "configuration", k);
 		}
 	path = host->config_get(host->ctx, TRIT_DESCRIBED_FILE_KEY);
