@@ -1,5 +1,5 @@
 /*
- * config.c - deployment configuration: reads deploy.ini (through inih), TRIT_*
+ * config.c - deployment configuration: reads deploy.ini (through inifile.c), TRIT_*
  * environment variables and command-line values into one list of entries,
  * each checked against the schema table below and remembering where it came
  * from. What the values mean (threads, limits, strategy) is left to the
@@ -19,10 +19,9 @@
 #include <strings.h>
 #include <unistd.h> /* environ */
 
-#include <ini.h>
-
 #include "common.h"
 #include "config.h"
+#include "inifile.h"
 #include "log.h"
 
 /* ------------------------------------------------------------------ schema */
@@ -113,9 +112,6 @@ static const char *const other_env[] = {
 	"TRIT_CUDA_DRIVER", /* CUDA driver library, read by the cuda plugin */
 };
 
-/* A file reporting more problems than this is probably not an INI file. */
-#define MAX_PROBLEMS 50
-
 const struct trit_config_key *trit_config_schema(size_t *n)
 {
 	if (n)
@@ -167,17 +163,6 @@ static int plugin_name_ok(const char *name)
 }
 
 /* ----------------------------------------------------------- text helpers */
-
-/* s in quotes for a message, shortened when long: 'abc', 'aaaa...'. */
-static const char *quoted(const char *s, char buf[72])
-{
-	size_t n = strlen(s);
-	if (n > 64)
-		snprintf(buf, 72, "'%.61s...'", s);
-	else
-		snprintf(buf, 72, "'%s'", s);
-	return buf;
-}
 
 /* Case-insensitive edit distance, large for long strings. */
 static size_t edit_distance(const char *a, const char *b)
@@ -370,6 +355,7 @@ static int parse_value(const struct trit_config_key *k, const char *v,
                        struct trit_config_entry *e, char *msg, size_t len)
 {
 	char expected[384], q[72];
+	const char *qv = trit_ini_quote(v, q);
 	int range;
 
 	describe_expected(k, expected, sizeof expected);
@@ -388,45 +374,45 @@ static int parse_value(const struct trit_config_key *k, const char *v,
 		e->i = enum_index(k->choices, v);
 		if (e->i >= 0)
 			return 0;
-		snprintf(msg, len, "%s is not %s", quoted(v, q), expected);
+		snprintf(msg, len, "%s is not %s", qv, expected);
 		return TRIT_ECONFIG;
 	case TRIT_CFG_INT:
 		if (parse_int(v, &e->i, &range) != 0) {
-			snprintf(msg, len, "%s is not an integer; expected %s", quoted(v, q), expected);
+			snprintf(msg, len, "%s is not an integer; expected %s", qv, expected);
 			return TRIT_ECONFIG;
 		}
 		if (range || e->i < k->min || e->i > k->max) {
-			snprintf(msg, len, "%s is out of range; expected %s", quoted(v, q), expected);
+			snprintf(msg, len, "%s is out of range; expected %s", qv, expected);
 			return TRIT_ECONFIG;
 		}
 		return 0;
 	case TRIT_CFG_SIZE: {
 		int rc = trit_parse_size(v, &e->size);
 		if (rc == TRIT_EINVAL) {
-			snprintf(msg, len, "%s is not a size; expected %s", quoted(v, q), expected);
+			snprintf(msg, len, "%s is not a size; expected %s", qv, expected);
 			return TRIT_ECONFIG;
 		}
 		if (rc != 0 || e->size < (uint64_t)k->min || e->size > (uint64_t)k->max) {
-			snprintf(msg, len, "%s is out of range; expected %s", quoted(v, q), expected);
+			snprintf(msg, len, "%s is out of range; expected %s", qv, expected);
 			return TRIT_ECONFIG;
 		}
 		return 0;
 	}
 	case TRIT_CFG_FRACTION:
 		if (parse_fraction(v, &e->f) != 0) {
-			snprintf(msg, len, "%s is not a fraction; expected %s", quoted(v, q), expected);
+			snprintf(msg, len, "%s is not a fraction; expected %s", qv, expected);
 			return TRIT_ECONFIG;
 		}
 		/* Bounds are inclusive; the slack absorbs "95%" / 100 rounding. */
 		if (e->f < k->fmin - 1e-12 || e->f > k->fmax + 1e-12) {
-			snprintf(msg, len, "%s is out of range; expected %s", quoted(v, q), expected);
+			snprintf(msg, len, "%s is out of range; expected %s", qv, expected);
 			return TRIT_ECONFIG;
 		}
 		return 0;
 	case TRIT_CFG_BOOL:
 		if (parse_bool(v, &e->i) == 0)
 			return 0;
-		snprintf(msg, len, "%s is not %s", quoted(v, q), expected);
+		snprintf(msg, len, "%s is not %s", qv, expected);
 		return TRIT_ECONFIG;
 	}
 	snprintf(msg, len, "schema type %d is not handled", (int)k->type);
@@ -471,7 +457,7 @@ static void unknown_key_msg(const char *section, const char *key, char *msg, siz
 	for (size_t i = 0; i < TRIT_ARRAY_LEN(schema); i++)
 		if (strcmp(schema[i].section, section) == 0 && !is_pattern(&schema[i]))
 			consider(key, schema[i].key, &best, &best_d);
-	snprintf(msg, len, "[%s] unknown key %s", section, quoted(key, q));
+	snprintf(msg, len, "[%s] unknown key %s", section, trit_ini_quote(key, q));
 	if (best)
 		append(msg, len, " (did you mean '%s'?)", best);
 	append(msg, len, "; accepted keys: ");
@@ -586,389 +572,79 @@ static int merge(struct trit_config *cfg, struct trit_config *tmp)
 	return 0;
 }
 
-/* --------------------------------------------------------------- problems */
-
-/* Problems found so far, kept in line order; each is one line of err. */
-struct problems {
-	struct problem {
-		int line;
-		char *text;
-	} *v;
-	size_t n, cap;
-	int oom;
-};
-
-static void problem_add(struct problems *ps, int line, const char *fmt, ...) TRIT_PRINTF(3, 4);
-static void problem_add(struct problems *ps, int line, const char *fmt, ...)
-{
-	char buf[1024];
-	va_list ap;
-	size_t at;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof buf, fmt, ap);
-	va_end(ap);
-	if (ps->n == ps->cap) {
-		size_t cap = ps->cap ? ps->cap * 2 : 8;
-		struct problem *v = realloc(ps->v, cap * sizeof *v);
-		if (!v) {
-			ps->oom = 1;
-			return;
-		}
-		ps->v = v;
-		ps->cap = cap;
-	}
-	char *text = trit_strdup(buf);
-	if (!text) {
-		ps->oom = 1;
-		return;
-	}
-	at = ps->n;
-	while (at > 0 && ps->v[at - 1].line > line) {
-		ps->v[at] = ps->v[at - 1];
-		at--;
-	}
-	ps->v[at].line = line;
-	ps->v[at].text = text;
-	ps->n++;
-}
-
-static int problem_at(const struct problems *ps, int line)
-{
-	for (size_t i = 0; i < ps->n; i++)
-		if (ps->v[i].line == line)
-			return 1;
-	return 0;
-}
-
-static void problems_free(struct problems *ps)
-{
-	for (size_t i = 0; i < ps->n; i++)
-		free(ps->v[i].text);
-	free(ps->v);
-	memset(ps, 0, sizeof *ps);
-}
-
-/* Length of err when holding the first `shown` problems and, if some are
- * left out, the line saying how many. */
-static size_t report_len(const struct problems *ps, size_t shown, char *tail, size_t tail_len)
-{
-	size_t len = 0;
-
-	for (size_t i = 0; i < shown; i++)
-		len += strlen(ps->v[i].text) + (i ? 1 : 0);
-	tail[0] = '\0';
-	if (shown < ps->n)
-		snprintf(tail, tail_len, "%s(%zu more problem%s not shown)", shown ? "\n" : "",
-		         ps->n - shown, ps->n - shown == 1 ? "" : "s");
-	return len + strlen(tail);
-}
-
-/*
- * Write the problems into err, one per line, whole lines only. If they do not
- * all fit, as many as fit are followed by "(N more problems not shown)"; if
- * not even one fits, the first is cut and ends in "...".
- */
-static void problems_write(const struct problems *ps, char *err, size_t errlen)
-{
-	char tail[64];
-	size_t shown = ps->n;
-
-	if (!err || !errlen)
-		return;
-	err[0] = '\0';
-	while (shown > 0 && report_len(ps, shown, tail, sizeof tail) >= errlen)
-		shown--;
-	if (shown == 0 && ps->n > 0) {
-		snprintf(err, errlen, "%s", ps->v[0].text);
-		if (strlen(ps->v[0].text) >= errlen && errlen > 4)
-			memcpy(err + errlen - 4, "...", 4);
-		return;
-	}
-	report_len(ps, shown, tail, sizeof tail);
-	for (size_t i = 0; i < shown; i++)
-		append(err, errlen, "%s%s", i ? "\n" : "", ps->v[i].text);
-	append(err, errlen, "%s", tail);
-}
-
 /* ------------------------------------------------------------- INI files */
 
-/*
- * inih parses key lines; this file reads the lines and handles the rest.
- * inih calls our reader once per line, then the handler for that line, so
- * the reader knows the line number of each handler call. The reader also:
- *   - strips leading blanks, so an indented key is a key and never a
- *     continuation of the previous value (inih's multi-line values);
- *   - handles [section] lines itself: inih truncates long section names and
- *     says nothing about a section with no keys, and we want to check both;
- *   - reports lines longer than inih's buffer instead of letting it split
- *     them, and passes comments of any length;
- *   - notices key lines for which inih did not call the handler: those are
- *     syntax errors (inih reports only the first one).
- */
-enum section_state {
-	SEC_NONE,   /* no [section] line yet */
-	SEC_SCHEMA, /* a section checked against the schema */
-	SEC_PLUGIN, /* [plugin.<name>]: stored as-is */
-	SEC_BAD     /* reported already; its keys are skipped */
+/* What deploy.ini's sections mean; inifile.c does the reading. */
+struct file_read {
+	int plugin;             /* the current section is [plugin.<name>] */
+	struct trit_config tmp; /* the file's values, merged only if all is well */
 };
 
-struct seen_key {
-	char *section, *key;
-	int line;
-};
-
-struct ini_read {
-	const char *path;
-	FILE *f;
-	char *line;
-	size_t cap;
-	int lineno;
-	int expect_handler; /* the line just given to inih is a key line */
-	int handled;        /* ...and the handler was called for it */
-	int read_errno;
-	int stopped;        /* gave up after MAX_PROBLEMS */
-	char *section;
-	enum section_state state;
-	struct seen_key *seen;
-	size_t n_seen, cap_seen;
-	struct trit_config tmp;
-	struct problems probs;
-};
-
-#define SYNTAX_ERROR "syntax error: expected '[section]' or 'key = value'"
-
-static void finish_line(struct ini_read *r)
+static int on_section(struct trit_ini *ini, void *user, const char *name)
 {
-	if (r->expect_handler && !r->handled)
-		problem_add(&r->probs, r->lineno, "%s:%d: " SYNTAX_ERROR, r->path, r->lineno);
-	r->expect_handler = 0;
-	r->handled = 0;
-}
-
-static void section_line(struct ini_read *r, char *text)
-{
+	struct file_read *r = user;
 	char msg[768];
-	char *close = strchr(text, ']'), *name = text + 1, *after;
 
-	r->state = SEC_BAD;
-	if (!close) {
-		problem_add(&r->probs, r->lineno, "%s:%d: " SYNTAX_ERROR, r->path, r->lineno);
-		return;
-	}
-	for (after = close + 1; isspace((unsigned char)*after); after++)
-		;
-	if (*after && *after != ';' && *after != '#') {
-		problem_add(&r->probs, r->lineno, "%s:%d: " SYNTAX_ERROR, r->path, r->lineno);
-		return;
-	}
-	*close = '\0';
-	while (isspace((unsigned char)*name))
-		name++;
-	for (char *end = close; end > name && isspace((unsigned char)end[-1]); )
-		*--end = '\0';
 	if (check_section(name, msg, sizeof msg) != 0) {
-		problem_add(&r->probs, r->lineno, "%s:%d: %s", r->path, r->lineno, msg);
-		return;
+		trit_ini_problem(ini, trit_ini_line(ini), "%s", msg);
+		return TRIT_ECONFIG;
 	}
-	free(r->section);
-	r->section = trit_strdup(name);
-	if (!r->section) {
-		r->probs.oom = 1;
-		return;
-	}
-	r->state = schema_section_known(name) ? SEC_SCHEMA : SEC_PLUGIN;
-}
-
-static char *read_line(char *str, int num, void *stream)
-{
-	struct ini_read *r = stream;
-	ssize_t n;
-	size_t len;
-	char *text;
-
-	finish_line(r);
-	if (r->probs.oom)
-		return NULL;
-	errno = 0;
-	n = getline(&r->line, &r->cap, r->f);
-	if (n < 0) {
-		if (ferror(r->f))
-			r->read_errno = errno ? errno : EIO;
-		return NULL;
-	}
-	if (r->probs.n >= MAX_PROBLEMS) {
-		r->stopped = 1; /* there is more, but this is not an INI file */
-		return NULL;
-	}
-	r->lineno++;
-	text = r->line;
-	len = (size_t)n;
-	if (len && text[len - 1] == '\n')
-		text[--len] = '\0';
-	if (len && text[len - 1] == '\r')
-		text[--len] = '\0';
-	snprintf(str, (size_t)num, "\n"); /* what inih sees unless it is a key line */
-	if (memchr(text, '\0', len)) {
-		problem_add(&r->probs, r->lineno, "%s:%d: the line contains a NUL byte; "
-		            "is this a text file?", r->path, r->lineno);
-		return str;
-	}
-	if (r->lineno == 1 && strncmp(text, "\xEF\xBB\xBF", 3) == 0)
-		text += 3; /* UTF-8 byte order mark */
-	while (isspace((unsigned char)*text))
-		text++;
-	if (!*text || *text == ';' || *text == '#')
-		return str;
-	if (len > (size_t)num - 2) {
-		problem_add(&r->probs, r->lineno, "%s:%d: line too long (max %d characters)",
-		            r->path, r->lineno, num - 2);
-		return str;
-	}
-	if (*text == '[') {
-		section_line(r, text);
-		return str;
-	}
-	snprintf(str, (size_t)num, "%s\n", text);
-	r->expect_handler = 1;
-	return str;
-}
-
-static int seen_add(struct ini_read *r, const char *key)
-{
-	if (r->n_seen == r->cap_seen) {
-		size_t cap = r->cap_seen ? r->cap_seen * 2 : 16;
-		struct seen_key *v = realloc(r->seen, cap * sizeof *v);
-		if (!v)
-			return TRIT_ENOMEM;
-		r->seen = v;
-		r->cap_seen = cap;
-	}
-	r->seen[r->n_seen].section = trit_strdup(r->section);
-	r->seen[r->n_seen].key = trit_strdup(key);
-	r->seen[r->n_seen].line = r->lineno;
-	if (!r->seen[r->n_seen].section || !r->seen[r->n_seen].key) {
-		free(r->seen[r->n_seen].section);
-		free(r->seen[r->n_seen].key);
-		return TRIT_ENOMEM;
-	}
-	r->n_seen++;
+	r->plugin = !schema_section_known(name);
 	return 0;
 }
 
-static int seen_line(const struct ini_read *r, const char *key)
+static void on_key(struct trit_ini *ini, void *user, const char *section, const char *name,
+                   const char *value)
 {
-	for (size_t i = 0; i < r->n_seen; i++)
-		if (strcmp(r->seen[i].section, r->section) == 0 && strcmp(r->seen[i].key, key) == 0)
-			return r->seen[i].line;
-	return 0;
-}
-
-/* inih's handler. Always returns 1: problems are recorded here, not by inih. */
-static int on_key(void *user, const char *inih_section, const char *name, const char *value)
-{
-	struct ini_read *r = user;
+	struct file_read *r = user;
 	struct trit_config_entry parsed = { .origin = TRIT_CFG_FROM_FILE };
-	char msg[768], q[72];
-	const char *path = r->path;
-	int line = r->lineno, first;
+	char msg[768];
+	int line = trit_ini_line(ini);
 
-	(void)inih_section; /* the reader tracks sections itself */
-	r->handled = 1;
-	if (!*name) {
-		problem_add(&r->probs, line, "%s:%d: " SYNTAX_ERROR, path, line);
-		return 1;
-	}
-	if (r->state == SEC_NONE) {
-		problem_add(&r->probs, line, "%s:%d: key %s comes before any section; put it "
-		            "under " SECTION_LIST, path, line, quoted(name, q));
-		return 1;
-	}
-	if (r->state == SEC_BAD)
-		return 1;
-	if ((first = seen_line(r, name)) != 0) {
-		problem_add(&r->probs, line, "%s:%d: [%s] %s is already set at line %d",
-		            path, line, r->section, name, first);
-		return 1;
-	}
-	if (seen_add(r, name) != 0) {
-		r->probs.oom = 1;
-		return 1;
-	}
-	if (r->state == SEC_SCHEMA) {
-		parsed.schema = schema_find(r->section, name);
+	if (!r->plugin) {
+		parsed.schema = schema_find(section, name);
 		if (!parsed.schema) {
-			unknown_key_msg(r->section, name, msg, sizeof msg);
-			problem_add(&r->probs, line, "%s:%d: %s", path, line, msg);
-			return 1;
+			unknown_key_msg(section, name, msg, sizeof msg);
+			trit_ini_problem(ini, line, "%s", msg);
+			return;
 		}
 		if (parse_value(parsed.schema, value, &parsed, msg, sizeof msg) != 0) {
-			problem_add(&r->probs, line, "%s:%d: [%s] %s: %s", path, line,
-			            r->section, name, msg);
-			return 1;
+			trit_ini_problem(ini, line, "[%s] %s: %s", section, name, msg);
+			return;
 		}
 	}
-	char *w = trit_asprintf("%s:%d", path, line);
-	if (!w || add_entry(&r->tmp, &parsed, r->section, name, value, w) != 0)
-		r->probs.oom = 1;
+	char *w = trit_asprintf("%s:%d", trit_ini_path(ini), line);
+	if (!w || add_entry(&r->tmp, &parsed, section, name, value, w) != 0)
+		trit_ini_oom(ini);
 	free(w);
-	return 1;
 }
 
-static void ini_read_free(struct ini_read *r)
-{
-	for (size_t i = 0; i < r->n_seen; i++) {
-		free(r->seen[i].section);
-		free(r->seen[i].key);
-	}
-	free(r->seen);
-	free(r->section);
-	free(r->line);
-	trit_config_free(&r->tmp);
-	problems_free(&r->probs);
-}
+static const struct trit_ini_handler deploy_ini = {
+	.what = "config file",
+	.sections = SECTION_LIST,
+	.section = on_section,
+	.key = on_key,
+};
 
 int trit_config_load_file(struct trit_config *cfg, const char *path, char *err, size_t errlen)
 {
-	struct ini_read r = { .path = path, .state = SEC_NONE };
-	int rc, ret;
-	char *new_path;
+	struct file_read r = { 0 };
+	char *new_path = NULL;
+	int rc;
 
 	if (!cfg || !path)
 		return trit_errf(err, errlen, TRIT_EINVAL,
 		                 "trit_config_load_file: no configuration or no path given");
-	r.f = fopen(path, "r");
-	if (!r.f)
-		return trit_errf(err, errlen, TRIT_EIO, "cannot open config file '%s': %s",
-		                 path, strerror(errno));
-	ret = ini_parse_stream(read_line, &r, on_key, &r);
-	finish_line(&r);
-	fclose(r.f);
-	if (ret > 0 && !problem_at(&r.probs, ret))
-		problem_add(&r.probs, ret, "%s:%d: " SYNTAX_ERROR, path, ret);
-	if (r.stopped)
-		problem_add(&r.probs, INT32_MAX, "%s: stopped reading after %d problems; is "
-		            "this an INI file?", path, MAX_PROBLEMS);
-	if (r.read_errno)
-		problem_add(&r.probs, INT32_MAX, "cannot read config file '%s': %s", path,
-		            strerror(r.read_errno));
-
-	if (r.probs.oom || ret == -2) {
-		rc = trit_errf(err, errlen, TRIT_ENOMEM, "out of memory while reading '%s'", path);
-	} else if (r.probs.n) {
-		problems_write(&r.probs, err, errlen);
-		rc = r.read_errno && r.probs.n == 1 ? TRIT_EIO : TRIT_ECONFIG;
-	} else if (!(new_path = trit_strdup(path))) {
-		rc = trit_errf(err, errlen, TRIT_ENOMEM, "out of memory while reading '%s'", path);
-	} else if (merge(cfg, &r.tmp) != 0) {
+	trit_config_init(&r.tmp);
+	rc = trit_ini_parse(path, &deploy_ini, &r, err, errlen);
+	if (rc == 0 && (!(new_path = trit_strdup(path)) || merge(cfg, &r.tmp) != 0)) {
 		free(new_path);
 		rc = trit_errf(err, errlen, TRIT_ENOMEM, "out of memory while reading '%s'", path);
-	} else {
+	} else if (rc == 0) {
 		free(cfg->path);
 		cfg->path = new_path;
-		rc = 0;
 	}
-	ini_read_free(&r);
+	trit_config_free(&r.tmp);
 	return rc;
 }
 
@@ -1045,7 +721,7 @@ static void warn_unknown_env(void)
 int trit_config_apply_env(struct trit_config *cfg, char *err, size_t errlen)
 {
 	struct trit_config tmp;
-	struct problems probs = { 0 };
+	struct trit_problems probs = { 0 };
 	char msg[768];
 	int rc = 0;
 
@@ -1067,7 +743,7 @@ int trit_config_apply_env(struct trit_config *cfg, char *err, size_t errlen)
 		if (!*v) {
 			/* set but empty counts as unset */
 		} else if (parse_value(k, v, &parsed, msg, sizeof msg) != 0) {
-			problem_add(&probs, 0, "environment %s: %s", k->env, msg);
+			trit_problems_add(&probs, 0, "environment %s: %s", k->env, msg);
 		} else if (!(where = trit_asprintf("environment %s", k->env))) {
 			probs.oom = 1;
 		} else {
@@ -1081,12 +757,12 @@ int trit_config_apply_env(struct trit_config *cfg, char *err, size_t errlen)
 	if (probs.oom) {
 		rc = trit_errf(err, errlen, TRIT_ENOMEM, "out of memory while reading the environment");
 	} else if (probs.n) {
-		problems_write(&probs, err, errlen);
+		trit_problems_write(&probs, err, errlen);
 		rc = TRIT_ECONFIG;
 	} else if (merge(cfg, &tmp) != 0) {
 		rc = trit_errf(err, errlen, TRIT_ENOMEM, "out of memory while reading the environment");
 	}
-	problems_free(&probs);
+	trit_problems_free(&probs);
 	trit_config_free(&tmp);
 	return rc;
 }

@@ -4,9 +4,11 @@ lib_LTLIBRARIES += runtime/libtrit.la
 runtime_libtrit_la_SOURCES = \
 	runtime/common.c runtime/common.h \
 	runtime/log.c runtime/log.h \
+	runtime/inifile.c runtime/inifile.h \
 	runtime/config.c runtime/config.h \
 	runtime/registry.c runtime/registry.h \
 	runtime/backends/ref.c runtime/backends/ref.h \
+	runtime/backends/described.c runtime/backends/described.h \
 	runtime/report.c runtime/report.h \
 	runtime/model/ggml_types.c runtime/model/ggml_types.h \
 	runtime/model/names.c runtime/model/names.h \

@@ -185,7 +185,7 @@ static int choose(struct ctx *c, uint32_t n_ctx, uint32_t ubatch, char *err, siz
 		if (rc) {
 			p->strategy = TRIT_STRATEGY_GPU;
 			snprintf(p->why, sizeof p->why, "all %u layers, embeddings and output fit "
-			         "in the GPU%s' usable memory", n_layer, c->n_gpu > 1 ? "s" : "");
+			         "in the %s usable memory", n_layer, c->n_gpu > 1 ? "GPUs'" : "GPU's");
 			return 1;
 		}
 	}

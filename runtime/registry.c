@@ -19,6 +19,7 @@
 
 #include <ltdl.h>
 
+#include "backends/described.h"
 #include "backends/ref.h"
 #include "common.h"
 #include "config.h"
@@ -230,7 +231,7 @@ static struct plugin *add_plugin(struct trit_registry *reg, const char *path, co
 static void skip(struct plugin *p, const char *fmt, ...) TRIT_PRINTF(2, 3);
 static void skip(struct plugin *p, const char *fmt, ...)
 {
-	char buf[1024];
+	char buf[4608]; /* room for a prefix before a plugin's 4096-byte err */
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -378,7 +379,7 @@ static int adopt_devices(struct plugin *p)
 /* Check the table, then initialise. On return p is either loaded or skipped. */
 static void start_backend(struct trit_registry *reg, struct plugin *p, const struct trit_backend *t)
 {
-	char err[1024] = "";
+	char err[4096] = ""; /* room for a file's problems, one per line */
 	int rc;
 
 	p->info.abi_version = t->abi_version;
@@ -699,13 +700,29 @@ uint32_t trit_backend_abi(void)
 	return TRIT_BACKEND_ABI_VERSION;
 }
 
-static int add_builtin(struct trit_registry *reg)
+static int add_builtin(struct trit_registry *reg, const struct trit_backend *t)
 {
-	struct plugin *p = add_plugin(reg, "(built-in)", "built-in", "ref");
+	struct plugin *p = add_plugin(reg, "(built-in)", "built-in", t->name);
 	if (!p)
 		return TRIT_ENOMEM;
-	start_backend(reg, p, trit_ref_backend());
+	start_backend(reg, p, t);
 	return 0;
+}
+
+/* A described machine: only the `described` backend, reading devices_file,
+ * which reaches it as its own setting [plugin.described] file. */
+static int open_described(struct trit_registry *reg, const char *devices_file,
+                          char *err, size_t errlen)
+{
+	char msg[1024];
+	int rc = trit_config_set(reg->config, "plugin." TRIT_DESCRIBED_NAME,
+	                         TRIT_DESCRIBED_FILE_KEY, devices_file, "--devices",
+	                         msg, sizeof msg);
+
+	if (rc)
+		return trit_errf(err, errlen, rc, "%s", msg);
+	return add_builtin(reg, trit_described_backend()) ?
+	       trit_errf(err, errlen, TRIT_ENOMEM, "out of memory") : 0;
 }
 
 int trit_registry_open(const struct trit_registry_options *opts, struct trit_registry **out,
@@ -731,6 +748,15 @@ int trit_registry_open(const struct trit_registry_options *opts, struct trit_reg
 	}
 	reg->ltdl_ready = 1;
 
+	if (opts->devices_file) {
+		rc = open_described(reg, opts->devices_file, err, errlen);
+		if (rc) {
+			trit_registry_close(reg);
+			return rc;
+		}
+		*out = reg;
+		return 0;
+	}
 	for (size_t i = 0; i < opts->n_plugin_dirs && !rc; i++)
 		rc = add_dir(reg, opts->plugin_dirs[i], "--plugin-dir");
 	if (!rc && !(opts->flags & TRIT_REGISTRY_NO_ENV) && (env = trit_getenv("TRIT_PLUGIN_PATH")))
@@ -749,7 +775,7 @@ int trit_registry_open(const struct trit_registry_options *opts, struct trit_reg
 			rc = add_dir(reg, TRIT_PKGLIBDIR, "pkglibdir");
 	}
 	if (!rc && !(opts->flags & TRIT_REGISTRY_NO_BUILTIN))
-		rc = add_builtin(reg);
+		rc = add_builtin(reg, trit_ref_backend());
 	for (size_t i = 0; i < reg->n_dirs && !rc; i++)
 		if (reg->dirs[i].exists)
 			scan_dir(reg, reg->dirs[i].path, reg->dirs[i].origin);

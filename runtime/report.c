@@ -146,6 +146,8 @@ void trit_report_devices_text(FILE *out, const struct trit_registry *reg, int ve
 		fprintf(out, "\nPlugin search path:\n");
 		for (size_t i = 0; (dir = trit_registry_search_dir(reg, i, &origin, &exists)); i++)
 			fprintf(out, "  %s  (%s)%s\n", dir, origin, exists ? "" : "  [does not exist]");
+		if (!trit_registry_search_dir(reg, 0, NULL, NULL))
+			fprintf(out, "  none\n");
 	}
 	for (size_t i = 0; i < n; i++) {
 		const struct trit_plugin_info *p = trit_registry_plugin(reg, i);

@@ -203,6 +203,58 @@ if [ -x "$gen" ]; then
 	check "a long context that does not fit exits 5" 5 "$trit" --config "$work/mid.ini" plan --json "$work/l1b.gguf"
 	jq_eq "the largest context that fits is reported" '.max_ctx_that_fits > 256' true
 fi
+# --- a described machine: --devices FILE ---------------------------------------
+machines="$top_srcdir/docs/machines"
+check "--help documents --devices" 0 "$trit" --help
+expect "--help names -D, --devices FILE" "$work/out" '^  -D, --devices FILE '
+check "devices --json on a described machine exits 0" 0 \
+	"$trit" --devices "$machines/gpu8-ram16.ini" devices --json
+jq_eq "--devices loads the described backend and nothing else" '[.plugins[].name] | join(",")' described
+jq_eq "--devices searches no plugin directory" '.search_path | length' 0
+jq_eq "the described machine has gpu0 and cpu0" '[.plugins[0].devices[].id] | join(",")' gpu0,cpu0
+jq_eq "gpu0 has 8 GiB, configured" \
+	'.plugins[0].devices[] | select(.id == "gpu0") | .memory_total | "\(.state) \(.value)"' \
+	"configured 8589934592"
+jq_eq "cpu0 has 16 GiB, configured" \
+	'.plugins[0].devices[] | select(.id == "cpu0") | .memory_total | "\(.state) \(.value)"' \
+	"configured 17179869184"
+jq_eq "configured values name FILE:LINE as their source" \
+	'.plugins[0].devices[0].memory_bandwidth.source | test("^described in .*/gpu8-ram16.ini:[0-9]+$")' true
+check "-D is --devices, and text output lists the devices" 0 "$trit" -D "$machines/cpu-ram8.ini" devices
+expect "the described CPU is listed by id and name" "$work/out" '^  cpu0  Intel Processor N100  \[cpu'
+for f in "$machines"/*.ini; do
+	check "example machine $(basename "$f") loads" 0 "$trit" --devices "$f" devices --strict
+done
+printf '[device.gpu0]\nkind = gpu\nmemory = 8GiB\nfree = 9GiB\n' >"$work/broken.ini"
+check "a broken --devices file is a configuration error (exit 3)" 3 \
+	"$trit" --devices "$work/broken.ini" devices --json
+expect "the error names FILE:LINE and the key" "$work/err" 'broken.ini:4: \[device.gpu0\] free'
+if [ -s "$work/out" ]; then not_ok "a broken --devices file prints no report" "$(head -c 500 "$work/out")"
+else ok "a broken --devices file prints no report"; fi
+: >"$work/empty.ini"
+check "a --devices file with no device is a configuration error" 3 "$trit" --devices "$work/empty.ini" devices
+expect "the empty file is named with a line" "$work/err" 'empty.ini:1: no device is described'
+check "a missing --devices file is a configuration error" 3 "$trit" --devices "$work/none.ini" devices
+expect "the missing devices file is named" "$work/err" "cannot open devices file '.*none.ini'"
+check "--devices without a FILE is a usage error" 2 "$trit" --devices
+
+# --- plan for described machines (issue 4's scenario) ------------------------------
+if [ -x "$gen" ]; then
+	"$gen" --shape Llama-3.1-8B --format gguf --type Q4_0 -o "$work/l8.gguf" >/dev/null
+	machines="$top_srcdir/docs/machines"
+	check "plan for a described 8 GB GPU exits 0" 0 "$trit" --devices "$machines/gpu8-ram16.ini" plan --json --ctx 32768 "$work/l8.gguf"
+	jq_eq "Llama-3.1-8B Q4_0 at 32K on an 8 GB GPU is a hybrid split" '.strategy' hybrid
+	jq_eq "some layers on the GPU, the rest on the CPU" '[.devices[] | .n_layers > 0] | all' true
+	jq_eq "and the plan says why" '.why | test("does not fit")' true
+	check "plan for a described 24 GB GPU exits 0" 0 "$trit" --devices "$machines/gpu24-ram64.ini" plan --json --ctx 32768 "$work/l8.gguf"
+	jq_eq "the same model on a 24 GB GPU is GPU-only" '.strategy' gpu-only
+	jq_eq "with every layer on the GPU" '.devices[0].n_layers' 32
+	check "plan for two described 24 GB GPUs exits 0" 0 "$trit" --devices "$machines/2x24-ram128.ini" plan --json --ctx 32768 "$work/l8.gguf"
+	jq_eq "two equal GPUs share the layers equally" '[.devices[] | select(.kind == "gpu") | .n_layers] | join(",")' "16,16"
+	printf '[device.gpu0]\nkind = gpu\nmemory = lots\n' >"$work/bad-machine.ini"
+	check "a broken described machine makes plan exit 3" 3 "$trit" --devices "$work/bad-machine.ini" plan "$work/l8.gguf"
+	expect "naming the file and line" "$work/err" 'bad-machine.ini:3'
+fi
 
 echo "1..$n"
 [ "$failed" -eq 0 ]

@@ -16,6 +16,7 @@ TEST_LIBS = runtime/libtrit.la $(CHECK_LIBS)
 
 include $(srcdir)/tests/config.mk
 include $(srcdir)/tests/registry.mk
+include $(srcdir)/tests/described.mk
 include $(srcdir)/tests/genmodel.mk
 include $(srcdir)/tests/bench.mk
 

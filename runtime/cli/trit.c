@@ -36,6 +36,7 @@ enum {
 struct cli {
 	struct trit_config cfg;
 	const char *config_path;
+	const char *devices_file; /* --devices: plan for the machine it describes */
 	const char *plugin_dirs[MAX_PLUGIN_DIRS];
 	size_t n_plugin_dirs;
 	int verbose, quiet;
@@ -56,13 +57,18 @@ static const char usage_main[] =
 	"Options:\n"
 	"  -c, --config FILE      read deployment settings from FILE (default: $TRIT_CONFIG)\n"
 	"  -P, --plugin-dir DIR   search DIR for plugins first (may be repeated)\n"
+	"  -D, --devices FILE     use the devices described in FILE instead of probing\n"
+	"                         this machine (no plugins are loaded): plan for hardware\n"
+	"                         you do not have; format in docs/devices.md, examples in\n"
+	"                         docs/machines/\n"
 	"  -v, --verbose          more messages (repeat for debug, trace)\n"
 	"  -q, --quiet            only errors\n"
 	"  -V, --version          print the version and plugin ABI, then exit\n"
 	"  -h, --help             print this help, then exit\n"
 	"\n"
-	"Exit status: 0 success, 1 failure, 2 usage error, 3 configuration error,\n"
-	"4 a plugin was skipped (devices --strict), 5 the model fits nowhere (plan).\n"
+	"Exit status: 0 success, 1 failure, 2 usage error, 3 configuration error\n"
+	"(including a --devices file that does not load), 4 a plugin was skipped\n"
+	"(devices --strict), 5 the model fits nowhere (plan).\n"
 	"Configuration keys and TRIT_* environment variables: docs/config.md,\n"
 	"or `trit config --schema`.\n";
 
@@ -73,7 +79,8 @@ static const char usage_devices[] =
 	"the build tree when run uninstalled, and the installed plugin directory), probe\n"
 	"them, and list each plugin with its devices: memory total and free, bandwidth,\n"
 	"compute units, capabilities, kernels. Plugins that could not be used are listed\n"
-	"with the reason. Unknown values are shown as unknown, with why.\n"
+	"with the reason. Unknown values are shown as unknown, with why. With\n"
+	"trit --devices FILE, lists the devices FILE describes instead.\n"
 	"\n"
 	"  --json     print one JSON document (schema: docs/json.md)\n"
 	"  --strict   exit with status 4 when any plugin was skipped\n"
@@ -164,6 +171,41 @@ static int load_config(struct cli *cli)
 	return EXIT_OK;
 }
 
+/*
+ * Open the registry as the global options say. With --devices, a file that
+ * did not load is a configuration error: planning for an empty machine
+ * would hide it. Returns EXIT_OK with *reg set, or the exit status.
+ */
+static int open_registry(struct cli *cli, struct trit_registry **reg)
+{
+	struct trit_registry_options ro = {
+		.plugin_dirs = cli->plugin_dirs,
+		.n_plugin_dirs = cli->n_plugin_dirs,
+		.config = &cli->cfg,
+		.devices_file = cli->devices_file,
+	};
+	char err[1024];
+
+	if (cli->devices_file && cli->n_plugin_dirs)
+		trit_log(TRIT_LOG_WARN, "--plugin-dir is ignored with --devices: no plugins are "
+		         "loaded for a described machine");
+	if (trit_registry_open(&ro, reg, err, sizeof err)) {
+		fprintf(stderr, "trit: %s\n", err);
+		return EXIT_FAIL;
+	}
+	for (size_t i = 0; cli->devices_file && i < trit_registry_plugin_count(*reg); i++) {
+		const struct trit_plugin_info *p = trit_registry_plugin(*reg, i);
+		if (p->status == TRIT_PLUGIN_LOADED)
+			continue;
+		fprintf(stderr, "trit: --devices %s: the described machine did not load:\n%s\n",
+		        cli->devices_file, p->reason);
+		trit_registry_close(*reg);
+		*reg = NULL;
+		return EXIT_CONFIG;
+	}
+	return EXIT_OK;
+}
+
 static int print_json(char *s)
 {
 	if (!s) {
@@ -185,7 +227,6 @@ static int cmd_devices(struct cli *cli, int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	int json = 0, strict = 0, c, rc;
-	char err[1024];
 	struct trit_registry *reg;
 
 	optind = 1;
@@ -200,18 +241,8 @@ static int cmd_devices(struct cli *cli, int argc, char **argv)
 	}
 	if (optind < argc)
 		return usage_error("devices", "devices takes no arguments (got '%s')", argv[optind]);
-	if ((rc = load_config(cli)))
+	if ((rc = load_config(cli)) || (rc = open_registry(cli, &reg)))
 		return rc;
-
-	struct trit_registry_options ro = {
-		.plugin_dirs = cli->plugin_dirs,
-		.n_plugin_dirs = cli->n_plugin_dirs,
-		.config = &cli->cfg,
-	};
-	if (trit_registry_open(&ro, &reg, err, sizeof err)) {
-		fprintf(stderr, "trit: %s\n", err);
-		return EXIT_FAIL;
-	}
 	if (json)
 		rc = print_json(trit_report_devices_json(reg));
 	else
@@ -386,13 +417,9 @@ static int cmd_plan(struct cli *cli, int argc, char **argv)
 		fprintf(stderr, "trit: %s\n", err);
 		return EXIT_FAIL;
 	}
-	struct trit_registry_options ro = {
-		.plugin_dirs = cli->plugin_dirs, .n_plugin_dirs = cli->n_plugin_dirs, .config = &cli->cfg,
-	};
-	if (trit_registry_open(&ro, &reg, err, sizeof err)) {
-		fprintf(stderr, "trit: %s\n", err);
+	if ((rc = open_registry(cli, &reg))) {
 		trit_model_close(m);
-		return EXIT_FAIL;
+		return rc;
 	}
 	devs = plan_devices(reg, &cli->cfg, &n_devs);
 	const struct trit_config *cfg = &cli->cfg;
@@ -514,6 +541,7 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "plugin-dir", required_argument, NULL, 'P' },
+		{ "devices", required_argument, NULL, 'D' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "version", no_argument, NULL, 'V' },
@@ -524,7 +552,7 @@ int main(int argc, char **argv)
 	int c, rc;
 
 	/* '+': stop at the command name; its options are parsed by the command. */
-	while ((c = getopt_long(argc, argv, "+c:P:vqVh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+c:P:D:vqVh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': cli.config_path = optarg; break;
 		case 'P':
@@ -532,6 +560,7 @@ int main(int argc, char **argv)
 				return usage_error(NULL, "at most %d --plugin-dir options", MAX_PLUGIN_DIRS);
 			cli.plugin_dirs[cli.n_plugin_dirs++] = optarg;
 			break;
+		case 'D': cli.devices_file = optarg; break;
 		case 'v': cli.verbose++; break;
 		case 'q': cli.quiet = 1; break;
 		case 'V': print_version(); return EXIT_OK;

@@ -69,10 +69,19 @@ struct trit_registry_options {
 	 * handed to each plugin. May be NULL. */
 	struct trit_config *config;
 	unsigned flags;
+	/* A machine to plan for instead of this one (the CLI's --devices): an
+	 * INI file of [device.<id>] sections, docs/devices.md. When set, no
+	 * directory is searched and neither plugins nor the built-in `ref`
+	 * backend are loaded: the registry holds only the built-in `described`
+	 * backend, handed the path as its [plugin.described] file setting
+	 * (origin "--devices", set in `config` when given). Problems in the
+	 * file make that backend skipped with every problem as FILE:LINE in
+	 * its reason; callers should treat that as a configuration error. */
+	const char *devices_file;
 };
 
 /*
- * Find plugins in, in this order: opts->plugin_dirs, TRIT_PLUGIN_PATH (a colon
+ * Unless opts->devices_file is set (see above), find plugins in, in this order: opts->plugin_dirs, TRIT_PLUGIN_PATH (a colon
  * list), [runtime] plugin_path, the build tree when this libtrit runs
  * uninstalled, and the installed plugin directory. Each plugin is opened,
  * its ABI checked, and initialised. A plugin that fails any step is recorded
