@@ -364,7 +364,11 @@ static void hparams(struct kvs *k, const struct shape *s)
 		KV_U32(k, s->n_dense_lead, "%s.leading_dense_block_count", a);
 		KV_U32(k, s->n_expert_shared, "%s.expert_shared_count", a);
 		KV_F32(k, 1.0, "%s.expert_weights_scale", a);
-		if (s->q_lora_rank)
+		/* llama.cpp requires q_lora_rank unless block_count is 26 or 27
+		 * (its guess for "lite" models, which have none); the converter
+		 * omits it when the config's is null, as for V2-Lite, so a 0 is
+		 * written only where that guess would fail (the tiny shape) */
+		if (s->q_lora_rank || (s->n_layer != 26 && s->n_layer != 27))
 			KV_U32(k, s->q_lora_rank, "%s.attention.q_lora_rank", a);
 		KV_U32(k, s->kv_lora_rank, "%s.attention.kv_lora_rank", a);
 	}
