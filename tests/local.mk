@@ -18,6 +18,7 @@ include $(srcdir)/tests/config.mk
 include $(srcdir)/tests/registry.mk
 include $(srcdir)/tests/genmodel.mk
 include $(srcdir)/tests/bench.mk
+include $(srcdir)/tests/llamacpp.mk
 
 TESTS += tests/cli.sh
 EXTRA_DIST += tests/cli.sh tests/sdk-example.sh
