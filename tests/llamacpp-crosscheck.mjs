@@ -84,6 +84,18 @@ function rowBytes(type, n) {
 }
 const quantized = (type) => !["f32", "f16", "bf16"].includes(type);
 
+// Which layers llama.cpp gives a sliding window: only architectures whose
+// loader sets a SWA type, in its pattern (is_swa(il) = il % p < p - 1, unless
+// the GGUF has a sliding_window_pattern); the window is the GGUF's
+// sliding_window (gemma2: 4096 when absent). Phi-3's window is ignored
+// ("Phi SWA is currently disabled"), as is any other architecture's.
+const SWA_PATTERN = {gemma2: 2, gemma3: 6};
+function swaOf(ins) {
+	const p = SWA_PATTERN[ins.architecture];
+	const window = p === undefined ? 0 : ins.hparams.sliding_window || (ins.architecture === "gemma2" ? 4096 : 0);
+	return {window, isSwa: (il) => window > 0 && il % p < p - 1};
+}
+
 // What llama.cpp does with a context request, from the GGUF's hyper-parameters
 // (docs/llamacpp-memory.md). Returns {refuse} or the cache(s) it allocates.
 function expectKv(ins, c) {
@@ -99,26 +111,25 @@ function expectKv(ins, c) {
 	const nBatch = Math.min(c.ctx, N_BATCH);
 	const nUbatch = Math.min(nBatch, N_BATCH);
 	const nCtx = PAD(c.ctx, 256);
-	const swaLayers = new Set(hp.swa_layers ?? []);
-	const nSwa = hp.sliding_window ?? 0;
-	const swaCells = c.swaFull ? nCtx : PAD(Math.min(nCtx, nSwa + nUbatch), 256);
-	const caches = [];
+	const swa = swaOf(ins);
+	const swaCells = c.swaFull ? nCtx : PAD(Math.min(nCtx, swa.window + nUbatch), 256);
 	// a model with sliding-window layers gets two caches (llama_kv_cache_iswa),
-	// the full-context one and the SWA one, even when their sizes agree
-	const add = (swa, cells, kElems, vElems) => {
-		let cache = caches.find((x) => x.swa === swa);
-		if (!cache) caches.push(cache = {swa, cells, layers: 0, k: 0, v: 0});
+	// the full-context one first and the SWA one, even when their sizes agree
+	// or one of them has no layer
+	const caches = swa.window ? [{swa: false, cells: nCtx, layers: 0, k: 0, v: 0},
+		{swa: true, cells: swaCells, layers: 0, k: 0, v: 0}] : [{swa: false, cells: nCtx, layers: 0, k: 0, v: 0}];
+	const add = (isSwa, cells, kElems, vElems) => {
+		const cache = caches.find((x) => x.swa === isSwa);
 		cache.layers++;
 		cache.k += cells * rowBytes(c.kv, kElems);
 		cache.v += vElems ? cells * rowBytes(c.kv, vElems) : 0;
 	};
 	for (let il = 0; il < hp.n_layer; il++) {
-		const swa = swaLayers.has(il) && nSwa > 0;
-		const cells = swa ? swaCells : nCtx;
-		if (mla) add(swa, cells, hp.head_dim_k * hp.n_head_kv, 0);   // MLA: one latent K row, no V
-		else add(swa, cells, hp.n_head_kv * hp.head_dim_k, hp.n_head_kv * hp.head_dim_v);
+		const isSwa = swa.isSwa(il);
+		const cells = isSwa ? swaCells : nCtx;
+		if (mla) add(isSwa, cells, hp.head_dim_k * hp.n_head_kv, 0);   // MLA: one latent K row, no V
+		else add(isSwa, cells, hp.n_head_kv * hp.head_dim_k, hp.n_head_kv * hp.head_dim_v);
 	}
-	caches.sort((x, y) => x.swa - y.swa);   // llama.cpp builds the full-context cache first
 	const total = caches.reduce((s, x) => s + x.k + x.v, 0);
 	return {nCtx, nUbatch, fa, mla, caches, total};
 }
@@ -158,6 +169,7 @@ const out = fs.createWriteStream(outPath);
 let havePlan = false;
 try { execFileSync(trit, ["plan", "--help"], {stdio: "ignore"}); havePlan = true; } catch { /* absent */ }
 
+const noted = new Set();
 const tol = (mib) => Math.abs(mib) <= 0.005 + 1e-9;   // llama.cpp prints MiB with 2 decimals
 const fmt = (b) => `${b} B (${(b / MiB).toFixed(4)} MiB)`;
 
@@ -255,6 +267,9 @@ for (let a = 0; a < rest.length; a += 4) {
 			ok(false, `${name}: loads although the rules say llama.cpp refuses (${exp.refuse})`);
 			continue;
 		}
+		const sw = swaOf(ins), swaLlama = [...Array(ins.hparams.n_layer).keys()].filter(sw.isSwa);
+		if (JSON.stringify(swaLlama) !== JSON.stringify(ins.hparams.swa_layers ?? []) && !noted.has(label) && noted.add(label))
+			console.log(`# note: trit inspect's swa_layers ${JSON.stringify(ins.hparams.swa_layers)}, llama.cpp's ${JSON.stringify(swaLlama)} (window ${sw.window})`);
 		ok(rec.n_ctx_used === exp.nCtx, `${name}: n_ctx used`, [`llama.cpp ${rec.n_ctx_used}, rules ${exp.nCtx}`]);
 		// every cache: cells, layers, K and V as printed
 		const diag = [];

@@ -59,11 +59,14 @@ trap 'rm -rf "$tmp"' EXIT INT TERM
 # context padding (1000 -> 1024), KV types f16, f32, q8_0 (which forces
 # flash attention on, and which llama.cpp refuses for head sizes that are
 # not whole q8_0 blocks), sliding-window caps (gemma2: window + ubatch,
-# padded; swa_full), MoE, MLA (deepseek2: one latent K row, no V), 1B.
+# padded; swa_full; gemma3: no full-context layer; phi3: window ignored),
+# MoE, MLA (deepseek2: one latent K row, no V), 1B.
 set -- \
 	"tiny-llama/F16 4096/f16/off/0,4096/f16/on/0,512/f16/off/0,1000/f16/off/0,512/f32/off/0,512/q8_0/on/0" \
 	"tiny-qwen3/F16 4096/f16/off/0,512/q8_0/on/0,4096/q8_0/auto/0,512/q8_0/off/0,512/f32/on/0" \
 	"tiny-gemma2/F16 4096/f16/off/0,4096/f16/on/0,512/f16/off/0,256/f16/off/0,100/f16/off/0,4096/f16/off/1,4096/q8_0/on/0" \
+	"tiny-gemma3/F16 4096/f16/off/0,512/f16/on/0,100/f16/off/0" \
+	"tiny-phi3/F16 4096/f16/off/0,512/f32/on/0" \
 	"tiny-qwen3moe/Q8_0 4096/f16/off/0,4096/q8_0/on/0" \
 	"tiny-deepseek2/F16 4096/f16/off/0,4096/f16/on/0,1000/f32/off/0,512/q8_0/on/0" \
 	"Llama-3.2-1B/F16 4096/f16/off/0,4096/q8_0/on/0,512/f16/on/0"
