@@ -256,8 +256,15 @@ for (let a = 0; a < rest.length; a += 4) {
 			const kvExact = Math.round(est / 256) * 256;
 			if (Math.abs(est - kvExact) <= 64) rec.kv_bytes = kvExact;
 		}
-		if (r.caches.length) {
-			rec.k_bytes = Math.round(r.caches.reduce((s, x) => s + x.k_mib, 0) * MiB);   // from 2-decimal MiB
+		// K and V apart: exact when there is no V (MLA), else from the log's
+		// 2-decimal MiB (k_v_bytes_exact false)
+		rec.k_v_bytes_exact = false;
+		if (rec.kv_bytes !== null && r.caches.length && r.caches.every((x) => x.v_mib === 0)) {
+			rec.k_bytes = rec.kv_bytes;
+			rec.v_bytes = 0;
+			rec.k_v_bytes_exact = true;
+		} else if (r.caches.length) {
+			rec.k_bytes = Math.round(r.caches.reduce((s, x) => s + x.k_mib, 0) * MiB);
 			rec.v_bytes = Math.round(r.caches.reduce((s, x) => s + x.v_mib, 0) * MiB);
 		}
 		rec.kv_bytes_exact = rec.kv_bytes !== null;
