@@ -258,6 +258,9 @@ static void tokenizer(struct kvs *k, const struct shape *s, int with_arrays)
 	uint32_t V = s->n_vocab, n_special = V >= 4096 ? 256 : 0;
 	uint32_t n_merges = s->n_merges ? s->n_merges : (V > 512 ? V - 512 : 64);
 	char tok[64];
+	/* llama.cpp looks up "<|endoftext|>" by name in Phi-3's vocabulary (the
+	 * real one has it as EOS, id 32000) and fails to load without it */
+	int64_t eot = s->family == SHAPE_PHI3 && !bpe ? (int64_t)(s->eos_id >= 3 ? s->eos_id : V - 1) : -1;
 
 	KV_STR(k, s->tok_model, "tokenizer.ggml.model");
 	if (bpe)
@@ -267,7 +270,9 @@ static void tokenizer(struct kvs *k, const struct shape *s, int with_arrays)
 		for (uint32_t i = 0; i < V; i++) {
 			char w[16];
 			b26(w, i);
-			if (bpe && i < 256)
+			if (i == eot)
+				snprintf(tok, sizeof tok, "<|endoftext|>");
+			else if (bpe && i < 256)
 				byte_token(tok, i);
 			else if (!bpe && i < 3)
 				snprintf(tok, sizeof tok, "%s", i == 0 ? "<unk>" : i == 1 ? "<s>" : "</s>");
@@ -287,7 +292,7 @@ static void tokenizer(struct kvs *k, const struct shape *s, int with_arrays)
 		kv_array(k, V_I32, V, "tokenizer.ggml.token_type");
 		for (uint32_t i = 0; i < V; i++) {
 			int32_t type = 1; /* normal */
-			if (i >= V - n_special || (!bpe && i < 3))
+			if (i >= V - n_special || (!bpe && i < 3) || i == eot)
 				type = 3; /* control */
 			else if (!bpe && i < 259)
 				type = 6; /* byte */
@@ -364,7 +369,11 @@ static void hparams(struct kvs *k, const struct shape *s)
 		KV_U32(k, s->n_dense_lead, "%s.leading_dense_block_count", a);
 		KV_U32(k, s->n_expert_shared, "%s.expert_shared_count", a);
 		KV_F32(k, 1.0, "%s.expert_weights_scale", a);
-		if (s->q_lora_rank)
+		/* llama.cpp requires q_lora_rank unless block_count is 26 or 27
+		 * (its guess for "lite" models, which have none); the converter
+		 * omits it when the config's is null, as for V2-Lite, so a 0 is
+		 * written only where that guess would fail (the tiny shape) */
+		if (s->q_lora_rank || (s->n_layer != 26 && s->n_layer != 27))
 			KV_U32(k, s->q_lora_rank, "%s.attention.q_lora_rank", a);
 		KV_U32(k, s->kv_lora_rank, "%s.attention.kv_lora_rank", a);
 	}

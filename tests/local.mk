@@ -19,6 +19,7 @@ include $(srcdir)/tests/registry.mk
 include $(srcdir)/tests/described.mk
 include $(srcdir)/tests/genmodel.mk
 include $(srcdir)/tests/bench.mk
+include $(srcdir)/tests/llamacpp.mk
 
 TESTS += tests/cli.sh
 EXTRA_DIST += tests/cli.sh tests/sdk-example.sh
