@@ -177,6 +177,10 @@ fi
 if [ -x "$gen" ]; then
 	"$gen" --shape Llama-3.2-1B --format gguf --type Q4_0 -o "$work/l1b.gguf" >/dev/null
 	check "plan --help exits 0" 0 "$trit" plan --help
+	check "options may follow the model (plan MODEL --json --ctx N)" 0 "$trit" plan "$work/l1b.gguf" --json --ctx 4096
+	jq_eq "and are honoured" '.n_ctx' 4096
+	check "inspect MODEL --json works too" 0 "$trit" inspect "$work/l1b.gguf" --json
+	jq_eq "and gives JSON" '.format' gguf
 	check "plan without a model is a usage error" 2 "$trit" plan
 	check "plan exits 0" 0 "$trit" plan --ctx 4096 "$work/l1b.gguf"
 	expect "plan says which strategy and why" "$work/out" '^  strategy +(cpu-only|gpu-only|hybrid)'

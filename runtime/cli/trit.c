@@ -229,7 +229,7 @@ static int cmd_devices(struct cli *cli, int argc, char **argv)
 	int json = 0, strict = 0, c, rc;
 	struct trit_registry *reg;
 
-	optind = 1;
+	optind = 0; /* 0, not 1: glibc then also resets argument permutation */
 	while ((c = getopt_long(argc, argv, "jsvh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j': json = 1; break;
@@ -267,7 +267,7 @@ static int cmd_inspect(struct cli *cli, int argc, char **argv)
 	char err[1024];
 	struct trit_model *m;
 
-	optind = 1;
+	optind = 0; /* 0, not 1: glibc then also resets argument permutation */
 	while ((c = getopt_long(argc, argv, "jth", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j': json = 1; break;
@@ -387,7 +387,7 @@ static int cmd_plan(struct cli *cli, int argc, char **argv)
 	struct trit_plan plan;
 	uint32_t n_devs = 0;
 
-	optind = 1;
+	optind = 0; /* 0, not 1: glibc then also resets argument permutation */
 	while ((c = getopt_long(argc, argv, "c:b:k:p:s:jeh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': sets[n_sets++] = (struct cli_set){ "model", "context", optarg, "--ctx" }; break;
@@ -494,7 +494,7 @@ static int cmd_config(struct cli *cli, int argc, char **argv)
 	};
 	int json = 0, schema = 0, c, rc;
 
-	optind = 1;
+	optind = 0; /* 0, not 1: glibc then also resets argument permutation */
 	while ((c = getopt_long(argc, argv, "jsh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j': json = 1; break;
