@@ -165,6 +165,9 @@ if [ -x "$gen" ]; then
 	printf 'GGUF\003\000\000\000' >"$work/short.gguf"
 	check "a truncated GGUF is an error" 1 "$trit" inspect "$work/short.gguf"
 	expect "the error names the file and an offset" "$work/err" 'short.gguf.*offset'
+	check "planning a truncated model fails" 1 "$trit" plan --json "$work/short.gguf"
+	jq_eq "but prints a conservative CPU plan, marked as a fallback" '.fallback and .strategy == "cpu-only" and .ubatch == 1' true
+	expect "and the reason is on stderr" "$work/err" 'short.gguf.*offset'
 	check "a missing model is an error" 1 "$trit" inspect "$work/none.gguf"
 	expect "the missing model is named" "$work/err" 'none.gguf'
 	"$gen" --shape tiny-qwen3moe --format safetensors --shards 2 -o "$work/st" >/dev/null

@@ -363,6 +363,45 @@ static struct trit_plan_device *plan_devices(const struct trit_registry *reg,
 	return v;
 }
 
+/*
+ * When the model cannot be analysed there is no estimate to plan with; the
+ * conservative plan is the CPU with one thread per measured core and one
+ * token per pass, printed with the reason (the exit status stays 1: the model
+ * file is still broken).
+ */
+static int fallback_plan(const struct trit_registry *reg, const char *why, int json)
+{
+	const struct trit_device *cpu = NULL;
+	const char *backend = NULL;
+	uint64_t threads = 1;
+
+	for (size_t i = 0; i < trit_registry_plugin_count(reg); i++) {
+		const struct trit_plugin_info *pi = trit_registry_plugin(reg, i);
+		for (uint32_t k = 0; k < pi->n_devices; k++) {
+			const struct trit_device *d = &pi->devices[k];
+			if (d->kind == TRIT_DEVICE_CPU && (!cpu || (d->compute_units.state &&
+			    d->compute_units.value > cpu->compute_units.value))) {
+				cpu = d;
+				backend = pi->name;
+			}
+		}
+	}
+	if (!cpu)
+		return EXIT_FAIL;
+	if (cpu->compute_units.state != TRIT_VALUE_UNKNOWN && cpu->compute_units.value)
+		threads = cpu->compute_units.value;
+	if (json)
+		printf("{\n\t\"strategy\": \"cpu-only\",\n\t\"fallback\": true,\n\t\"device\": "
+		       "\"%s/%s\",\n\t\"threads\": %llu,\n\t\"ubatch\": 1,\n\t\"why\": \"the model "
+		       "could not be analysed, so nothing was estimated: a conservative CPU plan\"\n}\n",
+		       backend, cpu->id, (unsigned long long)threads);
+	else
+		printf("Fallback plan (the model could not be analysed: %s)\n  strategy    cpu-only on "
+		       "%s/%s\n  threads     %llu (its physical cores)\n  ubatch      1\n  memory      "
+		       "not estimated\n", why, backend, cpu->id, (unsigned long long)threads);
+	return EXIT_OK;
+}
+
 static int cmd_plan(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -415,6 +454,10 @@ static int cmd_plan(struct cli *cli, int argc, char **argv)
 		}
 	if (trit_model_open(argv[optind], &m, err, sizeof err)) {
 		fprintf(stderr, "trit: %s\n", err);
+		if (open_registry(cli, &reg) == EXIT_OK) {
+			fallback_plan(reg, err, json);
+			trit_registry_close(reg);
+		}
 		return EXIT_FAIL;
 	}
 	if ((rc = open_registry(cli, &reg))) {
