@@ -132,21 +132,18 @@ static void add(struct est *s, uint32_t dev, enum trit_mem_component c, int32_t 
 static void note(struct trit_estimate *e, const char *fmt, ...) TRIT_PRINTF(2, 3);
 static void note(struct trit_estimate *e, const char *fmt, ...)
 {
+	char buf[sizeof e->notes[0]];
 	va_list ap;
 
 	if (e->n_notes >= TRIT_ARRAY_LEN(e->notes))
 		return;
-	for (uint32_t i = 0; i < e->n_notes; i++) {
-		char buf[sizeof e->notes[0]];
-		va_start(ap, fmt);
-		vsnprintf(buf, sizeof buf, fmt, ap);
-		va_end(ap);
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	for (uint32_t i = 0; i < e->n_notes; i++)
 		if (strcmp(buf, e->notes[i]) == 0)
 			return;
-	}
-	va_start(ap, fmt);
-	vsnprintf(e->notes[e->n_notes++], sizeof e->notes[0], fmt, ap);
-	va_end(ap);
+	memcpy(e->notes[e->n_notes++], buf, sizeof buf);
 }
 
 /* The device a non-layer tensor lives on. */
@@ -323,6 +320,7 @@ int trit_estimate_run(const struct trit_model *m, const struct trit_estimate_opt
 
 	out->n_ctx = n_ctx;
 	out->n_ubatch = u;
+	out->kv_type = o->kv_type;
 	out->n_devices = n_devs;
 	out->device = calloc(n_devs, sizeof *out->device);
 	out->device_total = calloc(n_devs, sizeof *out->device_total);

@@ -71,6 +71,7 @@ struct trit_mem_buffer {
 struct trit_estimate {
 	uint32_t n_ctx;            /* context actually allocated (padded) */
 	uint32_t n_ubatch;
+	enum trit_kv_type kv_type; /* element type of the KV cache */
 	uint32_t n_devices;
 	struct trit_mem_buffer *buffers;
 	size_t n_buffers;

@@ -783,7 +783,7 @@ void trit_report_plan_text(FILE *out, const struct trit_model *m, const struct t
 	        "8 GiB, unless [memory] headroom is set\n");
 	fprintf(out, "  KV / layer = cells x (KV heads x K dim + KV heads x V dim) x bytes per element "
 	        "(%s); sliding-window layers: min(context, window x sequences + ubatch) cells\n",
-	        trit_kv_type_name(TRIT_KV_F16));
+	        trit_kv_type_name(e->kv_type));
 	fprintf(out, "  speed      = 1 / sum over devices (bytes read per token / bandwidth); %s\n",
 	        p->speed_why);
 	fprintf(out, "\nKV cache per layer\n");
@@ -814,6 +814,7 @@ char *trit_report_plan_json(const struct trit_model *m, const struct trit_plan *
 	json_str(&jb, root, "why", p->why);
 	json_u64(&jb, root, "n_ctx", e->n_ctx);
 	json_u64(&jb, root, "ubatch", p->ubatch);
+	json_str(&jb, root, "kv_type", trit_kv_type_name(e->kv_type));
 	json_u64(&jb, root, "threads", p->threads);
 	chk(&jb, cJSON_AddNumberToObject(root, "gpu_fraction", p->gpu_fraction));
 	if (p->tokens_per_s >= 0)

@@ -196,6 +196,9 @@ if [ -x "$gen" ]; then
 		"$("$trit" devices --json | jq '[.plugins[] | select(.status == "loaded") | .devices[] | select(.kind == "cpu" and .memory_free.value != null)][0].compute_units.value')"
 	check "plan --kv-type q8_0 exits 0" 0 "$trit" plan --json --ctx 4096 --kv-type q8_0 "$work/l1b.gguf"
 	jq_eq "q8_0 KV: 34 bytes per 32 elements" '.totals.kv' $((16 * 4096 * 2 * 512 / 32 * 34))
+	jq_eq "the plan names the KV type it was made for" '.kv_type' q8_0
+	check "plan --explain --kv-type q8_0 exits 0" 0 "$trit" plan --explain --ctx 4096 --kv-type q8_0 "$work/l1b.gguf"
+	expect "--explain states the KV type used, not a fixed one" "$work/out" 'bytes per element \(q8_0\)'
 	check "an unknown KV type is a usage error" 2 "$trit" plan --kv-type f8 "$work/l1b.gguf"
 	expect "the accepted KV types are named" "$work/err" 'f32.*f16.*q8_0'
 	check "plan --explain exits 0" 0 "$trit" plan --explain --ctx 4096 "$work/l1b.gguf"
