@@ -199,8 +199,18 @@ struct trit_buffer;
 /*
  * out[t][r] = sum_k W[r][k] * in[t][k] for r < rows, t < tokens, where W is
  * `rows` rows of `cols` weights of `weight_type` and `in`/`out` are F32.
- * Quantised types include their scales as docs/formats.md describes.
+ * Quantised types include their scales as docs/formats.md describes; the
+ * ternary types (I2_S, TL1, TL2) are laid out as trit/ternary.h defines, and
+ * their kernels quantise each token of `in` with trit_quantize_act().
+ *
+ * With TRIT_MATMUL_INT_DOTS in `flags` (ternary types only) the kernel skips
+ * the quantisation and the scaling: `in` is I8 [tokens][cols], already
+ * quantised, and `out` is I32 [tokens][rows] holding the exact integer dots
+ * sum_k trit(r, k) * in[t][k]. Tests and `trit bench` use it to compare every
+ * kernel with the reference bit for bit.
  */
+#define TRIT_MATMUL_INT_DOTS (UINT32_C(1) << 0)
+
 struct trit_matmul {
 	uint32_t struct_size;   /* sizeof(struct trit_matmul) as the host knows it */
 	uint32_t weight_type;   /* enum trit_type */
@@ -212,7 +222,8 @@ struct trit_matmul {
 	struct trit_buffer *output;    uint64_t output_offset;  /* F32 [tokens][rows] */
 	struct trit_buffer *workspace; uint64_t workspace_offset; /* may be NULL if 0 bytes needed */
 	uint32_t n_threads;     /* CPU backends: threads to use; 0 = backend's choice */
-	uint32_t reserved;
+	uint32_t flags;         /* TRIT_MATMUL_*; 0 = the plain F32 product above.
+	                         * (Was `reserved`, always 0, before the kernels.) */
 };
 
 /* ------------------------------------------------------------------------ */

@@ -42,9 +42,10 @@ enum trit_type {
  * occupies n / block_elems * block_bytes bytes. Per-tensor trailers (the I2_S
  * scale) are not part of the row and are described in docs/formats.md.
  *
- * For TL1 and TL2 the geometry is that of trit's own repacked layout, which a
- * later ABI revision defines together with the kernels; until then their
- * block_elems is 0, meaning "no fixed row geometry".
+ * TL1 and TL2 tile rows in groups of 32, so their size is not a per-row
+ * quantity: their block_elems is 0 ("no fixed row geometry") and
+ * trit_ternary_bytes() in trit/ternary.h gives the size of a whole tensor
+ * (use it for I2_S too: it adds the row padding and the scale trailer).
  */
 struct trit_type_traits {
 	const char *name;     /* "F32", "I2_S", ... as printed by trit */
