@@ -2,8 +2,9 @@
  * backend.c - the cpu_avx2 backend's state and device: init runs every probe
  * (features, topology, threads, memory, bandwidth, clock) and assembles one
  * device "cpu0" with its properties; device_update re-measures memory. The
- * probes themselves live in their own files; kernels are not implemented yet,
- * so the device advertises no matmul types.
+ * probes themselves live in their own files. It also picks the kernels'
+ * instruction set (the isa option against the probed caps) and advertises
+ * I2_S, TL1 and TL2 only when one can run; matmul.c runs them.
  */
 #include <build-config.h>
 
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kernels.h"
 #include "probe.h"
 
 #define MAX_PROPS 24
@@ -33,6 +35,9 @@ struct cpu_avx2_state {
 	const char *features, *disabled;
 	struct trit_value features_src, disabled_src;
 	uint64_t caps;
+	struct cpu_avx2_engine engine;  /* kernels, default threads, worker pool */
+	const char *isa_text;
+	struct trit_value isa_src;
 	struct trit_device dev;
 	struct trit_property props[MAX_PROPS];
 };
@@ -159,6 +164,7 @@ static void assemble(struct cpu_avx2_state *st)
 
 	prop_text(p++, "cpu.features", st->features, st->features_src);
 	prop_text(p++, "cpu.features_disabled", st->disabled, st->disabled_src);
+	prop_text(p++, "kernel.isa", st->isa_text, st->isa_src);
 	prop_value(p++, "cpu.logical_processors", "count", st->topo.pus);
 	prop_value(p++, "cpu.affinity", "count", st->threads.affinity);
 	prop_value(p++, "cache.l1d", "bytes", st->topo.l1d.size);
@@ -263,6 +269,35 @@ static int features(struct cpu_avx2_state *st, char *err, size_t errlen)
 	return 0;
 }
 
+/* Pick the kernels. A forced isa the CPU cannot run is a configuration
+ * error; no AVX2+FMA at all (FMA disabled, say) leaves the device without
+ * matmul types and says why in kernel.isa. */
+static int choose_kernels(struct cpu_avx2_state *st, char *err, size_t errlen)
+{
+	char why[400];
+	const struct cpu_avx2_kernels *k =
+	        cpu_avx2_kernels_select(st->caps, (enum cpu_avx2_isa)st->opt.isa,
+	                                st->opt.isa_where, why, sizeof why);
+
+	if (!k && st->opt.isa == CPU_AVX2_ISA_AVX512)
+		return cpu_avx2_errf(err, errlen, TRIT_ECONFIG, "%s", why);
+	st->engine.k = k;
+	if (!k) {
+		st->engine.why = cpu_avx2_pool_printf(&st->pool, "%s", why);
+		st->isa_text = NULL;
+		st->isa_src = cpu_avx2_unknown(st->engine.why);
+		return 0;
+	}
+	st->isa_text = k->isa;
+	if (st->opt.isa_text)
+		st->isa_src = cpu_avx2_configured(0, cpu_avx2_pool_printf(&st->pool,
+			"[plugin.cpu_avx2] isa = %s (%s)", st->opt.isa_text, st->opt.isa_where));
+	else
+		st->isa_src = cpu_avx2_derived(0, "isa = auto: the widest kernels the cpu.features "
+		                                  "allow");
+	return 0;
+}
+
 int cpu_avx2_init(const struct trit_host *host, void **state, char *err, size_t errlen)
 {
 	struct cpu_avx2_state *st;
@@ -289,7 +324,7 @@ int cpu_avx2_init(const struct trit_host *host, void **state, char *err, size_t 
 	}
 
 	if ((rc = cpu_avx2_options_read(host, &st->opt, &st->pool, err, errlen)) != 0 ||
-	    (rc = features(st, err, errlen)) != 0) {
+	    (rc = features(st, err, errlen)) != 0 || (rc = choose_kernels(st, err, errlen)) != 0) {
 		cpu_avx2_shutdown(st);
 		return rc;
 	}
@@ -308,7 +343,16 @@ int cpu_avx2_init(const struct trit_host *host, void **state, char *err, size_t 
 	st->dev.clock_hz = st->clock;
 	st->dev.compute_capability = cpu_avx2_unknown("not a GPU");
 	st->dev.caps = st->caps;
-	st->dev.matmul_types = 0; /* no kernels yet: advertise only what runs */
+	st->engine.default_threads =
+	        st->threads.hw_threads.state != TRIT_VALUE_UNKNOWN && st->threads.hw_threads.value
+	                ? (st->threads.hw_threads.value > CPU_AVX2_MAX_THREADS
+	                           ? CPU_AVX2_MAX_THREADS
+	                           : (unsigned)st->threads.hw_threads.value)
+	                : 1;
+	st->dev.matmul_types = st->engine.k ? TRIT_TYPE_BIT(TRIT_TYPE_I2_S) |
+	                                              TRIT_TYPE_BIT(TRIT_TYPE_TL1) |
+	                                              TRIT_TYPE_BIT(TRIT_TYPE_TL2)
+	                                    : 0; /* advertise only what runs */
 	assemble(st);
 
 	if (st->pool.failed || st->mem_pool.failed) {
@@ -326,6 +370,7 @@ void cpu_avx2_shutdown(void *state)
 	struct cpu_avx2_state *st = state;
 	if (!st)
 		return;
+	cpu_avx2_workers_free(st->engine.pool);
 	cpu_avx2_pool_free(&st->pool);
 	cpu_avx2_pool_free(&st->mem_pool);
 	free(st);
@@ -365,4 +410,18 @@ int cpu_avx2_device_update(void *state, uint32_t index, char *err, size_t errlen
 	assemble(st);
 	log_device(st, 1);
 	return 0;
+}
+
+int cpu_avx2_matmul_workspace(void *state, uint32_t device, const struct trit_matmul *op,
+                              uint64_t *bytes, char *err, size_t errlen)
+{
+	struct cpu_avx2_state *st = state;
+	return cpu_avx2_engine_workspace(st ? &st->engine : NULL, device, op, bytes, err, errlen);
+}
+
+int cpu_avx2_matmul(void *state, uint32_t device, const struct trit_matmul *op, char *err,
+                    size_t errlen)
+{
+	struct cpu_avx2_state *st = state;
+	return cpu_avx2_engine_matmul(st ? &st->engine : NULL, device, op, err, errlen);
 }

@@ -896,7 +896,7 @@ END_TEST
 /* ------------------------------------------------------------------------ */
 /* The backend table and init                                                */
 
-START_TEST(entry_point_returns_an_abi_v1_table_without_kernels)
+START_TEST(entry_point_returns_an_abi_v1_table_with_buffers_and_matmul)
 {
 	const struct trit_backend *b = cpu_avx2_LTX_trit_backend_entry();
 
@@ -909,12 +909,13 @@ START_TEST(entry_point_returns_an_abi_v1_table_without_kernels)
 	ck_assert_ptr_nonnull(b->device_count);
 	ck_assert_ptr_nonnull(b->device_get);
 	ck_assert_ptr_nonnull(b->device_update);
-	ck_assert_ptr_null(b->buffer_alloc);
-	ck_assert_ptr_null(b->buffer_free);
-	ck_assert_ptr_null(b->buffer_write);
-	ck_assert_ptr_null(b->buffer_read);
-	ck_assert_ptr_null(b->matmul_workspace);
-	ck_assert_ptr_null(b->matmul);
+	/* the kernels themselves are check_cpu_avx2_kernels' business */
+	ck_assert_ptr_nonnull(b->buffer_alloc);
+	ck_assert_ptr_nonnull(b->buffer_free);
+	ck_assert_ptr_nonnull(b->buffer_write);
+	ck_assert_ptr_nonnull(b->buffer_read);
+	ck_assert_ptr_nonnull(b->matmul_workspace);
+	ck_assert_ptr_nonnull(b->matmul);
 }
 END_TEST
 
@@ -1010,7 +1011,12 @@ START_TEST(init_with_fixtures_reports_one_cpu_device_from_proc_root)
 	ck_assert_str_eq(d->id, "cpu0");
 	ck_assert_uint_eq(d->kind, TRIT_DEVICE_CPU);
 	ck_assert_ptr_nonnull(d->name);
-	ck_assert_uint_eq(d->matmul_types, 0);
+	if (d->caps & TRIT_CAP_FMA) /* the kernels need AVX2 and FMA */
+		ck_assert_uint_eq(d->matmul_types, TRIT_TYPE_BIT(TRIT_TYPE_I2_S) |
+		                                           TRIT_TYPE_BIT(TRIT_TYPE_TL1) |
+		                                           TRIT_TYPE_BIT(TRIT_TYPE_TL2));
+	else
+		ck_assert_uint_eq(d->matmul_types, 0);
 	ck_assert_uint_ne(d->caps & TRIT_CAP_AVX2, 0);
 	ck_assert_known(d->mem_total, 1024ull * MIB);
 	ck_assert_known(d->mem_free, 1000ull * MIB);
@@ -1284,7 +1290,7 @@ static Suite *cpu_avx2_suite(void)
 	tc = tcase_create("backend");
 	tcase_add_checked_fixture(tc, reset_settings, teardown);
 	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, entry_point_returns_an_abi_v1_table_without_kernels);
+	tcase_add_test(tc, entry_point_returns_an_abi_v1_table_with_buffers_and_matmul);
 	tcase_add_test(tc, init_refuses_when_avx2_is_disabled_and_says_where);
 	tcase_add_test(tc, init_rejects_an_unknown_key_naming_the_key_and_where);
 	tcase_add_test(tc, init_rejects_bad_values_naming_key_where_and_accepted_values);

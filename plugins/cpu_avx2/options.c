@@ -1,8 +1,8 @@
 /*
  * options.c - the [plugin.cpu_avx2] configuration section, read through the
  * host table and validated here: proc_root, disable, bandwidth_probe,
- * bandwidth_bytes. Unknown keys and bad values are errors that name where the
- * key was set. What the options change is decided in backend.c.
+ * bandwidth_bytes, isa. Unknown keys and bad values are errors that name
+ * where the key was set. What the options change is decided in backend.c.
  */
 #include <build-config.h>
 
@@ -12,6 +12,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "kernels.h"
 #include "probe.h"
 
 #define SECTION "[plugin.cpu_avx2]"
@@ -19,7 +20,7 @@
 #define MIN_BANDWIDTH_BYTES (UINT64_C(1) << 20)
 
 static const char *const known_keys[] = {
-	"proc_root", "disable", "bandwidth_probe", "bandwidth_bytes"
+	"proc_root", "disable", "bandwidth_probe", "bandwidth_bytes", "isa"
 };
 
 static const char *where(const struct trit_host *host, const char *key)
@@ -191,7 +192,7 @@ int cpu_avx2_options_read(const struct trit_host *host, struct cpu_avx2_options 
 			return cpu_avx2_errf(err, errlen, TRIT_ECONFIG,
 			                     "%s: " SECTION
 			                     " has no key '%s'; the keys are proc_root, disable, "
-			                     "bandwidth_probe and bandwidth_bytes",
+			                     "bandwidth_probe, bandwidth_bytes and isa",
 			                     where(host, key), key);
 	}
 
@@ -222,6 +223,20 @@ int cpu_avx2_options_read(const struct trit_host *host, struct cpu_avx2_options 
 			                     where(host, "bandwidth_bytes"), value);
 		o->bandwidth_bytes_where = cpu_avx2_pool_printf(pool, "%s",
 		                                                where(host, "bandwidth_bytes"));
+	}
+	if ((value = host->config_get(host->ctx, "isa")) != NULL) {
+		if (!strcasecmp(value, "auto"))
+			o->isa = CPU_AVX2_ISA_AUTO;
+		else if (!strcasecmp(value, "avx2"))
+			o->isa = CPU_AVX2_ISA_AVX2;
+		else if (!strcasecmp(value, "avx512"))
+			o->isa = CPU_AVX2_ISA_AVX512;
+		else
+			return cpu_avx2_errf(err, errlen, TRIT_ECONFIG,
+			                     "%s: " SECTION " isa = '%s' is not auto, avx2 or avx512",
+			                     where(host, "isa"), value);
+		o->isa_text = cpu_avx2_pool_printf(pool, "%s", value);
+		o->isa_where = cpu_avx2_pool_printf(pool, "%s", where(host, "isa"));
 	}
 	return pool->failed
 	               ? cpu_avx2_errf(err, errlen, TRIT_ENOMEM, "out of memory reading " SECTION)

@@ -187,6 +187,9 @@ struct cpu_avx2_options {
 	const char *bandwidth_probe_where;
 	uint64_t bandwidth_bytes;       /* 0 = choose from the L3 size */
 	const char *bandwidth_bytes_where;
+	int isa;                        /* enum cpu_avx2_isa (kernels.h); default auto */
+	const char *isa_text;           /* as given, NULL when unset */
+	const char *isa_where;
 };
 
 /* Read and validate every key the host has for this plugin. Unknown keys and
@@ -206,6 +209,10 @@ void cpu_avx2_shutdown(void *state);
 uint32_t cpu_avx2_device_count(void *state);
 const struct trit_device *cpu_avx2_device_get(void *state, uint32_t index);
 int cpu_avx2_device_update(void *state, uint32_t index, char *err, size_t errlen);
+int cpu_avx2_matmul_workspace(void *state, uint32_t device, const struct trit_matmul *op,
+                              uint64_t *bytes, char *err, size_t errlen);
+int cpu_avx2_matmul(void *state, uint32_t device, const struct trit_matmul *op, char *err,
+                    size_t errlen);
 
 /* The module's one exported symbol (plugin.c), libltdl-prefixed. */
 TRIT_EXPORT const struct trit_backend *cpu_avx2_LTX_trit_backend_entry(void);

@@ -1,0 +1,938 @@
+/*
+ * check_cpu_avx2_kernels.c - Check suite for the cpu_avx2 plugin's ternary
+ * kernels, buffers and matmul checks. Every kernel is compared with libtrit's
+ * reference (trit_ref_matmul_int bit for bit, trit_ref_matmul_f32 within
+ * 1e-5 of the largest output) on random weights packed by trit_ternary_pack,
+ * on shapes with ragged edges, for GEMV and GEMM, on 1, 2 and 3 threads.
+ *
+ * One source, three programs (KERNELS_MODE):
+ *   0  check_cpu_avx2_kernels: the kernels this CPU runs, through the plugin
+ *      table as the runtime calls them; argument checks; choosing the ISA.
+ *   1  check_cpu_avx2_avx512: the native AVX-512 kernels; on a CPU without
+ *      AVX512F+BW it prints a TAP skip with the reason and runs nothing.
+ *   2  check_cpu_avx2_avx512_emu: the AVX-512 kernels built against SIMDe's
+ *      emulation of the intrinsics, so their logic runs on any AVX2 CPU;
+ *      skipped (with the reason) when SIMDe was not installed at build time.
+ */
+#include <build-config.h>
+
+#include <check.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <trit/backend.h>
+#include <trit/ternary.h>
+
+#include "kernels.h"
+#include "probe.h"
+#include "ternary.h" /* runtime/ternary.h: packing and the reference */
+
+#ifndef KERNELS_MODE
+#define KERNELS_MODE 0
+#endif
+
+/* Helpers only some of the three programs use. */
+#define MAYBE_UNUSED __attribute__((unused))
+
+/* ------------------------------------------------------------------------ */
+/* Fake host                                                                 */
+
+struct setting {
+	const char *key, *value, *where;
+};
+static struct setting settings[8];
+static unsigned n_settings;
+
+MAYBE_UNUSED static void set_cfg(const char *key, const char *value, const char *where)
+{
+	ck_assert_uint_lt(n_settings, 8);
+	settings[n_settings++] = (struct setting){ key, value, where };
+}
+
+static const char *cfg_get(void *ctx, const char *key)
+{
+	(void)ctx;
+	for (unsigned i = 0; i < n_settings; i++)
+		if (!strcmp(settings[i].key, key))
+			return settings[i].value;
+	return NULL;
+}
+
+static const char *cfg_key(void *ctx, uint32_t index)
+{
+	(void)ctx;
+	return index < n_settings ? settings[index].key : NULL;
+}
+
+static const char *cfg_where(void *ctx, const char *key)
+{
+	(void)ctx;
+	for (unsigned i = 0; i < n_settings; i++)
+		if (!strcmp(settings[i].key, key))
+			return settings[i].where;
+	return NULL;
+}
+
+static void host_log(void *ctx, int level, const char *message)
+{
+	(void)ctx;
+	(void)level;
+	(void)message;
+}
+
+static const struct trit_host host = {
+	.abi_version = TRIT_BACKEND_ABI_VERSION,
+	.struct_size = sizeof(struct trit_host),
+	.host_version = "test",
+	.log = host_log,
+	.config_get = cfg_get,
+	.config_key = cfg_key,
+	.config_where = cfg_where,
+};
+
+/* Settings every case starts from: no bandwidth run (it takes a while). */
+MAYBE_UNUSED static void reset_settings(void)
+{
+	n_settings = 0;
+	set_cfg("bandwidth_probe", "no", "test");
+}
+
+static const struct trit_backend *B(void)
+{
+	return cpu_avx2_LTX_trit_backend_entry();
+}
+
+MAYBE_UNUSED static uint64_t this_cpu_caps(void)
+{
+	struct cpu_avx2_cpuid raw;
+	cpu_avx2_cpuid_read(&raw);
+	return cpu_avx2_caps_decode(&raw, NULL, 0);
+}
+
+MAYBE_UNUSED static const struct trit_property *find_prop(const struct trit_device *d, const char *key)
+{
+	for (uint32_t i = 0; i < d->n_props; i++)
+		if (!strcmp(d->props[i].key, key))
+			return &d->props[i];
+	return NULL;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Random operands                                                           */
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15u;
+
+static uint32_t rnd(void)
+{
+	/* xorshift64* */
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return (uint32_t)((rng_state * 0x2545f4914f6cdd1du) >> 32);
+}
+
+static uint32_t rnd_below(uint32_t n)
+{
+	return rnd() % n;
+}
+
+/* Weight patterns: random trits, or all +1 / all -1 (the extremes that push
+ * the int16 accumulators hardest). */
+enum wpat { W_RANDOM, W_PLUS, W_MINUS };
+/* Activation patterns (INT_DOTS): random int8, or all -128 / all 127. */
+enum qpat { Q_RANDOM, Q_MIN, Q_MAX };
+
+/* A packed rows x cols tensor of `type`; *bytes is its size. */
+static void *make_weights(uint32_t type, uint64_t rows, uint64_t cols, enum wpat pat,
+                          uint64_t *bytes)
+{
+	float *f = malloc(rows * cols * sizeof *f);
+	uint64_t n = trit_ternary_bytes(type, rows, cols);
+	void *w = malloc(n);
+	char err[256];
+	float scale = 0.25f + (float)rnd_below(100) / 64.0f;
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_ptr_nonnull(w);
+	for (uint64_t i = 0; i < rows * cols; i++) {
+		int t = pat == W_PLUS ? 1 : pat == W_MINUS ? -1 : (int)rnd_below(3) - 1;
+		f[i] = (float)t * scale;
+	}
+	/* all zero would make the scale undefined: one non-zero weight */
+	f[0] = pat == W_MINUS ? -scale : scale;
+	ck_assert_msg(trit_ternary_pack(type, w, n, TRIT_TYPE_F32, f, rows * cols * 4, rows, cols,
+	                                err, sizeof err) == 0, "%s", err);
+	free(f);
+	*bytes = n;
+	return w;
+}
+
+static int8_t *make_q(uint64_t n, enum qpat pat)
+{
+	int8_t *q = malloc(n ? n : 1);
+	ck_assert_ptr_nonnull(q);
+	for (uint64_t i = 0; i < n; i++)
+		q[i] = pat == Q_MIN ? -128 : pat == Q_MAX ? 127 : (int8_t)(int)(rnd() & 0xff);
+	return q;
+}
+
+static float *make_x(uint64_t n)
+{
+	float *x = malloc((n ? n : 1) * sizeof *x);
+	ck_assert_ptr_nonnull(x);
+	for (uint64_t i = 0; i < n; i++) {
+		x[i] = ((float)rnd_below(20001) - 10000.0f) / 1000.0f;
+		if (rnd_below(50) == 0)
+			x[i] *= 40.0f; /* an outlier sets the token's scale */
+	}
+	return x;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Running one matmul                                                        */
+
+/* Who runs it: the plugin through its table (state != NULL), or a kernel
+ * table through the same driver (engine). */
+struct runner {
+	void *state;
+	struct cpu_avx2_engine engine;
+	const char *name;
+};
+
+static struct trit_buffer *alloc_buf(struct runner *rn, uint64_t size)
+{
+	struct trit_buffer *b = NULL;
+	char err[256];
+	ck_assert_msg(cpu_avx2_buffer_alloc(rn->state, 0, size ? size : 1, &b, err, sizeof err) ==
+	              0, "%s", err);
+	ck_assert_uint_eq((uintptr_t)cpu_avx2_buffer_data(b) % 64, 0);
+	return b;
+}
+
+static int do_workspace(struct runner *rn, const struct trit_matmul *op, uint64_t *bytes,
+                        char *err, size_t errlen)
+{
+	if (rn->state)
+		return B()->matmul_workspace(rn->state, 0, op, bytes, err, errlen);
+	return cpu_avx2_engine_workspace(&rn->engine, 0, op, bytes, err, errlen);
+}
+
+static int do_matmul(struct runner *rn, const struct trit_matmul *op, char *err, size_t errlen)
+{
+	if (rn->state)
+		return B()->matmul(rn->state, 0, op, err, errlen);
+	return cpu_avx2_engine_matmul(&rn->engine, 0, op, err, errlen);
+}
+
+#define CANARY 0xa5
+
+/*
+ * Run type rows x cols x tokens on `threads` threads and compare with the
+ * reference. The workspace is exactly what matmul_workspace reported,
+ * inside a larger buffer whose other bytes must come back untouched.
+ */
+static void check_case(struct runner *rn, uint32_t type, uint64_t rows, uint64_t cols,
+                       uint64_t tokens, unsigned threads, int int_dots, enum wpat wp,
+                       enum qpat qp)
+{
+	uint64_t wbytes, ws = 0, in_bytes = tokens * cols * (int_dots ? 1 : 4);
+	uint64_t out_bytes = tokens * rows * 4, pad = 64 + 8 * rnd_below(8);
+	void *w = make_weights(type, rows, cols, wp, &wbytes);
+	int8_t *q = int_dots ? make_q(tokens * cols, qp) : NULL;
+	float *x = int_dots ? NULL : make_x(tokens * cols);
+	void *out = malloc(out_bytes), *ref = malloc(out_bytes);
+	unsigned char *wsbytes;
+	struct trit_buffer *bw, *bi, *bo, *bws;
+	struct trit_matmul op;
+	char err[512] = "", what[200];
+
+	snprintf(what, sizeof what, "%s %s %llu x %llu, %llu tokens, %u threads, %s", rn->name,
+	         type == TRIT_TYPE_I2_S ? "I2_S" : type == TRIT_TYPE_TL1 ? "TL1" : "TL2",
+	         (unsigned long long)rows, (unsigned long long)cols, (unsigned long long)tokens,
+	         threads, int_dots ? "INT_DOTS" : "F32");
+	ck_assert_ptr_nonnull(out);
+	ck_assert_ptr_nonnull(ref);
+
+	memset(&op, 0, sizeof op);
+	op.struct_size = sizeof op;
+	op.weight_type = type;
+	op.rows = rows;
+	op.cols = cols;
+	op.tokens = tokens;
+	op.n_threads = threads;
+	op.flags = int_dots ? TRIT_MATMUL_INT_DOTS : 0;
+	ck_assert_msg(do_workspace(rn, &op, &ws, err, sizeof err) == 0, "%s: %s", what, err);
+	ck_assert_uint_gt(ws, 0);
+
+	bw = alloc_buf(rn, wbytes);
+	bi = alloc_buf(rn, in_bytes);
+	bo = alloc_buf(rn, out_bytes);
+	bws = alloc_buf(rn, ws + 2 * pad);
+	wsbytes = cpu_avx2_buffer_data(bws);
+	memset(wsbytes, CANARY, ws + 2 * pad);
+	ck_assert(cpu_avx2_buffer_write(rn->state, bw, 0, w, wbytes, err, sizeof err) == 0);
+	ck_assert(cpu_avx2_buffer_write(rn->state, bi, 0, int_dots ? (void *)q : (void *)x,
+	                                in_bytes, err, sizeof err) == 0);
+	op.weights = bw;
+	op.input = bi;
+	op.output = bo;
+	op.workspace = bws;
+	op.workspace_offset = pad;
+
+	/* one byte short is refused */
+	{
+		struct trit_buffer *small = alloc_buf(rn, ws - 1 + pad);
+		struct trit_matmul o2 = op;
+		o2.workspace = small;
+		ck_assert_int_eq(do_matmul(rn, &o2, err, sizeof err), TRIT_ERANGE);
+		ck_assert_msg(strstr(err, "workspace") != NULL, "%s", err);
+		cpu_avx2_buffer_free(rn->state, small);
+	}
+
+	ck_assert_msg(do_matmul(rn, &op, err, sizeof err) == 0, "%s: %s", what, err);
+	for (uint64_t i = 0; i < pad; i++) {
+		ck_assert_msg(wsbytes[i] == CANARY, "%s: workspace byte %llu before the region "
+		              "was written", what, (unsigned long long)i);
+		ck_assert_msg(wsbytes[pad + ws + i] == CANARY, "%s: byte %llu past the %llu "
+		              "reported workspace bytes was written", what, (unsigned long long)i,
+		              (unsigned long long)ws);
+	}
+	ck_assert(cpu_avx2_buffer_read(rn->state, bo, 0, out, out_bytes, err, sizeof err) == 0);
+
+	if (int_dots) {
+		const int32_t *got = out, *want = ref;
+		trit_ref_matmul_int(type, w, rows, cols, q, tokens, (int32_t *)ref);
+		for (uint64_t t = 0; t < tokens; t++)
+			for (uint64_t r = 0; r < rows; r++)
+				ck_assert_msg(got[t * rows + r] == want[t * rows + r],
+				              "%s: token %llu row %llu: dot %d, reference %d", what,
+				              (unsigned long long)t, (unsigned long long)r,
+				              got[t * rows + r], want[t * rows + r]);
+	} else {
+		const float *got = out, *want = ref;
+		ck_assert_int_eq(trit_ref_matmul_f32(type, w, rows, cols, x, tokens, (float *)ref,
+		                                     NULL), 0);
+		for (uint64_t t = 0; t < tokens; t++) {
+			float big = 0.0f;
+			for (uint64_t r = 0; r < rows; r++)
+				big = fmaxf(big, fabsf(want[t * rows + r]));
+			for (uint64_t r = 0; r < rows; r++)
+				ck_assert_msg(fabsf(got[t * rows + r] - want[t * rows + r]) <=
+				                      1e-5f * big,
+				              "%s: token %llu row %llu: %.9g, reference %.9g (max %g)",
+				              what, (unsigned long long)t, (unsigned long long)r,
+				              (double)got[t * rows + r], (double)want[t * rows + r],
+				              (double)big);
+		}
+	}
+	cpu_avx2_buffer_free(rn->state, bw);
+	cpu_avx2_buffer_free(rn->state, bi);
+	cpu_avx2_buffer_free(rn->state, bo);
+	cpu_avx2_buffer_free(rn->state, bws);
+	free(w);
+	free(q);
+	free(x);
+	free(out);
+	free(ref);
+}
+
+static const uint32_t types[3] = { TRIT_TYPE_I2_S, TRIT_TYPE_TL1, TRIT_TYPE_TL2 };
+
+/* Shapes chosen to reach every edge: rows not a multiple of 4 or 32, cols
+ * not a multiple of 128/64/96, and long enough rows that every int16
+ * accumulator is widened more than once (I2_S every 1024 columns, TL1 and
+ * TL2 every 64 lookups per lane). */
+static const struct {
+	uint64_t rows, cols;
+} shapes[] = {
+	{ 1, 1 }, { 3, 5 }, { 7, 127 }, { 33, 130 }, { 37, 200 }, { 64, 96 },
+	{ 70, 257 }, { 9, 1100 }, { 41, 1537 }, { 32, 2049 },
+};
+
+/* Every kernel x GEMV and GEMM x INT_DOTS and F32 x shapes x threads. */
+static void check_all(struct runner *rn, int int_dots, int gemm)
+{
+	static const unsigned threads[] = { 1, 2, 3 };
+	for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
+		for (size_t k = 0; k < 3; k++) {
+			uint64_t tokens = gemm ? 2 + rnd_below(16) : 1;
+			unsigned th = threads[(s + k) % 3];
+			check_case(rn, types[k], shapes[s].rows, shapes[s].cols, tokens, th, int_dots,
+			           W_RANDOM, Q_RANDOM);
+		}
+	/* random shapes on top */
+	for (int i = 0; i < 6; i++) {
+		uint64_t rows = 1 + rnd_below(100), cols = 1 + rnd_below(700);
+		uint64_t tokens = gemm ? 2 + rnd_below(16) : 1;
+		check_case(rn, types[i % 3], rows, cols, tokens, 1 + (unsigned)(i % 3), int_dots,
+		           W_RANDOM, Q_RANDOM);
+	}
+}
+
+/* The extremes: q = -128 or 127 everywhere against all +1 or all -1, with
+ * long rows, so the int16 accumulators reach their largest values. */
+static void check_extremes(struct runner *rn)
+{
+	static const enum wpat wps[] = { W_PLUS, W_MINUS };
+	static const enum qpat qps[] = { Q_MIN, Q_MAX };
+	for (size_t k = 0; k < 3; k++)
+		for (size_t a = 0; a < 2; a++)
+			for (size_t b = 0; b < 2; b++) {
+				check_case(rn, types[k], 35, 4100, 1, 2, 1, wps[a], qps[b]);
+				check_case(rn, types[k], 35, 4100, 5, 2, 1, wps[a], qps[b]);
+			}
+}
+
+/* ------------------------------------------------------------------------ */
+/* Runners                                                                   */
+
+MAYBE_UNUSED static struct runner plugin_runner(void)
+{
+	struct runner rn = { 0 };
+	char err[512] = "";
+	reset_settings();
+	ck_assert_msg(B()->init(&host, &rn.state, err, sizeof err) == 0, "%s", err);
+	rn.name = "plugin";
+	return rn;
+}
+
+static struct runner table_runner(const struct cpu_avx2_kernels *k)
+{
+	struct runner rn = { 0 };
+	rn.engine.k = k;
+	rn.engine.default_threads = 2;
+	rn.name = k->isa;
+	return rn;
+}
+
+static void runner_done(struct runner *rn)
+{
+	if (rn->state)
+		B()->shutdown(rn->state);
+	else
+		cpu_avx2_workers_free(rn->engine.pool);
+}
+
+/* The kernel tables this program checks (NULL-terminated). */
+static const struct cpu_avx2_kernels *tables[4];
+
+static void for_tables(void (*fn)(struct runner *rn, int a, int b), int a, int b)
+{
+	for (int i = 0; tables[i]; i++) {
+		struct runner rn = table_runner(tables[i]);
+		fn(&rn, a, b);
+		runner_done(&rn);
+	}
+}
+
+static void all_cb(struct runner *rn, int int_dots, int gemm)
+{
+	check_all(rn, int_dots, gemm);
+}
+
+static void extremes_cb(struct runner *rn, int a, int b)
+{
+	(void)a;
+	(void)b;
+	check_extremes(rn);
+}
+
+START_TEST(kernels_give_exact_int_dots_for_gemv)
+{
+	for_tables(all_cb, 1, 0);
+}
+END_TEST
+
+START_TEST(kernels_give_exact_int_dots_for_gemm)
+{
+	for_tables(all_cb, 1, 1);
+}
+END_TEST
+
+START_TEST(kernels_match_the_f32_reference_for_gemv)
+{
+	for_tables(all_cb, 0, 0);
+}
+END_TEST
+
+START_TEST(kernels_match_the_f32_reference_for_gemm)
+{
+	for_tables(all_cb, 0, 1);
+}
+END_TEST
+
+START_TEST(kernels_stay_exact_at_the_int16_accumulator_extremes)
+{
+	for_tables(extremes_cb, 0, 0);
+}
+END_TEST
+
+#if KERNELS_MODE == 0
+/* ------------------------------------------------------------------------ */
+/* Through the plugin table                                                  */
+
+START_TEST(plugin_matmul_matches_the_reference_on_1_2_3_and_default_threads)
+{
+	struct runner rn = plugin_runner();
+	for (unsigned th = 0; th <= 3; th++)
+		for (size_t k = 0; k < 3; k++) {
+			check_case(&rn, types[k], 45, 333, 1, th, 1, W_RANDOM, Q_RANDOM);
+			check_case(&rn, types[k], 45, 333, 6, th, 1, W_RANDOM, Q_RANDOM);
+			check_case(&rn, types[k], 70, 200, 3, th, 0, W_RANDOM, Q_RANDOM);
+		}
+	runner_done(&rn);
+}
+END_TEST
+
+START_TEST(plugin_advertises_the_ternary_types_and_the_kernel_isa)
+{
+	const struct trit_backend *b = B();
+	const struct trit_property *p;
+	const struct trit_device *d;
+	void *state = NULL;
+	char err[512] = "";
+
+	ck_assert_ptr_nonnull(b->buffer_alloc);
+	ck_assert_ptr_nonnull(b->buffer_free);
+	ck_assert_ptr_nonnull(b->buffer_write);
+	ck_assert_ptr_nonnull(b->buffer_read);
+	ck_assert_ptr_nonnull(b->matmul_workspace);
+	ck_assert_ptr_nonnull(b->matmul);
+	reset_settings();
+	ck_assert_msg(b->init(&host, &state, err, sizeof err) == 0, "%s", err);
+	d = b->device_get(state, 0);
+	ck_assert_uint_eq(d->matmul_types, TRIT_TYPE_BIT(TRIT_TYPE_I2_S) |
+	                                           TRIT_TYPE_BIT(TRIT_TYPE_TL1) |
+	                                           TRIT_TYPE_BIT(TRIT_TYPE_TL2));
+	p = find_prop(d, "kernel.isa");
+	ck_assert_ptr_nonnull(p);
+	ck_assert_ptr_nonnull(p->text);
+	if ((this_cpu_caps() & CPU_AVX2_NEEDS_AVX512BW) == CPU_AVX2_NEEDS_AVX512BW) {
+#ifdef CPU_AVX2_HAVE_AVX512
+		ck_assert_msg(!strncmp(p->text, "avx512", 6), "%s", p->text);
+#endif
+	} else {
+		ck_assert_str_eq(p->text, "avx2");
+	}
+	ck_assert_msg(strstr(p->value.source, "auto") != NULL, "%s", p->value.source);
+	b->shutdown(state);
+}
+END_TEST
+
+START_TEST(isa_avx2_is_honoured_and_its_source_names_the_setting)
+{
+	const struct trit_property *p;
+	void *state = NULL;
+	char err[512] = "";
+
+	reset_settings();
+	set_cfg("isa", "avx2", "environment TRIT_PLUGIN_CPU_AVX2_ISA");
+	ck_assert_msg(B()->init(&host, &state, err, sizeof err) == 0, "%s", err);
+	p = find_prop(B()->device_get(state, 0), "kernel.isa");
+	ck_assert_str_eq(p->text, "avx2");
+	ck_assert_uint_eq(p->value.state, TRIT_VALUE_CONFIGURED);
+	ck_assert_msg(strstr(p->value.source, "environment TRIT_PLUGIN_CPU_AVX2_ISA"), "%s",
+	              p->value.source);
+	B()->shutdown(state);
+}
+END_TEST
+
+START_TEST(isa_avx512_is_refused_where_the_cpu_lacks_it_and_says_where)
+{
+	void *state = NULL;
+	char err[512] = "";
+	int rc;
+
+	reset_settings();
+	set_cfg("isa", "avx512", "deploy.ini:9");
+	rc = B()->init(&host, &state, err, sizeof err);
+	if ((this_cpu_caps() & CPU_AVX2_NEEDS_AVX512BW) == CPU_AVX2_NEEDS_AVX512BW) {
+#ifdef CPU_AVX2_HAVE_AVX512
+		ck_assert_msg(rc == 0, "%s", err);
+		ck_assert_msg(!strncmp(find_prop(B()->device_get(state, 0), "kernel.isa")->text,
+		                       "avx512", 6), "isa = avx512 did not take");
+		B()->shutdown(state);
+		/* and when the configuration disables it */
+		set_cfg("disable", "avx512", "deploy.ini:10");
+		state = NULL;
+		rc = B()->init(&host, &state, err, sizeof err);
+#endif
+	}
+	ck_assert_int_eq(rc, TRIT_ECONFIG);
+	ck_assert_ptr_null(state);
+	ck_assert_msg(strstr(err, "deploy.ini:9") && strstr(err, "isa = avx512"), "%s", err);
+}
+END_TEST
+
+START_TEST(bad_isa_value_is_a_configuration_error)
+{
+	void *state = NULL;
+	char err[512] = "";
+
+	reset_settings();
+	set_cfg("isa", "sse9", "deploy.ini:2");
+	ck_assert_int_eq(B()->init(&host, &state, err, sizeof err), TRIT_ECONFIG);
+	ck_assert_msg(strstr(err, "deploy.ini:2") && strstr(err, "auto, avx2 or avx512"), "%s",
+	              err);
+}
+END_TEST
+
+START_TEST(without_fma_no_types_are_advertised_and_matmul_says_why)
+{
+	const struct trit_device *d;
+	void *state = NULL;
+	char err[512] = "";
+	struct trit_matmul op = { .struct_size = sizeof op };
+	struct trit_buffer *b[4];
+
+	reset_settings();
+	set_cfg("disable", "fma", "deploy.ini:5");
+	ck_assert_msg(B()->init(&host, &state, err, sizeof err) == 0, "%s", err);
+	d = B()->device_get(state, 0);
+	ck_assert_uint_eq(d->matmul_types, 0);
+	ck_assert_ptr_null(find_prop(d, "kernel.isa")->text);
+	ck_assert_msg(strstr(find_prop(d, "kernel.isa")->value.source, "fma"), "%s",
+	              find_prop(d, "kernel.isa")->value.source);
+	for (int i = 0; i < 4; i++)
+		ck_assert_int_eq(B()->buffer_alloc(state, 0, 1 << 16, &b[i], err, sizeof err), 0);
+	op.weight_type = TRIT_TYPE_I2_S;
+	op.rows = op.cols = op.tokens = 1;
+	op.weights = b[0];
+	op.input = b[1];
+	op.output = b[2];
+	op.workspace = b[3];
+	ck_assert_int_eq(B()->matmul(state, 0, &op, err, sizeof err), TRIT_EUNSUPPORTED);
+	ck_assert_msg(strstr(err, "FMA") || strstr(err, "fma"), "%s", err);
+	for (int i = 0; i < 4; i++)
+		B()->buffer_free(state, b[i]);
+	B()->shutdown(state);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* Choosing the kernels (runs for every CPU description, whatever this CPU) */
+
+START_TEST(selection_takes_the_widest_kernels_the_caps_allow)
+{
+	const uint64_t avx2 = TRIT_CAP_AVX | TRIT_CAP_AVX2 | TRIT_CAP_FMA;
+	const uint64_t bw = avx2 | TRIT_CAP_AVX512F | TRIT_CAP_AVX512BW;
+	const struct cpu_avx2_kernels *k;
+	char why[400] = "";
+
+	ck_assert_ptr_eq(cpu_avx2_kernels_select(avx2, CPU_AVX2_ISA_AUTO, NULL, why, sizeof why),
+	                 &cpu_avx2_kernels_avx2);
+	ck_assert_ptr_eq(cpu_avx2_kernels_select(bw | TRIT_CAP_AVX512VNNI, CPU_AVX2_ISA_AVX2,
+	                                         NULL, why, sizeof why),
+	                 &cpu_avx2_kernels_avx2);
+	/* AVX512F without BW is not enough */
+	ck_assert_ptr_eq(cpu_avx2_kernels_select(avx2 | TRIT_CAP_AVX512F, CPU_AVX2_ISA_AUTO, NULL,
+	                                         why, sizeof why),
+	                 &cpu_avx2_kernels_avx2);
+#ifdef CPU_AVX2_HAVE_AVX512
+	ck_assert_ptr_eq(cpu_avx2_kernels_select(bw, CPU_AVX2_ISA_AUTO, NULL, why, sizeof why),
+	                 &cpu_avx2_kernels_avx512bw);
+	ck_assert_ptr_eq(cpu_avx2_kernels_select(bw | TRIT_CAP_AVX512VNNI, CPU_AVX2_ISA_AUTO,
+	                                         NULL, why, sizeof why),
+	                 &cpu_avx2_kernels_avx512vnni);
+	ck_assert_ptr_eq(cpu_avx2_kernels_select(bw | TRIT_CAP_AVX512VNNI, CPU_AVX2_ISA_AVX512,
+	                                         NULL, why, sizeof why),
+	                 &cpu_avx2_kernels_avx512vnni);
+	ck_assert_ptr_eq(cpu_avx2_kernels_select(bw, CPU_AVX2_ISA_AVX512, NULL, why, sizeof why),
+	                 &cpu_avx2_kernels_avx512bw);
+	ck_assert_str_eq(cpu_avx2_kernels_avx512bw.isa, "avx512bw");
+	ck_assert_str_eq(cpu_avx2_kernels_avx512vnni.isa, "avx512vnni");
+#endif
+	k = cpu_avx2_kernels_select(avx2 | TRIT_CAP_AVX512F, CPU_AVX2_ISA_AVX512, "deploy.ini:4",
+	                            why, sizeof why);
+	ck_assert_ptr_null(k);
+	ck_assert_msg(strstr(why, "deploy.ini:4") && strstr(why, "isa = avx512"), "%s", why);
+	k = cpu_avx2_kernels_select(TRIT_CAP_AVX | TRIT_CAP_AVX2, CPU_AVX2_ISA_AUTO, NULL, why,
+	                            sizeof why);
+	ck_assert_ptr_null(k);
+	ck_assert_msg(strstr(why, "fma"), "%s", why);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* Argument checks                                                           */
+
+struct bad_fixture {
+	void *state;
+	struct trit_buffer *w, *in, *out, *ws;
+	struct trit_matmul op;
+	uint64_t ws_bytes;
+};
+
+/* A valid 40 x 300 I2_S GEMV with 2 tokens; cases break one thing each. */
+static void bad_setup(struct bad_fixture *f)
+{
+	char err[512] = "";
+	uint64_t wbytes;
+	void *w;
+
+	memset(f, 0, sizeof *f);
+	reset_settings();
+	ck_assert_msg(B()->init(&host, &f->state, err, sizeof err) == 0, "%s", err);
+	w = make_weights(TRIT_TYPE_I2_S, 40, 300, W_RANDOM, &wbytes);
+	ck_assert_int_eq(B()->buffer_alloc(f->state, 0, wbytes, &f->w, err, sizeof err), 0);
+	ck_assert_int_eq(B()->buffer_write(f->state, f->w, 0, w, wbytes, err, sizeof err), 0);
+	free(w);
+	ck_assert_int_eq(B()->buffer_alloc(f->state, 0, 2 * 300 * 4, &f->in, err, sizeof err), 0);
+	ck_assert_int_eq(B()->buffer_alloc(f->state, 0, 2 * 40 * 4, &f->out, err, sizeof err), 0);
+	f->op.struct_size = sizeof f->op;
+	f->op.weight_type = TRIT_TYPE_I2_S;
+	f->op.rows = 40;
+	f->op.cols = 300;
+	f->op.tokens = 2;
+	f->op.weights = f->w;
+	f->op.input = f->in;
+	f->op.output = f->out;
+	ck_assert_int_eq(B()->matmul_workspace(f->state, 0, &f->op, &f->ws_bytes, err, sizeof err),
+	                 0);
+	ck_assert_int_eq(B()->buffer_alloc(f->state, 0, f->ws_bytes, &f->ws, err, sizeof err), 0);
+	f->op.workspace = f->ws;
+	{
+		float *x = make_x(600);
+		ck_assert_int_eq(B()->buffer_write(f->state, f->in, 0, x, 2400, err, sizeof err), 0);
+		free(x);
+	}
+	ck_assert_msg(B()->matmul(f->state, 0, &f->op, err, sizeof err) == 0, "%s", err);
+}
+
+static void bad_teardown(struct bad_fixture *f)
+{
+	B()->buffer_free(f->state, f->w);
+	B()->buffer_free(f->state, f->in);
+	B()->buffer_free(f->state, f->out);
+	B()->buffer_free(f->state, f->ws);
+	B()->shutdown(f->state);
+}
+
+/* matmul on op must fail with rc and an error containing words. */
+#define EXPECT_BAD(f, o, rc, words) do { \
+	char err_[512] = ""; \
+	ck_assert_int_eq(B()->matmul((f)->state, 0, (o), err_, sizeof err_), (rc)); \
+	ck_assert_msg(strstr(err_, (words)) != NULL, "'%s' lacks '%s'", err_, (words)); \
+} while (0)
+
+START_TEST(matmul_refuses_bad_operations_with_a_reason)
+{
+	struct bad_fixture f;
+	struct trit_matmul o;
+	struct trit_buffer *small;
+	struct { uint64_t magic, size; void *data; } foreign = { 1, 1 << 20, NULL };
+	char err[512] = "";
+
+	bad_setup(&f);
+
+	ck_assert_int_eq(B()->matmul(f.state, 0, NULL, err, sizeof err), TRIT_EINVAL);
+	o = f.op; o.struct_size = 8;
+	EXPECT_BAD(&f, &o, TRIT_EABI, "struct trit_matmul is 8 bytes");
+	ck_assert_int_eq(B()->matmul(f.state, 1, &f.op, err, sizeof err), TRIT_EINVAL);
+	ck_assert_msg(strstr(err, "index 1"), "%s", err);
+	o = f.op; o.weight_type = TRIT_TYPE_F32;
+	EXPECT_BAD(&f, &o, TRIT_EUNSUPPORTED, "weight type 0");
+	o = f.op; o.weight_type = 99;
+	EXPECT_BAD(&f, &o, TRIT_EUNSUPPORTED, "I2_S");
+	o = f.op; o.flags = 0x80;
+	EXPECT_BAD(&f, &o, TRIT_EINVAL, "flags 0x80");
+	o = f.op; o.rows = 0;
+	EXPECT_BAD(&f, &o, TRIT_EINVAL, "at least 1");
+	o = f.op; o.tokens = 0;
+	EXPECT_BAD(&f, &o, TRIT_EINVAL, "at least 1");
+	o = f.op; o.cols = UINT64_C(1) << 40;
+	EXPECT_BAD(&f, &o, TRIT_ERANGE, "too large");
+	o = f.op; o.rows = 41; /* the weights are 40 rows */
+	EXPECT_BAD(&f, &o, TRIT_ERANGE, "tensor is");
+	o = f.op; o.weights_offset = 1;
+	EXPECT_BAD(&f, &o, TRIT_ERANGE, "offset 1");
+	o = f.op; o.weights_offset = UINT64_MAX;
+	EXPECT_BAD(&f, &o, TRIT_ERANGE, "tensor is");
+	o = f.op; o.tokens = 3;
+	EXPECT_BAD(&f, &o, TRIT_ERANGE, "input");
+	o = f.op; o.output_offset = 4;
+	EXPECT_BAD(&f, &o, TRIT_ERANGE, "output");
+	o = f.op; o.input_offset = UINT64_MAX - 1;
+	EXPECT_BAD(&f, &o, TRIT_ERANGE, "input");
+	o = f.op; o.workspace = NULL;
+	EXPECT_BAD(&f, &o, TRIT_EINVAL, "workspace buffer is NULL");
+	o = f.op; o.input = NULL;
+	EXPECT_BAD(&f, &o, TRIT_EINVAL, "input buffer is NULL");
+	o = f.op; o.output = (struct trit_buffer *)&foreign;
+	EXPECT_BAD(&f, &o, TRIT_EINVAL, "not allocated by cpu_avx2");
+	o = f.op; o.workspace_offset = 8;
+	EXPECT_BAD(&f, &o, TRIT_ERANGE, "workspace");
+	o = f.op; o.n_threads = 100000;
+	EXPECT_BAD(&f, &o, TRIT_ERANGE, "n_threads");
+	/* F32 needs 4-byte aligned offsets */
+	ck_assert_int_eq(B()->buffer_alloc(f.state, 0, 2 * 40 * 4 + 2, &small, err, sizeof err), 0);
+	o = f.op; o.output = small; o.output_offset = 2;
+	EXPECT_BAD(&f, &o, TRIT_EINVAL, "multiple of 4");
+	B()->buffer_free(f.state, small);
+	/* an output that overlaps the workspace */
+	o = f.op; o.output = f.ws;
+	EXPECT_BAD(&f, &o, TRIT_EINVAL, "overlaps");
+	/* the workspace question checks the same shape rules */
+	{
+		uint64_t bytes = 7;
+		o = f.op; o.cols = 0;
+		ck_assert_int_eq(B()->matmul_workspace(f.state, 0, &o, &bytes, err, sizeof err),
+		                 TRIT_EINVAL);
+		ck_assert_uint_eq(bytes, 0);
+		ck_assert_int_eq(B()->matmul_workspace(f.state, 0, &f.op, NULL, err, sizeof err),
+		                 TRIT_EINVAL);
+	}
+	/* and after all that, the good operation still runs */
+	ck_assert_msg(B()->matmul(f.state, 0, &f.op, err, sizeof err) == 0, "%s", err);
+	bad_teardown(&f);
+}
+END_TEST
+
+START_TEST(workspace_grows_with_tokens_and_is_the_same_for_every_thread_count)
+{
+	struct bad_fixture f;
+	uint64_t a = 0, b = 0, c = 0;
+	char err[256];
+	struct trit_matmul o;
+
+	bad_setup(&f);
+	o = f.op;
+	o.weight_type = TRIT_TYPE_TL1;
+	o.tokens = 1;
+	ck_assert_int_eq(B()->matmul_workspace(f.state, 0, &o, &a, err, sizeof err), 0);
+	o.tokens = 8;
+	ck_assert_int_eq(B()->matmul_workspace(f.state, 0, &o, &b, err, sizeof err), 0);
+	o.n_threads = 3;
+	ck_assert_int_eq(B()->matmul_workspace(f.state, 0, &o, &c, err, sizeof err), 0);
+	ck_assert_uint_gt(b, a);
+	ck_assert_uint_eq(b, c);
+	/* TL1 with 320 padded columns: q 320 + s 4 (each rounded to 64) + tables 160 * 32 */
+	ck_assert_uint_eq(a, 320 + 64 + 160 * 32);
+	bad_teardown(&f);
+}
+END_TEST
+
+START_TEST(buffers_refuse_bad_sizes_devices_and_ranges)
+{
+	struct trit_buffer *b = NULL;
+	char err[512] = "", data[16] = "0123456789abcdef", back[16];
+	void *state = NULL;
+
+	reset_settings();
+	ck_assert_int_eq(B()->init(&host, &state, err, sizeof err), 0);
+	ck_assert_int_eq(B()->buffer_alloc(state, 0, 0, &b, err, sizeof err), TRIT_EINVAL);
+	ck_assert_ptr_null(b);
+	ck_assert_int_eq(B()->buffer_alloc(state, 1, 16, &b, err, sizeof err), TRIT_EINVAL);
+	ck_assert_int_eq(B()->buffer_alloc(state, 0, UINT64_MAX, &b, err, sizeof err),
+	                 TRIT_ENOMEM);
+	ck_assert_int_eq(B()->buffer_alloc(state, 0, 16, &b, err, sizeof err), 0);
+	ck_assert_int_eq(B()->buffer_write(state, b, 8, data, 16, err, sizeof err), TRIT_ERANGE);
+	ck_assert_msg(strstr(err, "16 bytes at offset 8") && strstr(err, "16-byte buffer"), "%s",
+	              err);
+	ck_assert_int_eq(B()->buffer_write(state, b, UINT64_MAX, data, 2, err, sizeof err),
+	                 TRIT_ERANGE);
+	ck_assert_int_eq(B()->buffer_write(state, b, 0, NULL, 2, err, sizeof err), TRIT_EINVAL);
+	ck_assert_int_eq(B()->buffer_write(state, NULL, 0, data, 2, err, sizeof err), TRIT_EINVAL);
+	ck_assert_int_eq(B()->buffer_write(state, b, 0, data, 16, err, sizeof err), 0);
+	ck_assert_int_eq(B()->buffer_read(state, b, 4, back, 13, err, sizeof err), TRIT_ERANGE);
+	ck_assert_int_eq(B()->buffer_read(state, b, 4, back, 12, err, sizeof err), 0);
+	ck_assert(memcmp(back, data + 4, 12) == 0);
+	ck_assert_int_eq(B()->buffer_read(state, b, 0, back, 0, err, sizeof err), 0);
+	B()->buffer_free(state, b);
+	B()->buffer_free(state, NULL);
+	B()->shutdown(state);
+}
+END_TEST
+#endif /* KERNELS_MODE == 0 */
+
+/* ------------------------------------------------------------------------ */
+
+static Suite *kernels_suite(void)
+{
+	Suite *s = suite_create("cpu_avx2_kernels");
+	TCase *tc = tcase_create("kernels");
+
+	tcase_set_timeout(tc, 600);
+	tcase_add_test(tc, kernels_give_exact_int_dots_for_gemv);
+	tcase_add_test(tc, kernels_give_exact_int_dots_for_gemm);
+	tcase_add_test(tc, kernels_match_the_f32_reference_for_gemv);
+	tcase_add_test(tc, kernels_match_the_f32_reference_for_gemm);
+	tcase_add_test(tc, kernels_stay_exact_at_the_int16_accumulator_extremes);
+	suite_add_tcase(s, tc);
+#if KERNELS_MODE == 0
+	tc = tcase_create("plugin");
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, plugin_matmul_matches_the_reference_on_1_2_3_and_default_threads);
+	tcase_add_test(tc, plugin_advertises_the_ternary_types_and_the_kernel_isa);
+	tcase_add_test(tc, isa_avx2_is_honoured_and_its_source_names_the_setting);
+	tcase_add_test(tc, isa_avx512_is_refused_where_the_cpu_lacks_it_and_says_where);
+	tcase_add_test(tc, bad_isa_value_is_a_configuration_error);
+	tcase_add_test(tc, without_fma_no_types_are_advertised_and_matmul_says_why);
+	tcase_add_test(tc, selection_takes_the_widest_kernels_the_caps_allow);
+	tcase_add_test(tc, matmul_refuses_bad_operations_with_a_reason);
+	tcase_add_test(tc, workspace_grows_with_tokens_and_is_the_same_for_every_thread_count);
+	tcase_add_test(tc, buffers_refuse_bad_sizes_devices_and_ranges);
+	suite_add_tcase(s, tc);
+#endif
+	return s;
+}
+
+/* Fill `tables` for this program; NULL with the reason to skip. */
+static const char *choose_tables(void)
+{
+	uint64_t caps = this_cpu_caps();
+	int n = 0;
+
+#if KERNELS_MODE == 0
+	if ((caps & CPU_AVX2_NEEDS_AVX2) != CPU_AVX2_NEEDS_AVX2)
+		return "this CPU has no AVX2+FMA, so no cpu_avx2 kernel can run";
+	tables[n++] = &cpu_avx2_kernels_avx2;
+#elif KERNELS_MODE == 1
+#ifdef CPU_AVX2_HAVE_AVX512
+	if ((caps & CPU_AVX2_NEEDS_AVX512BW) != CPU_AVX2_NEEDS_AVX512BW)
+		return "this CPU has no AVX512F+AVX512BW; the native AVX-512 kernels were not run "
+		       "(their logic is checked by check_cpu_avx2_avx512_emu)";
+	tables[n++] = &cpu_avx2_kernels_avx512bw;
+	if ((caps & CPU_AVX2_NEEDS_AVX512VNNI) == CPU_AVX2_NEEDS_AVX512VNNI)
+		tables[n++] = &cpu_avx2_kernels_avx512vnni;
+	else
+		printf("# AVX512-VNNI absent: only the avx512bw kernels run\n");
+#else
+	(void)caps;
+	return "the compiler could not build the AVX-512 kernels (see configure's summary)";
+#endif
+#else
+#ifdef CPU_AVX2_HAVE_EMU
+	if ((caps & CPU_AVX2_NEEDS_AVX2) != CPU_AVX2_NEEDS_AVX2)
+		return "this CPU has no AVX2+FMA, which the SIMDe emulation build uses";
+	tables[n++] = &cpu_avx2_kernels_avx512bw_emu;
+	tables[n++] = &cpu_avx2_kernels_avx512vnni_emu;
+#else
+	(void)caps;
+	return "SIMDe (libsimde-dev) was not found at configure time, so the AVX-512 kernels "
+	       "could not be built for emulation";
+#endif
+#endif
+	tables[n] = NULL;
+	return NULL;
+}
+
+int main(void)
+{
+	SRunner *sr;
+	const char *skip = choose_tables();
+	int failed;
+
+	if (skip) {
+		printf("1..0 # SKIP %s\n", skip);
+		return EXIT_SUCCESS;
+	}
+	sr = srunner_create(kernels_suite());
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,391 @@
+/*
+ * kern_avx512.c - the AVX-512 ternary kernels, compiled twice: with
+ * -mavx512f -mavx512bw (cpu_avx2_kernels_avx512bw) and, adding -mavx512vnni
+ * and KERN_VNNI, with vpdpbusd (cpu_avx2_kernels_avx512vnni). They run only
+ * when the CPU has those features (matmul.c chooses). The algorithms are
+ * kern_avx2.c's at twice the width; what changes:
+ *
+ * I2_S: one ZMM holds 32 weight bytes of two rows (row r in the low half,
+ *   row r+1 in the high half) and the same 32 bytes of activations broadcast
+ *   to both halves, so blocks need no reordering and an odd row count only
+ *   leaves a zero half. With VNNI, dpbusd(acc, code, q) adds the four
+ *   code * q products of each int32 lane straight into it; without, it is
+ *   maddubs into int16 as in AVX2.
+ * TL1/TL2: one ZMM holds four pairs (triples) of a tile, one per 128-bit
+ *   lane, with the tables of those four loaded in two loads (layout group 4,
+ *   kernels.h). TL2's signs become mask registers (vptestmw against the
+ *   row's bit) and a masked subtraction negates the rows they select.
+ *
+ * CPU_AVX2_EMULATE builds the same code against SIMDe's portable versions of
+ * the intrinsics (tables named ..._emu), so the test suite can check these
+ * kernels' logic on a CPU without AVX-512. The short v_* names below are the
+ * only place the two builds differ.
+ */
+#include <build-config.h>
+
+#include <string.h>
+
+#include "kern_tables.h" /* before SIMDe: it includes <immintrin.h> */
+#include "kernels.h"
+
+#ifdef CPU_AVX2_EMULATE
+#include <simde/x86/avx512.h>
+typedef simde__m512i V;
+typedef simde__mmask32 M32;
+#define v_loadu(p)          simde_mm512_loadu_si512((const void *)(p))
+#define v_zero()            simde_mm512_setzero_si512()
+#define v_set1_8(x)         simde_mm512_set1_epi8(x)
+#define v_set1_16(x)        simde_mm512_set1_epi16(x)
+#define v_and(a, b)         simde_mm512_and_si512(a, b)
+#define v_srli16(a, n)      simde_mm512_srli_epi16(a, n)
+#define v_add16(a, b)       simde_mm512_add_epi16(a, b)
+#define v_add32(a, b)       simde_mm512_add_epi32(a, b)
+#define v_maddubs(a, b)     simde_mm512_maddubs_epi16(a, b)
+#define v_madd16(a, b)      simde_mm512_madd_epi16(a, b)
+#define v_dpbusd(c, a, b)   simde_mm512_dpbusd_epi32(c, a, b)
+#define v_shuffle8(t, i)    simde_mm512_shuffle_epi8(t, i)
+#define v_unpacklo8(a, b)   simde_mm512_unpacklo_epi8(a, b)
+#define v_unpackhi8(a, b)   simde_mm512_unpackhi_epi8(a, b)
+#define v_test16(a, b)      simde_mm512_test_epi16_mask(a, b)
+#define v_neg_where(x, k)   simde_mm512_mask_mov_epi16(x, k, simde_mm512_sub_epi16(v_zero(), x))
+#define v_bcast256(p)       simde_mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(p)))
+#define v_bcast128(p)       simde_mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(p)))
+#define v_two256(a, b)      simde_mm512_inserti64x4(simde_mm512_castsi256_si512(a), b, 1)
+#define v_lo256(x)          simde_mm512_castsi512_si256(x)
+#define v_hi256(x)          simde_mm512_extracti64x4_epi64(x, 1)
+#define KERN_NAME(n)        n##_emu
+#else
+typedef __m512i V;
+typedef __mmask32 M32;
+#define v_loadu(p)          _mm512_loadu_si512((const void *)(p))
+#define v_zero()            _mm512_setzero_si512()
+#define v_set1_8(x)         _mm512_set1_epi8(x)
+#define v_set1_16(x)        _mm512_set1_epi16(x)
+#define v_and(a, b)         _mm512_and_si512(a, b)
+#define v_srli16(a, n)      _mm512_srli_epi16(a, n)
+#define v_add16(a, b)       _mm512_add_epi16(a, b)
+#define v_add32(a, b)       _mm512_add_epi32(a, b)
+#define v_maddubs(a, b)     _mm512_maddubs_epi16(a, b)
+#define v_madd16(a, b)      _mm512_madd_epi16(a, b)
+#define v_dpbusd(c, a, b)   _mm512_dpbusd_epi32(c, a, b)
+#define v_shuffle8(t, i)    _mm512_shuffle_epi8(t, i)
+#define v_unpacklo8(a, b)   _mm512_unpacklo_epi8(a, b)
+#define v_unpackhi8(a, b)   _mm512_unpackhi_epi8(a, b)
+#define v_test16(a, b)      _mm512_test_epi16_mask(a, b)
+#define v_neg_where(x, k)   _mm512_mask_sub_epi16(x, k, _mm512_setzero_si512(), x)
+#define v_bcast256(p)       _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(p)))
+#define v_bcast128(p)       _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(p)))
+#define v_two256(a, b)      _mm512_inserti64x4(_mm512_castsi256_si512(a), b, 1)
+#define v_lo256(x)          _mm512_castsi512_si256(x)
+#define v_hi256(x)          _mm512_extracti64x4_epi64(x, 1)
+#define KERN_NAME(n)        n
+#endif
+
+#define INLINE static inline __attribute__((always_inline))
+
+#define I2S_FLUSH_BLOCKS 8u   /* as in kern_avx2.c */
+#define TL_FLUSH_STEPS   64u
+
+INLINE int32_t hsum256(__m256i v)
+{
+	__m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+	s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
+	s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
+	return _mm_cvtsi128_si32(s);
+}
+
+/* ------------------------------------------------------------------------ */
+/* I2_S                                                                      */
+
+/* NP row pairs from r (the second row of the last pair exists only if
+ * `full`), NT tokens from t. */
+INLINE void i2s_block(const struct cpu_avx2_mm *mm, uint64_t r, uint64_t t, const int NP,
+                      const int full, const int NT)
+{
+	const uint64_t row_bytes = mm->cols_pad / 4, nblk = mm->cols_pad / 128;
+	const V m3 = v_set1_8(3);
+	const uint8_t *w[2][2];
+	int has_hi[2];
+	const int8_t *q[4];
+	V acc[2][4];
+#ifndef KERN_VNNI
+	const V ones = v_set1_16(1);
+#endif
+
+	for (int i = 0; i < NP; i++) {
+		w[i][0] = mm->w + (r + 2 * (uint64_t)i) * row_bytes;
+		has_hi[i] = i + 1 < NP || full;
+		w[i][1] = w[i][0] + (has_hi[i] ? row_bytes : 0);
+	}
+	for (int j = 0; j < NT; j++)
+		q[j] = mm->q + (t + (uint64_t)j) * mm->cols_pad;
+	for (int i = 0; i < NP; i++)
+		for (int j = 0; j < NT; j++)
+			acc[i][j] = v_zero();
+
+	for (uint64_t b0 = 0; b0 < nblk; b0 += I2S_FLUSH_BLOCKS) {
+		uint64_t b1 = b0 + I2S_FLUSH_BLOCKS < nblk ? b0 + I2S_FLUSH_BLOCKS : nblk;
+#ifndef KERN_VNNI
+		V a16[2][4];
+		for (int i = 0; i < NP; i++)
+			for (int j = 0; j < NT; j++)
+				a16[i][j] = v_zero();
+#endif
+		for (uint64_t b = b0; b < b1; b++) {
+			for (int i = 0; i < NP; i++) {
+				__m256i hi = has_hi[i] ? _mm256_loadu_si256(
+				                                 (const __m256i *)(w[i][1] + 32 * b))
+				                       : _mm256_setzero_si256();
+				V v = v_two256(_mm256_loadu_si256((const __m256i *)(w[i][0] + 32 * b)),
+				               hi);
+				V c0 = v_and(v_srli16(v, 6), m3), c1 = v_and(v_srli16(v, 4), m3);
+				V c2 = v_and(v_srli16(v, 2), m3), c3 = v_and(v, m3);
+				for (int j = 0; j < NT; j++) {
+					const int8_t *qb = q[j] + 128 * b;
+#ifdef KERN_VNNI
+					V a = acc[i][j];
+					a = v_dpbusd(a, c0, v_bcast256(qb));
+					a = v_dpbusd(a, c1, v_bcast256(qb + 32));
+					a = v_dpbusd(a, c2, v_bcast256(qb + 64));
+					acc[i][j] = v_dpbusd(a, c3, v_bcast256(qb + 96));
+#else
+					V p0 = v_maddubs(c0, v_bcast256(qb));
+					V p1 = v_maddubs(c1, v_bcast256(qb + 32));
+					V p2 = v_maddubs(c2, v_bcast256(qb + 64));
+					V p3 = v_maddubs(c3, v_bcast256(qb + 96));
+					a16[i][j] = v_add16(a16[i][j],
+					                    v_add16(v_add16(p0, p1), v_add16(p2, p3)));
+#endif
+				}
+			}
+		}
+#ifndef KERN_VNNI
+		for (int i = 0; i < NP; i++)
+			for (int j = 0; j < NT; j++)
+				acc[i][j] = v_add32(acc[i][j], v_madd16(a16[i][j], ones));
+#endif
+	}
+	for (int i = 0; i < NP; i++)
+		for (int j = 0; j < NT; j++) {
+			uint64_t row = r + 2 * (uint64_t)i;
+			uint32_t qs = (uint32_t)mm->qsum[t + j];
+			cpu_avx2_store(mm, t + j, row,
+			               (int32_t)((uint32_t)hsum256(v_lo256(acc[i][j])) - qs));
+			if (has_hi[i])
+				cpu_avx2_store(mm, t + j, row + 1,
+				               (int32_t)((uint32_t)hsum256(v_hi256(acc[i][j])) - qs));
+		}
+}
+
+INLINE void i2s_rows(const struct cpu_avx2_mm *mm, uint64_t r, uint64_t r1, uint64_t t,
+                     const int NT)
+{
+	if (NT == 1) {
+		for (; r + 4 <= r1; r += 4)
+			i2s_block(mm, r, t, 2, 1, 1);
+	}
+	for (; r + 2 <= r1; r += 2)
+		i2s_block(mm, r, t, 1, 1, NT);
+	if (r < r1)
+		i2s_block(mm, r, t, 1, 0, NT);
+}
+
+#define I2S_ROW_CHUNK 32u
+
+static void i2s(const struct cpu_avx2_mm *mm, uint64_t r0, uint64_t r1)
+{
+	if (mm->tokens == 1) {
+		i2s_rows(mm, r0, r1, 0, 1);
+		return;
+	}
+	for (uint64_t c = r0; c < r1; c += I2S_ROW_CHUNK) {
+		uint64_t c1 = c + I2S_ROW_CHUNK < r1 ? c + I2S_ROW_CHUNK : r1, t = 0;
+		for (; t + 4 <= mm->tokens; t += 4)
+			i2s_rows(mm, c, c1, t, 4);
+		switch (mm->tokens - t) {
+		case 3: i2s_rows(mm, c, c1, t, 3); break;
+		case 2: i2s_rows(mm, c, c1, t, 2); break;
+		case 1: i2s_rows(mm, c, c1, t, 1); break;
+		default: break;
+		}
+	}
+}
+
+/* ------------------------------------------------------------------------ */
+/* TL1 and TL2                                                               */
+
+/* a16[k]: rows 8k..8k+7, one pair (triple) per 128-bit lane; the four lanes
+ * are summed into acc32[k] in int32. */
+INLINE void tl_widen(V a16[4], __m256i acc32[4])
+{
+	for (int k = 0; k < 4; k++) {
+		__m256i lo = v_lo256(a16[k]), hi = v_hi256(a16[k]);
+		__m256i s = _mm256_add_epi32(
+		        _mm256_add_epi32(_mm256_cvtepi16_epi32(_mm256_castsi256_si128(lo)),
+		                         _mm256_cvtepi16_epi32(_mm256_extracti128_si256(lo, 1))),
+		        _mm256_add_epi32(_mm256_cvtepi16_epi32(_mm256_castsi256_si128(hi)),
+		                         _mm256_cvtepi16_epi32(_mm256_extracti128_si256(hi, 1))));
+		acc32[k] = _mm256_add_epi32(acc32[k], s);
+		a16[k] = v_zero();
+	}
+}
+
+INLINE void tl_store(const struct cpu_avx2_mm *mm, uint64_t tile, uint64_t t,
+                     const __m256i acc32[4])
+{
+	int32_t d[32];
+	uint64_t r0 = tile * TRIT_TL_TILE_ROWS;
+	uint64_t n = mm->rows - r0 < 32 ? mm->rows - r0 : 32;
+
+	for (int k = 0; k < 4; k++)
+		_mm256_storeu_si256((__m256i *)(d + 8 * k), acc32[k]);
+	for (uint64_t i = 0; i < n; i++)
+		cpu_avx2_store(mm, t, r0 + i, d[i]);
+}
+
+/* Four pairs (triples) x 32 rows of one token; tab holds their tables. */
+INLINE void tl_lookup(V a16[4], V lo_idx, V hi_idx, const uint8_t *tab, const M32 *neg)
+{
+	V tl = v_loadu(tab), th = v_loadu(tab + 64);
+	V a = v_shuffle8(tl, lo_idx), b = v_shuffle8(th, lo_idx);
+	V c = v_shuffle8(tl, hi_idx), d = v_shuffle8(th, hi_idx);
+	V x[4] = { v_unpacklo8(a, b), v_unpackhi8(a, b), v_unpacklo8(c, d), v_unpackhi8(c, d) };
+	for (int k = 0; k < 4; k++)
+		a16[k] = v_add16(a16[k], neg ? v_neg_where(x[k], neg[k]) : x[k]);
+}
+
+INLINE void tl1_tile(const struct cpu_avx2_mm *mm, uint64_t tile, uint64_t t, const int NT)
+{
+	const uint8_t *w = mm->w + tile * (mm->cols_pad * 8);
+	const uint64_t steps = mm->cols_pad / 8; /* four pairs per step */
+	const V m4 = v_set1_8(0x0f);
+	__m256i acc32[2][4];
+	V a16[2][4];
+
+	for (int j = 0; j < NT; j++)
+		for (int k = 0; k < 4; k++) {
+			acc32[j][k] = _mm256_setzero_si256();
+			a16[j][k] = v_zero();
+		}
+	for (uint64_t s0 = 0; s0 < steps; s0 += TL_FLUSH_STEPS) {
+		uint64_t s1 = s0 + TL_FLUSH_STEPS < steps ? s0 + TL_FLUSH_STEPS : steps;
+		for (uint64_t m = s0; m < s1; m++) {
+			V v = v_loadu(w + 64 * m);
+			V lo = v_and(v, m4), hi = v_and(v_srli16(v, 4), m4);
+			for (int j = 0; j < NT; j++)
+				tl_lookup(a16[j], lo, hi,
+				          mm->tables + (t + (uint64_t)j) * mm->table_bytes + 128 * m,
+				          NULL);
+		}
+		for (int j = 0; j < NT; j++)
+			tl_widen(a16[j], acc32[j]);
+	}
+	for (int j = 0; j < NT; j++)
+		tl_store(mm, tile, t + (uint64_t)j, acc32[j]);
+}
+
+/* Masks of the rows to negate, for four triples whose sign words are at sw:
+ * rows 0-7, 8-15, 16-23, 24-31, each with one triple per 128-bit lane. */
+INLINE void tl2_masks(const uint8_t *sw, M32 neg[4])
+{
+	static const uint8_t sel[2][64] = {
+		{ 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1,
+		  4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5,
+		  8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 8, 9,
+		  12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 12, 13 },
+		{ 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3,
+		  6, 7, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7,
+		  10, 11, 10, 11, 10, 11, 10, 11, 10, 11, 10, 11, 10, 11, 10, 11,
+		  14, 15, 14, 15, 14, 15, 14, 15, 14, 15, 14, 15, 14, 15, 14, 15 },
+	};
+	static const uint16_t bit[2][32] = {
+		{ 1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128,
+		  1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128 },
+		{ 256, 512, 1024, 2048, 4096, 8192, 16384, 32768,
+		  256, 512, 1024, 2048, 4096, 8192, 16384, 32768,
+		  256, 512, 1024, 2048, 4096, 8192, 16384, 32768,
+		  256, 512, 1024, 2048, 4096, 8192, 16384, 32768 },
+	};
+	V words = v_bcast128(sw);
+	V lo = v_shuffle8(words, v_loadu(sel[0])), hi = v_shuffle8(words, v_loadu(sel[1]));
+	V b0 = v_loadu(bit[0]), b1 = v_loadu(bit[1]);
+	neg[0] = v_test16(lo, b0);
+	neg[1] = v_test16(lo, b1);
+	neg[2] = v_test16(hi, b0);
+	neg[3] = v_test16(hi, b1);
+}
+
+INLINE void tl2_tile(const struct cpu_avx2_mm *mm, uint64_t tile, uint64_t t, const int NT)
+{
+	const uint64_t groups = mm->cols_pad / TRIT_TL2_BLOCK_COLS;
+	const uint8_t *w = mm->w + tile * (groups * TRIT_TL2_GROUP_BYTES);
+	const V m4 = v_set1_8(0x0f);
+	__m256i acc32[2][4];
+	V a16[2][4];
+
+	for (int j = 0; j < NT; j++)
+		for (int k = 0; k < 4; k++) {
+			acc32[j][k] = _mm256_setzero_si256();
+			a16[j][k] = v_zero();
+		}
+	/* 8 steps per group; widen every 8 groups (64 lookups per lane). */
+	for (uint64_t g = 0; g < groups; g++) {
+		const uint8_t *gp = w + g * TRIT_TL2_GROUP_BYTES;
+		for (unsigned m = 0; m < 8; m++) {
+			M32 neg[4];
+			V v = v_loadu(gp + 64 * m);
+			V lo = v_and(v, m4), hi = v_and(v_srli16(v, 4), m4);
+			tl2_masks(gp + 512 + 16 * m, neg);
+			for (int j = 0; j < NT; j++)
+				tl_lookup(a16[j], lo, hi,
+				          mm->tables + (t + (uint64_t)j) * mm->table_bytes +
+				                  128 * (8 * g + m),
+				          neg);
+		}
+		if (g % 8 == 7 || g + 1 == groups)
+			for (int j = 0; j < NT; j++)
+				tl_widen(a16[j], acc32[j]);
+	}
+	for (int j = 0; j < NT; j++)
+		tl_store(mm, tile, t + (uint64_t)j, acc32[j]);
+}
+
+#define TL_TILES(name, tile_fn)                                                   \
+	static void name(const struct cpu_avx2_mm *mm, uint64_t t0, uint64_t t1)  \
+	{                                                                         \
+		for (uint64_t tile = t0; tile < t1; tile++) {                     \
+			uint64_t t = 0;                                           \
+			for (; t + 2 <= mm->tokens; t += 2)                       \
+				tile_fn(mm, tile, t, 2);                          \
+			if (t < mm->tokens)                                       \
+				tile_fn(mm, tile, t, 1);                          \
+		}                                                                 \
+	}
+TL_TILES(tl1, tl1_tile)
+TL_TILES(tl2, tl2_tile)
+
+static void tl1_tables(const int8_t *q, uint64_t cols_pad, uint8_t *tab)
+{
+	kt_tl1_tables(q, cols_pad, tab, 4);
+}
+
+static void tl2_tables(const int8_t *q, uint64_t cols_pad, uint8_t *tab)
+{
+	kt_tl2_tables(q, cols_pad, tab, 4);
+}
+
+#ifdef KERN_VNNI
+const struct cpu_avx2_kernels KERN_NAME(cpu_avx2_kernels_avx512vnni) = {
+	.isa = "avx512vnni",
+	.needs = CPU_AVX2_NEEDS_AVX512VNNI,
+#else
+const struct cpu_avx2_kernels KERN_NAME(cpu_avx2_kernels_avx512bw) = {
+	.isa = "avx512bw",
+	.needs = CPU_AVX2_NEEDS_AVX512BW,
+#endif
+	.i2s = i2s,
+	.tl1 = tl1,
+	.tl2 = tl2,
+	.tl1_tables = tl1_tables,
+	.tl2_tables = tl2_tables,
+};

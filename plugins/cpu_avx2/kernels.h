@@ -1,0 +1,190 @@
+/*
+ * kernels.h - the cpu_avx2 plugin's ternary matmul kernels as the rest of the
+ * plugin sees them: one prepared operation (struct cpu_avx2_mm, every
+ * argument already checked by matmul.c), one table of kernels per instruction
+ * set (AVX2, AVX-512 with or without VNNI), the workspace layout they share,
+ * and the persistent worker pool that runs them on several threads.
+ *
+ * The kernels themselves live in kern_avx2.c and kern_avx512.c, each compiled
+ * with its own -m flags; nothing outside them executes a vector instruction,
+ * so the plugin loads (and refuses cleanly) on any x86-64 CPU. Layouts of the
+ * weights are trit/ternary.h's; layouts of the workspace are below.
+ */
+#ifndef CPU_AVX2_KERNELS_H
+#define CPU_AVX2_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <trit/backend.h>
+#include <trit/ternary.h>
+
+/* ------------------------------------------------------------------------ */
+/* One matmul, prepared.                                                     */
+
+/*
+ * Everything a kernel reads, resolved to pointers. The activations are in the
+ * workspace, quantised (or copied, for TRIT_MATMUL_INT_DOTS) and zero-padded
+ * to cols_pad, so no kernel ever reads the caller's input past `cols`.
+ */
+struct cpu_avx2_mm {
+	uint32_t type;              /* TRIT_TYPE_I2_S, _TL1 or _TL2 */
+	uint64_t rows, cols, tokens;
+	uint64_t rows_pad, cols_pad;
+	const uint8_t *w;           /* the packed data (trit/ternary.h) */
+	float scale;                /* from the trailer */
+
+	const int8_t *q;            /* [tokens][cols_pad], zero beyond cols */
+	const int32_t *qsum;        /* [tokens] sum of q (I2_S) */
+	const float *s;             /* [tokens] quantisation multipliers; NULL with INT_DOTS */
+	const uint8_t *tables;      /* [tokens][table_bytes] lookup tables (TL1, TL2) */
+	uint64_t table_bytes;       /* per token */
+
+	int32_t *out_i32;           /* INT_DOTS: [tokens][rows] */
+	float *out_f32;             /* otherwise: [tokens][rows] */
+};
+
+/* Write the dot of row r for token t in the requested form. */
+static inline void cpu_avx2_store(const struct cpu_avx2_mm *mm, uint64_t t, uint64_t r,
+                                  int32_t dot)
+{
+	if (mm->out_f32)
+		mm->out_f32[t * mm->rows + r] = trit_ternary_output(dot, mm->s[t], mm->scale);
+	else
+		mm->out_i32[t * mm->rows + r] = dot;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Lookup tables (TL1, TL2).                                                 */
+
+/*
+ * Per token and per weight pair (TL1) or triple (TL2) a kernel needs the 16
+ * int16 values L[0..15] (entries past 8, resp. 13, are 0, so an invalid
+ * nibble contributes nothing, as in trit_ternary_get()). They are stored as
+ * two 16-byte tables, the low bytes and the high bytes, ready for pshufb.
+ * `group` entries (2 for AVX2: one per 128-bit lane of a YMM register; 4 for
+ * AVX-512) are stored together as  [lo of each][hi of each]  so a kernel
+ * loads the tables of `group` pairs with two loads. That is 32 bytes per
+ * pair or triple whatever the group.
+ */
+#define CPU_AVX2_TABLE_ENTRY_BYTES 32u
+
+static inline uint64_t cpu_avx2_table_bytes(uint32_t type, uint64_t cols_pad)
+{
+	return type == TRIT_TYPE_TL1 ? cols_pad / 2 * CPU_AVX2_TABLE_ENTRY_BYTES
+	                             : cols_pad / 3 * CPU_AVX2_TABLE_ENTRY_BYTES;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Kernels per instruction set.                                              */
+
+struct cpu_avx2_kernels {
+	const char *isa;        /* "avx2", "avx512bw", "avx512vnni": the kernel.isa text */
+	uint64_t needs;         /* TRIT_CAP_* bits the CPU must have */
+	/* I2_S: rows [r0, r1) for every token. */
+	void (*i2s)(const struct cpu_avx2_mm *mm, uint64_t r0, uint64_t r1);
+	/* TL1 / TL2: 32-row tiles [t0, t1) for every token. */
+	void (*tl1)(const struct cpu_avx2_mm *mm, uint64_t t0, uint64_t t1);
+	void (*tl2)(const struct cpu_avx2_mm *mm, uint64_t t0, uint64_t t1);
+	/* Build one token's tables from its cols_pad activations. */
+	void (*tl1_tables)(const int8_t *q, uint64_t cols_pad, uint8_t *tab);
+	void (*tl2_tables)(const int8_t *q, uint64_t cols_pad, uint8_t *tab);
+};
+
+#define CPU_AVX2_NEEDS_AVX2 (TRIT_CAP_AVX2 | TRIT_CAP_FMA)
+#define CPU_AVX2_NEEDS_AVX512BW (CPU_AVX2_NEEDS_AVX2 | TRIT_CAP_AVX512F | TRIT_CAP_AVX512BW)
+#define CPU_AVX2_NEEDS_AVX512VNNI (CPU_AVX2_NEEDS_AVX512BW | TRIT_CAP_AVX512VNNI)
+
+extern const struct cpu_avx2_kernels cpu_avx2_kernels_avx2;
+#ifdef CPU_AVX2_HAVE_AVX512
+extern const struct cpu_avx2_kernels cpu_avx2_kernels_avx512bw;
+extern const struct cpu_avx2_kernels cpu_avx2_kernels_avx512vnni;
+#endif
+/* The AVX-512 kernels built against SIMDe's emulation, for the tests only. */
+extern const struct cpu_avx2_kernels cpu_avx2_kernels_avx512bw_emu;
+extern const struct cpu_avx2_kernels cpu_avx2_kernels_avx512vnni_emu;
+
+/* The `isa` option of [plugin.cpu_avx2]. */
+enum cpu_avx2_isa { CPU_AVX2_ISA_AUTO = 0, CPU_AVX2_ISA_AVX2, CPU_AVX2_ISA_AVX512 };
+
+/*
+ * The kernels to run for a CPU with `caps` under the `isa` option: auto takes
+ * the widest the CPU has (AVX-512 with VNNI, AVX-512, AVX2); avx2 and avx512
+ * force a family. Returns NULL with a sentence in why when no kernel can run
+ * (no AVX2+FMA; avx512 forced on a CPU without AVX512F+BW, or in a build
+ * whose compiler could not make AVX-512 code); `where` names the setting.
+ */
+const struct cpu_avx2_kernels *cpu_avx2_kernels_select(uint64_t caps, enum cpu_avx2_isa isa,
+                                                       const char *where, char *why,
+                                                       size_t whylen);
+
+/* ------------------------------------------------------------------------ */
+/* Workspace.                                                                */
+
+/*
+ * Where each part lives, as offsets from the start of the workspace, each a
+ * multiple of 64 (the parts are cache-line aligned when the workspace is):
+ *   q       tokens * cols_pad   int8, quantised or copied activations
+ *   qsum    tokens * 4          int32 sums of q           (I2_S)
+ *   s       tokens * 4          float multipliers          (F32 path)
+ *   tables  tokens * table_bytes                           (TL1, TL2)
+ * `total` is exactly what matmul() touches. Returns 0, or -1 on overflow.
+ */
+struct cpu_avx2_ws_layout {
+	uint64_t q, qsum, s, tables, total;
+};
+int cpu_avx2_ws_layout(uint32_t type, uint64_t cols_pad, uint64_t tokens, int int_dots,
+                       struct cpu_avx2_ws_layout *l);
+
+/* ------------------------------------------------------------------------ */
+/* Worker pool (pool.c).                                                     */
+
+struct cpu_avx2_workers;
+
+/* Part `part` of `nparts` of a job. */
+typedef void (*cpu_avx2_job_fn)(void *arg, unsigned part, unsigned nparts);
+
+/*
+ * Run fn(arg, i, n) for i in 0..n-1, part 0 on the calling thread and the
+ * others on the pool's persistent threads (started on first need, kept
+ * until cpu_avx2_workers_free). *pool may be NULL on the first call. Runs
+ * are serialised. If threads cannot be started, fewer parts run, each doing
+ * more: the function must split its work by the nparts it is given. Returns
+ * the number of parts that ran (>= 1).
+ */
+unsigned cpu_avx2_workers_run(struct cpu_avx2_workers **pool, unsigned n, cpu_avx2_job_fn fn,
+                              void *arg);
+void cpu_avx2_workers_free(struct cpu_avx2_workers *pool);
+/* Threads the pool has started (not counting callers). */
+unsigned cpu_avx2_workers_started(const struct cpu_avx2_workers *pool);
+
+/* ------------------------------------------------------------------------ */
+/* The engine: what matmul needs from the backend state (matmul.c).          */
+
+struct cpu_avx2_engine {
+	const struct cpu_avx2_kernels *k;  /* NULL: no kernel can run (reason in why) */
+	const char *why;                   /* why k is NULL */
+	unsigned default_threads;          /* for n_threads == 0 */
+	struct cpu_avx2_workers *pool;
+};
+
+#define CPU_AVX2_MAX_THREADS 1024u
+
+int cpu_avx2_buffer_alloc(void *state, uint32_t device, uint64_t size,
+                          struct trit_buffer **out, char *err, size_t errlen);
+void cpu_avx2_buffer_free(void *state, struct trit_buffer *buf);
+int cpu_avx2_buffer_write(void *state, struct trit_buffer *buf, uint64_t offset,
+                          const void *src, uint64_t size, char *err, size_t errlen);
+int cpu_avx2_buffer_read(void *state, struct trit_buffer *buf, uint64_t offset, void *dst,
+                         uint64_t size, char *err, size_t errlen);
+
+int cpu_avx2_engine_workspace(const struct cpu_avx2_engine *e, uint32_t device,
+                              const struct trit_matmul *op, uint64_t *bytes, char *err,
+                              size_t errlen);
+int cpu_avx2_engine_matmul(struct cpu_avx2_engine *e, uint32_t device,
+                           const struct trit_matmul *op, char *err, size_t errlen);
+
+/* A buffer's host address (tests use it to check placement). */
+void *cpu_avx2_buffer_data(struct trit_buffer *buf);
+
+#endif /* CPU_AVX2_KERNELS_H */
