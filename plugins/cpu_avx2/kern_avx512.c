@@ -82,9 +82,13 @@ typedef __mmask32 M32;
 #endif
 
 #define INLINE static inline __attribute__((always_inline))
+/* The loops over rows, tokens and row groups of a block have constant
+ * bounds; unrolled, their accumulators live in registers. */
+#define UNROLL _Pragma("GCC unroll 8")
 
 #define I2S_FLUSH_BLOCKS 8u   /* as in kern_avx2.c */
 #define TL_FLUSH_STEPS   64u
+#define PF_BYTES         2048 /* software prefetch distance, as in kern_avx2.c */
 
 INLINE int32_t hsum256(__m256i v)
 {
@@ -112,14 +116,18 @@ INLINE void i2s_block(const struct cpu_avx2_mm *mm, uint64_t r, uint64_t t, cons
 	const V ones = v_set1_16(1);
 #endif
 
+	UNROLL
 	for (int i = 0; i < NP; i++) {
 		w[i][0] = mm->w + (r + 2 * (uint64_t)i) * row_bytes;
 		has_hi[i] = i + 1 < NP || full;
 		w[i][1] = w[i][0] + (has_hi[i] ? row_bytes : 0);
 	}
+	UNROLL
 	for (int j = 0; j < NT; j++)
 		q[j] = mm->q + (t + (uint64_t)j) * mm->cols_pad;
+	UNROLL
 	for (int i = 0; i < NP; i++)
+		UNROLL
 		for (int j = 0; j < NT; j++)
 			acc[i][j] = v_zero();
 
@@ -127,12 +135,19 @@ INLINE void i2s_block(const struct cpu_avx2_mm *mm, uint64_t r, uint64_t t, cons
 		uint64_t b1 = b0 + I2S_FLUSH_BLOCKS < nblk ? b0 + I2S_FLUSH_BLOCKS : nblk;
 #ifndef KERN_VNNI
 		V a16[2][4];
+		UNROLL
 		for (int i = 0; i < NP; i++)
+			UNROLL
 			for (int j = 0; j < NT; j++)
 				a16[i][j] = v_zero();
 #endif
 		for (uint64_t b = b0; b < b1; b++) {
+			UNROLL
 			for (int i = 0; i < NP; i++) {
+				_mm_prefetch((const char *)(w[i][0] + 32 * b + PF_BYTES), _MM_HINT_T0);
+				if (has_hi[i])
+					_mm_prefetch((const char *)(w[i][1] + 32 * b + PF_BYTES),
+					             _MM_HINT_T0);
 				__m256i hi = has_hi[i] ? _mm256_loadu_si256(
 				                                 (const __m256i *)(w[i][1] + 32 * b))
 				                       : _mm256_setzero_si256();
@@ -140,6 +155,7 @@ INLINE void i2s_block(const struct cpu_avx2_mm *mm, uint64_t r, uint64_t t, cons
 				               hi);
 				V c0 = v_and(v_srli16(v, 6), m3), c1 = v_and(v_srli16(v, 4), m3);
 				V c2 = v_and(v_srli16(v, 2), m3), c3 = v_and(v, m3);
+				UNROLL
 				for (int j = 0; j < NT; j++) {
 					const int8_t *qb = q[j] + 128 * b;
 #ifdef KERN_VNNI
@@ -160,12 +176,16 @@ INLINE void i2s_block(const struct cpu_avx2_mm *mm, uint64_t r, uint64_t t, cons
 			}
 		}
 #ifndef KERN_VNNI
+		UNROLL
 		for (int i = 0; i < NP; i++)
+			UNROLL
 			for (int j = 0; j < NT; j++)
 				acc[i][j] = v_add32(acc[i][j], v_madd16(a16[i][j], ones));
 #endif
 	}
+	UNROLL
 	for (int i = 0; i < NP; i++)
+		UNROLL
 		for (int j = 0; j < NT; j++) {
 			uint64_t row = r + 2 * (uint64_t)i;
 			uint32_t qs = (uint32_t)mm->qsum[t + j];
@@ -180,10 +200,8 @@ INLINE void i2s_block(const struct cpu_avx2_mm *mm, uint64_t r, uint64_t t, cons
 INLINE void i2s_rows(const struct cpu_avx2_mm *mm, uint64_t r, uint64_t r1, uint64_t t,
                      const int NT)
 {
-	if (NT == 1) {
-		for (; r + 4 <= r1; r += 4)
-			i2s_block(mm, r, t, 2, 1, 1);
-	}
+	/* Two rows per ZMM; more rows at once only interleave more streams (see
+	 * kern_avx2.c). */
 	for (; r + 2 <= r1; r += 2)
 		i2s_block(mm, r, t, 1, 1, NT);
 	if (r < r1)
@@ -218,6 +236,7 @@ static void i2s(const struct cpu_avx2_mm *mm, uint64_t r0, uint64_t r1)
  * are summed into acc32[k] in int32. */
 INLINE void tl_widen(V a16[4], __m256i acc32[4])
 {
+	UNROLL
 	for (int k = 0; k < 4; k++) {
 		__m256i lo = v_lo256(a16[k]), hi = v_hi256(a16[k]);
 		__m256i s = _mm256_add_epi32(
@@ -237,6 +256,7 @@ INLINE void tl_store(const struct cpu_avx2_mm *mm, uint64_t tile, uint64_t t,
 	uint64_t r0 = tile * TRIT_TL_TILE_ROWS;
 	uint64_t n = mm->rows - r0 < 32 ? mm->rows - r0 : 32;
 
+	UNROLL
 	for (int k = 0; k < 4; k++)
 		_mm256_storeu_si256((__m256i *)(d + 8 * k), acc32[k]);
 	for (uint64_t i = 0; i < n; i++)
@@ -250,6 +270,7 @@ INLINE void tl_lookup(V a16[4], V lo_idx, V hi_idx, const uint8_t *tab, const M3
 	V a = v_shuffle8(tl, lo_idx), b = v_shuffle8(th, lo_idx);
 	V c = v_shuffle8(tl, hi_idx), d = v_shuffle8(th, hi_idx);
 	V x[4] = { v_unpacklo8(a, b), v_unpackhi8(a, b), v_unpacklo8(c, d), v_unpackhi8(c, d) };
+	UNROLL
 	for (int k = 0; k < 4; k++)
 		a16[k] = v_add16(a16[k], neg ? v_neg_where(x[k], neg[k]) : x[k]);
 }
@@ -262,7 +283,9 @@ INLINE void tl1_tile(const struct cpu_avx2_mm *mm, uint64_t tile, uint64_t t, co
 	__m256i acc32[2][4];
 	V a16[2][4];
 
+	UNROLL
 	for (int j = 0; j < NT; j++)
+		UNROLL
 		for (int k = 0; k < 4; k++) {
 			acc32[j][k] = _mm256_setzero_si256();
 			a16[j][k] = v_zero();
@@ -270,16 +293,20 @@ INLINE void tl1_tile(const struct cpu_avx2_mm *mm, uint64_t tile, uint64_t t, co
 	for (uint64_t s0 = 0; s0 < steps; s0 += TL_FLUSH_STEPS) {
 		uint64_t s1 = s0 + TL_FLUSH_STEPS < steps ? s0 + TL_FLUSH_STEPS : steps;
 		for (uint64_t m = s0; m < s1; m++) {
+			_mm_prefetch((const char *)(w + 64 * m + PF_BYTES), _MM_HINT_T0);
 			V v = v_loadu(w + 64 * m);
 			V lo = v_and(v, m4), hi = v_and(v_srli16(v, 4), m4);
+			UNROLL
 			for (int j = 0; j < NT; j++)
 				tl_lookup(a16[j], lo, hi,
 				          mm->tables + (t + (uint64_t)j) * mm->table_bytes + 128 * m,
 				          NULL);
 		}
+		UNROLL
 		for (int j = 0; j < NT; j++)
 			tl_widen(a16[j], acc32[j]);
 	}
+	UNROLL
 	for (int j = 0; j < NT; j++)
 		tl_store(mm, tile, t + (uint64_t)j, acc32[j]);
 }
@@ -323,7 +350,9 @@ INLINE void tl2_tile(const struct cpu_avx2_mm *mm, uint64_t tile, uint64_t t, co
 	__m256i acc32[2][4];
 	V a16[2][4];
 
+	UNROLL
 	for (int j = 0; j < NT; j++)
+		UNROLL
 		for (int k = 0; k < 4; k++) {
 			acc32[j][k] = _mm256_setzero_si256();
 			a16[j][k] = v_zero();
@@ -331,11 +360,14 @@ INLINE void tl2_tile(const struct cpu_avx2_mm *mm, uint64_t tile, uint64_t t, co
 	/* 8 steps per group; widen every 8 groups (64 lookups per lane). */
 	for (uint64_t g = 0; g < groups; g++) {
 		const uint8_t *gp = w + g * TRIT_TL2_GROUP_BYTES;
+		for (unsigned l = 0; l < TRIT_TL2_GROUP_BYTES; l += 64)
+			_mm_prefetch((const char *)(gp + PF_BYTES + l), _MM_HINT_T0);
 		for (unsigned m = 0; m < 8; m++) {
 			M32 neg[4];
 			V v = v_loadu(gp + 64 * m);
 			V lo = v_and(v, m4), hi = v_and(v_srli16(v, 4), m4);
 			tl2_masks(gp + 512 + 16 * m, neg);
+			UNROLL
 			for (int j = 0; j < NT; j++)
 				tl_lookup(a16[j], lo, hi,
 				          mm->tables + (t + (uint64_t)j) * mm->table_bytes +
@@ -343,9 +375,11 @@ INLINE void tl2_tile(const struct cpu_avx2_mm *mm, uint64_t tile, uint64_t t, co
 				          neg);
 		}
 		if (g % 8 == 7 || g + 1 == groups)
+			UNROLL
 			for (int j = 0; j < NT; j++)
 				tl_widen(a16[j], acc32[j]);
 	}
+	UNROLL
 	for (int j = 0; j < NT; j++)
 		tl_store(mm, tile, t + (uint64_t)j, acc32[j]);
 }
