@@ -87,11 +87,13 @@ if CPU_AVX2_SIMDE
 check_LTLIBRARIES += plugins/cpu_avx2/libcpu_avx2_k512bw_emu.la \
 	plugins/cpu_avx2/libcpu_avx2_k512vnni_emu.la
 plugins_cpu_avx2_libcpu_avx2_k512bw_emu_la_SOURCES = plugins/cpu_avx2/kern_avx512.c
+# -Wno-psabi: clang warns that SIMDe's 512-bit values passed between its
+# (inline) functions would use another ABI with AVX-512 enabled.
 plugins_cpu_avx2_libcpu_avx2_k512bw_emu_la_CFLAGS = $(AM_CFLAGS) -mavx2 -mfma \
-	-DCPU_AVX2_EMULATE
+	-Wno-psabi -DCPU_AVX2_EMULATE
 plugins_cpu_avx2_libcpu_avx2_k512vnni_emu_la_SOURCES = plugins/cpu_avx2/kern_avx512.c
 plugins_cpu_avx2_libcpu_avx2_k512vnni_emu_la_CFLAGS = $(AM_CFLAGS) -mavx2 -mfma \
-	-DCPU_AVX2_EMULATE -DKERN_VNNI
+	-Wno-psabi -DCPU_AVX2_EMULATE -DKERN_VNNI
 plugins_cpu_avx2_check_cpu_avx2_avx512_emu_CFLAGS += -DCPU_AVX2_HAVE_EMU
 plugins_cpu_avx2_check_cpu_avx2_avx512_emu_LDADD += \
 	plugins/cpu_avx2/libcpu_avx2_k512bw_emu.la plugins/cpu_avx2/libcpu_avx2_k512vnni_emu.la
