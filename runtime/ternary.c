@@ -155,57 +155,56 @@ static int tq2_scan(struct source *s, char *err, size_t errlen)
 	return 0;
 }
 
-static int tq2_trit(const struct source *s, uint64_t i)
+/* The 2-bit code of weight (r, k) of a TQ2_0, flat bitnet.cpp I2_S or trit
+ * I2_S source, and the byte it is in. */
+static int code_at(const struct source *s, uint64_t r, uint64_t k, uint64_t *off)
 {
-	const unsigned char *blk = s->data + i / 256 * 66;
-	uint64_t e = i % 256;
-	int code = (blk[(e / 128) * 32 + e % 32] >> (2 * ((e % 128) / 32))) & 3;
-	return code == 3 ? 0 : code - 1; /* code 3 is refused by the scan */
-}
+	uint64_t i = r * s->cols + k, pos;
 
-/* bitnet.cpp I2_S: the element index flattened over the whole tensor. */
-static int i2s_flat_code(const struct source *s, uint64_t i, uint64_t *byte_off)
-{
-	uint64_t pos = i % 128;
-	*byte_off = i / 128 * 32 + pos % 32;
-	return (s->data[*byte_off] >> (6 - 2 * (pos / 32))) & 3;
+	switch (s->type) {
+	case TRIT_TYPE_TQ2_0:
+		pos = i % 256;
+		*off = i / 256 * 66 + (pos / 128) * 32 + pos % 32;
+		return (s->data[*off] >> (2 * ((pos % 128) / 32))) & 3;
+	case TRIT_TERNARY_SRC_I2S_BITNET:
+		pos = i % 128; /* flattened over the whole tensor */
+		*off = i / 128 * 32 + pos % 32;
+		return (s->data[*off] >> (6 - 2 * (pos / 32))) & 3;
+	default: /* trit's I2_S: rows padded to 128 columns */
+		pos = k % 128;
+		*off = r * (s->geo.cols_pad / 4) + k / 128 * 32 + pos % 32;
+		return (s->data[*off] >> (6 - 2 * (pos / 32))) & 3;
+	}
 }
 
 static int codes_scan(struct source *s, char *err, size_t errlen)
 {
-	uint64_t n = s->rows * s->cols, i, off;
+	uint64_t off;
 
-	for (i = 0; i < n; i++) {
-		int code = s->type == TRIT_TYPE_TQ2_0 ?
-		           ((s->data[i / 256 * 66 + (i % 256 / 128) * 32 + i % 32] >> (2 * ((i % 128) / 32))) & 3) :
-		           i2s_flat_code(s, i, &off);
-		if (code == 3) {
-			if (s->type == TRIT_TYPE_TQ2_0)
-				off = i / 256 * 66 + (i % 256 / 128) * 32 + i % 32;
-			return trit_errf(err, errlen, TRIT_EFORMAT,
-			                 "%s weight (%llu, %llu) has code 3 at byte offset %llu; valid codes are 0, 1 and 2 "
-			                 "(-1, 0, +1)",
-			                 trit_type_traits(s->type)->name,
-			                 (unsigned long long)(i / s->cols), (unsigned long long)(i % s->cols),
-			                 (unsigned long long)off);
-		}
-	}
+	for (uint64_t r = 0; r < s->rows; r++)
+		for (uint64_t k = 0; k < s->cols; k++)
+			if (code_at(s, r, k, &off) == 3)
+				return trit_errf(err, errlen, TRIT_EFORMAT,
+				                 "%s weight (%llu, %llu) has code 3 at byte offset %llu; valid codes are "
+				                 "0, 1 and 2 (-1, 0, +1)",
+				                 s->type == TRIT_TYPE_TQ2_0 ? "TQ2_0" : "I2_S",
+				                 (unsigned long long)r, (unsigned long long)k, (unsigned long long)off);
 	return 0;
 }
 
 static int source_trit(const struct source *s, uint64_t r, uint64_t k)
 {
-	uint64_t i = r * s->cols + k, off;
+	uint64_t off;
 
 	switch (s->type) {
 	case TRIT_TYPE_F32:
 	case TRIT_TYPE_F16:
 	case TRIT_TYPE_BF16:
-		return float_trit(s, float_at(s, i));
+		return float_trit(s, float_at(s, r * s->cols + k));
 	case TRIT_TYPE_TQ2_0:
-		return tq2_trit(s, i);
 	case TRIT_TYPE_I2_S:
-		return i2s_flat_code(s, i, &off) - 1;
+	case TRIT_TERNARY_SRC_I2S_BITNET:
+		return code_at(s, r, k, &off) - 1; /* code 3 was refused by the scan */
 	default:
 		return trit_ternary_get(s->type, &s->geo, s->data, r, k);
 	}
@@ -224,7 +223,8 @@ uint64_t trit_ternary_src_bytes(uint32_t src_type, uint64_t rows, uint64_t cols)
 	case TRIT_TYPE_F16:
 	case TRIT_TYPE_BF16: return n * 2;
 	case TRIT_TYPE_TQ2_0: return cols % 256 ? 0 : n / 256 * 66;
-	case TRIT_TYPE_I2_S: return n % 128 ? 0 : n / 4 + TRIT_TERNARY_TRAILER_BYTES;
+	case TRIT_TERNARY_SRC_I2S_BITNET: return n % 128 ? 0 : n / 4 + TRIT_TERNARY_TRAILER_BYTES;
+	case TRIT_TYPE_I2_S:
 	case TRIT_TYPE_TL1:
 	case TRIT_TYPE_TL2:  return trit_ternary_bytes(src_type, rows, cols);
 	default:             return 0;
@@ -234,7 +234,8 @@ uint64_t trit_ternary_src_bytes(uint32_t src_type, uint64_t rows, uint64_t cols)
 static int source_open(struct source *s, uint32_t type, const void *data, uint64_t bytes,
                        uint64_t rows, uint64_t cols, char *err, size_t errlen)
 {
-	const struct trit_type_traits *tt = trit_type_traits(type);
+	const struct trit_type_traits *tt =
+		trit_type_traits(type == TRIT_TERNARY_SRC_I2S_BITNET ? TRIT_TYPE_I2_S : type);
 	uint64_t need = trit_ternary_src_bytes(type, rows, cols);
 
 	memset(s, 0, sizeof *s);
@@ -247,7 +248,7 @@ static int source_open(struct source *s, uint32_t type, const void *data, uint64
 			return trit_errf(err, errlen, TRIT_EFORMAT,
 			                 "a TQ2_0 row must be a whole number of 256-weight blocks; %llu columns is not",
 			                 (unsigned long long)cols);
-		if (type == TRIT_TYPE_I2_S && rows && cols && (rows * cols) % 128)
+		if (type == TRIT_TERNARY_SRC_I2S_BITNET && rows && cols && (rows * cols) % 128)
 			return trit_errf(err, errlen, TRIT_EFORMAT,
 			                 "a bitnet.cpp I2_S tensor holds whole 128-weight blocks; %llu x %llu is not",
 			                 (unsigned long long)rows, (unsigned long long)cols);
@@ -255,7 +256,8 @@ static int source_open(struct source *s, uint32_t type, const void *data, uint64
 			return trit_errf(err, errlen, TRIT_EINVAL, "empty weight matrix (%llu x %llu)",
 			                 (unsigned long long)rows, (unsigned long long)cols);
 		return trit_errf(err, errlen, TRIT_EUNSUPPORTED,
-		                 "cannot make ternary weights from %s (sources: F32, F16, BF16, TQ2_0, I2_S, TL1, TL2)",
+		                 "cannot make ternary weights from %s (sources: F32, F16, BF16, TQ2_0, I2_S "
+		                 "(trit's or bitnet.cpp's), TL1, TL2)",
 		                 tt ? tt->name : "an unknown type");
 	}
 	if (bytes < need)
@@ -272,7 +274,7 @@ static int source_open(struct source *s, uint32_t type, const void *data, uint64
 		int rc = codes_scan(s, err, errlen);
 		return rc ? rc : tq2_scan(s, err, errlen);
 	}
-	case TRIT_TYPE_I2_S:
+	case TRIT_TERNARY_SRC_I2S_BITNET:
 		memcpy(&s->scale, s->data + rows * cols / 4, sizeof s->scale);
 		break;
 	default:
@@ -283,7 +285,7 @@ static int source_open(struct source *s, uint32_t type, const void *data, uint64
 	if (!isfinite(s->scale))
 		return trit_errf(err, errlen, TRIT_EFORMAT,
 		                 "%s scale (the float after the weights) is not finite", tt->name);
-	return type == TRIT_TYPE_I2_S ? codes_scan(s, err, errlen) : 0;
+	return (type == TRIT_TYPE_I2_S || type == TRIT_TERNARY_SRC_I2S_BITNET) ? codes_scan(s, err, errlen) : 0;
 }
 
 /* ------------------------------------------------------------------------ */

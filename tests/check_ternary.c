@@ -206,6 +206,28 @@ START_TEST(short_buffers_and_unsupported_sources_are_refused)
 }
 END_TEST
 
+START_TEST(every_format_repacks_into_every_other_exactly)
+{
+	uint64_t m = 45, k = 200; /* ragged for all three */
+	int8_t *tr;
+	rng_state = 77;
+	float *w = ternary_floats(m, k, 0.125f, &tr);
+	for (int f = 0; f < 3; f++) {
+		unsigned char *a = pack(formats[f], TRIT_TYPE_F32, w, m * k * 4, m, k);
+		for (int t = 0; t < 3; t++) {
+			unsigned char *b = pack(formats[t], formats[f], a, trit_ternary_bytes(formats[f], m, k), m, k);
+			unsigned char *c = pack(formats[t], TRIT_TYPE_F32, w, m * k * 4, m, k);
+			ck_assert_mem_eq(b, c, trit_ternary_bytes(formats[t], m, k));
+			free(b);
+			free(c);
+		}
+		free(a);
+	}
+	free(w);
+	free(tr);
+}
+END_TEST
+
 /* --------------------------------------------- bitnet.cpp I2_S fixtures */
 
 /* bitnet.cpp's file layout, written from docs/formats.md: the tensor's codes
@@ -231,7 +253,7 @@ START_TEST(bitnet_i2s_with_whole_blocks_is_trit_i2s_byte_for_byte)
 	float *w = ternary_floats(m, k, 0.0421f, &tr);
 	unsigned char *file = bitnet_i2s(tr, m * k, 0.0421f);
 	unsigned char *from_float = pack(TRIT_TYPE_I2_S, TRIT_TYPE_F32, w, m * k * 4, m, k);
-	unsigned char *from_file = pack(TRIT_TYPE_I2_S, TRIT_TYPE_I2_S, file, m * k / 4 + 32, m, k);
+	unsigned char *from_file = pack(TRIT_TYPE_I2_S, TRIT_TERNARY_SRC_I2S_BITNET, file, m * k / 4 + 32, m, k);
 	ck_assert_mem_eq(from_float, file, m * k / 4 + 32);
 	ck_assert_mem_eq(from_file, file, m * k / 4 + 32);
 	free(w);
@@ -255,7 +277,7 @@ START_TEST(weights_from_a_float_tensor_and_from_a_bitnet_file_give_the_same_resu
 		x[i] = (float)((int64_t)(rnd() % 2001) - 1000) / 250.0f;
 	for (int f = 0; f < 3; f++) {
 		unsigned char *a = pack(formats[f], TRIT_TYPE_F32, w, m * k * 4, m, k);
-		unsigned char *b = pack(formats[f], TRIT_TYPE_I2_S, file, m * k / 4 + 32, m, k);
+		unsigned char *b = pack(formats[f], TRIT_TERNARY_SRC_I2S_BITNET, file, m * k / 4 + 32, m, k);
 		ck_assert_mem_eq(a, b, trit_ternary_bytes(formats[f], m, k));
 		ck_assert_int_eq(trit_ref_matmul_f32(formats[f], a, m, k, x, tokens, y1, NULL), 0);
 		ck_assert_int_eq(trit_ref_matmul_f32(formats[f], b, m, k, x, tokens, y2, NULL), 0);
@@ -278,7 +300,7 @@ START_TEST(i2s_code_3_is_refused_with_its_byte_offset)
 	unsigned char *file = bitnet_i2s(tr, 256, 1.0f), dst[4096];
 	char err[256];
 	file[37] = 0x07; /* element 128 + 5 + 96 gets code 3 (bits 1:0) */
-	ck_assert_int_eq(trit_ternary_pack(TRIT_TYPE_TL2, dst, sizeof dst, TRIT_TYPE_I2_S, file,
+	ck_assert_int_eq(trit_ternary_pack(TRIT_TYPE_TL2, dst, sizeof dst, TRIT_TERNARY_SRC_I2S_BITNET, file,
 	                                   256 / 4 + 32, 2, 128, err, sizeof err), TRIT_EFORMAT);
 	ck_assert_msg(strstr(err, "(1, 101)") && strstr(err, "byte offset 37"), "%s", err);
 	free(file);
@@ -550,6 +572,7 @@ int main(void)
 	ADD(s, non_ternary_floats_use_the_absmean_rule);
 	ADD(s, non_finite_weights_are_refused_naming_row_and_column);
 	ADD(s, short_buffers_and_unsupported_sources_are_refused);
+	ADD(s, every_format_repacks_into_every_other_exactly);
 	ADD(s, bitnet_i2s_with_whole_blocks_is_trit_i2s_byte_for_byte);
 	ADD(s, weights_from_a_float_tensor_and_from_a_bitnet_file_give_the_same_results);
 	ADD(s, i2s_code_3_is_refused_with_its_byte_offset);
