@@ -389,7 +389,7 @@ int trit_plan_make(const struct trit_model *m, const struct trit_plan_device *de
 		         is_cpu(d) ? "" : " x GPU fraction");
 		c.edevs[s] = (struct trit_estimate_device){
 			.name = d->dev->id, .is_cpu = is_cpu(d), .be = d->be, .state = d->state,
-			.index = d->index,
+			.index = d->index, .matmul_types = d->dev->matmul_types, .ternary_pref = -1,
 		};
 		for (uint32_t k = 0; k < d->dev->n_props; k++)
 			if (strcmp(d->dev->props[k].key, "mem.overhead") == 0 &&
