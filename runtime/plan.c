@@ -73,15 +73,25 @@ static int is_cpu(const struct trit_plan_device *d)
 	return d->dev->kind == TRIT_DEVICE_CPU;
 }
 
-/* Whether the device advertises a kernel for the model's primary type. */
+/* Whether the device advertises a kernel for the model's primary type, or,
+ * for a BitNet model, one its BitLinear weights can be repacked into. */
 static int runs_primary(const struct trit_plan_device *d, const struct trit_model *m)
 {
 	const char *prim = m->quant.primary;
+	int bitlinear = 0;
+
 	for (uint32_t t = 0; prim && t < TRIT_TYPE_COUNT; t++)
 		if ((d->dev->matmul_types & TRIT_TYPE_BIT(t)) &&
 		    strcmp(trit_type_traits(t)->name, prim) == 0)
 			return 1;
-	return 0;
+	for (size_t i = 0; i < m->n_tensors; i++) {
+		struct trit_weight_form f;
+		trit_estimate_weight_form(m, &m->tensors[i], d->dev->matmul_types, -1, &f);
+		if (f.bitlinear && f.fate == TRIT_WEIGHT_NO_KERNEL)
+			return 0;
+		bitlinear |= f.bitlinear;
+	}
+	return bitlinear;
 }
 
 /* Rank CPU devices: one that runs the model's kernels, then known bandwidth,
@@ -299,6 +309,28 @@ static void speed(struct ctx *c)
 	}
 }
 
+/* Say which ternary format each device's repacked weights get, and why. */
+static void formats(struct ctx *c)
+{
+	struct trit_plan *p = c->p;
+
+	for (uint32_t s = 0; s < p->n_slots; s++) {
+		const struct trit_repack_summary *r = &p->est.repack[s];
+		const struct trit_estimate_device *ed = &c->edevs[s];
+		const struct trit_type_traits *tt;
+
+		if (r->run_type < 0 || !(tt = trit_type_traits((uint32_t)r->run_type)))
+			continue;
+		if (ed->ternary_pref == r->run_type && ed->ternary_pref_why)
+			snprintf(p->slots[s].format_why, sizeof p->slots[s].format_why, "%s: %s",
+			         tt->name, ed->ternary_pref_why);
+		else
+			snprintf(p->slots[s].format_why, sizeof p->slots[s].format_why,
+			         "%s: the first of I2_S, TL2, TL1 that %s runs%s", tt->name, ed->name,
+			         ed->ternary_pref_why ? "" : " (no trit bench measurement to choose by)");
+	}
+}
+
 static void threads(struct ctx *c)
 {
 	struct trit_plan *p = c->p;
@@ -455,6 +487,7 @@ int trit_plan_make(const struct trit_model *m, const struct trit_plan_device *de
 	if (p->strategy != TRIT_STRATEGY_NONE) {
 		threads(&c);
 		speed(&c);
+		formats(&c);
 		for (uint32_t s = 0; s < c.n_gpu; s++) {
 			uint64_t rows = 0;
 			for (size_t i = 0; i < m->n_tensors; i++)

@@ -59,6 +59,8 @@ struct trit_plan_slot {
 	uint32_t n_layers, first_layer;
 	uint32_t workspace_batch;      /* GPUs: seed 002's batch for quantised linear layers */
 	double seconds_per_token;      /* decode estimate, < 0 unknown */
+	char format_why[240];          /* the ternary format its repacked weights get, and why
+	                                * (empty when nothing is repacked there) */
 };
 
 struct trit_plan {

@@ -715,6 +715,73 @@ static double mib(uint64_t b)
 	return (double)b / 1048576.0;
 }
 
+/* "I2_S, F16" for a mask of (1 << trit type) bits. */
+static char *type_list(uint32_t mask, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (uint32_t t = 0; t < 32 && n < len; t++)
+		if ((mask & (1u << t)) && trit_type_traits(t)) {
+			int k = snprintf(buf + n, len - n, "%s%s", n ? ", " : "", trit_type_traits(t)->name);
+			if (k < 0)
+				break;
+			n += (size_t)k;
+		}
+	return buf;
+}
+
+static const char *type_name_or(int32_t t, const char *none)
+{
+	const struct trit_type_traits *tt = t >= 0 ? trit_type_traits((uint32_t)t) : NULL;
+	return tt ? tt->name : none;
+}
+
+static int any_bitlinear(const struct trit_estimate *e, uint32_t n)
+{
+	for (uint32_t s = 0; e->repack && s < n; s++)
+		if (e->repack[s].n_as_is + e->repack[s].n_repacked + e->repack[s].n_no_kernel)
+			return 1;
+	return 0;
+}
+
+/* Which format each device runs its BitLinear weights in and what repacking
+ * them costs. */
+static void text_repack(FILE *out, const struct trit_plan *p, const struct trit_plan_device *devs)
+{
+	const struct trit_estimate *e = &p->est;
+	char types[64];
+
+	if (!any_bitlinear(e, p->n_slots))
+		return;
+	fprintf(out, "\nTernary weights (BitLinear projections; docs/memory.md)\n");
+	for (uint32_t s = 0; s < p->n_slots; s++) {
+		const struct trit_repack_summary *r = &e->repack[s];
+		const char *id = devs[p->slots[s].input].dev->id;
+		if (r->n_as_is) {
+			fprintf(out, "  %-14s %u run as stored (%s): %.1f MiB\n", id, r->n_as_is,
+			        type_list(r->as_is_types, types, sizeof types), mib(r->as_is_bytes));
+			id = "";
+		}
+		if (r->n_repacked) {
+			fprintf(out, "  %-14s %u repacked at load from %s into %s: %.1f MiB in the file -> "
+			        "%.1f MiB\n", id, r->n_repacked, type_list(r->from_types, types, sizeof types),
+			        type_name_or(r->run_type, "?"), mib(r->file_bytes), mib(r->repacked_bytes));
+			fprintf(out, "  %-14s   format %s\n", "", p->slots[s].format_why);
+			id = "";
+		}
+		if (r->n_no_kernel)
+			fprintf(out, "  %-14s %u cannot run here (%s): %.1f MiB counted as stored\n", id,
+			        r->n_no_kernel, r->no_kernel_why ? r->no_kernel_why : "?",
+			        mib(r->no_kernel_bytes));
+	}
+	if (e->repack_source && e->repack_device >= 0)
+		fprintf(out, "  %-14s repack buffers %.1f MiB (largest source) + %.1f MiB (largest "
+		        "repacked), host memory while loading, counted on %s\n", "loader",
+		        mib(e->repack_source), mib(e->repack_staging),
+		        devs[p->slots[e->repack_device].input].dev->id);
+}
+
 void trit_report_plan_text(FILE *out, const struct trit_model *m, const struct trit_plan *p,
                            const struct trit_plan_device *devs, int explain)
 {
@@ -747,26 +814,28 @@ void trit_report_plan_text(FILE *out, const struct trit_model *m, const struct t
 			fprintf(out, ", output");
 		fprintf(out, "   [%s/%s]\n", d->backend, d->dev->name);
 	}
-	fprintf(out, "\nMemory per device (MiB)\n  %-14s %9s %9s %9s %9s %9s %10s %9s %10s %5s\n",
-	        "device", "weights", "kv", "activ.", "workspace", "overhead", "total", "headroom",
-	        "usable", "fits");
+	fprintf(out, "\nMemory per device (MiB)\n  %-14s %9s %9s %9s %9s %9s %9s %10s %9s %10s %5s\n",
+	        "device", "weights", "kv", "activ.", "workspace", "overhead", "repack", "total",
+	        "headroom", "usable", "fits");
 	for (uint32_t s = 0; s < p->n_slots && e->device; s++) {
 		const uint64_t *c = e->device[s];
 		int fits = e->device_total[s] + e->device_headroom[s] <= p->slots[s].usable;
-		fprintf(out, "  %-14s %9.1f %9.1f %9.1f %9.1f %9.1f %10.1f %9.1f %10.1f %5s\n",
+		fprintf(out, "  %-14s %9.1f %9.1f %9.1f %9.1f %9.1f %9.1f %10.1f %9.1f %10.1f %5s\n",
 		        devs[p->slots[s].input].dev->id, mib(c[TRIT_MEM_WEIGHTS]), mib(c[TRIT_MEM_KV]),
 		        mib(c[TRIT_MEM_ACTIVATIONS]), mib(c[TRIT_MEM_WORKSPACE]), mib(c[TRIT_MEM_OVERHEAD]),
-		        mib(e->device_total[s]), mib(e->device_headroom[s]), mib(p->slots[s].usable),
-		        fits ? "yes" : "NO");
+		        mib(c[TRIT_MEM_REPACK]), mib(e->device_total[s]), mib(e->device_headroom[s]),
+		        mib(p->slots[s].usable), fits ? "yes" : "NO");
 	}
-	fprintf(out, "  %-14s %9.1f %9.1f %9.1f %9.1f %9.1f %10.1f %9.1f\n", "total",
+	fprintf(out, "  %-14s %9.1f %9.1f %9.1f %9.1f %9.1f %9.1f %10.1f %9.1f\n", "total",
 	        mib(e->totals[TRIT_MEM_WEIGHTS]), mib(e->totals[TRIT_MEM_KV]),
 	        mib(e->totals[TRIT_MEM_ACTIVATIONS]), mib(e->totals[TRIT_MEM_WORKSPACE]),
-	        mib(e->totals[TRIT_MEM_OVERHEAD]), mib(e->total), mib(e->headroom));
+	        mib(e->totals[TRIT_MEM_OVERHEAD]), mib(e->totals[TRIT_MEM_REPACK]), mib(e->total),
+	        mib(e->headroom));
 	for (uint32_t s = 0; s < p->n_slots; s++)
 		if (p->slots[s].workspace_batch)
 			fprintf(out, "  %s: workspace batch %u for its quantised linear layers (seed 002 rule)\n",
 			        devs[p->slots[s].input].dev->id, p->slots[s].workspace_batch);
+	text_repack(out, p, devs);
 	if (p->n_notes || e->n_notes) {
 		fprintf(out, "\nNotes\n");
 		for (uint32_t i = 0; i < p->n_notes; i++)
@@ -784,6 +853,11 @@ void trit_report_plan_text(FILE *out, const struct trit_model *m, const struct t
 	fprintf(out, "  KV / layer = cells x (KV heads x K dim + KV heads x V dim) x bytes per element "
 	        "(%s); sliding-window layers: min(context, window x sequences + ubatch) cells\n",
 	        trit_kv_type_name(e->kv_type));
+	fprintf(out, "  repacked   = trit_ternary_bytes(format, rows, cols) for each BitLinear weight "
+	        "the device does not run as stored: I2_S rows x pad128(cols) / 4, TL1 pad32(rows) / 32 "
+	        "x pad64(cols) x 8, TL2 pad32(rows) / 32 x pad96(cols) / 96 x 640, each + 32 bytes of "
+	        "scale trailer; repack buffers = the largest source tensor + the largest repacked one "
+	        "(host memory, one tensor at a time)\n");
 	fprintf(out, "  speed      = 1 / sum over devices (bytes read per token / bandwidth); %s\n",
 	        p->speed_why);
 	fprintf(out, "\nKV cache per layer\n");
@@ -792,11 +866,56 @@ void trit_report_plan_text(FILE *out, const struct trit_model *m, const struct t
 		        (unsigned long long)e->kv_layer[il],
 		        devs[p->slots[p->layer_slot[il]].input].dev->id);
 	fprintf(out, "\nBuffers\n");
-	for (size_t i = 0; i < e->n_buffers; i++)
-		fprintf(out, "  %-40s %-12s %14llu  on %s\n", e->buffers[i].name,
-		        trit_mem_component_name(e->buffers[i].component),
-		        (unsigned long long)e->buffers[i].bytes,
-		        devs[p->slots[e->buffers[i].device].input].dev->id);
+	for (size_t i = 0; i < e->n_buffers; i++) {
+		const struct trit_mem_buffer *b = &e->buffers[i];
+		char form[40] = "";
+		if (b->from_type >= 0)
+			snprintf(form, sizeof form, "%s <- %s", type_name_or(b->run_type, "?"),
+			         type_name_or(b->from_type, "?"));
+		else if (b->component == TRIT_MEM_WEIGHTS && b->tensor >= 0)
+			snprintf(form, sizeof form, "%s", b->run_type >= 0 ? type_name_or(b->run_type, "?") :
+			         "(no kernel)");
+		fprintf(out, "  %-40s %-12s %-14s %14llu  on %s\n", b->name,
+		        trit_mem_component_name(b->component), form, (unsigned long long)b->bytes,
+		        devs[p->slots[b->device].input].dev->id);
+	}
+}
+
+static cJSON *json_types(struct jb *jb, cJSON *o, const char *key, uint32_t mask)
+{
+	cJSON *a = chk(jb, cJSON_AddArrayToObject(o, key));
+	for (uint32_t t = 0; a && t < 32; t++)
+		if ((mask & (1u << t)) && trit_type_traits(t) &&
+		    !cJSON_AddItemToArray(a, chk(jb, cJSON_CreateString(trit_type_traits(t)->name))))
+			jb->oom = 1;
+	return a;
+}
+
+static void json_repack(struct jb *jb, cJSON *dev, const struct trit_repack_summary *r,
+                        const char *format_why)
+{
+	cJSON *o = chk(jb, cJSON_AddObjectToObject(dev, "ternary")), *x;
+
+	if (!o)
+		return;
+	json_str(jb, o, "format", type_name_or(r->run_type, NULL));
+	json_str(jb, o, "format_why", format_why && *format_why ? format_why : NULL);
+	if ((x = chk(jb, cJSON_AddObjectToObject(o, "as_stored")))) {
+		json_u64(jb, x, "tensors", r->n_as_is);
+		json_u64(jb, x, "bytes", r->as_is_bytes);
+		json_types(jb, x, "types", r->as_is_types);
+	}
+	if ((x = chk(jb, cJSON_AddObjectToObject(o, "repacked")))) {
+		json_u64(jb, x, "tensors", r->n_repacked);
+		json_types(jb, x, "from", r->from_types);
+		json_u64(jb, x, "file_bytes", r->file_bytes);
+		json_u64(jb, x, "bytes", r->repacked_bytes);
+	}
+	if ((x = chk(jb, cJSON_AddObjectToObject(o, "no_kernel")))) {
+		json_u64(jb, x, "tensors", r->n_no_kernel);
+		json_u64(jb, x, "bytes", r->no_kernel_bytes);
+		json_str(jb, x, "why", r->no_kernel_why);
+	}
 }
 
 char *trit_report_plan_json(const struct trit_model *m, const struct trit_plan *p,
@@ -860,6 +979,16 @@ char *trit_report_plan_json(const struct trit_model *m, const struct trit_plan *
 		}
 		if (p->slots[sl].workspace_batch)
 			json_u64(&jb, x, "workspace_batch", p->slots[sl].workspace_batch);
+		if (e->repack)
+			json_repack(&jb, x, &e->repack[sl], p->slots[sl].format_why);
+	}
+	if (e->repack_source && e->repack_device >= 0 && (o = chk(&jb, cJSON_AddObjectToObject(
+	    root, "repack_buffers")))) {
+		json_str(&jb, o, "device", devs[p->slots[e->repack_device].input].dev->id);
+		json_u64(&jb, o, "source", e->repack_source);
+		json_u64(&jb, o, "staging", e->repack_staging);
+	} else {
+		chk(&jb, cJSON_AddNullToObject(root, "repack_buffers"));
 	}
 	a = chk(&jb, cJSON_AddArrayToObject(root, "notes"));
 	for (uint32_t i = 0; a && i < p->n_notes; i++)
@@ -887,6 +1016,10 @@ char *trit_report_plan_json(const struct trit_model *m, const struct trit_plan *
 			json_str(&jb, x, "component", trit_mem_component_name(e->buffers[i].component));
 			json_str(&jb, x, "device", devs[p->slots[e->buffers[i].device].input].dev->id);
 			json_u64(&jb, x, "bytes", e->buffers[i].bytes);
+			if (e->buffers[i].component == TRIT_MEM_WEIGHTS) {
+				json_str(&jb, x, "type", type_name_or(e->buffers[i].run_type, NULL));
+				json_str(&jb, x, "repacked_from", type_name_or(e->buffers[i].from_type, NULL));
+			}
 		}
 	}
 	if (!jb.oom)
