@@ -484,8 +484,10 @@ static int bench_shape(struct kbench *k, uint64_t rows, uint64_t cols, struct tr
 		return trit_errf(err, errlen, TRIT_ERANGE, "shape %llux%llu with %llu tokens is too "
 		                 "large", (unsigned long long)rows, (unsigned long long)cols,
 		                 (unsigned long long)tokens);
-	stride = trit_round_up_u64(bytes, 4096);
-	copies = k->working_set > stride ? (k->working_set + stride - 1) / stride : 1;
+	/* copies of `bytes` (what the kernel reads) fill the working set; each
+	 * starts on a 256-byte boundary, which every backend's loads accept */
+	stride = trit_round_up_u64(bytes, 256);
+	copies = k->working_set > bytes ? (k->working_set + bytes - 1) / bytes : 1;
 	if (copies > UINT64_MAX / stride)
 		return trit_errf(err, errlen, TRIT_ERANGE, "working set overflows");
 	batch = (TRIT_BENCH_SAMPLE_BYTES + bytes - 1) / bytes;

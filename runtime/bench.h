@@ -106,6 +106,12 @@ int trit_bench_kernel(const struct trit_backend *be, void *state, uint32_t index
                       const struct trit_bench_opts *o, struct trit_bench_result *out,
                       char *err, size_t errlen);
 
+/* A kernel `trit bench` ran but does not report, and why. */
+struct trit_bench_refusal {
+	char backend[64], device_id[64], kernel[8];
+	char why[1200];
+};
+
 /* ------------------------------------------------------------------------ */
 /* The cache: one JSON file of results (docs/bench.md), one per backend,
  * device id and name, kernel, "kernel.isa" and tokens.                      */

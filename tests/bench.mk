@@ -22,3 +22,13 @@ bench: tests/bench_model tests/trit-genmodel
 # `make fuzz`: every fuzz target for a million executions (the gguf fragment
 # declares fuzz: fuzz-gguf; prerequisites of one target add up).
 fuzz: fuzz-safetensors
+
+# `trit bench` and its cache, end to end (tests/bench-cli.sh), on a test
+# backend whose simulated CPU runs the ternary kernels with known memory, so
+# the planner uses its measurements.
+check_LTLIBRARIES += tests/benchplug/test_ternary.la
+tests_benchplug_test_ternary_la_SOURCES = tests/benchplug/test_ternary.c
+tests_benchplug_test_ternary_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+tests_benchplug_test_ternary_la_LIBADD = $(LIBS)
+TESTS += tests/bench-cli.sh
+EXTRA_DIST += tests/bench-cli.sh
