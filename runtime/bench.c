@@ -86,16 +86,24 @@ static uint64_t llc_bytes(const struct trit_device *d, const char **level)
 	return 0;
 }
 
+/* The memory pool of d: its "mem.pool", else "host" for a CPU (whose
+ * memory is the host's by definition), else NULL. */
+static const char *pool_of(const struct trit_device *d)
+{
+	const char *pool = prop_text(d, "mem.pool");
+	return pool ? pool : d->kind == TRIT_DEVICE_CPU ? "host" : NULL;
+}
+
 uint64_t trit_bench_working_set(const struct trit_device *d, const struct trit_device *const *peers,
                                 size_t n_peers, char *why, size_t len)
 {
-	const char *level = NULL, *pool = prop_text(d, "mem.pool");
+	const char *level = NULL, *pool = pool_of(d);
 	const struct trit_device *from = d;
 	uint64_t llc = llc_bytes(d, &level);
 	char b[32];
 
 	for (size_t i = 0; !llc && pool && i < n_peers; i++) {
-		const char *pp = prop_text(peers[i], "mem.pool");
+		const char *pp = pool_of(peers[i]);
 		if (peers[i] != d && pp && strcmp(pp, pool) == 0 && (llc = llc_bytes(peers[i], &level)))
 			from = peers[i];
 	}
@@ -513,10 +521,10 @@ static int bench_shape(struct kbench *k, uint64_t rows, uint64_t cols, struct tr
 		return trit_errf(err, errlen, rc, "%s %llux%llu: matmul_workspace: %s", k->label,
 		                 (unsigned long long)rows, (unsigned long long)cols, why);
 
-	progress(k, "%s %llux%llu, %llu token%s: packing %llu copies of %s (%s working set)",
+	progress(k, "%s %llux%llu, %llu token%s: packing %llu cop%s of %s (%s working set)",
 	         k->label, (unsigned long long)rows, (unsigned long long)cols,
 	         (unsigned long long)tokens, tokens == 1 ? "" : "s", (unsigned long long)copies,
-	         trit_format_bytes(bytes, b1, sizeof b1),
+	         copies == 1 ? "y" : "ies", trit_format_bytes(bytes, b1, sizeof b1),
 	         trit_format_bytes(copies * stride, b2, sizeof b2));
 	sb.a = malloc(bytes);
 	sb.b = copies > 1 ? malloc(bytes) : NULL;

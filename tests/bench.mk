@@ -6,7 +6,7 @@ tests_bench_model_SOURCES = tests/bench_model.c
 tests_bench_model_LDADD = runtime/libtrit.la
 CLEANFILES += tests/bench_model
 
-bench: tests/bench_model tests/trit-genmodel
+bench: tests/bench_model tests/trit-genmodel trit$(EXEEXT)
 	@dir=$$(mktemp -d "$${TMPDIR:-/tmp}/trit-bench-XXXXXX") && \
 	trap 'rm -rf "$$dir"' EXIT && \
 	for shape in Llama-3.2-1B Llama-3.1-8B; do \
@@ -15,7 +15,9 @@ bench: tests/bench_model tests/trit-genmodel
 		echo "== $$shape Q4_0: analysis (< 5 ms, < 10 MiB extra) and planning (< 20 ms)"; \
 		$(top_builddir)/libtool --mode=execute $(top_builddir)/tests/bench_model \
 			"$$dir/$$shape-q4_0.gguf" 50 || exit 1; \
-	done
+	done; \
+	echo "== trit bench: every device's ternary kernels against a streaming read (docs/bench.md)"; \
+	$(top_builddir)/trit bench --no-cache
 
 .PHONY: bench
 
