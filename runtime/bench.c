@@ -402,6 +402,14 @@ static void shape_free(struct kbench *k, struct shape_bufs *sb)
 	memset(sb, 0, sizeof *sb);
 }
 
+/* A failed buffer operation as a sentence naming the kernel and the step. */
+static int buf_error(const struct kbench *k, int rc, const char *what, const char *why,
+                     char *err, size_t errlen)
+{
+	return trit_errf(err, errlen, rc, "%s: %s failed: %s", k->label, what,
+	                 why && why[0] ? why : "no reason given");
+}
+
 static int call(struct kbench *k, struct trit_matmul *op, const char *what, char *err, size_t errlen)
 {
 	char why[512] = "";
@@ -433,11 +441,12 @@ static int check_copy(struct kbench *k, struct shape_bufs *sb, struct trit_matmu
 	op.weights_offset = copy * stride;
 
 	op.flags = TRIT_MATMUL_INT_DOTS;
-	if ((rc = k->be->buffer_write(k->state, sb->in, 0, sb->q, tokens * cols, why, sizeof why)) ||
-	    (rc = call(k, &op, "the integer-dot matmul", err, errlen)) ||
-	    (rc = k->be->buffer_read(k->state, sb->out, 0, sb->dots, n * 4, why, sizeof why)))
-		return rc == TRIT_EUNSUPPORTED || !why[0] ? rc :
-		       trit_errf(err, errlen, rc, "%s: %s", k->label, why);
+	if ((rc = k->be->buffer_write(k->state, sb->in, 0, sb->q, tokens * cols, why, sizeof why)))
+		return buf_error(k, rc, "buffer_write", why, err, errlen);
+	if ((rc = call(k, &op, "the integer-dot matmul", err, errlen)))
+		return rc;
+	if ((rc = k->be->buffer_read(k->state, sb->out, 0, sb->dots, n * 4, why, sizeof why)))
+		return buf_error(k, rc, "buffer_read", why, err, errlen);
 	for (uint64_t i = 0; i < n; i++)
 		if (sb->dots[i] != sb->ref[i])
 			return trit_errf(err, errlen, TRIT_EINTERNAL, "%s %llux%llu disagrees with the "
@@ -448,10 +457,12 @@ static int check_copy(struct kbench *k, struct shape_bufs *sb, struct trit_matmu
 			                 (unsigned long long)(i % rows), (long)sb->dots[i], (long)sb->ref[i]);
 
 	op.flags = 0;
-	if ((rc = k->be->buffer_write(k->state, sb->in, 0, sb->x, tokens * cols * 4, why, sizeof why)) ||
-	    (rc = call(k, &op, "the F32 matmul", err, errlen)) ||
-	    (rc = k->be->buffer_read(k->state, sb->out, 0, sb->y, n * 4, why, sizeof why)))
-		return why[0] ? trit_errf(err, errlen, rc, "%s: %s", k->label, why) : rc;
+	if ((rc = k->be->buffer_write(k->state, sb->in, 0, sb->x, tokens * cols * 4, why, sizeof why)))
+		return buf_error(k, rc, "buffer_write", why, err, errlen);
+	if ((rc = call(k, &op, "the F32 matmul", err, errlen)))
+		return rc;
+	if ((rc = k->be->buffer_read(k->state, sb->out, 0, sb->y, n * 4, why, sizeof why)))
+		return buf_error(k, rc, "buffer_read", why, err, errlen);
 	for (uint64_t i = 0; i < n; i++) {
 		double v = fabs((double)trit_ternary_output(sb->ref[i], sb->s[i / rows], scale));
 		if (v > big)
@@ -518,8 +529,9 @@ static int bench_shape(struct kbench *k, uint64_t rows, uint64_t cols, struct tr
 		rc = k->be->matmul_workspace(k->state, k->index, &op, &ws_int, why, sizeof why);
 	op.flags = 0;
 	if (rc)
-		return trit_errf(err, errlen, rc, "%s %llux%llu: matmul_workspace: %s", k->label,
-		                 (unsigned long long)rows, (unsigned long long)cols, why);
+		return trit_errf(err, errlen, rc, "%s %llux%llu: matmul_workspace failed: %s", k->label,
+		                 (unsigned long long)rows, (unsigned long long)cols,
+		                 why[0] ? why : "no reason given");
 
 	progress(k, "%s %llux%llu, %llu token%s: packing %llu cop%s of %s (%s working set)",
 	         k->label, (unsigned long long)rows, (unsigned long long)cols,
@@ -557,14 +569,15 @@ static int bench_shape(struct kbench *k, uint64_t rows, uint64_t cols, struct tr
 	    ((ws_f32 || ws_int) && (rc = k->be->buffer_alloc(k->state, k->index,
 	                                                     ws_f32 > ws_int ? ws_f32 : ws_int,
 	                                                     &sb.ws, why, sizeof why)))) {
-		rc = trit_errf(err, errlen, rc, "%s %llux%llu: buffer_alloc: %s", k->label,
-		               (unsigned long long)rows, (unsigned long long)cols, why);
+		rc = trit_errf(err, errlen, rc, "%s %llux%llu: buffer_alloc failed: %s", k->label,
+		               (unsigned long long)rows, (unsigned long long)cols,
+		               why[0] ? why : "no reason given");
 		goto out;
 	}
 	for (uint64_t c = 0; c < copies; c++)
 		if ((rc = k->be->buffer_write(k->state, sb.w, c * stride, c ? sb.b : sb.a, bytes,
 		                              why, sizeof why))) {
-			rc = trit_errf(err, errlen, rc, "%s: buffer_write: %s", k->label, why);
+			rc = buf_error(k, rc, "buffer_write", why, err, errlen);
 			goto out;
 		}
 	op.weights = sb.w;
@@ -583,7 +596,7 @@ static int bench_shape(struct kbench *k, uint64_t rows, uint64_t cols, struct tr
 	         (unsigned long long)rows, (unsigned long long)cols, reps,
 	         (unsigned long long)batch, batch == 1 ? "" : "s");
 	if ((rc = k->be->buffer_write(k->state, sb.in, 0, sb.x, in_bytes, why, sizeof why))) {
-		rc = trit_errf(err, errlen, rc, "%s: buffer_write: %s", k->label, why);
+		rc = buf_error(k, rc, "buffer_write", why, err, errlen);
 		goto out;
 	}
 	for (uint32_t r = 0; r <= reps; r++) {
@@ -597,7 +610,7 @@ static int bench_shape(struct kbench *k, uint64_t rows, uint64_t cols, struct tr
 		/* a device that runs asynchronously has finished once its output
 		 * can be read back */
 		if (!k->host && (rc = k->be->buffer_read(k->state, sb.out, 0, sb.y, 4, why, sizeof why))) {
-			rc = trit_errf(err, errlen, rc, "%s: buffer_read: %s", k->label, why);
+			rc = buf_error(k, rc, "buffer_read", why, err, errlen);
 			goto out;
 		}
 		if (r) /* sample 0 warms up */
