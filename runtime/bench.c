@@ -410,7 +410,8 @@ static int buf_error(const struct kbench *k, int rc, const char *what, const cha
 	                 why && why[0] ? why : "no reason given");
 }
 
-static int call(struct kbench *k, struct trit_matmul *op, const char *what, char *err, size_t errlen)
+static int call(struct kbench *k, struct trit_matmul *op, const char *what,
+                char *err, size_t errlen)
 {
 	char why[512] = "";
 	int rc = k->be->matmul(k->state, k->index, op, why, sizeof why);
@@ -426,7 +427,8 @@ static int call(struct kbench *k, struct trit_matmul *op, const char *what, char
  * integer dots exactly, the F32 output within 1e-5 of the largest |y|.
  */
 static int check_copy(struct kbench *k, struct shape_bufs *sb, struct trit_matmul op,
-                      uint64_t stride, uint64_t copy, const unsigned char *w, char *err, size_t errlen)
+                      uint64_t stride, uint64_t copy, const unsigned char *w,
+                      char *err, size_t errlen)
 {
 	uint64_t rows = op.rows, cols = op.cols, tokens = op.tokens, n = tokens * rows;
 	struct trit_ternary_geometry g;

@@ -109,7 +109,8 @@ static void text_device_bench(FILE *out, const char *backend, const struct trit_
 			         fmt_sig(r->weight_bps / r->read_bps, x, sizeof x),
 			         fmt_sig(r->read_bps / 1e9, y, sizeof y));
 		fprintf(out, "    %-18s %s GB/s of weights, %s GOP/s%s; %u token%s, %u shape%s, "
-		        "%u thread%s, kernel.isa %s, %s\n", label, fmt_sig(r->weight_bps / 1e9, w, sizeof w),
+		        "%u thread%s, kernel.isa %s, %s\n", label,
+		        fmt_sig(r->weight_bps / 1e9, w, sizeof w),
 		        fmt_sig(r->gops, g, sizeof g), rd,
 		        r->tokens, r->tokens == 1 ? "" : "s", r->n_shapes, r->n_shapes == 1 ? "" : "s",
 		        r->threads, r->threads == 1 ? "" : "s", r->isa[0] ? r->isa : "none",

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench.h"
 #include "estimate.h"
 #include "model/model.h"
 #include "plan.h"
@@ -613,6 +614,64 @@ START_TEST(non_bitnet_float_weights_are_never_repacked)
 }
 END_TEST
 
+/*
+ * With `trit bench` results for a CPU that runs TL1 and TL2 (TL1 measured
+ * faster), an I2_S BitNet model is repacked into TL1, and decode counts the
+ * 521,017,920 bytes of TL1 weights at the measured 10 GB/s and everything
+ * else (the tied embedding/output matrix, norms, KV cache) at the CPU's
+ * 50 GB/s bandwidth.
+ */
+START_TEST(bench_results_choose_the_repack_format_and_the_decode_rate)
+{
+	struct trit_model *m = model("BitNet-b1.58-2B-4T", "I2_S");
+	struct trit_device d = cpu(64 * GIB);
+	struct trit_plan_opts o = opts(4096);
+	struct trit_bench_result r[2] = { { .n_shapes = 0 } };
+	struct trit_bench_cache cache = { .results = r, .n = 2, .cap = 2 };
+	struct trit_plan p;
+	uint64_t other;
+
+	d.matmul_types = TRIT_TYPE_BIT(TRIT_TYPE_TL1) | TRIT_TYPE_BIT(TRIT_TYPE_TL2);
+	for (int i = 0; i < 2; i++) {
+		snprintf(r[i].backend, sizeof r[i].backend, "sim");
+		snprintf(r[i].device_id, sizeof r[i].device_id, "cpu0");
+		snprintf(r[i].device_name, sizeof r[i].device_name, "simulated CPU");
+		r[i].tokens = 1;
+		r[i].read_bps = -1;
+	}
+	r[0].type = TRIT_TYPE_TL1;
+	snprintf(r[0].kernel, sizeof r[0].kernel, "TL1");
+	r[0].gops = 40;
+	r[0].weight_bps = 10e9;
+	r[1].type = TRIT_TYPE_TL2;
+	snprintf(r[1].kernel, sizeof r[1].kernel, "TL2");
+	r[1].gops = 30;
+	r[1].weight_bps = 9e9;
+	snprintf(cache.path, sizeof cache.path, "bench.json");
+	o.bench = &cache;
+	plan_on(m, &d, 1, &o, &p);
+	ck_assert_str_eq(trit_strategy_name(p.strategy), "cpu-only");
+	ck_assert_int_eq(p.est.repack[0].run_type, TRIT_TYPE_TL1);
+	ck_assert_uint_eq(p.est.repack[0].repacked_bytes, 521017920);
+	ck_assert_msg(strstr(p.slots[0].format_why, "TL1: the fastest of its kernels trit bench "
+	                     "measured (bench.json): TL2 30.00 GOP/s, TL1 40.00 GOP/s"), "%s",
+	              p.slots[0].format_why);
+	other = p.est.device[0][TRIT_MEM_WEIGHTS] - 521017920 + p.est.device[0][TRIT_MEM_KV];
+	ck_assert_double_eq_tol(p.tokens_per_s, 1.0 / (521017920 / 10e9 + (double)other / 50e9),
+	                        1e-9 * p.tokens_per_s);
+	ck_assert_msg(strstr(p.speed_why, "0.521 GB of TL1 weights / 10.0 GB/s (the TL1 kernel as "
+	                     "trit bench measured it)"), "%s", p.speed_why);
+	trit_plan_free(&p);
+
+	/* measured with another kernel.isa than the device reports: not used */
+	snprintf(r[0].isa, sizeof r[0].isa, "avx512");
+	plan_on(m, &d, 1, &o, &p);
+	ck_assert_int_eq(p.est.repack[0].run_type, TRIT_TYPE_TL2);
+	trit_plan_free(&p);
+	trit_model_close(m);
+}
+END_TEST
+
 static Suite *plan_suite(void)
 {
 	Suite *s = suite_create("plan");
@@ -638,6 +697,7 @@ static Suite *plan_suite(void)
 		{ "repack_pref", repack_format_follows_the_default_order_unless_bench_prefers_another },
 		{ "repack_float", float_and_tq2_0_bitnet_weights_are_repacked_into_i2s },
 		{ "repack_llama", non_bitnet_float_weights_are_never_repacked },
+		{ "bench", bench_results_choose_the_repack_format_and_the_decode_rate },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		TCase *tc = tcase_create(cases[i].name);

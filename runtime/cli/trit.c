@@ -762,6 +762,7 @@ static int cmd_bench(struct cli *cli, int argc, char **argv)
 		                   "describes another machine, whose kernels cannot run here");
 	if (!f.kernels)
 		parse_kernel("all", &f.kernels);
+	int default_shapes = !bo.n_shapes;
 	if (!bo.n_shapes)
 		for (size_t i = 0; i < TRIT_ARRAY_LEN(bitnet_shapes); i++) {
 			bo.rows[bo.n_shapes] = bitnet_shapes[i][0];
@@ -793,6 +794,11 @@ static int cmd_bench(struct cli *cli, int argc, char **argv)
 	enum trit_priority prio = (enum trit_priority)enum_index(
 		trit_config_get(cfg, "planner", "priority"), priorities, 3, 0);
 	int others = other_than_ref(reg, &f);
+	if (!others && default_shapes && !quiet &&
+	    (!f.n_backends || listed(f.backends, f.n_backends, "ref")))
+		fprintf(stderr, "trit bench: the scalar reference `ref` takes minutes on the default "
+		        "shapes (seconds per matmul on the 128256x2560 output); --shape MxK picks "
+		        "smaller ones\n");
 
 	for (size_t i = 0; i < trit_registry_plugin_count(reg); i++)
 		n_peers += trit_registry_plugin(reg, i)->n_devices;

@@ -103,8 +103,10 @@ static int tt_init(const struct trit_host *host, void **out, char *err, size_t e
 		d->kind = i ? TRIT_DEVICE_GPU : TRIT_DEVICE_CPU;
 		d->id = i ? "tgpu0" : "tcpu0";
 		d->name = i ? "Simulated ternary GPU" : "Simulated ternary CPU";
-		d->mem_total = (struct trit_value){ UINT64_C(16) << 30, TRIT_VALUE_MEASURED, 0, "simulated" };
-		d->mem_free = (struct trit_value){ UINT64_C(12) << 30, TRIT_VALUE_MEASURED, 0, "simulated" };
+		d->mem_total = (struct trit_value){ UINT64_C(16) << 30, TRIT_VALUE_MEASURED, 0,
+		                                    "simulated" };
+		d->mem_free = (struct trit_value){ UINT64_C(12) << 30, TRIT_VALUE_MEASURED, 0,
+		                                   "simulated" };
 		/* high, so the planner prefers it to this machine's real CPU */
 		d->mem_bandwidth = (struct trit_value){ UINT64_C(1000000000000), TRIT_VALUE_MEASURED, 0,
 		                                        "simulated" };
@@ -206,7 +208,8 @@ static int tt_matmul(void *st, uint32_t dev, const struct trit_matmul *op, char 
 		return rc;
 	if (trit_ternary_geometry(op->weight_type, op->rows, op->cols, &g) ||
 	    (rc = range(op->weights, op->weights_offset, g.total_bytes, err, errlen)) ||
-	    (rc = range(op->input, op->input_offset, op->tokens * op->cols * (ints ? 1 : 4), err, errlen)) ||
+	    (rc = range(op->input, op->input_offset, op->tokens * op->cols * (ints ? 1 : 4),
+	                err, errlen)) ||
 	    (rc = range(op->output, op->output_offset, op->tokens * op->rows * 4, err, errlen)) ||
 	    (ws && (rc = range(op->workspace, op->workspace_offset, ws, err, errlen))))
 		return rc ? rc : TRIT_EINVAL;
