@@ -282,6 +282,9 @@ static int choose_kernels(struct cpu_avx2_state *st, char *err, size_t errlen)
 	if (!k && st->opt.isa == CPU_AVX2_ISA_AVX512)
 		return cpu_avx2_errf(err, errlen, TRIT_ECONFIG, "%s", why);
 	st->engine.k = k;
+	if (k && !(st->engine.pool = cpu_avx2_workers_new()))
+		return cpu_avx2_errf(err, errlen, TRIT_ENOMEM,
+		                     "out of memory for the cpu_avx2 worker pool");
 	if (!k) {
 		st->engine.why = cpu_avx2_pool_printf(&st->pool, "%s", why);
 		st->isa_text = NULL;

@@ -144,11 +144,15 @@ struct cpu_avx2_workers;
 /* Part `part` of `nparts` of a job. */
 typedef void (*cpu_avx2_job_fn)(void *arg, unsigned part, unsigned nparts);
 
+/* A pool with no threads yet; NULL when out of memory. */
+struct cpu_avx2_workers *cpu_avx2_workers_new(void);
+
 /*
  * Run fn(arg, i, n) for i in 0..n-1, part 0 on the calling thread and the
  * others on the pool's persistent threads (started on first need, kept
- * until cpu_avx2_workers_free). *pool may be NULL on the first call. Runs
- * are serialised. If threads cannot be started, fewer parts run, each doing
+ * until cpu_avx2_workers_free). Runs on one pool are serialised. *pool may
+ * be NULL on the first call, which then creates it; that is not safe for
+ * two threads at once, so the backend creates its pool at init. If threads cannot be started, fewer parts run, each doing
  * more: the function must split its work by the nparts it is given. Returns
  * the number of parts that ran (>= 1).
  */

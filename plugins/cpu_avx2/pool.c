@@ -109,7 +109,7 @@ static void *worker_main(void *arg)
 	}
 }
 
-static struct cpu_avx2_workers *pool_new(void)
+struct cpu_avx2_workers *cpu_avx2_workers_new(void)
 {
 	struct cpu_avx2_workers *p = calloc(1, sizeof *p);
 	if (!p)
@@ -144,7 +144,7 @@ unsigned cpu_avx2_workers_run(struct cpu_avx2_workers **pool, unsigned n, cpu_av
 {
 	struct cpu_avx2_workers *p;
 
-	if (n <= 1 || (!*pool && !(*pool = pool_new()))) {
+	if (n <= 1 || (!*pool && !(*pool = cpu_avx2_workers_new()))) {
 		fn(arg, 0, 1);
 		return 1;
 	}
