@@ -112,7 +112,8 @@ MAYBE_UNUSED static uint64_t this_cpu_caps(void)
 	return cpu_avx2_caps_decode(&raw, NULL, 0);
 }
 
-MAYBE_UNUSED static const struct trit_property *find_prop(const struct trit_device *d, const char *key)
+MAYBE_UNUSED static const struct trit_property *find_prop(const struct trit_device *d,
+                                                        const char *key)
 {
 	for (uint32_t i = 0; i < d->n_props; i++)
 		if (!strcmp(d->props[i].key, key))

@@ -155,7 +155,8 @@ INLINE void i2s_block(const struct cpu_avx2_mm *mm, uint64_t r, uint64_t t, cons
 		for (uint64_t b = b0; b < b1; b++) {
 			UNROLL
 			for (int i = 0; i < NP; i++) {
-				_mm_prefetch((const char *)(w[i][0] + 32 * b + PF_BYTES), _MM_HINT_T0);
+				_mm_prefetch((const char *)(w[i][0] + 32 * b + PF_BYTES),
+				             _MM_HINT_T0);
 				if (has_hi[i])
 					_mm_prefetch((const char *)(w[i][1] + 32 * b + PF_BYTES),
 					             _MM_HINT_T0);

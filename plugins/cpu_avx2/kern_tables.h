@@ -40,8 +40,8 @@ KT_INLINE void kt_tl1_tables(const int8_t *q, uint64_t cols_pad, uint8_t *tab, u
 	const __m256i v = _mm256_setr_epi16(-1, 0, 1, -1, 0, 1, -1, 0, 1, 0, 0, 0, 0, 0, 0, 0);
 
 	for (uint64_t p = 0; p < cols_pad / 2; p++) {
-		__m256i t = _mm256_add_epi16(_mm256_mullo_epi16(_mm256_set1_epi16(q[2 * p]), u),
-		                             _mm256_mullo_epi16(_mm256_set1_epi16(q[2 * p + 1]), v));
+		__m256i a0 = _mm256_set1_epi16(q[2 * p]), a1 = _mm256_set1_epi16(q[2 * p + 1]);
+		__m256i t = _mm256_add_epi16(_mm256_mullo_epi16(a0, u), _mm256_mullo_epi16(a1, v));
 		uint8_t *lo = kt_lo(tab, p, group);
 		kt_store_split(t, lo, lo + group * 16);
 	}

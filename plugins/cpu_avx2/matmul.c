@@ -451,7 +451,8 @@ static void compute(void *arg, unsigned part, unsigned nparts)
 
 	if (mm->type == TRIT_TYPE_I2_S) {
 		uint64_t quads = (mm->rows + 3) / 4;
-		uint64_t r0 = 4 * split(quads, part, nparts), r1 = 4 * split(quads, part + 1, nparts);
+		uint64_t r0 = 4 * split(quads, part, nparts);
+		uint64_t r1 = 4 * split(quads, part + 1, nparts);
 		if (r1 > mm->rows)
 			r1 = mm->rows;
 		if (r0 < r1)
