@@ -13,7 +13,7 @@
 # The code is a convenience library that both the module and the Check suites
 # link, so the suites call it directly; the module adds only the entry point.
 
-EXTRA_DIST += plugins/cuda/kernels.cu
+EXTRA_DIST += plugins/cuda/kernels.cu plugins/cuda/cuda-cli.sh
 
 if BUILD_CUDA
 noinst_LTLIBRARIES += plugins/cuda/libtritcuda.la
@@ -62,6 +62,37 @@ plugins_cuda_cuda_la_LIBADD = plugins/cuda/libtritcuda.la
 plugins_cuda_cuda_la_LDFLAGS = -module -avoid-version -no-undefined \
 	-export-symbols-regex '^cuda_LTX_trit_backend_entry$$'
 
+# The plugin against the fake driver (tests/fakecuda): detection, memory,
+# allocation failures, broken environments. The suite compiles plugin.c too,
+# to call the entry point as the runtime would.
+check_PROGRAMS += plugins/cuda/check_cuda
+plugins_cuda_check_cuda_SOURCES = plugins/cuda/check_cuda.c plugins/cuda/plugin.c
+plugins_cuda_check_cuda_CPPFLAGS = $(AM_CPPFLAGS) $(CUDA_CPPFLAGS) \
+	-DFAKECUDA_DIR='"$(abs_top_builddir)/tests/fakecuda"'
+plugins_cuda_check_cuda_CFLAGS = $(TEST_CFLAGS)
+plugins_cuda_check_cuda_LDADD = plugins/cuda/libtritcuda.la $(TEST_LIBS)
+EXTRA_plugins_cuda_check_cuda_DEPENDENCIES = tests/fakecuda/fakecuda.la
+TESTS += plugins/cuda/check_cuda
+
+# What each kernel thread computes (lanes.h), replayed on the CPU for every
+# thread of a launch and compared with the reference kernels: runs anywhere.
+check_PROGRAMS += plugins/cuda/check_cuda_lanes
+plugins_cuda_check_cuda_lanes_SOURCES = plugins/cuda/check_cuda_lanes.c plugins/cuda/lanes.h
+plugins_cuda_check_cuda_lanes_CFLAGS = $(TEST_CFLAGS)
+plugins_cuda_check_cuda_lanes_LDADD = $(TEST_LIBS)
+TESTS += plugins/cuda/check_cuda_lanes
+
+# The kernels on a real GPU against the reference; a TAP skip with the reason
+# where there is no driver, no device or no kernel image.
+check_PROGRAMS += plugins/cuda/check_cuda_gpu
+plugins_cuda_check_cuda_gpu_SOURCES = plugins/cuda/check_cuda_gpu.c plugins/cuda/plugin.c
+plugins_cuda_check_cuda_gpu_CPPFLAGS = $(AM_CPPFLAGS) $(CUDA_CPPFLAGS)
+plugins_cuda_check_cuda_gpu_CFLAGS = $(TEST_CFLAGS)
+plugins_cuda_check_cuda_gpu_LDADD = plugins/cuda/libtritcuda.la $(TEST_LIBS)
+TESTS += plugins/cuda/check_cuda_gpu
+
+# trit devices and trit plan with the fake driver selected.
+TESTS += plugins/cuda/cuda-cli.sh
 endif
 
 # distcheck configures the unpacked tree as this one was configured

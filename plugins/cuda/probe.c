@@ -94,20 +94,64 @@ static struct trit_value unknown(const char *why)
 	return (struct trit_value){ .state = TRIT_VALUE_UNKNOWN, .source = why };
 }
 
-/* One attribute; on failure *ok is cleared and why (if still empty) says so. */
-static int attr(struct cuda_state *s, struct cuda_dev *d, CUdevice_attribute a, const char *name,
-                int *ok, char *why, size_t whylen)
+/* One attribute into *v: 0, or -1 with a sentence in why. */
+static int attr(struct cuda_state *s, CUdevice dev, CUdevice_attribute a, const char *name,
+                int *v, char *why, size_t whylen)
 {
-	int v = 0;
-	CUresult rc = s->drv.DeviceGetAttribute(&v, a, d->dev);
-	if (rc != CUDA_SUCCESS) {
-		char text[256];
-		*ok = 0;
-		snprintf(why, whylen, "cuDeviceGetAttribute(%s) failed: %s", name,
-		         cuda_error_text(&s->drv, rc, text, sizeof text));
+	CUresult rc = s->drv.DeviceGetAttribute(v, a, dev);
+	char text[256];
+
+	if (rc == CUDA_SUCCESS)
 		return 0;
+	*v = 0;
+	snprintf(why, whylen, "cuDeviceGetAttribute(%s) failed: %s", name,
+	         cuda_error_text(&s->drv, rc, text, sizeof text));
+	return -1;
+}
+#define ATTR(name, v, why) \
+	attr(s, d->dev, CU_DEVICE_ATTRIBUTE_##name, #name, (v), (why), sizeof(why))
+
+/* What the driver tells about a device, each value with whether it answered. */
+struct attrs {
+	int major, minor, sms, clock, memclock, bus, integrated, pageable, dom, pbus, pdev;
+	int cc_ok, sms_ok, clock_ok, memclock_ok, bus_ok, pci_ok;
+};
+
+/* Read the attributes; a reason for each missing one goes into d's sources. */
+static void read_attrs(struct cuda_state *s, struct cuda_dev *d, struct attrs *a)
+{
+	char why[300];
+
+	a->cc_ok = !ATTR(COMPUTE_CAPABILITY_MAJOR, &a->major, d->src_cc) &&
+	           !ATTR(COMPUTE_CAPABILITY_MINOR, &a->minor, d->src_cc);
+	a->sms_ok = !ATTR(MULTIPROCESSOR_COUNT, &a->sms, d->src_cu);
+	if (a->sms_ok && a->sms <= 0) {
+		a->sms_ok = 0;
+		snprintf(d->src_cu, sizeof d->src_cu, "the driver reports %d multiprocessors", a->sms);
 	}
-	return v;
+	a->clock_ok = !ATTR(CLOCK_RATE, &a->clock, d->src_clock);
+	if (a->clock_ok && a->clock <= 0) {
+		a->clock_ok = 0;
+		snprintf(d->src_clock, sizeof d->src_clock, "the driver reports a clock of %d kHz",
+		         a->clock);
+	}
+	a->memclock_ok = !ATTR(MEMORY_CLOCK_RATE, &a->memclock, d->src_memclock);
+	if (a->memclock_ok && a->memclock <= 0) {
+		a->memclock_ok = 0;
+		snprintf(d->src_memclock, sizeof d->src_memclock, "the driver reports a memory "
+		         "clock of %d kHz", a->memclock);
+	}
+	a->bus_ok = !ATTR(GLOBAL_MEMORY_BUS_WIDTH, &a->bus, d->src_bus);
+	if (a->bus_ok && a->bus <= 0) {
+		a->bus_ok = 0;
+		snprintf(d->src_bus, sizeof d->src_bus, "the driver reports a bus width of %d bits",
+		         a->bus);
+	}
+	if (ATTR(INTEGRATED, &a->integrated, why) || ATTR(PAGEABLE_MEMORY_ACCESS, &a->pageable, why))
+		trit_host_logf(s->host, TRIT_LOG_INFO, "%s: %s: the integrated and unified-memory "
+		               "flags are left clear", d->id, why);
+	a->pci_ok = !ATTR(PCI_DOMAIN_ID, &a->dom, why) && !ATTR(PCI_BUS_ID, &a->pbus, why) &&
+	            !ATTR(PCI_DEVICE_ID, &a->pdev, why);
 }
 
 /* Free device memory as seen from the current context. */
@@ -217,101 +261,14 @@ static void set_kernels_none(struct cuda_dev *d, const char *fmt, ...)
 	snprintf(d->kernels_text, sizeof d->kernels_text, "none: %s", why);
 }
 
-/* Measure device `ordinal` into d. On failure returns a trit_result with the
- * reason in why, and d holds nothing to release. */
-static int probe_device(struct cuda_state *s, int ordinal, struct cuda_dev *d, char *why,
-                        size_t whylen)
+/* d->pub and d->props from the measurements. */
+static void describe(struct cuda_state *s, struct cuda_dev *d, const struct attrs *a,
+                     size_t total, size_t free1)
 {
-	const struct trit_host *host = s->host;
-	struct cuda_driver *drv = &s->drv;
-	char text[256], awhy[300] = "";
-	size_t total = 0, free1 = 0;
-	int ok = 1, rc;
-	CUresult r;
-	size_t image_bytes = 0;
-	const char *image_why = NULL, *failed = NULL;
-	const unsigned char *image = cuda_kernel_image(&image_bytes, &image_why);
-
-	d->ordinal = ordinal;
-	snprintf(d->id, sizeof d->id, "cuda%d", ordinal);
-	if ((r = drv->DeviceGet(&d->dev, ordinal)) != CUDA_SUCCESS)
-		return cuda_fail(drv, r, why, whylen, "cuDeviceGet(%d)", ordinal);
-	if ((r = drv->DeviceGetName(d->name, (int)sizeof d->name, d->dev)) != CUDA_SUCCESS)
-		return cuda_fail(drv, r, why, whylen, "cuDeviceGetName(%s)", d->id);
-	d->name[sizeof d->name - 1] = '\0';
-	if ((r = drv->DeviceTotalMem(&total, d->dev)) != CUDA_SUCCESS)
-		return cuda_fail(drv, r, why, whylen, "cuDeviceTotalMem(%s)", d->id);
-
-	int major = attr(s, d, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, "COMPUTE_CAPABILITY_MAJOR", &ok, awhy, sizeof awhy);
-	int minor = attr(s, d, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, "COMPUTE_CAPABILITY_MINOR", &ok, awhy, sizeof awhy);
-	int cc_ok = ok;
-	char cc_why[300];
-	snprintf(cc_why, sizeof cc_why, "%s", awhy);
-	ok = 1;
-	int sms = attr(s, d, CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, "MULTIPROCESSOR_COUNT", &ok, d->src_cu, sizeof d->src_cu);
-	if (ok && sms > 0)
-		d->pub.compute_units = measured((uint64_t)sms, "cuDeviceGetAttribute MULTIPROCESSOR_COUNT");
-	else
-		d->pub.compute_units = unknown(ok ? "the driver reports 0 multiprocessors" : d->src_cu);
-	ok = 1;
-	int clock = attr(s, d, CU_DEVICE_ATTRIBUTE_CLOCK_RATE, "CLOCK_RATE", &ok, d->src_clock, sizeof d->src_clock);
-	if (ok && clock > 0)
-		d->pub.clock_hz = measured((uint64_t)clock * 1000, "cuDeviceGetAttribute CLOCK_RATE (peak, kHz x 1000)");
-	else
-		d->pub.clock_hz = unknown(ok ? "the driver reports a clock of 0 kHz" : d->src_clock);
-	ok = 1;
-	int memclock = attr(s, d, CU_DEVICE_ATTRIBUTE_MEMORY_CLOCK_RATE, "MEMORY_CLOCK_RATE", &ok, d->src_memclock, sizeof d->src_memclock);
-	int memclock_ok = ok && memclock > 0;
-	ok = 1;
-	int bus = attr(s, d, CU_DEVICE_ATTRIBUTE_GLOBAL_MEMORY_BUS_WIDTH, "GLOBAL_MEMORY_BUS_WIDTH", &ok, d->src_bus, sizeof d->src_bus);
-	int bus_ok = ok && bus > 0;
-	ok = 1;
-	int integrated = attr(s, d, CU_DEVICE_ATTRIBUTE_INTEGRATED, "INTEGRATED", &ok, awhy, sizeof awhy);
-	int pageable = attr(s, d, CU_DEVICE_ATTRIBUTE_PAGEABLE_MEMORY_ACCESS, "PAGEABLE_MEMORY_ACCESS", &ok, awhy, sizeof awhy);
-	if (!ok)
-		trit_host_logf(host, TRIT_LOG_INFO, "%s: %s: integrated and unified-memory flags "
-		               "left clear", d->id, awhy);
-	ok = 1;
-	int dom = attr(s, d, CU_DEVICE_ATTRIBUTE_PCI_DOMAIN_ID, "PCI_DOMAIN_ID", &ok, awhy, sizeof awhy);
-	int pbus = attr(s, d, CU_DEVICE_ATTRIBUTE_PCI_BUS_ID, "PCI_BUS_ID", &ok, awhy, sizeof awhy);
-	int pdev = attr(s, d, CU_DEVICE_ATTRIBUTE_PCI_DEVICE_ID, "PCI_DEVICE_ID", &ok, awhy, sizeof awhy);
-	if (ok)
-		snprintf(d->pci, sizeof d->pci, "%04x:%02x:%02x.0", (unsigned)dom & 0xffffu,
-		         (unsigned)pbus & 0xffu, (unsigned)pdev & 0xffu);
-	else
-		snprintf(d->pci, sizeof d->pci, "unknown");
-
-	/* trit's context on this device, kept until shutdown */
-	if ((r = drv->CtxCreate(&d->ctx, 0, d->dev)) != CUDA_SUCCESS) {
-		d->ctx = NULL;
-		return cuda_fail(drv, r, why, whylen, "cuCtxCreate on %s (%s)", d->id, d->name);
-	}
-	if (!image) {
-		set_kernels_none(d, "%s", image_why);
-	} else if ((r = load_module(s, image, &d->mod, d->fn, &failed)) != CUDA_SUCCESS) {
-		set_kernels_none(d, "%s failed: %s (the kernels are built for %s; this device is "
-		                 "sm_%d%d)", failed, cuda_error_text(drv, r, text, sizeof text),
-		                 TRIT_CUDA_ARCHS_TEXT, major, minor);
-		trit_host_logf(host, TRIT_LOG_WARN, "%s (%s): kernels not available: %s", d->id,
-		               d->name, d->kernels_text + 6);
-	} else {
-		d->has_kernels = 1;
-		snprintf(d->kernels_text, sizeof d->kernels_text, "I2_S TL1 TL2 (GEMV and GEMM; "
-		         "image built for %s)", TRIT_CUDA_ARCHS_TEXT);
-	}
-	if ((r = mem_free(s, &free1)) != CUDA_SUCCESS) {
-		rc = cuda_fail(drv, r, why, whylen, "cuMemGetInfo on %s (%s)", d->id, d->name);
-		if (d->mod)
-			drv->ModuleUnload(d->mod);
-		drv->CtxDestroy(d->ctx);
-		d->mod = NULL;
-		d->ctx = NULL;
-		return rc;
-	}
-	measure_overhead(s, d, free1, image);
-
-	/* the public description */
 	struct trit_device *p = &d->pub;
+	struct trit_property *pr = d->props;
+	const struct cuda_driver *drv = &s->drv;
+
 	p->struct_size = sizeof *p;
 	p->kind = TRIT_DEVICE_GPU;
 	p->id = d->id;
@@ -320,46 +277,53 @@ static int probe_device(struct cuda_state *s, int ordinal, struct cuda_dev *d, c
 	snprintf(d->src_total, sizeof d->src_total, "cuDeviceTotalMem");
 	p->mem_total = measured(total, d->src_total);
 	set_free(d, free1);
-	if (memclock_ok && bus_ok) {
+	if (a->memclock_ok && a->bus_ok) {
 		snprintf(d->src_bw, sizeof d->src_bw, "2 x %d kHz memory clock x %d-bit bus / 8 "
 		         "(cuDeviceGetAttribute MEMORY_CLOCK_RATE, GLOBAL_MEMORY_BUS_WIDTH): the "
-		         "theoretical peak, not a measured rate", memclock, bus);
-		p->mem_bandwidth = derived(2ull * (uint64_t)memclock * 1000 * (uint64_t)bus / 8, d->src_bw);
+		         "theoretical peak, not a measured rate", a->memclock, a->bus);
+		p->mem_bandwidth = derived(2ull * (uint64_t)a->memclock * 1000 * (uint64_t)a->bus / 8,
+		                           d->src_bw);
 	} else {
-		snprintf(d->src_bw, sizeof d->src_bw, "unknown: %s", !memclock_ok ?
-		         (memclock ? d->src_memclock : "the driver reports a memory clock of 0") :
-		         (bus ? d->src_bus : "the driver reports a bus width of 0"));
+		snprintf(d->src_bw, sizeof d->src_bw, "unknown: %s",
+		         !a->memclock_ok ? d->src_memclock : d->src_bus);
 		p->mem_bandwidth = unknown(d->src_bw);
 	}
+	p->compute_units = a->sms_ok ? measured((uint64_t)a->sms, "cuDeviceGetAttribute "
+	                                        "MULTIPROCESSOR_COUNT") : unknown(d->src_cu);
 	p->hw_threads = unknown("a GPU: its parallel units are compute_units (multiprocessors)");
-	if (cc_ok) {
+	p->clock_hz = a->clock_ok ? measured((uint64_t)a->clock * 1000, "cuDeviceGetAttribute "
+	                                     "CLOCK_RATE (peak, kHz x 1000)") : unknown(d->src_clock);
+	if (a->cc_ok) {
 		snprintf(d->src_cc, sizeof d->src_cc, "cuDeviceGetAttribute COMPUTE_CAPABILITY_MAJOR "
-		         "and _MINOR (%d.%d)", major, minor);
-		p->compute_capability = measured((uint64_t)(major * 10 + minor), d->src_cc);
+		         "and _MINOR (%d.%d)", a->major, a->minor);
+		p->compute_capability = measured((uint64_t)(a->major * 10 + a->minor), d->src_cc);
 	} else {
-		snprintf(d->src_cc, sizeof d->src_cc, "%s", cc_why);
 		p->compute_capability = unknown(d->src_cc);
 	}
-	if (cc_ok && major * 10 + minor >= 53)
+	if (a->cc_ok && a->major * 10 + a->minor >= 53)
 		p->caps |= TRIT_CAP_FP16;
-	if (cc_ok && major >= 8)
+	if (a->cc_ok && a->major >= 8)
 		p->caps |= TRIT_CAP_BF16;
-	if (pageable > 0)
+	if (a->pageable > 0)
 		p->caps |= TRIT_CAP_UNIFIED_MEM;
-	if (integrated > 0)
+	if (a->integrated > 0)
 		p->caps |= TRIT_CAP_INTEGRATED;
 	if (d->has_kernels)
 		p->matmul_types = TRIT_TYPE_BIT(TRIT_TYPE_I2_S) | TRIT_TYPE_BIT(TRIT_TYPE_TL1) |
 		                  TRIT_TYPE_BIT(TRIT_TYPE_TL2);
 
-	/* properties */
-	struct trit_property *pr = d->props;
-	if (integrated > 0)
+	/* an integrated GPU draws on the host's memory, a discrete one on its own */
+	if (a->pci_ok)
+		snprintf(d->pci, sizeof d->pci, "%04x:%02x:%02x.0", (unsigned)a->dom & 0xffffu,
+		         (unsigned)a->pbus & 0xffu, (unsigned)a->pdev & 0xffu);
+	else
+		snprintf(d->pci, sizeof d->pci, "unknown");
+	if (a->integrated > 0)
 		snprintf(d->pool, sizeof d->pool, "host");
-	else if (strcmp(d->pci, "unknown") != 0)
+	else if (a->pci_ok)
 		snprintf(d->pool, sizeof d->pool, "cuda:%s", d->pci);
 	else
-		snprintf(d->pool, sizeof d->pool, "cuda:%d", ordinal);
+		snprintf(d->pool, sizeof d->pool, "cuda:%d", d->ordinal);
 	pr[CUDA_PROP_POOL] = (struct trit_property){ .key = "mem.pool", .text = d->pool };
 	pr[CUDA_PROP_OVERHEAD] = (struct trit_property){
 		.key = "mem.overhead", .unit = "bytes",
@@ -371,24 +335,92 @@ static int probe_device(struct cuda_state *s, int ordinal, struct cuda_dev *d, c
 		         drv->version % 1000 / 10);
 	else
 		snprintf(d->driver_text, sizeof d->driver_text, "unknown");
-	pr[CUDA_PROP_DRIVER] = (struct trit_property){ .key = "cuda.driver_version", .text = d->driver_text };
+	pr[CUDA_PROP_DRIVER] = (struct trit_property){ .key = "cuda.driver_version",
+	                                               .text = d->driver_text };
 	snprintf(d->library_text, sizeof d->library_text, "%s (%s)", drv->path, drv->origin);
-	pr[CUDA_PROP_LIBRARY] = (struct trit_property){ .key = "cuda.driver_library", .text = d->library_text };
+	pr[CUDA_PROP_LIBRARY] = (struct trit_property){ .key = "cuda.driver_library",
+	                                                .text = d->library_text };
 	pr[CUDA_PROP_PCI] = (struct trit_property){ .key = "pci.bus_id", .text = d->pci };
 	pr[CUDA_PROP_MEMCLOCK] = (struct trit_property){
 		.key = "mem.clock", .unit = "hz",
-		.value = memclock_ok ? measured((uint64_t)memclock * 1000,
-		                                "cuDeviceGetAttribute MEMORY_CLOCK_RATE (peak, kHz x 1000)") :
-		                       unknown(memclock ? d->src_memclock : "the driver reports 0"),
+		.value = a->memclock_ok ? measured((uint64_t)a->memclock * 1000, "cuDeviceGetAttribute "
+		                                   "MEMORY_CLOCK_RATE (peak, kHz x 1000)") :
+		                          unknown(d->src_memclock),
 	};
 	pr[CUDA_PROP_BUSWIDTH] = (struct trit_property){
 		.key = "mem.bus_width", .unit = "count",
-		.value = bus_ok ? measured((uint64_t)bus, "cuDeviceGetAttribute GLOBAL_MEMORY_BUS_WIDTH (bits)") :
-		                  unknown(bus ? d->src_bus : "the driver reports 0"),
+		.value = a->bus_ok ? measured((uint64_t)a->bus, "cuDeviceGetAttribute "
+		                              "GLOBAL_MEMORY_BUS_WIDTH (bits)") : unknown(d->src_bus),
 	};
 	pr[CUDA_PROP_KERNELS] = (struct trit_property){ .key = "kernels", .text = d->kernels_text };
 	p->props = d->props;
 	p->n_props = CUDA_PROP_COUNT;
+}
+
+/* Load the kernels into d's context, or say in d->kernels_text why not. */
+static void load_kernels(struct cuda_state *s, struct cuda_dev *d, const struct attrs *a)
+{
+	size_t bytes = 0;
+	const char *why = NULL, *failed = NULL;
+	const unsigned char *image = cuda_kernel_image(&bytes, &why);
+	char text[256];
+	CUresult r;
+
+	if (!image) {
+		set_kernels_none(d, "%s", why);
+	} else if ((r = load_module(s, image, &d->mod, d->fn, &failed)) != CUDA_SUCCESS) {
+		set_kernels_none(d, "%s failed: %s (the kernels are built for %s; this device is "
+		                 "sm_%d%d)", failed, cuda_error_text(&s->drv, r, text, sizeof text),
+		                 TRIT_CUDA_ARCHS_TEXT, a->major, a->minor);
+		trit_host_logf(s->host, TRIT_LOG_WARN, "%s (%s): kernels not available: %s", d->id,
+		               d->name, d->kernels_text + strlen("none: "));
+	} else {
+		d->has_kernels = 1;
+		snprintf(d->kernels_text, sizeof d->kernels_text, "I2_S TL1 TL2 (GEMV and GEMM; "
+		         "image built for %s)", TRIT_CUDA_ARCHS_TEXT);
+	}
+}
+
+/* Measure device `ordinal` into d. On failure returns a trit_result with the
+ * reason in why, and d holds nothing to release. */
+static int probe_device(struct cuda_state *s, int ordinal, struct cuda_dev *d, char *why,
+                        size_t whylen)
+{
+	struct cuda_driver *drv = &s->drv;
+	struct attrs a = { 0 };
+	size_t total = 0, free1 = 0, bytes;
+	const char *image_why;
+	int rc;
+	CUresult r;
+
+	d->ordinal = ordinal;
+	snprintf(d->id, sizeof d->id, "cuda%d", ordinal);
+	if ((r = drv->DeviceGet(&d->dev, ordinal)) != CUDA_SUCCESS)
+		return cuda_fail(drv, r, why, whylen, "cuDeviceGet(%d)", ordinal);
+	if ((r = drv->DeviceGetName(d->name, (int)sizeof d->name, d->dev)) != CUDA_SUCCESS)
+		return cuda_fail(drv, r, why, whylen, "cuDeviceGetName(%s)", d->id);
+	d->name[sizeof d->name - 1] = '\0';
+	if ((r = drv->DeviceTotalMem(&total, d->dev)) != CUDA_SUCCESS)
+		return cuda_fail(drv, r, why, whylen, "cuDeviceTotalMem(%s)", d->id);
+	read_attrs(s, d, &a);
+
+	/* trit's context on this device, kept until shutdown */
+	if ((r = drv->CtxCreate(&d->ctx, 0, d->dev)) != CUDA_SUCCESS) {
+		d->ctx = NULL;
+		return cuda_fail(drv, r, why, whylen, "cuCtxCreate on %s (%s)", d->id, d->name);
+	}
+	load_kernels(s, d, &a);
+	if ((r = mem_free(s, &free1)) != CUDA_SUCCESS) {
+		rc = cuda_fail(drv, r, why, whylen, "cuMemGetInfo on %s (%s)", d->id, d->name);
+		if (d->mod)
+			drv->ModuleUnload(d->mod);
+		drv->CtxDestroy(d->ctx);
+		d->mod = NULL;
+		d->ctx = NULL;
+		return rc;
+	}
+	measure_overhead(s, d, free1, cuda_kernel_image(&bytes, &image_why));
+	describe(s, d, &a, total, free1);
 	return 0;
 }
 
@@ -482,7 +514,7 @@ int cuda_init(const struct trit_host *host, void **state, char *err, size_t errl
 		memset(d, 0, sizeof *d);
 	}
 	if (s->n_devs == 0) {
-		snprintf(err, errlen, "none of the %d CUDA device%s could be used; device 0: %s",
+		snprintf(err, errlen, "none of the %d CUDA device%s could be used; the first failure: %s",
 		         count, count == 1 ? "" : "s", first);
 		cuda_shutdown(s);
 		return first_rc;

@@ -10,9 +10,10 @@
  * says that a simulated device cannot run kernels.
  *
  * The driver's types and constants are declared here (the values are the
- * ones cuda.h gives them), so the fake builds without CUDA.
+ * ones cuda.h gives them), so the fake builds without CUDA. Its variables do
+ * not start with TRIT_: trit warns about TRIT_* variables it does not know.
  *
- * TRIT_FAKECUDA_DEVICES: devices separated by commas,
+ * FAKECUDA_DEVICES: devices separated by commas,
  *     NAME:TOTAL[/FREE free] [key=value | flag]...
  *   TOTAL, FREE  sizes: 4GiB, 1.5GiB, 512MiB, 24GB (decimal), bytes. FREE is
  *                what is free before any context (default: TOTAL)
@@ -31,7 +32,7 @@
  *   malformed value makes cuInit fail with CUDA_ERROR_INVALID_VALUE, and
  *   cuGetErrorString then says what is wrong.
  *
- * TRIT_FAKECUDA_FAIL: failures to inject, separated by commas; read at every
+ * FAKECUDA_FAIL: failures to inject, separated by commas; read at every
  * call, so a test can change it between calls:
  *   init[=CODE]      cuInit fails with CODE (default 999, CUDA_ERROR_UNKNOWN)
  *   alloc[=N]        the Nth cuMemAlloc since cuInit (default: every one)
@@ -175,7 +176,7 @@ static struct {
 	int initialised;
 	int n;
 	struct fdev dev[MAX_DEVS];
-	char parse_error[512];  /* why TRIT_FAKECUDA_DEVICES was refused */
+	char parse_error[512];  /* why FAKECUDA_DEVICES was refused */
 	unsigned long allocs;   /* cuMemAlloc calls since cuInit */
 	struct falloc *al;
 	size_t n_al, cap_al;
@@ -260,7 +261,7 @@ static int bad(int index, const char *entry, const char *what)
 {
 	(void)entry;
 	snprintf(fk.parse_error, sizeof fk.parse_error,
-	         "TRIT_FAKECUDA_DEVICES device %d ('%s'): %s", index, entry_text, what);
+	         "FAKECUDA_DEVICES device %d ('%s'): %s", index, entry_text, what);
 	fprintf(stderr, "fakecuda: %s\n", fk.parse_error);
 	return -1;
 }
@@ -341,7 +342,7 @@ static int parse_entry(int index, char *e, struct fdev *d)
 
 static int parse_devices(void)
 {
-	const char *env = getenv("TRIT_FAKECUDA_DEVICES");
+	const char *env = getenv("FAKECUDA_DEVICES");
 	char *copy, *tok, *save = NULL;
 	int rc = 0;
 
@@ -373,11 +374,11 @@ static int parse_devices(void)
 	return rc;
 }
 
-/* Failure injection: the value of `key` in TRIT_FAKECUDA_FAIL. Returns 1 when
+/* Failure injection: the value of `key` in FAKECUDA_FAIL. Returns 1 when
  * the key is present (val gets what follows '=', or "" when nothing). */
 static int fail_get(const char *key, char *val, size_t len)
 {
-	const char *env = getenv("TRIT_FAKECUDA_FAIL"), *p;
+	const char *env = getenv("FAKECUDA_FAIL"), *p;
 	size_t klen = strlen(key);
 
 	if (!env)
