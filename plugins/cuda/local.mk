@@ -13,7 +13,7 @@
 # The code is a convenience library that both the module and the Check suites
 # link, so the suites call it directly; the module adds only the entry point.
 
-EXTRA_DIST += plugins/cuda/kernels.cu plugins/cuda/cuda-cli.sh
+EXTRA_DIST += plugins/cuda/kernels.cu plugins/cuda/cuda-cli.sh plugins/cuda/README.md
 
 if BUILD_CUDA
 noinst_LTLIBRARIES += plugins/cuda/libtritcuda.la
