@@ -549,6 +549,14 @@ static void mm_setup(struct mm *m, uint64_t rows, uint64_t cols, uint64_t tokens
 	m->op.workspace = m->ws;
 }
 
+static void mm_free(struct mm *m)
+{
+	be->buffer_free(st, m->w);
+	be->buffer_free(st, m->in);
+	be->buffer_free(st, m->out);
+	be->buffer_free(st, m->ws);
+}
+
 START_TEST(kernel_launches_on_the_fake_fail_with_its_reason_not_a_crash)
 {
 	struct mm m;
@@ -560,11 +568,13 @@ START_TEST(kernel_launches_on_the_fake_fail_with_its_reason_not_a_crash)
 	ck_assert_msg(strstr(err, "launching trit_quantize on cuda0 (A): CUDA_ERROR_NOT_SUPPORTED "
 	                     "(operation not supported: a simulated device cannot run kernels")
 	              != NULL, "%s", err);
+	mm_free(&m);
 	/* GEMV on an unpadded integer input goes straight to the matmul kernel */
 	mm_setup(&m, 64, 128, 1, TRIT_MATMUL_INT_DOTS);
 	m.op.workspace = NULL;
 	ck_assert_int_eq(be->matmul(st, 0, &m.op, err, sizeof err), TRIT_EUNSUPPORTED);
 	ck_assert_msg(strstr(err, "launching trit_i2s_gemv on cuda0") != NULL, "%s", err);
+	mm_free(&m);
 	/* the device still answers */
 	ck_assert_int_eq(be->device_update(st, 0, err, sizeof err), 0);
 }
@@ -595,6 +605,7 @@ START_TEST(matmul_refuses_buffers_that_do_not_fit_the_operation)
 	/* buffers of another device */
 	ck_assert_int_eq(be->matmul(st, 1, &m.op, err, sizeof err), TRIT_EINVAL);
 	ck_assert_ptr_nonnull(strstr(err, "on cuda device 0, not 1"));
+	mm_free(&m);
 }
 END_TEST
 

@@ -41,7 +41,7 @@ if [ ! -f "$top_builddir/plugins/cuda/cuda.la" ] || [ ! -f "$fake" ]; then
 	exit 0
 fi
 kernels=yes
-grep -q 'TRIT_CUDA_ARCHS' "$top_builddir/build-config.h" || kernels=no
+grep -q '^#define TRIT_CUDA_ARCHS ' "$top_builddir/build-config.h" || kernels=no
 
 # --- devices -------------------------------------------------------------------
 three="RTX 3050:4GiB cc=8.6 sms=20 bus=128 memclock=7001MHz, RTX 4090:24GiB/20GiB free cc=8.9 sms=128 bus=384 memclock=10501MHz, A100:80GiB cc=8.0 sms=108 bus=5120 memclock=1593MHz ctx=500MiB"
