@@ -602,6 +602,16 @@ START_TEST(matmul_refuses_buffers_that_do_not_fit_the_operation)
 	ck_assert_int_eq(be->matmul(st, 0, &m.op, err, sizeof err), TRIT_ERANGE);
 	ck_assert_ptr_nonnull(strstr(err, "weights"));
 	m.op.rows = 64;
+	/* a word-sized element at an odd offset */
+	struct trit_buffer *big;
+	ck_assert_int_eq(be->buffer_alloc(st, 0, 3 * 100 * 4 + 4, &big, err, sizeof err), 0);
+	m.op.input = big;
+	m.op.input_offset = 2;
+	ck_assert_int_eq(be->matmul(st, 0, &m.op, err, sizeof err), TRIT_EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "the input offset 2 is not a multiple of 4"));
+	m.op.input = m.in;
+	m.op.input_offset = 0;
+	be->buffer_free(st, big);
 	/* buffers of another device */
 	ck_assert_int_eq(be->matmul(st, 1, &m.op, err, sizeof err), TRIT_EINVAL);
 	ck_assert_ptr_nonnull(strstr(err, "on cuda device 0, not 1"));

@@ -165,14 +165,18 @@ int cuda_matmul(void *state, uint32_t device, const struct trit_matmul *op, char
 	if (l.total && (rc = cuda_buffer_check(op->workspace, device, op->workspace_offset,
 	                                       l.total, "workspace", err, errlen)))
 		return rc;
-	/* F32 and I32 elements: the kernels store whole words */
-	if ((!int_dots && op->input_offset % 4) || op->output_offset % 4 ||
-	    (l.s_bytes && op->workspace_offset % 4)) {
+	/* F32 and I32 elements: the kernels load and store whole words */
+	const char *misaligned = NULL;
+	uint64_t off = 0;
+	if (!int_dots && op->input_offset % 4)
+		misaligned = "input", off = op->input_offset;
+	else if (op->output_offset % 4)
+		misaligned = "output", off = op->output_offset;
+	else if (l.s_bytes && op->workspace_offset % 4)
+		misaligned = "workspace", off = op->workspace_offset;
+	if (misaligned) {
 		snprintf(err, errlen, "the %s offset %llu is not a multiple of 4 (F32/I32 elements)",
-		         !int_dots && op->input_offset % 4 ? "input" : op->output_offset % 4 ?
-		         "output" : "workspace", (unsigned long long)(!int_dots && op->input_offset % 4 ?
-		         op->input_offset : op->output_offset % 4 ? op->output_offset :
-		         op->workspace_offset));
+		         misaligned, (unsigned long long)off);
 		return TRIT_EINVAL;
 	}
 	if ((rc = cuda_use(s, device, err, errlen)))
