@@ -137,7 +137,7 @@ static int kernels_built(void)
 
 #define THREE "RTX 3050:4GiB cc=8.6 sms=20 bus=128 memclock=7001MHz clock=1777MHz ctx=256MiB, " \
 	"RTX 4090:24GiB/20GiB free cc=8.9 sms=128 bus=384 memclock=10501MHz clock=2520MHz, " \
-	"A100:80GiB cc=8.0 sms=108 bus=5120 memclock=1593MHz clock=1410MHz ctx=500MiB"
+	"A100:80GiB cc=8.0 sms=108 bus=5120 memclock=1593MHz clock=1410MHz ctx=500MiB l2=40MiB"
 
 /* ------------------------------------------------------------------------ */
 /* Detection                                                                 */
@@ -202,6 +202,9 @@ START_TEST(three_simulated_devices_report_exactly_what_was_simulated)
 	ck_assert_ptr_nonnull(strstr(prop(a, "cuda.driver_library")->text, "TRIT_CUDA_DRIVER"));
 	ck_assert_uint_eq(prop(a, "mem.bus_width")->value.value, 128);
 	ck_assert_uint_eq(prop(a, "mem.clock")->value.value, 7001000000ull);
+	ck_assert_uint_eq(prop(c, "cache.l2")->value.state, TRIT_VALUE_MEASURED);
+	ck_assert_uint_eq(prop(c, "cache.l2")->value.value, 40 * MIB);
+	ck_assert_uint_eq(prop(a, "cache.l2")->value.value, 4 * MIB); /* the fake's default */
 
 	uint64_t ternary = TRIT_TYPE_BIT(TRIT_TYPE_I2_S) | TRIT_TYPE_BIT(TRIT_TYPE_TL1) |
 	                   TRIT_TYPE_BIT(TRIT_TYPE_TL2);

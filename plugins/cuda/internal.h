@@ -122,7 +122,7 @@ extern const char *const cuda_kernel_names[CUDA_K_COUNT];
 
 enum {
 	CUDA_PROP_POOL, CUDA_PROP_OVERHEAD, CUDA_PROP_DRIVER, CUDA_PROP_LIBRARY,
-	CUDA_PROP_PCI, CUDA_PROP_MEMCLOCK, CUDA_PROP_BUSWIDTH, CUDA_PROP_KERNELS,
+	CUDA_PROP_PCI, CUDA_PROP_MEMCLOCK, CUDA_PROP_BUSWIDTH, CUDA_PROP_L2, CUDA_PROP_KERNELS,
 	CUDA_PROP_COUNT
 };
 
@@ -141,7 +141,7 @@ struct cuda_dev {
 	char id[16], name[256], pci[32], pool[48];
 	char driver_text[32], library_text[1300], kernels_text[512];
 	char src_total[32], src_free[400], src_bw[360], src_cu[320], src_clock[320],
-	     src_cc[320], src_overhead[400], src_memclock[320], src_bus[320];
+	     src_cc[320], src_overhead[400], src_memclock[320], src_bus[320], src_l2[320];
 };
 
 struct cuda_state {

@@ -113,8 +113,8 @@ static int attr(struct cuda_state *s, CUdevice dev, CUdevice_attribute a, const 
 
 /* What the driver tells about a device, each value with whether it answered. */
 struct attrs {
-	int major, minor, sms, clock, memclock, bus, integrated, pageable, dom, pbus, pdev;
-	int cc_ok, sms_ok, clock_ok, memclock_ok, bus_ok, pci_ok;
+	int major, minor, sms, clock, memclock, bus, l2, integrated, pageable, dom, pbus, pdev;
+	int cc_ok, sms_ok, clock_ok, memclock_ok, bus_ok, l2_ok, pci_ok;
 };
 
 /* Read the attributes; a reason for each missing one goes into d's sources. */
@@ -146,6 +146,12 @@ static void read_attrs(struct cuda_state *s, struct cuda_dev *d, struct attrs *a
 		a->bus_ok = 0;
 		snprintf(d->src_bus, sizeof d->src_bus, "the driver reports a bus width of %d bits",
 		         a->bus);
+	}
+	a->l2_ok = !ATTR(L2_CACHE_SIZE, &a->l2, d->src_l2);
+	if (a->l2_ok && a->l2 <= 0) {
+		a->l2_ok = 0;
+		snprintf(d->src_l2, sizeof d->src_l2, "the driver reports an L2 cache of %d bytes",
+		         a->l2);
 	}
 	if (ATTR(INTEGRATED, &a->integrated, why) || ATTR(PAGEABLE_MEMORY_ACCESS, &a->pageable, why))
 		trit_host_logf(s->host, TRIT_LOG_INFO, "%s: %s: the integrated and unified-memory "
@@ -351,6 +357,12 @@ static void describe(struct cuda_state *s, struct cuda_dev *d, const struct attr
 		.key = "mem.bus_width", .unit = "count",
 		.value = a->bus_ok ? measured((uint64_t)a->bus, "cuDeviceGetAttribute "
 		                              "GLOBAL_MEMORY_BUS_WIDTH (bits)") : unknown(d->src_bus),
+	};
+	/* the last-level cache, which sizes trit bench's working set */
+	pr[CUDA_PROP_L2] = (struct trit_property){
+		.key = "cache.l2", .unit = "bytes",
+		.value = a->l2_ok ? measured((uint64_t)a->l2, "cuDeviceGetAttribute L2_CACHE_SIZE") :
+		                    unknown(d->src_l2),
 	};
 	pr[CUDA_PROP_KERNELS] = (struct trit_property){ .key = "kernels", .text = d->kernels_text };
 	p->props = d->props;

@@ -23,6 +23,7 @@
  *   memclock=FREQ memory clock as cuDeviceGetAttribute reports it (default
  *                7000MHz; 0 = the driver reports 0)
  *   bus=BITS     memory bus width (default 256)
+ *   l2=SIZE      L2 cache (default 4MiB)
  *   ctx=SIZE     device memory each context costs (default 300MiB)
  *   pci=N        PCI bus number (default: 1 + the device's index)
  *   integrated   shares the host's memory (INTEGRATED = 1)
@@ -98,6 +99,7 @@ enum {
 	CU_DEVICE_ATTRIBUTE_PCI_DEVICE_ID = 34,
 	CU_DEVICE_ATTRIBUTE_MEMORY_CLOCK_RATE = 36,
 	CU_DEVICE_ATTRIBUTE_GLOBAL_MEMORY_BUS_WIDTH = 37,
+	CU_DEVICE_ATTRIBUTE_L2_CACHE_SIZE = 38,
 	CU_DEVICE_ATTRIBUTE_PCI_DOMAIN_ID = 50,
 	CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR = 75,
 	CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR = 76,
@@ -141,7 +143,7 @@ CUresult cuGetErrorString(CUresult rc, const char **text);
 
 struct fdev {
 	char name[128];
-	uint64_t total, free0, ctx_cost, allocated;
+	uint64_t total, free0, ctx_cost, allocated, l2;
 	int cc_major, cc_minor, sms, bus, pci, integrated, pageable;
 	int clock_khz, memclock_khz;
 	int contexts;              /* live */
@@ -274,7 +276,7 @@ static int parse_entry(int index, char *e, struct fdev *d)
 	snprintf(entry_text, sizeof entry_text, "%s", e);
 	*d = (struct fdev){ .cc_major = 8, .cc_minor = 0, .sms = 16, .bus = 256,
 	                    .clock_khz = 1500000, .memclock_khz = 7000000,
-	                    .ctx_cost = 300ull << 20, .pci = index + 1 };
+	                    .ctx_cost = 300ull << 20, .l2 = 4ull << 20, .pci = index + 1 };
 	if (!colon || colon == e)
 		return bad(index, e, "expected NAME:MEMORY, e.g. 'RTX 4090:24GiB'");
 	if ((size_t)(colon - e) >= sizeof d->name)
@@ -327,12 +329,14 @@ static int parse_entry(int index, char *e, struct fdev *d)
 			ok = !parse_freq(val, &d->clock_khz);
 		else if (!strcmp(tok, "memclock"))
 			ok = !parse_freq(val, &d->memclock_khz);
+		else if (!strcmp(tok, "l2"))
+			ok = !parse_size(val, val + strlen(val), &d->l2) && d->l2 <= 2147483647u;
 		else if (!strcmp(tok, "ctx"))
 			ok = !parse_size(val, val + strlen(val), &d->ctx_cost);
 		if (!ok) {
 			char what[200];
 			snprintf(what, sizeof what, "'%s%s%s' is not one of cc=M.m sms=N clock=FREQ "
-			         "memclock=FREQ bus=BITS ctx=SIZE pci=N integrated pageable", tok,
+			         "memclock=FREQ bus=BITS l2=SIZE ctx=SIZE pci=N integrated pageable", tok,
 			         val ? "=" : "", val ? val : "");
 			return bad(index, e, what);
 		}
@@ -546,6 +550,7 @@ CUresult cuDeviceGetAttribute(int *value, CUdevice_attribute attr, CUdevice dev)
 	case CU_DEVICE_ATTRIBUTE_CLOCK_RATE: *value = d->clock_khz; break;
 	case CU_DEVICE_ATTRIBUTE_MEMORY_CLOCK_RATE: *value = d->memclock_khz; break;
 	case CU_DEVICE_ATTRIBUTE_GLOBAL_MEMORY_BUS_WIDTH: *value = d->bus; break;
+	case CU_DEVICE_ATTRIBUTE_L2_CACHE_SIZE: *value = (int)d->l2; break;
 	case CU_DEVICE_ATTRIBUTE_INTEGRATED: *value = d->integrated; break;
 	case CU_DEVICE_ATTRIBUTE_PAGEABLE_MEMORY_ACCESS: *value = d->pageable; break;
 	case CU_DEVICE_ATTRIBUTE_PCI_DOMAIN_ID: *value = 0; break;
