@@ -1,0 +1,944 @@
+/*
+ * fakecuda.c - a test double for the CUDA driver library (libcuda.so.1).
+ *
+ * It exports exactly the driver entry points the cuda plugin resolves, by
+ * the names the real libcuda exports (cuMemAlloc_v2, ...), and simulates the
+ * devices an environment variable describes, with memory accounting and
+ * failure injection, so that CI machines without a GPU test the plugin's
+ * detection, memory figures, planning and error handling. It cannot run
+ * kernels: cuLaunchKernel fails with CUDA_ERROR_NOT_SUPPORTED, whose text
+ * says that a simulated device cannot run kernels.
+ *
+ * The driver's types and constants are declared here (the values are the
+ * ones cuda.h gives them), so the fake builds without CUDA. Its variables do
+ * not start with TRIT_: trit warns about TRIT_* variables it does not know.
+ *
+ * FAKECUDA_DEVICES: devices separated by commas,
+ *     NAME:TOTAL[/FREE free] [key=value | flag]...
+ *   TOTAL, FREE  sizes: 4GiB, 1.5GiB, 512MiB, 24GB (decimal), bytes. FREE is
+ *                what is free before any context (default: TOTAL)
+ *   cc=8.6       compute capability (default 8.0)
+ *   sms=N        multiprocessors (default 16)
+ *   clock=FREQ   SM clock, e.g. 1500MHz (default 1500MHz)
+ *   memclock=FREQ memory clock as cuDeviceGetAttribute reports it (default
+ *                7000MHz; 0 = the driver reports 0)
+ *   bus=BITS     memory bus width (default 256)
+ *   l2=SIZE      L2 cache (default 4MiB)
+ *   ctx=SIZE     device memory each context costs (default 300MiB)
+ *   pci=N        PCI bus number (default: 1 + the device's index)
+ *   integrated   shares the host's memory (INTEGRATED = 1)
+ *   pageable     can access pageable host memory (PAGEABLE_MEMORY_ACCESS = 1)
+ *   e.g. "RTX 3050:4GiB cc=8.6 sms=20, RTX 4090:24GiB/20GiB free, A100:80GiB"
+ *   Unset or empty: no device (cuInit answers CUDA_ERROR_NO_DEVICE). A
+ *   malformed value makes cuInit fail with CUDA_ERROR_INVALID_VALUE, and
+ *   cuGetErrorString then says what is wrong.
+ *
+ * FAKECUDA_FAIL: failures to inject, separated by commas; read at every
+ * call, so a test can change it between calls:
+ *   init[=CODE]      cuInit fails with CODE (default 999, CUDA_ERROR_UNKNOWN)
+ *   alloc[=N]        the Nth cuMemAlloc since cuInit (default: every one)
+ *                    fails with CUDA_ERROR_OUT_OF_MEMORY
+ *   lost=DEV[:CODE]  device DEV is lost: every call that needs it (contexts,
+ *                    memory, copies, modules, launches) fails with CODE
+ *                    (default 999)
+ *   module[=DEV]     cuModuleLoadData fails with CUDA_ERROR_NO_BINARY_FOR_GPU
+ *                    (on DEV, default every device)
+ *   ctxlimit=N       at most N live contexts per device; more fail with
+ *                    CUDA_ERROR_OUT_OF_MEMORY
+ *
+ * Memory: free = FREE - ctx x live contexts - bytes allocated, exactly.
+ * Allocations are backed by anonymous memory mapped on demand, so copies
+ * work and large allocations cost no host memory until written.
+ *
+ * Not thread-safe beyond what the suites need: one thread drives it. The
+ * current context is per thread, as in the real driver.
+ */
+#include <build-config.h>
+
+#include <ctype.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+/* ------------------------------------------------------------------------ */
+/* The driver's types, as cuda.h declares them                               */
+
+typedef int CUresult;
+typedef int CUdevice;
+typedef int CUdevice_attribute;
+typedef unsigned long long CUdeviceptr;
+typedef struct fake_ctx *CUcontext;
+typedef struct fake_mod *CUmodule;
+typedef struct fake_fn *CUfunction;
+typedef struct fake_stream *CUstream;
+
+enum {
+	CUDA_SUCCESS = 0,
+	CUDA_ERROR_INVALID_VALUE = 1,
+	CUDA_ERROR_OUT_OF_MEMORY = 2,
+	CUDA_ERROR_NOT_INITIALIZED = 3,
+	CUDA_ERROR_NO_DEVICE = 100,
+	CUDA_ERROR_INVALID_DEVICE = 101,
+	CUDA_ERROR_INVALID_IMAGE = 200,
+	CUDA_ERROR_INVALID_CONTEXT = 201,
+	CUDA_ERROR_NO_BINARY_FOR_GPU = 209,
+	CUDA_ERROR_INVALID_HANDLE = 400,
+	CUDA_ERROR_NOT_FOUND = 500,
+	CUDA_ERROR_NOT_SUPPORTED = 801,
+	CUDA_ERROR_SYSTEM_DRIVER_MISMATCH = 803,
+	CUDA_ERROR_UNKNOWN = 999
+};
+
+enum {
+	CU_DEVICE_ATTRIBUTE_CLOCK_RATE = 13,
+	CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT = 16,
+	CU_DEVICE_ATTRIBUTE_INTEGRATED = 18,
+	CU_DEVICE_ATTRIBUTE_PCI_BUS_ID = 33,
+	CU_DEVICE_ATTRIBUTE_PCI_DEVICE_ID = 34,
+	CU_DEVICE_ATTRIBUTE_MEMORY_CLOCK_RATE = 36,
+	CU_DEVICE_ATTRIBUTE_GLOBAL_MEMORY_BUS_WIDTH = 37,
+	CU_DEVICE_ATTRIBUTE_L2_CACHE_SIZE = 38,
+	CU_DEVICE_ATTRIBUTE_PCI_DOMAIN_ID = 50,
+	CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR = 75,
+	CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR = 76,
+	CU_DEVICE_ATTRIBUTE_PAGEABLE_MEMORY_ACCESS = 88
+};
+
+/* The exported entry points (prototypes for -Wmissing-prototypes). */
+CUresult cuInit(unsigned int flags);
+CUresult cuDriverGetVersion(int *version);
+CUresult cuDeviceGetCount(int *count);
+CUresult cuDeviceGet(CUdevice *dev, int ordinal);
+CUresult cuDeviceGetName(char *name, int len, CUdevice dev);
+CUresult cuDeviceTotalMem_v2(size_t *bytes, CUdevice dev);
+CUresult cuDeviceGetAttribute(int *value, CUdevice_attribute attr, CUdevice dev);
+CUresult cuCtxCreate_v2(CUcontext *ctx, unsigned int flags, CUdevice dev);
+CUresult cuCtxDestroy_v2(CUcontext ctx);
+CUresult cuCtxSetCurrent(CUcontext ctx);
+CUresult cuCtxSynchronize(void);
+CUresult cuMemGetInfo_v2(size_t *free_bytes, size_t *total_bytes);
+CUresult cuMemAlloc_v2(CUdeviceptr *ptr, size_t bytes);
+CUresult cuMemFree_v2(CUdeviceptr ptr);
+CUresult cuMemcpyHtoD_v2(CUdeviceptr dst, const void *src, size_t bytes);
+CUresult cuMemcpyDtoH_v2(void *dst, CUdeviceptr src, size_t bytes);
+CUresult cuModuleLoadData(CUmodule *mod, const void *image);
+CUresult cuModuleUnload(CUmodule mod);
+CUresult cuModuleGetFunction(CUfunction *fn, CUmodule mod, const char *name);
+CUresult cuLaunchKernel(CUfunction fn, unsigned int gx, unsigned int gy, unsigned int gz,
+                        unsigned int bx, unsigned int by, unsigned int bz,
+                        unsigned int shared_bytes, CUstream stream, void **params,
+                        void **extra);
+CUresult cuGetErrorName(CUresult rc, const char **name);
+CUresult cuGetErrorString(CUresult rc, const char **text);
+
+/* ------------------------------------------------------------------------ */
+/* Simulated state                                                           */
+
+#define MAX_DEVS 16
+#define MAGIC_CTX 0x43545821u
+#define MAGIC_MOD 0x4d4f4421u
+#define MAGIC_FN  0x464e2121u
+
+struct fdev {
+	char name[128];
+	uint64_t total, free0, ctx_cost, allocated, l2;
+	int cc_major, cc_minor, sms, bus, pci, integrated, pageable;
+	int clock_khz, memclock_khz;
+	int contexts;              /* live */
+};
+
+struct fake_ctx {
+	uint32_t magic;
+	int dev;
+};
+
+struct fake_mod {
+	uint32_t magic;
+	struct fake_ctx *ctx;
+	const unsigned char *image;
+	size_t image_bytes;
+};
+
+struct fake_fn {
+	uint32_t magic;
+	struct fake_mod *mod;
+	char name[128];
+	struct fake_fn *next;
+};
+
+struct falloc {
+	CUdeviceptr ptr;
+	size_t size, mapped;
+	struct fake_ctx *ctx;
+};
+
+static struct {
+	int initialised;
+	int n;
+	struct fdev dev[MAX_DEVS];
+	char parse_error[512];  /* why FAKECUDA_DEVICES was refused */
+	unsigned long allocs;   /* cuMemAlloc calls since cuInit */
+	struct falloc *al;
+	size_t n_al, cap_al;
+	int live_contexts;
+	struct fake_fn *fns;    /* every function handle, freed with its module */
+} fk;
+
+static _Thread_local struct fake_ctx *current;
+
+/* ------------------------------------------------------------------------ */
+/* Parsing                                                                   */
+
+static int parse_size(const char *s, const char *end, uint64_t *out)
+{
+	static const struct {
+		const char *unit;
+		double mult;
+	} units[] = {
+		{ "", 1 }, { "B", 1 }, { "KiB", 1024.0 }, { "MiB", 1048576.0 },
+		{ "GiB", 1073741824.0 }, { "TiB", 1099511627776.0 }, { "KB", 1e3 },
+		{ "MB", 1e6 }, { "GB", 1e9 }, { "TB", 1e12 },
+	};
+	char buf[64], *num_end;
+	size_t len = (size_t)(end - s);
+	double v;
+
+	if (len == 0 || len >= sizeof buf)
+		return -1;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	v = strtod(buf, &num_end);
+	if (num_end == buf || v < 0)
+		return -1;
+	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+		if (strcmp(num_end, units[i].unit) == 0) {
+			double b = v * units[i].mult;
+			if (b >= 18446744073709551615.0)
+				return -1;
+			*out = (uint64_t)(b + 0.5);
+			return 0;
+		}
+	return -1;
+}
+
+/* A frequency in kHz: "1500MHz", "1.4GHz", "800000kHz", "0". */
+static int parse_freq(const char *s, int *khz)
+{
+	char *end;
+	double v = strtod(s, &end), mult;
+
+	if (end == s || v < 0)
+		return -1;
+	if (strcmp(end, "kHz") == 0)
+		mult = 1;
+	else if (strcmp(end, "MHz") == 0)
+		mult = 1e3;
+	else if (strcmp(end, "GHz") == 0)
+		mult = 1e6;
+	else if (*end == '\0' && v == 0)
+		mult = 1;
+	else
+		return -1;
+	if (v * mult > 2147483647.0)
+		return -1;
+	*khz = (int)(v * mult + 0.5);
+	return 0;
+}
+
+static int parse_int(const char *s, int *out)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+	if (end == s || *end || v < 0 || v > 1000000)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
+static char entry_text[256]; /* the entry being parsed, for messages */
+
+static int bad(int index, const char *entry, const char *what)
+{
+	(void)entry;
+	snprintf(fk.parse_error, sizeof fk.parse_error,
+	         "FAKECUDA_DEVICES device %d ('%s'): %s", index, entry_text, what);
+	fprintf(stderr, "fakecuda: %s\n", fk.parse_error);
+	return -1;
+}
+
+/* One entry "NAME:TOTAL[/FREE free] options..." into d. */
+static int parse_entry(int index, char *e, struct fdev *d)
+{
+	char *colon = strchr(e, ':'), *p, *tok, *save = NULL;
+
+	snprintf(entry_text, sizeof entry_text, "%s", e);
+	*d = (struct fdev){ .cc_major = 8, .cc_minor = 0, .sms = 16, .bus = 256,
+	                    .clock_khz = 1500000, .memclock_khz = 7000000,
+	                    .ctx_cost = 300ull << 20, .l2 = 4ull << 20, .pci = index + 1 };
+	if (!colon || colon == e)
+		return bad(index, e, "expected NAME:MEMORY, e.g. 'RTX 4090:24GiB'");
+	if ((size_t)(colon - e) >= sizeof d->name)
+		return bad(index, e, "the name is longer than 127 bytes");
+	memcpy(d->name, e, (size_t)(colon - e));
+	d->name[colon - e] = '\0';
+	p = colon + 1;
+	while (*p == ' ')
+		p++;
+	char *mem_end = p + strcspn(p, " /");
+	if (parse_size(p, mem_end, &d->total) || d->total == 0)
+		return bad(index, e, "the memory size is not a size like 24GiB");
+	d->free0 = d->total;
+	p = mem_end;
+	if (*p == '/') {
+		char *f = p + 1, *f_end = f + strcspn(f, " ");
+		if (parse_size(f, f_end, &d->free0))
+			return bad(index, e, "the free size after '/' is not a size like 20GiB");
+		p = f_end;
+		while (*p == ' ')
+			p++;
+		if (strncmp(p, "free", 4) != 0 || (p[4] && p[4] != ' '))
+			return bad(index, e, "expected 'free' after TOTAL/FREE");
+		p += 4;
+		if (d->free0 > d->total)
+			return bad(index, e, "more memory free than there is");
+	}
+	for (tok = strtok_r(p, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+		char *eq = strchr(tok, '=');
+		const char *val = eq ? eq + 1 : NULL;
+		int ok = 0;
+		if (eq)
+			*eq = '\0';
+		if (!strcmp(tok, "integrated") && !val)
+			ok = (d->integrated = 1);
+		else if (!strcmp(tok, "pageable") && !val)
+			ok = (d->pageable = 1);
+		else if (!val)
+			ok = 0;
+		else if (!strcmp(tok, "cc"))
+			ok = sscanf(val, "%d.%d", &d->cc_major, &d->cc_minor) == 2 &&
+			     d->cc_major > 0 && d->cc_minor >= 0 && d->cc_minor < 10;
+		else if (!strcmp(tok, "sms"))
+			ok = !parse_int(val, &d->sms);
+		else if (!strcmp(tok, "bus"))
+			ok = !parse_int(val, &d->bus);
+		else if (!strcmp(tok, "pci"))
+			ok = !parse_int(val, &d->pci) && d->pci < 256;
+		else if (!strcmp(tok, "clock"))
+			ok = !parse_freq(val, &d->clock_khz);
+		else if (!strcmp(tok, "memclock"))
+			ok = !parse_freq(val, &d->memclock_khz);
+		else if (!strcmp(tok, "l2"))
+			ok = !parse_size(val, val + strlen(val), &d->l2) && d->l2 <= 2147483647u;
+		else if (!strcmp(tok, "ctx"))
+			ok = !parse_size(val, val + strlen(val), &d->ctx_cost);
+		if (!ok) {
+			char what[200];
+			snprintf(what, sizeof what, "'%s%s%s' is not one of cc=M.m sms=N clock=FREQ "
+			         "memclock=FREQ bus=BITS l2=SIZE ctx=SIZE pci=N integrated pageable", tok,
+			         val ? "=" : "", val ? val : "");
+			return bad(index, e, what);
+		}
+	}
+	return 0;
+}
+
+static int parse_devices(void)
+{
+	const char *env = getenv("FAKECUDA_DEVICES");
+	char *copy, *tok, *save = NULL;
+	int rc = 0;
+
+	fk.n = 0;
+	fk.parse_error[0] = '\0';
+	if (!env || !*env)
+		return 0;
+	copy = strdup(env);
+	if (!copy)
+		return -1;
+	for (tok = strtok_r(copy, ",", &save); tok && !rc; tok = strtok_r(NULL, ",", &save)) {
+		while (*tok == ' ')
+			tok++;
+		char *end = tok + strlen(tok);
+		while (end > tok && end[-1] == ' ')
+			*--end = '\0';
+		if (fk.n == MAX_DEVS) {
+			snprintf(entry_text, sizeof entry_text, "%s", tok);
+			rc = bad(fk.n, tok, "the fake driver simulates at most 16 devices");
+			break;
+		}
+		rc = parse_entry(fk.n, tok, &fk.dev[fk.n]);
+		if (!rc)
+			fk.n++;
+	}
+	free(copy);
+	if (rc)
+		fk.n = 0;
+	return rc;
+}
+
+/* Failure injection: the value of `key` in FAKECUDA_FAIL. Returns 1 when
+ * the key is present (val gets what follows '=', or "" when nothing). */
+static int fail_get(const char *key, char *val, size_t len)
+{
+	const char *env = getenv("FAKECUDA_FAIL"), *p;
+	size_t klen = strlen(key);
+
+	if (!env)
+		return 0;
+	for (p = env; *p;) {
+		while (*p == ',' || *p == ' ')
+			p++;
+		size_t n = strcspn(p, ", ");
+		if (n >= klen && strncmp(p, key, klen) == 0 && (n == klen || p[klen] == '=')) {
+			size_t vn = n > klen ? n - klen - 1 : 0;
+			if (vn >= len)
+				vn = len - 1;
+			memcpy(val, p + klen + (n > klen), vn);
+			val[vn] = '\0';
+			return 1;
+		}
+		p += n;
+	}
+	return 0;
+}
+
+/* The error a lost device answers with, or 0 when `dev` is not lost. */
+static CUresult lost(int dev)
+{
+	char v[32];
+	int d = -1, code = CUDA_ERROR_UNKNOWN;
+
+	if (!fail_get("lost", v, sizeof v))
+		return 0;
+	if (sscanf(v, "%d:%d", &d, &code) < 1)
+		return 0;
+	return d == dev ? code : 0;
+}
+
+static CUresult need_init(void)
+{
+	return fk.initialised ? CUDA_SUCCESS : CUDA_ERROR_NOT_INITIALIZED;
+}
+
+static int ctx_ok(const struct fake_ctx *c)
+{
+	return c && c->magic == MAGIC_CTX;
+}
+
+static uint64_t dev_free(const struct fdev *d)
+{
+	uint64_t used = d->allocated + d->ctx_cost * (uint64_t)d->contexts;
+	return used >= d->free0 ? 0 : d->free0 - used;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Initialisation and devices                                                */
+
+static void drop_allocations(struct fake_ctx *c)
+{
+	for (size_t i = 0; i < fk.n_al;) {
+		if (c && fk.al[i].ctx != c) {
+			i++;
+			continue;
+		}
+		munmap((void *)(uintptr_t)fk.al[i].ptr, fk.al[i].mapped);
+		fk.dev[fk.al[i].ctx->dev].allocated -= fk.al[i].size;
+		fk.al[i] = fk.al[--fk.n_al];
+	}
+}
+
+CUresult cuInit(unsigned int flags)
+{
+	char v[32];
+
+	if (flags != 0)
+		return CUDA_ERROR_INVALID_VALUE;
+	if (fail_get("init", v, sizeof v))
+		return *v ? atoi(v) : CUDA_ERROR_UNKNOWN;
+	/* A fresh simulation unless contexts of an earlier one are alive (the
+	 * real cuInit is idempotent; a suite re-reads the description). */
+	if (fk.live_contexts == 0) {
+		fk.initialised = 0;
+		fk.allocs = 0;
+		if (parse_devices())
+			return CUDA_ERROR_INVALID_VALUE;
+	}
+	if (fk.n == 0)
+		return CUDA_ERROR_NO_DEVICE;
+	fk.initialised = 1;
+	return CUDA_SUCCESS;
+}
+
+CUresult cuDriverGetVersion(int *version)
+{
+	if (!version)
+		return CUDA_ERROR_INVALID_VALUE;
+	*version = 13000;
+	return CUDA_SUCCESS;
+}
+
+CUresult cuDeviceGetCount(int *count)
+{
+	CUresult rc = need_init();
+	if (rc)
+		return rc;
+	if (!count)
+		return CUDA_ERROR_INVALID_VALUE;
+	*count = fk.n;
+	return CUDA_SUCCESS;
+}
+
+CUresult cuDeviceGet(CUdevice *dev, int ordinal)
+{
+	CUresult rc = need_init();
+	if (rc)
+		return rc;
+	if (!dev)
+		return CUDA_ERROR_INVALID_VALUE;
+	if (ordinal < 0 || ordinal >= fk.n)
+		return CUDA_ERROR_INVALID_DEVICE;
+	*dev = ordinal;
+	return CUDA_SUCCESS;
+}
+
+static CUresult check_dev(CUdevice dev)
+{
+	CUresult rc = need_init();
+	if (rc)
+		return rc;
+	return dev >= 0 && dev < fk.n ? CUDA_SUCCESS : CUDA_ERROR_INVALID_DEVICE;
+}
+
+CUresult cuDeviceGetName(char *name, int len, CUdevice dev)
+{
+	CUresult rc = check_dev(dev);
+	if (rc)
+		return rc;
+	if (!name || len <= 0)
+		return CUDA_ERROR_INVALID_VALUE;
+	snprintf(name, (size_t)len, "%s", fk.dev[dev].name);
+	return CUDA_SUCCESS;
+}
+
+CUresult cuDeviceTotalMem_v2(size_t *bytes, CUdevice dev)
+{
+	CUresult rc = check_dev(dev);
+	if (rc)
+		return rc;
+	if (!bytes)
+		return CUDA_ERROR_INVALID_VALUE;
+	*bytes = (size_t)fk.dev[dev].total;
+	return CUDA_SUCCESS;
+}
+
+CUresult cuDeviceGetAttribute(int *value, CUdevice_attribute attr, CUdevice dev)
+{
+	CUresult rc = check_dev(dev);
+	const struct fdev *d;
+
+	if (rc)
+		return rc;
+	if (!value)
+		return CUDA_ERROR_INVALID_VALUE;
+	d = &fk.dev[dev];
+	switch (attr) {
+	case CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR: *value = d->cc_major; break;
+	case CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR: *value = d->cc_minor; break;
+	case CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT: *value = d->sms; break;
+	case CU_DEVICE_ATTRIBUTE_CLOCK_RATE: *value = d->clock_khz; break;
+	case CU_DEVICE_ATTRIBUTE_MEMORY_CLOCK_RATE: *value = d->memclock_khz; break;
+	case CU_DEVICE_ATTRIBUTE_GLOBAL_MEMORY_BUS_WIDTH: *value = d->bus; break;
+	case CU_DEVICE_ATTRIBUTE_L2_CACHE_SIZE: *value = (int)d->l2; break;
+	case CU_DEVICE_ATTRIBUTE_INTEGRATED: *value = d->integrated; break;
+	case CU_DEVICE_ATTRIBUTE_PAGEABLE_MEMORY_ACCESS: *value = d->pageable; break;
+	case CU_DEVICE_ATTRIBUTE_PCI_DOMAIN_ID: *value = 0; break;
+	case CU_DEVICE_ATTRIBUTE_PCI_BUS_ID: *value = d->pci; break;
+	case CU_DEVICE_ATTRIBUTE_PCI_DEVICE_ID: *value = 0; break;
+	default: return CUDA_ERROR_INVALID_VALUE;
+	}
+	return CUDA_SUCCESS;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Contexts                                                                  */
+
+CUresult cuCtxCreate_v2(CUcontext *pctx, unsigned int flags, CUdevice dev)
+{
+	CUresult rc = check_dev(dev);
+	struct fake_ctx *c;
+	char v[32];
+
+	if (rc)
+		return rc;
+	if (!pctx)
+		return CUDA_ERROR_INVALID_VALUE;
+	if ((rc = lost(dev)))
+		return rc;
+	if (fail_get("ctxlimit", v, sizeof v) && fk.dev[dev].contexts >= atoi(v))
+		return CUDA_ERROR_OUT_OF_MEMORY;
+	if (fk.dev[dev].ctx_cost > dev_free(&fk.dev[dev]))
+		return CUDA_ERROR_OUT_OF_MEMORY;
+	c = malloc(sizeof *c);
+	if (!c)
+		return CUDA_ERROR_OUT_OF_MEMORY;
+	c->magic = MAGIC_CTX;
+	c->dev = dev;
+	fk.dev[dev].contexts++;
+	fk.live_contexts++;
+	current = c;
+	*pctx = c;
+	return CUDA_SUCCESS;
+}
+
+static void drop_functions(struct fake_mod *m)
+{
+	for (struct fake_fn **pp = &fk.fns; *pp;) {
+		struct fake_fn *f = *pp;
+		if (!m || f->mod == m) {
+			*pp = f->next;
+			f->magic = 0;
+			free(f);
+		} else {
+			pp = &f->next;
+		}
+	}
+}
+
+CUresult cuCtxDestroy_v2(CUcontext ctx)
+{
+	if (!ctx_ok(ctx))
+		return CUDA_ERROR_INVALID_CONTEXT;
+	drop_allocations(ctx);
+	/* modules of the context: their function handles die with them; the
+	 * module structs themselves are owned by their holders' unload calls,
+	 * so only mark the functions of modules bound to this context */
+	for (struct fake_fn **pp = &fk.fns; *pp;) {
+		struct fake_fn *f = *pp;
+		if (f->mod->ctx == ctx) {
+			*pp = f->next;
+			f->magic = 0;
+			free(f);
+		} else {
+			pp = &f->next;
+		}
+	}
+	fk.dev[ctx->dev].contexts--;
+	fk.live_contexts--;
+	ctx->magic = 0;
+	if (current == ctx)
+		current = NULL;
+	free(ctx);
+	return CUDA_SUCCESS;
+}
+
+CUresult cuCtxSetCurrent(CUcontext ctx)
+{
+	if (ctx && !ctx_ok(ctx))
+		return CUDA_ERROR_INVALID_CONTEXT;
+	current = ctx;
+	return CUDA_SUCCESS;
+}
+
+/* The current context's device, or an error. */
+static CUresult current_dev(int *dev)
+{
+	CUresult rc = need_init();
+	if (rc)
+		return rc;
+	if (!ctx_ok(current))
+		return CUDA_ERROR_INVALID_CONTEXT;
+	*dev = current->dev;
+	return lost(*dev);
+}
+
+CUresult cuCtxSynchronize(void)
+{
+	int dev;
+	return current_dev(&dev);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Memory                                                                    */
+
+CUresult cuMemGetInfo_v2(size_t *free_bytes, size_t *total_bytes)
+{
+	int dev;
+	CUresult rc = current_dev(&dev);
+
+	if (rc)
+		return rc;
+	if (!free_bytes || !total_bytes)
+		return CUDA_ERROR_INVALID_VALUE;
+	*free_bytes = (size_t)dev_free(&fk.dev[dev]);
+	*total_bytes = (size_t)fk.dev[dev].total;
+	return CUDA_SUCCESS;
+}
+
+CUresult cuMemAlloc_v2(CUdeviceptr *ptr, size_t bytes)
+{
+	int dev;
+	CUresult rc = current_dev(&dev);
+	char v[32];
+	void *p;
+
+	if (rc)
+		return rc;
+	if (!ptr || bytes == 0)
+		return CUDA_ERROR_INVALID_VALUE;
+	fk.allocs++;
+	if (fail_get("alloc", v, sizeof v) && (!*v || strtoul(v, NULL, 10) == fk.allocs))
+		return CUDA_ERROR_OUT_OF_MEMORY;
+	if (bytes > dev_free(&fk.dev[dev]))
+		return CUDA_ERROR_OUT_OF_MEMORY;
+	if (fk.n_al == fk.cap_al) {
+		size_t cap = fk.cap_al ? fk.cap_al * 2 : 16;
+		struct falloc *a = realloc(fk.al, cap * sizeof *a);
+		if (!a)
+			return CUDA_ERROR_OUT_OF_MEMORY;
+		fk.al = a;
+		fk.cap_al = cap;
+	}
+	p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+	         -1, 0);
+	if (p == MAP_FAILED)
+		return CUDA_ERROR_OUT_OF_MEMORY;
+	fk.al[fk.n_al++] = (struct falloc){ .ptr = (CUdeviceptr)(uintptr_t)p, .size = bytes,
+	                                    .mapped = bytes, .ctx = current };
+	fk.dev[dev].allocated += bytes;
+	*ptr = (CUdeviceptr)(uintptr_t)p;
+	return CUDA_SUCCESS;
+}
+
+CUresult cuMemFree_v2(CUdeviceptr ptr)
+{
+	CUresult rc = need_init();
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < fk.n_al; i++)
+		if (fk.al[i].ptr == ptr) {
+			if ((rc = lost(fk.al[i].ctx->dev)))
+				return rc;
+			munmap((void *)(uintptr_t)ptr, fk.al[i].mapped);
+			fk.dev[fk.al[i].ctx->dev].allocated -= fk.al[i].size;
+			fk.al[i] = fk.al[--fk.n_al];
+			return CUDA_SUCCESS;
+		}
+	return CUDA_ERROR_INVALID_VALUE;
+}
+
+/* The allocation holding [p, p + n), or NULL. */
+static struct falloc *find(CUdeviceptr p, size_t n)
+{
+	for (size_t i = 0; i < fk.n_al; i++)
+		if (p >= fk.al[i].ptr && p - fk.al[i].ptr <= fk.al[i].size &&
+		    n <= fk.al[i].size - (p - fk.al[i].ptr))
+			return &fk.al[i];
+	return NULL;
+}
+
+CUresult cuMemcpyHtoD_v2(CUdeviceptr dst, const void *src, size_t bytes)
+{
+	int dev;
+	CUresult rc = current_dev(&dev);
+	struct falloc *a;
+
+	if (rc)
+		return rc;
+	if (!(a = find(dst, bytes)) || (!src && bytes))
+		return CUDA_ERROR_INVALID_VALUE;
+	if ((rc = lost(a->ctx->dev)))
+		return rc;
+	if (bytes)
+		memcpy((void *)(uintptr_t)dst, src, bytes);
+	return CUDA_SUCCESS;
+}
+
+CUresult cuMemcpyDtoH_v2(void *dst, CUdeviceptr src, size_t bytes)
+{
+	int dev;
+	CUresult rc = current_dev(&dev);
+	struct falloc *a;
+
+	if (rc)
+		return rc;
+	if (!(a = find(src, bytes)) || (!dst && bytes))
+		return CUDA_ERROR_INVALID_VALUE;
+	if ((rc = lost(a->ctx->dev)))
+		return rc;
+	if (bytes)
+		memcpy(dst, (const void *)(uintptr_t)src, bytes);
+	return CUDA_SUCCESS;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Modules and kernels                                                       */
+
+/* Size of a fatbin from its header (magic 0xBA55ED50, u16 version, u16
+ * header size, u64 size of what follows), or 0 when image is not one. */
+static size_t fatbin_size(const unsigned char *image)
+{
+	uint32_t magic;
+	uint16_t header;
+	uint64_t body;
+
+	memcpy(&magic, image, 4);
+	if (magic != 0xBA55ED50u)
+		return 0;
+	memcpy(&header, image + 6, 2);
+	memcpy(&body, image + 8, 8);
+	if (header < 16 || body > (UINT64_C(1) << 32))
+		return 0;
+	return (size_t)header + (size_t)body;
+}
+
+CUresult cuModuleLoadData(CUmodule *mod, const void *image)
+{
+	int dev;
+	CUresult rc = current_dev(&dev);
+	char v[32];
+	struct fake_mod *m;
+	size_t size;
+
+	if (rc)
+		return rc;
+	if (!mod || !image)
+		return CUDA_ERROR_INVALID_VALUE;
+	if (fail_get("module", v, sizeof v) && (!*v || atoi(v) == dev))
+		return CUDA_ERROR_NO_BINARY_FOR_GPU;
+	if (!(size = fatbin_size(image)))
+		return CUDA_ERROR_INVALID_IMAGE; /* the fake reads fatbins only */
+	m = malloc(sizeof *m);
+	if (!m)
+		return CUDA_ERROR_OUT_OF_MEMORY;
+	*m = (struct fake_mod){ .magic = MAGIC_MOD, .ctx = current, .image = image,
+	                        .image_bytes = size };
+	*mod = m;
+	return CUDA_SUCCESS;
+}
+
+CUresult cuModuleUnload(CUmodule mod)
+{
+	if (!mod || mod->magic != MAGIC_MOD)
+		return CUDA_ERROR_INVALID_HANDLE;
+	drop_functions(mod);
+	mod->magic = 0;
+	free(mod);
+	return CUDA_SUCCESS;
+}
+
+/* Whether the image holds `name` as a whole NUL-terminated symbol string
+ * (an uncompressed fatbin keeps its ELF string tables readable). */
+static int image_has(const struct fake_mod *m, const char *name)
+{
+	size_t n = strlen(name) + 1;
+	const unsigned char *p = m->image, *end = m->image + m->image_bytes;
+
+	while (n <= (size_t)(end - p) && (p = memchr(p, name[0], (size_t)(end - p) - n + 1))) {
+		if (memcmp(p, name, n) == 0 &&
+		    (p == m->image || !(isalnum(p[-1]) || p[-1] == '_')))
+			return 1;
+		p++;
+	}
+	return 0;
+}
+
+CUresult cuModuleGetFunction(CUfunction *fn, CUmodule mod, const char *name)
+{
+	struct fake_fn *f;
+
+	if (!fn || !name || !mod || mod->magic != MAGIC_MOD)
+		return CUDA_ERROR_INVALID_HANDLE;
+	if (!image_has(mod, name))
+		return CUDA_ERROR_NOT_FOUND;
+	f = calloc(1, sizeof *f);
+	if (!f)
+		return CUDA_ERROR_OUT_OF_MEMORY;
+	f->magic = MAGIC_FN;
+	f->mod = mod;
+	snprintf(f->name, sizeof f->name, "%s", name);
+	f->next = fk.fns;
+	fk.fns = f;
+	*fn = f;
+	return CUDA_SUCCESS;
+}
+
+CUresult cuLaunchKernel(CUfunction fn, unsigned int gx, unsigned int gy, unsigned int gz,
+                        unsigned int bx, unsigned int by, unsigned int bz,
+                        unsigned int shared_bytes, CUstream stream, void **params, void **extra)
+{
+	int dev;
+	CUresult rc = current_dev(&dev);
+
+	if (rc)
+		return rc;
+	if (!fn || fn->magic != MAGIC_FN)
+		return CUDA_ERROR_INVALID_HANDLE;
+	if (fn->mod->ctx != current)
+		return CUDA_ERROR_INVALID_CONTEXT;
+	if (!gx || !gy || !gz || !bx || !by || !bz || (unsigned long)bx * by * bz > 1024 ||
+	    gy > 65535 || gz > 65535 || (!params && !extra))
+		return CUDA_ERROR_INVALID_VALUE;
+	return CUDA_ERROR_NOT_SUPPORTED;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Errors                                                                    */
+
+static const struct {
+	CUresult rc;
+	const char *name, *text;
+} errors[] = {
+	{ CUDA_SUCCESS, "CUDA_SUCCESS", "no error" },
+	{ CUDA_ERROR_INVALID_VALUE, "CUDA_ERROR_INVALID_VALUE", "invalid argument" },
+	{ CUDA_ERROR_OUT_OF_MEMORY, "CUDA_ERROR_OUT_OF_MEMORY", "out of memory" },
+	{ CUDA_ERROR_NOT_INITIALIZED, "CUDA_ERROR_NOT_INITIALIZED", "initialization error" },
+	{ CUDA_ERROR_NO_DEVICE, "CUDA_ERROR_NO_DEVICE", "no CUDA-capable device is detected" },
+	{ CUDA_ERROR_INVALID_DEVICE, "CUDA_ERROR_INVALID_DEVICE", "invalid device ordinal" },
+	{ CUDA_ERROR_INVALID_IMAGE, "CUDA_ERROR_INVALID_IMAGE",
+	  "device kernel image is invalid (fakecuda reads fatbins only)" },
+	{ CUDA_ERROR_INVALID_CONTEXT, "CUDA_ERROR_INVALID_CONTEXT", "invalid device context" },
+	{ CUDA_ERROR_NO_BINARY_FOR_GPU, "CUDA_ERROR_NO_BINARY_FOR_GPU",
+	  "no kernel image is available for execution on the device" },
+	{ CUDA_ERROR_INVALID_HANDLE, "CUDA_ERROR_INVALID_HANDLE", "invalid resource handle" },
+	{ CUDA_ERROR_NOT_FOUND, "CUDA_ERROR_NOT_FOUND", "named symbol not found" },
+	{ CUDA_ERROR_NOT_SUPPORTED, "CUDA_ERROR_NOT_SUPPORTED",
+	  "operation not supported: a simulated device cannot run kernels (fakecuda)" },
+	{ CUDA_ERROR_SYSTEM_DRIVER_MISMATCH, "CUDA_ERROR_SYSTEM_DRIVER_MISMATCH",
+	  "system has unsupported display driver / cuda driver combination" },
+	{ CUDA_ERROR_UNKNOWN, "CUDA_ERROR_UNKNOWN", "unknown error" },
+};
+
+CUresult cuGetErrorName(CUresult rc, const char **name)
+{
+	if (!name)
+		return CUDA_ERROR_INVALID_VALUE;
+	for (size_t i = 0; i < sizeof errors / sizeof errors[0]; i++)
+		if (errors[i].rc == rc) {
+			*name = errors[i].name;
+			return CUDA_SUCCESS;
+		}
+	*name = NULL;
+	return CUDA_ERROR_INVALID_VALUE;
+}
+
+CUresult cuGetErrorString(CUresult rc, const char **text)
+{
+	static char detail[640];
+
+	if (!text)
+		return CUDA_ERROR_INVALID_VALUE;
+	if (rc == CUDA_ERROR_INVALID_VALUE && fk.parse_error[0]) {
+		snprintf(detail, sizeof detail, "invalid argument: %s", fk.parse_error);
+		*text = detail;
+		return CUDA_SUCCESS;
+	}
+	for (size_t i = 0; i < sizeof errors / sizeof errors[0]; i++)
+		if (errors[i].rc == rc) {
+			*text = errors[i].text;
+			return CUDA_SUCCESS;
+		}
+	*text = NULL;
+	return CUDA_ERROR_INVALID_VALUE;
+}
