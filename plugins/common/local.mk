@@ -1,0 +1,21 @@
+# plugins/common: the probes the CPU backend plugins share (cpu_avx2,
+# cpu_neon), as a convenience library each plugin's probe library links.
+# topology.c needs hwloc, so it is not in here: a plugin lists it among its
+# own sources when it has hwloc, or uses topology_sysfs.c (in here) instead.
+
+CPU_COMMON_SOURCES = \
+	plugins/common/cpu_common.h \
+	plugins/common/util.c \
+	plugins/common/parse.c \
+	plugins/common/cgroup.c \
+	plugins/common/memory.c \
+	plugins/common/threads.c \
+	plugins/common/bandwidth.c \
+	plugins/common/topology_sysfs.c
+
+if BUILD_CPU_COMMON
+noinst_LTLIBRARIES += plugins/common/libcpu_common.la
+plugins_common_libcpu_common_la_SOURCES = $(CPU_COMMON_SOURCES)
+plugins_common_libcpu_common_la_CFLAGS = $(AM_CFLAGS) -pthread
+plugins_common_libcpu_common_la_LIBADD = $(PTHREAD_LIBS)
+endif
