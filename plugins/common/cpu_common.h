@@ -158,4 +158,24 @@ int cpu_common_parse_size(const char *s, uint64_t *out);
 /* yes/no, true/false, on/off, 1/0 (any case) into 0 or 1; -1 otherwise. */
 int cpu_common_parse_bool(const char *s, int *out);
 
+/* ------------------------------------------------------------------------ */
+/* A persistent thread team for the kernels (threadpool.c).                 */
+
+struct cpu_common_team;
+
+/* An empty team; workers start when a run first needs them. */
+int cpu_common_team_create(struct cpu_common_team **team, char *why, size_t whylen);
+/* Stop and join every worker, then free the team (NULL is fine). */
+void cpu_common_team_destroy(struct cpu_common_team *team);
+/* Run fn(arg, i, n) for i = 0 .. n-1 and return when all have returned:
+ * i = 0 on the calling thread, the others on the team's workers, started on
+ * first need and kept for later runs. Returns the n it ran with, which is
+ * smaller than asked when a worker could not be started (fn always sees the
+ * n it runs with, so a split by i and n still covers all the work). Runs on
+ * one team are serialised. */
+unsigned cpu_common_team_run(struct cpu_common_team *team, unsigned n,
+                             void (*fn)(void *arg, unsigned i, unsigned n), void *arg);
+/* Threads a run can use now: the workers started so far plus the caller. */
+unsigned cpu_common_team_size(struct cpu_common_team *team);
+
 #endif /* TRIT_PLUGINS_CPU_COMMON_H */
