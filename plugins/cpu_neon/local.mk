@@ -50,3 +50,5 @@ plugins_cpu_neon_check_cpu_neon_LDADD = plugins/cpu_neon/libcpu_neon_impl.la \
 	$(TEST_LIBS) $(PTHREAD_LIBS)
 TESTS += plugins/cpu_neon/check_cpu_neon
 endif
+
+EXTRA_DIST += plugins/cpu_neon/README.md
