@@ -160,8 +160,9 @@ int main(int argc, char **argv)
 
 		ok((d->caps & TRIT_CAP_NEON) && !!(d->caps & TRIT_CAP_DOTPROD) == want_dot,
 		   "caps from getauxval: NEON, and dotprod %s", want_dot ? "present" : "absent");
-		ok(!strcmp(k->name, expect), "the %s kernel path is chosen (got %s)", expect,
-		   k->name);
+		ok(!strcmp(k->name, expect) && !strcmp(prop_text(d, "kernel.isa"), expect),
+		   "the %s kernel path is chosen and reported as kernel.isa (got %s, %s)", expect,
+		   k->name, prop_text(d, "kernel.isa"));
 		ok((d->matmul_types & types) == types && d->mem_total.state != TRIT_VALUE_UNKNOWN,
 		   "the device advertises I2_S, TL1, TL2 and a measured memory size");
 		ok(nm && nm->value.state != TRIT_VALUE_UNKNOWN &&

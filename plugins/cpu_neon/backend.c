@@ -218,7 +218,7 @@ static void assemble(struct cpu_neon_state *st)
 	prop_text(p++, "cpu.name", d->name, st->name_src);
 	prop_text(p++, "cpu.features", st->features, st->features_src);
 	prop_text(p++, "cpu.features_disabled", st->disabled, st->disabled_src);
-	prop_text(p++, "kernel.path", st->kernels->name, st->kernel_src);
+	prop_text(p++, "kernel.isa", st->kernels->name, st->kernel_src);
 	prop_text(p++, "kernel.i2_s", st->kernels->i2s_how, st->kernel_src);
 	prop_text(p++, "topology.from", st->topo_from,
 	          cpu_common_measured(0, "how this build reads the topology"));

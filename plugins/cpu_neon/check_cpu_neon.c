@@ -284,6 +284,9 @@ START_TEST(init_reports_one_cpu_with_the_ternary_kernels)
 	cpu_neon_hwcaps_read(&raw);
 	ck_assert_str_eq(cpu_neon_state_kernels(st)->name,
 	                 (raw.hwcap & CPU_NEON_HWCAP_ASIMDDP) ? "dotprod" : "neon");
+	for (uint32_t i = 0; i < d->n_props; i++)
+		if (!strcmp(d->props[i].key, "kernel.isa"))
+			ck_assert_str_eq(d->props[i].text, cpu_neon_state_kernels(st)->name);
 	ck_assert_int_eq(be->device_update(st, 0, err, sizeof err), 0);
 	ck_assert_int_eq(be->device_update(st, 1, err, sizeof err), TRIT_EINVAL);
 	be->shutdown(st);
