@@ -21,6 +21,7 @@ include $(srcdir)/tests/genmodel.mk
 include $(srcdir)/tests/bench.mk
 include $(srcdir)/tests/llamacpp.mk
 include $(srcdir)/tests/ternary.mk
+include $(srcdir)/tests/cpu_neon_qemu.mk
 
 TESTS += tests/cli.sh
 EXTRA_DIST += tests/cli.sh tests/sdk-example.sh

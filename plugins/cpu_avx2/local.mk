@@ -30,20 +30,15 @@ noinst_LTLIBRARIES += plugins/cpu_avx2/libcpu_avx2_probe.la
 plugins_cpu_avx2_libcpu_avx2_probe_la_SOURCES = \
 	plugins/cpu_avx2/probe.h \
 	plugins/cpu_avx2/kernels.h \
-	plugins/cpu_avx2/util.c \
 	plugins/cpu_avx2/features.c \
-	plugins/cpu_avx2/topology.c \
-	plugins/cpu_avx2/cgroup.c \
-	plugins/cpu_avx2/memory.c \
-	plugins/cpu_avx2/threads.c \
-	plugins/cpu_avx2/bandwidth.c \
+	plugins/common/topology.c \
 	plugins/cpu_avx2/options.c \
 	plugins/cpu_avx2/pool.c \
 	plugins/cpu_avx2/matmul.c \
 	plugins/cpu_avx2/backend.c
 plugins_cpu_avx2_libcpu_avx2_probe_la_CFLAGS = $(AM_CFLAGS) $(HWLOC_CFLAGS) -pthread
-plugins_cpu_avx2_libcpu_avx2_probe_la_LIBADD = $(cpu_avx2_kernel_libs) $(HWLOC_LIBS) \
-	$(PTHREAD_LIBS) -lm
+plugins_cpu_avx2_libcpu_avx2_probe_la_LIBADD = $(cpu_avx2_kernel_libs) \
+	plugins/common/libcpu_common.la $(HWLOC_LIBS) $(PTHREAD_LIBS) -lm
 
 pkglib_LTLIBRARIES += plugins/cpu_avx2/cpu_avx2.la
 plugins_cpu_avx2_cpu_avx2_la_SOURCES = plugins/cpu_avx2/plugin.c

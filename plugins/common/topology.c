@@ -9,10 +9,10 @@
 #include <hwloc.h>
 #include <string.h>
 
-#include "probe.h"
+#include "cpu_common.h"
 
 static void cache_probe(hwloc_topology_t topo, hwloc_obj_type_t type, const char *label,
-                        struct cpu_avx2_cache *c, struct cpu_avx2_pool *pool)
+                        struct cpu_common_cache *c, struct cpu_common_pool *pool)
 {
 	uint64_t lo = 0, hi = 0, total = 0;
 	unsigned n = 0;
@@ -32,26 +32,26 @@ static void cache_probe(hwloc_topology_t topo, hwloc_obj_type_t type, const char
 	}
 	if (n == 0) {
 		const char *why =
-		        cpu_avx2_pool_printf(pool, "hwloc found no %s cache with a size", label);
-		c->size = cpu_avx2_unknown(why);
-		c->instances = cpu_avx2_unknown(why);
+		        cpu_common_pool_printf(pool, "hwloc found no %s cache with a size", label);
+		c->size = cpu_common_unknown(why);
+		c->instances = cpu_common_unknown(why);
 		return;
 	}
 	if (lo == hi)
-		c->size = cpu_avx2_measured(hi, cpu_avx2_pool_printf(pool,
+		c->size = cpu_common_measured(hi, cpu_common_pool_printf(pool,
 			"hwloc: size of one %s cache", label));
 	else
-		c->size = cpu_avx2_measured(hi, cpu_avx2_pool_printf(pool,
+		c->size = cpu_common_measured(hi, cpu_common_pool_printf(pool,
 			"hwloc: largest of %u %s caches (sizes range from %llu to %llu bytes)",
 			n, label, (unsigned long long)lo, (unsigned long long)hi));
-	c->instances = cpu_avx2_measured(n, cpu_avx2_pool_printf(pool,
+	c->instances = cpu_common_measured(n, cpu_common_pool_printf(pool,
 		"hwloc: number of %s caches", label));
 	c->total = total;
 }
 
 /* Physical cores that share at least one PU with this thread's affinity. */
 static void cores_probe(hwloc_topology_t topo, struct trit_value *cores,
-                        struct cpu_avx2_pool *pool)
+                        struct cpu_common_pool *pool)
 {
 	hwloc_bitmap_t bind = hwloc_bitmap_alloc();
 	hwloc_obj_t obj = NULL;
@@ -59,7 +59,7 @@ static void cores_probe(hwloc_topology_t topo, struct trit_value *cores,
 	int have_bind;
 
 	if (!bind) {
-		*cores = cpu_avx2_unknown("out of memory for an hwloc bitmap");
+		*cores = cpu_common_unknown("out of memory for an hwloc bitmap");
 		return;
 	}
 	have_bind = hwloc_get_cpubind(topo, bind, HWLOC_CPUBIND_THREAD) == 0;
@@ -70,14 +70,14 @@ static void cores_probe(hwloc_topology_t topo, struct trit_value *cores,
 	}
 	hwloc_bitmap_free(bind);
 	if (all == 0)
-		*cores = cpu_avx2_unknown("hwloc found no cores in the allowed cpuset");
+		*cores = cpu_common_unknown("hwloc found no cores in the allowed cpuset");
 	else if (!have_bind)
-		*cores = cpu_avx2_measured(all, "hwloc: cores in the allowed cpuset (the "
+		*cores = cpu_common_measured(all, "hwloc: cores in the allowed cpuset (the "
 		                                "thread's CPU binding could not be read)");
 	else if (usable == all)
-		*cores = cpu_avx2_measured(all, "hwloc: cores in the allowed cpuset");
+		*cores = cpu_common_measured(all, "hwloc: cores in the allowed cpuset");
 	else
-		*cores = cpu_avx2_measured(usable, cpu_avx2_pool_printf(pool,
+		*cores = cpu_common_measured(usable, cpu_common_pool_printf(pool,
 			"hwloc: cores with a CPU in this thread's affinity (%u of %u in the "
 			"allowed cpuset)", usable, all));
 }
@@ -87,11 +87,11 @@ static struct trit_value count_type(hwloc_topology_t topo, hwloc_obj_type_t type
 {
 	int n = hwloc_get_nbobjs_by_type(topo, type);
 	if (n <= 0)
-		return cpu_avx2_unknown(what);
-	return cpu_avx2_measured((uint64_t)n, source);
+		return cpu_common_unknown(what);
+	return cpu_common_measured((uint64_t)n, source);
 }
 
-void cpu_avx2_topology_probe(struct cpu_avx2_topology *t, struct cpu_avx2_pool *pool)
+void cpu_common_topology_probe(struct cpu_common_topology *t, struct cpu_common_pool *pool)
 {
 	hwloc_topology_t topo;
 	const char *why;
@@ -118,8 +118,8 @@ void cpu_avx2_topology_probe(struct cpu_avx2_topology *t, struct cpu_avx2_pool *
 	return;
 
 unknown:
-	t->cores = t->pus = t->numa_nodes = cpu_avx2_unknown(why);
-	t->l1d.size = t->l1d.instances = cpu_avx2_unknown(why);
-	t->l2.size = t->l2.instances = cpu_avx2_unknown(why);
-	t->l3.size = t->l3.instances = cpu_avx2_unknown(why);
+	t->cores = t->pus = t->numa_nodes = cpu_common_unknown(why);
+	t->l1d.size = t->l1d.instances = cpu_common_unknown(why);
+	t->l2.size = t->l2.instances = cpu_common_unknown(why);
+	t->l3.size = t->l3.instances = cpu_common_unknown(why);
 }

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "probe.h"
+#include "cpu_common.h"
 
 #define MAX_CPUS   (1 << 20)   /* the affinity mask grows up to this */
 #define MAX_LEVELS 256
@@ -26,8 +26,8 @@ static int affinity_count(unsigned *count, char *why, size_t whylen)
 		cpu_set_t *set = CPU_ALLOC((size_t)n);
 		size_t size = CPU_ALLOC_SIZE((size_t)n);
 		if (!set) {
-			cpu_avx2_errf(why, whylen, 0, "out of memory for a %d-CPU affinity mask",
-			              n);
+			cpu_common_errf(why, whylen, 0, "out of memory for a %d-CPU affinity mask",
+			                n);
 			return TRIT_ENOMEM;
 		}
 		CPU_ZERO_S(size, set);
@@ -39,12 +39,12 @@ static int affinity_count(unsigned *count, char *why, size_t whylen)
 		int e = errno;
 		CPU_FREE(set);
 		if (e != EINVAL) {
-			cpu_avx2_errf(why, whylen, 0, "sched_getaffinity failed: %s", strerror(e));
+			cpu_common_errf(why, whylen, 0, "sched_getaffinity failed: %s", strerror(e));
 			return TRIT_EIO;
 		}
 	}
-	cpu_avx2_errf(why, whylen, 0, "sched_getaffinity needs a mask for more than %d CPUs",
-	              MAX_CPUS);
+	cpu_common_errf(why, whylen, 0, "sched_getaffinity needs a mask for more than %d CPUs",
+	                MAX_CPUS);
 	return TRIT_ERANGE;
 }
 
@@ -56,11 +56,11 @@ struct quota {
 static int read_text(const char *dir, const char *name, char **text, char *why, size_t whylen)
 {
 	char path[4200];
-	if (cpu_avx2_pathf(path, sizeof path, "%s/%s", dir, name) != 0) {
-		cpu_avx2_errf(why, whylen, 0, "path too long: %s/%s", dir, name);
+	if (cpu_common_pathf(path, sizeof path, "%s/%s", dir, name) != 0) {
+		cpu_common_errf(why, whylen, 0, "path too long: %s/%s", dir, name);
 		return TRIT_EINVAL;
 	}
-	return cpu_avx2_read_file(path, VALUE_LIMIT, text, NULL, why, whylen);
+	return cpu_common_read_file(path, VALUE_LIMIT, text, NULL, why, whylen);
 }
 
 /* v2 cpu.max: "max 100000" or "150000 100000". A missing file (root cgroup,
@@ -71,17 +71,17 @@ static int quota_v2(const char *dir, struct quota *q, char *why, size_t whylen)
 	int rc;
 
 	memset(q, 0, sizeof *q);
-	if (!cpu_avx2_file_exists(dir, "cpu.max"))
+	if (!cpu_common_file_exists(dir, "cpu.max"))
 		return 0;
 	if ((rc = read_text(dir, "cpu.max", &text, why, whylen)) != 0)
 		return rc;
 	space = strchr(text, ' ');
 	if (space)
 		*space = '\0';
-	if (!space || cpu_avx2_parse_u64(space + 1, &q->period) != 0 || q->period == 0 ||
-	    (strcmp(text, "max") && (cpu_avx2_parse_u64(text, &q->quota) != 0 || q->quota == 0))) {
-		cpu_avx2_errf(why, whylen, 0,
-		              "%s/cpu.max is not \"max PERIOD\" or \"QUOTA PERIOD\"", dir);
+	if (!space || cpu_common_parse_u64(space + 1, &q->period) != 0 || q->period == 0 ||
+	    (strcmp(text, "max") && (cpu_common_parse_u64(text, &q->quota) != 0 || q->quota == 0))) {
+		cpu_common_errf(why, whylen, 0,
+		                "%s/cpu.max is not \"max PERIOD\" or \"QUOTA PERIOD\"", dir);
 		rc = TRIT_EFORMAT;
 	}
 	free(text);
@@ -101,20 +101,20 @@ static int quota_v1(const char *dir, struct quota *q, char *why, size_t whylen)
 		free(text);
 		return 0;
 	}
-	if (cpu_avx2_parse_u64(text, &q->quota) != 0 || q->quota == 0) {
-		cpu_avx2_errf(why, whylen, 0,
-		              "%s/cpu.cfs_quota_us is neither -1 nor a positive number: "
-		              "'%.40s'",
-		              dir, text);
+	if (cpu_common_parse_u64(text, &q->quota) != 0 || q->quota == 0) {
+		cpu_common_errf(why, whylen, 0,
+		                "%s/cpu.cfs_quota_us is neither -1 nor a positive number: "
+		                "'%.40s'",
+		                dir, text);
 		free(text);
 		return TRIT_EFORMAT;
 	}
 	free(text);
 	if ((rc = read_text(dir, "cpu.cfs_period_us", &text, why, whylen)) != 0)
 		return rc;
-	if (cpu_avx2_parse_u64(text, &q->period) != 0 || q->period == 0) {
-		cpu_avx2_errf(why, whylen, 0,
-		              "%s/cpu.cfs_period_us is not a positive number: '%.40s'", dir, text);
+	if (cpu_common_parse_u64(text, &q->period) != 0 || q->period == 0) {
+		cpu_common_errf(why, whylen, 0,
+		                "%s/cpu.cfs_period_us is not a positive number: '%.40s'", dir, text);
 		rc = TRIT_EFORMAT;
 	}
 	free(text);
@@ -127,10 +127,10 @@ static int quota_less(const struct quota *a, const struct quota *b)
 	return (unsigned __int128)a->quota * b->period < (unsigned __int128)b->quota * a->period;
 }
 
-void cpu_avx2_threads_probe(const char *proc_root, struct cpu_avx2_threads *t,
-                            struct cpu_avx2_pool *pool)
+void cpu_common_threads_probe(const char *proc_root, struct cpu_common_threads *t,
+                              struct cpu_common_pool *pool)
 {
-	struct cpu_avx2_cgroup *cg = NULL;
+	struct cpu_common_cgroup *cg = NULL;
 	struct quota best = { 0, 0 }, here;
 	char why[700], dir[sizeof cg->dir], best_dir[sizeof cg->dir];
 	const char *files;
@@ -139,24 +139,24 @@ void cpu_avx2_threads_probe(const char *proc_root, struct cpu_avx2_threads *t,
 
 	memset(t, 0, sizeof *t);
 	if (affinity_count(&cpus, why, sizeof why) != 0) {
-		t->affinity = cpu_avx2_unknown(cpu_avx2_pool_printf(pool, "%s", why));
+		t->affinity = cpu_common_unknown(cpu_common_pool_printf(pool, "%s", why));
 	} else {
-		t->affinity = cpu_avx2_measured(cpus, "sched_getaffinity");
+		t->affinity = cpu_common_measured(cpus, "sched_getaffinity");
 	}
 
 	if (!(cg = malloc(sizeof *cg))) {
-		cpu_avx2_errf(why, sizeof why, 0, "out of memory");
+		cpu_common_errf(why, sizeof why, 0, "out of memory");
 		rc = TRIT_ENOMEM;
 	} else {
-		rc = cpu_avx2_cgroup_find(proc_root, "cpu", cg, why, sizeof why);
+		rc = cpu_common_cgroup_find(proc_root, "cpu", cg, why, sizeof why);
 	}
 	if (rc == TRIT_ENODEV) {
-		t->quota_why = cpu_avx2_unknown(cpu_avx2_pool_printf(pool,
+		t->quota_why = cpu_common_unknown(cpu_common_pool_printf(pool,
 			"no CPU quota: no cgroup cpu controller (%s)", why));
 		goto no_quota;
 	}
 	if (rc != 0) {
-		t->quota_why = cpu_avx2_unknown(cpu_avx2_pool_printf(pool,
+		t->quota_why = cpu_common_unknown(cpu_common_pool_printf(pool,
 			"the CPU quota could not be read: %s", why));
 		goto no_quota;
 	}
@@ -166,7 +166,7 @@ void cpu_avx2_threads_probe(const char *proc_root, struct cpu_avx2_threads *t,
 		rc = cg->version == 2 ? quota_v2(dir, &here, why, sizeof why)
 		                      : quota_v1(dir, &here, why, sizeof why);
 		if (rc != 0) {
-			t->quota_why = cpu_avx2_unknown(cpu_avx2_pool_printf(pool,
+			t->quota_why = cpu_common_unknown(cpu_common_pool_printf(pool,
 				"the CPU quota could not be read: %s", why));
 			goto no_quota;
 		}
@@ -175,10 +175,10 @@ void cpu_avx2_threads_probe(const char *proc_root, struct cpu_avx2_threads *t,
 			memcpy(best_dir, dir, sizeof dir);
 		}
 		levels++;
-	} while (levels < MAX_LEVELS && cpu_avx2_cgroup_parent(dir, cg->mount) == 0);
+	} while (levels < MAX_LEVELS && cpu_common_cgroup_parent(dir, cg->mount) == 0);
 
 	if (!best.quota) {
-		t->quota_why = cpu_avx2_unknown(cpu_avx2_pool_printf(pool,
+		t->quota_why = cpu_common_unknown(cpu_common_pool_printf(pool,
 			"no CPU quota: cgroup v%d %s at %s%s%s",
 			cg->version, cg->version == 2 ? "cpu.max is max or absent"
 			                              : "cpu.cfs_quota_us is -1",
@@ -193,24 +193,24 @@ void cpu_avx2_threads_probe(const char *proc_root, struct cpu_avx2_threads *t,
 		uint64_t centi = (uint64_t)((unsigned __int128)best.quota * 100 / best.period);
 		uint64_t whole = (uint64_t)(((unsigned __int128)best.quota + best.period - 1) /
 		                            best.period);
-		const char *src = cpu_avx2_pool_printf(pool, "cgroup v%d %s = %llu/%llu at %s",
-		                                       cg->version, files, (ull)best.quota,
-		                                       (ull)best.period, best_dir);
-		t->quota_text = cpu_avx2_pool_printf(pool, "%llu.%02llu CPUs", (ull)(centi / 100),
-		                                     (ull)(centi % 100));
-		t->quota_why = cpu_avx2_measured(0, src);
+		const char *src = cpu_common_pool_printf(pool, "cgroup v%d %s = %llu/%llu at %s",
+		                                         cg->version, files, (ull)best.quota,
+		                                         (ull)best.period, best_dir);
+		t->quota_text = cpu_common_pool_printf(pool, "%llu.%02llu CPUs", (ull)(centi / 100),
+		                                       (ull)(centi % 100));
+		t->quota_why = cpu_common_measured(0, src);
 		if (whole == 0)
 			whole = 1;
 		if (t->affinity.state == TRIT_VALUE_UNKNOWN)
-			t->hw_threads = cpu_avx2_derived(whole, cpu_avx2_pool_printf(pool,
+			t->hw_threads = cpu_common_derived(whole, cpu_common_pool_printf(pool,
 				"ceil(%s of quota) from %s (affinity unknown: %s)", t->quota_text,
 				src, t->affinity.source));
 		else if (whole < cpus)
-			t->hw_threads = cpu_avx2_derived(whole, cpu_avx2_pool_printf(pool,
+			t->hw_threads = cpu_common_derived(whole, cpu_common_pool_printf(pool,
 				"min(sched_getaffinity %u CPUs, ceil(%s from %s))", cpus,
 				t->quota_text, src));
 		else
-			t->hw_threads = cpu_avx2_measured(cpus, cpu_avx2_pool_printf(pool,
+			t->hw_threads = cpu_common_measured(cpus, cpu_common_pool_printf(pool,
 				"sched_getaffinity (the cgroup CPU quota of %s from %s does not "
 				"lower it)", t->quota_text, src));
 		free(cg);
@@ -222,6 +222,6 @@ no_quota:
 	if (t->affinity.state == TRIT_VALUE_UNKNOWN)
 		t->hw_threads = t->affinity;
 	else
-		t->hw_threads = cpu_avx2_measured(cpus, cpu_avx2_pool_printf(pool,
+		t->hw_threads = cpu_common_measured(cpus, cpu_common_pool_printf(pool,
 			"sched_getaffinity; %s", t->quota_why.source));
 }

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "probe.h"
+#include "cpu_common.h"
 
 /* Bounds on what we accept: a mountinfo of a busy host is a few hundred KiB. */
 #define CGROUP_FILE_LIMIT    (64u * 1024)
@@ -118,22 +118,22 @@ static int under_root(const char *path, const char *root)
 }
 
 /* Fill cg->mount and cg->dir from the mount entry and the cgroup path. */
-static int join(struct cpu_avx2_cgroup *cg, const struct mount *m, const char *path,
+static int join(struct cpu_common_cgroup *cg, const struct mount *m, const char *path,
                 char *why, size_t whylen)
 {
 	const char *rel = "";
 	size_t len;
 
-	if (cpu_avx2_pathf(cg->mount, sizeof cg->mount, "%s", m->point) != 0) {
-		cpu_avx2_errf(why, whylen, 0, "cgroup mount point is too long: %.80s...", m->point);
+	if (cpu_common_pathf(cg->mount, sizeof cg->mount, "%s", m->point) != 0) {
+		cpu_common_errf(why, whylen, 0, "cgroup mount point is too long: %.80s...", m->point);
 		return TRIT_EFORMAT;
 	}
 	/* Strip the mount's root; a path outside it (another namespace's view)
 	 * leaves only the mount point itself to read. */
 	if (under_root(path, m->root))
 		rel = strcmp(m->root, "/") ? path + strlen(m->root) : path;
-	if (cpu_avx2_pathf(cg->dir, sizeof cg->dir, "%s%s", m->point, rel) != 0) {
-		cpu_avx2_errf(why, whylen, 0, "cgroup directory path is too long: %.80s...", path);
+	if (cpu_common_pathf(cg->dir, sizeof cg->dir, "%s%s", m->point, rel) != 0) {
+		cpu_common_errf(why, whylen, 0, "cgroup directory path is too long: %.80s...", path);
 		return TRIT_EFORMAT;
 	}
 	len = strlen(cg->dir);
@@ -145,7 +145,7 @@ static int join(struct cpu_avx2_cgroup *cg, const struct mount *m, const char *p
 /* Choose the mount of the hierarchy (v1 with `controller`, or cgroup2) whose
  * root contains `path`; failing that, the first such mount. */
 static int find_mount(char *mountinfo, int version, const char *controller,
-                      const char *path, struct cpu_avx2_cgroup *cg, char *why, size_t whylen)
+                      const char *path, struct cpu_common_cgroup *cg, char *why, size_t whylen)
 {
 	char *save = NULL;
 	struct mount m, chosen;
@@ -168,11 +168,11 @@ static int find_mount(char *mountinfo, int version, const char *controller,
 	}
 	if (!found) {
 		if (version == 2)
-			cpu_avx2_errf(why, whylen, 0, "no cgroup2 file system is mounted");
+			cpu_common_errf(why, whylen, 0, "no cgroup2 file system is mounted");
 		else
-			cpu_avx2_errf(why, whylen, 0,
-			              "no cgroup v1 hierarchy with the %s controller is mounted",
-			              controller);
+			cpu_common_errf(why, whylen, 0,
+			                "no cgroup v1 hierarchy with the %s controller is mounted",
+			                controller);
 		return TRIT_ENODEV;
 	}
 	cg->version = version;
@@ -186,24 +186,24 @@ static int v2_has_controller(const char *mount, const char *controller, char *wh
 	char path[4200], *text = NULL;
 	int ok;
 
-	if (cpu_avx2_pathf(path, sizeof path, "%s/cgroup.controllers", mount) != 0 ||
-	    cpu_avx2_read_file(path, CGROUP_FILE_LIMIT, &text, NULL, why, whylen) != 0)
+	if (cpu_common_pathf(path, sizeof path, "%s/cgroup.controllers", mount) != 0 ||
+	    cpu_common_read_file(path, CGROUP_FILE_LIMIT, &text, NULL, why, whylen) != 0)
 		return 0;
 	for (char *p = text; *p; p++)
 		if (*p == ' ' || *p == '\n')
 			*p = ',';
 	ok = list_has(text, controller);
 	if (!ok)
-		cpu_avx2_errf(why, whylen, 0,
-		              "the cgroup2 hierarchy at %s has no %s controller (%s "
-		              "does not list it)",
-		              mount, controller, path);
+		cpu_common_errf(why, whylen, 0,
+		                "the cgroup2 hierarchy at %s has no %s controller (%s "
+		                "does not list it)",
+		                mount, controller, path);
 	free(text);
 	return ok;
 }
 
-int cpu_avx2_cgroup_find(const char *proc_root, const char *controller,
-                         struct cpu_avx2_cgroup *cg, char *why, size_t whylen)
+int cpu_common_cgroup_find(const char *proc_root, const char *controller,
+                           struct cpu_common_cgroup *cg, char *why, size_t whylen)
 {
 	char cg_path[4200], mi_path[4200];
 	char *cg_text = NULL, *mi_text = NULL, *copy = NULL;
@@ -211,18 +211,18 @@ int cpu_avx2_cgroup_find(const char *proc_root, const char *controller,
 	int rc;
 
 	memset(cg, 0, sizeof *cg);
-	if (cpu_avx2_pathf(cg_path, sizeof cg_path, "%s/self/cgroup", proc_root) != 0 ||
-	    cpu_avx2_pathf(mi_path, sizeof mi_path, "%s/self/mountinfo", proc_root) != 0) {
-		cpu_avx2_errf(why, whylen, 0, "proc_root is too long: %.80s...", proc_root);
+	if (cpu_common_pathf(cg_path, sizeof cg_path, "%s/self/cgroup", proc_root) != 0 ||
+	    cpu_common_pathf(mi_path, sizeof mi_path, "%s/self/mountinfo", proc_root) != 0) {
+		cpu_common_errf(why, whylen, 0, "proc_root is too long: %.80s...", proc_root);
 		return TRIT_EINVAL;
 	}
-	if ((rc = cpu_avx2_read_file(cg_path, CGROUP_FILE_LIMIT, &cg_text, NULL, why, whylen)) != 0)
+	if ((rc = cpu_common_read_file(cg_path, CGROUP_FILE_LIMIT, &cg_text, NULL, why, whylen)) != 0)
 		return rc;
-	if ((rc = cpu_avx2_read_file(mi_path, MOUNTINFO_FILE_LIMIT, &mi_text, NULL, why,
-	                             whylen)) != 0)
+	if ((rc = cpu_common_read_file(mi_path, MOUNTINFO_FILE_LIMIT, &mi_text, NULL, why,
+	                               whylen)) != 0)
 		goto out;
 	if (!(copy = strdup(cg_text))) {
-		cpu_avx2_errf(why, whylen, 0, "out of memory reading %s", cg_path);
+		cpu_common_errf(why, whylen, 0, "out of memory reading %s", cg_path);
 		rc = TRIT_ENOMEM;
 		goto out;
 	}
@@ -232,10 +232,10 @@ int cpu_avx2_cgroup_find(const char *proc_root, const char *controller,
 	path = cgroup_path(copy, controller);
 	if (path) {
 		if (!path_is_sane(path)) {
-			cpu_avx2_errf(why, whylen, 0,
-			              "%s: the %s cgroup path '%.200s' is not an absolute "
-			              "path without '..'",
-			              cg_path, controller, path);
+			cpu_common_errf(why, whylen, 0,
+			                "%s: the %s cgroup path '%.200s' is not an absolute "
+			                "path without '..'",
+			                cg_path, controller, path);
 			rc = TRIT_EFORMAT;
 			goto out;
 		}
@@ -244,17 +244,17 @@ int cpu_avx2_cgroup_find(const char *proc_root, const char *controller,
 	}
 	path = cgroup_path(cg_text, NULL);
 	if (!path) {
-		cpu_avx2_errf(why, whylen, 0,
-		              "%s names no %s controller and no cgroup v2 hierarchy", cg_path,
-		              controller);
+		cpu_common_errf(why, whylen, 0,
+		                "%s names no %s controller and no cgroup v2 hierarchy", cg_path,
+		                controller);
 		rc = TRIT_ENODEV;
 		goto out;
 	}
 	if (!path_is_sane(path)) {
-		cpu_avx2_errf(why, whylen, 0,
-		              "%s: the cgroup v2 path '%.200s' is not an absolute path "
-		              "without '..'",
-		              cg_path, path);
+		cpu_common_errf(why, whylen, 0,
+		                "%s: the cgroup v2 path '%.200s' is not an absolute path "
+		                "without '..'",
+		                cg_path, path);
 		rc = TRIT_EFORMAT;
 		goto out;
 	}
@@ -268,7 +268,7 @@ out:
 	return rc;
 }
 
-int cpu_avx2_cgroup_parent(char *dir, const char *mount)
+int cpu_common_cgroup_parent(char *dir, const char *mount)
 {
 	size_t mlen = strlen(mount);
 	char *slash;

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "probe.h"
+#include "cpu_common.h"
 
 #define MEMINFO_LIMIT   (1u << 20)
 #define VALUE_LIMIT     256u          /* memory.max and friends: one number */
@@ -61,7 +61,7 @@ static int parse_kb(const char *s, size_t len, uint64_t *out)
 }
 
 static struct trit_value meminfo_field(const char *text, const char *path, const char *key,
-                                       struct cpu_avx2_pool *pool)
+                                       struct cpu_common_pool *pool)
 {
 	size_t klen = strlen(key);
 
@@ -71,26 +71,26 @@ static struct trit_value meminfo_field(const char *text, const char *path, const
 		if (len > klen && !strncmp(line, key, klen) && line[klen] == ':') {
 			uint64_t bytes;
 			if (parse_kb(line + klen + 1, len - klen - 1, &bytes) != 0)
-				return cpu_avx2_unknown(cpu_avx2_pool_printf(pool,
+				return cpu_common_unknown(cpu_common_pool_printf(pool,
 					"%s: %s is not a number of kB: '%.*s'", path, key,
 					(int)(len > 80 ? 80 : len), line));
-			return cpu_avx2_measured(bytes,
-			                         cpu_avx2_pool_printf(pool, "%s %s", path, key));
+			return cpu_common_measured(bytes,
+			                           cpu_common_pool_printf(pool, "%s %s", path, key));
 		}
 		line = end ? end + 1 : NULL;
 	}
-	return cpu_avx2_unknown(cpu_avx2_pool_printf(pool, "%s has no %s line", path, key));
+	return cpu_common_unknown(cpu_common_pool_printf(pool, "%s has no %s line", path, key));
 }
 
-static void meminfo_probe(const char *proc_root, struct cpu_avx2_memory *m,
-                          struct cpu_avx2_pool *pool)
+static void meminfo_probe(const char *proc_root, struct cpu_common_memory *m,
+                          struct cpu_common_pool *pool)
 {
 	char path[4200], why[512];
 	char *text = NULL;
 
-	if (cpu_avx2_pathf(path, sizeof path, "%s/meminfo", proc_root) != 0) {
-		cpu_avx2_errf(why, sizeof why, 0, "proc_root is too long");
-	} else if (cpu_avx2_read_file(path, MEMINFO_LIMIT, &text, NULL, why, sizeof why) == 0) {
+	if (cpu_common_pathf(path, sizeof path, "%s/meminfo", proc_root) != 0) {
+		cpu_common_errf(why, sizeof why, 0, "proc_root is too long");
+	} else if (cpu_common_read_file(path, MEMINFO_LIMIT, &text, NULL, why, sizeof why) == 0) {
 		m->host_total = meminfo_field(text, path, "MemTotal", pool);
 		m->host_available = meminfo_field(text, path, "MemAvailable", pool);
 		m->swap_total = meminfo_field(text, path, "SwapTotal", pool);
@@ -99,7 +99,7 @@ static void meminfo_probe(const char *proc_root, struct cpu_avx2_memory *m,
 		return;
 	}
 	m->host_total = m->host_available = m->swap_total = m->swap_free =
-		cpu_avx2_unknown(cpu_avx2_pool_printf(pool, "%s", why));
+		cpu_common_unknown(cpu_common_pool_printf(pool, "%s", why));
 }
 
 /* ------------------------------------------------------------------------ */
@@ -122,17 +122,17 @@ static int read_u64_file(const char *dir, const char *name, uint64_t *v, int *is
 
 	if (is_max)
 		*is_max = 0;
-	if (cpu_avx2_pathf(path, sizeof path, "%s/%s", dir, name) != 0) {
-		cpu_avx2_errf(why, whylen, 0, "path too long: %s/%s", dir, name);
+	if (cpu_common_pathf(path, sizeof path, "%s/%s", dir, name) != 0) {
+		cpu_common_errf(why, whylen, 0, "path too long: %s/%s", dir, name);
 		return TRIT_EINVAL;
 	}
-	if ((rc = cpu_avx2_read_file(path, VALUE_LIMIT, &text, NULL, why, whylen)) != 0)
+	if ((rc = cpu_common_read_file(path, VALUE_LIMIT, &text, NULL, why, whylen)) != 0)
 		return rc;
 	if (is_max && (!strcmp(text, "max\n") || !strcmp(text, "max"))) {
 		*is_max = 1;
 		rc = 0;
-	} else if (cpu_avx2_parse_u64(text, v) != 0) {
-		cpu_avx2_errf(why, whylen, 0, "%s does not hold a number: '%.40s'", path, text);
+	} else if (cpu_common_parse_u64(text, v) != 0) {
+		cpu_common_errf(why, whylen, 0, "%s does not hold a number: '%.40s'", path, text);
 		rc = TRIT_EFORMAT;
 	}
 	free(text);
@@ -146,22 +146,22 @@ static int stat_field(const char *dir, const char *key, uint64_t *v, char *why, 
 	size_t klen = strlen(key);
 	int rc;
 
-	if (cpu_avx2_pathf(path, sizeof path, "%s/memory.stat", dir) != 0) {
-		cpu_avx2_errf(why, whylen, 0, "path too long: %s/memory.stat", dir);
+	if (cpu_common_pathf(path, sizeof path, "%s/memory.stat", dir) != 0) {
+		cpu_common_errf(why, whylen, 0, "path too long: %s/memory.stat", dir);
 		return TRIT_EINVAL;
 	}
-	if ((rc = cpu_avx2_read_file(path, STAT_LIMIT, &text, NULL, why, whylen)) != 0)
+	if ((rc = cpu_common_read_file(path, STAT_LIMIT, &text, NULL, why, whylen)) != 0)
 		return rc;
 	rc = TRIT_EFORMAT;
-	cpu_avx2_errf(why, whylen, 0, "%s has no %s line", path, key);
+	cpu_common_errf(why, whylen, 0, "%s has no %s line", path, key);
 	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		if (strncmp(line, key, klen) || line[klen] != ' ')
 			continue;
-		if (cpu_avx2_parse_u64(line + klen + 1, v) == 0)
+		if (cpu_common_parse_u64(line + klen + 1, v) == 0)
 			rc = 0;
 		else
-			cpu_avx2_errf(why, whylen, 0, "%s: %s is not a number: '%.40s'", path, key,
-			              line);
+			cpu_common_errf(why, whylen, 0, "%s: %s is not a number: '%.40s'", path, key,
+			                line);
 		break;
 	}
 	free(text);
@@ -189,20 +189,20 @@ static void working_set(const char *dir, const struct names *nm, struct usage *u
 		u->have_inactive = 1;
 		u->ws = u->usage > u->inactive ? u->usage - u->inactive : 0;
 	} else {
-		cpu_avx2_errf(u->why, sizeof u->why, 0, "%s was not subtracted: %s", nm->inactive,
-		              why);
+		cpu_common_errf(u->why, sizeof u->why, 0, "%s was not subtracted: %s", nm->inactive,
+		                why);
 	}
 }
 
 static const char *ws_source(int version, const struct names *nm, const char *dir,
-                             const struct usage *u, struct cpu_avx2_pool *pool)
+                             const struct usage *u, struct cpu_common_pool *pool)
 {
 	if (u->have_inactive)
-		return cpu_avx2_pool_printf(pool, "cgroup v%d %s %llu - %s %llu at %s", version,
-		                            nm->usage, (ull)u->usage, nm->inactive,
-		                            (ull)u->inactive, dir);
-	return cpu_avx2_pool_printf(pool, "cgroup v%d %s at %s (%s)", version, nm->usage, dir,
-	                            u->why);
+		return cpu_common_pool_printf(pool, "cgroup v%d %s %llu - %s %llu at %s", version,
+		                              nm->usage, (ull)u->usage, nm->inactive,
+		                              (ull)u->inactive, dir);
+	return cpu_common_pool_printf(pool, "cgroup v%d %s at %s (%s)", version, nm->usage, dir,
+	                              u->why);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -223,7 +223,7 @@ struct walk {
 	int levels;
 };
 
-static void walk_levels(const struct cpu_avx2_cgroup *cg, const struct names *nm,
+static void walk_levels(const struct cpu_common_cgroup *cg, const struct names *nm,
                         struct walk *w)
 {
 	char dir[sizeof cg->dir], why[600];
@@ -232,10 +232,10 @@ static void walk_levels(const struct cpu_avx2_cgroup *cg, const struct names *nm
 	memset(w, 0, sizeof *w);
 	w->headroom = UINT64_MAX;
 	if (stat(cg->dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-		cpu_avx2_errf(w->why, sizeof w->why, 0,
-		              "the cgroup directory %s (from self/cgroup and "
-		              "self/mountinfo) is not a readable directory",
-		              cg->dir);
+		cpu_common_errf(w->why, sizeof w->why, 0,
+		                "the cgroup directory %s (from self/cgroup and "
+		                "self/mountinfo) is not a readable directory",
+		                cg->dir);
 		w->failed = 1;
 		return;
 	}
@@ -248,7 +248,7 @@ static void walk_levels(const struct cpu_avx2_cgroup *cg, const struct names *nm
 		/* cgroup v2 has no memory.max in the root cgroup, nor where the
 		 * parent has not enabled the memory controller: no limit there.
 		 * (v1 has the file at every level, so its absence is an error.) */
-		if (cg->version == 2 && !cpu_avx2_file_exists(dir, nm->limit)) {
+		if (cg->version == 2 && !cpu_common_file_exists(dir, nm->limit)) {
 			is_max = 1;
 			rc = 0;
 		} else {
@@ -256,7 +256,7 @@ static void walk_levels(const struct cpu_avx2_cgroup *cg, const struct names *nm
 			                   cg->version == 2 ? &is_max : NULL, why, sizeof why);
 		}
 		if (rc != 0) {
-			cpu_avx2_errf(w->why, sizeof w->why, 0, "%s", why);
+			cpu_common_errf(w->why, sizeof w->why, 0, "%s", why);
 			w->failed = 1;
 			return;
 		}
@@ -276,10 +276,10 @@ static void walk_levels(const struct cpu_avx2_cgroup *cg, const struct names *nm
 			}
 			if (!here.ok) {
 				w->headroom_unknown = 1;
-				cpu_avx2_errf(w->hr_why, sizeof w->hr_why, 0,
-				              "%s is set at %s but the usage "
-				              "there is unreadable: %s",
-				              nm->limit, dir, here.why);
+				cpu_common_errf(w->hr_why, sizeof w->hr_why, 0,
+				                "%s is set at %s but the usage "
+				                "there is unreadable: %s",
+				                nm->limit, dir, here.why);
 			} else {
 				uint64_t hr = limit > here.ws ? limit - here.ws : 0;
 				if (hr < w->headroom) {
@@ -291,69 +291,69 @@ static void walk_levels(const struct cpu_avx2_cgroup *cg, const struct names *nm
 			}
 		}
 		w->levels++;
-	} while (w->levels < MAX_LEVELS && cpu_avx2_cgroup_parent(dir, cg->mount) == 0);
+	} while (w->levels < MAX_LEVELS && cpu_common_cgroup_parent(dir, cg->mount) == 0);
 }
 
 /* ------------------------------------------------------------------------ */
 
-static void no_limit(struct cpu_avx2_memory *m, const char *note, struct cpu_avx2_pool *pool)
+static void no_limit(struct cpu_common_memory *m, const char *note, struct cpu_common_pool *pool)
 {
 	m->total = m->host_total;
 	if (m->total.state != TRIT_VALUE_UNKNOWN)
-		m->total.source = cpu_avx2_pool_printf(pool, "%s (%s)", m->host_total.source, note);
+		m->total.source = cpu_common_pool_printf(pool, "%s (%s)", m->host_total.source, note);
 	m->free = m->host_available;
 	if (m->free.state != TRIT_VALUE_UNKNOWN)
 		m->free.source =
-		        cpu_avx2_pool_printf(pool, "%s (%s)", m->host_available.source, note);
+		        cpu_common_pool_printf(pool, "%s (%s)", m->host_available.source, note);
 }
 
-static void limited(struct cpu_avx2_memory *m, const struct cpu_avx2_cgroup *cg,
-                    const struct names *nm, const struct walk *w, struct cpu_avx2_pool *pool)
+static void limited(struct cpu_common_memory *m, const struct cpu_common_cgroup *cg,
+                    const struct names *nm, const struct walk *w, struct cpu_common_pool *pool)
 {
 	int v = cg->version;
 
-	m->cg_limit = cpu_avx2_measured(w->limit, cpu_avx2_pool_printf(pool,
+	m->cg_limit = cpu_common_measured(w->limit, cpu_common_pool_printf(pool,
 		"cgroup v%d %s at %s (the smallest of %d level%s up to %s)", v, nm->limit,
 		w->limit_dir, w->levels, w->levels == 1 ? "" : "s", cg->mount));
 
 	if (m->host_total.state == TRIT_VALUE_UNKNOWN)
-		m->total = cpu_avx2_unknown(cpu_avx2_pool_printf(pool,
+		m->total = cpu_common_unknown(cpu_common_pool_printf(pool,
 			"cannot compare the cgroup limit with the machine's memory: %s",
 			m->host_total.source));
 	else
-		m->total = cpu_avx2_derived(w->limit < m->host_total.value ? w->limit
+		m->total = cpu_common_derived(w->limit < m->host_total.value ? w->limit
 		                                                            : m->host_total.value,
-			cpu_avx2_pool_printf(pool, "min(%s, cgroup v%d %s at %s) = min(%llu, %llu)",
-			                     m->host_total.source, v, nm->limit, w->limit_dir,
-			                     (ull)m->host_total.value, (ull)w->limit));
+			cpu_common_pool_printf(pool, "min(%s, cgroup v%d %s at %s) = min(%llu, %llu)",
+			                       m->host_total.source, v, nm->limit, w->limit_dir,
+			                       (ull)m->host_total.value, (ull)w->limit));
 
 	if (w->headroom_unknown) {
-		m->free = cpu_avx2_unknown(cpu_avx2_pool_printf(pool, "%s", w->hr_why));
-		m->cg_working_set = cpu_avx2_unknown(m->free.source);
+		m->free = cpu_common_unknown(cpu_common_pool_printf(pool, "%s", w->hr_why));
+		m->cg_working_set = cpu_common_unknown(m->free.source);
 		return;
 	}
-	m->cg_working_set = cpu_avx2_derived(w->hr_use.ws,
+	m->cg_working_set = cpu_common_derived(w->hr_use.ws,
 		ws_source(v, nm, w->hr_dir, &w->hr_use, pool));
 	if (m->host_available.state == TRIT_VALUE_UNKNOWN) {
-		m->free = cpu_avx2_unknown(cpu_avx2_pool_printf(pool,
+		m->free = cpu_common_unknown(cpu_common_pool_printf(pool,
 			"cannot compare the cgroup headroom with the machine's free memory: %s",
 			m->host_available.source));
 	} else if (w->hr_use.have_inactive) {
-		m->free = cpu_avx2_derived(w->headroom < m->host_available.value
-		                           ? w->headroom : m->host_available.value,
-			cpu_avx2_pool_printf(pool, "min(%s, cgroup v%d %s - (%s - %s)) at %s = "
-			                     "min(%llu, %llu - (%llu - %llu))",
-			                     m->host_available.source, v, nm->limit, nm->usage,
-			                     nm->inactive, w->hr_dir, (ull)m->host_available.value,
-			                     (ull)w->hr_limit, (ull)w->hr_use.usage,
-			                     (ull)w->hr_use.inactive));
+		m->free = cpu_common_derived(w->headroom < m->host_available.value
+		                             ? w->headroom : m->host_available.value,
+			cpu_common_pool_printf(pool, "min(%s, cgroup v%d %s - (%s - %s)) at %s = "
+			                       "min(%llu, %llu - (%llu - %llu))",
+			                       m->host_available.source, v, nm->limit, nm->usage,
+			                       nm->inactive, w->hr_dir, (ull)m->host_available.value,
+			                       (ull)w->hr_limit, (ull)w->hr_use.usage,
+			                       (ull)w->hr_use.inactive));
 	} else {
-		m->free = cpu_avx2_derived(
+		m->free = cpu_common_derived(
 		        w->headroom < m->host_available.value ? w->headroom
 		                                              : m->host_available.value,
-		        cpu_avx2_pool_printf(pool,
-		                             "min(%s, cgroup v%d %s - %s) at %s = "
-		                             "min(%llu, %llu - %llu); %s",
+		        cpu_common_pool_printf(pool,
+		                               "min(%s, cgroup v%d %s - %s) at %s = "
+		                               "min(%llu, %llu - %llu); %s",
 		                             m->host_available.source, v, nm->limit, nm->usage,
 		                             w->hr_dir, (ull)m->host_available.value,
 		                             (ull)w->hr_limit, (ull)w->hr_use.usage,
@@ -361,10 +361,10 @@ static void limited(struct cpu_avx2_memory *m, const struct cpu_avx2_cgroup *cg,
 	}
 }
 
-void cpu_avx2_memory_probe(const char *proc_root, struct cpu_avx2_memory *m,
-                           struct cpu_avx2_pool *pool)
+void cpu_common_memory_probe(const char *proc_root, struct cpu_common_memory *m,
+                             struct cpu_common_pool *pool)
 {
-	struct cpu_avx2_cgroup *cg;
+	struct cpu_common_cgroup *cg;
 	struct walk *w = NULL;
 	const struct names *nm;
 	char why[600];
@@ -377,54 +377,54 @@ void cpu_avx2_memory_probe(const char *proc_root, struct cpu_avx2_memory *m,
 	if (!cg || !(w = malloc(sizeof *w))) {
 		const char *oom = "out of memory while probing the cgroup memory limit";
 		m->cg_version_why = m->cg_path_why = m->cg_limit = m->cg_working_set =
-			m->total = m->free = cpu_avx2_unknown(oom);
+			m->total = m->free = cpu_common_unknown(oom);
 		pool->failed = 1;
 		free(cg);
 		return;
 	}
-	rc = cpu_avx2_cgroup_find(proc_root, "memory", cg, why, sizeof why);
+	rc = cpu_common_cgroup_find(proc_root, "memory", cg, why, sizeof why);
 	if (rc == TRIT_ENODEV) {
 		/* No memory controller: nothing limits this process below RAM. */
-		const char *r = cpu_avx2_pool_printf(pool, "no cgroup memory controller: %s", why);
-		m->cg_version_why = m->cg_path_why = m->cg_working_set = cpu_avx2_unknown(r);
+		const char *r = cpu_common_pool_printf(pool, "no cgroup memory controller: %s", why);
+		m->cg_version_why = m->cg_path_why = m->cg_working_set = cpu_common_unknown(r);
 		m->cg_limit =
-		        cpu_avx2_unknown(cpu_avx2_pool_printf(pool, "no memory limit (%s)", r));
+		        cpu_common_unknown(cpu_common_pool_printf(pool, "no memory limit (%s)", r));
 		no_limit(m, "no cgroup memory controller", pool);
 		goto out;
 	}
 	if (rc != 0) {
-		const char *r = cpu_avx2_pool_printf(pool, "cannot find this process' memory "
-		                                     "cgroup: %s", why);
+		const char *r = cpu_common_pool_printf(pool, "cannot find this process' memory "
+		                                       "cgroup: %s", why);
 		m->cg_version_why = m->cg_path_why = m->cg_limit = m->cg_working_set =
-			m->total = m->free = cpu_avx2_unknown(r);
+			m->total = m->free = cpu_common_unknown(r);
 		goto out;
 	}
 
 	nm = cg->version == 2 ? &v2_names : &v1_names;
 	m->cg_version = cg->version == 2 ? "v2" : "v1";
-	m->cg_path = cpu_avx2_pool_printf(pool, "%s", cg->dir);
-	m->cg_version_why = m->cg_path_why = cpu_avx2_measured(0, cpu_avx2_pool_printf(pool,
+	m->cg_path = cpu_common_pool_printf(pool, "%s", cg->dir);
+	m->cg_version_why = m->cg_path_why = cpu_common_measured(0, cpu_common_pool_printf(pool,
 		"%s/self/cgroup and %s/self/mountinfo", proc_root, proc_root));
 	walk_levels(cg, nm, w);
 	if (w->failed) {
-		const char *r = cpu_avx2_pool_printf(
+		const char *r = cpu_common_pool_printf(
 		        pool, "cannot read the cgroup memory limit: %s", w->why);
-		m->cg_limit = m->cg_working_set = m->total = m->free = cpu_avx2_unknown(r);
+		m->cg_limit = m->cg_working_set = m->total = m->free = cpu_common_unknown(r);
 		goto out;
 	}
 	if (w->limited) {
 		limited(m, cg, nm, w, pool);
 		goto out;
 	}
-	m->cg_limit = cpu_avx2_unknown(cpu_avx2_pool_printf(pool,
+	m->cg_limit = cpu_common_unknown(cpu_common_pool_printf(pool,
 		"no memory limit: cgroup v%d %s is %s at %s%s%s", cg->version, nm->limit,
 		cg->version == 2 ? "max or absent" : "unlimited", cg->dir,
 		w->levels > 1 ? " and every ancestor up to " : "", w->levels > 1 ? cg->mount : ""));
 	if (w->leaf.ok)
-		m->cg_working_set = cpu_avx2_derived(w->leaf.ws,
+		m->cg_working_set = cpu_common_derived(w->leaf.ws,
 			ws_source(cg->version, nm, cg->dir, &w->leaf, pool));
 	else
-		m->cg_working_set = cpu_avx2_unknown(cpu_avx2_pool_printf(pool, "%s", w->leaf.why));
+		m->cg_working_set = cpu_common_unknown(cpu_common_pool_printf(pool, "%s", w->leaf.why));
 	no_limit(m, "no cgroup memory limit", pool);
 out:
 	free(w);

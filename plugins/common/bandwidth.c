@@ -14,12 +14,12 @@
 #include <string.h>
 #include <time.h>
 
-#include "probe.h"
+#include "cpu_common.h"
 
 #define TIMED_PASSES 3
 
 /* The sums end up here so the compiler cannot drop the reads. */
-static volatile uint64_t cpu_avx2_bandwidth_sink;
+static volatile uint64_t cpu_common_bandwidth_sink;
 
 struct start {
 	pthread_mutex_t mu;
@@ -98,9 +98,9 @@ static int run_pass(struct worker *w, pthread_t *tid, unsigned threads, int writ
 		w[made].write = write;
 		int e = pthread_create(&tid[made], NULL, worker_run, &w[made]);
 		if (e != 0) {
-			cpu_avx2_errf(why, whylen, 0,
-			              "could not start bandwidth thread %u of %u: %s", made + 1,
-			              threads, strerror(e));
+			cpu_common_errf(why, whylen, 0,
+			                "could not start bandwidth thread %u of %u: %s", made + 1,
+			                threads, strerror(e));
 			rc = TRIT_EIO;
 			break;
 		}
@@ -128,8 +128,8 @@ static int run_pass(struct worker *w, pthread_t *tid, unsigned threads, int writ
 	return 0;
 }
 
-int cpu_avx2_bandwidth_measure(uint64_t bytes, unsigned threads, uint64_t *bytes_per_s,
-                               char *why, size_t whylen)
+int cpu_common_bandwidth_measure(uint64_t bytes, unsigned threads, uint64_t *bytes_per_s,
+                                 char *why, size_t whylen)
 {
 	uint64_t *buf = NULL;
 	struct worker *w;
@@ -144,16 +144,16 @@ int cpu_avx2_bandwidth_measure(uint64_t bytes, unsigned threads, uint64_t *bytes
 	elems = (size_t)(bytes / sizeof(uint64_t));
 	per = elems / threads / 8 * 8;
 	if (per == 0 || bytes > SIZE_MAX) {
-		cpu_avx2_errf(why, whylen, 0, "a %llu-byte buffer cannot be split among %u threads",
-		              (unsigned long long)bytes, threads);
+		cpu_common_errf(why, whylen, 0, "a %llu-byte buffer cannot be split among %u threads",
+		                (unsigned long long)bytes, threads);
 		return TRIT_EINVAL;
 	}
 	w = calloc(threads, sizeof *w);
 	tid = calloc(threads, sizeof *tid);
 	if (!w || !tid || posix_memalign((void **)&buf, 4096, per * threads * sizeof *buf) != 0) {
-		cpu_avx2_errf(why, whylen, 0,
-		              "could not allocate a %llu-byte buffer for the bandwidth probe",
-		              (unsigned long long)(per * threads * sizeof *buf));
+		cpu_common_errf(why, whylen, 0,
+		                "could not allocate a %llu-byte buffer for the bandwidth probe",
+		                (unsigned long long)(per * threads * sizeof *buf));
 		free(w);
 		free(tid);
 		return TRIT_ENOMEM;
@@ -173,12 +173,12 @@ int cpu_avx2_bandwidth_measure(uint64_t bytes, unsigned threads, uint64_t *bytes
 		rc = run_pass(w, tid, threads, 0, &ns, why, whylen);
 		for (unsigned i = 0; rc == 0 && i < threads; i++)
 			sum += w[i].sum;
-		cpu_avx2_bandwidth_sink ^= sum;
+		cpu_common_bandwidth_sink ^= sum;
 		if (rc == 0 && ns > 0 && (best == 0 || ns < best))
 			best = ns;
 	}
 	if (rc == 0 && best <= 0) {
-		cpu_avx2_errf(why, whylen, 0, "the clock did not advance while reading the buffer");
+		cpu_common_errf(why, whylen, 0, "the clock did not advance while reading the buffer");
 		rc = TRIT_EIO;
 	}
 	if (rc == 0)

@@ -1,5 +1,5 @@
 /*
- * util.c - small helpers the cpu_avx2 probes share: the string pool that
+ * util.c - small helpers the CPU plugins' probes share (cpu_avx2, cpu_neon): the string pool that
  * keeps device strings alive, trit_value shorthands, and bounded, hostile-input
  * file reading and number parsing. Nothing here knows about CPUs or cgroups.
  */
@@ -14,11 +14,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "probe.h"
+#include "cpu_common.h"
 
 static const char pool_oom[] = "(out of memory while recording this value's source)";
 
-const char *cpu_avx2_pool_printf(struct cpu_avx2_pool *pool, const char *fmt, ...)
+const char *cpu_common_pool_printf(struct cpu_common_pool *pool, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -48,7 +48,7 @@ const char *cpu_avx2_pool_printf(struct cpu_avx2_pool *pool, const char *fmt, ..
 	return s;
 }
 
-void cpu_avx2_pool_free(struct cpu_avx2_pool *pool)
+void cpu_common_pool_free(struct cpu_common_pool *pool)
 {
 	for (size_t i = 0; i < pool->n; i++)
 		free(pool->items[i]);
@@ -66,27 +66,27 @@ static struct trit_value make_value(uint64_t value, uint32_t state, const char *
 	return v;
 }
 
-struct trit_value cpu_avx2_measured(uint64_t value, const char *source)
+struct trit_value cpu_common_measured(uint64_t value, const char *source)
 {
 	return make_value(value, TRIT_VALUE_MEASURED, source);
 }
 
-struct trit_value cpu_avx2_derived(uint64_t value, const char *source)
+struct trit_value cpu_common_derived(uint64_t value, const char *source)
 {
 	return make_value(value, TRIT_VALUE_DERIVED, source);
 }
 
-struct trit_value cpu_avx2_configured(uint64_t value, const char *source)
+struct trit_value cpu_common_configured(uint64_t value, const char *source)
 {
 	return make_value(value, TRIT_VALUE_CONFIGURED, source);
 }
 
-struct trit_value cpu_avx2_unknown(const char *reason)
+struct trit_value cpu_common_unknown(const char *reason)
 {
 	return make_value(0, TRIT_VALUE_UNKNOWN, reason);
 }
 
-int cpu_avx2_errf(char *buf, size_t len, int code, const char *fmt, ...)
+int cpu_common_errf(char *buf, size_t len, int code, const char *fmt, ...)
 {
 	if (buf && len) {
 		va_list ap;
@@ -97,8 +97,8 @@ int cpu_avx2_errf(char *buf, size_t len, int code, const char *fmt, ...)
 	return code;
 }
 
-int cpu_avx2_read_file(const char *path, size_t limit, char **out, size_t *len,
-                       char *why, size_t whylen)
+int cpu_common_read_file(const char *path, size_t limit, char **out, size_t *len,
+                         char *why, size_t whylen)
 {
 	char *buf = NULL;
 	size_t have = 0, cap = 0;
@@ -109,7 +109,7 @@ int cpu_avx2_read_file(const char *path, size_t limit, char **out, size_t *len,
 		*len = 0;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return cpu_avx2_errf(why, whylen, TRIT_EIO, "%s: %s", path, strerror(errno));
+		return cpu_common_errf(why, whylen, TRIT_EIO, "%s: %s", path, strerror(errno));
 	for (;;) {
 		ssize_t r;
 		/* Keep one byte beyond the limit free: reading it tells "exactly
@@ -120,9 +120,9 @@ int cpu_avx2_read_file(const char *path, size_t limit, char **out, size_t *len,
 			if (want > limit + 2)
 				want = limit + 2;
 			if (!(grown = realloc(buf, want))) {
-				code = cpu_avx2_errf(why, whylen, TRIT_ENOMEM,
-				                     "%s: out of memory after reading %zu bytes",
-				                     path, have);
+				code = cpu_common_errf(why, whylen, TRIT_ENOMEM,
+				                       "%s: out of memory after reading %zu bytes",
+				                       path, have);
 				break;
 			}
 			buf = grown;
@@ -132,15 +132,15 @@ int cpu_avx2_read_file(const char *path, size_t limit, char **out, size_t *len,
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
-			code = cpu_avx2_errf(why, whylen, TRIT_EIO, "%s: %s", path,
-			                     strerror(errno));
+			code = cpu_common_errf(why, whylen, TRIT_EIO, "%s: %s", path,
+			                       strerror(errno));
 			break;
 		}
 		if (r == 0)
 			break;
 		have += (size_t)r;
 		if (have > limit) {
-			code = cpu_avx2_errf(
+			code = cpu_common_errf(
 			        why, whylen, TRIT_EFORMAT,
 			        "%s is longer than %zu bytes, more than any valid file of "
 			        "its kind",
@@ -150,12 +150,12 @@ int cpu_avx2_read_file(const char *path, size_t limit, char **out, size_t *len,
 	}
 	close(fd);
 	if (code == 0 && !buf && !(buf = malloc(1)))
-		code = cpu_avx2_errf(why, whylen, TRIT_ENOMEM, "%s: out of memory", path);
+		code = cpu_common_errf(why, whylen, TRIT_ENOMEM, "%s: out of memory", path);
 	if (code == 0) {
 		buf[have] = '\0';
 		if (memchr(buf, '\0', have))
-			code = cpu_avx2_errf(why, whylen, TRIT_EFORMAT, "%s contains a NUL byte",
-			                     path);
+			code = cpu_common_errf(why, whylen, TRIT_EFORMAT, "%s contains a NUL byte",
+			                       path);
 	}
 	if (code != 0) {
 		free(buf);
@@ -167,7 +167,7 @@ int cpu_avx2_read_file(const char *path, size_t limit, char **out, size_t *len,
 	return 0;
 }
 
-int cpu_avx2_parse_u64(const char *s, uint64_t *out)
+int cpu_common_parse_u64(const char *s, uint64_t *out)
 {
 	uint64_t v = 0;
 	int digits = 0;
@@ -190,7 +190,7 @@ int cpu_avx2_parse_u64(const char *s, uint64_t *out)
 	return 0;
 }
 
-int cpu_avx2_pathf(char *buf, size_t len, const char *fmt, ...)
+int cpu_common_pathf(char *buf, size_t len, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -201,12 +201,12 @@ int cpu_avx2_pathf(char *buf, size_t len, const char *fmt, ...)
 	return (n < 0 || (size_t)n >= len) ? -1 : 0;
 }
 
-int cpu_avx2_file_exists(const char *dir, const char *name)
+int cpu_common_file_exists(const char *dir, const char *name)
 {
 	char path[4200];
 	struct stat st;
 
-	if (cpu_avx2_pathf(path, sizeof path, "%s/%s", dir, name) != 0)
+	if (cpu_common_pathf(path, sizeof path, "%s/%s", dir, name) != 0)
 		return 1;
 	return stat(path, &st) == 0 || errno != ENOENT;
 }
