@@ -165,6 +165,9 @@ static void assemble(struct cpu_avx2_state *st)
 	prop_text(p++, "cpu.features", st->features, st->features_src);
 	prop_text(p++, "cpu.features_disabled", st->disabled, st->disabled_src);
 	prop_text(p++, "kernel.isa", st->isa_text, st->isa_src);
+	/* backend.h's well-known key: the planner must not count host RAM twice */
+	prop_text(p++, "mem.pool", "host", (struct trit_value){ .state = TRIT_VALUE_DERIVED,
+	          .source = "a CPU device draws on host memory" });
 	prop_value(p++, "cpu.logical_processors", "count", st->topo.pus);
 	prop_value(p++, "cpu.affinity", "count", st->threads.affinity);
 	prop_value(p++, "cache.l1d", "bytes", st->topo.l1d.size);

@@ -1035,6 +1035,8 @@ START_TEST(init_with_fixtures_reports_one_cpu_device_from_proc_root)
 	};
 	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
 		ck_assert_msg(find_prop(d, keys[i]) != NULL, "property %s missing", keys[i]);
+	/* a CPU shares host memory with every other CPU device (backend.h) */
+	ck_assert_str_eq(find_prop(d, "mem.pool")->text, "host");
 	p = find_prop(d, "mem.swap_total");
 	ck_assert_str_eq(p->unit, "bytes");
 	ck_assert_known(p->value, SWAPTOTAL_KB * 1024);
