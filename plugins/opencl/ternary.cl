@@ -1,0 +1,317 @@
+/*
+ * ternary.cl - trit's ternary kernels (I2_S, TL1, TL2) in OpenCL C 1.2.
+ *
+ * The byte layouts and the activation quantisation are the contract in
+ * sdk/include/trit/ternary.h; this file follows it to the bit. The host
+ * (plugins/opencl/kernels.c) embeds it at build time, compiles it once per
+ * device and runs, per matmul:
+ *   1. trit_quantize (F32 input) or trit_pad (I8 input, TRIT_MATMUL_INT_DOTS):
+ *      one work-group per token writes the token's int8 activations into the
+ *      workspace, zero-padded to cols_pad, so the dot kernels never read the
+ *      input past `cols`; trit_quantize also stores the token's multiplier s;
+ *   2. one dot kernel per format: a work-item per output row, TT tokens at a
+ *      time, computing the exact integer dot and writing either it (I32) or
+ *      ((float)dot / s) * scale (F32).
+ *
+ * Build options the host passes: -DTRIT_TT=<tokens per work-item in the
+ * *_tt kernels>, -DTRIT_DIV_EMULATE=0|1 (1 when the device cannot divide
+ * correctly rounded), and -cl-fp32-correctly-rounded-divide-sqrt when it can.
+ */
+
+/* No a*b+c contraction: every float result must round as the C reference's. */
+#pragma OPENCL FP_CONTRACT OFF
+
+#ifndef TRIT_TT
+#define TRIT_TT 4
+#endif
+#ifndef TRIT_DIV_EMULATE
+#define TRIT_DIV_EMULATE 0
+#endif
+
+#define TRIT_ACT_QMAX 127.0f
+#define TRIT_ACT_EPS 1e-5f
+
+/*
+ * a / b rounded to nearest even, as C's float division. With
+ * -cl-fp32-correctly-rounded-divide-sqrt the plain operator is exact. Without
+ * it OpenCL allows 2.5 ulp, so the quotient is corrected: of the floats
+ * within 3 ulp of the approximation, the one whose residual a - c*b
+ * (computed exactly by fma, which OpenCL rounds correctly) is smallest is the
+ * correctly rounded quotient (a quotient of two floats is never exactly half
+ * way between two floats, so there is no tie). Valid for finite a, b with a
+ * normal quotient, which is what the kernels divide; anything else (zero,
+ * infinity, NaN) is returned as the operator gives it.
+ */
+inline float div_rn(float a, float b)
+{
+	float q = a / b;
+#if TRIT_DIV_EMULATE
+	float best = q, c;
+	float best_r;
+	int i;
+
+	if (q == 0.0f || !isnormal(q) || !isfinite(a) || !isfinite(b))
+		return q;
+	best_r = fabs(fma(-q, b, a));
+	c = q;
+	for (i = 0; i < 3; i++) {
+		float r;
+		c = nextafter(c, -INFINITY);
+		r = fabs(fma(-c, b, a));
+		if (r < best_r) {
+			best_r = r;
+			best = c;
+		}
+	}
+	c = q;
+	for (i = 0; i < 3; i++) {
+		float r;
+		c = nextafter(c, INFINITY);
+		r = fabs(fma(-c, b, a));
+		if (r < best_r) {
+			best_r = r;
+			best = c;
+		}
+	}
+	return best;
+#else
+	return q;
+#endif
+}
+
+/* Little-endian F32 from four bytes (the tensor trailer need not be aligned). */
+inline float load_f32_le(__global const uchar *p)
+{
+	uint u = (uint)p[0] | ((uint)p[1] << 8) | ((uint)p[2] << 16) | ((uint)p[3] << 24);
+	return as_float(u);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Step 1: activations into the workspace.                                   */
+
+/*
+ * One work-group per token (dimension 0 = group id = token). Local size is a
+ * power of two <= 256; `red` holds one float per work-item. Writes
+ * q[t][0..cols_pad) (zero past cols) and s[t].
+ */
+__kernel void trit_quantize(__global const uchar *xbase, ulong x_off, uint cols, uint cols_pad,
+                            __global uchar *wsbase, ulong q_off, ulong s_off,
+                            __local float *red)
+{
+	const uint t = get_group_id(0);
+	const uint lid = get_local_id(0), lsz = get_local_size(0);
+	__global const float *x = (__global const float *)(xbase + x_off) + (size_t)t * cols;
+	__global char *q = (__global char *)(wsbase + q_off) + (size_t)t * cols_pad;
+	__global float *sv = (__global float *)(wsbase + s_off);
+	float amax = 0.0f, s;
+	uint k, step;
+
+	for (k = lid; k < cols; k += lsz) {
+		float a = fabs(x[k]);
+		if (a > amax) /* as the reference: a NaN never becomes the maximum */
+			amax = a;
+	}
+	red[lid] = amax;
+	barrier(CLK_LOCAL_MEM_FENCE);
+	for (step = lsz / 2; step > 0; step /= 2) {
+		if (lid < step && red[lid + step] > red[lid])
+			red[lid] = red[lid + step];
+		barrier(CLK_LOCAL_MEM_FENCE);
+	}
+	amax = red[0];
+	s = div_rn(TRIT_ACT_QMAX, amax > TRIT_ACT_EPS ? amax : TRIT_ACT_EPS);
+	for (k = lid; k < cols_pad; k += lsz) {
+		char v = 0;
+		if (k < cols) {
+			float r = rint(x[k] * s); /* rint: half to even, exact in OpenCL */
+			v = isnan(r) ? (char)0 : r > 127.0f ? (char)127 : r < -128.0f ? (char)-128
+			                                                             : (char)(int)r;
+		}
+		q[k] = v;
+	}
+	if (lid == 0)
+		sv[t] = s;
+}
+
+/* The same for already quantised I8 input: copy and zero-pad. */
+__kernel void trit_pad(__global const uchar *inbase, ulong in_off, uint cols, uint cols_pad,
+                       __global uchar *wsbase, ulong q_off)
+{
+	const uint t = get_group_id(0);
+	const uint lid = get_local_id(0), lsz = get_local_size(0);
+	__global const char *in = (__global const char *)(inbase + in_off) + (size_t)t * cols;
+	__global char *q = (__global char *)(wsbase + q_off) + (size_t)t * cols_pad;
+	uint k;
+
+	for (k = lid; k < cols_pad; k += lsz)
+		q[k] = k < cols ? in[k] : (char)0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Step 2: the dots.                                                         */
+
+/* TL1: pair index 0..8 -> the two trits; 9..15 are invalid and read as 0. */
+__constant char2 tl1_pair[16] = {
+	(char2)(-1, -1), (char2)(-1, 0), (char2)(-1, 1),
+	(char2)(0, -1),  (char2)(0, 0),  (char2)(0, 1),
+	(char2)(1, -1),  (char2)(1, 0),  (char2)(1, 1),
+	(char2)(0, 0), (char2)(0, 0), (char2)(0, 0), (char2)(0, 0),
+	(char2)(0, 0), (char2)(0, 0), (char2)(0, 0)
+};
+
+/* TL2: magnitude 0..13 -> its balanced-ternary digits (most significant
+ * first, i.e. the trits of columns 3g, 3g+1, 3g+2); 14, 15 read as 0. */
+__constant char4 tl2_digits[16] = {
+	(char4)(0, 0, 0, 0),  (char4)(0, 0, 1, 0),  (char4)(0, 1, -1, 0), (char4)(0, 1, 0, 0),
+	(char4)(0, 1, 1, 0),  (char4)(1, -1, -1, 0), (char4)(1, -1, 0, 0), (char4)(1, -1, 1, 0),
+	(char4)(1, 0, -1, 0), (char4)(1, 0, 0, 0),  (char4)(1, 0, 1, 0),  (char4)(1, 1, -1, 0),
+	(char4)(1, 1, 0, 0),  (char4)(1, 1, 1, 0),  (char4)(0, 0, 0, 0),  (char4)(0, 0, 0, 0)
+};
+
+/* I2_S: one 2-bit code -> trit; code 3 (invalid) reads as 0. */
+inline int i2s_trit(uint code)
+{
+	return code == 3 ? 0 : (int)code - 1;
+}
+
+/* Sum of 16 products of trits (as chars) and activations. */
+inline int dot16(char16 w, char16 q)
+{
+	short16 p = convert_short16(w) * convert_short16(q);
+	int8 a = convert_int8(p.lo) + convert_int8(p.hi);
+	int4 b = a.lo + a.hi;
+	int2 c = b.lo + b.hi;
+	return c.x + c.y;
+}
+
+/* The trits of one 32-byte I2_S block as four char16 pairs: columns
+ * 32g .. 32g+15 in lo[g], 32g+16 .. 32g+31 in hi[g]. */
+inline char16 i2s_decode(uchar16 b, uint shift)
+{
+	char16 c = as_char16((b >> (uchar16)shift) & (uchar16)3);
+	/* code - 1, except code 3 -> 0 */
+	return select(c - (char16)1, (char16)0, c == (char16)3);
+}
+
+/*
+ * Write one row's result for token t: the exact dot (I32) or the scaled F32.
+ */
+inline void put(__global uchar *outbase, ulong out_off, ulong rows, uint r, uint t, int dot,
+                int int_dots, __global const float *sv, float scale)
+{
+	size_t i = (size_t)t * rows + r;
+	if (int_dots)
+		((__global int *)(outbase + out_off))[i] = dot;
+	else
+		((__global float *)(outbase + out_off))[i] = div_rn((float)dot, sv[t]) * scale;
+}
+
+/*
+ * The dot kernels. Dimension 0: rows (a work-item per row r < rows);
+ * dimension 1: token tiles; tokens t_base + TT * get_global_id(1) + j for
+ * j < TT are computed by one work-item. `qs` points at the zero-padded int8
+ * activations ([tokens][cols_pad]), `sv` at the per-token multipliers (F32
+ * output only). `data_bytes` is where the trailer (the scale) starts.
+ */
+#define DOT_ARGS                                                                         \
+	__global const uchar *wbase, ulong w_off, ulong data_bytes, uint rows, uint cols_pad, \
+	__global const uchar *wsbase, ulong q_off, ulong s_off, uint t_base,                 \
+	__global uchar *outbase, ulong out_off, int int_dots
+
+#define DOT_PROLOGUE(TT)                                                                 \
+	const uint r = get_global_id(0);                                                      \
+	const uint t0 = t_base + (uint)get_global_id(1) * (TT);                               \
+	__global const uchar *w = wbase + w_off;                                              \
+	__global const char *qs = (__global const char *)(wsbase + q_off);                    \
+	__global const float *sv = (__global const float *)(wsbase + s_off);                  \
+	int acc[TT];                                                                          \
+	uint j;                                                                               \
+	if (r >= rows)                                                                        \
+		return;                                                                       \
+	for (j = 0; j < (TT); j++)                                                            \
+		acc[j] = 0
+
+#define DOT_EPILOGUE(TT)                                                                 \
+	{                                                                                     \
+		float scale = int_dots ? 0.0f : load_f32_le(w + data_bytes);                  \
+		for (j = 0; j < (TT); j++)                                                    \
+			put(outbase, out_off, rows, r, t0 + j, acc[j], int_dots, sv, scale);  \
+	}
+
+/* I2_S: row r is cols_pad / 4 bytes of 32-byte blocks of 128 columns. */
+#define DEFINE_I2S(NAME, TT)                                                             \
+	__kernel void NAME(DOT_ARGS)                                                          \
+	{                                                                                     \
+		DOT_PROLOGUE(TT);                                                             \
+		__global const uchar *wr = w + (size_t)r * (cols_pad / 4);                    \
+		for (uint blk = 0; blk < cols_pad / 128; blk++) {                             \
+			uchar16 b0 = vload16(0, wr + 32 * blk);                               \
+			uchar16 b1 = vload16(1, wr + 32 * blk);                               \
+			char16 lo[4], hi[4];                                                  \
+			for (uint g = 0; g < 4; g++) {                                        \
+				lo[g] = i2s_decode(b0, 6 - 2 * g);                            \
+				hi[g] = i2s_decode(b1, 6 - 2 * g);                            \
+			}                                                                     \
+			for (j = 0; j < (TT); j++) {                                          \
+				__global const char *q =                                      \
+				        qs + (size_t)(t0 + j) * cols_pad + 128 * blk;         \
+				int a = 0;                                                    \
+				for (uint g = 0; g < 4; g++)                                  \
+					a += dot16(lo[g], vload16(0, q + 32 * g)) +           \
+					     dot16(hi[g], vload16(1, q + 32 * g));            \
+				acc[j] += a;                                                  \
+			}                                                                     \
+		}                                                                             \
+		DOT_EPILOGUE(TT);                                                             \
+	}
+
+/* TL1: tile r / 32 is cols_pad * 8 bytes; pair p of row r is the nibble of
+ * byte 16 p + r % 16 (low for r % 32 < 16). */
+#define DEFINE_TL1(NAME, TT)                                                             \
+	__kernel void NAME(DOT_ARGS)                                                          \
+	{                                                                                     \
+		DOT_PROLOGUE(TT);                                                             \
+		const uint jr = r % 32, shift = jr < 16 ? 0 : 4;                              \
+		__global const uchar *wt = w + (size_t)(r / 32) * ((size_t)cols_pad * 8) + jr % 16; \
+		for (uint p = 0; p < cols_pad / 2; p++) {                                     \
+			char2 tr = tl1_pair[(wt[16 * (size_t)p] >> shift) & 15];              \
+			for (j = 0; j < (TT); j++) {                                          \
+				char2 qv = vload2(p, qs + (size_t)(t0 + j) * cols_pad);       \
+				acc[j] += tr.x * qv.x + tr.y * qv.y;                          \
+			}                                                                     \
+		}                                                                             \
+		DOT_EPILOGUE(TT);                                                             \
+	}
+
+/* TL2: tile r / 32 is cols_pad / 96 groups of 640 bytes; triple i of a group
+ * has its magnitude nibble in byte 16 i + r % 16 and its sign in bit r % 32
+ * of the little-endian word at 512 + 4 i. */
+#define DEFINE_TL2(NAME, TT)                                                             \
+	__kernel void NAME(DOT_ARGS)                                                          \
+	{                                                                                     \
+		DOT_PROLOGUE(TT);                                                             \
+		const uint jr = r % 32, shift = jr < 16 ? 0 : 4;                              \
+		const uint ngroups = cols_pad / 96;                                           \
+		__global const uchar *wt = w + (size_t)(r / 32) * ((size_t)ngroups * 640);    \
+		for (uint G = 0; G < ngroups; G++) {                                          \
+			__global const uchar *gp = wt + (size_t)G * 640;                      \
+			for (uint i = 0; i < 32; i++) {                                       \
+				char4 d = tl2_digits[(gp[16 * i + jr % 16] >> shift) & 15];   \
+				if ((gp[512 + 4 * i + jr / 8] >> (jr % 8)) & 1)               \
+					d = -d;                                               \
+				for (j = 0; j < (TT); j++) {                                  \
+					__global const char *q = qs +                         \
+					        (size_t)(t0 + j) * cols_pad + 96 * G + 3 * i; \
+					acc[j] += d.x * q[0] + d.y * q[1] + d.z * q[2];       \
+				}                                                             \
+			}                                                                     \
+		}                                                                             \
+		DOT_EPILOGUE(TT);                                                             \
+	}
+
+DEFINE_I2S(trit_i2s_t1, 1)
+DEFINE_I2S(trit_i2s_tt, TRIT_TT)
+DEFINE_TL1(trit_tl1_t1, 1)
+DEFINE_TL1(trit_tl1_tt, TRIT_TT)
+DEFINE_TL2(trit_tl2_t1, 1)
+DEFINE_TL2(trit_tl2_tt, TRIT_TT)
