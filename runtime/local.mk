@@ -7,6 +7,7 @@ runtime_libtrit_la_SOURCES = \
 	runtime/inifile.c runtime/inifile.h \
 	runtime/config.c runtime/config.h \
 	runtime/registry.c runtime/registry.h \
+	runtime/ternary.c runtime/ternary.h \
 	runtime/backends/ref.c runtime/backends/ref.h \
 	runtime/backends/described.c runtime/backends/described.h \
 	runtime/report.c runtime/report.h \

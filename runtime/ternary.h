@@ -13,6 +13,10 @@
 
 #include <trit/ternary.h>
 
+/* Source type for bitnet.cpp's flat I2_S file layout (not a trit_type: it
+ * never crosses the plugin boundary). */
+#define TRIT_TERNARY_SRC_I2S_BITNET (0x100u | TRIT_TYPE_I2_S)
+
 /*
  * Pack a rows x cols weight matrix given as `src` (src_bytes bytes of
  * src_type) into dst (dst_bytes >= trit_ternary_bytes(dst_type, rows, cols))
@@ -23,11 +27,13 @@
  *                   scale = mean |w|, trit = clamp(rint(w / scale), -1, 1).
  *   TQ2_0           llama.cpp's 256-weight blocks; every non-zero block scale
  *                   must be the same (I2_S/TL1/TL2 carry one per tensor).
- *   I2_S            bitnet.cpp's file layout: the rows x cols codes flattened
+ *   TRIT_TERNARY_SRC_I2S_BITNET
+ *                   bitnet.cpp's file layout: the rows x cols codes flattened
  *                   row-major into 128-weight blocks, then the 32-byte trailer
  *                   (n / 4 + 32 bytes). Equal to trit's I2_S when cols % 128
  *                   == 0. Code 3 is refused, naming its byte offset.
- *   TL1, TL2        trit's own layouts (repacking between formats).
+ *   I2_S, TL1, TL2  trit's own layouts (repacking between formats; an I2_S
+ *                   code 3 is refused as above).
  * Returns 0 or a negative TRIT_E* with a sentence in err.
  */
 int trit_ternary_pack(uint32_t dst_type, void *dst, uint64_t dst_bytes,

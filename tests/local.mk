@@ -20,6 +20,7 @@ include $(srcdir)/tests/described.mk
 include $(srcdir)/tests/genmodel.mk
 include $(srcdir)/tests/bench.mk
 include $(srcdir)/tests/llamacpp.mk
+include $(srcdir)/tests/ternary.mk
 
 TESTS += tests/cli.sh
 EXTRA_DIST += tests/cli.sh tests/sdk-example.sh

@@ -1,7 +1,8 @@
 /*
  * ref.c - the scalar reference backend: host-memory buffers and plain C
- * kernels. It runs on any CPU and advertises exactly the kernels below
- * (today: F32 matmul). Speed is the plugins' business, not this file's.
+ * kernels. It runs on any CPU and advertises exactly the kernels below:
+ * F32 matmul and the ternary I2_S/TL1/TL2 ones of runtime/ternary.c, one
+ * weight at a time. Speed is the plugins' business, not this file's.
  */
 #include <build-config.h>
 
@@ -10,6 +11,7 @@
 
 #include "backends/ref.h"
 #include "common.h"
+#include "ternary.h"
 
 struct trit_buffer {
 	uint64_t size;
@@ -49,7 +51,8 @@ static int ref_init(const struct trit_host *host, void **state, char *err, size_
 	s->dev.hw_threads = s->dev.compute_units;
 	s->dev.clock_hz.source = "not measured by the reference backend";
 	s->dev.compute_capability.source = "not a GPU";
-	s->dev.matmul_types = TRIT_TYPE_BIT(TRIT_TYPE_F32);
+	s->dev.matmul_types = TRIT_TYPE_BIT(TRIT_TYPE_F32) | TRIT_TYPE_BIT(TRIT_TYPE_I2_S) |
+	                      TRIT_TYPE_BIT(TRIT_TYPE_TL1) | TRIT_TYPE_BIT(TRIT_TYPE_TL2);
 	s->props[0].key = "mem.pool";
 	s->props[0].text = "host";
 	s->dev.props = s->props;
@@ -134,26 +137,47 @@ static int ref_read(void *state, struct trit_buffer *b, uint64_t off, void *dst,
 	return rc;
 }
 
+static int is_ternary(uint32_t type)
+{
+	return type == TRIT_TYPE_I2_S || type == TRIT_TYPE_TL1 || type == TRIT_TYPE_TL2;
+}
+
 static int ref_workspace(void *state, uint32_t device, const struct trit_matmul *op,
                          uint64_t *bytes, char *err, size_t errlen)
 {
-	if (op->weight_type != TRIT_TYPE_F32)
+	const struct trit_type_traits *tt = trit_type_traits(op->weight_type);
+
+	if (op->struct_size < offsetof(struct trit_matmul, flags) + sizeof op->flags)
+		return trit_errf(err, errlen, TRIT_EABI, "matmul descriptor of %u bytes is too short",
+		                 op->struct_size);
+	if (op->flags & ~TRIT_MATMUL_INT_DOTS)
+		return trit_errf(err, errlen, TRIT_EINVAL, "unknown matmul flags 0x%x", op->flags);
+	if (op->weight_type == TRIT_TYPE_F32 && !op->flags) {
+		*bytes = 0; /* F32 x F32 accumulates in registers */
+		return 0;
+	}
+	if (!is_ternary(op->weight_type))
 		return trit_errf(err, errlen, TRIT_EUNSUPPORTED,
-		                 "the reference backend has no %s matmul yet",
-		                 trit_type_traits(op->weight_type) ?
-		                 trit_type_traits(op->weight_type)->name : "(unknown type)");
-	*bytes = 0; /* F32 x F32 accumulates in registers */
+		                 "the reference backend has no %s matmul%s", tt ? tt->name : "(unknown type)",
+		                 op->weight_type == TRIT_TYPE_F32 ? " with integer dots" : "");
+	if (!trit_ternary_bytes(op->weight_type, op->rows, op->cols) || op->tokens == 0 ||
+	    op->tokens > UINT64_MAX / 4 / op->cols || op->tokens > UINT64_MAX / 4 / op->rows)
+		return trit_errf(err, errlen, TRIT_ERANGE, "matmul shape %llu x %llu x %llu tokens is invalid",
+		                 (unsigned long long)op->rows, (unsigned long long)op->cols,
+		                 (unsigned long long)op->tokens);
+	/* the F32 path quantises one token at a time into the workspace */
+	*bytes = (op->flags & TRIT_MATMUL_INT_DOTS) ? 0 : op->cols;
 	return 0;
 }
 
-/* Checks that rows * cols * elem fits the buffer at offset, without overflow. */
+/* Checks that rows * cols elements of `elem` bytes fit the buffer at offset. */
 static int check_matrix(const struct trit_buffer *b, uint64_t off, uint64_t rows, uint64_t cols,
-                        const char *what, char *err, size_t errlen)
+                        uint64_t elem, const char *what, char *err, size_t errlen)
 {
-	if (rows && cols > UINT64_MAX / 4 / rows)
+	if (rows && cols > UINT64_MAX / elem / rows)
 		return trit_errf(err, errlen, TRIT_ERANGE, "%s: %llu x %llu elements overflow",
 		                 what, (unsigned long long)rows, (unsigned long long)cols);
-	int rc = check_range(b, off, rows * cols * 4, err, errlen);
+	int rc = check_range(b, off, rows * cols * elem, err, errlen);
 	if (rc) {
 		size_t n = strlen(err);
 		snprintf(err + n, errlen - n, " (%s)", what);
@@ -161,22 +185,12 @@ static int check_matrix(const struct trit_buffer *b, uint64_t off, uint64_t rows
 	return rc;
 }
 
-static int ref_matmul(void *state, uint32_t device, const struct trit_matmul *op,
-                      char *err, size_t errlen)
+static int ref_matmul_f32(const struct trit_matmul *op)
 {
-	uint64_t bytes;
-	int rc = ref_workspace(state, device, op, &bytes, err, errlen);
-
-	if (rc)
-		return rc;
-	if ((rc = check_matrix(op->weights, op->weights_offset, op->rows, op->cols, "weights", err, errlen)) ||
-	    (rc = check_matrix(op->input, op->input_offset, op->tokens, op->cols, "input", err, errlen)) ||
-	    (rc = check_matrix(op->output, op->output_offset, op->tokens, op->rows, "output", err, errlen)))
-		return rc;
-
 	const float *w = (const float *)(op->weights->data + op->weights_offset);
 	const float *x = (const float *)(op->input->data + op->input_offset);
 	float *y = (float *)(op->output->data + op->output_offset);
+
 	for (uint64_t t = 0; t < op->tokens; t++)
 		for (uint64_t r = 0; r < op->rows; r++) {
 			double acc = 0.0; /* double: the oracle should not add rounding of its own */
@@ -184,6 +198,65 @@ static int ref_matmul(void *state, uint32_t device, const struct trit_matmul *op
 				acc += (double)w[r * op->cols + k] * (double)x[t * op->cols + k];
 			y[t * op->rows + r] = (float)acc;
 		}
+	return 0;
+}
+
+/* One token at a time: quantise it into the workspace, then one integer dot
+ * per row (the reference of runtime/ternary.c, without its allocations). */
+static void ref_matmul_ternary(const struct trit_matmul *op, int8_t *qws)
+{
+	const unsigned char *w = op->weights->data + op->weights_offset;
+	const unsigned char *in = op->input->data + op->input_offset;
+	unsigned char *out = op->output->data + op->output_offset;
+	struct trit_ternary_geometry g = { 0 };
+
+	trit_ternary_geometry(op->weight_type, op->rows, op->cols, &g);
+	float scale = trit_ternary_scale(w, g.data_bytes);
+	for (uint64_t t = 0; t < op->tokens; t++) {
+		const int8_t *q;
+		float s = 0.0f;
+		if (op->flags & TRIT_MATMUL_INT_DOTS) {
+			q = (const int8_t *)in + t * op->cols;
+		} else {
+			s = trit_quantize_act((const float *)in + t * op->cols, op->cols, qws);
+			q = qws;
+		}
+		for (uint64_t r = 0; r < op->rows; r++) {
+			int32_t dot;
+			dot = 0;
+			for (uint64_t k = 0; k < op->cols; k++)
+				dot += trit_ternary_get(op->weight_type, &g, w, r, k) * q[k];
+			if (op->flags & TRIT_MATMUL_INT_DOTS)
+				memcpy(out + 4 * (t * op->rows + r), &dot, 4);
+			else
+				((float *)out)[t * op->rows + r] = trit_ternary_output(dot, s, scale);
+		}
+	}
+}
+
+static int ref_matmul(void *state, uint32_t device, const struct trit_matmul *op,
+                      char *err, size_t errlen)
+{
+	uint64_t bytes, in_elem;
+	int rc = ref_workspace(state, device, op, &bytes, err, errlen);
+
+	if (rc)
+		return rc;
+	in_elem = (op->flags & TRIT_MATMUL_INT_DOTS) ? 1 : 4;
+	if (is_ternary(op->weight_type))
+		rc = check_range(op->weights, op->weights_offset,
+		                 trit_ternary_bytes(op->weight_type, op->rows, op->cols), err, errlen);
+	else
+		rc = check_matrix(op->weights, op->weights_offset, op->rows, op->cols, 4, "weights", err, errlen);
+	if (rc ||
+	    (rc = check_matrix(op->input, op->input_offset, op->tokens, op->cols, in_elem, "input", err, errlen)) ||
+	    (rc = check_matrix(op->output, op->output_offset, op->tokens, op->rows, 4, "output", err, errlen)))
+		return rc;
+	if (bytes && (rc = check_range(op->workspace, op->workspace_offset, bytes, err, errlen)))
+		return rc;
+	if (!is_ternary(op->weight_type))
+		return ref_matmul_f32(op);
+	ref_matmul_ternary(op, bytes ? (int8_t *)(op->workspace->data + op->workspace_offset) : NULL);
 	return 0;
 }
 

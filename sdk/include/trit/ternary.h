@@ -116,6 +116,7 @@ static inline int trit_ternary_geometry(uint32_t type, uint64_t rows, uint64_t c
 {
 	uint64_t bytes;
 
+	g->rows_pad = g->cols_pad = g->data_bytes = g->total_bytes = 0;
 	if (rows == 0 || cols == 0 || rows > (UINT64_C(1) << 40) || cols > (UINT64_C(1) << 40))
 		return -1;
 	switch (type) {
