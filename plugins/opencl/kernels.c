@@ -42,6 +42,12 @@ static struct ocl_device *device_of(struct ocl_state *st, uint32_t device, char 
 	return &st->devs[device];
 }
 
+static void CL_CALLBACK free_host(cl_mem mem, void *host)
+{
+	(void)mem;
+	free(host);
+}
+
 static int valid_buffer(const struct trit_buffer *b)
 {
 	return b && b->magic == BUFFER_MAGIC && b->mem;
@@ -76,12 +82,27 @@ int ocl_buffer_alloc(void *state, uint32_t device, uint64_t size, struct trit_bu
 		                d->dev.id, (ull)size);
 	if (!(b = calloc(1, sizeof *b)))
 		return ocl_errf(err, errlen, TRIT_ENOMEM, "out of host memory for a buffer record");
-	b->mem = clCreateBuffer(d->ctx, CL_MEM_READ_WRITE, (size_t)size, NULL, &e);
-	if (!b->mem || e != CL_SUCCESS) {
-		free(b);
-		return ocl_errf(err, errlen, e == CL_SUCCESS ? TRIT_ENOMEM : ocl_result(e),
-		                "%s '%s': clCreateBuffer of %llu bytes failed: %s", d->dev.id,
-		                d->dev.name, (ull)size, ocl_strerror(e, ebuf, sizeof ebuf));
+	if (d->type & CL_DEVICE_TYPE_CPU) {
+		/* A CPU device's memory is the host's: allocate it here, where a
+		 * failure is an error rather than (as in pocl 3.1) an assertion
+		 * inside the driver, and let the device use it in place. The
+		 * destructor callback frees it once the driver is done with it. */
+		void *host = NULL;
+		int pe = posix_memalign(&host, 4096, (size_t)size);
+		if (pe != 0) {
+			free(b);
+			return ocl_errf(err, errlen, TRIT_ENOMEM, "%s '%s': could not allocate %llu "
+			                "bytes of host memory for this CPU device: %s", d->dev.id,
+			                d->dev.name, (ull)size, strerror(pe));
+		}
+		b->mem = clCreateBuffer(d->ctx, CL_MEM_READ_WRITE | CL_MEM_USE_HOST_PTR, (size_t)size,
+		                        host, &e);
+		if (b->mem && e == CL_SUCCESS)
+			e = clSetMemObjectDestructorCallback(b->mem, free_host, host);
+		else
+			free(host);
+	} else {
+		b->mem = clCreateBuffer(d->ctx, CL_MEM_READ_WRITE, (size_t)size, NULL, &e);
 	}
 	/* OpenCL may defer the allocation to the buffer's first use; a write
 	 * makes the driver allocate now, so that running out of memory shows

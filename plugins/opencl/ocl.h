@@ -122,7 +122,8 @@ struct ocl_device {
 	uint64_t max_alloc;
 	size_t max_wg;
 	int little_endian, compiler, crdiv, fp64, host_unified, amd_free, nv_attrs;
-	const char *kernels_text;  /* property opencl.kernels */
+	const char *kernels_text;  /* property opencl.kernels: "I2_S TL1 TL2" or NULL */
+	const char *program_text;  /* property opencl.program: how it was built, NULL if not */
 	struct trit_value kernels_src;
 	double build_seconds;      /* time to build or load the program, then self-test */
 	int from_cache;            /* the program came from the binary cache */

@@ -319,6 +319,7 @@ void ocl_device_assemble(struct ocl_state *st, struct ocl_device *d)
 	struct trit_property *p = &d->props[9];
 
 	prop_text(p++, "opencl.kernels", d->kernels_text, d->kernels_src);
+	prop_text(p++, "opencl.program", d->program_text, d->kernels_src);
 	d->dev.props = d->props;
 	d->dev.n_props = (uint32_t)(p - d->props);
 	(void)st;
@@ -398,9 +399,10 @@ int ocl_probe(struct ocl_state *st, char *err, size_t errlen)
 	e = clGetPlatformIDs(0, NULL, &np);
 	if (e == OCL_PLATFORM_NOT_FOUND_KHR || (e == CL_SUCCESS && np == 0))
 		return ocl_errf(err, errlen, TRIT_ENODEV,
-		                "the OpenCL ICD loader found no platform: no vendor driver is "
-		                "registered in %s%s (install one, e.g. pocl-opencl-icd, or the GPU "
-		                "vendor's OpenCL ICD)",
+		                "the OpenCL ICD loader found no platform: no vendor driver listed "
+		                "in %s%s could be loaded (none is listed, or its library is missing "
+		                "or broken; OCL_ICD_DEBUG=15 makes the loader say which). Install "
+		                "one, e.g. pocl-opencl-icd, or the GPU vendor's OpenCL ICD",
 		                vendors ? "OCL_ICD_VENDORS=" : "/etc/OpenCL/vendors",
 		                vendors ? vendors : "");
 	if (e != CL_SUCCESS)
@@ -426,8 +428,9 @@ int ocl_probe(struct ocl_state *st, char *err, size_t errlen)
 			pname = "(unnamed platform)";
 		e = clGetDeviceIDs(plats[p], st->opt.device_type, 0, NULL, &nd);
 		if (e == CL_DEVICE_NOT_FOUND || (e == CL_SUCCESS && nd == 0)) {
-			why_add(why, sizeof why, "platform %u '%s' has no %sdevice%s%s%s", p, pname,
+			why_add(why, sizeof why, "platform %u '%s' has no %s%sdevice%s%s%s", p, pname,
 			        type_name(st->opt.device_type),
+			        *type_name(st->opt.device_type) ? " " : "",
 			        st->opt.device_type_where ? " (device_type = " : "",
 			        st->opt.device_type_where ? st->opt.device_type_text : "",
 			        st->opt.device_type_where ? ")" : "");

@@ -268,6 +268,7 @@ static int refuse(struct ocl_state *st, struct ocl_device *d, const char *fmt, .
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	d->kernels_text = NULL;
+	d->program_text = NULL;
 	d->kernels_src = ocl_unknown(ocl_pool_printf(&st->pool, "%s", msg));
 	trit_host_logf(&st->host, TRIT_LOG_WARN, "%s '%s': no ternary kernels: %.400s", d->dev.id,
 	               d->dev.name, msg);
@@ -585,6 +586,9 @@ void ocl_program_build(struct ocl_state *st, struct ocl_device *d)
 	how = cached ? ocl_pool_printf(&st->pool, "loaded from the binary cache %s", path)
 	             : ocl_pool_printf(&st->pool, "built from %s", st->source_name);
 	d->kernels_text = "I2_S TL1 TL2";
+	d->program_text = ocl_pool_printf(&st->pool, "%s in %.2f s, self-test passed",
+	                                  cached ? "loaded from the binary cache" : "compiled",
+	                                  d->build_seconds);
 	d->kernels_src = ocl_measured(0, ocl_pool_printf(&st->pool,
 		"%s with '%s', self-test passed, %.2f s in all; %s division", how, options,
 		d->build_seconds, emulate ? "emulated correctly rounded" : "correctly rounded"));
