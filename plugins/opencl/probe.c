@@ -8,6 +8,7 @@
  */
 #include <build-config.h>
 
+#include <dlfcn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -382,6 +383,34 @@ void ocl_device_release(struct ocl_device *d)
 	ocl_pool_free(&d->mem_pool);
 }
 
+/*
+ * Keep the ICD loader in memory for the rest of the process. It holds its
+ * list of vendor drivers in memory it never frees, and the drivers it loaded
+ * run threads; if the runtime unloaded this plugin and the loader went with
+ * it, that memory would become unreachable (a leak to LeakSanitizer and
+ * valgrind) and the threads could outlive their code. A program linked with
+ * -lOpenCL gets this anyway.
+ */
+static void pin_icd_loader(const struct trit_host *h)
+{
+	Dl_info info;
+	union {
+		cl_int (*fn)(cl_uint, cl_platform_id *, cl_uint *);
+		void *p;
+	} sym;
+
+	sym.fn = clGetPlatformIDs;
+	if (!dladdr(sym.p, &info) || !info.dli_fname) {
+		trit_host_logf(h, TRIT_LOG_DEBUG, "cannot tell which library holds clGetPlatformIDs; "
+		               "the ICD loader is not pinned");
+		return;
+	}
+	/* the handle is kept on purpose: the library stays loaded */
+	if (!dlopen(info.dli_fname, RTLD_LAZY | RTLD_NOLOAD | RTLD_NODELETE))
+		trit_host_logf(h, TRIT_LOG_DEBUG, "cannot pin the ICD loader %s: %s", info.dli_fname,
+		               dlerror());
+}
+
 int ocl_probe(struct ocl_state *st, char *err, size_t errlen)
 {
 	const struct trit_host *h = &st->host;
@@ -396,6 +425,7 @@ int ocl_probe(struct ocl_state *st, char *err, size_t errlen)
 #else
 	vendors = getenv("OCL_ICD_VENDORS");
 #endif
+	pin_icd_loader(h);
 	e = clGetPlatformIDs(0, NULL, &np);
 	if (e == OCL_PLATFORM_NOT_FOUND_KHR || (e == CL_SUCCESS && np == 0))
 		return ocl_errf(err, errlen, TRIT_ENODEV,
