@@ -320,7 +320,8 @@ void ocl_device_assemble(struct ocl_state *st, struct ocl_device *d)
 	struct trit_property *p = &d->props[9];
 
 	prop_text(p++, "opencl.kernels", d->kernels_text, d->kernels_src);
-	prop_text(p++, "opencl.program", d->program_text, d->kernels_src);
+	prop_text(p++, "opencl.program", d->program_text,
+	          d->program_text ? d->kernels_src : ocl_unknown("no program: opencl.kernels says why"));
 	d->dev.props = d->props;
 	d->dev.n_props = (uint32_t)(p - d->props);
 	(void)st;

@@ -251,6 +251,8 @@ static const char *build_log(struct ocl_state *st, struct ocl_device *d, cl_prog
 			*p = ' ';
 	if (strlen(log) > LOG_EXCERPT)
 		strcpy(log + LOG_EXCERPT - 3, "...");
+	for (size_t n2 = strlen(log); n2 > 0 && log[n2 - 1] == ' '; n2--)
+		log[n2 - 1] = '\0';
 	s = ocl_pool_printf(&st->pool, "%s", log);
 	free(log);
 	return s;
