@@ -500,6 +500,58 @@ START_TEST(activation_ties_round_half_to_even)
 }
 END_TEST
 
+START_TEST(invalid_codes_read_as_zero_as_in_the_reference)
+{
+	/* The runtime refuses tensors with invalid codes, but a kernel must
+	 * still agree with trit_ternary_get() on them: I2_S code 3, TL1 pair
+	 * indices 9..15 and TL2 magnitudes 14, 15 are zero trits. */
+	void *st = init_ok();
+	const uint64_t rows = 40, cols = 200, tokens = 5;
+
+	for (int f = 0; f < 3; f++) {
+		uint64_t wbytes, ws;
+		unsigned char *w = packed_weights(formats[f], rows, cols, &wbytes);
+		struct trit_ternary_geometry g;
+		int8_t q[5 * 200];
+		int32_t got[5 * 40], want[5 * 40];
+		struct trit_matmul op = { .struct_size = sizeof op, .weight_type = formats[f],
+			                  .rows = rows, .cols = cols, .tokens = tokens,
+			                  .flags = TRIT_MATMUL_INT_DOTS };
+		char err[512] = "";
+
+		trit_ternary_geometry(formats[f], rows, cols, &g);
+		for (int n = 0; n < 300; n++) {
+			uint64_t i = rnd() % g.data_bytes;
+			if (formats[f] == TRIT_TYPE_I2_S)
+				w[i] |= (unsigned char)(3u << (2 * (rnd() % 4)));
+			else if (formats[f] == TRIT_TYPE_TL1)
+				w[i] = (unsigned char)((w[i] & 0xf0) | (9 + rnd() % 7));
+			else if (i % TRIT_TL2_GROUP_BYTES < 512)
+				w[i] = (unsigned char)((w[i] & 0x0f) | ((14 + rnd() % 2) << 4));
+		}
+		for (size_t i = 0; i < sizeof q; i++)
+			q[i] = (int8_t)(rnd() % 256);
+		ck_assert_int_eq(be()->matmul_workspace(st, 0, &op, &ws, err, sizeof err), 0);
+		op.weights = alloc_buf(st, wbytes);
+		op.input = alloc_buf(st, sizeof q);
+		op.output = alloc_buf(st, sizeof got);
+		op.workspace = alloc_buf(st, ws);
+		write_buf(st, op.weights, 0, w, wbytes);
+		write_buf(st, op.input, 0, q, sizeof q);
+		ck_assert_msg(be()->matmul(st, 0, &op, err, sizeof err) == 0, "%s", err);
+		read_buf(st, op.output, 0, got, sizeof got);
+		trit_ref_matmul_int(formats[f], w, rows, cols, q, tokens, want);
+		ck_assert_mem_eq(got, want, sizeof got);
+		be()->buffer_free(st, op.weights);
+		be()->buffer_free(st, op.input);
+		be()->buffer_free(st, op.output);
+		be()->buffer_free(st, op.workspace);
+		free(w);
+	}
+	be()->shutdown(st);
+}
+END_TEST
+
 START_TEST(one_arena_buffer_holds_all_four_regions)
 {
 	void *st = init_ok();
@@ -941,6 +993,7 @@ static Suite *opencl_suite(void)
 	tcase_add_test(k, tl2_matches_the_reference_on_random_ragged_shapes);
 	tcase_add_test(k, emulated_division_is_exact_too);
 	tcase_add_test(k, activation_ties_round_half_to_even);
+	tcase_add_test(k, invalid_codes_read_as_zero_as_in_the_reference);
 	tcase_add_test(k, one_arena_buffer_holds_all_four_regions);
 	tcase_add_test(k, matmul_refuses_what_it_cannot_do_with_reasons);
 	tcase_add_test(k, speed_is_measured_and_printed);

@@ -150,23 +150,30 @@ __kernel void trit_pad(__global const uchar *inbase, ulong in_off, uint cols, ui
 /* ------------------------------------------------------------------------ */
 /* Step 2: the dots.                                                         */
 
-/* TL1: pair index 0..8 -> the two trits; 9..15 are invalid and read as 0. */
-__constant char2 tl1_pair[16] = {
-	(char2)(-1, -1), (char2)(-1, 0), (char2)(-1, 1),
-	(char2)(0, -1),  (char2)(0, 0),  (char2)(0, 1),
-	(char2)(1, -1),  (char2)(1, 0),  (char2)(1, 1),
-	(char2)(0, 0), (char2)(0, 0), (char2)(0, 0), (char2)(0, 0),
-	(char2)(0, 0), (char2)(0, 0), (char2)(0, 0)
-};
+/* TL1: pair index 0..8 -> the two trits (index / 3 - 1, index % 3 - 1);
+ * 9..15 are invalid and read as 0. Arithmetic rather than a table, so that a
+ * CPU device vectorises it across work-items. */
+inline int2 tl1_trits(uint idx)
+{
+	int valid = idx <= 8;
+	int hi = (int)(idx / 3) - 1, lo = (int)(idx % 3) - 1;
+	return (int2)(valid ? hi : 0, valid ? lo : 0);
+}
 
-/* TL2: magnitude 0..13 -> its balanced-ternary digits (most significant
- * first, i.e. the trits of columns 3g, 3g+1, 3g+2); 14, 15 read as 0. */
-__constant char4 tl2_digits[16] = {
-	(char4)(0, 0, 0, 0),  (char4)(0, 0, 1, 0),  (char4)(0, 1, -1, 0), (char4)(0, 1, 0, 0),
-	(char4)(0, 1, 1, 0),  (char4)(1, -1, -1, 0), (char4)(1, -1, 0, 0), (char4)(1, -1, 1, 0),
-	(char4)(1, 0, -1, 0), (char4)(1, 0, 0, 0),  (char4)(1, 0, 1, 0),  (char4)(1, 1, -1, 0),
-	(char4)(1, 1, 0, 0),  (char4)(1, 1, 1, 0),  (char4)(0, 0, 0, 0),  (char4)(0, 0, 0, 0)
-};
+/* TL2: magnitude 0..13 -> its balanced-ternary digits, most significant
+ * first (the trits of columns 3g, 3g+1, 3g+2), negated when the sign is set;
+ * 14 and 15 are invalid and read as 0. A digit of v is ((v + 1) % 3) - 1,
+ * and (v - digit) / 3 moves to the next. */
+inline int4 tl2_trits(uint mag, uint neg)
+{
+	int v = mag <= 13 ? (int)mag : 0;
+	int d2 = (v + 1) % 3 - 1;
+	int v1 = (v - d2) / 3;
+	int d1 = (v1 + 1) % 3 - 1;
+	int d0 = (v1 - d1) / 3;
+	int sgn = neg ? -1 : 1;
+	return (int4)(sgn * d0, sgn * d1, sgn * d2, 0);
+}
 
 /* I2_S: one 2-bit code -> trit; code 3 (invalid) reads as 0. */
 inline int i2s_trit(uint code)
@@ -274,7 +281,7 @@ inline void put(__global uchar *outbase, ulong out_off, ulong rows, uint r, uint
 		const uint jr = r % 32, shift = jr < 16 ? 0 : 4;                              \
 		__global const uchar *wt = w + (size_t)(r / 32) * ((size_t)cols_pad * 8) + jr % 16; \
 		for (uint p = 0; p < cols_pad / 2; p++) {                                     \
-			char2 tr = tl1_pair[(wt[16 * (size_t)p] >> shift) & 15];              \
+			int2 tr = tl1_trits((wt[16 * (size_t)p] >> shift) & 15);              \
 			for (j = 0; j < (TT); j++) {                                          \
 				char2 qv = vload2(p, qs + (size_t)(t0 + j) * cols_pad);       \
 				acc[j] += tr.x * qv.x + tr.y * qv.y;                          \
@@ -296,9 +303,8 @@ inline void put(__global uchar *outbase, ulong out_off, ulong rows, uint r, uint
 		for (uint G = 0; G < ngroups; G++) {                                          \
 			__global const uchar *gp = wt + (size_t)G * 640;                      \
 			for (uint i = 0; i < 32; i++) {                                       \
-				char4 d = tl2_digits[(gp[16 * i + jr % 16] >> shift) & 15];   \
-				if ((gp[512 + 4 * i + jr / 8] >> (jr % 8)) & 1)               \
-					d = -d;                                               \
+				int4 d = tl2_trits((gp[16 * i + jr % 16] >> shift) & 15,     \
+				                   (gp[512 + 4 * i + jr / 8] >> (jr % 8)) & 1); \
 				for (j = 0; j < (TT); j++) {                                  \
 					__global const char *q = qs +                         \
 					        (size_t)(t0 + j) * cols_pad + 96 * G + 3 * i; \
