@@ -3,7 +3,7 @@
 # suite link; the module adds only the entry point (plugin.c) and exports
 # nothing else. ternary.cl is embedded as a C string at build time.
 
-EXTRA_DIST += plugins/opencl/ternary.cl plugins/opencl/embed.awk
+EXTRA_DIST += plugins/opencl/ternary.cl plugins/opencl/embed.awk plugins/opencl/README.md
 
 if BUILD_OPENCL
 noinst_LTLIBRARIES += plugins/opencl/libopencl_core.la

@@ -22,6 +22,7 @@
 #define OCL_DEVICE_INTEGRATED_MEMORY_NV 0x4006
 #define OCL_DEVICE_PCI_BUS_ID_NV 0x4008
 #define OCL_DEVICE_PCI_SLOT_ID_NV 0x4009
+#define OCL_DEVICE_PCI_DOMAIN_ID_NV 0x400A
 #define OCL_DEVICE_BOARD_NAME_AMD 0x4038
 #define OCL_DEVICE_GLOBAL_FREE_MEMORY_AMD 0x4039
 #define OCL_DEVICE_PCI_BUS_INFO_KHR 0x410F
@@ -264,17 +265,19 @@ static void describe(struct ocl_state *st, struct ocl_device *d, const char *id)
 		d->props[0].text = "host";
 	} else {
 		struct pci_bus_info pci;
-		cl_uint bus = 0, slot = 0;
+		cl_uint bus = 0, slot = 0, domain = 0;
 		if (has_ext(d->extensions, "cl_khr_pci_bus_info") &&
 		    dev_info(d->id, OCL_DEVICE_PCI_BUS_INFO_KHR, &pci, sizeof pci) == 0)
 			d->props[0].text = ocl_pool_printf(pool, "pci:%04x:%02x:%02x.%x", pci.domain,
 			                                   pci.bus, pci.device, pci.function);
 		else if (d->nv_attrs &&
 		         dev_info(d->id, OCL_DEVICE_PCI_BUS_ID_NV, &bus, sizeof bus) == 0 &&
-		         dev_info(d->id, OCL_DEVICE_PCI_SLOT_ID_NV, &slot, sizeof slot) == 0)
-			/* the slot id is device << 3 | function */
-			d->props[0].text = ocl_pool_printf(pool, "pci:0000:%02x:%02x.%x", bus,
-			                                   slot >> 3, slot & 7);
+		         dev_info(d->id, OCL_DEVICE_PCI_SLOT_ID_NV, &slot, sizeof slot) == 0 &&
+		         dev_info(d->id, OCL_DEVICE_PCI_DOMAIN_ID_NV, &domain, sizeof domain) == 0)
+			/* the slot id is device << 3 | function; without the domain
+			 * (older drivers) the location is ambiguous, so not used */
+			d->props[0].text = ocl_pool_printf(pool, "pci:%04x:%02x:%02x.%x", domain,
+			                                   bus & 0xff, (slot >> 3) & 0xff, slot & 7);
 		else
 			d->props[0].text = ocl_pool_printf(pool, "opencl.%s", id);
 	}
