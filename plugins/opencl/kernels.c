@@ -97,9 +97,12 @@ int ocl_buffer_alloc(void *state, uint32_t device, uint64_t size, struct trit_bu
 		}
 		b->mem = clCreateBuffer(d->ctx, CL_MEM_READ_WRITE | CL_MEM_USE_HOST_PTR, (size_t)size,
 		                        host, &e);
-		if (b->mem && e == CL_SUCCESS)
-			e = clSetMemObjectDestructorCallback(b->mem, free_host, host);
-		else
+		if (b->mem && e == CL_SUCCESS &&
+		    (e = clSetMemObjectDestructorCallback(b->mem, free_host, host)) != CL_SUCCESS) {
+			clReleaseMemObject(b->mem);
+			b->mem = NULL;
+		}
+		if (!b->mem || e != CL_SUCCESS)
 			free(host);
 	} else {
 		b->mem = clCreateBuffer(d->ctx, CL_MEM_READ_WRITE, (size_t)size, NULL, &e);
@@ -232,7 +235,7 @@ static int check_shape(const struct ocl_device *d, const struct trit_matmul *op,
 		                (ull)op->tokens);
 	if (trit_ternary_geometry(op->weight_type, op->rows, op->cols, g) != 0 ||
 	    g->rows_pad > UINT32_MAX || g->cols_pad > UINT32_MAX / 2 || op->tokens > UINT32_MAX ||
-	    op->tokens > UINT64_MAX / 8 / g->cols_pad)
+	    op->tokens > UINT64_MAX / 8 / g->cols_pad || op->tokens > UINT64_MAX / 8 / g->rows_pad)
 		return ocl_errf(err, errlen, TRIT_ERANGE, "%s: a %s matmul of %llu rows x %llu cols "
 		                "x %llu tokens is beyond what the kernels index (2^31 columns, 2^32 "
 		                "rows and tokens)", d->dev.id, type_name(op->weight_type),

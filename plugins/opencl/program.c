@@ -548,7 +548,10 @@ void ocl_program_build(struct ocl_state *st, struct ocl_device *d)
 
 	d->have_kernels = 0;
 	if (!st->opt.kernels) {
-		refuse(st, d, "not built: [plugin.opencl] %s", st->opt.kernels_where);
+		/* the operator's choice: a reason to show, not a warning */
+		d->kernels_text = d->program_text = NULL;
+		d->kernels_src = ocl_unknown(ocl_pool_printf(&st->pool, "not built: [plugin.opencl] %s",
+		                                             st->opt.kernels_where));
 		return;
 	}
 	if (!d->compiler) {
