@@ -60,6 +60,10 @@ int ocl_init(const struct trit_host *host, void **state, char *err, size_t errle
 		memcpy(&st->host, host, n);
 		st->host.struct_size = (uint32_t)n;
 	}
+	if (pthread_mutex_init(&st->buffers_lock, NULL) != 0) {
+		free(st);
+		return ocl_errf(err, errlen, TRIT_ENOMEM, "cannot create a mutex for the opencl state");
+	}
 	if ((rc = ocl_options_read(host, &st->opt, &st->pool, err, errlen)) != 0 ||
 	    (rc = load_source(st, err, errlen)) != 0 || (rc = ocl_probe(st, err, errlen)) != 0) {
 		ocl_shutdown(st);
@@ -89,6 +93,8 @@ void ocl_shutdown(void *state)
 	struct ocl_state *st = state;
 	if (!st)
 		return;
+	/* buffers the host did not free go first: they hold their contexts */
+	ocl_buffers_release(st);
 	for (uint32_t i = 0; i < st->n_devs; i++) {
 		ocl_device_release(&st->devs[i]);
 		if (st->devs[i].lock_ready)
@@ -97,6 +103,7 @@ void ocl_shutdown(void *state)
 	free(st->devs);
 	free(st->source);
 	ocl_pool_free(&st->pool);
+	pthread_mutex_destroy(&st->buffers_lock);
 	free(st);
 }
 

@@ -26,6 +26,7 @@ struct trit_buffer {
 	uint32_t device;
 	uint64_t size;
 	cl_mem mem;
+	struct trit_buffer *prev, *next; /* the state's list of live buffers */
 };
 
 typedef unsigned long long ull;
@@ -124,18 +125,39 @@ int ocl_buffer_alloc(void *state, uint32_t device, uint64_t size, struct trit_bu
 	b->magic = BUFFER_MAGIC;
 	b->device = device;
 	b->size = size;
+	pthread_mutex_lock(&st->buffers_lock);
+	b->next = st->buffers;
+	if (b->next)
+		b->next->prev = b;
+	st->buffers = b;
+	pthread_mutex_unlock(&st->buffers_lock);
 	*out = b;
 	return 0;
 }
 
 void ocl_buffer_free(void *state, struct trit_buffer *buf)
 {
-	if (!valid_buffer(buf))
+	struct ocl_state *st = state;
+
+	if (!st || !valid_buffer(buf))
 		return;
+	pthread_mutex_lock(&st->buffers_lock);
+	if (buf->prev)
+		buf->prev->next = buf->next;
+	else
+		st->buffers = buf->next;
+	if (buf->next)
+		buf->next->prev = buf->prev;
+	pthread_mutex_unlock(&st->buffers_lock);
 	clReleaseMemObject(buf->mem);
 	buf->magic = 0;
 	free(buf);
-	(void)state;
+}
+
+void ocl_buffers_release(struct ocl_state *st)
+{
+	while (st->buffers)
+		ocl_buffer_free(st, st->buffers);
 }
 
 static int check_range(const struct trit_buffer *b, uint64_t offset, uint64_t size,

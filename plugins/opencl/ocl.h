@@ -135,6 +135,8 @@ struct ocl_state {
 	struct ocl_pool pool;
 	struct ocl_device *devs;
 	uint32_t n_devs;
+	struct trit_buffer *buffers; /* live buffers; shutdown frees what is left */
+	pthread_mutex_t buffers_lock;
 	char *source;              /* the kernel source in use */
 	size_t source_len;
 	const char *source_name;   /* "built-in ternary.cl" or the override's path */
@@ -166,6 +168,8 @@ const char *ocl_cache_dir(const struct ocl_state *st, char *buf, size_t len, cha
 int ocl_buffer_alloc(void *state, uint32_t device, uint64_t size, struct trit_buffer **out,
                      char *err, size_t errlen);
 void ocl_buffer_free(void *state, struct trit_buffer *buf);
+/* Free every buffer still allocated (shutdown does, before the contexts go). */
+void ocl_buffers_release(struct ocl_state *st);
 int ocl_buffer_write(void *state, struct trit_buffer *buf, uint64_t offset, const void *src,
                      uint64_t size, char *err, size_t errlen);
 int ocl_buffer_read(void *state, struct trit_buffer *buf, uint64_t offset, void *dst,
