@@ -348,9 +348,15 @@ int ocl_run(struct ocl_device *d, const struct trit_matmul *op, cl_mem w, cl_mem
 	/* 2. the dots: whole TT tiles, then the remaining tokens one by one */
 	nfull = tokens >= OCL_TT ? tokens / OCL_TT : 0;
 	rem = tokens - nfull * OCL_TT;
-	local[0] = d->k.dot_local;
 	local[1] = 1;
-	global[0] = (rows + local[0] - 1) / local[0] * local[0];
+	if (fmt == OCL_FMT_I2S) {
+		local[0] = d->k.dot_local;
+		global[0] = (rows + local[0] - 1) / local[0] * local[0];
+	} else {
+		size_t items = (size_t)(g.rows_pad / 32) * 16; /* 16 per tile */
+		local[0] = d->k.tile_local;
+		global[0] = (items + local[0] - 1) / local[0] * local[0];
+	}
 	for (int pass = 0; pass < 2; pass++) {
 		size_t count = pass == 0 ? nfull : rem;
 		cl_kernel k = d->k.dot[fmt][pass == 0 ? 1 : 0];

@@ -95,7 +95,8 @@ struct ocl_kernels {
 	cl_kernel quantize, pad;
 	cl_kernel dot[OCL_FMT_COUNT][2]; /* [fmt][0] one token, [fmt][1] TT tokens */
 	size_t quant_local;  /* work-group size of quantize/pad: a power of two */
-	size_t dot_local;    /* work-group size of the dot kernels */
+	size_t dot_local;    /* work-group size of the I2_S dot kernels */
+	size_t tile_local;   /* of the TL1/TL2 ones: a multiple of 16 (16 per tile) */
 };
 
 #define OCL_MAX_PROPS 24

@@ -348,6 +348,19 @@ static int create_kernels(struct ocl_state *st, struct ocl_device *d)
 				dwg = wg;
 	k->quant_local = pow2_floor(qwg);
 	k->dot_local = dwg;
+	/* TL1/TL2: 16 work-items per 32-row tile. One tile per work-group on a
+	 * CPU device, whose compiler then vectorises the tile's byte loads;
+	 * four on others, to fill more of a GPU's SIMD width. */
+	k->tile_local = (d->type & CL_DEVICE_TYPE_CPU) ? 16 : 64;
+	for (int f = OCL_FMT_TL1; f < OCL_FMT_COUNT; f++)
+		for (int i = 0; i < 2; i++)
+			if (clGetKernelWorkGroupInfo(k->dot[f][i], d->id, CL_KERNEL_WORK_GROUP_SIZE,
+			                             sizeof wg, &wg, NULL) == CL_SUCCESS &&
+			    wg < k->tile_local)
+				k->tile_local = wg / 16 * 16;
+	if (k->tile_local < 16 || k->tile_local > d->max_wg)
+		return refuse(st, d, "the TL1/TL2 kernels need work-groups of 16; the device allows %zu",
+		              d->max_wg);
 	return 0;
 }
 

@@ -214,7 +214,8 @@ inline void put(__global uchar *outbase, ulong out_off, ulong rows, uint r, uint
 }
 
 /*
- * The dot kernels. Dimension 0: rows (a work-item per row r < rows);
+ * The dot kernels. Dimension 0: rows (I2_S: a work-item per row r < rows;
+ * TL1, TL2: see TILE_PROLOGUE);
  * dimension 1: token tiles; tokens t_base + TT * get_global_id(1) + j for
  * j < TT are computed by one work-item. `qs` points at the zero-padded int8
  * activations ([tokens][cols_pad]), `sv` at the per-token multipliers (F32
@@ -272,47 +273,84 @@ inline void put(__global uchar *outbase, ulong out_off, ulong rows, uint r, uint
 		DOT_EPILOGUE(TT);                                                             \
 	}
 
-/* TL1: tile r / 32 is cols_pad * 8 bytes; pair p of row r is the nibble of
- * byte 16 p + r % 16 (low for r % 32 < 16). */
+/*
+ * TL1 and TL2 keep 32 rows to a tile with rows j and 16 + j sharing a byte
+ * (low and high nibble), so a work-item takes both: dimension 0 counts 16
+ * work-items per tile, and with a work-group of 16 the 16 of a tile read 16
+ * consecutive bytes, which a CPU device turns into one vector load.
+ */
+#define TILE_PROLOGUE(TT)                                                                \
+	const uint lid = get_local_id(0);                                                     \
+	const uint tile = (uint)get_group_id(0) * ((uint)get_local_size(0) / 16) + lid / 16;  \
+	const uint jr = lid % 16, r0 = 32 * tile + jr, r1 = r0 + 16;                          \
+	const uint t0 = t_base + (uint)get_global_id(1) * (TT);                               \
+	__global const uchar *w = wbase + w_off;                                              \
+	__global const char *qs = (__global const char *)(wsbase + q_off);                    \
+	__global const float *sv = (__global const float *)(wsbase + s_off);                  \
+	int acc0[TT], acc1[TT];                                                               \
+	uint j;                                                                               \
+	if (32 * tile >= rows)                                                                \
+		return;                                                                       \
+	for (j = 0; j < (TT); j++)                                                            \
+		acc0[j] = acc1[j] = 0
+
+#define TILE_EPILOGUE(TT)                                                                \
+	{                                                                                     \
+		float scale = int_dots ? 0.0f : load_f32_le(w + data_bytes);                  \
+		for (j = 0; j < (TT); j++) {                                                  \
+			if (r0 < rows)                                                        \
+				put(outbase, out_off, rows, r0, t0 + j, acc0[j], int_dots, sv, scale); \
+			if (r1 < rows)                                                        \
+				put(outbase, out_off, rows, r1, t0 + j, acc1[j], int_dots, sv, scale); \
+		}                                                                             \
+	}
+
+/* TL1: tile t is cols_pad * 8 bytes; pair p is the 16 bytes at 16 p. */
 #define DEFINE_TL1(NAME, TT)                                                             \
 	__kernel void NAME(DOT_ARGS)                                                          \
 	{                                                                                     \
-		DOT_PROLOGUE(TT);                                                             \
-		const uint jr = r % 32, shift = jr < 16 ? 0 : 4;                              \
-		__global const uchar *wt = w + (size_t)(r / 32) * ((size_t)cols_pad * 8) + jr % 16; \
+		TILE_PROLOGUE(TT);                                                            \
+		__global const uchar *wt = w + (size_t)tile * ((size_t)cols_pad * 8) + jr;    \
 		for (uint p = 0; p < cols_pad / 2; p++) {                                     \
-			int2 tr = tl1_trits((wt[16 * (size_t)p] >> shift) & 15);              \
+			uint b = wt[16 * (size_t)p];                                          \
+			int2 a = tl1_trits(b & 15), c = tl1_trits(b >> 4);                    \
 			for (j = 0; j < (TT); j++) {                                          \
 				char2 qv = vload2(p, qs + (size_t)(t0 + j) * cols_pad);       \
-				acc[j] += tr.x * qv.x + tr.y * qv.y;                          \
+				acc0[j] += a.x * qv.x + a.y * qv.y;                           \
+				acc1[j] += c.x * qv.x + c.y * qv.y;                           \
 			}                                                                     \
 		}                                                                             \
-		DOT_EPILOGUE(TT);                                                             \
+		TILE_EPILOGUE(TT);                                                            \
 	}
 
-/* TL2: tile r / 32 is cols_pad / 96 groups of 640 bytes; triple i of a group
- * has its magnitude nibble in byte 16 i + r % 16 and its sign in bit r % 32
- * of the little-endian word at 512 + 4 i. */
+/* TL2: tile t is cols_pad / 96 groups of 640 bytes; triple i of a group has
+ * its magnitudes in the 16 bytes at 16 i and its signs in the little-endian
+ * word at 512 + 4 i (bit j for row j of the tile). */
 #define DEFINE_TL2(NAME, TT)                                                             \
 	__kernel void NAME(DOT_ARGS)                                                          \
 	{                                                                                     \
-		DOT_PROLOGUE(TT);                                                             \
-		const uint jr = r % 32, shift = jr < 16 ? 0 : 4;                              \
+		TILE_PROLOGUE(TT);                                                            \
 		const uint ngroups = cols_pad / 96;                                           \
-		__global const uchar *wt = w + (size_t)(r / 32) * ((size_t)ngroups * 640);    \
+		__global const uchar *wt = w + (size_t)tile * ((size_t)ngroups * 640);        \
 		for (uint G = 0; G < ngroups; G++) {                                          \
 			__global const uchar *gp = wt + (size_t)G * 640;                      \
 			for (uint i = 0; i < 32; i++) {                                       \
-				int4 d = tl2_trits((gp[16 * i + jr % 16] >> shift) & 15,     \
-				                   (gp[512 + 4 * i + jr / 8] >> (jr % 8)) & 1); \
+				uint b = gp[16 * i + jr];                                     \
+				__global const uchar *sp = gp + 512 + 4 * i;                  \
+				uint sw = (uint)sp[0] | ((uint)sp[1] << 8) |                  \
+				          ((uint)sp[2] << 16) | ((uint)sp[3] << 24);          \
+				int4 a = tl2_trits(b & 15, (sw >> jr) & 1);                   \
+				int4 c = tl2_trits(b >> 4, (sw >> (jr + 16)) & 1);            \
 				for (j = 0; j < (TT); j++) {                                  \
 					__global const char *q = qs +                         \
 					        (size_t)(t0 + j) * cols_pad + 96 * G + 3 * i; \
-					acc[j] += d.x * q[0] + d.y * q[1] + d.z * q[2];       \
+					int q0 = q[0], q1 = q[1], q2 = q[2];                  \
+					acc0[j] += a.x * q0 + a.y * q1 + a.z * q2;            \
+					acc1[j] += c.x * q0 + c.y * q1 + c.z * q2;            \
 				}                                                             \
 			}                                                                     \
 		}                                                                             \
-		DOT_EPILOGUE(TT);                                                             \
+		TILE_EPILOGUE(TT);                                                            \
 	}
 
 DEFINE_I2S(trit_i2s_t1, 1)
