@@ -352,6 +352,9 @@ int ocl_run(struct ocl_device *d, const struct trit_matmul *op, cl_mem w, cl_mem
 	if (fmt == OCL_FMT_I2S) {
 		local[0] = d->k.dot_local;
 		global[0] = (rows + local[0] - 1) / local[0] * local[0];
+	} else if (d->k.tl_vector) {
+		local[0] = 1;
+		global[0] = (size_t)(g.rows_pad / 32); /* a work-item per tile */
 	} else {
 		size_t items = (size_t)(g.rows_pad / 32) * 16; /* 16 per tile */
 		local[0] = d->k.tile_local;
@@ -359,7 +362,9 @@ int ocl_run(struct ocl_device *d, const struct trit_matmul *op, cl_mem w, cl_mem
 	}
 	for (int pass = 0; pass < 2; pass++) {
 		size_t count = pass == 0 ? nfull : rem;
-		cl_kernel k = d->k.dot[fmt][pass == 0 ? 1 : 0];
+		int tt = pass == 0 ? 1 : 0;
+		cl_kernel k = fmt != OCL_FMT_I2S && d->k.tl_vector ? d->k.tlv[fmt - 1][tt]
+		                                                   : d->k.dot[fmt][tt];
 		const void *vals[] = { &w, &w_off, &data_bytes, &rows, &cols_pad, &ws, &q_off, &s_off,
 			               &t_base, &out, &out_off, &int_dots };
 		size_t sizes[] = { sizeof w, sizeof w_off, sizeof data_bytes, sizeof rows,

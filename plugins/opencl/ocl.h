@@ -94,6 +94,8 @@ struct ocl_kernels {
 	cl_program program;
 	cl_kernel quantize, pad;
 	cl_kernel dot[OCL_FMT_COUNT][2]; /* [fmt][0] one token, [fmt][1] TT tokens */
+	cl_kernel tlv[2][2];  /* TL1, TL2 vector variants: a work-item per 32-row tile */
+	int tl_vector;        /* run tlv for TL1/TL2 (chosen for CPU devices) */
 	size_t quant_local;  /* work-group size of quantize/pad: a power of two */
 	size_t dot_local;    /* work-group size of the I2_S dot kernels */
 	size_t tile_local;   /* of the TL1/TL2 ones: a multiple of 16 (16 per tile) */

@@ -30,6 +30,10 @@ static const char *const kernel_names[OCL_FMT_COUNT][2] = {
 	{ "trit_tl1_t1", "trit_tl1_tt" },
 	{ "trit_tl2_t1", "trit_tl2_tt" },
 };
+static const char *const vector_names[2][2] = {
+	{ "trit_tl1v_t1", "trit_tl1v_tt" },
+	{ "trit_tl2v_t1", "trit_tl2v_tt" },
+};
 
 void ocl_kernels_release(struct ocl_kernels *k)
 {
@@ -37,6 +41,10 @@ void ocl_kernels_release(struct ocl_kernels *k)
 		for (int i = 0; i < 2; i++)
 			if (k->dot[f][i])
 				clReleaseKernel(k->dot[f][i]);
+	for (int f = 0; f < 2; f++)
+		for (int i = 0; i < 2; i++)
+			if (k->tlv[f][i])
+				clReleaseKernel(k->tlv[f][i]);
 	if (k->quantize)
 		clReleaseKernel(k->quantize);
 	if (k->pad)
@@ -329,6 +337,17 @@ static int create_kernels(struct ocl_state *st, struct ocl_device *d)
 				return refuse(st, d, "%s has no kernel %s: %s", st->source_name,
 				              kernel_names[f][i], ocl_strerror(e, ebuf, sizeof ebuf));
 		}
+	for (int f = 0; f < 2; f++)
+		for (int i = 0; i < 2; i++) {
+			k->tlv[f][i] = clCreateKernel(k->program, vector_names[f][i], &e);
+			if (e != CL_SUCCESS)
+				return refuse(st, d, "%s has no kernel %s: %s", st->source_name,
+				              vector_names[f][i], ocl_strerror(e, ebuf, sizeof ebuf));
+		}
+	/* A CPU device's compiler vectorises inside a work-item, not across
+	 * work-items that loop: there a work-item takes a whole TL tile with
+	 * 16-lane vectors. A GPU runs the work-item-per-row-pair kernels. */
+	k->tl_vector = (d->type & CL_DEVICE_TYPE_CPU) != 0;
 	/* Work-group sizes every kernel of the kind accepts on this device. */
 	if (qwg > d->max_wg)
 		qwg = d->max_wg;

@@ -359,3 +359,115 @@ DEFINE_TL1(trit_tl1_t1, 1)
 DEFINE_TL1(trit_tl1_tt, TRIT_TT)
 DEFINE_TL2(trit_tl2_t1, 1)
 DEFINE_TL2(trit_tl2_tt, TRIT_TT)
+
+/*
+ * Vector variants for CPU devices, whose compilers vectorise inside a
+ * work-item, not across: a work-item takes a whole 32-row tile, its 16 lanes
+ * the 16 rows of one nibble.
+ */
+inline void tl2_digits16(int16 m, int16 neg, int16 *d0, int16 *d1, int16 *d2)
+{
+	int16 v = select(m, (int16)0, m > (int16)13);
+	int16 e2 = (v + 1) % 3 - 1;
+	int16 v1 = (v - e2) / 3;
+	int16 e1 = (v1 + 1) % 3 - 1;
+	int16 e0 = (v1 - e1) / 3;
+	int16 sgn = (int16)1 - 2 * neg;
+	*d0 = e0 * sgn;
+	*d1 = e1 * sgn;
+	*d2 = e2 * sgn;
+}
+
+inline void tl1_trits16(int16 idx, int16 *a, int16 *b)
+{
+	int16 ok = idx <= (int16)8;
+	*a = select((int16)0, idx / 3 - 1, ok);
+	*b = select((int16)0, idx % 3 - 1, ok);
+}
+
+#define VTILE_PROLOGUE(TT)                                                               \
+	const uint tile = get_global_id(0);                                                   \
+	const uint t0 = t_base + (uint)get_global_id(1) * (TT);                               \
+	__global const uchar *w = wbase + w_off;                                              \
+	__global const char *qs = (__global const char *)(wsbase + q_off);                    \
+	__global const float *sv = (__global const float *)(wsbase + s_off);                  \
+	int16 acc0[TT], acc1[TT];                                                             \
+	uint j;                                                                               \
+	if (32 * tile >= rows)                                                                \
+		return;                                                                       \
+	for (j = 0; j < (TT); j++)                                                            \
+		acc0[j] = acc1[j] = (int16)0
+
+#define VTILE_EPILOGUE(TT)                                                               \
+	{                                                                                     \
+		float scale = int_dots ? 0.0f : load_f32_le(w + data_bytes);                  \
+		for (j = 0; j < (TT); j++) {                                                  \
+			int a0[16], a1[16];                                                   \
+			vstore16(acc0[j], 0, a0);                                             \
+			vstore16(acc1[j], 0, a1);                                             \
+			for (uint k = 0; k < 16; k++) {                                       \
+				if (32 * tile + k < rows)                                     \
+					put(outbase, out_off, rows, 32 * tile + k, t0 + j,    \
+					    a0[k], int_dots, sv, scale);                      \
+				if (32 * tile + 16 + k < rows)                                \
+					put(outbase, out_off, rows, 32 * tile + 16 + k,       \
+					    t0 + j, a1[k], int_dots, sv, scale);              \
+			}                                                                     \
+		}                                                                             \
+	}
+
+#define DEFINE_TL1V(NAME, TT)                                                            \
+	__kernel void NAME(DOT_ARGS)                                                          \
+	{                                                                                     \
+		VTILE_PROLOGUE(TT);                                                           \
+		__global const uchar *wt = w + (size_t)tile * ((size_t)cols_pad * 8);         \
+		for (uint p = 0; p < cols_pad / 2; p++) {                                     \
+			int16 b = convert_int16(vload16(p, wt));                              \
+			int16 a0, b0, a1, b1;                                                 \
+			tl1_trits16(b & 15, &a0, &b0);                                        \
+			tl1_trits16(b >> 4, &a1, &b1);                                        \
+			for (j = 0; j < (TT); j++) {                                          \
+				char2 qv = vload2(p, qs + (size_t)(t0 + j) * cols_pad);       \
+				int16 x = (int16)qv.x, y = (int16)qv.y;                       \
+				acc0[j] += a0 * x + b0 * y;                                   \
+				acc1[j] += a1 * x + b1 * y;                                   \
+			}                                                                     \
+		}                                                                             \
+		VTILE_EPILOGUE(TT);                                                           \
+	}
+
+#define DEFINE_TL2V(NAME, TT)                                                            \
+	__kernel void NAME(DOT_ARGS)                                                          \
+	{                                                                                     \
+		VTILE_PROLOGUE(TT);                                                           \
+		const uint ngroups = cols_pad / 96;                                           \
+		const int16 lane = (int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15); \
+		__global const uchar *wt = w + (size_t)tile * ((size_t)ngroups * 640);        \
+		for (uint G = 0; G < ngroups; G++) {                                          \
+			__global const uchar *gp = wt + (size_t)G * 640;                      \
+			for (uint i = 0; i < 32; i++) {                                       \
+				int16 b = convert_int16(vload16(i, gp));                      \
+				__global const uchar *sp = gp + 512 + 4 * i;                  \
+				int sw = (int)((uint)sp[0] | ((uint)sp[1] << 8) |             \
+				          ((uint)sp[2] << 16) | ((uint)sp[3] << 24));         \
+				int16 n0 = ((int16)sw >> lane) & 1;                           \
+				int16 n1 = ((int16)(int)((uint)sw >> 16) >> lane) & 1;        \
+				int16 x0, x1, x2, y0, y1, y2;                                 \
+				tl2_digits16(b & 15, n0, &x0, &x1, &x2);                      \
+				tl2_digits16(b >> 4, n1, &y0, &y1, &y2);                      \
+				for (j = 0; j < (TT); j++) {                                  \
+					__global const char *q = qs +                         \
+					        (size_t)(t0 + j) * cols_pad + 96 * G + 3 * i; \
+					int16 q0 = (int16)q[0], q1 = (int16)q[1], q2 = (int16)q[2]; \
+					acc0[j] += x0 * q0 + x1 * q1 + x2 * q2;               \
+					acc1[j] += y0 * q0 + y1 * q1 + y2 * q2;               \
+				}                                                             \
+			}                                                                     \
+		}                                                                             \
+		VTILE_EPILOGUE(TT);                                                           \
+	}
+
+DEFINE_TL1V(trit_tl1v_t1, 1)
+DEFINE_TL1V(trit_tl1v_tt, TRIT_TT)
+DEFINE_TL2V(trit_tl2v_t1, 1)
+DEFINE_TL2V(trit_tl2v_tt, TRIT_TT)
