@@ -891,9 +891,9 @@ END_TEST
 
 START_TEST(a_source_that_computes_wrong_fails_the_self_test)
 {
-	/* the real source with TL1's decoding of the second trit of a pair off
-	 * by one: it builds, but the self-test catches it before the kernels
-	 * are advertised */
+	/* the real source with TL1's decoding of the second trit of a pair
+	 * wrong (idx % 2 for idx % 3): it builds, but the self-test catches it
+	 * before the kernels are advertised */
 	char *dir = make_temp_dir(), path[600], err[1024] = "";
 	char *src = malloc(ocl_ternary_cl_len + 1), *p;
 	void *st = NULL;
@@ -901,9 +901,10 @@ START_TEST(a_source_that_computes_wrong_fails_the_self_test)
 	FILE *f;
 
 	memcpy(src, ocl_ternary_cl, ocl_ternary_cl_len + 1);
-	p = strstr(src, "(int)(idx % 3) - 1");
-	ck_assert_ptr_nonnull(p);
-	memcpy(p, "(int)(idx % 3) + 0", 18);
+	/* every TL1 decoder, scalar and vector */
+	ck_assert_ptr_nonnull(strstr(src, "idx % 3"));
+	for (p = src; (p = strstr(p, "idx % 3")) != NULL; p++)
+		p[6] = '2';
 	snprintf(path, sizeof path, "%s/wrong.cl", dir);
 	ck_assert_ptr_nonnull(f = fopen(path, "w"));
 	fputs(src, f);
