@@ -405,17 +405,19 @@ START_TEST(device_reports_memory_kernels_and_host_pool)
 	const struct trit_property *pool = find_prop(d, "mem.pool");
 	const struct trit_property *alloc = find_prop(d, "opencl.max_alloc");
 	const struct trit_property *kern = find_prop(d, "opencl.kernels");
-	cl_platform_id plat;
-	cl_device_id dev;
+	cl_platform_id plats[16];
+	cl_device_id devs[16];
 	cl_ulong total = 0;
-	cl_uint cu = 0;
+	cl_uint cu = 0, np = 0, nd = 0, p = 99, i = 99;
 
-	/* the numbers are OpenCL's own */
-	ck_assert_int_eq(clGetPlatformIDs(1, &plat, NULL), CL_SUCCESS);
-	ck_assert_int_eq(clGetDeviceIDs(plat, CL_DEVICE_TYPE_ALL, 1, &dev, NULL), CL_SUCCESS);
-	clGetDeviceInfo(dev, CL_DEVICE_GLOBAL_MEM_SIZE, sizeof total, &total, NULL);
-	clGetDeviceInfo(dev, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof cu, &cu, NULL);
-	ck_assert_str_eq(d->id, "p0d0");
+	/* the numbers are OpenCL's own, for the device the id pPdD names */
+	ck_assert_int_eq(sscanf(d->id, "p%ud%u", &p, &i), 2);
+	ck_assert_int_eq(clGetPlatformIDs(16, plats, &np), CL_SUCCESS);
+	ck_assert_uint_lt(p, np);
+	ck_assert_int_eq(clGetDeviceIDs(plats[p], CL_DEVICE_TYPE_ALL, 16, devs, &nd), CL_SUCCESS);
+	ck_assert_uint_lt(i, nd);
+	clGetDeviceInfo(devs[i], CL_DEVICE_GLOBAL_MEM_SIZE, sizeof total, &total, NULL);
+	clGetDeviceInfo(devs[i], CL_DEVICE_MAX_COMPUTE_UNITS, sizeof cu, &cu, NULL);
 	ck_assert_uint_eq(d->mem_total.state, TRIT_VALUE_MEASURED);
 	ck_assert_uint_eq(d->mem_total.value, total);
 	ck_assert_uint_eq(d->compute_units.value, cu);
