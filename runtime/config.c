@@ -37,6 +37,11 @@ static const struct trit_config_key schema[] = {
 	  .env = "TRIT_THREADS", .min = 0, .max = 4096, .def = "0",
 	  .doc = "CPU threads for inference; 0 lets the planner choose from the "
 	         "measured cores." },
+	{ .section = "runtime", .key = "bench_cache", .type = TRIT_CFG_PATH,
+	  .env = "TRIT_BENCH_CACHE",
+	  .doc = "The file trit bench writes its results to and trit devices and "
+	         "trit plan read them from; unset: $XDG_CACHE_HOME/trit/bench.json, "
+	         "else ~/.cache/trit/bench.json." },
 
 	{ .section = "model", .key = "path", .type = TRIT_CFG_PATH,
 	  .env = "TRIT_MODEL",

@@ -6,13 +6,17 @@
  * capped at window + ubatch, MLA caching only the compressed latent); the
  * activation buffers are those trit's forward pass holds for one ubatch;
  * workspace comes from each backend's matmul_workspace; overhead from what
- * the backend measured. docs/memory.md writes the formulas out.
+ * the backend measured. BitLinear weights a device cannot run as stored are
+ * counted in the ternary format the loader will repack them into, plus the
+ * loader's transient repack buffers. docs/memory.md writes the formulas out.
  */
 #include <build-config.h>
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <trit/ternary.h>
 
 #include "common.h"
 #include "estimate.h"
@@ -23,7 +27,7 @@
 const char *trit_mem_component_name(enum trit_mem_component c)
 {
 	static const char *const names[TRIT_MEM_COUNT] = {
-		"weights", "kv", "activations", "workspace", "overhead"
+		"weights", "kv", "activations", "workspace", "overhead", "repack"
 	};
 	return (unsigned)c < TRIT_MEM_COUNT ? names[c] : "?";
 }
@@ -96,23 +100,25 @@ struct est {
 	int oom;
 };
 
-static void add(struct est *s, uint32_t dev, enum trit_mem_component c, int32_t layer,
-                uint64_t bytes, const char *fmt, ...) TRIT_PRINTF(6, 7);
-static void add(struct est *s, uint32_t dev, enum trit_mem_component c, int32_t layer,
-                uint64_t bytes, const char *fmt, ...)
+/* Add a buffer (none when bytes is 0); returns it, or NULL. */
+static struct trit_mem_buffer *add(struct est *s, uint32_t dev, enum trit_mem_component c,
+                                   int32_t layer, uint64_t bytes, const char *fmt, ...)
+	TRIT_PRINTF(6, 7);
+static struct trit_mem_buffer *add(struct est *s, uint32_t dev, enum trit_mem_component c,
+                                   int32_t layer, uint64_t bytes, const char *fmt, ...)
 {
 	struct trit_estimate *e = s->e;
 	struct trit_mem_buffer *b;
 	va_list ap;
 
 	if (!bytes)
-		return;
+		return NULL;
 	if (e->n_buffers == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 64;
 		struct trit_mem_buffer *v = realloc(e->buffers, cap * sizeof *v);
 		if (!v) {
 			s->oom = 1;
-			return;
+			return NULL;
 		}
 		e->buffers = v;
 		s->cap = cap;
@@ -125,8 +131,12 @@ static void add(struct est *s, uint32_t dev, enum trit_mem_component c, int32_t 
 	b->component = (uint8_t)c;
 	b->layer = layer;
 	b->bytes = bytes;
+	b->tensor = -1;
+	b->run_type = -1;
+	b->from_type = -1;
 	e->device[dev][c] += bytes;
 	e->totals[c] += bytes;
+	return b;
 }
 
 static void note(struct trit_estimate *e, const char *fmt, ...) TRIT_PRINTF(2, 3);
@@ -152,17 +162,17 @@ static uint32_t nonlayer_device(const struct trit_model_tensor *t, const struct 
 	return trit_role_group(t->role) == TRIT_GROUP_EMBEDDING ? p->embd_device : p->output_device;
 }
 
-/* trit's kernel type for a GGUF tensor type, or -1 when no trit kernel format
- * corresponds (the backends are asked only about types they could run). */
-static int kernel_type(const struct trit_model_tensor *t)
+/* trit's type for the data of a tensor as the file stores it, or -1 when no
+ * trit type describes those bytes. GGUF's TL1 and TL2 are bitnet.cpp's, tiled
+ * per model shape from generated kernel configurations: not trit's layouts. */
+static int file_type(const struct trit_model_tensor *t)
 {
 	static const struct {
 		const char *name;
 		int type;
 	} map[] = {
 		{ "F32", TRIT_TYPE_F32 }, { "F16", TRIT_TYPE_F16 }, { "BF16", TRIT_TYPE_BF16 },
-		{ "I2_S", TRIT_TYPE_I2_S }, { "TL1", TRIT_TYPE_TL1 }, { "TL2", TRIT_TYPE_TL2 },
-		{ "TQ1_0", TRIT_TYPE_TQ1_0 }, { "TQ2_0", TRIT_TYPE_TQ2_0 },
+		{ "I2_S", TRIT_TYPE_I2_S }, { "TQ1_0", TRIT_TYPE_TQ1_0 }, { "TQ2_0", TRIT_TYPE_TQ2_0 },
 	};
 	for (size_t i = 0; i < TRIT_ARRAY_LEN(map); i++)
 		if (strcmp(map[i].name, t->type_name) == 0)
@@ -170,25 +180,172 @@ static int kernel_type(const struct trit_model_tensor *t)
 	return -1;
 }
 
+static int is_float(int type)
+{
+	return type == TRIT_TYPE_F32 || type == TRIT_TYPE_F16 || type == TRIT_TYPE_BF16;
+}
+
+int trit_estimate_is_bitlinear(const struct trit_model *m, const struct trit_model_tensor *t)
+{
+	if (t->part != TRIT_PART_WEIGHT || t->n_dims < 2 || !trit_role_is_matrix(t->role) ||
+	    t->role == TRIT_ROLE_FFN_ROUTER || t->role == TRIT_ROLE_FFN_ROUTER_SHEXP)
+		return 0;
+	return t->ternary || (strcmp(m->hp.family, "bitnet") == 0 && is_float(file_type(t)));
+}
+
+/* The ternary formats trit repacks into, in the default order of preference:
+ * I2_S (the format BitNet files ship in, which every backend is expected to
+ * run), then TL2 (fewer bytes: 5/3 bits a weight), then TL1. */
+static const int repack_order[] = { TRIT_TYPE_I2_S, TRIT_TYPE_TL2, TRIT_TYPE_TL1 };
+
+void trit_estimate_weight_form(const struct trit_model *m, const struct trit_model_tensor *t,
+                               uint64_t types, int32_t pref, struct trit_weight_form *f)
+{
+	int ft = file_type(t), run = -1, runs_file;
+	uint64_t rows = t->ne[1], cols = t->ne[0], mats = 1, one;
+
+	memset(f, 0, sizeof *f);
+	f->file_type = ft;
+	runs_file = ft >= 0 && (types & TRIT_TYPE_BIT(ft));
+	f->run_type = runs_file ? ft : -1;
+	f->bytes = t->n_bytes;
+	f->bitlinear = trit_estimate_is_bitlinear(m, t);
+	if (!f->bitlinear)
+		return;
+	for (uint32_t d = 2; d < t->n_dims && d < 8; d++)
+		mats *= t->ne[d];
+	/* As stored: I2_S when bitnet.cpp's flattened rows are trit's (rows of
+	 * whole 128-weight blocks, one matrix with its trailer); TQ1_0/TQ2_0
+	 * carry their scales per block, so any slice of them runs. */
+	if (runs_file && ft == TRIT_TYPE_I2_S && cols % TRIT_I2S_BLOCK_COLS == 0 && mats == 1)
+		return;
+	if (runs_file && (ft == TRIT_TYPE_TQ1_0 || ft == TRIT_TYPE_TQ2_0))
+		return;
+	f->run_type = -1;
+	if (!(is_float(ft) || ft == TRIT_TYPE_TQ2_0 || ft == TRIT_TYPE_I2_S)) {
+		f->fate = TRIT_WEIGHT_NO_KERNEL;
+		f->why = strcmp(t->type_name, "TL1") == 0 || strcmp(t->type_name, "TL2") == 0 ?
+		         "bitnet.cpp's TL1/TL2 files are tiled per model shape and trit cannot "
+		         "read them back: use the model's I2_S file" :
+		         "trit repacks only F32, F16, BF16, TQ2_0 and I2_S weights";
+		return;
+	}
+	if (pref >= 0 && (types & TRIT_TYPE_BIT(pref)))
+		for (size_t i = 0; i < TRIT_ARRAY_LEN(repack_order); i++)
+			if (repack_order[i] == pref)
+				run = pref;
+	for (size_t i = 0; run < 0 && i < TRIT_ARRAY_LEN(repack_order); i++)
+		if (types & TRIT_TYPE_BIT(repack_order[i]))
+			run = repack_order[i];
+	if (run < 0) {
+		f->fate = TRIT_WEIGHT_NO_KERNEL;
+		f->why = is_float(ft) ? "the device runs none of I2_S, TL2, TL1 (running a BitNet "
+		         "model's float weights as floats would skip its ternary quantisation)" :
+		         "the device runs none of I2_S, TL2, TL1";
+		return;
+	}
+	one = trit_ternary_bytes((uint32_t)run, rows, cols);
+	if (!one || one > UINT64_MAX / mats) {
+		f->fate = TRIT_WEIGHT_NO_KERNEL;
+		f->why = "its shape is too large for a ternary layout";
+		return;
+	}
+	f->fate = TRIT_WEIGHT_REPACKED;
+	f->run_type = run;
+	f->bytes = one * mats;
+	f->why = is_float(ft) ? "a BitNet model's float weights are ternarised at load time" :
+	         !runs_file ? "the device does not run the file's format" :
+	         "bitnet.cpp's I2_S rows are not whole 128-weight blocks here";
+}
+
 static void weights(struct est *s, const struct trit_model *m, const struct trit_placement *p,
                     uint32_t tp)
 {
+	struct trit_estimate *e = s->e;
+
 	for (size_t i = 0; i < m->n_tensors; i++) {
 		const struct trit_model_tensor *t = &m->tensors[i];
 		uint32_t dev = t->layer >= 0 ? p->layer_device[t->layer] : nonlayer_device(t, p);
-		uint64_t bytes = t->n_bytes;
+		const struct trit_estimate_device *d = &s->devs[dev];
+		struct trit_repack_summary *r = &e->repack[dev];
+		struct trit_weight_form f;
+		struct trit_mem_buffer *b;
+		uint64_t bytes;
+
+		trit_estimate_weight_form(m, t, d->matmul_types, d->ternary_pref, &f);
+		bytes = f.bytes;
 		/* tensor parallel: each rank holds its slice of every matrix */
 		if (tp > 1 && t->part == TRIT_PART_WEIGHT && trit_role_is_matrix(t->role))
 			bytes = (bytes + tp - 1) / tp;
-		add(s, dev, TRIT_MEM_WEIGHTS, t->layer, bytes, "%s", t->name);
+		if ((b = add(s, dev, TRIT_MEM_WEIGHTS, t->layer, bytes, "%s", t->name))) {
+			b->tensor = (int32_t)i;
+			b->run_type = f.run_type;
+			b->from_type = f.fate == TRIT_WEIGHT_REPACKED ? f.file_type : -1;
+		}
+		if (f.bitlinear) {
+			switch (f.fate) {
+			case TRIT_WEIGHT_AS_IS:
+				r->n_as_is++;
+				r->as_is_bytes += bytes;
+				r->as_is_types |= 1u << f.run_type;
+				break;
+			case TRIT_WEIGHT_REPACKED:
+				r->n_repacked++;
+				r->file_bytes += t->n_bytes;
+				r->repacked_bytes += bytes;
+				r->from_types |= 1u << f.file_type;
+				r->run_type = f.run_type;
+				if (t->n_bytes > e->repack_source)
+					e->repack_source = t->n_bytes;
+				if (bytes > e->repack_staging)
+					e->repack_staging = bytes;
+				break;
+			default:
+				r->n_no_kernel++;
+				r->no_kernel_bytes += bytes;
+				if (!r->no_kernel_why)
+					r->no_kernel_why = f.why;
+			}
+		}
 		/* Tied output: the output matmul multiplies by the token embedding
 		 * matrix, so a device other than the embeddings' holds a copy of it
 		 * (llama.cpp duplicates it the same way). */
 		if (t->role == TRIT_ROLE_TOKEN_EMBD && m->hp.tied_embeddings &&
-		    p->output_device != p->embd_device)
-			add(s, p->output_device, TRIT_MEM_WEIGHTS, -1, bytes,
-			    "output (tied: copy of %s)", t->name);
+		    p->output_device != p->embd_device &&
+		    (b = add(s, p->output_device, TRIT_MEM_WEIGHTS, -1, bytes,
+		             "output (tied: copy of %s)", t->name))) {
+			b->tensor = (int32_t)i;
+			b->run_type = f.run_type;
+		}
 	}
+}
+
+/* The loader's repack buffers are host memory: counted on the first CPU
+ * device of the placement, or noted as not counted when there is none. */
+static void repack_scratch(struct est *s, uint32_t n_devs)
+{
+	struct trit_estimate *e = s->e;
+	char b1[32], b2[32];
+
+	e->repack_device = -1;
+	for (uint32_t d = 0; d < n_devs; d++) {
+		if (e->repack[d].n_no_kernel)
+			note(e, "%s cannot run %u BitLinear weights (%s): counted as in the file",
+			     s->devs[d].name, e->repack[d].n_no_kernel, e->repack[d].no_kernel_why);
+		if (e->repack_device < 0 && s->devs[d].is_cpu)
+			e->repack_device = (int32_t)d;
+	}
+	if (!e->repack_source)
+		return;
+	if (e->repack_device < 0) {
+		note(e, "the loader's repack buffers (%s source + %s repacked, host memory) are not "
+		     "counted: the plan has no CPU device",
+		     trit_format_bytes(e->repack_source, b1, sizeof b1),
+		     trit_format_bytes(e->repack_staging, b2, sizeof b2));
+		return;
+	}
+	add(s, (uint32_t)e->repack_device, TRIT_MEM_REPACK, -1, e->repack_source, "repack.source");
+	add(s, (uint32_t)e->repack_device, TRIT_MEM_REPACK, -1, e->repack_staging, "repack.staging");
 }
 
 /* The widest feed-forward a layer computes at once. */
@@ -260,18 +417,23 @@ static void workspace(struct est *s, const struct trit_model *m, uint32_t dev,
 	for (size_t i = 0; i < m->n_tensors; i++) {
 		const struct trit_model_tensor *t = &m->tensors[i];
 		uint32_t tdev = t->layer >= 0 ? p->layer_device[t->layer] : nonlayer_device(t, p);
-		int kt = kernel_type(t);
+		struct trit_weight_form f;
 		uint64_t bytes = 0;
 
 		if (tdev != dev || t->part != TRIT_PART_WEIGHT ||
 		    !(trit_role_is_matrix(t->role) || t->role == TRIT_ROLE_OUTPUT) || t->n_dims < 2)
 			continue;
-		if (!d->be || kt < 0) {
+		/* the type the kernel will run: the repacked one for BitLinear
+		 * weights, else the file's */
+		trit_estimate_weight_form(m, t, d->matmul_types, d->ternary_pref, &f);
+		if (f.run_type < 0 && !f.bitlinear)
+			f.run_type = f.file_type;
+		if (!d->be || f.run_type < 0) {
 			refused++;
 			continue;
 		}
 		struct trit_matmul op = {
-			.struct_size = sizeof op, .weight_type = (uint32_t)kt,
+			.struct_size = sizeof op, .weight_type = (uint32_t)f.run_type,
 			.rows = t->ne[1], .cols = t->ne[0], .tokens = u,
 		};
 		if (d->be->matmul_workspace(d->state, d->index, &op, &bytes, why, sizeof why)) {
@@ -327,13 +489,17 @@ int trit_estimate_run(const struct trit_model *m, const struct trit_estimate_opt
 	out->device_headroom = calloc(n_devs, sizeof *out->device_headroom);
 	out->kv_layer = calloc(hp->n_layer, sizeof *out->kv_layer);
 	out->kv_cells = calloc(hp->n_layer, sizeof *out->kv_cells);
+	out->repack = calloc(n_devs, sizeof *out->repack);
 	if (!out->device || !out->device_total || !out->device_headroom || !out->kv_layer ||
-	    !out->kv_cells) {
+	    !out->kv_cells || !out->repack) {
 		trit_estimate_free(out);
 		return trit_errf(err, errlen, TRIT_ENOMEM, "out of memory");
 	}
 
+	for (uint32_t d = 0; d < n_devs; d++)
+		out->repack[d].run_type = -1;
 	weights(&s, m, p, tp);
+	repack_scratch(&s, n_devs);
 	for (uint32_t il = 0; il < hp->n_layer; il++) {
 		uint32_t cells = n_ctx;
 		if (hp->swa[il] && hp->sliding_window) {
@@ -383,5 +549,6 @@ void trit_estimate_free(struct trit_estimate *e)
 	free(e->device_headroom);
 	free(e->kv_layer);
 	free(e->kv_cells);
+	free(e->repack);
 	memset(e, 0, sizeof *e);
 }

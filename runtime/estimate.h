@@ -21,9 +21,12 @@
 
 enum trit_kv_type { TRIT_KV_F32 = 0, TRIT_KV_F16 = 1, TRIT_KV_Q8_0 = 2 };
 
+/* REPACK is the loader's transient host memory for converting weights into a
+ * format the device runs (see struct trit_weight_form); it is counted on the
+ * plan's CPU device because that is where the host memory is. */
 enum trit_mem_component {
 	TRIT_MEM_WEIGHTS, TRIT_MEM_KV, TRIT_MEM_ACTIVATIONS, TRIT_MEM_WORKSPACE,
-	TRIT_MEM_OVERHEAD, TRIT_MEM_COUNT
+	TRIT_MEM_OVERHEAD, TRIT_MEM_REPACK, TRIT_MEM_COUNT
 };
 
 /* KV cache cells are allocated in multiples of this many tokens by default
@@ -50,6 +53,62 @@ struct trit_estimate_device {
 	uint32_t index;            /* device index within its backend */
 	uint64_t overhead;         /* runtime overhead the backend measured (property mem.overhead) */
 	const char *overhead_source;
+	uint64_t matmul_types;     /* TRIT_TYPE_BIT set of the kernels it runs (0: none) */
+	int32_t ternary_pref;      /* format to repack ternary weights into when it runs
+	                            * several: the fastest `trit bench` measured; any
+	                            * other value (0, -1) = the default order I2_S, TL2, TL1 */
+	const char *ternary_pref_why; /* where ternary_pref comes from (for the report) */
+};
+
+/*
+ * How the loader holds one weight tensor on a device. Only BitLinear
+ * projection weights (attention and feed-forward matrices, experts included,
+ * that are ternary in the file, or F32/F16/BF16 in a BitNet model) are ever
+ * converted: when the device's kernels do not run the file's type, the loader
+ * repacks the tensor at load time into a ternary format the device runs
+ * (trit_ternary_pack), and the device holds trit_ternary_bytes() of it (row
+ * and column padding and the 32-byte scale trailer included). Every other
+ * tensor (norms, embeddings, the output matrix of a BitNet model) stays as in
+ * the file.
+ */
+enum trit_weight_fate {
+	TRIT_WEIGHT_AS_IS = 0,    /* not a BitLinear weight, or the device runs its type */
+	TRIT_WEIGHT_REPACKED,     /* converted at load time from_type -> run_type */
+	TRIT_WEIGHT_NO_KERNEL     /* a BitLinear weight the device can neither run nor get
+	                           * repacked (`why` says which); counted as in the file */
+};
+
+struct trit_weight_form {
+	int bitlinear;            /* a BitLinear projection weight */
+	enum trit_weight_fate fate;
+	int32_t file_type;        /* trit type of the file's data; -1 when it has none
+	                           * (Q4_0, U8-packed, bitnet.cpp's TL1/TL2 tilings) */
+	int32_t run_type;         /* the type the device's matmul runs it as; -1 unknown */
+	uint64_t bytes;           /* bytes the device holds */
+	const char *why;          /* for TRIT_WEIGHT_NO_KERNEL, and for a repack: why */
+};
+
+/* Decide the form of tensor t of model m on a device that runs matmul_types,
+ * repacking into `pref` when it is one of them (else I2_S, TL2, TL1 in that
+ * order). Pure: reads only its arguments. */
+void trit_estimate_weight_form(const struct trit_model *m, const struct trit_model_tensor *t,
+                               uint64_t matmul_types, int32_t pref, struct trit_weight_form *out);
+
+/* Whether tensor t is a BitLinear projection weight (the only ones repacked). */
+int trit_estimate_is_bitlinear(const struct trit_model *m, const struct trit_model_tensor *t);
+
+/* What repacking does on one device: counts and bytes of its BitLinear
+ * weights by fate. */
+struct trit_repack_summary {
+	int32_t run_type;          /* format repacked weights get here; -1 = none repacked */
+	uint32_t n_as_is, n_repacked, n_no_kernel;
+	uint64_t as_is_bytes;      /* BitLinear weights kept as in the file */
+	uint64_t file_bytes;       /* file bytes of the repacked ones */
+	uint64_t repacked_bytes;   /* their bytes after repacking */
+	uint64_t no_kernel_bytes;
+	uint32_t from_types;       /* bit (1 << trit type) of each file type repacked */
+	uint32_t as_is_types;      /* bit (1 << trit type) of each type run as in the file */
+	const char *no_kernel_why; /* the first reason a weight cannot run here */
 };
 
 /* Which device holds each part. Devices are indices into the array passed to
@@ -66,6 +125,9 @@ struct trit_mem_buffer {
 	uint8_t component;    /* enum trit_mem_component */
 	int32_t layer;        /* -1 when not per layer */
 	uint64_t bytes;
+	int32_t tensor;       /* weights: index into the model's tensors; else -1 */
+	int32_t run_type;     /* weights: the trit type its kernel runs (-1 none/unknown) */
+	int32_t from_type;    /* a repacked weight: its type in the file; else -1 */
 };
 
 struct trit_estimate {
@@ -82,7 +144,13 @@ struct trit_estimate {
 	uint64_t total, headroom;
 	uint64_t *kv_layer;        /* KV bytes of each layer */
 	uint32_t *kv_cells;        /* KV cells of each layer (sliding-window layers fewer) */
-	char notes[4][200];        /* what was assumed, e.g. "cpu0 reports no kernels: workspace 0" */
+	struct trit_repack_summary *repack; /* per device */
+	/* The loader converts one tensor at a time through two host buffers
+	 * sized for the largest: the source as read from the file and the
+	 * repacked tensor on its way to the device (buffer_write). */
+	uint64_t repack_source, repack_staging;
+	int32_t repack_device;     /* where they are counted (the CPU device); -1 none */
+	char notes[8][200];        /* what was assumed, e.g. "cpu0 reports no kernels: workspace 0" */
 	uint32_t n_notes;
 };
 

@@ -15,12 +15,13 @@ runtime_libtrit_la_SOURCES = \
 	runtime/model/names.c runtime/model/names.h \
 	runtime/model/model.c runtime/model/model.h \
 	runtime/estimate.c runtime/estimate.h \
-	runtime/plan.c runtime/plan.h
+	runtime/plan.c runtime/plan.h \
+	runtime/bench.c runtime/bench.h
 # TRIT_BUILDDIR lets an uninstalled trit find the plugins of its own build tree.
 runtime_libtrit_la_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DTRIT_PKGLIBDIR='"$(pkglibdir)"' -DTRIT_BUILDDIR='"$(abs_top_builddir)"'
 runtime_libtrit_la_CFLAGS = $(AM_CFLAGS) $(INIH_CFLAGS) $(CJSON_CFLAGS)
-runtime_libtrit_la_LIBADD = $(LTDL_LIBS) $(INIH_LIBS) $(CJSON_LIBS) $(LIBS)
+runtime_libtrit_la_LIBADD = $(LTDL_LIBS) $(INIH_LIBS) $(CJSON_LIBS) $(PTHREAD_LIBS) $(LIBS)
 runtime_libtrit_la_LDFLAGS = -version-info $(LIBTRIT_LT_VERSION) \
 	-export-symbols-regex '^trit_' -no-undefined
 

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench.h"
 #include "common.h"
 #include "log.h"
 #include "model/names.h"
@@ -73,15 +74,25 @@ static int is_cpu(const struct trit_plan_device *d)
 	return d->dev->kind == TRIT_DEVICE_CPU;
 }
 
-/* Whether the device advertises a kernel for the model's primary type. */
+/* Whether the device advertises a kernel for the model's primary type, or,
+ * for a BitNet model, one its BitLinear weights can be repacked into. */
 static int runs_primary(const struct trit_plan_device *d, const struct trit_model *m)
 {
 	const char *prim = m->quant.primary;
+	int bitlinear = 0;
+
 	for (uint32_t t = 0; prim && t < TRIT_TYPE_COUNT; t++)
 		if ((d->dev->matmul_types & TRIT_TYPE_BIT(t)) &&
 		    strcmp(trit_type_traits(t)->name, prim) == 0)
 			return 1;
-	return 0;
+	for (size_t i = 0; i < m->n_tensors; i++) {
+		struct trit_weight_form f;
+		trit_estimate_weight_form(m, &m->tensors[i], d->dev->matmul_types, -1, &f);
+		if (f.bitlinear && f.fate == TRIT_WEIGHT_NO_KERNEL)
+			return 0;
+		bitlinear |= f.bitlinear;
+	}
+	return bitlinear;
 }
 
 /* Rank CPU devices: one that runs the model's kernels, then known bandwidth,
@@ -243,10 +254,67 @@ static int choose(struct ctx *c, uint32_t n_ctx, uint32_t ubatch, char *err, siz
 	return 0;
 }
 
+/* The cached `trit bench` result of kernel `type` on slot s's device, for
+ * decode (one token), or NULL. */
+static const struct trit_bench_result *measured(const struct ctx *c, uint32_t s, int32_t type)
+{
+	const struct trit_plan_device *d = &c->devs[c->p->slots[s].input];
+	if (!c->o->bench || type < 0)
+		return NULL;
+	return trit_bench_cache_find(c->o->bench, d->backend, d->dev, (uint32_t)type, 1);
+}
+
+/* Bytes of buffer b read to decode one token: embeddings are looked up, one
+ * row per token, not read whole, unless the same (tied) matrix is the
+ * output matmul on this device; MoE models read the routed experts a token
+ * uses. */
+static uint64_t read_per_token(const struct ctx *c, uint32_t s, const struct trit_mem_buffer *b)
+{
+	const struct trit_model *m = c->m;
+	const struct trit_model_tensor *t;
+
+	if (b->component == TRIT_MEM_KV)
+		return b->bytes;
+	if (b->component != TRIT_MEM_WEIGHTS || b->tensor < 0 || (size_t)b->tensor >= m->n_tensors)
+		return 0;
+	t = &m->tensors[b->tensor];
+	if (trit_role_group(t->role) == TRIT_GROUP_EMBEDDING &&
+	    strncmp(b->name, "output (tied", 12) != 0 &&
+	    !(t->role == TRIT_ROLE_TOKEN_EMBD && m->hp.tied_embeddings && c->p->output_slot == s))
+		return 0;
+	if (m->hp.n_expert && m->hp.n_expert_used &&
+	    (t->role == TRIT_ROLE_FFN_GATE_EXPS || t->role == TRIT_ROLE_FFN_UP_EXPS ||
+	     t->role == TRIT_ROLE_FFN_DOWN_EXPS))
+		return b->bytes / m->hp.n_expert * m->hp.n_expert_used;
+	return b->bytes;
+}
+
+static void add_why(char **w, size_t *left, const char *fmt, ...) TRIT_PRINTF(3, 4);
+static void add_why(char **w, size_t *left, const char *fmt, ...)
+{
+	va_list ap;
+	int k;
+
+	va_start(ap, fmt);
+	k = vsnprintf(*w, *left, fmt, ap);
+	va_end(ap);
+	if (k > 0 && (size_t)k < *left) {
+		*w += k;
+		*left -= (size_t)k;
+	}
+}
+
+/*
+ * Decode is bandwidth-bound: every weight and the KV cache are read once per
+ * token. A device's ternary weights stream at the rate `trit bench` measured
+ * for the kernel that runs them, when it measured it; everything else at the
+ * device's memory bandwidth (or, when the backend measured none, at the
+ * streaming read trit bench measured on it).
+ */
 static void speed(struct ctx *c)
 {
 	struct trit_plan *p = c->p;
-	const struct trit_hparams *hp = &c->m->hp;
+	const struct trit_estimate *e = &p->est;
 	double total = 0;
 	int n = 0;
 	char *w = p->speed_why;
@@ -255,82 +323,169 @@ static void speed(struct ctx *c)
 	p->tokens_per_s = -1;
 	for (uint32_t s = 0; s < p->n_slots; s++) {
 		const struct trit_device *d = c->devs[p->slots[s].input].dev;
-		uint64_t bytes = p->est.device[s][TRIT_MEM_WEIGHTS] + p->est.device[s][TRIT_MEM_KV];
+		uint64_t kern[TRIT_TYPE_COUNT] = { 0 }, other = 0;
+		const struct trit_bench_result *fallback = NULL;
+		double bw = 0, secs = 0;
+		const char *bw_what = "memory bandwidth";
+
 		p->slots[s].seconds_per_token = -1;
-		/* embeddings are looked up, one row per token, not read whole,
-		 * unless the same (tied) matrix is the output matmul here */
-		if (s == p->embd_slot && !(c->m->hp.tied_embeddings && p->output_slot == s))
-			for (size_t i = 0; i < c->m->n_tensors; i++)
-				if (trit_role_group(c->m->tensors[i].role) == TRIT_GROUP_EMBEDDING)
-					bytes -= c->m->tensors[i].n_bytes;
-		if (!bytes)
-			continue;
-		if (hp->n_expert && hp->n_expert_used) {
-			/* decode reads only the routed experts a token uses */
-			uint64_t exp = 0;
-			for (size_t i = 0; i < c->m->n_tensors; i++) {
-				const struct trit_model_tensor *t = &c->m->tensors[i];
-				if (t->layer >= 0 && p->layer_slot[t->layer] == s &&
-				    (t->role == TRIT_ROLE_FFN_GATE_EXPS || t->role == TRIT_ROLE_FFN_UP_EXPS ||
-				     t->role == TRIT_ROLE_FFN_DOWN_EXPS))
-					exp += t->n_bytes;
-			}
-			bytes -= exp - exp / hp->n_expert * hp->n_expert_used;
+		for (size_t i = 0; i < e->n_buffers; i++) {
+			const struct trit_mem_buffer *b = &e->buffers[i];
+			uint64_t bytes;
+			if (b->device != s || !(bytes = read_per_token(c, s, b)))
+				continue;
+			if (b->component == TRIT_MEM_WEIGHTS && b->run_type >= 0 &&
+			    trit_estimate_is_bitlinear(c->m, &c->m->tensors[b->tensor]) &&
+			    measured(c, s, b->run_type))
+				kern[b->run_type] += bytes;
+			else
+				other += bytes;
 		}
-		if (d->mem_bandwidth.state == TRIT_VALUE_UNKNOWN || !d->mem_bandwidth.value) {
+		for (uint32_t t = 0; t < TRIT_TYPE_COUNT && !fallback; t++)
+			if (measured(c, s, (int32_t)t) && measured(c, s, (int32_t)t)->read_bps > 0)
+				fallback = measured(c, s, (int32_t)t);
+		if (d->mem_bandwidth.state != TRIT_VALUE_UNKNOWN && d->mem_bandwidth.value) {
+			bw = (double)d->mem_bandwidth.value;
+		} else if (fallback) {
+			bw = fallback->read_bps;
+			bw_what = "streaming read measured by trit bench; the backend measured no bandwidth";
+		}
+		if (other && bw <= 0) {
 			snprintf(p->speed_why, sizeof p->speed_why, "unknown: %s's memory bandwidth is "
 			         "unknown (%s)", d->id, d->mem_bandwidth.source ? d->mem_bandwidth.source :
 			         "no reason given");
 			return;
 		}
-		p->slots[s].seconds_per_token = (double)bytes / (double)d->mem_bandwidth.value;
-		total += p->slots[s].seconds_per_token;
-		int k = snprintf(w, left, "%s%s: %.3f GB read per token / %.1f GB/s", n++ ? " + " : "",
-		                 d->id, (double)bytes / 1e9, (double)d->mem_bandwidth.value / 1e9);
-		if (k > 0 && (size_t)k < left) {
-			w += k;
-			left -= (size_t)k;
+		int terms = 0;
+		for (uint32_t t = 0; t < TRIT_TYPE_COUNT; t++) {
+			const struct trit_bench_result *r;
+			if (!kern[t] || !(r = measured(c, s, (int32_t)t)))
+				continue;
+			secs += (double)kern[t] / r->weight_bps;
+			add_why(&w, &left, "%s%s%s %.3f GB of %s weights / %.1f GB/s (the %s kernel as "
+			        "trit bench measured it%s%s)", terms ? " +" : n++ ? " + " : "",
+			        terms ? "" : d->id, terms ? "" : ":", (double)kern[t] / 1e9, r->kernel,
+			        r->weight_bps / 1e9, r->kernel, r->isa[0] ? ", isa " : "", r->isa);
+			terms++;
 		}
+		if (other) {
+			secs += (double)other / bw;
+			add_why(&w, &left, "%s%s%s %.3f GB read per token / %.1f GB/s (%s)",
+			        terms ? " +" : n++ ? " + " : "", terms ? "" : d->id, terms ? "" : ":",
+			        (double)other / 1e9, bw / 1e9, bw_what);
+		}
+		if (secs <= 0)
+			continue;
+		p->slots[s].seconds_per_token = secs;
+		total += secs;
 	}
 	if (total > 0) {
 		p->tokens_per_s = 1.0 / total;
-		snprintf(w, left, " -> %.1f tokens/s (decode is bandwidth-bound: weights and KV "
-		         "cache are read once per token)", p->tokens_per_s);
+		add_why(&w, &left, " -> %.1f tokens/s (decode is bandwidth-bound: weights and KV "
+		        "cache are read once per token)", p->tokens_per_s);
 	}
+}
+
+/* For each device that runs several ternary formats: the one trit bench
+ * measured fastest (GOP/s over the shapes it ran), if it measured any. */
+static void preferences(struct ctx *c)
+{
+	static const uint32_t order[] = { TRIT_TYPE_I2_S, TRIT_TYPE_TL2, TRIT_TYPE_TL1 };
+	struct trit_plan *p = c->p;
+
+	for (uint32_t s = 0; s < p->n_slots; s++) {
+		const struct trit_bench_result *best = NULL;
+		char *w = p->slots[s].pref_why;
+		size_t left = sizeof p->slots[s].pref_why;
+		int n = 0;
+
+		c->edevs[s].ternary_pref = -1;
+		for (size_t i = 0; i < TRIT_ARRAY_LEN(order); i++) {
+			const struct trit_bench_result *r = measured(c, s, (int32_t)order[i]);
+			if (!(c->edevs[s].matmul_types & TRIT_TYPE_BIT(order[i])) || !r)
+				continue;
+			if (!best || r->gops > best->gops)
+				best = r;
+		}
+		if (!best)
+			continue;
+		c->edevs[s].ternary_pref = (int32_t)best->type;
+		add_why(&w, &left, "the fastest of its kernels trit bench measured (%s):",
+		        c->o->bench->path);
+		for (size_t i = 0; i < TRIT_ARRAY_LEN(order); i++) {
+			const struct trit_bench_result *r = measured(c, s, (int32_t)order[i]);
+			if ((c->edevs[s].matmul_types & TRIT_TYPE_BIT(order[i])) && r)
+				add_why(&w, &left, "%s %s %.2f GOP/s", n++ ? "," : "", r->kernel, r->gops);
+		}
+		c->edevs[s].ternary_pref_why = p->slots[s].pref_why;
+	}
+}
+
+/* Say which ternary format each device's repacked weights get, and why. */
+static void formats(struct ctx *c)
+{
+	struct trit_plan *p = c->p;
+
+	for (uint32_t s = 0; s < p->n_slots; s++) {
+		const struct trit_repack_summary *r = &p->est.repack[s];
+		const struct trit_estimate_device *ed = &c->edevs[s];
+		const struct trit_type_traits *tt;
+
+		if (r->run_type < 0 || !(tt = trit_type_traits((uint32_t)r->run_type)))
+			continue;
+		if (ed->ternary_pref == r->run_type && ed->ternary_pref_why)
+			snprintf(p->slots[s].format_why, sizeof p->slots[s].format_why, "%s: %s",
+			         tt->name, ed->ternary_pref_why);
+		else
+			snprintf(p->slots[s].format_why, sizeof p->slots[s].format_why,
+			         "%s: the first of I2_S, TL2, TL1 that %s runs%s", tt->name, ed->name,
+			         ed->ternary_pref_why ? "" : " (no trit bench measurement to choose by)");
+	}
+}
+
+uint32_t trit_plan_threads(const struct trit_device *d, uint32_t forced,
+                           enum trit_priority priority, char *why, size_t len)
+{
+	uint32_t n;
+
+	if (forced) {
+		snprintf(why, len, "threads: %u, as configured ([runtime] threads)", forced);
+		return forced;
+	}
+	if (!d) {
+		snprintf(why, len, "threads: 1, no CPU device in the plan");
+		return 1;
+	}
+	const struct trit_value *v = priority == TRIT_PRIORITY_THROUGHPUT ?
+	                             &d->hw_threads : &d->compute_units;
+	if (v->state == TRIT_VALUE_UNKNOWN || !v->value)
+		v = v == &d->hw_threads ? &d->compute_units : &d->hw_threads;
+	if (v->state == TRIT_VALUE_UNKNOWN || !v->value) {
+		snprintf(why, len, "threads: assumed 1, %s reports neither cores nor hardware "
+		         "threads", d->id);
+		return 1;
+	}
+	n = v->value > 4096 ? 4096 : (uint32_t)v->value;
+	if (priority == TRIT_PRIORITY_THROUGHPUT)
+		snprintf(why, len, "threads: %u = %s's hardware threads (priority throughput)", n, d->id);
+	else
+		snprintf(why, len, "threads: %u = %s's physical cores (priority %s: one thread per "
+		         "core avoids sharing a core's memory port)", n, d->id,
+		         priority == TRIT_PRIORITY_LATENCY ? "latency" : "balanced");
+	return n;
 }
 
 static void threads(struct ctx *c)
 {
 	struct trit_plan *p = c->p;
 	const struct trit_device *d = NULL;
+	char why[sizeof p->notes[0]];
 
 	if (c->has_cpu)
 		d = c->devs[p->slots[c->n_gpu].input].dev;
-	if (c->o->threads) {
-		p->threads = c->o->threads;
-		return;
-	}
-	if (!d) {
-		p->threads = 1;
-		note(p, "threads: 1, no CPU device in the plan");
-		return;
-	}
-	const struct trit_value *v = c->o->priority == TRIT_PRIORITY_THROUGHPUT ?
-	                             &d->hw_threads : &d->compute_units;
-	if (v->state == TRIT_VALUE_UNKNOWN || !v->value)
-		v = v == &d->hw_threads ? &d->compute_units : &d->hw_threads;
-	if (v->state == TRIT_VALUE_UNKNOWN || !v->value) {
-		p->threads = 1;
-		note(p, "threads: assumed 1, %s reports neither cores nor hardware threads", d->id);
-		return;
-	}
-	p->threads = v->value > 4096 ? 4096 : (uint32_t)v->value;
-	if (c->o->priority == TRIT_PRIORITY_THROUGHPUT)
-		note(p, "threads: %u = %s's hardware threads (priority throughput)", p->threads, d->id);
-	else
-		note(p, "threads: %u = %s's physical cores (priority %s: one thread per core "
-		     "avoids sharing a core's memory port)", p->threads, d->id,
-		     c->o->priority == TRIT_PRIORITY_LATENCY ? "latency" : "balanced");
+	p->threads = trit_plan_threads(d, c->o->threads, c->o->priority, why, sizeof why);
+	if (!c->o->threads)
+		note(p, "%s", why);
 }
 
 int trit_plan_make(const struct trit_model *m, const struct trit_plan_device *devs, uint32_t n,
@@ -389,7 +544,7 @@ int trit_plan_make(const struct trit_model *m, const struct trit_plan_device *de
 		         is_cpu(d) ? "" : " x GPU fraction");
 		c.edevs[s] = (struct trit_estimate_device){
 			.name = d->dev->id, .is_cpu = is_cpu(d), .be = d->be, .state = d->state,
-			.index = d->index,
+			.index = d->index, .matmul_types = d->dev->matmul_types, .ternary_pref = -1,
 		};
 		for (uint32_t k = 0; k < d->dev->n_props; k++)
 			if (strcmp(d->dev->props[k].key, "mem.overhead") == 0 &&
@@ -407,6 +562,7 @@ int trit_plan_make(const struct trit_model *m, const struct trit_plan_device *de
 		trit_plan_free(p);
 		return trit_errf(err, errlen, TRIT_ENODEV, "no device with known free memory to plan on");
 	}
+	preferences(&c);
 	if (c.has_cpu && !runs_primary(&devs[cpu], m))
 		note(p, "%s/%s advertises no %s kernel yet: the plan counts its memory, but running "
 		     "it needs that kernel", devs[cpu].backend, devs[cpu].dev->id,
@@ -455,6 +611,7 @@ int trit_plan_make(const struct trit_model *m, const struct trit_plan_device *de
 	if (p->strategy != TRIT_STRATEGY_NONE) {
 		threads(&c);
 		speed(&c);
+		formats(&c);
 		for (uint32_t s = 0; s < c.n_gpu; s++) {
 			uint64_t rows = 0;
 			for (size_t i = 0; i < m->n_tensors; i++)

@@ -13,6 +13,7 @@
 
 #include <trit/backend.h>
 
+#include "bench.h"
 #include "estimate.h"
 #include "model/model.h"
 
@@ -49,6 +50,10 @@ struct trit_plan_opts {
 	double workspace_overhead;     /* seed 002's 5%; < 0 = TRIT_PLAN_WORKSPACE_OVERHEAD */
 	uint32_t max_batch;            /* cap on the workspace batch (<= 256) */
 	uint32_t threads;              /* 0 = from measured cores */
+	/* `trit bench` results (may be NULL): the measured fastest ternary
+	 * format of a device is the one its weights are repacked into, and the
+	 * measured weight streaming rate replaces the bandwidth formula. */
+	const struct trit_bench_cache *bench;
 };
 
 /* One device the plan uses. */
@@ -59,6 +64,9 @@ struct trit_plan_slot {
 	uint32_t n_layers, first_layer;
 	uint32_t workspace_batch;      /* GPUs: seed 002's batch for quantised linear layers */
 	double seconds_per_token;      /* decode estimate, < 0 unknown */
+	char format_why[240];          /* the ternary format its repacked weights get, and why
+	                                * (empty when nothing is repacked there) */
+	char pref_why[240];            /* why trit bench's measurements prefer a format */
 };
 
 struct trit_plan {
@@ -73,7 +81,7 @@ struct trit_plan {
 	uint32_t ubatch;
 	double gpu_fraction;
 	double tokens_per_s;           /* < 0: unknown (see speed_why) */
-	char speed_why[300];           /* the formula with its numbers, or why unknown */
+	char speed_why[800];           /* the formula with its numbers, or why unknown */
 	uint32_t max_ctx;              /* when nothing fits: the largest context that would, 0 = none */
 	char notes[8][240];            /* assumptions and exclusions */
 	uint32_t n_notes;
@@ -89,6 +97,13 @@ void trit_plan_free(struct trit_plan *p);
 uint32_t trit_plan_workspace_batch(uint64_t free_bytes, uint64_t weight_bytes,
                                    uint64_t out_features, uint32_t bytes_per_value,
                                    double fraction, double overhead, uint32_t cap);
+
+/* The planner's CPU thread count for device d (NULL: none in the plan):
+ * `forced` when non-zero ([runtime] threads), else its physical cores
+ * (priority latency, balanced) or hardware threads (throughput); why gets
+ * the sentence the plan notes. `trit bench` runs kernels with it too. */
+uint32_t trit_plan_threads(const struct trit_device *d, uint32_t forced,
+                           enum trit_priority priority, char *why, size_t len);
 
 const char *trit_strategy_name(enum trit_strategy s);
 

@@ -88,6 +88,39 @@ static void text_value(FILE *out, const char *label, const struct trit_value *v,
 	fputc('\n', out);
 }
 
+static char *fmt_sig(double v, char *buf, size_t len);
+
+/* The cached bench results of device d of backend `backend`. */
+static void text_device_bench(FILE *out, const char *backend, const struct trit_device *d,
+                              const struct trit_bench_cache *bench)
+{
+	const char *isa = trit_bench_isa(d);
+
+	for (size_t i = 0; bench && i < bench->n; i++) {
+		const struct trit_bench_result *r = &bench->results[i];
+		char label[40], rd[64] = "";
+		if (strcmp(r->backend, backend) || strcmp(r->device_id, d->id) ||
+		    strcmp(r->device_name, d->name ? d->name : ""))
+			continue;
+		char w[16], g[16], x[16], y[16];
+		snprintf(label, sizeof label, "bench %s", r->kernel);
+		if (r->read_bps > 0)
+			snprintf(rd, sizeof rd, ", %s x the streaming read (%s GB/s)",
+			         fmt_sig(r->weight_bps / r->read_bps, x, sizeof x),
+			         fmt_sig(r->read_bps / 1e9, y, sizeof y));
+		fprintf(out, "    %-18s %s GB/s of weights, %s GOP/s%s; %u token%s, %u shape%s, "
+		        "%u thread%s, kernel.isa %s, %s\n", label,
+		        fmt_sig(r->weight_bps / 1e9, w, sizeof w),
+		        fmt_sig(r->gops, g, sizeof g), rd,
+		        r->tokens, r->tokens == 1 ? "" : "s", r->n_shapes, r->n_shapes == 1 ? "" : "s",
+		        r->threads, r->threads == 1 ? "" : "s", r->isa[0] ? r->isa : "none",
+		        r->measured_at);
+		if (strcmp(r->isa, isa ? isa : ""))
+			fprintf(out, "    %-18s (measured with kernel.isa %s; %s now reports %s: not used "
+			        "by trit plan)\n", "", r->isa[0] ? r->isa : "none", d->id, isa ? isa : "none");
+	}
+}
+
 static void text_device(FILE *out, const struct trit_device *d, int verbose)
 {
 	fprintf(out, "  %s  %s  [%s%s%s]\n", d->id, d->name, kind_name(d->kind),
@@ -135,7 +168,8 @@ static void text_device(FILE *out, const struct trit_device *d, int verbose)
 	}
 }
 
-void trit_report_devices_text(FILE *out, const struct trit_registry *reg, int verbose)
+void trit_report_devices_text(FILE *out, const struct trit_registry *reg, int verbose,
+                              const struct trit_bench_cache *bench, const char *bench_error)
 {
 	size_t n = trit_registry_plugin_count(reg), skipped = 0;
 	const char *dir, *origin;
@@ -165,9 +199,17 @@ void trit_report_devices_text(FILE *out, const struct trit_registry *reg, int ve
 			fprintf(out, "  %s\n", p->description);
 		if (!p->n_devices)
 			fprintf(out, "  no devices found\n");
-		for (uint32_t k = 0; k < p->n_devices; k++)
+		for (uint32_t k = 0; k < p->n_devices; k++) {
 			text_device(out, &p->devices[k], verbose);
+			text_device_bench(out, p->name, &p->devices[k], bench);
+		}
 	}
+	if (bench_error)
+		fprintf(out, "\nBench results: none shown: %s\n", bench_error);
+	else if (bench && bench->n)
+		fprintf(out, "\nThe bench lines are `trit bench` results, read from %s\n", bench->path);
+	else if (bench && verbose)
+		fprintf(out, "\nBench results: none in %s; `trit bench` measures them\n", bench->path);
 	if (skipped) {
 		fprintf(out, "\nSkipped plugins:\n");
 		for (size_t i = 0; i < n; i++) {
@@ -213,6 +255,25 @@ static void json_value(struct jb *jb, cJSON *obj, const char *key, const struct 
 	json_str(jb, o, "unit", unit);
 	json_str(jb, o, "state", state_name(v->state));
 	json_str(jb, o, "source", v->source);
+}
+
+static void json_device_bench(struct jb *jb, cJSON *o, const char *backend,
+                              const struct trit_device *d, const struct trit_bench_cache *bench)
+{
+	cJSON *a = chk(jb, cJSON_AddArrayToObject(o, "bench"));
+
+	for (size_t i = 0; a && bench && i < bench->n; i++) {
+		const struct trit_bench_result *r = &bench->results[i];
+		cJSON *x;
+		if (strcmp(r->backend, backend) || strcmp(r->device_id, d->id) ||
+		    strcmp(r->device_name, d->name ? d->name : ""))
+			continue;
+		x = trit_bench_result_json(r);
+		if (!x || !cJSON_AddItemToArray(a, x)) {
+			cJSON_Delete(x);
+			jb->oom = 1;
+		}
+	}
 }
 
 static void json_device(struct jb *jb, cJSON *arr, const struct trit_device *d)
@@ -268,7 +329,8 @@ static void json_device(struct jb *jb, cJSON *arr, const struct trit_device *d)
 	}
 }
 
-char *trit_report_devices_json(const struct trit_registry *reg)
+char *trit_report_devices_json(const struct trit_registry *reg,
+                               const struct trit_bench_cache *bench, const char *bench_error)
 {
 	struct jb jb = { 0 };
 	cJSON *root = cJSON_CreateObject(), *dirs, *plugins;
@@ -307,8 +369,144 @@ char *trit_report_devices_json(const struct trit_registry *reg)
 		else
 			chk(&jb, cJSON_AddNullToObject(o, "abi_version"));
 		devs = chk(&jb, cJSON_AddArrayToObject(o, "devices"));
-		for (uint32_t k = 0; devs && k < p->n_devices; k++)
+		for (uint32_t k = 0; devs && k < p->n_devices; k++) {
 			json_device(&jb, devs, &p->devices[k]);
+			cJSON *last = cJSON_GetArrayItem(devs, (int)k);
+			if (last)
+				json_device_bench(&jb, last, p->name, &p->devices[k], bench);
+		}
+	}
+	cJSON *bc = chk(&jb, cJSON_AddObjectToObject(root, "bench_cache"));
+	if (bc) {
+		json_str(&jb, bc, "path", bench ? bench->path : NULL);
+		json_str(&jb, bc, "error", bench_error);
+	}
+	if (!jb.oom)
+		s = cJSON_Print(root);
+	cJSON_Delete(root);
+	return s;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Benchmarks                                                                */
+
+/* Seconds for people: "812.3 us", "12.40 ms", "2.310 s". */
+static char *fmt_seconds(double s, char *buf, size_t len)
+{
+	if (s < 1e-3)
+		snprintf(buf, len, "%.1f us", s * 1e6);
+	else if (s < 1)
+		snprintf(buf, len, "%.2f ms", s * 1e3);
+	else
+		snprintf(buf, len, "%.3f s", s);
+	return buf;
+}
+
+/* Three significant digits ("12.3", "0.0312"); "-" when unknown (< 0). */
+static char *fmt_sig(double v, char *buf, size_t len)
+{
+	if (v < 0)
+		snprintf(buf, len, "-");
+	else if (v >= 100)
+		snprintf(buf, len, "%.0f", v);
+	else
+		snprintf(buf, len, "%.3g", v);
+	return buf;
+}
+
+static void text_bench_result(FILE *out, const struct trit_bench_result *r, int header)
+{
+	char b1[32], b2[32], b3[32], b4[32], b5[32], shape[48];
+
+	if (header) {
+		fprintf(out, "\n%s/%s  %s  [%s]  kernel.isa %s  threads %u\n", r->backend, r->device_id,
+		        r->device_name, kind_name(r->kind), r->isa[0] ? r->isa : "(none reported)",
+		        r->threads);
+		fprintf(out, "  working set %s: %s\n", trit_format_bytes(r->working_set, b1, sizeof b1),
+		        r->working_set_why);
+		fprintf(out, "  baseline: %s\n", r->read_why);
+		fprintf(out, "  %-6s %-13s %11s %7s  %-38s %8s %11s %9s %7s\n", "kernel", "shape",
+		        "weights", "copies", "time per matmul: median [min .. max]", "GOP/s",
+		        "weight GB/s", "read GB/s", "ratio");
+	}
+	for (uint32_t i = 0; i < r->n_shapes; i++) {
+		const struct trit_bench_shape *sh = &r->shapes[i];
+		char range[64], g[16], wb[16], rb[16], ra[16];
+		snprintf(shape, sizeof shape, "%llux%llu", (unsigned long long)sh->rows,
+		         (unsigned long long)sh->cols);
+		snprintf(range, sizeof range, "%s [%s .. %s]", fmt_seconds(sh->median, b1, sizeof b1),
+		         fmt_seconds(sh->min, b2, sizeof b2), fmt_seconds(sh->max, b3, sizeof b3));
+		fprintf(out, "  %-6s %-13s %11s %7llu  %-38s %8s %11s %9s %7s\n", r->kernel, shape,
+		        trit_format_bytes(sh->bytes, b4, sizeof b4), (unsigned long long)sh->copies,
+		        range, fmt_sig(sh->gops, g, sizeof g), fmt_sig(sh->weight_bps / 1e9, wb, sizeof wb),
+		        fmt_sig(sh->read_bps > 0 ? sh->read_bps / 1e9 : -1, rb, sizeof rb),
+		        fmt_sig(sh->ratio, ra, sizeof ra));
+	}
+	if (r->n_shapes > 1) {
+		char g[16], wb[16], rb[16], ra[16];
+		fprintf(out, "  %-6s %-13s %11s %7s  %-38s %8s %11s %9s %7s\n", r->kernel, "all shapes",
+		        "", "", "(sums of bytes and ops / of medians)", fmt_sig(r->gops, g, sizeof g),
+		        fmt_sig(r->weight_bps / 1e9, wb, sizeof wb),
+		        fmt_sig(r->read_bps > 0 ? r->read_bps / 1e9 : -1, rb, sizeof rb),
+		        fmt_sig(r->read_bps > 0 ? r->weight_bps / r->read_bps : -1, ra, sizeof ra));
+	}
+	(void)b5;
+}
+
+void trit_report_bench_text(FILE *out, const struct trit_bench_result *r, size_t n,
+                            const struct trit_bench_refusal *f, size_t nf, const char *cache,
+                            int written)
+{
+	if (n)
+		fprintf(out, "trit bench: %u token%s per matmul, %u timed samples per shape; "
+		        "GOP/s = 2 x M x K x tokens / median; weight GB/s = packed weight bytes / "
+		        "median; ratio = weight GB/s / read GB/s\n", r[0].tokens,
+		        r[0].tokens == 1 ? "" : "s", r[0].reps);
+	for (size_t i = 0; i < n; i++)
+		text_bench_result(out, &r[i], i == 0 || strcmp(r[i].backend, r[i - 1].backend) ||
+		                  strcmp(r[i].device_id, r[i - 1].device_id));
+	if (nf) {
+		fprintf(out, "\nNot reported\n");
+		for (size_t i = 0; i < nf; i++)
+			fprintf(out, "  %s/%s %s: %s\n", f[i].backend, f[i].device_id, f[i].kernel, f[i].why);
+	}
+	if (cache)
+		fprintf(out, "\nbench cache: %s (%s)\n", cache, written ? "written" : "not written");
+}
+
+char *trit_report_bench_json(const struct trit_bench_result *r, size_t n,
+                             const struct trit_bench_refusal *f, size_t nf, const char *cache,
+                             int written)
+{
+	struct jb jb = { 0 };
+	cJSON *root = cJSON_CreateObject(), *a, *o;
+	char *s = NULL;
+
+	if (!root)
+		return NULL;
+	json_str(&jb, root, "trit_version", trit_version());
+	o = chk(&jb, cJSON_AddObjectToObject(root, "cache"));
+	if (o) {
+		json_str(&jb, o, "path", cache);
+		chk(&jb, cJSON_AddBoolToObject(o, "written", written));
+	}
+	a = chk(&jb, cJSON_AddArrayToObject(root, "results"));
+	for (size_t i = 0; a && i < n; i++) {
+		cJSON *x = trit_bench_result_json(&r[i]);
+		if (!x || !cJSON_AddItemToArray(a, x)) {
+			cJSON_Delete(x);
+			jb.oom = 1;
+		}
+	}
+	a = chk(&jb, cJSON_AddArrayToObject(root, "refused"));
+	for (size_t i = 0; a && i < nf; i++) {
+		cJSON *x = chk(&jb, cJSON_CreateObject());
+		if (!x || !cJSON_AddItemToArray(a, x))
+			break;
+		json_str(&jb, x, "backend", f[i].backend);
+		json_str(&jb, x, "device_id", f[i].device_id);
+		json_str(&jb, x, "kernel", f[i].kernel);
+		json_str(&jb, x, "why", f[i].why);
 	}
 	if (!jb.oom)
 		s = cJSON_Print(root);
@@ -715,6 +913,73 @@ static double mib(uint64_t b)
 	return (double)b / 1048576.0;
 }
 
+/* "I2_S, F16" for a mask of (1 << trit type) bits. */
+static char *type_list(uint32_t mask, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (uint32_t t = 0; t < 32 && n < len; t++)
+		if ((mask & (1u << t)) && trit_type_traits(t)) {
+			int k = snprintf(buf + n, len - n, "%s%s", n ? ", " : "", trit_type_traits(t)->name);
+			if (k < 0)
+				break;
+			n += (size_t)k;
+		}
+	return buf;
+}
+
+static const char *type_name_or(int32_t t, const char *none)
+{
+	const struct trit_type_traits *tt = t >= 0 ? trit_type_traits((uint32_t)t) : NULL;
+	return tt ? tt->name : none;
+}
+
+static int any_bitlinear(const struct trit_estimate *e, uint32_t n)
+{
+	for (uint32_t s = 0; e->repack && s < n; s++)
+		if (e->repack[s].n_as_is + e->repack[s].n_repacked + e->repack[s].n_no_kernel)
+			return 1;
+	return 0;
+}
+
+/* Which format each device runs its BitLinear weights in and what repacking
+ * them costs. */
+static void text_repack(FILE *out, const struct trit_plan *p, const struct trit_plan_device *devs)
+{
+	const struct trit_estimate *e = &p->est;
+	char types[64];
+
+	if (!any_bitlinear(e, p->n_slots))
+		return;
+	fprintf(out, "\nTernary weights (BitLinear projections; docs/memory.md)\n");
+	for (uint32_t s = 0; s < p->n_slots; s++) {
+		const struct trit_repack_summary *r = &e->repack[s];
+		const char *id = devs[p->slots[s].input].dev->id;
+		if (r->n_as_is) {
+			fprintf(out, "  %-14s %u run as stored (%s): %.1f MiB\n", id, r->n_as_is,
+			        type_list(r->as_is_types, types, sizeof types), mib(r->as_is_bytes));
+			id = "";
+		}
+		if (r->n_repacked) {
+			fprintf(out, "  %-14s %u repacked at load from %s into %s: %.1f MiB in the file -> "
+			        "%.1f MiB\n", id, r->n_repacked, type_list(r->from_types, types, sizeof types),
+			        type_name_or(r->run_type, "?"), mib(r->file_bytes), mib(r->repacked_bytes));
+			fprintf(out, "  %-14s   format %s\n", "", p->slots[s].format_why);
+			id = "";
+		}
+		if (r->n_no_kernel)
+			fprintf(out, "  %-14s %u cannot run here (%s): %.1f MiB counted as stored\n", id,
+			        r->n_no_kernel, r->no_kernel_why ? r->no_kernel_why : "?",
+			        mib(r->no_kernel_bytes));
+	}
+	if (e->repack_source && e->repack_device >= 0)
+		fprintf(out, "  %-14s repack buffers %.1f MiB (largest source) + %.1f MiB (largest "
+		        "repacked), host memory while loading, counted on %s\n", "loader",
+		        mib(e->repack_source), mib(e->repack_staging),
+		        devs[p->slots[e->repack_device].input].dev->id);
+}
+
 void trit_report_plan_text(FILE *out, const struct trit_model *m, const struct trit_plan *p,
                            const struct trit_plan_device *devs, int explain)
 {
@@ -747,26 +1012,28 @@ void trit_report_plan_text(FILE *out, const struct trit_model *m, const struct t
 			fprintf(out, ", output");
 		fprintf(out, "   [%s/%s]\n", d->backend, d->dev->name);
 	}
-	fprintf(out, "\nMemory per device (MiB)\n  %-14s %9s %9s %9s %9s %9s %10s %9s %10s %5s\n",
-	        "device", "weights", "kv", "activ.", "workspace", "overhead", "total", "headroom",
-	        "usable", "fits");
+	fprintf(out, "\nMemory per device (MiB)\n  %-14s %9s %9s %9s %9s %9s %9s %10s %9s %10s %5s\n",
+	        "device", "weights", "kv", "activ.", "workspace", "overhead", "repack", "total",
+	        "headroom", "usable", "fits");
 	for (uint32_t s = 0; s < p->n_slots && e->device; s++) {
 		const uint64_t *c = e->device[s];
 		int fits = e->device_total[s] + e->device_headroom[s] <= p->slots[s].usable;
-		fprintf(out, "  %-14s %9.1f %9.1f %9.1f %9.1f %9.1f %10.1f %9.1f %10.1f %5s\n",
+		fprintf(out, "  %-14s %9.1f %9.1f %9.1f %9.1f %9.1f %9.1f %10.1f %9.1f %10.1f %5s\n",
 		        devs[p->slots[s].input].dev->id, mib(c[TRIT_MEM_WEIGHTS]), mib(c[TRIT_MEM_KV]),
 		        mib(c[TRIT_MEM_ACTIVATIONS]), mib(c[TRIT_MEM_WORKSPACE]), mib(c[TRIT_MEM_OVERHEAD]),
-		        mib(e->device_total[s]), mib(e->device_headroom[s]), mib(p->slots[s].usable),
-		        fits ? "yes" : "NO");
+		        mib(c[TRIT_MEM_REPACK]), mib(e->device_total[s]), mib(e->device_headroom[s]),
+		        mib(p->slots[s].usable), fits ? "yes" : "NO");
 	}
-	fprintf(out, "  %-14s %9.1f %9.1f %9.1f %9.1f %9.1f %10.1f %9.1f\n", "total",
+	fprintf(out, "  %-14s %9.1f %9.1f %9.1f %9.1f %9.1f %9.1f %10.1f %9.1f\n", "total",
 	        mib(e->totals[TRIT_MEM_WEIGHTS]), mib(e->totals[TRIT_MEM_KV]),
 	        mib(e->totals[TRIT_MEM_ACTIVATIONS]), mib(e->totals[TRIT_MEM_WORKSPACE]),
-	        mib(e->totals[TRIT_MEM_OVERHEAD]), mib(e->total), mib(e->headroom));
+	        mib(e->totals[TRIT_MEM_OVERHEAD]), mib(e->totals[TRIT_MEM_REPACK]), mib(e->total),
+	        mib(e->headroom));
 	for (uint32_t s = 0; s < p->n_slots; s++)
 		if (p->slots[s].workspace_batch)
 			fprintf(out, "  %s: workspace batch %u for its quantised linear layers (seed 002 rule)\n",
 			        devs[p->slots[s].input].dev->id, p->slots[s].workspace_batch);
+	text_repack(out, p, devs);
 	if (p->n_notes || e->n_notes) {
 		fprintf(out, "\nNotes\n");
 		for (uint32_t i = 0; i < p->n_notes; i++)
@@ -784,6 +1051,11 @@ void trit_report_plan_text(FILE *out, const struct trit_model *m, const struct t
 	fprintf(out, "  KV / layer = cells x (KV heads x K dim + KV heads x V dim) x bytes per element "
 	        "(%s); sliding-window layers: min(context, window x sequences + ubatch) cells\n",
 	        trit_kv_type_name(e->kv_type));
+	fprintf(out, "  repacked   = trit_ternary_bytes(format, rows, cols) for each BitLinear weight "
+	        "the device does not run as stored: I2_S rows x pad128(cols) / 4, TL1 pad32(rows) / 32 "
+	        "x pad64(cols) x 8, TL2 pad32(rows) / 32 x pad96(cols) / 96 x 640, each + 32 bytes of "
+	        "scale trailer; repack buffers = the largest source tensor + the largest repacked one "
+	        "(host memory, one tensor at a time)\n");
 	fprintf(out, "  speed      = 1 / sum over devices (bytes read per token / bandwidth); %s\n",
 	        p->speed_why);
 	fprintf(out, "\nKV cache per layer\n");
@@ -792,11 +1064,58 @@ void trit_report_plan_text(FILE *out, const struct trit_model *m, const struct t
 		        (unsigned long long)e->kv_layer[il],
 		        devs[p->slots[p->layer_slot[il]].input].dev->id);
 	fprintf(out, "\nBuffers\n");
-	for (size_t i = 0; i < e->n_buffers; i++)
-		fprintf(out, "  %-40s %-12s %14llu  on %s\n", e->buffers[i].name,
-		        trit_mem_component_name(e->buffers[i].component),
-		        (unsigned long long)e->buffers[i].bytes,
-		        devs[p->slots[e->buffers[i].device].input].dev->id);
+	for (size_t i = 0; i < e->n_buffers; i++) {
+		const struct trit_mem_buffer *b = &e->buffers[i];
+		char form[40] = "";
+		if (b->from_type >= 0)
+			snprintf(form, sizeof form, "%s <- %s", type_name_or(b->run_type, "?"),
+			         type_name_or(b->from_type, "?"));
+		else if (b->component == TRIT_MEM_WEIGHTS && b->run_type >= 0)
+			snprintf(form, sizeof form, "%s", type_name_or(b->run_type, "?"));
+		else if (b->component == TRIT_MEM_WEIGHTS && b->tensor >= 0 &&
+		         trit_estimate_is_bitlinear(m, &m->tensors[b->tensor]))
+			snprintf(form, sizeof form, "(no kernel)");
+		fprintf(out, "  %-40s %-12s %-14s %14llu  on %s\n", b->name,
+		        trit_mem_component_name(b->component), form, (unsigned long long)b->bytes,
+		        devs[p->slots[b->device].input].dev->id);
+	}
+}
+
+static cJSON *json_types(struct jb *jb, cJSON *o, const char *key, uint32_t mask)
+{
+	cJSON *a = chk(jb, cJSON_AddArrayToObject(o, key));
+	for (uint32_t t = 0; a && t < 32; t++)
+		if ((mask & (1u << t)) && trit_type_traits(t) &&
+		    !cJSON_AddItemToArray(a, chk(jb, cJSON_CreateString(trit_type_traits(t)->name))))
+			jb->oom = 1;
+	return a;
+}
+
+static void json_repack(struct jb *jb, cJSON *dev, const struct trit_repack_summary *r,
+                        const char *format_why)
+{
+	cJSON *o = chk(jb, cJSON_AddObjectToObject(dev, "ternary")), *x;
+
+	if (!o)
+		return;
+	json_str(jb, o, "format", type_name_or(r->run_type, NULL));
+	json_str(jb, o, "format_why", format_why && *format_why ? format_why : NULL);
+	if ((x = chk(jb, cJSON_AddObjectToObject(o, "as_stored")))) {
+		json_u64(jb, x, "tensors", r->n_as_is);
+		json_u64(jb, x, "bytes", r->as_is_bytes);
+		json_types(jb, x, "types", r->as_is_types);
+	}
+	if ((x = chk(jb, cJSON_AddObjectToObject(o, "repacked")))) {
+		json_u64(jb, x, "tensors", r->n_repacked);
+		json_types(jb, x, "from", r->from_types);
+		json_u64(jb, x, "file_bytes", r->file_bytes);
+		json_u64(jb, x, "bytes", r->repacked_bytes);
+	}
+	if ((x = chk(jb, cJSON_AddObjectToObject(o, "no_kernel")))) {
+		json_u64(jb, x, "tensors", r->n_no_kernel);
+		json_u64(jb, x, "bytes", r->no_kernel_bytes);
+		json_str(jb, x, "why", r->no_kernel_why);
+	}
 }
 
 char *trit_report_plan_json(const struct trit_model *m, const struct trit_plan *p,
@@ -860,6 +1179,16 @@ char *trit_report_plan_json(const struct trit_model *m, const struct trit_plan *
 		}
 		if (p->slots[sl].workspace_batch)
 			json_u64(&jb, x, "workspace_batch", p->slots[sl].workspace_batch);
+		if (e->repack)
+			json_repack(&jb, x, &e->repack[sl], p->slots[sl].format_why);
+	}
+	if (e->repack_source && e->repack_device >= 0 && (o = chk(&jb, cJSON_AddObjectToObject(
+	    root, "repack_buffers")))) {
+		json_str(&jb, o, "device", devs[p->slots[e->repack_device].input].dev->id);
+		json_u64(&jb, o, "source", e->repack_source);
+		json_u64(&jb, o, "staging", e->repack_staging);
+	} else {
+		chk(&jb, cJSON_AddNullToObject(root, "repack_buffers"));
 	}
 	a = chk(&jb, cJSON_AddArrayToObject(root, "notes"));
 	for (uint32_t i = 0; a && i < p->n_notes; i++)
@@ -887,6 +1216,10 @@ char *trit_report_plan_json(const struct trit_model *m, const struct trit_plan *
 			json_str(&jb, x, "component", trit_mem_component_name(e->buffers[i].component));
 			json_str(&jb, x, "device", devs[p->slots[e->buffers[i].device].input].dev->id);
 			json_u64(&jb, x, "bytes", e->buffers[i].bytes);
+			if (e->buffers[i].component == TRIT_MEM_WEIGHTS) {
+				json_str(&jb, x, "type", type_name_or(e->buffers[i].run_type, NULL));
+				json_str(&jb, x, "repacked_from", type_name_or(e->buffers[i].from_type, NULL));
+			}
 		}
 	}
 	if (!jb.oom)

@@ -10,6 +10,7 @@
 
 #include <trit/trit.h>
 
+#include "bench.h"
 #include "config.h"
 #include "model/model.h"
 #include "plan.h"
@@ -17,11 +18,25 @@
 /* Name of a capability bit ("avx2"), or NULL for an undefined bit. */
 const char *trit_report_cap_name(uint64_t bit);
 
-/* `trit devices`: text for people (verbose adds every value's source). */
-void trit_report_devices_text(FILE *out, const struct trit_registry *reg, int verbose);
+/* `trit devices`: text for people (verbose adds every value's source).
+ * bench (may be NULL) adds each device's cached `trit bench` results;
+ * bench_error says why the cache could not be read (NULL: it could). */
+void trit_report_devices_text(FILE *out, const struct trit_registry *reg, int verbose,
+                              const struct trit_bench_cache *bench, const char *bench_error);
 /* `trit devices --json`: the whole report as one JSON document; returns a
  * heap string (free with free()) or NULL when out of memory. */
-char *trit_report_devices_json(const struct trit_registry *reg);
+char *trit_report_devices_json(const struct trit_registry *reg,
+                               const struct trit_bench_cache *bench, const char *bench_error);
+
+/* `trit bench`: the results (grouped by device as given), the kernels not
+ * reported with why, and the cache file (NULL: none) and whether it was
+ * written. */
+void trit_report_bench_text(FILE *out, const struct trit_bench_result *r, size_t n,
+                            const struct trit_bench_refusal *f, size_t nf, const char *cache,
+                            int written);
+char *trit_report_bench_json(const struct trit_bench_result *r, size_t n,
+                             const struct trit_bench_refusal *f, size_t nf, const char *cache,
+                             int written);
 
 /* `trit config`: every schema key with its value and origin. */
 void trit_report_config_text(FILE *out, const struct trit_config *cfg);

@@ -3,7 +3,8 @@
  * GQA, sliding-window, MoE and MLA models, and the planner's choices on
  * simulated machines (4, 8, 24, 80 GB GPUs; one and two GPUs; 8 and 64 GB
  * hosts): every strategy is reached, hybrid splits are the largest that fit,
- * and when nothing fits the largest context that would is found.
+ * and when nothing fits the largest context that would is found; BitLinear
+ * weights repacked into the format the device runs, byte for byte.
  */
 #include <build-config.h>
 
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench.h"
 #include "estimate.h"
 #include "model/model.h"
 #include "plan.h"
@@ -416,6 +418,260 @@ START_TEST(workspace_batch_follows_the_seed_rule_on_4_8_24_80_gigabytes)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ repack */
+
+#define BIT(t) TRIT_TYPE_BIT(TRIT_TYPE_##t)
+
+/* Estimate model m on one CPU device that runs `types`, preferring `pref`. */
+static void estimate_on(const struct trit_model *m, uint64_t types, int32_t pref,
+                        struct trit_estimate *e)
+{
+	uint32_t *ls = calloc(m->hp.n_layer, sizeof *ls);
+	struct trit_estimate_device d = { .name = "dev0", .is_cpu = 1, .matmul_types = types,
+	                                  .ternary_pref = pref };
+	struct trit_placement pl = { ls, 0, 0 };
+	struct trit_estimate_opts o = { .n_ctx = 4096, .n_ubatch = 1, .n_seq = 1,
+	                                .kv_type = TRIT_KV_F16, .headroom = -1 };
+	char err[256];
+
+	ck_assert_int_eq(trit_estimate_run(m, &o, &pl, &d, 1, e, err, sizeof err), 0);
+	free(ls);
+}
+
+/*
+ * BitNet-b1.58-2B-4T, 30 layers of seven BitLinear weights (rows x cols):
+ * q, o 2560 x 2560; k, v 640 x 2560; gate, up 6912 x 2560; down 2560 x 6912.
+ * In the I2_S file each is rows x cols / 4 + 32 bytes:
+ *   2 x 1,638,432 + 2 x 409,632 + 3 x 4,423,712 = 17,367,264 a layer, 521,017,920 in all.
+ * TL2 (trit/ternary.h): rows / 32 tiles x cols_pad / 96 groups x 640 bytes + 32, cols_pad =
+ * 2592 for 2560 (27 groups) and 6912 for 6912 (72 groups):
+ *   2560 x 2560: 80 x 27 x 640 + 32 = 1,382,432     640 x 2560: 20 x 27 x 640 + 32 = 345,632
+ *   6912 x 2560: 216 x 27 x 640 + 32 = 3,732,512    2560 x 6912: 80 x 72 x 640 + 32 = 3,686,432
+ *   a layer: 2 x 1,382,432 + 2 x 345,632 + 2 x 3,732,512 + 3,686,432 = 14,607,584;
+ *   30 layers: 438,227,520.
+ * The loader's buffers: the largest source (4,423,712, gate/up/down) and the largest
+ * repacked tensor (3,732,512, TL2 gate/up): 8,156,224.
+ */
+START_TEST(i2s_weights_are_repacked_into_tl2_with_exact_padded_bytes)
+{
+	struct trit_model *m = model("BitNet-b1.58-2B-4T", "I2_S");
+	struct trit_estimate e;
+
+	estimate_on(m, BIT(TL2), -1, &e);
+	ck_assert_int_eq(e.repack[0].run_type, TRIT_TYPE_TL2);
+	ck_assert_uint_eq(e.repack[0].n_repacked, 210);
+	ck_assert_uint_eq(e.repack[0].n_as_is, 0);
+	ck_assert_uint_eq(e.repack[0].file_bytes, 521017920);
+	ck_assert_uint_eq(e.repack[0].repacked_bytes, 438227520);
+	ck_assert_uint_eq(e.repack[0].from_types, 1u << TRIT_TYPE_I2_S);
+	ck_assert_uint_eq(e.totals[TRIT_MEM_WEIGHTS], m->n_bytes - 521017920 + 438227520);
+	ck_assert_uint_eq(e.repack_source, 4423712);
+	ck_assert_uint_eq(e.repack_staging, 3732512);
+	ck_assert_uint_eq(e.totals[TRIT_MEM_REPACK], 8156224);
+	ck_assert_int_eq(e.repack_device, 0);
+	/* every buffer of a repacked weight says from what into what */
+	for (size_t i = 0; i < e.n_buffers; i++)
+		if (strcmp(e.buffers[i].name, "blk.0.ffn_down.weight") == 0) {
+			ck_assert_int_eq(e.buffers[i].run_type, TRIT_TYPE_TL2);
+			ck_assert_int_eq(e.buffers[i].from_type, TRIT_TYPE_I2_S);
+			ck_assert_uint_eq(e.buffers[i].bytes, 3686432);
+		}
+	trit_estimate_free(&e);
+
+	/* TL1 tiles of 32 rows by pairs of columns: for these shapes (rows a
+	 * multiple of 32, columns of 64) exactly the I2_S bytes, 521,017,920 */
+	estimate_on(m, BIT(TL1), -1, &e);
+	ck_assert_int_eq(e.repack[0].run_type, TRIT_TYPE_TL1);
+	ck_assert_uint_eq(e.repack[0].repacked_bytes, 521017920);
+	ck_assert_uint_eq(e.totals[TRIT_MEM_WEIGHTS], m->n_bytes);
+	ck_assert_uint_eq(e.totals[TRIT_MEM_REPACK], 2 * 4423712);
+	trit_estimate_free(&e);
+	trit_model_close(m);
+}
+END_TEST
+
+START_TEST(weights_a_device_runs_stay_as_stored_and_the_rest_stays_untouched)
+{
+	struct trit_model *m = model("BitNet-b1.58-2B-4T", "I2_S");
+	struct trit_estimate e;
+
+	/* the device runs I2_S: nothing is repacked, even when TL2 is preferred */
+	estimate_on(m, BIT(I2_S) | BIT(TL2) | BIT(F32), TRIT_TYPE_TL2, &e);
+	ck_assert_uint_eq(e.repack[0].n_as_is, 210);
+	ck_assert_uint_eq(e.repack[0].as_is_bytes, 521017920);
+	ck_assert_uint_eq(e.repack[0].as_is_types, 1u << TRIT_TYPE_I2_S);
+	ck_assert_uint_eq(e.repack[0].n_repacked, 0);
+	ck_assert_int_eq(e.repack[0].run_type, -1);
+	ck_assert_uint_eq(e.totals[TRIT_MEM_WEIGHTS], m->n_bytes);
+	ck_assert_uint_eq(e.totals[TRIT_MEM_REPACK], 0);
+	trit_estimate_free(&e);
+
+	/* the device runs none of the ternary formats: counted as stored, with a note */
+	estimate_on(m, BIT(F32), -1, &e);
+	ck_assert_uint_eq(e.repack[0].n_no_kernel, 210);
+	ck_assert_uint_eq(e.repack[0].no_kernel_bytes, 521017920);
+	ck_assert_uint_eq(e.totals[TRIT_MEM_WEIGHTS], m->n_bytes);
+	ck_assert_msg(e.n_notes && strstr(e.notes[0], "cannot run 210 BitLinear weights"), "%s",
+	              e.n_notes ? e.notes[0] : "(no note)");
+	trit_estimate_free(&e);
+	trit_model_close(m);
+}
+END_TEST
+
+/* With TL1 and TL2 and no measurement the default order picks TL2; a
+ * measured preference (trit bench) picks TL1; a preference the device does
+ * not run is ignored. */
+START_TEST(repack_format_follows_the_default_order_unless_bench_prefers_another)
+{
+	struct trit_model *m = model("BitNet-b1.58-2B-4T", "I2_S");
+	struct trit_estimate e;
+
+	estimate_on(m, BIT(TL1) | BIT(TL2), -1, &e);
+	ck_assert_int_eq(e.repack[0].run_type, TRIT_TYPE_TL2);
+	trit_estimate_free(&e);
+	estimate_on(m, BIT(TL1) | BIT(TL2), TRIT_TYPE_TL1, &e);
+	ck_assert_int_eq(e.repack[0].run_type, TRIT_TYPE_TL1);
+	trit_estimate_free(&e);
+	estimate_on(m, BIT(TL2), TRIT_TYPE_TL1, &e);
+	ck_assert_int_eq(e.repack[0].run_type, TRIT_TYPE_TL2);
+	trit_estimate_free(&e);
+	trit_model_close(m);
+}
+END_TEST
+
+/*
+ * Float BitNet weights are ternarised at load time even on a device with an F16
+ * kernel (running them as floats would skip BitNet's quantisation). F16 source
+ * a layer: 2 x 2560 x 2560 x 2 + 2 x 640 x 2560 x 2 + 3 x 6912 x 2560 x 2 =
+ * 138,936,320 bytes, 4,168,089,600 in all; into I2_S 17,367,264 a layer (above).
+ * The largest source is 6912 x 2560 x 2 = 35,389,440 bytes.
+ * TQ2_0 (llama.cpp): 66 bytes per 256 weights; repacked into I2_S on a device
+ * that runs I2_S only, kept as stored on one that runs TQ2_0.
+ */
+START_TEST(float_and_tq2_0_bitnet_weights_are_repacked_into_i2s)
+{
+	struct trit_model *m = model("BitNet-b1.58-2B-4T", "F16");
+	struct trit_estimate e;
+
+	estimate_on(m, BIT(F16) | BIT(I2_S), -1, &e);
+	ck_assert_uint_eq(e.repack[0].n_repacked, 210);
+	ck_assert_int_eq(e.repack[0].run_type, TRIT_TYPE_I2_S);
+	ck_assert_uint_eq(e.repack[0].from_types, 1u << TRIT_TYPE_F16);
+	ck_assert_uint_eq(e.repack[0].file_bytes, 4168089600u);
+	ck_assert_uint_eq(e.repack[0].repacked_bytes, 521017920);
+	ck_assert_uint_eq(e.repack_source, 35389440);
+	ck_assert_uint_eq(e.repack_staging, 4423712);
+	trit_estimate_free(&e);
+	estimate_on(m, BIT(F16), -1, &e);
+	ck_assert_uint_eq(e.repack[0].n_no_kernel, 210);
+	ck_assert_msg(strstr(e.notes[0], "skip its ternary quantisation"), "%s", e.notes[0]);
+	trit_estimate_free(&e);
+	trit_model_close(m);
+
+	/* 2560 x 2560 / 256 x 66 = 1,689,600 bytes of TQ2_0 for q */
+	m = model("BitNet-b1.58-2B-4T", "TQ2_0");
+	estimate_on(m, BIT(I2_S), -1, &e);
+	ck_assert_uint_eq(e.repack[0].n_repacked, 210);
+	ck_assert_uint_eq(e.repack[0].from_types, 1u << TRIT_TYPE_TQ2_0);
+	ck_assert_uint_eq(e.repack[0].file_bytes, 30 * (2 * 1689600 + 2 * 422400 + 3 * 4561920));
+	ck_assert_uint_eq(e.repack[0].repacked_bytes, 521017920);
+	trit_estimate_free(&e);
+	estimate_on(m, BIT(TQ2_0) | BIT(I2_S), -1, &e);
+	ck_assert_uint_eq(e.repack[0].n_as_is, 210);
+	ck_assert_uint_eq(e.repack[0].as_is_types, 1u << TRIT_TYPE_TQ2_0);
+	trit_estimate_free(&e);
+	trit_model_close(m);
+}
+END_TEST
+
+/* A Llama model's F16 matrices are not BitLinear weights: never repacked.
+ * Hugging Face's U8-packed BitNet weights are, but trit has no packer for
+ * them: counted as stored, with the reason. */
+START_TEST(non_bitnet_float_weights_are_never_repacked)
+{
+	struct trit_model *m = model("Llama-3.2-1B", "F16");
+	struct trit_estimate e;
+	char cmd[1024], out[256], err[256];
+	const char *top = getenv("top_builddir");
+
+	estimate_on(m, BIT(I2_S), -1, &e);
+	ck_assert_uint_eq(e.repack[0].n_repacked + e.repack[0].n_as_is + e.repack[0].n_no_kernel, 0);
+	ck_assert_uint_eq(e.totals[TRIT_MEM_WEIGHTS], m->n_bytes);
+	trit_estimate_free(&e);
+	trit_model_close(m);
+
+	snprintf(out, sizeof out, "%s/tiny-bitnet", tmpdir);
+	snprintf(cmd, sizeof cmd, "'%s/tests/trit-genmodel' --shape tiny-bitnet --format "
+	         "safetensors -o '%s' >/dev/null", top, out);
+	ck_assert_msg(system(cmd) == 0, "%s", cmd);
+	ck_assert_msg(trit_model_open(out, &m, err, sizeof err) == 0, "%s", err);
+	estimate_on(m, BIT(I2_S), -1, &e);
+	ck_assert_uint_eq(e.repack[0].n_no_kernel, 14);
+	ck_assert_msg(strstr(e.notes[0], "repacks only F32, F16, BF16, TQ2_0 and I2_S"), "%s",
+	              e.notes[0]);
+	trit_estimate_free(&e);
+	trit_model_close(m);
+}
+END_TEST
+
+/*
+ * With `trit bench` results for a CPU that runs TL1 and TL2 (TL1 measured
+ * faster), an I2_S BitNet model is repacked into TL1, and decode counts the
+ * 521,017,920 bytes of TL1 weights at the measured 10 GB/s and everything
+ * else (the tied embedding/output matrix, norms, KV cache) at the CPU's
+ * 50 GB/s bandwidth.
+ */
+START_TEST(bench_results_choose_the_repack_format_and_the_decode_rate)
+{
+	struct trit_model *m = model("BitNet-b1.58-2B-4T", "I2_S");
+	struct trit_device d = cpu(64 * GIB);
+	struct trit_plan_opts o = opts(4096);
+	struct trit_bench_result r[2] = { { .n_shapes = 0 } };
+	struct trit_bench_cache cache = { .results = r, .n = 2, .cap = 2 };
+	struct trit_plan p;
+	uint64_t other;
+
+	d.matmul_types = TRIT_TYPE_BIT(TRIT_TYPE_TL1) | TRIT_TYPE_BIT(TRIT_TYPE_TL2);
+	for (int i = 0; i < 2; i++) {
+		snprintf(r[i].backend, sizeof r[i].backend, "sim");
+		snprintf(r[i].device_id, sizeof r[i].device_id, "cpu0");
+		snprintf(r[i].device_name, sizeof r[i].device_name, "simulated CPU");
+		r[i].tokens = 1;
+		r[i].read_bps = -1;
+	}
+	r[0].type = TRIT_TYPE_TL1;
+	snprintf(r[0].kernel, sizeof r[0].kernel, "TL1");
+	r[0].gops = 40;
+	r[0].weight_bps = 10e9;
+	r[1].type = TRIT_TYPE_TL2;
+	snprintf(r[1].kernel, sizeof r[1].kernel, "TL2");
+	r[1].gops = 30;
+	r[1].weight_bps = 9e9;
+	snprintf(cache.path, sizeof cache.path, "bench.json");
+	o.bench = &cache;
+	plan_on(m, &d, 1, &o, &p);
+	ck_assert_str_eq(trit_strategy_name(p.strategy), "cpu-only");
+	ck_assert_int_eq(p.est.repack[0].run_type, TRIT_TYPE_TL1);
+	ck_assert_uint_eq(p.est.repack[0].repacked_bytes, 521017920);
+	ck_assert_msg(strstr(p.slots[0].format_why, "TL1: the fastest of its kernels trit bench "
+	                     "measured (bench.json): TL2 30.00 GOP/s, TL1 40.00 GOP/s"), "%s",
+	              p.slots[0].format_why);
+	other = p.est.device[0][TRIT_MEM_WEIGHTS] - 521017920 + p.est.device[0][TRIT_MEM_KV];
+	ck_assert_double_eq_tol(p.tokens_per_s, 1.0 / (521017920 / 10e9 + (double)other / 50e9),
+	                        1e-9 * p.tokens_per_s);
+	ck_assert_msg(strstr(p.speed_why, "0.521 GB of TL1 weights / 10.0 GB/s (the TL1 kernel as "
+	                     "trit bench measured it)"), "%s", p.speed_why);
+	trit_plan_free(&p);
+
+	/* measured with another kernel.isa than the device reports: not used */
+	snprintf(r[0].isa, sizeof r[0].isa, "avx512");
+	plan_on(m, &d, 1, &o, &p);
+	ck_assert_int_eq(p.est.repack[0].run_type, TRIT_TYPE_TL2);
+	trit_plan_free(&p);
+	trit_model_close(m);
+}
+END_TEST
+
 static Suite *plan_suite(void)
 {
 	Suite *s = suite_create("plan");
@@ -436,6 +692,12 @@ static Suite *plan_suite(void)
 		{ "nofit", nothing_fits_reports_the_largest_context_that_would },
 		{ "unknown", device_with_unknown_free_memory_is_left_out_with_a_note },
 		{ "workspace", workspace_batch_follows_the_seed_rule_on_4_8_24_80_gigabytes },
+		{ "repack_tl2", i2s_weights_are_repacked_into_tl2_with_exact_padded_bytes },
+		{ "repack_as_is", weights_a_device_runs_stay_as_stored_and_the_rest_stays_untouched },
+		{ "repack_pref", repack_format_follows_the_default_order_unless_bench_prefers_another },
+		{ "repack_float", float_and_tq2_0_bitnet_weights_are_repacked_into_i2s },
+		{ "repack_llama", non_bitnet_float_weights_are_never_repacked },
+		{ "bench", bench_results_choose_the_repack_format_and_the_decode_rate },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		TCase *tc = tcase_create(cases[i].name);

@@ -11,9 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <trit/trit.h>
 
+#include "bench.h"
 #include "common.h"
 #include "config.h"
 #include "log.h"
@@ -51,6 +53,8 @@ static const char usage_main[] =
 	"  devices      list backend plugins, their devices and what was measured\n"
 	"  inspect      analyse a model file: architecture, parameters, bytes by role/type/layer\n"
 	"  plan         decide where a model runs: CPU, GPU or a hybrid split, with memory per device\n"
+	"  bench        measure each device's ternary kernels against a streaming read of\n"
+	"               the same bytes; the results feed trit plan\n"
 	"  config       show the effective configuration and where each value came from\n"
 	"  help [CMD]   show help for trit or for one command\n"
 	"\n"
@@ -206,6 +210,30 @@ static int open_registry(struct cli *cli, struct trit_registry **reg)
 	return EXIT_OK;
 }
 
+/*
+ * Read the bench cache named by `option` (--cache), [runtime] bench_cache or
+ * the default place into *c. On failure c is empty and *why (a static
+ * buffer) says what went wrong; `trit devices` and `trit plan` carry on
+ * without the measurements.
+ */
+static int open_bench_cache(struct cli *cli, const char *option, struct trit_bench_cache *c,
+                            const char **why)
+{
+	static char err[1200];
+	char path[4096];
+	int rc;
+
+	memset(c, 0, sizeof *c);
+	*why = NULL;
+	rc = trit_bench_cache_path(option, trit_config_get(&cli->cfg, "runtime", "bench_cache"),
+	                           path, sizeof path, NULL, err, sizeof err);
+	if (!rc)
+		rc = trit_bench_cache_load(c, path, err, sizeof err);
+	if (rc)
+		*why = err;
+	return rc;
+}
+
 static int print_json(char *s)
 {
 	if (!s) {
@@ -243,10 +271,18 @@ static int cmd_devices(struct cli *cli, int argc, char **argv)
 		return usage_error("devices", "devices takes no arguments (got '%s')", argv[optind]);
 	if ((rc = load_config(cli)) || (rc = open_registry(cli, &reg)))
 		return rc;
+	/* a described machine's devices were never measured here */
+	struct trit_bench_cache bench = { .n = 0 };
+	const char *bench_why = NULL;
+	if (!cli->devices_file)
+		open_bench_cache(cli, NULL, &bench, &bench_why);
 	if (json)
-		rc = print_json(trit_report_devices_json(reg));
+		rc = print_json(trit_report_devices_json(reg, cli->devices_file ? NULL : &bench,
+		                                         bench_why));
 	else
-		trit_report_devices_text(stdout, reg, cli->verbose > 0);
+		trit_report_devices_text(stdout, reg, cli->verbose > 0,
+		                         cli->devices_file ? NULL : &bench, bench_why);
+	trit_bench_cache_free(&bench);
 	if (!rc && strict)
 		for (size_t i = 0; i < trit_registry_plugin_count(reg); i++)
 			if (trit_registry_plugin(reg, i)->status != TRIT_PLUGIN_LOADED)
@@ -465,6 +501,10 @@ static int cmd_plan(struct cli *cli, int argc, char **argv)
 		return rc;
 	}
 	devs = plan_devices(reg, &cli->cfg, &n_devs);
+	struct trit_bench_cache bench = { .n = 0 };
+	const char *bench_why = NULL;
+	if (!cli->devices_file && open_bench_cache(cli, NULL, &bench, &bench_why))
+		trit_log(TRIT_LOG_WARN, "bench results not used: %s", bench_why);
 	const struct trit_config *cfg = &cli->cfg;
 	long ubatch = cfg_long(cfg, "model", "ubatch", 0);
 	struct trit_plan_opts po = {
@@ -486,6 +526,7 @@ static int cmd_plan(struct cli *cli, int argc, char **argv)
 		.workspace_overhead = cfg_fraction(cfg, "planner", "workspace_overhead", -1),
 		.max_batch = (uint32_t)cfg_long(cfg, "planner", "max_batch", 256),
 		.threads = (uint32_t)cfg_long(cfg, "runtime", "threads", 0),
+		.bench = cli->devices_file ? NULL : &bench,
 	};
 	if (trit_kv_type_from_name(trit_config_get(cfg, "model", "kv_type"), &po.est.kv_type))
 		po.est.kv_type = TRIT_KV_F16;
@@ -503,8 +544,364 @@ static int cmd_plan(struct cli *cli, int argc, char **argv)
 		trit_plan_free(&plan);
 	}
 	free(devs);
+	trit_bench_cache_free(&bench);
 	trit_registry_close(reg);
 	trit_model_close(m);
+	return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The bench cache and `trit bench`                                          */
+
+static const char usage_bench[] =
+	"Usage: trit bench [--kernel i2s|tl1|tl2|all] [--shape MxK]... [--tokens N]\n"
+	"                  [--backend NAME]... [--device ID]... [--reps N] [--threads N]\n"
+	"                  [--working-set SIZE] [--cache FILE] [--no-cache] [--json] [-q]\n"
+	"\n"
+	"Run each ternary kernel (I2_S, TL1, TL2) each device advertises, through the plugin\n"
+	"interface, on BitNet-b1.58-2B-4T's layer shapes (M x K: 2560x2560, 640x2560,\n"
+	"6912x2560, 2560x6912 and the 128256x2560 output) with the planner's thread count, and\n"
+	"print GOP/s (2 x M x K x tokens per matmul), the weight bytes streamed per second, a\n"
+	"plain streaming read of the same bytes measured in the same run (devices whose\n"
+	"buffers are host memory; unknown, with the reason, for others) and the ratio of the\n"
+	"two. The weights rotate over copies filling twice the last-level cache (a fixed 1 GiB\n"
+	"when no cache size is known), so they come from memory. Each kernel is first checked\n"
+	"against the scalar reference and is not reported when it disagrees. The results go to\n"
+	"the bench cache, which `trit devices` shows and `trit plan` uses. Method: docs/bench.md.\n"
+	"\n"
+	"  --kernel K          i2s, tl1, tl2 or all (default all; may be repeated)\n"
+	"  --shape MxK         M output by K input features (may be repeated, at most 16;\n"
+	"                      default the five shapes above)\n"
+	"  --tokens N          activations per matmul (default 1, as in decoding)\n"
+	"  --backend NAME      only this backend's devices (may be repeated). The scalar\n"
+	"                      reference `ref` runs only when named, or when no other backend\n"
+	"                      has a ternary kernel: it takes seconds per matmul on large shapes\n"
+	"  --device ID         only devices with this id (may be repeated)\n"
+	"  --reps N            timed samples per shape, after one untimed (default 9)\n"
+	"  --threads N         CPU threads (default: the planner's, see [runtime] threads)\n"
+	"  --working-set SIZE  rotate the weights over SIZE bytes (e.g. 256MiB) instead\n"
+	"  --cache FILE        the bench cache (default: [runtime] bench_cache,\n"
+	"                      $XDG_CACHE_HOME/trit/bench.json, ~/.cache/trit/bench.json)\n"
+	"  --no-cache          do not write the bench cache\n"
+	"  --json              print one JSON document (schema: docs/json.md)\n"
+	"  -q, --quiet         no progress messages on stderr\n"
+	"Exit status: 0 every kernel was measured, 1 a kernel failed or disagreed with the\n"
+	"reference (the others are still reported), nothing matched the filters, or the\n"
+	"cache could not be read or written; 2 usage error; 3 configuration error.\n";
+
+/* BitNet-b1.58-2B-4T's matmuls: q and o, k and v, gate and up, down, output. */
+static const uint64_t bitnet_shapes[][2] = {
+	{ 2560, 2560 }, { 640, 2560 }, { 6912, 2560 }, { 2560, 6912 }, { 128256, 2560 },
+};
+
+#define MAX_FILTERS 16
+
+struct bench_filters {
+	const char *backends[MAX_FILTERS], *devices[MAX_FILTERS];
+	int n_backends, n_devices;
+	uint32_t kernels;          /* TRIT_TYPE_BIT set */
+};
+
+static int listed(const char *const *v, int n, const char *s)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(v[i], s) == 0)
+			return 1;
+	return 0;
+}
+
+/* "2560x2560" -> rows, cols (each 1 .. 2^31). */
+static int parse_shape(const char *s, uint64_t *rows, uint64_t *cols)
+{
+	char *end;
+	unsigned long long m, k;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	m = strtoull(s, &end, 10);
+	if (*end != 'x' && *end != 'X')
+		return -1;
+	s = end + 1;
+	if (*s < '0' || *s > '9')
+		return -1;
+	k = strtoull(s, &end, 10);
+	if (*end || !m || !k || m > (1ull << 31) || k > (1ull << 31))
+		return -1;
+	*rows = m;
+	*cols = k;
+	return 0;
+}
+
+static int parse_kernel(const char *s, uint32_t *mask)
+{
+	if (strcasecmp(s, "all") == 0)
+		*mask |= TRIT_TYPE_BIT(TRIT_TYPE_I2_S) | TRIT_TYPE_BIT(TRIT_TYPE_TL1) |
+		         TRIT_TYPE_BIT(TRIT_TYPE_TL2);
+	else if (strcasecmp(s, "i2s") == 0 || strcasecmp(s, "i2_s") == 0)
+		*mask |= TRIT_TYPE_BIT(TRIT_TYPE_I2_S);
+	else if (strcasecmp(s, "tl1") == 0)
+		*mask |= TRIT_TYPE_BIT(TRIT_TYPE_TL1);
+	else if (strcasecmp(s, "tl2") == 0)
+		*mask |= TRIT_TYPE_BIT(TRIT_TYPE_TL2);
+	else
+		return -1;
+	return 0;
+}
+
+static void bench_progress(void *ctx, const char *msg)
+{
+	(void)ctx;
+	fprintf(stderr, "trit bench: %s\n", msg);
+}
+
+/* Whether some backend other than ref, passing the filters, has a ternary
+ * kernel the filters ask for. */
+static int other_than_ref(const struct trit_registry *reg, const struct bench_filters *f)
+{
+	for (size_t i = 0; i < trit_registry_plugin_count(reg); i++) {
+		const struct trit_plugin_info *pi = trit_registry_plugin(reg, i);
+		if (pi->status != TRIT_PLUGIN_LOADED || strcmp(pi->name, "ref") == 0)
+			continue;
+		for (uint32_t k = 0; k < pi->n_devices; k++)
+			if ((pi->devices[k].matmul_types & f->kernels) &&
+			    (!f->n_devices || listed(f->devices, f->n_devices, pi->devices[k].id)))
+				return 1;
+	}
+	return 0;
+}
+
+static int cmd_bench(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "kernel", required_argument, NULL, 'k' },
+		{ "shape", required_argument, NULL, 's' },
+		{ "tokens", required_argument, NULL, 't' },
+		{ "backend", required_argument, NULL, 'b' },
+		{ "device", required_argument, NULL, 'd' },
+		{ "reps", required_argument, NULL, 'r' },
+		{ "threads", required_argument, NULL, 'T' },
+		{ "working-set", required_argument, NULL, 'w' },
+		{ "cache", required_argument, NULL, 'C' },
+		{ "no-cache", no_argument, NULL, 'N' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	static const uint32_t order[] = { TRIT_TYPE_I2_S, TRIT_TYPE_TL1, TRIT_TYPE_TL2 };
+	struct bench_filters f = { .kernels = 0 };
+	struct trit_bench_opts bo = { .tokens = 1, .reps = 9 };
+	struct trit_bench_cache cache = { .n = 0 };
+	struct trit_bench_result *res = NULL;
+	struct trit_bench_refusal *refused = NULL;
+	size_t n_res = 0, n_refused = 0, cap = 0;
+	const char *cache_opt = NULL, *threads_opt = NULL, *why;
+	int json = 0, quiet = cli->quiet, write_cache = 1, c, rc, skipped_ref = 0;
+	struct trit_registry *reg = NULL;
+	const struct trit_device **peers = NULL;
+	size_t n_peers = 0;
+	char err[1200], *end;
+	unsigned long long v;
+
+	optind = 0; /* 0, not 1: glibc then also resets argument permutation */
+	while ((c = getopt_long(argc, argv, "k:s:t:b:d:r:T:w:C:Njqh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'k':
+			if (parse_kernel(optarg, &f.kernels))
+				return usage_error("bench", "--kernel '%s': expected i2s, tl1, tl2 or all",
+				                   optarg);
+			break;
+		case 's':
+			if (bo.n_shapes == TRIT_BENCH_MAX_SHAPES)
+				return usage_error("bench", "at most %u --shape options", TRIT_BENCH_MAX_SHAPES);
+			if (parse_shape(optarg, &bo.rows[bo.n_shapes], &bo.cols[bo.n_shapes]))
+				return usage_error("bench", "--shape '%s': expected MxK, two whole numbers "
+				                   "from 1 to 2147483648 (output by input features), e.g. "
+				                   "2560x6912", optarg);
+			bo.n_shapes++;
+			break;
+		case 't':
+		case 'r':
+			v = strtoull(optarg, &end, 10);
+			if (*optarg < '0' || *optarg > '9' || *end || v < 1 || v > (c == 't' ? 4096 : 1000))
+				return usage_error("bench", "--%s '%s': expected a whole number from 1 to %d",
+				                   c == 't' ? "tokens" : "reps", optarg, c == 't' ? 4096 : 1000);
+			if (c == 't')
+				bo.tokens = (uint32_t)v;
+			else
+				bo.reps = (uint32_t)v;
+			break;
+		case 'b':
+		case 'd':
+			if ((c == 'b' ? f.n_backends : f.n_devices) == MAX_FILTERS)
+				return usage_error("bench", "at most %d --%s options", MAX_FILTERS,
+				                   c == 'b' ? "backend" : "device");
+			if (c == 'b')
+				f.backends[f.n_backends++] = optarg;
+			else
+				f.devices[f.n_devices++] = optarg;
+			break;
+		case 'T': threads_opt = optarg; break;
+		case 'w':
+			if (trit_parse_size(optarg, &bo.working_set) || !bo.working_set)
+				return usage_error("bench", "--working-set '%s': expected a size such as "
+				                   "256MiB", optarg);
+			break;
+		case 'C': cache_opt = optarg; break;
+		case 'N': write_cache = 0; break;
+		case 'j': json = 1; break;
+		case 'q': quiet = 1; break;
+		case 'h': fputs(usage_bench, stdout); return EXIT_OK;
+		default: return usage_error("bench", "bad option");
+		}
+	}
+	if (optind < argc)
+		return usage_error("bench", "bench takes no arguments (got '%s')", argv[optind]);
+	if (cli->devices_file)
+		return usage_error("bench", "bench measures this machine's kernels; --devices "
+		                   "describes another machine, whose kernels cannot run here");
+	if (!f.kernels)
+		parse_kernel("all", &f.kernels);
+	int default_shapes = !bo.n_shapes;
+	if (!bo.n_shapes)
+		for (size_t i = 0; i < TRIT_ARRAY_LEN(bitnet_shapes); i++) {
+			bo.rows[bo.n_shapes] = bitnet_shapes[i][0];
+			bo.cols[bo.n_shapes++] = bitnet_shapes[i][1];
+		}
+	if ((rc = load_config(cli)))
+		return rc;
+	if (threads_opt && trit_config_set(&cli->cfg, "runtime", "threads", threads_opt, "--threads",
+	                                   err, sizeof err)) {
+		fprintf(stderr, "trit: %s\n", err);
+		return EXIT_USAGE;
+	}
+	if (write_cache && open_bench_cache(cli, cache_opt, &cache, &why)) {
+		fprintf(stderr, "trit: %s\n", why);
+		return EXIT_FAIL;
+	}
+	if ((rc = open_registry(cli, &reg))) {
+		trit_bench_cache_free(&cache);
+		return rc;
+	}
+	if (!quiet) {
+		bo.progress = bench_progress;
+		bo.progress_ctx = NULL;
+	}
+
+	const struct trit_config *cfg = &cli->cfg;
+	static const char *const priorities[] = { "balanced", "latency", "throughput" };
+	uint32_t forced = (uint32_t)cfg_long(cfg, "runtime", "threads", 0);
+	enum trit_priority prio = (enum trit_priority)enum_index(
+		trit_config_get(cfg, "planner", "priority"), priorities, 3, 0);
+	int others = other_than_ref(reg, &f);
+	if (!others && default_shapes && !quiet &&
+	    (!f.n_backends || listed(f.backends, f.n_backends, "ref")))
+		fprintf(stderr, "trit bench: the scalar reference `ref` takes minutes on the default "
+		        "shapes (seconds per matmul on the 128256x2560 output); --shape MxK picks "
+		        "smaller ones\n");
+
+	for (size_t i = 0; i < trit_registry_plugin_count(reg); i++)
+		n_peers += trit_registry_plugin(reg, i)->n_devices;
+	peers = calloc(n_peers ? n_peers : 1, sizeof *peers);
+	n_peers = 0;
+	for (size_t i = 0; peers && i < trit_registry_plugin_count(reg); i++)
+		for (uint32_t k = 0; k < trit_registry_plugin(reg, i)->n_devices; k++)
+			peers[n_peers++] = &trit_registry_plugin(reg, i)->devices[k];
+	rc = peers ? EXIT_OK : EXIT_FAIL;
+
+	for (size_t i = 0; !rc && i < trit_registry_plugin_count(reg); i++) {
+		const struct trit_plugin_info *pi = trit_registry_plugin(reg, i);
+		void *state = NULL;
+		const struct trit_backend *be = trit_registry_backend(reg, i, &state);
+
+		if (!be || (f.n_backends && !listed(f.backends, f.n_backends, pi->name)))
+			continue;
+		for (uint32_t k = 0; !rc && k < pi->n_devices; k++) {
+			const struct trit_device *d = &pi->devices[k];
+			char twhy[300];
+
+			if (f.n_devices && !listed(f.devices, f.n_devices, d->id))
+				continue;
+			if (!(d->matmul_types & f.kernels))
+				continue;
+			if (strcmp(pi->name, "ref") == 0 && !f.n_backends && others) {
+				skipped_ref = 1;
+				continue;
+			}
+			bo.threads = d->kind == TRIT_DEVICE_CPU ?
+			             trit_plan_threads(d, forced, prio, twhy, sizeof twhy) : 0;
+			for (size_t t = 0; t < TRIT_ARRAY_LEN(order); t++) {
+				if (!(d->matmul_types & f.kernels & TRIT_TYPE_BIT(order[t])))
+					continue;
+				if (n_res == cap || n_refused == cap) {
+					size_t nc = cap ? cap * 2 : 8;
+					void *a = realloc(res, nc * sizeof *res);
+					if (a)
+						res = a;
+					void *b = realloc(refused, nc * sizeof *refused);
+					if (b)
+						refused = b;
+					if (!a || !b) {
+						rc = EXIT_FAIL;
+						break;
+					}
+					cap = nc;
+				}
+				int r = trit_bench_kernel(be, state, k, pi->name, d, order[t], peers, n_peers,
+				                          &bo, &res[n_res], err, sizeof err);
+				if (!r) {
+					n_res++;
+					continue;
+				}
+				struct trit_bench_refusal *x = &refused[n_refused++];
+				snprintf(x->backend, sizeof x->backend, "%s", pi->name);
+				snprintf(x->device_id, sizeof x->device_id, "%s", d->id);
+				snprintf(x->kernel, sizeof x->kernel, "%s", trit_type_traits(order[t])->name);
+				snprintf(x->why, sizeof x->why, "%s", err);
+				fprintf(stderr, "trit: %s\n", err);
+			}
+		}
+	}
+	if (skipped_ref && !quiet)
+		fprintf(stderr, "trit bench: ref (the scalar reference) skipped: another backend has "
+		        "ternary kernels; name it with --backend ref to measure it too\n");
+	int written = 0;
+	if (!rc && !n_res && !n_refused) {
+		fprintf(stderr, "trit: nothing to measure: no device%s advertises a%s ternary kernel "
+		        "(trit devices lists the kernels)\n",
+		        f.n_backends || f.n_devices ? " matching --backend/--device" : "",
+		        f.kernels == (TRIT_TYPE_BIT(TRIT_TYPE_I2_S) | TRIT_TYPE_BIT(TRIT_TYPE_TL1) |
+		                      TRIT_TYPE_BIT(TRIT_TYPE_TL2)) ? "" : " requested");
+		rc = EXIT_FAIL;
+	}
+	if (!rc && write_cache && n_res) {
+		for (size_t i = 0; i < n_res && !rc; i++)
+			if (trit_bench_cache_put(&cache, &res[i]))
+				rc = EXIT_FAIL;
+		if (!rc && trit_bench_cache_save(&cache, err, sizeof err)) {
+			fprintf(stderr, "trit: %s\n", err);
+			rc = EXIT_FAIL;
+		}
+		written = !rc;
+	}
+	if (n_res || n_refused) {
+		const char *path = write_cache ? cache.path : NULL;
+		if (json) {
+			int jr = print_json(trit_report_bench_json(res, n_res, refused, n_refused, path,
+			                                           written));
+			if (!rc)
+				rc = jr;
+		} else {
+			trit_report_bench_text(stdout, res, n_res, refused, n_refused, path, written);
+		}
+	}
+	if (!rc && n_refused)
+		rc = EXIT_FAIL;
+	free(peers);
+	free(res);
+	free(refused);
+	trit_bench_cache_free(&cache);
+	trit_registry_close(reg);
 	return rc;
 }
 
@@ -574,6 +971,8 @@ static int cmd_help(const char *topic)
 		fputs(usage_inspect, stdout);
 	else if (strcmp(topic, "plan") == 0)
 		fputs(usage_plan, stdout);
+	else if (strcmp(topic, "bench") == 0)
+		fputs(usage_bench, stdout);
 	else
 		return usage_error(NULL, "no help for unknown command '%s'", topic);
 	return EXIT_OK;
@@ -629,6 +1028,8 @@ int main(int argc, char **argv)
 		rc = cmd_inspect(&cli, cargc, cargv);
 	else if (strcmp(cmd, "plan") == 0)
 		rc = cmd_plan(&cli, cargc, cargv);
+	else if (strcmp(cmd, "bench") == 0)
+		rc = cmd_bench(&cli, cargc, cargv);
 	else if (strcmp(cmd, "help") == 0)
 		rc = cmd_help(cargc > 1 ? cargv[1] : NULL);
 	else

@@ -1,0 +1,154 @@
+/*
+ * bench.h - `trit bench`: measure the ternary kernels a device advertises,
+ * through the plugin ABI, on real layer shapes with the weights out of cache,
+ * next to a plain streaming read of the same bytes measured in the same run;
+ * and the cache of results that `trit devices` shows and the planner uses
+ * for its decode speed estimate.
+ *
+ * What it leaves to others: choosing which devices and kernels to run and
+ * printing (the CLI and report.c); what the numbers mean for a plan (plan.c).
+ * docs/bench.md describes the method and the cache file.
+ */
+#ifndef TRIT_BENCH_H
+#define TRIT_BENCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <trit/backend.h>
+
+#define TRIT_BENCH_MAX_SHAPES 16u
+/* The working set when no device in the memory pool reports a cache size. */
+#define TRIT_BENCH_FIXED_WORKING_SET (UINT64_C(1) << 30)
+/* Each timed sample runs enough matmuls to cover at least this many weight
+ * bytes, so that clock reads do not dominate small shapes. */
+#define TRIT_BENCH_SAMPLE_BYTES (UINT64_C(4) << 20)
+/* Version of the cache file's layout. */
+#define TRIT_BENCH_CACHE_FORMAT 1
+
+/* One shape of one kernel: times are seconds per matmul. */
+struct trit_bench_shape {
+	uint64_t rows, cols;    /* M (output features) x K (input features) */
+	uint64_t bytes;         /* trit_ternary_bytes() of one copy of the weights */
+	uint64_t copies;        /* copies rotated through (the working set) */
+	uint64_t batch;         /* matmuls per timed sample */
+	double median, min, max;
+	double gops;            /* 2 M K tokens / median / 1e9 */
+	double weight_bps;      /* bytes / median: weight bytes streamed per second */
+	double read_median;     /* seconds to stream-read one copy; < 0 unknown */
+	double read_bps;        /* bytes / read_median; < 0 unknown */
+	double ratio;           /* weight_bps / read_bps; < 0 unknown */
+};
+
+/* One kernel on one device, as measured and as cached. Strings are empty
+ * when not known (isa: the device reports no "kernel.isa" property). */
+struct trit_bench_result {
+	char backend[64], device_id[64], device_name[128], isa[32];
+	char kernel[8];            /* "I2_S", "TL1", "TL2" */
+	uint32_t type;             /* enum trit_type of kernel */
+	uint32_t kind;             /* enum trit_device_kind */
+	uint32_t tokens, threads, reps;
+	uint64_t working_set;      /* bytes the weights were rotated through */
+	char working_set_why[240];
+	char read_why[240];        /* how the baseline was read, or why it is unknown */
+	char measured_at[32];      /* UTC, ISO 8601 */
+	struct trit_bench_shape shapes[TRIT_BENCH_MAX_SHAPES];
+	uint32_t n_shapes;
+	/* Over all shapes (what the planner uses): sum of bytes (ops) over sum
+	 * of median times; read_bps < 0 when the baseline is unknown. */
+	double weight_bps, gops, read_bps;
+};
+
+struct trit_bench_opts {
+	uint64_t rows[TRIT_BENCH_MAX_SHAPES], cols[TRIT_BENCH_MAX_SHAPES];
+	uint32_t n_shapes;
+	uint32_t tokens;           /* activations per matmul (1 = decode) */
+	uint32_t reps;             /* timed samples per shape (median, min, max) */
+	uint32_t threads;          /* n_threads passed to matmul (the planner's count) */
+	uint64_t working_set;      /* 0: 2 x the last-level cache, as trit_bench_working_set */
+	uint64_t seed;             /* of the random weights and activations */
+	/* Progress for people (may be NULL). */
+	void (*progress)(void *ctx, const char *message);
+	void *progress_ctx;
+};
+
+/* The last-level cache of d, or of a device sharing its memory pool (the
+ * "mem.pool" property) among peers: cache.l3 (else cache.l2) times its
+ * .instances. Returns 2 x that, or TRIT_BENCH_FIXED_WORKING_SET when no
+ * size is known; why says which. */
+uint64_t trit_bench_working_set(const struct trit_device *d, const struct trit_device *const *peers,
+                                size_t n_peers, char *why, size_t len);
+
+/* The device's "kernel.isa" text property, or NULL. */
+const char *trit_bench_isa(const struct trit_device *d);
+
+/* Whether the device's buffers are host memory (a CPU, or mem.pool "host"),
+ * so that a streaming read of host memory is its baseline. */
+int trit_bench_host_memory(const struct trit_device *d);
+
+/*
+ * Measure kernel `type` (I2_S, TL1, TL2) of device `index` of backend `be`
+ * on every shape of o. For each shape: random ternary weights packed with
+ * trit_ternary_pack, written to the device in enough copies to fill the
+ * working set; the kernel's integer dots (TRIT_MATMUL_INT_DOTS) compared with
+ * trit_ref_matmul_int and its F32 output with the same dots scaled, on the
+ * first and last copy; then one untimed sample and o->reps timed samples of
+ * matmuls rotating over the copies, timed with CLOCK_MONOTONIC; then the same
+ * rotation as a plain read of host memory (host-memory devices only).
+ *
+ * Returns 0 with *out filled, TRIT_EINTERNAL when the kernel disagrees with
+ * the reference (err names the shape, token, row and both values: its
+ * numbers must not be reported), or another TRIT_E* when it could not run.
+ */
+int trit_bench_kernel(const struct trit_backend *be, void *state, uint32_t index,
+                      const char *backend, const struct trit_device *d, uint32_t type,
+                      const struct trit_device *const *peers, size_t n_peers,
+                      const struct trit_bench_opts *o, struct trit_bench_result *out,
+                      char *err, size_t errlen);
+
+/* A kernel `trit bench` ran but does not report, and why. */
+struct trit_bench_refusal {
+	char backend[64], device_id[64], kernel[8];
+	char why[1200];
+};
+
+/* ------------------------------------------------------------------------ */
+/* The cache: one JSON file of results (docs/bench.md), one per backend,
+ * device id and name, kernel, "kernel.isa" and tokens.                      */
+
+struct trit_bench_cache {
+	char path[4096];
+	struct trit_bench_result *results;
+	size_t n, cap;
+};
+
+/* Where the cache lives: `option` (--cache), else `configured` ([runtime]
+ * bench_cache), else $XDG_CACHE_HOME/trit/bench.json, else
+ * $HOME/.cache/trit/bench.json. *origin (may be NULL) says which. Fails
+ * only when none is set and HOME is unset. */
+int trit_bench_cache_path(const char *option, const char *configured, char *out, size_t len,
+                          const char **origin, char *err, size_t errlen);
+
+/* Read the cache at path into c (free with trit_bench_cache_free). A file
+ * that does not exist is an empty cache; one that cannot be read or is not
+ * a trit bench cache is an error naming the file (c is then empty). */
+int trit_bench_cache_load(struct trit_bench_cache *c, const char *path, char *err, size_t errlen);
+/* Add r, replacing the result with the same key. */
+int trit_bench_cache_put(struct trit_bench_cache *c, const struct trit_bench_result *r);
+/* Write c to c->path (its directory created if needed), through a temporary
+ * file renamed over the old one. */
+int trit_bench_cache_save(const struct trit_bench_cache *c, char *err, size_t errlen);
+void trit_bench_cache_free(struct trit_bench_cache *c);
+
+/* The cached result for kernel `type` at `tokens` tokens of device d of
+ * backend `backend`, measured with the kernel.isa d reports now; NULL if none. */
+const struct trit_bench_result *trit_bench_cache_find(const struct trit_bench_cache *c,
+                                                      const char *backend,
+                                                      const struct trit_device *d,
+                                                      uint32_t type, uint32_t tokens);
+
+/* A result as a cJSON object (the cache file's and `trit bench --json`'s
+ * layout, docs/json.md); NULL when out of memory. */
+struct cJSON *trit_bench_result_json(const struct trit_bench_result *r);
+
+#endif
