@@ -181,16 +181,6 @@ inline int i2s_trit(uint code)
 	return code == 3 ? 0 : (int)code - 1;
 }
 
-/* Sum of 16 products of trits (as chars) and activations. */
-inline int dot16(char16 w, char16 q)
-{
-	short16 p = convert_short16(w) * convert_short16(q);
-	int8 a = convert_int8(p.lo) + convert_int8(p.hi);
-	int4 b = a.lo + a.hi;
-	int2 c = b.lo + b.hi;
-	return c.x + c.y;
-}
-
 /* The trits of one 32-byte I2_S block as four char16 pairs: columns
  * 32g .. 32g+15 in lo[g], 32g+16 .. 32g+31 in hi[g]. */
 inline char16 i2s_decode(uchar16 b, uint shift)
@@ -246,29 +236,41 @@ inline void put(__global uchar *outbase, ulong out_off, ulong rows, uint r, uint
 			put(outbase, out_off, rows, r, t0 + j, acc[j], int_dots, sv, scale);  \
 	}
 
-/* I2_S: row r is cols_pad / 4 bytes of 32-byte blocks of 128 columns. */
+/* I2_S: row r is cols_pad / 4 bytes of 32-byte blocks of 128 columns. The
+ * products of a block (|trit x q| <= 128, so 8 of them fit a short) are
+ * summed lane-wise in shorts, widened once per block, and the 16 lanes are
+ * added up at the end. */
 #define DEFINE_I2S(NAME, TT)                                                             \
 	__kernel void NAME(DOT_ARGS)                                                          \
 	{                                                                                     \
 		DOT_PROLOGUE(TT);                                                             \
 		__global const uchar *wr = w + (size_t)r * (cols_pad / 4);                    \
+		int16 vacc[TT];                                                               \
+		for (j = 0; j < (TT); j++)                                                    \
+			vacc[j] = (int16)0;                                                   \
 		for (uint blk = 0; blk < cols_pad / 128; blk++) {                             \
 			uchar16 b0 = vload16(0, wr + 32 * blk);                               \
 			uchar16 b1 = vload16(1, wr + 32 * blk);                               \
-			char16 lo[4], hi[4];                                                  \
+			short16 lo[4], hi[4];                                                 \
 			for (uint g = 0; g < 4; g++) {                                        \
-				lo[g] = i2s_decode(b0, 6 - 2 * g);                            \
-				hi[g] = i2s_decode(b1, 6 - 2 * g);                            \
+				lo[g] = convert_short16(i2s_decode(b0, 6 - 2 * g));           \
+				hi[g] = convert_short16(i2s_decode(b1, 6 - 2 * g));           \
 			}                                                                     \
 			for (j = 0; j < (TT); j++) {                                          \
 				__global const char *q =                                      \
 				        qs + (size_t)(t0 + j) * cols_pad + 128 * blk;         \
-				int a = 0;                                                    \
+				short16 sum = (short16)0;                                     \
 				for (uint g = 0; g < 4; g++)                                  \
-					a += dot16(lo[g], vload16(0, q + 32 * g)) +           \
-					     dot16(hi[g], vload16(1, q + 32 * g));            \
-				acc[j] += a;                                                  \
+					sum += lo[g] * convert_short16(vload16(0, q + 32 * g)) + \
+					       hi[g] * convert_short16(vload16(1, q + 32 * g));  \
+				vacc[j] += convert_int16(sum);                                \
 			}                                                                     \
+		}                                                                             \
+		for (j = 0; j < (TT); j++) {                                                  \
+			int8 a = vacc[j].lo + vacc[j].hi;                                     \
+			int4 b = a.lo + a.hi;                                                 \
+			int2 c = b.lo + b.hi;                                                 \
+			acc[j] = c.x + c.y;                                                   \
 		}                                                                             \
 		DOT_EPILOGUE(TT);                                                             \
 	}
@@ -365,24 +367,24 @@ DEFINE_TL2(trit_tl2_tt, TRIT_TT)
  * work-item, not across: a work-item takes a whole 32-row tile, its 16 lanes
  * the 16 rows of one nibble.
  */
-inline void tl2_digits16(int16 m, int16 neg, int16 *d0, int16 *d1, int16 *d2)
+inline void tl2_digits16(short16 m, short16 neg, short16 *d0, short16 *d1, short16 *d2)
 {
-	int16 v = select(m, (int16)0, m > (int16)13);
-	int16 e2 = (v + 1) % 3 - 1;
-	int16 v1 = (v - e2) / 3;
-	int16 e1 = (v1 + 1) % 3 - 1;
-	int16 e0 = (v1 - e1) / 3;
-	int16 sgn = (int16)1 - 2 * neg;
+	short16 v = select(m, (short16)0, m > (short16)13);
+	short16 e2 = (v + (short16)1) % (short16)3 - (short16)1;
+	short16 v1 = (v - e2) / (short16)3;
+	short16 e1 = (v1 + (short16)1) % (short16)3 - (short16)1;
+	short16 e0 = (v1 - e1) / (short16)3;
+	short16 sgn = (short16)1 - (short16)2 * neg;
 	*d0 = e0 * sgn;
 	*d1 = e1 * sgn;
 	*d2 = e2 * sgn;
 }
 
-inline void tl1_trits16(int16 idx, int16 *a, int16 *b)
+inline void tl1_trits16(short16 idx, short16 *a, short16 *b)
 {
-	int16 ok = idx <= (int16)8;
-	*a = select((int16)0, idx / 3 - 1, ok);
-	*b = select((int16)0, idx % 3 - 1, ok);
+	short16 ok = idx <= (short16)8;
+	*a = select((short16)0, idx / (short16)3 - (short16)1, ok);
+	*b = select((short16)0, idx % (short16)3 - (short16)1, ok);
 }
 
 #define VTILE_PROLOGUE(TT)                                                               \
@@ -416,52 +418,73 @@ inline void tl1_trits16(int16 idx, int16 *a, int16 *b)
 		}                                                                             \
 	}
 
+/* Products are summed in shorts over a block (64 columns: at most 64 x 128)
+ * and widened once per block. */
 #define DEFINE_TL1V(NAME, TT)                                                            \
 	__kernel void NAME(DOT_ARGS)                                                          \
 	{                                                                                     \
 		VTILE_PROLOGUE(TT);                                                           \
 		__global const uchar *wt = w + (size_t)tile * ((size_t)cols_pad * 8);         \
-		for (uint p = 0; p < cols_pad / 2; p++) {                                     \
-			int16 b = convert_int16(vload16(p, wt));                              \
-			int16 a0, b0, a1, b1;                                                 \
-			tl1_trits16(b & 15, &a0, &b0);                                        \
-			tl1_trits16(b >> 4, &a1, &b1);                                        \
+		for (uint blk = 0; blk < cols_pad / 64; blk++) {                              \
+			short16 s0[TT], s1[TT];                                               \
+			for (j = 0; j < (TT); j++)                                            \
+				s0[j] = s1[j] = (short16)0;                                   \
+			for (uint p = 32 * blk; p < 32 * blk + 32; p++) {                     \
+				short16 b = convert_short16(vload16(p, wt));                  \
+				short16 a0, b0, a1, b1;                                       \
+				tl1_trits16(b & (short16)15, &a0, &b0);                       \
+				tl1_trits16(b >> (short16)4, &a1, &b1);                       \
+				for (j = 0; j < (TT); j++) {                                  \
+					char2 qv = vload2(p, qs + (size_t)(t0 + j) * cols_pad); \
+					short16 x = (short16)qv.x, y = (short16)qv.y;         \
+					s0[j] += a0 * x + b0 * y;                             \
+					s1[j] += a1 * x + b1 * y;                             \
+				}                                                             \
+			}                                                                     \
 			for (j = 0; j < (TT); j++) {                                          \
-				char2 qv = vload2(p, qs + (size_t)(t0 + j) * cols_pad);       \
-				int16 x = (int16)qv.x, y = (int16)qv.y;                       \
-				acc0[j] += a0 * x + b0 * y;                                   \
-				acc1[j] += a1 * x + b1 * y;                                   \
+				acc0[j] += convert_int16(s0[j]);                              \
+				acc1[j] += convert_int16(s1[j]);                              \
 			}                                                                     \
 		}                                                                             \
 		VTILE_EPILOGUE(TT);                                                           \
 	}
 
+/* Products are summed in shorts over a group (96 columns: at most 96 x 128)
+ * and widened once per group. */
 #define DEFINE_TL2V(NAME, TT)                                                            \
 	__kernel void NAME(DOT_ARGS)                                                          \
 	{                                                                                     \
 		VTILE_PROLOGUE(TT);                                                           \
 		const uint ngroups = cols_pad / 96;                                           \
-		const int16 lane = (int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15); \
+		const short16 lane = (short16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15); \
 		__global const uchar *wt = w + (size_t)tile * ((size_t)ngroups * 640);        \
 		for (uint G = 0; G < ngroups; G++) {                                          \
 			__global const uchar *gp = wt + (size_t)G * 640;                      \
+			short16 s0[TT], s1[TT];                                               \
+			for (j = 0; j < (TT); j++)                                            \
+				s0[j] = s1[j] = (short16)0;                                   \
 			for (uint i = 0; i < 32; i++) {                                       \
-				int16 b = convert_int16(vload16(i, gp));                      \
+				short16 b = convert_short16(vload16(i, gp));                  \
 				__global const uchar *sp = gp + 512 + 4 * i;                  \
-				int sw = (int)((uint)sp[0] | ((uint)sp[1] << 8) |             \
-				          ((uint)sp[2] << 16) | ((uint)sp[3] << 24));         \
-				int16 n0 = ((int16)sw >> lane) & 1;                           \
-				int16 n1 = ((int16)(int)((uint)sw >> 16) >> lane) & 1;        \
-				int16 x0, x1, x2, y0, y1, y2;                                 \
-				tl2_digits16(b & 15, n0, &x0, &x1, &x2);                      \
-				tl2_digits16(b >> 4, n1, &y0, &y1, &y2);                      \
+				short lw = (short)((ushort)sp[0] | ((ushort)sp[1] << 8));     \
+				short hw = (short)((ushort)sp[2] | ((ushort)sp[3] << 8));     \
+				short16 n0 = as_short16(as_ushort16((short16)lw) >> as_ushort16(lane)) & (short16)1; \
+				short16 n1 = as_short16(as_ushort16((short16)hw) >> as_ushort16(lane)) & (short16)1; \
+				short16 x0, x1, x2, y0, y1, y2;                               \
+				tl2_digits16(b & (short16)15, n0, &x0, &x1, &x2);             \
+				tl2_digits16(b >> (short16)4, n1, &y0, &y1, &y2);             \
 				for (j = 0; j < (TT); j++) {                                  \
 					__global const char *q = qs +                         \
 					        (size_t)(t0 + j) * cols_pad + 96 * G + 3 * i; \
-					int16 q0 = (int16)q[0], q1 = (int16)q[1], q2 = (int16)q[2]; \
-					acc0[j] += x0 * q0 + x1 * q1 + x2 * q2;               \
-					acc1[j] += y0 * q0 + y1 * q1 + y2 * q2;               \
+					short16 q0 = (short16)q[0], q1 = (short16)q[1],       \
+					        q2 = (short16)q[2];                           \
+					s0[j] += x0 * q0 + x1 * q1 + x2 * q2;                 \
+					s1[j] += y0 * q0 + y1 * q1 + y2 * q2;                 \
 				}                                                             \
+			}                                                                     \
+			for (j = 0; j < (TT); j++) {                                          \
+				acc0[j] += convert_int16(s0[j]);                              \
+				acc1[j] += convert_int16(s1[j]);                              \
 			}                                                                     \
 		}                                                                             \
 		VTILE_EPILOGUE(TT);                                                           \
