@@ -905,8 +905,11 @@ START_TEST(a_source_that_computes_wrong_fails_the_self_test)
 	memcpy(src, ocl_ternary_cl, ocl_ternary_cl_len + 1);
 	/* every TL1 decoder, scalar and vector */
 	ck_assert_ptr_nonnull(strstr(src, "idx % 3"));
+	ck_assert_ptr_nonnull(strstr(src, "idx % (short16)3"));
 	for (p = src; (p = strstr(p, "idx % 3")) != NULL; p++)
 		p[6] = '2';
+	for (p = src; (p = strstr(p, "idx % (short16)3")) != NULL; p++)
+		p[15] = '2';
 	snprintf(path, sizeof path, "%s/wrong.cl", dir);
 	ck_assert_ptr_nonnull(f = fopen(path, "w"));
 	fputs(src, f);
