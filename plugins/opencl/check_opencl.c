@@ -323,7 +323,8 @@ static void check_one(void *st, uint32_t type, uint64_t rows, uint64_t cols, uin
 	write_buf(st, b.in, in_off, q, tokens * cols);
 	op.flags = TRIT_MATMUL_INT_DOTS;
 	rc = be()->matmul(st, 0, &op, err, sizeof err);
-	ck_assert_msg(rc == 0, "%s int matmul %llux%llux%llu: %s", format_names[type == TRIT_TYPE_I2_S ? 0 : type == TRIT_TYPE_TL1 ? 1 : 2],
+	ck_assert_msg(rc == 0, "%s int matmul %llux%llux%llu: %s",
+	              format_names[type == TRIT_TYPE_I2_S ? 0 : type == TRIT_TYPE_TL1 ? 1 : 2],
 	              (unsigned long long)rows, (unsigned long long)cols,
 	              (unsigned long long)tokens, err);
 	read_buf(st, b.out, out_off, got_i, tokens * rows * 4);

@@ -380,6 +380,12 @@ inline void tl2_digits16(short16 m, short16 neg, short16 *d0, short16 *d1, short
 	*d2 = e2 * sgn;
 }
 
+/* Bit k of a 16-bit sign word into lane k. */
+inline short16 sign_bits16(short word, short16 lane)
+{
+	return as_short16(as_ushort16((short16)word) >> as_ushort16(lane)) & (short16)1;
+}
+
 inline void tl1_trits16(short16 idx, short16 *a, short16 *b)
 {
 	short16 ok = idx <= (short16)8;
@@ -468,8 +474,8 @@ inline void tl1_trits16(short16 idx, short16 *a, short16 *b)
 				__global const uchar *sp = gp + 512 + 4 * i;                  \
 				short lw = (short)((ushort)sp[0] | ((ushort)sp[1] << 8));     \
 				short hw = (short)((ushort)sp[2] | ((ushort)sp[3] << 8));     \
-				short16 n0 = as_short16(as_ushort16((short16)lw) >> as_ushort16(lane)) & (short16)1; \
-				short16 n1 = as_short16(as_ushort16((short16)hw) >> as_ushort16(lane)) & (short16)1; \
+				short16 n0 = sign_bits16(lw, lane);                           \
+				short16 n1 = sign_bits16(hw, lane);                           \
 				short16 x0, x1, x2, y0, y1, y2;                               \
 				tl2_digits16(b & (short16)15, n0, &x0, &x1, &x2);             \
 				tl2_digits16(b >> (short16)4, n1, &y0, &y1, &y2);             \
