@@ -118,6 +118,60 @@ if [ -f "$top_builddir/plugins/cpu_avx2/cpu_avx2.la" ] && grep -qw avx2 /proc/cp
 	fi
 fi
 
+# --- the opencl plugin -------------------------------------------------------
+# The devices OpenCL reports, as clinfo reports them too; the kernels built
+# and advertised; a machine without OpenCL and a kernel build failure, each
+# with a reason and nothing else harmed. The binary cache goes to $work.
+if [ -f "$top_builddir/plugins/opencl/opencl.la" ]; then
+	TRIT_PLUGIN_OPENCL_CACHE_DIR="$work/opencl-cache"
+	export TRIT_PLUGIN_OPENCL_CACHE_DIR
+	ocl='.plugins[] | select(.name == "opencl")'
+	check "devices with the opencl plugin exits 0" 0 "$trit" devices --json
+	jq_eq "opencl is found in the build tree" "$ocl | .origin" "build tree"
+	if [ "$(jq -r "$ocl | .status" "$work/out")" = loaded ]; then
+		ok "opencl loads"
+		jq_eq "every OpenCL device has an id pN dM" "[$ocl | .devices[].id | test(\"^p[0-9]+d[0-9]+$\")] | all" true
+		pocl=$(jq -r "[$ocl | .devices[] | select(.properties[\"opencl.platform\"].text | startswith(\"Portable Computing Language\")) | .id][0]" "$work/out")
+		if [ "$pocl" != null ]; then
+			dev="$ocl | .devices[] | select(.id == \"$pocl\")"
+			jq_eq "pocl's $pocl runs the I2_S, TL1 and TL2 kernels" "[$dev | .matmul_kernels[]] | join(\",\")" "I2_S,TL1,TL2"
+			jq_eq "pocl's $pocl is a CPU device drawing on host memory (mem.pool host)" \
+				"$dev | \"\(.kind) \(.properties[\"mem.pool\"].text)\"" "cpu host"
+			jq_eq "pocl's free memory is unknown with the reason, not guessed" \
+				"$dev | .memory_free | (.state == \"unknown\" and (.source | test(\"host memory\")))" true
+			if command -v clinfo >/dev/null 2>&1; then
+				d=${pocl#*d}
+				want=$(clinfo --raw 2>/dev/null | awk -v tag="[POCL/$d]" '$1 == tag && $2 == "CL_DEVICE_GLOBAL_MEM_SIZE" { print $3; exit }')
+				if [ -n "$want" ]; then
+					jq_eq "$pocl's memory total is clinfo's CL_DEVICE_GLOBAL_MEM_SIZE ($want)" "$dev | .memory_total.value" "$want"
+				else
+					ok "$pocl's memory total is clinfo's # SKIP clinfo --raw gave no CL_DEVICE_GLOBAL_MEM_SIZE for [POCL/$d]"
+				fi
+			else
+				ok "$pocl's memory total is clinfo's # SKIP clinfo is not installed"
+			fi
+			check "text output lists the pocl device" 0 "$trit" devices
+			expect "with its kernels" "$work/out" "^  $pocl  .*\[cpu"
+			expect "and the kernels line" "$work/out" '^    matmul kernels +I2_S TL1 TL2$'
+			check "a kernel build failure still exits 0" 0 env TRIT_PLUGIN_OPENCL_BUILD_OPTIONS=-cl-trit-bogus "$trit" devices --json
+			jq_eq "and leaves $pocl without kernels" "[$dev | .matmul_kernels[]] | length" 0
+			jq_eq "saying why, with the build option" \
+				"$dev | .properties[\"opencl.kernels\"] | (.state == \"unknown\" and (.source | test(\"cl-trit-bogus\")))" true
+			jq_eq "while the other plugins load as before" '.plugins[] | select(.name == "ref") | .status' loaded
+		else
+			ok "pocl's device is listed with its kernels # SKIP no pocl platform here"
+		fi
+	else
+		ok "opencl loads # SKIP $(jq -r "$ocl | .reason" "$work/out" | head -c 200)"
+	fi
+	mkdir -p "$work/no-icd"
+	check "no OpenCL driver at all still exits 0" 0 env OCL_ICD_VENDORS="$work/no-icd" "$trit" devices --json
+	jq_eq "opencl is skipped, saying the loader found no platform" \
+		"$ocl | (.status == \"skipped\" and (.reason | test(\"found no platform\")))" true
+	check "devices --strict exits 4 then (a plugin was skipped)" 4 env OCL_ICD_VENDORS="$work/no-icd" "$trit" devices --strict
+	unset TRIT_PLUGIN_OPENCL_CACHE_DIR
+fi
+
 # --- broken plugins ---------------------------------------------------------
 check "devices with the broken test plugins still exits 0" 0 "$trit" -P "$top_builddir/tests/plugins" devices --json
 for p in bad_abi no_entry short_struct test_probe_fails test_bad_device; do

@@ -1,0 +1,197 @@
+/*
+ * ocl.h - the opencl plugin's internal interface: devices found through the
+ * OpenCL ICD loader (probe.c), the kernels program built and cached per
+ * device (program.c), buffers and matmul on those devices (kernels.c), the
+ * [plugin.opencl] options (options.c) and small helpers (util.c). Not part of
+ * the SDK; only the plugin's own files and its Check suite include it.
+ */
+#ifndef TRIT_OPENCL_OCL_H
+#define TRIT_OPENCL_OCL_H
+
+#define CL_TARGET_OPENCL_VERSION 120
+#include <CL/cl.h>
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <trit/backend.h>
+
+/* ------------------------------------------------------------------------ */
+/* Helpers (util.c).                                                         */
+
+/* Every string a device or property points to lives in a pool owned by the
+ * plugin state, valid until shutdown (or, for a device's memory strings,
+ * until the next device_update). */
+struct ocl_pool {
+	char **items;
+	size_t n, cap;
+	int failed; /* an allocation failed; a static fallback was handed out */
+};
+
+const char *ocl_pool_printf(struct ocl_pool *pool, const char *fmt, ...) TRIT_PRINTF(2, 3);
+void ocl_pool_free(struct ocl_pool *pool);
+
+struct trit_value ocl_measured(uint64_t value, const char *source);
+struct trit_value ocl_derived(uint64_t value, const char *source);
+struct trit_value ocl_configured(uint64_t value, const char *source);
+struct trit_value ocl_unknown(const char *reason);
+
+/* Write a sentence into buf and return code. */
+int ocl_errf(char *buf, size_t len, int code, const char *fmt, ...) TRIT_PRINTF(4, 5);
+
+/* "CL_OUT_OF_RESOURCES (-5)" for an OpenCL error code. */
+const char *ocl_strerror(cl_int err, char *buf, size_t len);
+
+/* The TRIT_E* code that stands for an OpenCL error: allocation failures
+ * TRIT_ENOMEM, a lost device TRIT_EDEVICE, ... */
+int ocl_result(cl_int err);
+
+/* 64-bit FNV-1a, continued from h (start with OCL_FNV_INIT). */
+#define OCL_FNV_INIT UINT64_C(0xcbf29ce484222325)
+uint64_t ocl_fnv1a(uint64_t h, const void *data, size_t len);
+
+/* Seconds on the monotonic clock. */
+double ocl_now(void);
+
+/* Read a whole file (at most `limit` bytes) into a new NUL-terminated buffer. */
+int ocl_read_file(const char *path, size_t limit, char **out, size_t *len, char *why,
+                  size_t whylen);
+
+/* ------------------------------------------------------------------------ */
+/* Options (options.c): the [plugin.opencl] section.                        */
+
+enum ocl_divide { OCL_DIVIDE_AUTO = 0, OCL_DIVIDE_OPTION, OCL_DIVIDE_EMULATE };
+
+struct ocl_options {
+	cl_device_type device_type;   /* CL_DEVICE_TYPE_ALL unless `device_type` */
+	const char *device_type_text, *device_type_where;
+	int kernels;                  /* build the kernels (default 1) */
+	const char *kernels_where;
+	int cache;                    /* use the binary cache on disk (default 1) */
+	const char *cache_dir;        /* NULL: $XDG_CACHE_HOME/trit/opencl or ~/.cache/... */
+	const char *cache_where;      /* where cache or cache_dir was set, NULL by default */
+	const char *source;           /* a .cl file replacing the built-in source */
+	const char *source_where;
+	const char *build_options;    /* appended to the build options */
+	const char *build_options_where;
+	enum ocl_divide divide;
+	const char *divide_where;
+};
+
+int ocl_options_read(const struct trit_host *host, struct ocl_options *o, struct ocl_pool *pool,
+                     char *err, size_t errlen);
+
+/* ------------------------------------------------------------------------ */
+/* Devices, programs and kernels.                                           */
+
+/* The kernels of one built program: quantise/pad, and per format (I2_S,
+ * TL1, TL2) a one-token and a TT-token dot kernel. */
+enum { OCL_FMT_I2S = 0, OCL_FMT_TL1, OCL_FMT_TL2, OCL_FMT_COUNT };
+#define OCL_TT 4 /* tokens per work-item in the *_tt kernels */
+
+struct ocl_kernels {
+	cl_program program;
+	cl_kernel quantize, pad;
+	cl_kernel dot[OCL_FMT_COUNT][2]; /* [fmt][0] one token, [fmt][1] TT tokens */
+	cl_kernel tlv[2][2];  /* TL1, TL2 vector variants: a work-item per 32-row tile */
+	int tl_vector;        /* run tlv for TL1/TL2 (chosen for CPU devices) */
+	size_t quant_local;  /* work-group size of quantize/pad: a power of two */
+	size_t dot_local;    /* work-group size of the I2_S dot kernels */
+	size_t tile_local;   /* of the TL1/TL2 ones: a multiple of 16 (16 per tile) */
+};
+
+#define OCL_MAX_PROPS 24
+
+struct ocl_device {
+	struct trit_device dev;
+	struct trit_property props[OCL_MAX_PROPS];
+	struct ocl_pool mem_pool;  /* memory strings, replaced by device_update */
+
+	cl_platform_id platform;
+	cl_device_id id;
+	cl_context ctx;
+	cl_command_queue queue;
+	struct ocl_kernels k;
+	pthread_mutex_t lock;      /* kernel arguments are shared: one matmul at a time */
+	int lock_ready;
+	int have_kernels;          /* k is built and passed the self-test */
+
+	/* what the probe learnt */
+	uint32_t platform_index, device_index;
+	const char *platform_name, *platform_version, *driver_version, *device_version;
+	const char *extensions;
+	cl_device_type type;
+	uint64_t max_alloc;
+	size_t max_wg;
+	int little_endian, compiler, crdiv, fp64, host_unified, amd_free, nv_attrs;
+	const char *kernels_text;  /* property opencl.kernels: "I2_S TL1 TL2" or NULL */
+	const char *program_text;  /* property opencl.program: how it was built, NULL if not */
+	struct trit_value kernels_src;
+	double build_seconds;      /* time to build or load the program, then self-test */
+	int from_cache;            /* the program came from the binary cache */
+};
+
+struct ocl_state {
+	struct trit_host host;     /* a copy; fields beyond struct_size are zero */
+	struct ocl_options opt;
+	struct ocl_pool pool;
+	struct ocl_device *devs;
+	uint32_t n_devs;
+	struct trit_buffer *buffers; /* live buffers; shutdown frees what is left */
+	pthread_mutex_t buffers_lock;
+	char *source;              /* the kernel source in use */
+	size_t source_len;
+	const char *source_name;   /* "built-in ternary.cl" or the override's path */
+};
+
+/* The embedded kernel source (generated from ternary.cl at build time). */
+extern const char ocl_ternary_cl[];
+extern const size_t ocl_ternary_cl_len;
+
+/* probe.c: enumerate platforms and devices into st->devs. Returns 0 with at
+ * least one device, or TRIT_ENODEV with the reasons (no ICD, no platform,
+ * no device) in err. Platforms or devices that fail are logged and left out. */
+int ocl_probe(struct ocl_state *st, char *err, size_t errlen);
+/* Memory fields (and their properties) of one device, measured now. */
+void ocl_probe_memory(struct ocl_state *st, struct ocl_device *d);
+void ocl_device_assemble(struct ocl_state *st, struct ocl_device *d);
+void ocl_device_release(struct ocl_device *d);
+
+/* program.c: build (or load from the disk cache) the kernels of device d and
+ * run the self-test. On failure d->have_kernels stays 0 and kernels_src
+ * says why. */
+void ocl_program_build(struct ocl_state *st, struct ocl_device *d);
+void ocl_kernels_release(struct ocl_kernels *k);
+/* Where the binary cache lives (NULL with why when there is none). */
+const char *ocl_cache_dir(const struct ocl_state *st, char *buf, size_t len, char *why,
+                          size_t whylen);
+
+/* kernels.c: the backend's buffer and matmul functions. */
+int ocl_buffer_alloc(void *state, uint32_t device, uint64_t size, struct trit_buffer **out,
+                     char *err, size_t errlen);
+void ocl_buffer_free(void *state, struct trit_buffer *buf);
+/* Free every buffer still allocated (shutdown does, before the contexts go). */
+void ocl_buffers_release(struct ocl_state *st);
+int ocl_buffer_write(void *state, struct trit_buffer *buf, uint64_t offset, const void *src,
+                     uint64_t size, char *err, size_t errlen);
+int ocl_buffer_read(void *state, struct trit_buffer *buf, uint64_t offset, void *dst,
+                    uint64_t size, char *err, size_t errlen);
+int ocl_matmul_workspace(void *state, uint32_t device, const struct trit_matmul *op,
+                         uint64_t *bytes, char *err, size_t errlen);
+int ocl_matmul(void *state, uint32_t device, const struct trit_matmul *op, char *err,
+               size_t errlen);
+/* Run the kernels on cl_mem objects directly (the self-test uses it). */
+int ocl_run(struct ocl_device *d, const struct trit_matmul *op, cl_mem w, cl_mem in, cl_mem out,
+            cl_mem ws, char *err, size_t errlen);
+
+/* backend.c: the backend table's functions. */
+int ocl_init(const struct trit_host *host, void **state, char *err, size_t errlen);
+void ocl_shutdown(void *state);
+uint32_t ocl_device_count(void *state);
+const struct trit_device *ocl_device_get(void *state, uint32_t index);
+int ocl_device_update(void *state, uint32_t index, char *err, size_t errlen);
+
+TRIT_EXPORT const struct trit_backend *opencl_LTX_trit_backend_entry(void);
+
+#endif /* TRIT_OPENCL_OCL_H */

@@ -1,0 +1,547 @@
+/*
+ * probe.c - find the OpenCL devices through the ICD loader and measure what
+ * OpenCL tells about them: name, vendor, type, global memory, largest
+ * allocation, compute units, clock, and free memory where the vendor has a
+ * query for it (AMD's cl_amd_device_attribute_query). What OpenCL cannot
+ * tell is unknown with the reason. Each device gets its own context and
+ * in-order queue; the kernels are program.c's business.
+ */
+#include <build-config.h>
+
+#include <dlfcn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ocl.h"
+
+/* Vendor queries, defined here so older headers still build. */
+#define OCL_DEVICE_COMPUTE_CAPABILITY_MAJOR_NV 0x4000
+#define OCL_DEVICE_COMPUTE_CAPABILITY_MINOR_NV 0x4001
+#define OCL_DEVICE_INTEGRATED_MEMORY_NV 0x4006
+#define OCL_DEVICE_PCI_BUS_ID_NV 0x4008
+#define OCL_DEVICE_PCI_SLOT_ID_NV 0x4009
+#define OCL_DEVICE_PCI_DOMAIN_ID_NV 0x400A
+#define OCL_DEVICE_BOARD_NAME_AMD 0x4038
+#define OCL_DEVICE_GLOBAL_FREE_MEMORY_AMD 0x4039
+#define OCL_DEVICE_PCI_BUS_INFO_KHR 0x410F
+#define OCL_PLATFORM_NOT_FOUND_KHR (-1001)
+
+typedef unsigned long long ull;
+
+struct pci_bus_info { /* cl_device_pci_bus_info_khr */
+	cl_uint domain, bus, device, function;
+};
+
+static int has_ext(const char *exts, const char *name)
+{
+	size_t n = strlen(name);
+	for (const char *p = exts; p && (p = strstr(p, name)) != NULL; p += n)
+		if ((p == exts || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+			return 1;
+	return 0;
+}
+
+/* A device string into the pool; NULL when the query fails. */
+static const char *dev_string(cl_device_id dev, cl_device_info what, struct ocl_pool *pool)
+{
+	size_t n = 0;
+	char *buf;
+	const char *s;
+
+	if (clGetDeviceInfo(dev, what, 0, NULL, &n) != CL_SUCCESS || n == 0 || n > (1u << 20))
+		return NULL;
+	if (!(buf = calloc(1, n + 1)))
+		return NULL;
+	if (clGetDeviceInfo(dev, what, n, buf, NULL) != CL_SUCCESS) {
+		free(buf);
+		return NULL;
+	}
+	/* trim the blanks some drivers pad names with */
+	while (n > 0 && (buf[n - 1] == '\0' || buf[n - 1] == ' '))
+		buf[--n] = '\0';
+	s = buf;
+	while (*s == ' ')
+		s++;
+	s = ocl_pool_printf(pool, "%s", s);
+	free(buf);
+	return s;
+}
+
+static const char *plat_string(cl_platform_id p, cl_platform_info what, struct ocl_pool *pool)
+{
+	size_t n = 0;
+	char *buf;
+	const char *s;
+
+	if (clGetPlatformInfo(p, what, 0, NULL, &n) != CL_SUCCESS || n == 0 || n > (1u << 20))
+		return NULL;
+	if (!(buf = calloc(1, n + 1)))
+		return NULL;
+	if (clGetPlatformInfo(p, what, n, buf, NULL) != CL_SUCCESS) {
+		free(buf);
+		return NULL;
+	}
+	s = ocl_pool_printf(pool, "%s", buf);
+	free(buf);
+	return s;
+}
+
+/* Fixed-size device queries; return 0 on success. The size must match. */
+static int dev_info(cl_device_id dev, cl_device_info what, void *out, size_t size)
+{
+	size_t got = 0;
+	if (clGetDeviceInfo(dev, what, size, out, &got) != CL_SUCCESS || got != size)
+		return -1;
+	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Memory.                                                                   */
+
+void ocl_probe_memory(struct ocl_state *st, struct ocl_device *d)
+{
+	struct ocl_pool *pool = &d->mem_pool;
+	cl_ulong total = 0;
+
+	if (dev_info(d->id, CL_DEVICE_GLOBAL_MEM_SIZE, &total, sizeof total) == 0 && total)
+		d->dev.mem_total = ocl_measured(total, d->type & CL_DEVICE_TYPE_CPU
+			? "CL_DEVICE_GLOBAL_MEM_SIZE (a CPU device: the OpenCL runtime's share "
+			  "of host memory)"
+			: "CL_DEVICE_GLOBAL_MEM_SIZE");
+	else
+		d->dev.mem_total = ocl_unknown("the driver did not answer CL_DEVICE_GLOBAL_MEM_SIZE");
+
+	if (d->amd_free) {
+		/* size_t[2] in KiB: free memory in total, and the largest free block */
+		size_t kib[2] = { 0, 0 }, got = 0;
+		cl_int e = clGetDeviceInfo(d->id, OCL_DEVICE_GLOBAL_FREE_MEMORY_AMD, sizeof kib, kib,
+		                           &got);
+		char ebuf[64];
+		if (e == CL_SUCCESS && got >= sizeof kib[0] && kib[0] <= UINT64_MAX / 1024)
+			d->dev.mem_free = ocl_measured((uint64_t)kib[0] * 1024,
+				"CL_DEVICE_GLOBAL_FREE_MEMORY_AMD (cl_amd_device_attribute_query, KiB)");
+		else
+			d->dev.mem_free = ocl_unknown(ocl_pool_printf(pool,
+				"CL_DEVICE_GLOBAL_FREE_MEMORY_AMD failed: %s",
+				ocl_strerror(e, ebuf, sizeof ebuf)));
+	} else if (d->type & CL_DEVICE_TYPE_CPU) {
+		d->dev.mem_free = ocl_unknown("a CPU device shares host memory (mem.pool = host); "
+			"OpenCL has no free-memory query, and the host's free memory is what the "
+			"CPU backend measures");
+	} else if (d->nv_attrs) {
+		d->dev.mem_free = ocl_unknown("NVIDIA's OpenCL has no free-memory query "
+			"(cl_nv_device_attribute_query gives compute capability, registers, warp "
+			"size and PCI location only); the cuda backend measures free memory");
+	} else {
+		d->dev.mem_free = ocl_unknown(ocl_pool_printf(pool,
+			"OpenCL has no free-memory query and '%s' offers no vendor extension for "
+			"it (trit reads cl_amd_device_attribute_query)",
+			d->platform_name ? d->platform_name : "this platform"));
+	}
+	(void)st;
+}
+
+/* ------------------------------------------------------------------------ */
+/* One device.                                                               */
+
+static void prop_value(struct trit_property *p, const char *key, const char *unit,
+                       struct trit_value v)
+{
+	memset(p, 0, sizeof *p);
+	p->key = key;
+	p->unit = unit;
+	p->value = v;
+}
+
+static void prop_text(struct trit_property *p, const char *key, const char *text,
+                      struct trit_value v)
+{
+	memset(p, 0, sizeof *p);
+	p->key = key;
+	p->text = text;
+	p->value = v;
+}
+
+/* Static facts about the device into d (everything but memory). */
+static void describe(struct ocl_state *st, struct ocl_device *d, const char *id)
+{
+	struct ocl_pool *pool = &st->pool;
+	struct trit_device *t = &d->dev;
+	cl_uint cu = 0, mhz = 0;
+	cl_ulong max_alloc = 0, local = 0, cache = 0;
+	cl_bool b = CL_FALSE;
+	cl_device_fp_config fp = 0;
+	size_t wg = 0;
+	const char *name, *board = NULL;
+
+	t->struct_size = sizeof *t;
+	t->id = id;
+	name = dev_string(d->id, CL_DEVICE_NAME, pool);
+	d->extensions = dev_string(d->id, CL_DEVICE_EXTENSIONS, pool);
+	if (!d->extensions)
+		d->extensions = "";
+	d->amd_free = has_ext(d->extensions, "cl_amd_device_attribute_query");
+	d->nv_attrs = has_ext(d->extensions, "cl_nv_device_attribute_query");
+	if (d->amd_free)
+		board = dev_string(d->id, OCL_DEVICE_BOARD_NAME_AMD, pool);
+	t->name = board && *board ? board : name ? name : "OpenCL device (no name given)";
+	t->vendor = dev_string(d->id, CL_DEVICE_VENDOR, pool);
+	d->device_version = dev_string(d->id, CL_DEVICE_VERSION, pool);
+	d->driver_version = dev_string(d->id, CL_DRIVER_VERSION, pool);
+
+	if (dev_info(d->id, CL_DEVICE_TYPE, &d->type, sizeof d->type) != 0)
+		d->type = CL_DEVICE_TYPE_DEFAULT;
+	t->kind = d->type & CL_DEVICE_TYPE_GPU   ? TRIT_DEVICE_GPU
+	        : d->type & CL_DEVICE_TYPE_CPU   ? TRIT_DEVICE_CPU
+	                                         : TRIT_DEVICE_ACCELERATOR;
+
+	if (dev_info(d->id, CL_DEVICE_MAX_COMPUTE_UNITS, &cu, sizeof cu) == 0 && cu)
+		t->compute_units = ocl_measured(cu, d->type & CL_DEVICE_TYPE_CPU
+			? "CL_DEVICE_MAX_COMPUTE_UNITS (for a CPU device, the runtime's worker "
+			  "threads, usually the logical processors)"
+			: "CL_DEVICE_MAX_COMPUTE_UNITS");
+	else
+		t->compute_units = ocl_unknown("the driver did not answer CL_DEVICE_MAX_COMPUTE_UNITS");
+	t->hw_threads = ocl_unknown(d->type & CL_DEVICE_TYPE_CPU
+		? "OpenCL does not report the hardware threads a process may use; the CPU "
+		  "backend measures them"
+		: "not a CPU");
+	if (dev_info(d->id, CL_DEVICE_MAX_CLOCK_FREQUENCY, &mhz, sizeof mhz) == 0 && mhz)
+		t->clock_hz = ocl_measured((uint64_t)mhz * 1000000u,
+		                           "CL_DEVICE_MAX_CLOCK_FREQUENCY (MHz)");
+	else
+		t->clock_hz = ocl_unknown("the driver reports no CL_DEVICE_MAX_CLOCK_FREQUENCY");
+	t->mem_bandwidth = ocl_unknown("OpenCL reports no memory bandwidth and the opencl "
+	                               "backend does not measure it");
+
+	t->compute_capability = ocl_unknown("not an NVIDIA device (no "
+	                                    "cl_nv_device_attribute_query)");
+	if (d->nv_attrs) {
+		cl_uint major = 0, minor = 0;
+		if (dev_info(d->id, OCL_DEVICE_COMPUTE_CAPABILITY_MAJOR_NV, &major, sizeof major) == 0 &&
+		    dev_info(d->id, OCL_DEVICE_COMPUTE_CAPABILITY_MINOR_NV, &minor, sizeof minor) == 0)
+			t->compute_capability = ocl_measured(major * 10 + minor,
+				"CL_DEVICE_COMPUTE_CAPABILITY_MAJOR_NV / _MINOR_NV");
+		else
+			t->compute_capability = ocl_unknown("cl_nv_device_attribute_query did not "
+			                                    "answer the compute capability");
+	}
+
+	if (dev_info(d->id, CL_DEVICE_MAX_MEM_ALLOC_SIZE, &max_alloc, sizeof max_alloc) != 0)
+		max_alloc = 0;
+	d->max_alloc = max_alloc;
+	if (dev_info(d->id, CL_DEVICE_MAX_WORK_GROUP_SIZE, &wg, sizeof wg) != 0 || wg == 0)
+		wg = 1;
+	d->max_wg = wg;
+	d->little_endian = dev_info(d->id, CL_DEVICE_ENDIAN_LITTLE, &b, sizeof b) == 0 && b;
+	b = CL_FALSE;
+	d->compiler = dev_info(d->id, CL_DEVICE_COMPILER_AVAILABLE, &b, sizeof b) == 0 && b;
+	b = CL_FALSE;
+	d->host_unified = dev_info(d->id, CL_DEVICE_HOST_UNIFIED_MEMORY, &b, sizeof b) == 0 && b;
+	if (d->nv_attrs) {
+		b = CL_FALSE;
+		if (dev_info(d->id, OCL_DEVICE_INTEGRATED_MEMORY_NV, &b, sizeof b) == 0 && b)
+			d->host_unified = 1;
+	}
+	if (dev_info(d->id, CL_DEVICE_SINGLE_FP_CONFIG, &fp, sizeof fp) != 0)
+		fp = 0;
+	d->crdiv = (fp & CL_FP_CORRECTLY_ROUNDED_DIVIDE_SQRT) != 0;
+	fp = 0;
+	d->fp64 = dev_info(d->id, CL_DEVICE_DOUBLE_FP_CONFIG, &fp, sizeof fp) == 0 && fp != 0;
+
+	t->caps = 0;
+	if (has_ext(d->extensions, "cl_khr_fp16"))
+		t->caps |= TRIT_CAP_FP16;
+	if (d->host_unified || (d->type & CL_DEVICE_TYPE_CPU))
+		t->caps |= TRIT_CAP_UNIFIED_MEM | TRIT_CAP_INTEGRATED;
+
+	/* Which physical memory the device draws on: the host's for a CPU device
+	 * or one that shares host memory; otherwise the card, named by its PCI
+	 * location when the driver gives it (so that the same card seen through
+	 * another backend can be recognised), else by this backend's id. */
+	if ((d->type & CL_DEVICE_TYPE_CPU) || d->host_unified) {
+		d->props[0].text = "host";
+	} else {
+		struct pci_bus_info pci;
+		cl_uint bus = 0, slot = 0, domain = 0;
+		if (has_ext(d->extensions, "cl_khr_pci_bus_info") &&
+		    dev_info(d->id, OCL_DEVICE_PCI_BUS_INFO_KHR, &pci, sizeof pci) == 0)
+			d->props[0].text = ocl_pool_printf(pool, "pci:%04x:%02x:%02x.%x", pci.domain,
+			                                   pci.bus, pci.device, pci.function);
+		else if (d->nv_attrs &&
+		         dev_info(d->id, OCL_DEVICE_PCI_BUS_ID_NV, &bus, sizeof bus) == 0 &&
+		         dev_info(d->id, OCL_DEVICE_PCI_SLOT_ID_NV, &slot, sizeof slot) == 0 &&
+		         dev_info(d->id, OCL_DEVICE_PCI_DOMAIN_ID_NV, &domain, sizeof domain) == 0)
+			/* the slot id is device << 3 | function; without the domain
+			 * (older drivers) the location is ambiguous, so not used */
+			d->props[0].text = ocl_pool_printf(pool, "pci:%04x:%02x:%02x.%x", domain,
+			                                   bus & 0xff, (slot >> 3) & 0xff, slot & 7);
+		else
+			d->props[0].text = ocl_pool_printf(pool, "opencl.%s", id);
+	}
+
+	if (dev_info(d->id, CL_DEVICE_LOCAL_MEM_SIZE, &local, sizeof local) != 0)
+		local = 0;
+	if (dev_info(d->id, CL_DEVICE_GLOBAL_MEM_CACHE_SIZE, &cache, sizeof cache) != 0)
+		cache = 0;
+	/* the static properties after mem.pool; ocl_device_assemble adds the rest */
+	d->props[0].key = "mem.pool";
+	d->props[0].value = ocl_measured(0, (d->type & CL_DEVICE_TYPE_CPU)
+		? "a CPU device: host memory"
+		: d->host_unified ? "CL_DEVICE_HOST_UNIFIED_MEMORY: shares host memory"
+		                  : "the device's own memory");
+	prop_text(&d->props[1], "opencl.platform",
+	          ocl_pool_printf(pool, "%s (%s)", d->platform_name ? d->platform_name : "?",
+	                          d->platform_version ? d->platform_version : "?"),
+	          ocl_measured(0, "CL_PLATFORM_NAME, CL_PLATFORM_VERSION"));
+	prop_text(&d->props[2], "opencl.device_version", d->device_version,
+	          d->device_version ? ocl_measured(0, "CL_DEVICE_VERSION")
+	                            : ocl_unknown("CL_DEVICE_VERSION not answered"));
+	prop_text(&d->props[3], "opencl.driver_version", d->driver_version,
+	          d->driver_version ? ocl_measured(0, "CL_DRIVER_VERSION")
+	                            : ocl_unknown("CL_DRIVER_VERSION not answered"));
+	prop_value(&d->props[4], "opencl.max_alloc", "bytes", max_alloc
+	           ? ocl_measured(max_alloc, "CL_DEVICE_MAX_MEM_ALLOC_SIZE: the largest buffer")
+	           : ocl_unknown("CL_DEVICE_MAX_MEM_ALLOC_SIZE not answered"));
+	prop_value(&d->props[5], "opencl.local_mem", "bytes", local
+	           ? ocl_measured(local, "CL_DEVICE_LOCAL_MEM_SIZE")
+	           : ocl_unknown("CL_DEVICE_LOCAL_MEM_SIZE not answered"));
+	prop_value(&d->props[6], "opencl.global_mem_cache", "bytes", cache
+	           ? ocl_measured(cache, "CL_DEVICE_GLOBAL_MEM_CACHE_SIZE")
+	           : ocl_unknown("the driver reports no global memory cache"));
+	prop_value(&d->props[7], "opencl.max_work_group", "count",
+	           ocl_measured(wg, "CL_DEVICE_MAX_WORK_GROUP_SIZE"));
+	prop_text(&d->props[8], "opencl.fp32_divide", d->crdiv ? "correctly rounded" : "approximate",
+	          ocl_measured(0, "CL_DEVICE_SINGLE_FP_CONFIG & CL_FP_CORRECTLY_ROUNDED_DIVIDE_SQRT"));
+}
+
+/* The per-call properties: kernels and free memory. */
+void ocl_device_assemble(struct ocl_state *st, struct ocl_device *d)
+{
+	struct trit_property *p = &d->props[9];
+
+	prop_text(p++, "opencl.kernels", d->kernels_text, d->kernels_src);
+	prop_text(p++, "opencl.program", d->program_text,
+	          d->program_text ? d->kernels_src : ocl_unknown("no program: opencl.kernels says why"));
+	d->dev.props = d->props;
+	d->dev.n_props = (uint32_t)(p - d->props);
+	(void)st;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Enumeration.                                                              */
+
+static const char *type_name(cl_device_type t)
+{
+	return t == CL_DEVICE_TYPE_GPU ? "GPU" : t == CL_DEVICE_TYPE_CPU ? "CPU"
+	     : t == CL_DEVICE_TYPE_ACCELERATOR ? "accelerator" : "";
+}
+
+/* Append a sentence to the reasons buffer. */
+static void why_add(char *buf, size_t len, const char *fmt, ...) TRIT_PRINTF(3, 4);
+static void why_add(char *buf, size_t len, const char *fmt, ...)
+{
+	size_t used = strlen(buf);
+	va_list ap;
+	if (used + 3 >= len)
+		return;
+	if (used) {
+		strcpy(buf + used, "; ");
+		used += 2;
+	}
+	va_start(ap, fmt);
+	vsnprintf(buf + used, len - used, fmt, ap);
+	va_end(ap);
+}
+
+/* Context and queue for one device; 0, or an OpenCL error. */
+static cl_int open_device(struct ocl_device *d)
+{
+	cl_context_properties props[] = { CL_CONTEXT_PLATFORM, (cl_context_properties)d->platform,
+	                                  0 };
+	cl_int e = CL_SUCCESS;
+
+	d->ctx = clCreateContext(props, 1, &d->id, NULL, NULL, &e);
+	if (!d->ctx || e != CL_SUCCESS)
+		return e != CL_SUCCESS ? e : CL_OUT_OF_HOST_MEMORY;
+	d->queue = clCreateCommandQueue(d->ctx, d->id, 0, &e);
+	if (!d->queue || e != CL_SUCCESS) {
+		clReleaseContext(d->ctx);
+		d->ctx = NULL;
+		return e != CL_SUCCESS ? e : CL_OUT_OF_HOST_MEMORY;
+	}
+	return CL_SUCCESS;
+}
+
+void ocl_device_release(struct ocl_device *d)
+{
+	ocl_kernels_release(&d->k);
+	if (d->queue)
+		clReleaseCommandQueue(d->queue);
+	if (d->ctx)
+		clReleaseContext(d->ctx);
+	d->queue = NULL;
+	d->ctx = NULL;
+	ocl_pool_free(&d->mem_pool);
+}
+
+/*
+ * Keep the ICD loader in memory for the rest of the process. It holds its
+ * list of vendor drivers in memory it never frees, and the drivers it loaded
+ * run threads; if the runtime unloaded this plugin and the loader went with
+ * it, that memory would become unreachable (a leak to LeakSanitizer and
+ * valgrind) and the threads could outlive their code. A program linked with
+ * -lOpenCL gets this anyway.
+ */
+static void pin_icd_loader(const struct trit_host *h)
+{
+	Dl_info info;
+	union {
+		cl_int (*fn)(cl_uint, cl_platform_id *, cl_uint *);
+		void *p;
+	} sym;
+
+	sym.fn = clGetPlatformIDs;
+	if (!dladdr(sym.p, &info) || !info.dli_fname) {
+		trit_host_logf(h, TRIT_LOG_DEBUG, "cannot tell which library holds clGetPlatformIDs; "
+		               "the ICD loader is not pinned");
+		return;
+	}
+	/* the handle is kept on purpose: the library stays loaded */
+	if (!dlopen(info.dli_fname, RTLD_LAZY | RTLD_NOLOAD | RTLD_NODELETE))
+		trit_host_logf(h, TRIT_LOG_DEBUG, "cannot pin the ICD loader %s: %s", info.dli_fname,
+		               dlerror());
+}
+
+int ocl_probe(struct ocl_state *st, char *err, size_t errlen)
+{
+	const struct trit_host *h = &st->host;
+	cl_platform_id *plats = NULL;
+	cl_uint np = 0, cap = 0;
+	cl_int e;
+	char ebuf[64], why[1024] = "";
+	const char *vendors = NULL;
+
+#ifdef HAVE_SECURE_GETENV
+	vendors = secure_getenv("OCL_ICD_VENDORS");
+#else
+	vendors = getenv("OCL_ICD_VENDORS");
+#endif
+	pin_icd_loader(h);
+	e = clGetPlatformIDs(0, NULL, &np);
+	if (e == OCL_PLATFORM_NOT_FOUND_KHR || (e == CL_SUCCESS && np == 0))
+		return ocl_errf(err, errlen, TRIT_ENODEV,
+		                "the OpenCL ICD loader found no platform: no vendor driver listed "
+		                "in %s%s could be loaded (none is listed, or its library is missing "
+		                "or broken; OCL_ICD_DEBUG=15 makes the loader say which). Install "
+		                "one, e.g. pocl-opencl-icd, or the GPU vendor's OpenCL ICD",
+		                vendors ? "OCL_ICD_VENDORS=" : "/etc/OpenCL/vendors",
+		                vendors ? vendors : "");
+	if (e != CL_SUCCESS)
+		return ocl_errf(err, errlen, ocl_result(e) == TRIT_ENOMEM ? TRIT_ENOMEM : TRIT_ENODEV,
+		                "clGetPlatformIDs failed: %s", ocl_strerror(e, ebuf, sizeof ebuf));
+	if (np > 64)
+		np = 64;
+	if (!(plats = calloc(np, sizeof *plats)))
+		return ocl_errf(err, errlen, TRIT_ENOMEM, "out of memory listing OpenCL platforms");
+	if ((e = clGetPlatformIDs(np, plats, &np)) != CL_SUCCESS) {
+		free(plats);
+		return ocl_errf(err, errlen, TRIT_ENODEV, "clGetPlatformIDs failed: %s",
+		                ocl_strerror(e, ebuf, sizeof ebuf));
+	}
+
+	for (cl_uint p = 0; p < np; p++) {
+		const char *pname = plat_string(plats[p], CL_PLATFORM_NAME, &st->pool);
+		const char *pver = plat_string(plats[p], CL_PLATFORM_VERSION, &st->pool);
+		cl_device_id *ids;
+		cl_uint nd = 0;
+
+		if (!pname)
+			pname = "(unnamed platform)";
+		e = clGetDeviceIDs(plats[p], st->opt.device_type, 0, NULL, &nd);
+		if (e == CL_DEVICE_NOT_FOUND || (e == CL_SUCCESS && nd == 0)) {
+			why_add(why, sizeof why, "platform %u '%s' has no %s%sdevice%s%s%s", p, pname,
+			        type_name(st->opt.device_type),
+			        *type_name(st->opt.device_type) ? " " : "",
+			        st->opt.device_type_where ? " (device_type = " : "",
+			        st->opt.device_type_where ? st->opt.device_type_text : "",
+			        st->opt.device_type_where ? ")" : "");
+			trit_host_logf(h, TRIT_LOG_INFO, "OpenCL platform %u '%s' has no %s device",
+			               p, pname, st->opt.device_type == CL_DEVICE_TYPE_ALL
+			                                 ? "usable" : type_name(st->opt.device_type));
+			continue;
+		}
+		if (e != CL_SUCCESS) {
+			why_add(why, sizeof why, "platform %u '%s': clGetDeviceIDs failed: %s", p,
+			        pname, ocl_strerror(e, ebuf, sizeof ebuf));
+			trit_host_logf(h, TRIT_LOG_WARN, "OpenCL platform %u '%s': clGetDeviceIDs "
+			               "failed: %s", p, pname, ebuf);
+			continue;
+		}
+		if (nd > 64)
+			nd = 64;
+		if (!(ids = calloc(nd, sizeof *ids)) ||
+		    clGetDeviceIDs(plats[p], st->opt.device_type, nd, ids, &nd) != CL_SUCCESS) {
+			free(ids);
+			why_add(why, sizeof why, "platform %u '%s': cannot list its devices", p, pname);
+			continue;
+		}
+		if (st->n_devs + nd > cap) {
+			uint32_t ncap = st->n_devs + nd;
+			struct ocl_device *grown = realloc(st->devs, ncap * sizeof *grown);
+			if (!grown) {
+				free(ids);
+				free(plats);
+				return ocl_errf(err, errlen, TRIT_ENOMEM,
+				                "out of memory recording OpenCL devices");
+			}
+			st->devs = grown;
+			cap = ncap;
+		}
+		for (cl_uint i = 0; i < nd; i++) {
+			struct ocl_device *d = &st->devs[st->n_devs];
+			const char *id = ocl_pool_printf(&st->pool, "p%ud%u", p, i);
+			cl_bool avail = CL_TRUE;
+
+			memset(d, 0, sizeof *d);
+			d->platform = plats[p];
+			d->id = ids[i];
+			d->platform_index = p;
+			d->device_index = i;
+			d->platform_name = pname;
+			d->platform_version = pver;
+			describe(st, d, id);
+			if (dev_info(d->id, CL_DEVICE_AVAILABLE, &avail, sizeof avail) == 0 && !avail) {
+				why_add(why, sizeof why, "%s '%s' is not available (CL_DEVICE_AVAILABLE "
+				        "is false)", id, d->dev.name);
+				trit_host_logf(h, TRIT_LOG_WARN, "OpenCL device %s '%s' is not available "
+				               "(CL_DEVICE_AVAILABLE is false); left out", id, d->dev.name);
+				continue;
+			}
+			if ((e = open_device(d)) != CL_SUCCESS) {
+				why_add(why, sizeof why, "%s '%s': cannot create a context and queue: %s",
+				        id, d->dev.name, ocl_strerror(e, ebuf, sizeof ebuf));
+				trit_host_logf(h, TRIT_LOG_WARN, "OpenCL device %s '%s': cannot create a "
+				               "context and queue (%s); left out", id, d->dev.name, ebuf);
+				continue;
+			}
+			ocl_probe_memory(st, d);
+			trit_host_logf(h, TRIT_LOG_DEBUG, "OpenCL device %s: '%s' from '%s' on '%s', "
+			               "%s, %llu bytes global, %llu bytes largest allocation", id,
+			               d->dev.name, d->dev.vendor ? d->dev.vendor : "?", pname,
+			               d->type & CL_DEVICE_TYPE_GPU ? "GPU"
+			               : d->type & CL_DEVICE_TYPE_CPU ? "CPU" : "accelerator",
+			               (ull)d->dev.mem_total.value, (ull)d->max_alloc);
+			st->n_devs++;
+		}
+		free(ids);
+	}
+	free(plats);
+	if (st->n_devs == 0)
+		return ocl_errf(err, errlen, TRIT_ENODEV, "no usable OpenCL device: %s",
+		                why[0] ? why : "the platforms list none");
+	return st->pool.failed ? ocl_errf(err, errlen, TRIT_ENOMEM, "out of memory probing OpenCL")
+	                       : 0;
+}
