@@ -71,6 +71,9 @@ static char *fmt_value(const struct trit_value *v, const char *unit, char *buf, 
 		snprintf(buf, len, "%.1f GB/s", (double)v->value / 1e9);
 	else if (unit && strcmp(unit, "hz") == 0)
 		snprintf(buf, len, "%.2f GHz", (double)v->value / 1e9);
+	else if (unit && strcmp(unit, "cc") == 0) /* major * 10 + minor, shown as NVIDIA writes it */
+		snprintf(buf, len, "%llu.%llu", (unsigned long long)v->value / 10,
+		         (unsigned long long)v->value % 10);
 	else
 		snprintf(buf, len, "%llu", (unsigned long long)v->value);
 	return buf;
@@ -132,7 +135,7 @@ static void text_device(FILE *out, const struct trit_device *d, int verbose)
 	text_value(out, "hardware threads", &d->hw_threads, "count", verbose);
 	text_value(out, "clock", &d->clock_hz, "hz", verbose);
 	if (d->kind != TRIT_DEVICE_CPU || verbose)
-		text_value(out, "compute capability", &d->compute_capability, "count", verbose);
+		text_value(out, "compute capability", &d->compute_capability, "cc", verbose);
 
 	fprintf(out, "    %-18s", "capabilities");
 	if (!d->caps)

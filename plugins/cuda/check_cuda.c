@@ -195,8 +195,8 @@ START_TEST(three_simulated_devices_report_exactly_what_was_simulated)
 	ck_assert(!(a->caps & (TRIT_CAP_INTEGRATED | TRIT_CAP_UNIFIED_MEM)));
 
 	/* each discrete GPU is its own memory pool */
-	ck_assert_str_eq(prop(a, "mem.pool")->text, "cuda:0000:01:00.0");
-	ck_assert_str_eq(prop(b, "mem.pool")->text, "cuda:0000:02:00.0");
+	ck_assert_str_eq(prop(a, "mem.pool")->text, "pci:0000:01:00.0");
+	ck_assert_str_eq(prop(b, "mem.pool")->text, "pci:0000:02:00.0");
 	ck_assert_str_eq(prop(a, "pci.bus_id")->text, "0000:01:00.0");
 	ck_assert_str_eq(prop(a, "cuda.driver_version")->text, "13.0");
 	ck_assert_ptr_nonnull(strstr(prop(a, "cuda.driver_library")->text, "TRIT_CUDA_DRIVER"));

@@ -72,6 +72,8 @@ fi
 FAKECUDA_DEVICES="$three" run "$trit" devices
 expect "text output lists the simulated GPU" "$work/out" '^  cuda1  RTX 4090  \[gpu, NVIDIA\]'
 expect "and its overhead" "$work/out" '^    mem.overhead +300.00 MiB'
+expect "compute capability as NVIDIA writes it (8.9, not 89)" "$work/out" '^    compute capability 8\.9$'
+expect "a discrete card's memory pool is its PCI location, as opencl names it" "$work/out" '^    mem.pool +pci:0000:02:00\.0$'
 
 # --- broken environments ---------------------------------------------------------
 TRIT_CUDA_DRIVER="$work/missing/libcuda.so.1" run "$trit" devices --json

@@ -327,7 +327,8 @@ static void describe(struct cuda_state *s, struct cuda_dev *d, const struct attr
 	if (a->integrated > 0)
 		snprintf(d->pool, sizeof d->pool, "host");
 	else if (a->pci_ok)
-		snprintf(d->pool, sizeof d->pool, "cuda:%s", d->pci);
+		/* the same key the opencl backend gives this card: one memory, not two */
+		snprintf(d->pool, sizeof d->pool, "pci:%s", d->pci);
 	else
 		snprintf(d->pool, sizeof d->pool, "cuda:%d", d->ordinal);
 	pr[CUDA_PROP_POOL] = (struct trit_property){ .key = "mem.pool", .text = d->pool };

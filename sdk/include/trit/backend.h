@@ -144,7 +144,9 @@ enum trit_device_kind {
  * Well-known keys:
  *   "mem.pool" (text): devices whose mem.pool texts are equal draw on the same
  *   physical memory, so a planner must not count it twice. CPU backends
- *   report "host".
+ *   (and integrated GPUs) report "host"; a discrete GPU reports its PCI
+ *   location "pci:DDDD:BB:DD.F", so the same card seen through two backends
+ *   (cuda and opencl) is one memory.
  */
 struct trit_property {
 	const char *key;        /* dotted lower-case name, e.g. "cache.l3" */
