@@ -32,7 +32,9 @@
  *               128j + b + 64  in bits 3:2
  *               128j + b + 96  in bits 1:0
  *   with code = trit + 1 (0 = -1, 1 = 0, 2 = +1). Code 3 never occurs in a
- *   valid tensor; the runtime refuses a file that contains it.
+ *   valid tensor; the runtime refuses a file that contains it and never hands
+ *   a kernel such a tensor, so a kernel need not check (its result for one is
+ *   unspecified; trit_ternary_get() reads it as 0).
  *
  * TL1 (lookup-table format over weight pairs, 2 bits per weight)
  *   Rows are grouped in tiles of 32 (M_pad = M rounded up to 32) and columns
