@@ -33,6 +33,12 @@ unset TRIT_PLUGIN_PATH TRIT_CONFIG TRIT_LOG TRIT_BENCH_CACHE TRIT_THREADS
 # never touch the user's own cache
 XDG_CACHE_HOME="$work/xdg" HOME="$work/home"
 export XDG_CACHE_HOME HOME
+# Keep OpenCL drivers out: this file tests bench itself (with ref and the test
+# backend), and pocl would rebuild its kernels in the empty cache above on
+# every run (seconds each; LLVM's leaks at exit also trip LeakSanitizer).
+mkdir -p "$work/no-icd"
+OCL_ICD_VENDORS="$work/no-icd"
+export OCL_ICD_VENDORS
 small="--shape 64x256 --shape 100x300 --reps 3"
 
 # --- usage ----------------------------------------------------------------------
