@@ -18,7 +18,8 @@ plugins_opencl_libopencl_core_la_SOURCES = \
 nodist_plugins_opencl_libopencl_core_la_SOURCES = plugins/opencl/ternary_cl.c
 plugins_opencl_libopencl_core_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/plugins/opencl $(OPENCL_CFLAGS)
 plugins_opencl_libopencl_core_la_CFLAGS = $(AM_CFLAGS) -pthread
-plugins_opencl_libopencl_core_la_LIBADD = $(OPENCL_LIBS) $(PTHREAD_LIBS)
+plugins_opencl_libopencl_core_la_LIBADD = plugins/common/libcpu_common.la $(OPENCL_LIBS) \
+	$(PTHREAD_LIBS)
 
 plugins/opencl/ternary_cl.c: $(srcdir)/plugins/opencl/ternary.cl $(srcdir)/plugins/opencl/embed.awk
 	$(AM_V_GEN)$(MKDIR_P) plugins/opencl && \

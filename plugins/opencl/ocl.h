@@ -17,28 +17,23 @@
 
 #include <trit/backend.h>
 
+#include "../common/cpu_common.h"
+
 /* ------------------------------------------------------------------------ */
 /* Helpers (util.c).                                                         */
 
-/* Every string a device or property points to lives in a pool owned by the
- * plugin state, valid until shutdown (or, for a device's memory strings,
- * until the next device_update). */
-struct ocl_pool {
-	char **items;
-	size_t n, cap;
-	int failed; /* an allocation failed; a static fallback was handed out */
-};
-
-const char *ocl_pool_printf(struct ocl_pool *pool, const char *fmt, ...) TRIT_PRINTF(2, 3);
-void ocl_pool_free(struct ocl_pool *pool);
-
-struct trit_value ocl_measured(uint64_t value, const char *source);
-struct trit_value ocl_derived(uint64_t value, const char *source);
-struct trit_value ocl_configured(uint64_t value, const char *source);
-struct trit_value ocl_unknown(const char *reason);
-
-/* Write a sentence into buf and return code. */
-int ocl_errf(char *buf, size_t len, int code, const char *fmt, ...) TRIT_PRINTF(4, 5);
+/* The string pool every device string lives in (valid until shutdown, or
+ * for a device's memory strings until the next device_update), the
+ * trit_value shorthands and the error-sentence helper are plugins/common's,
+ * shared with the CPU backends. */
+#define ocl_pool         cpu_common_pool
+#define ocl_pool_printf  cpu_common_pool_printf
+#define ocl_pool_free    cpu_common_pool_free
+#define ocl_measured     cpu_common_measured
+#define ocl_derived      cpu_common_derived
+#define ocl_configured   cpu_common_configured
+#define ocl_unknown      cpu_common_unknown
+#define ocl_errf         cpu_common_errf
 
 /* "CL_OUT_OF_RESOURCES (-5)" for an OpenCL error code. */
 const char *ocl_strerror(cl_int err, char *buf, size_t len);

@@ -1,8 +1,8 @@
 /*
- * util.c - small helpers the opencl plugin's files share: the string pool
- * that keeps device strings alive, trit_value shorthands, OpenCL error names
+ * util.c - small helpers the opencl plugin's files share: OpenCL error names
  * and their TRIT_E* codes, a hash for the binary cache key, a clock, and
- * bounded file reading. Nothing here calls OpenCL.
+ * bounded reading of binary files (the string pool and trit_value
+ * shorthands are plugins/common's). Nothing here calls OpenCL.
  */
 #include <build-config.h>
 
@@ -16,87 +16,6 @@
 #include <unistd.h>
 
 #include "ocl.h"
-
-static const char pool_oom[] = "(out of memory while recording this value's source)";
-
-const char *ocl_pool_printf(struct ocl_pool *pool, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-	char *s;
-
-	if (pool->n == pool->cap) {
-		size_t cap = pool->cap ? pool->cap * 2 : 32;
-		char **items = realloc(pool->items, cap * sizeof *items);
-		if (!items) {
-			pool->failed = 1;
-			return pool_oom;
-		}
-		pool->items = items;
-		pool->cap = cap;
-	}
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0 || !(s = malloc((size_t)n + 1))) {
-		pool->failed = 1;
-		return pool_oom;
-	}
-	va_start(ap, fmt);
-	vsnprintf(s, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	pool->items[pool->n++] = s;
-	return s;
-}
-
-void ocl_pool_free(struct ocl_pool *pool)
-{
-	for (size_t i = 0; i < pool->n; i++)
-		free(pool->items[i]);
-	free(pool->items);
-	memset(pool, 0, sizeof *pool);
-}
-
-static struct trit_value make_value(uint64_t value, uint32_t state, const char *source)
-{
-	struct trit_value v;
-	memset(&v, 0, sizeof v);
-	v.value = value;
-	v.state = state;
-	v.source = source;
-	return v;
-}
-
-struct trit_value ocl_measured(uint64_t value, const char *source)
-{
-	return make_value(value, TRIT_VALUE_MEASURED, source);
-}
-
-struct trit_value ocl_derived(uint64_t value, const char *source)
-{
-	return make_value(value, TRIT_VALUE_DERIVED, source);
-}
-
-struct trit_value ocl_configured(uint64_t value, const char *source)
-{
-	return make_value(value, TRIT_VALUE_CONFIGURED, source);
-}
-
-struct trit_value ocl_unknown(const char *reason)
-{
-	return make_value(0, TRIT_VALUE_UNKNOWN, reason);
-}
-
-int ocl_errf(char *buf, size_t len, int code, const char *fmt, ...)
-{
-	if (buf && len) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(buf, len, fmt, ap);
-		va_end(ap);
-	}
-	return code;
-}
 
 const char *ocl_strerror(cl_int err, char *buf, size_t len)
 {
