@@ -3,7 +3,8 @@
  * sum their slice of a buffer larger than the caches, in plain C the compiler
  * vectorises. One pass writes every page first (so we read real memory, not
  * the shared zero page); the best of three timed read passes is the answer.
- * Choosing the buffer size and thread count is backend.c's job.
+ * cpu_common_bandwidth_probe() chooses the buffer size and thread count from
+ * a plugin's settings and its measured caches, threads and free memory.
  */
 #include <build-config.h>
 
@@ -188,4 +189,69 @@ int cpu_common_bandwidth_measure(uint64_t bytes, unsigned threads, uint64_t *byt
 	free(w);
 	free(tid);
 	return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The probe both CPU plugins run: size, threads, limits, and the reasons.   */
+
+#define DEFAULT_MIN_BANDWIDTH_BYTES (UINT64_C(64) << 20)
+#define NO_L3_BANDWIDTH_BYTES       (UINT64_C(256) << 20)
+
+/* Human units for source strings: "128 MiB". Only exact multiples use the
+ * larger unit, so nothing is rounded. */
+static const char *bytes_text(uint64_t b, struct cpu_common_pool *pool)
+{
+	if (b && b % (UINT64_C(1) << 30) == 0)
+		return cpu_common_pool_printf(pool, "%llu GiB", (unsigned long long)(b >> 30));
+	if (b && b % (UINT64_C(1) << 20) == 0)
+		return cpu_common_pool_printf(pool, "%llu MiB", (unsigned long long)(b >> 20));
+	if (b && b % (UINT64_C(1) << 10) == 0)
+		return cpu_common_pool_printf(pool, "%llu KiB", (unsigned long long)(b >> 10));
+	return cpu_common_pool_printf(pool, "%llu bytes", (unsigned long long)b);
+}
+
+struct trit_value cpu_common_bandwidth_probe(const struct cpu_common_bandwidth_opts *o,
+                                             uint64_t l3_total, struct trit_value hw_threads,
+                                             struct trit_value mem_free,
+                                             struct cpu_common_pool *pool)
+{
+	uint64_t bytes, bps = 0;
+	unsigned threads = 1;
+	const char *why_size;
+	char why[400];
+
+	if (!o->probe)
+		return cpu_common_unknown(cpu_common_pool_printf(pool,
+			"bandwidth probe disabled by %s bandwidth_probe = %s (%s)",
+			o->section, o->probe_text, o->probe_where));
+	if (o->bytes) {
+		bytes = o->bytes;
+		why_size = cpu_common_pool_printf(pool, "size set by bandwidth_bytes at %s",
+		                                  o->bytes_where);
+	} else if (l3_total) {
+		uint64_t four = l3_total > UINT64_MAX / 4 ? UINT64_MAX : 4 * l3_total;
+		bytes = four > DEFAULT_MIN_BANDWIDTH_BYTES ? four : DEFAULT_MIN_BANDWIDTH_BYTES;
+		why_size = four >= DEFAULT_MIN_BANDWIDTH_BYTES
+		                   ? cpu_common_pool_printf(pool, "4 x the %s of L3",
+		                                            bytes_text(l3_total, pool))
+		                   : cpu_common_pool_printf(
+		                             pool, "at least 64 MiB; 4 x the %s of L3 is less",
+		                             bytes_text(l3_total, pool));
+	} else {
+		bytes = NO_L3_BANDWIDTH_BYTES;
+		why_size = "the L3 size is unknown, so a size well above any L3";
+	}
+	if (hw_threads.state != TRIT_VALUE_UNKNOWN && hw_threads.value)
+		threads = hw_threads.value > 4096 ? 4096 : (unsigned)hw_threads.value;
+	/* Do not push the process towards its memory limit to measure. */
+	if (mem_free.state != TRIT_VALUE_UNKNOWN && bytes > mem_free.value / 2)
+		return cpu_common_unknown(cpu_common_pool_printf(pool,
+			"not measured: the %s buffer (%s) is more than half of the %llu bytes "
+			"of free memory", bytes_text(bytes, pool), why_size,
+			(unsigned long long)mem_free.value));
+	if (cpu_common_bandwidth_measure(bytes, threads, &bps, why, sizeof why) != 0)
+		return cpu_common_unknown(cpu_common_pool_printf(pool, "not measured: %s", why));
+	return cpu_common_measured(bps, cpu_common_pool_printf(pool,
+		"streaming read of %s by %u thread%s, best of 3 (%s)", bytes_text(bytes, pool),
+		threads, threads == 1 ? "" : "s", why_size));
 }

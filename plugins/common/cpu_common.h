@@ -139,6 +139,24 @@ void cpu_common_threads_probe(const char *proc_root, struct cpu_common_threads *
 int cpu_common_bandwidth_measure(uint64_t bytes, unsigned threads, uint64_t *bytes_per_s,
                                  char *why, size_t whylen);
 
+/* A plugin's bandwidth settings ([plugin.<name>] bandwidth_probe and
+ * bandwidth_bytes), with where each was set, for the reasons it gives. */
+struct cpu_common_bandwidth_opts {
+	const char *section;       /* "[plugin.cpu_avx2]" */
+	int probe;                 /* 0: disabled by the operator */
+	const char *probe_text, *probe_where;
+	uint64_t bytes;            /* 0: 4 x L3, at least 64 MiB (256 MiB if L3 is unknown) */
+	const char *bytes_where;
+};
+
+/* The device's memory bandwidth: measured with hw_threads threads over a
+ * buffer sized as above, or unknown with the reason (disabled, the buffer
+ * would take more than half of mem_free, the run failed). */
+struct trit_value cpu_common_bandwidth_probe(const struct cpu_common_bandwidth_opts *o,
+                                             uint64_t l3_total, struct trit_value hw_threads,
+                                             struct trit_value mem_free,
+                                             struct cpu_common_pool *pool);
+
 /* ------------------------------------------------------------------------ */
 /* Topology from sysfs (topology_sysfs.c), for machines without hwloc.      */
 

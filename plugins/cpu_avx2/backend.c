@@ -17,8 +17,6 @@
 #include "probe.h"
 
 #define MAX_PROPS 24
-#define DEFAULT_MIN_BANDWIDTH_BYTES (UINT64_C(64) << 20)
-#define NO_L3_BANDWIDTH_BYTES       (UINT64_C(256) << 20)
 #define CPUFREQ_MAX "/sys/devices/system/cpu/cpu0/cpufreq/cpuinfo_max_freq"
 
 typedef unsigned long long ull;
@@ -41,19 +39,6 @@ struct cpu_avx2_state {
 	struct trit_device dev;
 	struct trit_property props[MAX_PROPS];
 };
-
-/* Human units for source strings: "128 MiB". Only exact multiples use the
- * larger unit, so nothing is rounded. */
-static const char *bytes_text(uint64_t b, struct cpu_avx2_pool *pool)
-{
-	if (b && b % (UINT64_C(1) << 30) == 0)
-		return cpu_avx2_pool_printf(pool, "%llu GiB", (ull)(b >> 30));
-	if (b && b % (UINT64_C(1) << 20) == 0)
-		return cpu_avx2_pool_printf(pool, "%llu MiB", (ull)(b >> 20));
-	if (b && b % (UINT64_C(1) << 10) == 0)
-		return cpu_avx2_pool_printf(pool, "%llu KiB", (ull)(b >> 10));
-	return cpu_avx2_pool_printf(pool, "%llu bytes", (ull)b);
-}
 
 /* ------------------------------------------------------------------------ */
 /* Probes that need the options.                                             */
@@ -79,56 +64,16 @@ static void clock_probe(struct cpu_avx2_state *st)
 
 static void bandwidth_probe(struct cpu_avx2_state *st)
 {
-	struct cpu_avx2_pool *pool = &st->pool;
-	uint64_t bytes, bps = 0;
-	unsigned threads = 1;
-	const char *why_size;
-	char why[400];
-
-	if (!st->opt.bandwidth_probe) {
-		st->bandwidth = cpu_avx2_unknown(cpu_avx2_pool_printf(pool,
-			"bandwidth probe disabled by [plugin.cpu_avx2] bandwidth_probe = %s (%s)",
-			st->opt.bandwidth_probe_text, st->opt.bandwidth_probe_where));
-		return;
-	}
-	if (st->opt.bandwidth_bytes) {
-		bytes = st->opt.bandwidth_bytes;
-		why_size = cpu_avx2_pool_printf(pool, "size set by bandwidth_bytes at %s",
-		                                st->opt.bandwidth_bytes_where);
-	} else if (st->topo.l3.total) {
-		uint64_t four = st->topo.l3.total > UINT64_MAX / 4 ? UINT64_MAX
-		                                                    : 4 * st->topo.l3.total;
-		bytes = four > DEFAULT_MIN_BANDWIDTH_BYTES ? four : DEFAULT_MIN_BANDWIDTH_BYTES;
-		why_size = four >= DEFAULT_MIN_BANDWIDTH_BYTES
-		                   ? cpu_avx2_pool_printf(pool, "4 x the %s of L3",
-		                                          bytes_text(st->topo.l3.total, pool))
-		                   : cpu_avx2_pool_printf(
-		                             pool, "at least 64 MiB; 4 x the %s of L3 is less",
-		                             bytes_text(st->topo.l3.total, pool));
-	} else {
-		bytes = NO_L3_BANDWIDTH_BYTES;
-		why_size = "the L3 size is unknown, so a size well above any L3";
-	}
-	if (st->threads.hw_threads.state != TRIT_VALUE_UNKNOWN && st->threads.hw_threads.value)
-		threads = st->threads.hw_threads.value > 4096
-		                  ? 4096
-		                  : (unsigned)st->threads.hw_threads.value;
-	/* Do not push the process towards its memory limit to measure. */
-	if (st->mem.free.state != TRIT_VALUE_UNKNOWN && bytes > st->mem.free.value / 2) {
-		st->bandwidth = cpu_avx2_unknown(cpu_avx2_pool_printf(pool,
-			"not measured: the %s buffer (%s) is more than half of the %llu bytes "
-			"of free memory", bytes_text(bytes, pool), why_size,
-			(ull)st->mem.free.value));
-		return;
-	}
-	if (cpu_avx2_bandwidth_measure(bytes, threads, &bps, why, sizeof why) != 0) {
-		st->bandwidth =
-		        cpu_avx2_unknown(cpu_avx2_pool_printf(pool, "not measured: %s", why));
-		return;
-	}
-	st->bandwidth = cpu_avx2_measured(bps, cpu_avx2_pool_printf(pool,
-		"streaming read of %s by %u thread%s, best of 3 (%s)", bytes_text(bytes, pool),
-		threads, threads == 1 ? "" : "s", why_size));
+	struct cpu_common_bandwidth_opts o = {
+		.section = "[plugin.cpu_avx2]",
+		.probe = st->opt.bandwidth_probe,
+		.probe_text = st->opt.bandwidth_probe_text,
+		.probe_where = st->opt.bandwidth_probe_where,
+		.bytes = st->opt.bandwidth_bytes,
+		.bytes_where = st->opt.bandwidth_bytes_where,
+	};
+	st->bandwidth = cpu_common_bandwidth_probe(&o, st->topo.l3.total, st->threads.hw_threads,
+	                                           st->mem.free, &st->pool);
 }
 
 /* ------------------------------------------------------------------------ */

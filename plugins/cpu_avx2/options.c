@@ -31,23 +31,6 @@ static const char *where(const struct trit_host *host, const char *key)
 	return w ? w : "the configuration";
 }
 
-static int parse_bool(const char *s, int *out)
-{
-	static const char *const yes[] = { "yes", "true", "on", "1" };
-	static const char *const no[] = { "no", "false", "off", "0" };
-	for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++) {
-		if (!strcasecmp(s, yes[i])) {
-			*out = 1;
-			return 0;
-		}
-		if (!strcasecmp(s, no[i])) {
-			*out = 0;
-			return 0;
-		}
-	}
-	return -1;
-}
-
 static int read_proc_root(const struct trit_host *host, const char *value,
                           struct cpu_avx2_options *o, struct cpu_avx2_pool *pool,
                           char *err, size_t errlen)
@@ -135,7 +118,7 @@ int cpu_avx2_options_read(const struct trit_host *host, struct cpu_avx2_options 
 	    (rc = read_disable(host, value, o, pool, err, errlen)) != 0)
 		return rc;
 	if ((value = host->config_get(host->ctx, "bandwidth_probe")) != NULL) {
-		if (parse_bool(value, &o->bandwidth_probe) != 0)
+		if (cpu_common_parse_bool(value, &o->bandwidth_probe) != 0)
 			return cpu_avx2_errf(err, errlen, TRIT_ECONFIG,
 			                     "%s: " SECTION
 			                     " bandwidth_probe = '%s' is not yes or no (also "
