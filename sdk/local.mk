@@ -4,6 +4,7 @@
 tritincludedir = $(includedir)/trit
 tritinclude_HEADERS = \
 	sdk/include/trit/backend.h \
+	sdk/include/trit/quant.h \
 	sdk/include/trit/ternary.h \
 	sdk/include/trit/types.h \
 	sdk/include/trit/trit.h

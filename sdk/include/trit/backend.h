@@ -14,8 +14,15 @@
  *
  * Compatibility rules
  *   - TRIT_BACKEND_ABI_VERSION changes only when a change would break an
- *     existing plugin or host (a field moved, removed or retyped). The runtime
- *     refuses a plugin whose abi_version differs from its own.
+ *     existing plugin or host (a field moved, removed or retyped), or when a
+ *     plugin built for the new version needs a host that knows it (v2: the
+ *     graph call). The runtime loads plugins built for any version from
+ *     TRIT_BACKEND_ABI_MIN to its own: a v1 plugin's table is a prefix of the
+ *     v2 table and its matmul() is wrapped into a graph_compute() that runs
+ *     TRIT_OP_MATMUL nodes. It refuses a newer abi_version, and a table whose
+ *     struct_size is larger than the host's (built against a newer header:
+ *     the host cannot know what the plugin expects of the entries it would
+ *     ignore).
  *   - Within one ABI version, structs only grow at the end. Every struct that
  *     crosses the boundary starts with its size, so each side reads only the
  *     fields the other side knows about:
@@ -40,8 +47,14 @@
 extern "C" {
 #endif
 
-/* The ABI version this header describes. */
-#define TRIT_BACKEND_ABI_VERSION 1u
+/* The ABI version this header describes, and the oldest one a host built
+ * from it still loads. History:
+ *   1  devices, buffers, one ternary matmul per call
+ *   2  typed tensors, the op set and graph calls (struct trit_node,
+ *      supports_op, graph_compute, graph_submit), host-pointer buffers,
+ *      buffer copies, live memory, buffer limits, extensions */
+#define TRIT_BACKEND_ABI_VERSION 2u
+#define TRIT_BACKEND_ABI_MIN     1u
 
 /* Name of the one symbol a plugin exports. A plugin built inside the trit tree
  * may export it as <module>_LTX_trit_backend_entry instead (libltdl's
@@ -141,13 +154,31 @@ enum trit_device_kind {
  * Either `text` is set (a string property) or `value` is (a number, with
  * `unit` one of "bytes", "bytes/s", "hz", "count").
  *
- * Well-known keys:
- *   "mem.pool" (text): devices whose mem.pool texts are equal draw on the same
- *   physical memory, so a planner must not count it twice. CPU backends
- *   (and integrated GPUs) report "host"; a discrete GPU reports its PCI
- *   location "pci:DDDD:BB:DD.F", so the same card seen through two backends
- *   (cuda and opencl) is one memory.
+ * Well-known keys have a TRIT_PROP_* name below; the runtime reads those
+ * (the others are for people). A backend adds keys of its own under a prefix
+ * of its name ("cuda.driver_version").
  */
+
+/* (text) Devices whose mem.pool texts are equal draw on the same physical
+ * memory, so a planner must not count it twice. CPU backends (and integrated
+ * GPUs) report "host"; a discrete GPU reports its PCI location
+ * "pci:DDDD:BB:DD.F", so the same card seen through two backends (cuda and
+ * opencl) is one memory. */
+#define TRIT_PROP_MEM_POOL      "mem.pool"
+/* (text) The kernel path the device runs ("avx512vnni", "neon-dotprod",
+ * "sm_89"); `trit bench` keys its cached results by it. */
+#define TRIT_PROP_KERNEL_ISA    "kernel.isa"
+/* (bytes) Memory the backend itself takes on the device before any buffer
+ * (a CUDA context, a driver's reservation), measured. */
+#define TRIT_PROP_MEM_OVERHEAD  "mem.overhead"
+/* (bytes) Per-core L1 data, per-cluster L2 and shared L3 cache sizes;
+ * `trit bench` sizes its out-of-cache working set from the largest. */
+#define TRIT_PROP_CACHE_L1D     "cache.l1d"
+#define TRIT_PROP_CACHE_L2      "cache.l2"
+#define TRIT_PROP_CACHE_L3      "cache.l3"
+/* (count) NUMA nodes the device's memory spans. */
+#define TRIT_PROP_NUMA_NODES    "numa.nodes"
+
 struct trit_property {
 	const char *key;        /* dotted lower-case name, e.g. "cache.l3" */
 	const char *unit;       /* NULL for a text property */
@@ -227,6 +258,179 @@ struct trit_matmul {
 	uint32_t flags;         /* TRIT_MATMUL_*; 0 = the plain F32 product above.
 	                         * (Was `reserved`, always 0, before the kernels.) */
 };
+
+/* ------------------------------------------------------------------------ */
+/* Tensors, operations and graphs (ABI v2)                                   */
+/*
+ * The host describes every tensor; a backend never owns the graph. A tensor
+ * is a view into a buffer of the backend that runs the node (or, for
+ * host-visible buffers, of any backend whose buffer_host_ptr() is not NULL).
+ *
+ * Shape follows ggml's convention: ne[0] is the innermost, contiguous
+ * dimension (a row); ne[1..3] count rows, heads, tokens. nb[i] is the stride
+ * of dimension i in bytes. For a block type (Q8_0, TQ1_0, TQ2_0, I2_S) ne[0]
+ * is a multiple of the block's elements and nb[1] is the row's byte length.
+ * TL1 and TL2 have no row geometry: a weight tensor of those types is the
+ * whole packed tensor of trit/ternary.h (ne[0] = K, ne[1] = M) and its nb
+ * are 0. Unused trailing dimensions have ne = 1. Unless an op says otherwise
+ * every tensor it reads or writes has nb[0] equal to the element size (rows
+ * are contiguous); rows themselves may be strided (views of a KV cache, of a
+ * fused QKV output).
+ */
+#define TRIT_MAX_DIMS 4
+
+struct trit_tensor {
+	uint32_t type;                 /* enum trit_type */
+	uint32_t flags;                /* 0; reserved */
+	uint64_t ne[TRIT_MAX_DIMS];    /* elements per dimension, ne[0] innermost */
+	uint64_t nb[TRIT_MAX_DIMS];    /* stride per dimension, in bytes */
+	struct trit_buffer *buffer;    /* NULL = operand absent */
+	uint64_t offset;               /* of element [0,0,0,0] in the buffer */
+};
+
+/*
+ * The operations of a BitNet b1.58 / Llama forward pass. The numbering is
+ * part of the ABI: new ops are appended and an older backend answers
+ * "unsupported" for them through supports_op(). F32 arithmetic unless said;
+ * `x` is src[0], `y` src[1]; "per row" means over ne[0].
+ *
+ *   GET_ROWS    dst[:, t] = row ids[t] of the table, as F32.
+ *               src[0] table [ne0, rows] of F32, F16, BF16, Q8_0, TQ1_0,
+ *               TQ2_0, I2_S, TL1, TL2 (ternary: trit * scale);
+ *               src[1] ids I32 [T]; dst F32 [ne0, T]. An id outside the
+ *               table is an error (TRIT_ERANGE), never a read out of bounds.
+ *   RMS_NORM    dst = x / sqrt(mean(x^2) + eps) per row, times src[1]
+ *               (F32 [ne0]) when present. fparams[0] = eps.
+ *   ADD, MUL    dst = x + y, x * y. y broadcasts: each y.ne[i] is 1 or
+ *               x.ne[i] (so a [1] tensor is a scalar, a [ne0] one a row).
+ *   SCALE       dst = x * fparams[0].
+ *   ROPE        rotary position embedding of x [head_dim, heads, T] by
+ *               src[1] positions I32 [T]. iparams[0] = mode
+ *               (TRIT_ROPE_NORMAL: pairs (2i, 2i+1); TRIT_ROPE_NEOX: pairs
+ *               (i, i + n_rot/2)), iparams[1] = n_rot (even, <= head_dim;
+ *               dimensions past it are copied). Pair i turns by
+ *               p * freq_scale * freq_base^(-2i/n_rot) radians at position
+ *               p; fparams[0] = freq_base, fparams[1] = freq_scale.
+ *   ATTENTION   softmax(scale * q . k^T + causal mask) . v over a KV cache,
+ *               with grouped-query heads. src[0] q F32 [D, Hq, T];
+ *               src[1] k and src[2] v caches of F32, F16 or Q8_0
+ *               [D, Hkv, n_ctx] (Hq a multiple of Hkv; query head h reads
+ *               cache head h / (Hq / Hkv)); src[3] positions I32 [T]: query
+ *               t attends to cache positions j <= pos[t] and j < n_kv.
+ *               iparams[0] = n_kv (<= n_ctx), fparams[0] = scale (usually
+ *               1/sqrt(D)). dst F32 [D, Hq, T]. Softmax in F32 with the
+ *               maximum subtracted.
+ *   RELU2, SILU, GELU
+ *               dst = max(x,0)^2, x * sigmoid(x), and GELU's tanh form
+ *               0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
+ *   GLU         dst = act(x) * y (gated FFN); iparams[0] = the activation,
+ *               TRIT_OP_RELU2, TRIT_OP_SILU or TRIT_OP_GELU. y has x's shape.
+ *   QUANTIZE_ACT
+ *               BitNet's per-token int8 quantisation (trit/ternary.h,
+ *               trit_quantize_act): x F32 [K, T] -> dst I8 [K, T] and the
+ *               per-token scales s into src[1], F32 [T] (the one operand an
+ *               op writes besides dst).
+ *   MATMUL      dst[r, t] = sum_k W[k, r] * x[k, t]. src[0] W [K, M] of
+ *               F32, F16, BF16, Q8_0, TQ1_0, TQ2_0, I2_S, TL1 or TL2;
+ *               src[1] x F32 [K, T] (or, for I2_S/TL1/TL2, I8 [K, T] from
+ *               QUANTIZE_ACT with its scales in src[2]); dst F32 [M, T].
+ *               Activations are treated as the weight type's reference
+ *               does, and trit-conformance holds a backend to that:
+ *                 F32              F32 products;
+ *                 F16, BF16        weights widened to F32 (a backend may
+ *                                  round x to the weight's type first);
+ *                 Q8_0             x quantised per 32-block like Q8_0
+ *                                  (d = amax/127, q = round(x/d)), integer
+ *                                  block dots times both scales (as ggml);
+ *                 TQ1_0, TQ2_0     x quantised per 256-block like ggml's
+ *                                  Q8_K (d = -max/127 of the signed
+ *                                  absolute maximum), integer block dots;
+ *                 I2_S, TL1, TL2   trit/ternary.h: per-token absmax int8,
+ *                                  exact integer dots, y = d / s * scale.
+ *   CPY         dst = x converted to dst's type; F32, F16, BF16 and Q8_0
+ *               each way (Q8_0 rows a multiple of 32). Same element count;
+ *               shapes may differ when both are contiguous.
+ *   KV_WRITE    write new keys or values into a cache: dst cache
+ *               [D, Hkv, n_ctx] of F32, F16 or Q8_0, src[0] F32
+ *               [D, Hkv, T], src[1] positions I32 [T]:
+ *               dst[:, :, pos[t]] = convert(x[:, :, t]). A position past
+ *               n_ctx is an error (TRIT_ERANGE).
+ *
+ * dst may be the very same tensor as src[0] (in place) for ADD, MUL, SCALE,
+ * RMS_NORM, ROPE, RELU2, SILU, GELU and GLU; otherwise dst overlaps no
+ * operand.
+ */
+enum trit_op {
+	TRIT_OP_NONE         = 0,  /* does nothing; a backend may skip it */
+	TRIT_OP_GET_ROWS     = 1,
+	TRIT_OP_RMS_NORM     = 2,
+	TRIT_OP_ADD          = 3,
+	TRIT_OP_MUL          = 4,
+	TRIT_OP_SCALE        = 5,
+	TRIT_OP_ROPE         = 6,
+	TRIT_OP_ATTENTION    = 7,
+	TRIT_OP_RELU2        = 8,
+	TRIT_OP_SILU         = 9,
+	TRIT_OP_GELU         = 10,
+	TRIT_OP_GLU          = 11,
+	TRIT_OP_QUANTIZE_ACT = 12,
+	TRIT_OP_MATMUL       = 13,
+	TRIT_OP_CPY          = 14,
+	TRIT_OP_KV_WRITE     = 15,
+	TRIT_OP_COUNT
+};
+
+/* ROPE modes (iparams[0]). */
+#define TRIT_ROPE_NORMAL 0
+#define TRIT_ROPE_NEOX   2
+
+#define TRIT_NODE_MAX_SRC 4
+
+/*
+ * One operation of a graph. The host fills it; the backend reads it during
+ * the call that passed it (and, for graph_submit(), until the event is
+ * waited for) and keeps no pointer into it afterwards.
+ */
+struct trit_node {
+	uint32_t struct_size;          /* sizeof(struct trit_node) as the host knows it */
+	uint32_t op;                   /* enum trit_op */
+	struct trit_tensor dst;
+	struct trit_tensor src[TRIT_NODE_MAX_SRC];
+	int32_t iparams[4];            /* integer parameters, per op above; else 0 */
+	float fparams[4];              /* float parameters, per op above; else 0 */
+	const char *name;              /* for messages ("blk.3.attn_q"); may be NULL */
+};
+
+/*
+ * A device's share of a forward pass: nodes run in order, each seeing the
+ * results of those before it.
+ */
+struct trit_graph {
+	uint32_t struct_size;          /* sizeof(struct trit_graph) as the host knows it */
+	uint32_t n_nodes;
+	const struct trit_node *nodes;
+	uint32_t n_threads;            /* CPU backends: threads to use; 0 = backend's choice */
+	uint32_t flags;                /* 0; reserved */
+	/* Scratch of at least graph_workspace() bytes, or NULL when that was 0.
+	 * Its contents do not survive the call. */
+	struct trit_buffer *workspace;
+	uint64_t workspace_offset;
+	uint64_t workspace_size;
+};
+
+/* What a device's buffers can be (buffer_limits()). */
+struct trit_buffer_limits {
+	uint32_t struct_size;          /* sizeof as the plugin knows it */
+	uint32_t host_visible;         /* 1: buffer_host_ptr() returns the memory */
+	uint32_t from_host_ptr;        /* 1: buffer_from_host_ptr() wraps host memory */
+	uint32_t reserved;             /* 0 */
+	uint64_t alignment;            /* every buffer's base is aligned to this (a power of 2) */
+	uint64_t max_size;             /* the largest single buffer the device allocates */
+};
+
+/* A completion the host waits on (graph_submit()). Opaque, owned by the
+ * plugin until event_free(). */
+struct trit_event;
 
 /* ------------------------------------------------------------------------ */
 /* Log levels, shared by host and plugins.                                   */
@@ -327,9 +531,72 @@ struct trit_backend {
 	 * here), so the planner can count it before anything is allocated. */
 	int (*matmul_workspace)(void *state, uint32_t device, const struct trit_matmul *op,
 	                        uint64_t *bytes, char *err, size_t errlen);
-	/* Run the matrix multiplication described by `op` on `device`. */
+	/* Run the matrix multiplication described by `op` on `device`. A v2
+	 * backend may leave this NULL: the host sends TRIT_OP_MATMUL nodes
+	 * through graph_compute() (and answers old callers of matmul() with a
+	 * one-node graph). */
 	int (*matmul)(void *state, uint32_t device, const struct trit_matmul *op,
 	              char *err, size_t errlen);
+
+	/* ---------------------------------------------------------------- */
+	/* ABI v2. Threading: the host calls one plugin state from one thread */
+	/* at a time, except event_wait(), which it may call from another     */
+	/* thread while a graph_submit() is in flight. A backend may run its  */
+	/* own threads inside any call.                                       */
+
+	/* Live memory of `device` now, in bytes (not the cached device_get()
+	 * values): the loader checks it before it allocates. */
+	int (*get_memory)(void *state, uint32_t device, uint64_t *free_bytes,
+	                  uint64_t *total_bytes, char *err, size_t errlen);
+	/* Alignment, largest buffer and host visibility of `device`'s buffers. */
+	int (*buffer_limits)(void *state, uint32_t device, struct trit_buffer_limits *out,
+	                     char *err, size_t errlen);
+	/* Wrap `size` bytes of host memory at `ptr` as a buffer of `device`
+	 * without copying (an mmap'd file range on a host-memory device). The
+	 * memory stays the caller's: it outlives the buffer, and buffer_free()
+	 * releases only the wrapper. The buffer may be read-only memory; the
+	 * host never makes it a dst. TRIT_EUNSUPPORTED when the device cannot
+	 * address host memory (the host then copies). */
+	int (*buffer_from_host_ptr)(void *state, uint32_t device, void *ptr, uint64_t size,
+	                            struct trit_buffer **out, char *err, size_t errlen);
+	/* The host address of a host-visible buffer's first byte, or NULL. */
+	void *(*buffer_host_ptr)(void *state, struct trit_buffer *buf);
+	/* Copy `size` bytes between two buffers of this backend. */
+	int (*buffer_copy)(void *state, struct trit_buffer *dst, uint64_t dst_offset,
+	                   struct trit_buffer *src, uint64_t src_offset, uint64_t size,
+	                   char *err, size_t errlen);
+
+	/* 1 when `device` runs `node` (its op, operand types, shapes and
+	 * strides; buffers may be NULL here), else 0. Pure and cheap: the
+	 * scheduler asks it for every node and sends what a device does not
+	 * run to another device instead of failing. */
+	int (*supports_op)(void *state, uint32_t device, const struct trit_node *node);
+	/* Scratch bytes graph_compute() needs for `graph` (its buffers may be
+	 * NULL), so the plan counts it before anything is allocated. */
+	int (*graph_workspace)(void *state, uint32_t device, const struct trit_graph *graph,
+	                       uint64_t *bytes, char *err, size_t errlen);
+	/* Run the graph's nodes in order on `device` and return when all are
+	 * done. Only nodes for which supports_op() said 1 are passed. On error
+	 * the contents of every dst of the graph are unspecified; err names
+	 * the node (its index and name). */
+	int (*graph_compute)(void *state, uint32_t device, const struct trit_graph *graph,
+	                     char *err, size_t errlen);
+	/* Start the graph and return at once with an event. The host keeps the
+	 * graph, its nodes and its buffers alive and untouched until
+	 * event_wait() has returned, then frees the event with event_free().
+	 * A backend provides all three or none (the host then runs
+	 * graph_compute() and hands back a completed event). */
+	int (*graph_submit)(void *state, uint32_t device, const struct trit_graph *graph,
+	                    struct trit_event **event, char *err, size_t errlen);
+	/* Block until the event's graph has finished; its result as
+	 * graph_compute() would have returned it. */
+	int (*event_wait)(void *state, struct trit_event *event, char *err, size_t errlen);
+	void (*event_free)(void *state, struct trit_event *event);
+
+	/* What a backend offers beyond this ABI, by name ("cuda.stream"): a
+	 * pointer to a struct the backend documents itself, valid until
+	 * shutdown(), or NULL when it has no such extension. */
+	const void *(*extension)(void *state, const char *name);
 };
 
 /* The smallest backend table the runtime accepts: everything up to and

@@ -34,6 +34,7 @@ enum trit_type {
 	TRIT_TYPE_TL2   = 7,  /* ternary lookup-table format, weight triples + sign */
 	TRIT_TYPE_TQ1_0 = 8,  /* ternary, 256 weights in 54 bytes (base-3 packed) */
 	TRIT_TYPE_TQ2_0 = 9,  /* ternary, 256 weights in 66 bytes (2-bit codes) */
+	TRIT_TYPE_Q8_0  = 10, /* ggml's Q8_0: 32 int8 in 34 bytes (F16 scale first); ABI v2 */
 	TRIT_TYPE_COUNT
 };
 
@@ -69,6 +70,7 @@ static inline const struct trit_type_traits *trit_type_traits(uint32_t type)
 		[TRIT_TYPE_TL2]   = { "TL2",   0,   0,  1 },
 		[TRIT_TYPE_TQ1_0] = { "TQ1_0", 256, 54, 1 },
 		[TRIT_TYPE_TQ2_0] = { "TQ2_0", 256, 66, 1 },
+		[TRIT_TYPE_Q8_0]  = { "Q8_0",  32,  34, 0 },
 	};
 	return type < TRIT_TYPE_COUNT ? &traits[type] : (const struct trit_type_traits *)0;
 }
