@@ -12,4 +12,5 @@ tritinclude_HEADERS = \
 pkgconfig_DATA += sdk/trit-backend.pc sdk/trit.pc
 DISTCLEANFILES += sdk/trit-backend.pc sdk/trit.pc
 EXTRA_DIST += sdk/README.md sdk/trit-backend.pc.in sdk/trit.pc.in \
-	sdk/examples/hello/hello.c sdk/examples/hello/Makefile sdk/examples/hello/README.md
+	sdk/examples/hello/hello.c sdk/examples/hello/hello.h sdk/examples/hello/hello_buffers.c \
+	sdk/examples/hello/hello_ops.c sdk/examples/hello/Makefile sdk/examples/hello/README.md

@@ -8,7 +8,9 @@ destdir=$1 bindir=$2 libdir=$3 srcdir=$4
 work=$(mktemp -d "${TMPDIR:-/tmp}/trit-sdk-XXXXXX")
 trap 'rm -rf "$work"' EXIT INT TERM
 
-cp "$srcdir/sdk/examples/hello/hello.c" "$srcdir/sdk/examples/hello/Makefile" "$work/"
+for f in hello.c hello.h hello_buffers.c hello_ops.c Makefile; do
+	cp "$srcdir/sdk/examples/hello/$f" "$work/"
+done
 PKG_CONFIG_PATH="$destdir$libdir/pkgconfig"
 export PKG_CONFIG_PATH
 if [ -n "$destdir" ]; then PKG_CONFIG_SYSROOT_DIR=$destdir; export PKG_CONFIG_SYSROOT_DIR; fi

@@ -4,21 +4,18 @@
  *
  * It reports one device: the host's memory as the kernel's sysinfo(2) sees it
  * (measured, with its source), and says "unknown" for what it cannot measure.
- * It has no kernels, so it advertises none. It shows the parts every plugin
- * needs: the entry point, the ABI fields, reading and validating its own
- * configuration section, logging through the host, and owning its strings.
+ * It shows the parts every plugin needs: the entry point, the ABI fields,
+ * reading and validating its own configuration section, logging through the
+ * host, and owning its strings. Its buffers are host memory and it runs a few
+ * ops of the graph (hello_ops.c); trit sends every other op to its CPU
+ * fallback, and `make check` holds the ones it claims to trit-conformance.
  */
 #define _GNU_SOURCE
 #include <stdlib.h>
 #include <string.h>
 #include <sys/sysinfo.h>
 
-#include <trit/backend.h>
-
-struct hello {
-	struct trit_device dev;
-	char name[96];
-};
+#include "hello.h"
 
 static int hello_measure(struct hello *h, char *err, size_t errlen)
 {
@@ -88,6 +85,17 @@ static int hello_update(void *state, uint32_t i, char *err, size_t errlen)
 	return hello_measure(state, err, errlen);
 }
 
+static int hello_memory(void *state, uint32_t i, uint64_t *free_bytes, uint64_t *total,
+                        char *err, size_t errlen)
+{
+	struct hello *h = state;
+	int rc = hello_update(state, i, err, errlen);
+
+	*free_bytes = h->dev.mem_free.value;
+	*total = h->dev.mem_total.value;
+	return rc;
+}
+
 static const struct trit_backend hello_backend = {
 	.abi_version = TRIT_BACKEND_ABI_VERSION,
 	.struct_size = sizeof(struct trit_backend),
@@ -99,6 +107,18 @@ static const struct trit_backend hello_backend = {
 	.device_count = hello_count,
 	.device_get = hello_get,
 	.device_update = hello_update,
+	.buffer_alloc = hello_buffer_alloc,
+	.buffer_free = hello_buffer_free,
+	.buffer_write = hello_buffer_write,
+	.buffer_read = hello_buffer_read,
+	.get_memory = hello_memory,
+	.buffer_limits = hello_buffer_limits,
+	.buffer_from_host_ptr = hello_buffer_wrap,
+	.buffer_host_ptr = hello_buffer_host_ptr,
+	.buffer_copy = hello_buffer_copy,
+	.supports_op = hello_supports_op,
+	.graph_workspace = hello_graph_workspace,
+	.graph_compute = hello_graph_compute,
 };
 
 TRIT_EXPORT const struct trit_backend *trit_backend_entry(void)
