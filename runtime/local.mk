@@ -2,21 +2,21 @@
 
 lib_LTLIBRARIES += runtime/libtrit.la
 runtime_libtrit_la_SOURCES = \
-	runtime/common.c runtime/common.h \
-	runtime/log.c runtime/log.h \
-	runtime/inifile.c runtime/inifile.h \
-	runtime/config.c runtime/config.h \
-	runtime/registry.c runtime/registry.h \
-	runtime/ternary.c runtime/ternary.h \
-	runtime/backends/ref.c runtime/backends/ref.h \
-	runtime/backends/described.c runtime/backends/described.h \
-	runtime/report.c runtime/report.h \
+	runtime/core/common.c runtime/core/common.h \
+	runtime/core/log.c runtime/core/log.h \
+	runtime/config/inifile.c runtime/config/inifile.h \
+	runtime/config/config.c runtime/config/config.h \
+	runtime/backend/registry.c runtime/backend/registry.h \
+	runtime/formats/ternary.c runtime/formats/ternary.h \
+	runtime/backend/ref.c runtime/backend/ref.h \
+	runtime/backend/described.c runtime/backend/described.h \
+	runtime/report/report.c runtime/report/report.h \
 	runtime/model/ggml_types.c runtime/model/ggml_types.h \
 	runtime/model/names.c runtime/model/names.h \
 	runtime/model/model.c runtime/model/model.h \
-	runtime/estimate.c runtime/estimate.h \
-	runtime/plan.c runtime/plan.h \
-	runtime/bench.c runtime/bench.h
+	runtime/plan/estimate.c runtime/plan/estimate.h \
+	runtime/plan/plan.c runtime/plan/plan.h \
+	runtime/bench/bench.c runtime/bench/bench.h
 # TRIT_BUILDDIR lets an uninstalled trit find the plugins of its own build tree.
 runtime_libtrit_la_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DTRIT_PKGLIBDIR='"$(pkglibdir)"' -DTRIT_BUILDDIR='"$(abs_top_builddir)"'

@@ -21,7 +21,7 @@
 
 #include "model/gguf.h"
 #include "model/model.h"
-#include "plan.h"
+#include "plan/plan.h"
 
 static double now(void)
 {

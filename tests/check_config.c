@@ -1,5 +1,5 @@
 /*
- * check_config.c - the specification of runtime/config.c: what deploy.ini,
+ * check_config.c - the specification of runtime/config/config.c: what deploy.ini,
  * TRIT_* variables and command-line values may say, which layer wins, and
  * what each mistake reports (file, line, key, accepted values). INI fixtures
  * are written at test time into a fresh temporary directory per test.
@@ -17,8 +17,8 @@
 #include <unistd.h>
 
 /* "config.h" alone would find the autoconf header first; name ours by path. */
-#include "runtime/config.h"
-#include "log.h"
+#include "config/config.h"
+#include "core/log.h"
 
 /* ---------------------------------------------------------------- fixture */
 

@@ -17,10 +17,10 @@
 
 #include <trit/trit.h>
 
-#include "backends/described.h"
-#include "log.h"
-#include "registry.h"
-#include "runtime/config.h"
+#include "backend/described.h"
+#include "core/log.h"
+#include "backend/registry.h"
+#include "config/config.h"
 
 /* ---------------------------------------------------------------- fixture */
 

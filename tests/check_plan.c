@@ -13,10 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bench.h"
-#include "estimate.h"
+#include "bench/bench.h"
+#include "plan/estimate.h"
 #include "model/model.h"
-#include "plan.h"
+#include "plan/plan.h"
 
 #define GIB (UINT64_C(1) << 30)
 

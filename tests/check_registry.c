@@ -14,9 +14,9 @@
 
 #include <trit/trit.h>
 
-#include "runtime/config.h"
-#include "log.h"
-#include "registry.h"
+#include "config/config.h"
+#include "core/log.h"
+#include "backend/registry.h"
 
 static const char *plugin_dir(void)
 {

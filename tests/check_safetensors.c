@@ -71,8 +71,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "common.h"
-#include "log.h"
+#include "core/common.h"
+#include "core/log.h"
 #include "model/safetensors.h"
 
 /* ---------------------------------------------------------------- fixture */

@@ -1,7 +1,7 @@
 /*
  * check_ternary.c - the specification of trit's ternary formats
  * (sdk/include/trit/ternary.h), the packer and the reference kernels
- * (runtime/ternary.c) and the built-in `ref` backend's ternary matmul.
+ * (runtime/formats/ternary.c) and the built-in `ref` backend's ternary matmul.
  *
  * The bitnet.cpp I2_S and llama.cpp TQ2_0 fixtures are built here by small
  * encoders written from the documented layouts (docs/formats.md), not with
@@ -18,8 +18,8 @@
 #include <trit/backend.h>
 #include <trit/ternary.h>
 
-#include "backends/ref.h"
-#include "ternary.h"
+#include "backend/ref.h"
+#include "formats/ternary.h"
 
 static const uint32_t formats[3] = { TRIT_TYPE_I2_S, TRIT_TYPE_TL1, TRIT_TYPE_TL2 };
 

@@ -1,4 +1,4 @@
-# Check suite for runtime/config.c.
+# Check suite for runtime/config/config.c.
 
 check_PROGRAMS += tests/check_config
 TESTS += tests/check_config

@@ -2,7 +2,7 @@
  * cpu_neon_qemu.c - the cpu_neon plugin's checks as a plain C program that
  * prints TAP, for hosts that are not aarch64: `make check` cross-compiles it
  * statically with AARCH64_CC, together with the plugin's sources and the
- * scalar reference (runtime/ternary.c), and tests/cpu-neon-qemu.sh runs it
+ * scalar reference (runtime/formats/ternary.c), and tests/cpu-neon-qemu.sh runs it
  * under qemu-aarch64 on a CPU model with the dot-product extension and on
  * one without. (Check is not available for the cross target; on an aarch64
  * host the plugin's Check suite runs the same checks natively.)

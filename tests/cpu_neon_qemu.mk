@@ -25,8 +25,8 @@ NEON_QEMU_SRCS = \
 	$(srcdir)/plugins/common/bandwidth.c \
 	$(srcdir)/plugins/common/topology_sysfs.c \
 	$(srcdir)/plugins/common/threadpool.c \
-	$(srcdir)/runtime/ternary.c \
-	$(srcdir)/runtime/common.c
+	$(srcdir)/runtime/formats/ternary.c \
+	$(srcdir)/runtime/core/common.c
 NEON_QEMU_HDRS = \
 	$(srcdir)/plugins/cpu_neon/neon.h \
 	$(srcdir)/plugins/cpu_neon/kernels_i2s.h \
@@ -35,8 +35,8 @@ NEON_QEMU_HDRS = \
 	$(srcdir)/sdk/include/trit/backend.h \
 	$(srcdir)/sdk/include/trit/ternary.h \
 	$(srcdir)/sdk/include/trit/types.h \
-	$(srcdir)/runtime/ternary.h \
-	$(srcdir)/runtime/common.h
+	$(srcdir)/runtime/formats/ternary.h \
+	$(srcdir)/runtime/core/common.h
 NEON_QEMU_FLAGS = $(STD_CFLAGS) $(WARN_CFLAGS) -O2 -pthread \
 	-I$(top_srcdir)/sdk/include -I$(top_srcdir)/runtime -I$(top_srcdir) -I$(top_builddir)
 

@@ -1,5 +1,5 @@
 # Check suite for the built-in `described` backend (trit --devices FILE),
-# runtime/backends/described.c, and the example machines in docs/machines.
+# runtime/backend/described.c, and the example machines in docs/machines.
 
 check_PROGRAMS += tests/check_described
 TESTS += tests/check_described

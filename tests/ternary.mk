@@ -7,8 +7,8 @@ tests_check_ternary_LDADD = $(TEST_LIBS)
 
 # libFuzzer target for the packer (see runtime/model/safetensors.mk for why a
 # plain rule): `make check` runs it briefly, `make fuzz-ternary` for 1,000,000.
-FUZZ_TERNARY_SRC = $(srcdir)/tests/fuzz/fuzz_ternary.c $(srcdir)/runtime/ternary.c \
-	$(srcdir)/runtime/common.c $(srcdir)/runtime/log.c
+FUZZ_TERNARY_SRC = $(srcdir)/tests/fuzz/fuzz_ternary.c $(srcdir)/runtime/formats/ternary.c \
+	$(srcdir)/runtime/core/common.c $(srcdir)/runtime/core/log.c
 EXTRA_DIST += tests/fuzz/fuzz_ternary.c tests/fuzz-ternary.sh
 CLEANFILES += tests/fuzz/fuzz_ternary
 .PHONY: fuzz-ternary clean-fuzz-ternary
@@ -19,7 +19,7 @@ fuzz: fuzz-ternary
 
 if HAVE_LIBFUZZER
 TESTS += tests/fuzz-ternary.sh
-tests/fuzz/fuzz_ternary: $(FUZZ_TERNARY_SRC) $(srcdir)/runtime/ternary.h \
+tests/fuzz/fuzz_ternary: $(FUZZ_TERNARY_SRC) $(srcdir)/runtime/formats/ternary.h \
 		$(srcdir)/sdk/include/trit/ternary.h build-config.h
 	@$(MKDIR_P) tests/fuzz
 	$(AM_V_CC)$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined \

@@ -28,7 +28,7 @@
 
 #include "kernels.h"
 #include "probe.h"
-#include "ternary.h" /* runtime/ternary.h: packing and the reference */
+#include "formats/ternary.h" /* runtime/formats/ternary.h: packing and the reference */
 
 #ifndef KERNELS_MODE
 #define KERNELS_MODE 0

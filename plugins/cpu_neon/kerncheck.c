@@ -15,7 +15,7 @@
 
 #include <trit/ternary.h>
 
-#include "ternary.h"
+#include "formats/ternary.h"
 #include "kerncheck.h"
 
 #define GUARD 64          /* poisoned bytes around the workspace */

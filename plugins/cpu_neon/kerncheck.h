@@ -4,7 +4,7 @@
  * `make check` cross-compiles and runs under qemu-aarch64 on other hosts
  * (tests/cpu_neon_qemu.c). Each check drives the plugin through its backend
  * table, as the runtime would, and compares with the scalar reference in
- * runtime/ternary.c. A check returns 0, or -1 with a sentence in msg.
+ * runtime/formats/ternary.c. A check returns 0, or -1 with a sentence in msg.
  */
 #ifndef CPU_NEON_KERNCHECK_H
 #define CPU_NEON_KERNCHECK_H

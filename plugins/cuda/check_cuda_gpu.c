@@ -21,7 +21,7 @@
 #include <trit/ternary.h>
 
 #include "internal.h"
-#include "ternary.h"
+#include "formats/ternary.h"
 
 #define GUARD 256u
 #define GUARD_BYTE 0xa5

@@ -2,7 +2,7 @@
  * check_cuda_lanes.c - the cuda kernels' per-thread arithmetic (lanes.h),
  * replayed on the CPU for every thread of every block a launch would run,
  * with the same grid, warp split and token tiles as kernels.cu, and compared
- * with the reference kernels (runtime/ternary.c): exact integer dots, and
+ * with the reference kernels (runtime/formats/ternary.c): exact integer dots, and
  * F32 outputs within the contract's 1e-5 of max |y| (on the CPU they are the
  * same bits). This runs without a GPU; what it cannot check is the hardware
  * side of kernels.cu (warp shuffles, shared memory, launch limits), which
@@ -19,7 +19,7 @@
 #include <trit/ternary.h>
 
 #include "lanes.h"
-#include "ternary.h"
+#include "formats/ternary.h"
 
 static const uint32_t formats[3] = { TRIT_TYPE_I2_S, TRIT_TYPE_TL1, TRIT_TYPE_TL2 };
 

@@ -29,7 +29,7 @@
 #include <trit/ternary.h>
 
 #include "ocl.h"
-#include "ternary.h"
+#include "formats/ternary.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define UNDER_ASAN 1

@@ -15,14 +15,14 @@
 
 #include <trit/trit.h>
 
-#include "bench.h"
-#include "common.h"
-#include "config.h"
-#include "log.h"
+#include "bench/bench.h"
+#include "core/common.h"
+#include "config/config.h"
+#include "core/log.h"
 #include "model/model.h"
-#include "plan.h"
-#include "registry.h"
-#include "report.h"
+#include "plan/plan.h"
+#include "backend/registry.h"
+#include "report/report.h"
 
 enum {
 	EXIT_OK = 0,

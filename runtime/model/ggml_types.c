@@ -9,7 +9,7 @@
 
 #include <trit/backend.h>
 
-#include "common.h"
+#include "core/common.h"
 #include "model/ggml_types.h"
 
 #define T(id_, name_, blck_, size_, flags_) { id_, name_, blck_, size_, flags_ }

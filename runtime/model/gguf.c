@@ -19,8 +19,8 @@
 
 #include <trit/backend.h>
 
-#include "common.h"
-#include "log.h"
+#include "core/common.h"
+#include "core/log.h"
 #include "model/gguf.h"
 
 #define U(x) ((unsigned long long)(x))

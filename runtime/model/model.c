@@ -20,7 +20,7 @@
 #include <cjson/cJSON.h>
 #include <trit/backend.h>
 
-#include "common.h"
+#include "core/common.h"
 #include "model/gguf.h"
 #include "model/model.h"
 #include "model/names.h"

@@ -8,7 +8,7 @@
  * The same rules are written out with pictures in docs/formats.md.
  *
  * What it leaves to others: packing from model files and the reference
- * kernels live in the runtime (runtime/ternary.c); fast kernels live in the
+ * kernels live in the runtime (runtime/formats/ternary.c); fast kernels live in the
  * plugins.
  *
  * Part of the trit SDK; stable under TRIT_BACKEND_ABI_VERSION (see backend.h).

@@ -28,7 +28,7 @@ const char *trit_version(void);
 /* The plugin ABI version this libtrit accepts (TRIT_BACKEND_ABI_VERSION). */
 uint32_t trit_backend_abi(void);
 
-struct trit_config;   /* deployment configuration (runtime/config.h) */
+struct trit_config;   /* deployment configuration (runtime/config/config.h) */
 struct trit_registry; /* the set of plugins found and probed */
 
 enum trit_plugin_status {

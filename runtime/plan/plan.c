@@ -17,11 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bench.h"
-#include "common.h"
-#include "log.h"
+#include "bench/bench.h"
+#include "core/common.h"
+#include "core/log.h"
 #include "model/names.h"
-#include "plan.h"
+#include "plan/plan.h"
 
 const char *trit_strategy_name(enum trit_strategy s)
 {

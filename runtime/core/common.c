@@ -12,7 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "common.h"
+#include "core/common.h"
 
 int trit_errf(char *err, size_t errlen, int code, const char *fmt, ...)
 {

@@ -29,9 +29,9 @@
 
 #include <trit/trit.h>
 
-#include "bench.h"
-#include "common.h"
-#include "ternary.h"
+#include "bench/bench.h"
+#include "core/common.h"
+#include "formats/ternary.h"
 
 /* ------------------------------------------------------------------------ */
 /* Device facts                                                              */

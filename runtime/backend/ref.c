@@ -1,7 +1,7 @@
 /*
  * ref.c - the scalar reference backend: host-memory buffers and plain C
  * kernels. It runs on any CPU and advertises exactly the kernels below:
- * F32 matmul and the ternary I2_S/TL1/TL2 ones of runtime/ternary.c, one
+ * F32 matmul and the ternary I2_S/TL1/TL2 ones of runtime/formats/ternary.c, one
  * weight at a time. Speed is the plugins' business, not this file's.
  */
 #include <build-config.h>
@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backends/ref.h"
-#include "common.h"
-#include "ternary.h"
+#include "backend/ref.h"
+#include "core/common.h"
+#include "formats/ternary.h"
 
 struct trit_buffer {
 	uint64_t size;
@@ -202,7 +202,7 @@ static int ref_matmul_f32(const struct trit_matmul *op)
 }
 
 /* One token at a time: quantise it into the workspace, then one integer dot
- * per row (the reference of runtime/ternary.c, without its allocations). */
+ * per row (the reference of runtime/formats/ternary.c, without its allocations). */
 static void ref_matmul_ternary(const struct trit_matmul *op, int8_t *qws)
 {
 	const unsigned char *w = op->weights->data + op->weights_offset;

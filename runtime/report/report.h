@@ -10,10 +10,10 @@
 
 #include <trit/trit.h>
 
-#include "bench.h"
-#include "config.h"
+#include "bench/bench.h"
+#include "config/config.h"
 #include "model/model.h"
-#include "plan.h"
+#include "plan/plan.h"
 
 /* Name of a capability bit ("avx2"), or NULL for an undefined bit. */
 const char *trit_report_cap_name(uint64_t bit);

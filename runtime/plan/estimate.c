@@ -18,8 +18,8 @@
 
 #include <trit/ternary.h>
 
-#include "common.h"
-#include "estimate.h"
+#include "core/common.h"
+#include "plan/estimate.h"
 #include "model/names.h"
 
 #define GIB (UINT64_C(1) << 30)

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "log.h"
+#include "core/log.h"
 
 static int log_level = TRIT_LOG_WARN;
 static trit_log_sink log_sink;

@@ -19,10 +19,10 @@
 #include <strings.h>
 #include <unistd.h> /* environ */
 
-#include "common.h"
-#include "config.h"
-#include "inifile.h"
-#include "log.h"
+#include "core/common.h"
+#include "config/config.h"
+#include "config/inifile.h"
+#include "core/log.h"
 
 /* ------------------------------------------------------------------ schema */
 

@@ -2,7 +2,7 @@
  * inifile.h - read an INI file through inih knowing the line of every key, and
  * collect every problem found as one sentence per line of the error report.
  * What sections and keys mean is left to the caller: config.c (deploy.ini) and
- * backends/described.c (--devices) both read their files with it. (Not named
+ * backend/described.c (--devices) both read their files with it. (Not named
  * ini.h: runtime/ is on the include path and would hide inih's <ini.h>.)
  */
 #ifndef TRIT_INIFILE_H

@@ -13,8 +13,8 @@
 
 #include <trit/backend.h>
 
-#include "bench.h"
-#include "estimate.h"
+#include "bench/bench.h"
+#include "plan/estimate.h"
 #include "model/model.h"
 
 enum trit_strategy {

@@ -19,12 +19,12 @@
 
 #include <ltdl.h>
 
-#include "backends/described.h"
-#include "backends/ref.h"
-#include "common.h"
-#include "config.h"
-#include "log.h"
-#include "registry.h"
+#include "backend/described.h"
+#include "backend/ref.h"
+#include "core/common.h"
+#include "config/config.h"
+#include "core/log.h"
+#include "backend/registry.h"
 
 #ifndef TRIT_PKGLIBDIR
 #error "TRIT_PKGLIBDIR must be defined by the build"

@@ -13,10 +13,10 @@
 #include <string.h>
 #include <strings.h>
 
-#include "backends/described.h"
-#include "common.h"
-#include "inifile.h"
-#include "report.h"
+#include "backend/described.h"
+#include "core/common.h"
+#include "config/inifile.h"
+#include "report/report.h"
 
 /* The keys of a [device.<id>] section, in documentation order. */
 enum field {

@@ -12,8 +12,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "common.h"
-#include "report.h"
+#include "core/common.h"
+#include "report/report.h"
 
 static const struct {
 	uint64_t bit;

@@ -18,8 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common.h"
-#include "ternary.h"
+#include "core/common.h"
+#include "formats/ternary.h"
 
 /* ------------------------------------------------------------------------ */
 /* Half-precision conversions (exact; no rounding involved in widening).      */

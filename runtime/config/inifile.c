@@ -1,6 +1,6 @@
 /*
  * inifile.c - the line-counting INI reader shared by deploy.ini (config.c)
- * and --devices files (backends/described.c), and the problem list both
+ * and --devices files (backend/described.c), and the problem list both
  * report through. It knows INI syntax, not what any section or key means.
  */
 #include <build-config.h>
@@ -16,8 +16,8 @@
 
 #include <ini.h>
 
-#include "common.h"
-#include "inifile.h"
+#include "core/common.h"
+#include "config/inifile.h"
 
 /* --------------------------------------------------------------- problems */
 
