@@ -9,6 +9,9 @@ runtime_libtrit_la_SOURCES = \
 	runtime/backend/registry.c runtime/backend/registry.h \
 	runtime/formats/ternary.c runtime/formats/ternary.h \
 	runtime/backend/ref.c runtime/backend/ref.h \
+	runtime/backend/ref_node.c runtime/backend/ref_node.h \
+	runtime/backend/ref_ops.c runtime/backend/ref_move.c \
+	runtime/backend/ref_attention.c runtime/backend/ref_matmul.c \
 	runtime/backend/described.c runtime/backend/described.h \
 	runtime/report/report.c runtime/report/report.h \
 	runtime/model/ggml_types.c runtime/model/ggml_types.h \
