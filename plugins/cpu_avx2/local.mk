@@ -35,6 +35,7 @@ plugins_cpu_avx2_libcpu_avx2_probe_la_SOURCES = \
 	plugins/cpu_avx2/options.c \
 	plugins/cpu_avx2/pool.c \
 	plugins/cpu_avx2/matmul.c \
+	plugins/cpu_avx2/graph.c \
 	plugins/cpu_avx2/backend.c
 plugins_cpu_avx2_libcpu_avx2_probe_la_CFLAGS = $(AM_CFLAGS) $(HWLOC_CFLAGS) -pthread
 plugins_cpu_avx2_libcpu_avx2_probe_la_LIBADD = $(cpu_avx2_kernel_libs) \
@@ -54,6 +55,15 @@ plugins_cpu_avx2_check_cpu_avx2_CFLAGS = $(TEST_CFLAGS) $(HWLOC_CFLAGS) -pthread
 plugins_cpu_avx2_check_cpu_avx2_LDADD = plugins/cpu_avx2/libcpu_avx2_probe.la \
 	$(CHECK_LIBS) $(HWLOC_LIBS) $(PTHREAD_LIBS)
 TESTS += plugins/cpu_avx2/check_cpu_avx2
+
+# The ABI v2 graph ops (plugins/common/opcheck.c's cases) through the table.
+check_PROGRAMS += plugins/cpu_avx2/check_cpu_avx2_ops
+plugins_cpu_avx2_check_cpu_avx2_ops_SOURCES = plugins/cpu_avx2/check_cpu_avx2_ops.c \
+	plugins/cpu_avx2/plugin.c plugins/common/opcheck.c plugins/common/opcheck.h
+plugins_cpu_avx2_check_cpu_avx2_ops_CFLAGS = $(TEST_CFLAGS) -pthread
+plugins_cpu_avx2_check_cpu_avx2_ops_LDADD = plugins/cpu_avx2/libcpu_avx2_probe.la \
+	$(TEST_LIBS) $(HWLOC_LIBS) $(PTHREAD_LIBS) -lm
+TESTS += plugins/cpu_avx2/check_cpu_avx2_ops
 
 # The kernels against the reference (libtrit's trit_ref_matmul_*): one
 # source, three programs. _kernels: what this CPU runs, through the plugin
