@@ -14,6 +14,7 @@ NEON_QEMU_SRCS = \
 	$(srcdir)/plugins/cpu_neon/plugin.c \
 	$(srcdir)/plugins/cpu_neon/backend.c \
 	$(srcdir)/plugins/cpu_neon/graph.c \
+	$(srcdir)/plugins/cpu_neon/ops_neon.c \
 	$(srcdir)/plugins/cpu_neon/kernels.c \
 	$(srcdir)/plugins/cpu_neon/features.c \
 	$(srcdir)/plugins/cpu_neon/cpuname.c \

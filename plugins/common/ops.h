@@ -41,6 +41,20 @@ struct cpu_ops_kernels {
 
 extern const struct cpu_ops_kernels cpu_ops_portable;
 
+/* Its entries one by one, for a plugin table that vectorises only some. */
+float cpu_ops_p_dot_f32(const float *a, const float *x, uint64_t n);
+float cpu_ops_p_dot_f16(const uint16_t *a, const float *x, uint64_t n);
+float cpu_ops_p_dot_bf16(const uint16_t *a, const float *x, uint64_t n);
+float cpu_ops_p_dot_q8_0_f32(const uint8_t *a, const float *x, uint64_t nb);
+float cpu_ops_p_dot_q8_0_q8_0(const uint8_t *a, const uint8_t *x, uint64_t nb);
+int32_t cpu_ops_p_dot_i8(const int8_t *a, const int8_t *x, uint64_t n);
+void cpu_ops_p_axpy_f32(float *y, float a, const float *x, uint64_t n);
+void cpu_ops_p_axpy_f16(float *y, float a, const uint16_t *x, uint64_t n);
+void cpu_ops_p_axpy_q8_0(float *y, float a, const uint8_t *x, uint64_t nb);
+void cpu_ops_p_scale(float *y, const float *x, float a, uint64_t n);
+float cpu_ops_p_sumsq(const float *x, uint64_t n);
+void cpu_ops_p_scale_mul(float *y, const float *x, float a, const float *w, uint64_t n);
+
 /* One ternary matmul for the plugin's own kernels, every operand checked and
  * contiguous: y[t][r] = trit_ternary_output(dot, s_t, scale). x is F32
  * [tokens][cols] (scales NULL: the kernel quantises) or I8 [tokens][cols]

@@ -12,7 +12,7 @@
 #include "ops.h"
 
 /* Four partial sums, so the compiler may vectorise and rounding stays low. */
-static float p_dot_f32(const float *a, const float *x, uint64_t n)
+float cpu_ops_p_dot_f32(const float *a, const float *x, uint64_t n)
 {
 	float s[4] = { 0 };
 	uint64_t i = 0;
@@ -24,7 +24,7 @@ static float p_dot_f32(const float *a, const float *x, uint64_t n)
 	return (s[0] + s[1]) + (s[2] + s[3]);
 }
 
-static float p_dot_f16(const uint16_t *a, const float *x, uint64_t n)
+float cpu_ops_p_dot_f16(const uint16_t *a, const float *x, uint64_t n)
 {
 	float s = 0.0f;
 	for (uint64_t i = 0; i < n; i++)
@@ -32,7 +32,7 @@ static float p_dot_f16(const uint16_t *a, const float *x, uint64_t n)
 	return s;
 }
 
-static float p_dot_bf16(const uint16_t *a, const float *x, uint64_t n)
+float cpu_ops_p_dot_bf16(const uint16_t *a, const float *x, uint64_t n)
 {
 	float s = 0.0f;
 	for (uint64_t i = 0; i < n; i++)
@@ -40,7 +40,7 @@ static float p_dot_bf16(const uint16_t *a, const float *x, uint64_t n)
 	return s;
 }
 
-static float p_dot_q8_0_f32(const uint8_t *a, const float *x, uint64_t nb)
+float cpu_ops_p_dot_q8_0_f32(const uint8_t *a, const float *x, uint64_t nb)
 {
 	float s = 0.0f;
 	for (uint64_t b = 0; b < nb; b++, a += 34, x += 32) {
@@ -52,7 +52,7 @@ static float p_dot_q8_0_f32(const uint8_t *a, const float *x, uint64_t nb)
 	return s;
 }
 
-static float p_dot_q8_0_q8_0(const uint8_t *a, const uint8_t *x, uint64_t nb)
+float cpu_ops_p_dot_q8_0_q8_0(const uint8_t *a, const uint8_t *x, uint64_t nb)
 {
 	float s = 0.0f;
 	for (uint64_t b = 0; b < nb; b++, a += 34, x += 34) {
@@ -64,7 +64,7 @@ static float p_dot_q8_0_q8_0(const uint8_t *a, const uint8_t *x, uint64_t nb)
 	return s;
 }
 
-static int32_t p_dot_i8(const int8_t *a, const int8_t *x, uint64_t n)
+int32_t cpu_ops_p_dot_i8(const int8_t *a, const int8_t *x, uint64_t n)
 {
 	int32_t s = 0;
 	for (uint64_t i = 0; i < n; i++)
@@ -72,19 +72,19 @@ static int32_t p_dot_i8(const int8_t *a, const int8_t *x, uint64_t n)
 	return s;
 }
 
-static void p_axpy_f32(float *y, float a, const float *x, uint64_t n)
+void cpu_ops_p_axpy_f32(float *y, float a, const float *x, uint64_t n)
 {
 	for (uint64_t i = 0; i < n; i++)
 		y[i] += a * x[i];
 }
 
-static void p_axpy_f16(float *y, float a, const uint16_t *x, uint64_t n)
+void cpu_ops_p_axpy_f16(float *y, float a, const uint16_t *x, uint64_t n)
 {
 	for (uint64_t i = 0; i < n; i++)
 		y[i] += a * trit_f16_to_f32(trit_rd16(x + i));
 }
 
-static void p_axpy_q8_0(float *y, float a, const uint8_t *x, uint64_t nb)
+void cpu_ops_p_axpy_q8_0(float *y, float a, const uint8_t *x, uint64_t nb)
 {
 	for (uint64_t b = 0; b < nb; b++, x += 34, y += 32) {
 		float ad = a * trit_f16_to_f32(trit_rd16(x));
@@ -93,13 +93,13 @@ static void p_axpy_q8_0(float *y, float a, const uint8_t *x, uint64_t nb)
 	}
 }
 
-static void p_scale(float *y, const float *x, float a, uint64_t n)
+void cpu_ops_p_scale(float *y, const float *x, float a, uint64_t n)
 {
 	for (uint64_t i = 0; i < n; i++)
 		y[i] = x[i] * a;
 }
 
-static float p_sumsq(const float *x, uint64_t n)
+float cpu_ops_p_sumsq(const float *x, uint64_t n)
 {
 	double s = 0.0;
 	for (uint64_t i = 0; i < n; i++)
@@ -107,7 +107,7 @@ static float p_sumsq(const float *x, uint64_t n)
 	return (float)s;
 }
 
-static void p_scale_mul(float *y, const float *x, float a, const float *w, uint64_t n)
+void cpu_ops_p_scale_mul(float *y, const float *x, float a, const float *w, uint64_t n)
 {
 	for (uint64_t i = 0; i < n; i++)
 		y[i] = x[i] * a * w[i];
@@ -115,16 +115,16 @@ static void p_scale_mul(float *y, const float *x, float a, const float *w, uint6
 
 const struct cpu_ops_kernels cpu_ops_portable = {
 	.name = "portable",
-	.dot_f32 = p_dot_f32,
-	.dot_f16 = p_dot_f16,
-	.dot_bf16 = p_dot_bf16,
-	.dot_q8_0_f32 = p_dot_q8_0_f32,
-	.dot_q8_0_q8_0 = p_dot_q8_0_q8_0,
-	.dot_i8 = p_dot_i8,
-	.axpy_f32 = p_axpy_f32,
-	.axpy_f16 = p_axpy_f16,
-	.axpy_q8_0 = p_axpy_q8_0,
-	.scale = p_scale,
-	.sumsq = p_sumsq,
-	.scale_mul = p_scale_mul,
+	.dot_f32 = cpu_ops_p_dot_f32,
+	.dot_f16 = cpu_ops_p_dot_f16,
+	.dot_bf16 = cpu_ops_p_dot_bf16,
+	.dot_q8_0_f32 = cpu_ops_p_dot_q8_0_f32,
+	.dot_q8_0_q8_0 = cpu_ops_p_dot_q8_0_q8_0,
+	.dot_i8 = cpu_ops_p_dot_i8,
+	.axpy_f32 = cpu_ops_p_axpy_f32,
+	.axpy_f16 = cpu_ops_p_axpy_f16,
+	.axpy_q8_0 = cpu_ops_p_axpy_q8_0,
+	.scale = cpu_ops_p_scale,
+	.sumsq = cpu_ops_p_sumsq,
+	.scale_mul = cpu_ops_p_scale_mul,
 };

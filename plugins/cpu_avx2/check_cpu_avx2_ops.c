@@ -101,6 +101,108 @@ START_TEST(graph_op_case_with_isa_avx512)
 }
 END_TEST
 
+/* ------------------------------------------------------------------------ */
+/* The loops themselves, against double, on every length 0 .. 99.          */
+
+static const struct cpu_ops_kernels *tables[2] = { &cpu_ops_portable, &cpu_avx2_ops_avx2 };
+
+static float frand(unsigned *s)
+{
+	*s = *s * 1103515245u + 12345u;
+	return (float)((*s >> 8) & 0xffff) / 32768.0f - 1.0f;
+}
+
+static void close_to(const char *what, const char *isa, uint64_t n, double got, double want,
+                     double scale)
+{
+	ck_assert_msg(fabs(got - want) <= 1e-5 * (scale > 1 ? scale : 1),
+	              "%s (%s) of length %llu: %.9g, expected %.9g", what, isa,
+	              (unsigned long long)n, got, want);
+}
+
+START_TEST(vector_loops_match_double_on_every_length)
+{
+	const struct cpu_ops_kernels *k = tables[_i];
+	float a[128], x[128], y[128], y0[128];
+	uint16_t h[128], bf[128];
+	unsigned char qa[4 * 34], qx[4 * 34];
+	int8_t ia[128], ix[128];
+	unsigned s = 7;
+	struct cpu_avx2_cpuid raw;
+
+	cpu_avx2_cpuid_read(&raw);
+	if (k != cpu_avx2_ops_select(cpu_avx2_caps_decode(&raw, NULL, 0), CPU_AVX2_ISA_AUTO) &&
+	    k != &cpu_ops_portable) {
+		fprintf(stderr, "# %s loops not run: this CPU lacks AVX2, FMA or F16C\n", k->name);
+		return;
+	}
+
+	for (uint64_t n = 0; n < 100; n++) {
+		double d = 0, df = 0, db = 0, ss = 0, di = 0;
+		for (uint64_t i = 0; i < 128; i++) {
+			a[i] = 4 * frand(&s), x[i] = 4 * frand(&s), y0[i] = frand(&s);
+			h[i] = trit_f32_to_f16(a[i]), bf[i] = trit_f32_to_bf16(a[i]);
+			ia[i] = (int8_t)(frand(&s) * 128), ix[i] = (int8_t)(frand(&s) * 128);
+		}
+		ia[0] = ix[0] = -128; /* the extreme pair */
+		for (uint64_t i = 0; i < n; i++) {
+			d += (double)a[i] * x[i];
+			df += (double)trit_f16_to_f32(h[i]) * x[i];
+			db += (double)trit_bf16_to_f32(bf[i]) * x[i];
+			ss += (double)a[i] * a[i];
+			di += (double)ia[i] * ix[i];
+		}
+		close_to("dot_f32", k->name, n, k->dot_f32(a, x, n), d, ss);
+		close_to("dot_f16", k->name, n, k->dot_f16(h, x, n), df, ss);
+		close_to("dot_bf16", k->name, n, k->dot_bf16(bf, x, n), db, ss);
+		close_to("sumsq", k->name, n, k->sumsq(a, n), ss, ss);
+		ck_assert_int_eq(k->dot_i8(ia, ix, n), (int32_t)di);
+		memcpy(y, y0, sizeof y);
+		k->axpy_f32(y, 0.75f, x, n);
+		for (uint64_t i = 0; i < 128; i++)
+			close_to("axpy_f32", k->name, n, y[i], y0[i] + (i < n ? 0.75 * x[i] : 0), 4);
+		memcpy(y, y0, sizeof y);
+		k->axpy_f16(y, -1.5f, h, n);
+		for (uint64_t i = 0; i < 128; i++)
+			close_to("axpy_f16", k->name, n, y[i],
+			         y0[i] + (i < n ? -1.5 * trit_f16_to_f32(h[i]) : 0), 8);
+		k->scale_mul(y, x, 0.5f, a, n);
+		for (uint64_t i = 0; i < n; i++)
+			close_to("scale_mul", k->name, n, y[i], 0.5 * x[i] * a[i], 8);
+		k->scale(y, x, 3.0f, n);
+		for (uint64_t i = 0; i < n; i++)
+			close_to("scale", k->name, n, y[i], 3.0 * x[i], 12);
+	}
+	for (uint64_t nb = 0; nb <= 4; nb++) {
+		double dq = 0, dqq = 0, sq = 0;
+		for (uint64_t b = 0; b < 4; b++) {
+			trit_q8_0_quantize_block(a + 32 * b, qa + 34 * b);
+			trit_q8_0_quantize_block(x + 32 * b, qx + 34 * b);
+		}
+		for (uint64_t b = 0; b < nb; b++) {
+			double da = trit_f16_to_f32(trit_rd16(qa + 34 * b));
+			double dx = trit_f16_to_f32(trit_rd16(qx + 34 * b));
+			int32_t sum = 0;
+			for (int i = 0; i < 32; i++) {
+				dq += da * (int8_t)qa[34 * b + 2 + (uint64_t)i] * x[32 * b + (uint64_t)i];
+				sum += (int8_t)qa[34 * b + 2 + (uint64_t)i] *
+				       (int8_t)qx[34 * b + 2 + (uint64_t)i];
+				sq += (double)x[32 * b + (uint64_t)i] * x[32 * b + (uint64_t)i];
+			}
+			dqq += sum * da * dx;
+		}
+		close_to("dot_q8_0_f32", k->name, nb, k->dot_q8_0_f32(qa, x, nb), dq, sq * 16);
+		close_to("dot_q8_0_q8_0", k->name, nb, k->dot_q8_0_q8_0(qa, qx, nb), dqq, sq * 16);
+		memcpy(y, y0, sizeof y);
+		k->axpy_q8_0(y, 2.0f, qa, nb);
+		for (uint64_t i = 0; i < 128; i++)
+			close_to("axpy_q8_0", k->name, nb, y[i], y0[i] + (i < 32 * nb
+				? 2.0 * trit_f16_to_f32(trit_rd16(qa + 34 * (i / 32))) *
+				          (int8_t)qa[34 * (i / 32) + 2 + i % 32] : 0), 8);
+	}
+}
+END_TEST
+
 START_TEST(device_advertises_every_matmul_type_it_runs)
 {
 	const struct trit_backend *be = cpu_avx2_LTX_trit_backend_entry();
@@ -129,6 +231,7 @@ Suite *ops_suite(void)
 	tcase_add_loop_test(tc, graph_op_case_with_isa_avx2, 0, (int)cpu_opcheck_count);
 	tcase_add_loop_test(tc, graph_op_case_with_isa_avx512, 0, (int)cpu_opcheck_count);
 	tcase_add_test(tc, device_advertises_every_matmul_type_it_runs);
+	tcase_add_loop_test(tc, vector_loops_match_double_on_every_length, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }

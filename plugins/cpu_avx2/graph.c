@@ -19,9 +19,9 @@ typedef unsigned long long ull;
 
 const struct cpu_ops_kernels *cpu_avx2_ops_select(uint64_t caps, enum cpu_avx2_isa isa)
 {
-	(void)caps;
-	(void)isa;
-	return &cpu_ops_portable;
+	const uint64_t need = TRIT_CAP_AVX2 | TRIT_CAP_FMA | TRIT_CAP_F16C;
+	(void)isa; /* avx2 and avx512 both run these 256-bit loops */
+	return (caps & need) == need ? &cpu_avx2_ops_avx2 : &cpu_ops_portable;
 }
 
 static void run_hook(void *ctx, unsigned n, cpu_ops_fn fn, void *arg)

@@ -303,7 +303,7 @@ int cpu_neon_init(const struct trit_host *host, void **state, char *err, size_t 
 	                       TRIT_TYPE_BIT(TRIT_TYPE_Q8_0) | TRIT_TYPE_BIT(TRIT_TYPE_TQ1_0) |
 	                       TRIT_TYPE_BIT(TRIT_TYPE_TQ2_0);
 	st->engine = (struct cpu_neon_engine){ st->team, st->default_threads, st->kernels,
-		                               &cpu_ops_portable, st->opt.proc_root };
+		                               &cpu_neon_ops_neon, st->opt.proc_root };
 	assemble(st);
 
 	if (st->pool.failed || st->mem_pool.failed) {

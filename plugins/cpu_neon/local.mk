@@ -14,7 +14,8 @@ CPU_NEON_IMPL_SRCS = \
 	plugins/cpu_neon/options.c \
 	plugins/cpu_neon/kernels.c \
 	plugins/cpu_neon/backend.c \
-	plugins/cpu_neon/graph.c
+	plugins/cpu_neon/graph.c \
+	plugins/cpu_neon/ops_neon.c
 CPU_NEON_DOTPROD_SRCS = plugins/cpu_neon/kernels_dotprod.c
 CPU_NEON_DOTPROD_FLAGS = -march=armv8.2-a+dotprod
 
