@@ -2,7 +2,8 @@
  * cpu_neon_qemu.c - the cpu_neon plugin's checks as a plain C program that
  * prints TAP, for hosts that are not aarch64: `make check` cross-compiles it
  * statically with AARCH64_CC, together with the plugin's sources and the
- * scalar reference (runtime/formats/ternary.c), and tests/cpu-neon-qemu.sh runs it
+ * scalar reference (runtime/formats/ternary.c) and the shared graph-op checks
+ * (plugins/common/opcheck.c), and tests/cpu-neon-qemu.sh runs it
  * under qemu-aarch64 on a CPU model with the dot-product extension and on
  * one without. (Check is not available for the cross target; on an aarch64
  * host the plugin's Check suite runs the same checks natively.)
@@ -23,6 +24,7 @@
 
 #include <trit/backend.h>
 
+#include "../plugins/common/opcheck.h"
 #include "../plugins/cpu_neon/kerncheck.h"
 #include "../plugins/cpu_neon/neon.h"
 
@@ -106,6 +108,18 @@ static void kernel_tests(const struct trit_backend *be, void *state, const char 
 				}
 }
 
+/* The ABI v2 graph ops (plugins/common/opcheck.c) on 1 and 3 threads. */
+static void op_tests(const struct trit_backend *be, void *state)
+{
+	for (unsigned threads = 1; threads <= 3; threads += 2)
+		for (unsigned i = 0; i < cpu_opcheck_count; i++) {
+			char msg[1000] = "";
+			int pass = cpu_opcheck_run(be, state, i, threads, msg, sizeof msg) == 0;
+			ok(pass, "graph op: %s, %u thread%s%s%s", cpu_opcheck_cases[i].name, threads,
+			   threads == 1 ? "" : "s", pass ? "" : ": ", msg);
+		}
+}
+
 int main(int argc, char **argv)
 {
 	static const char *const fast[] = { "bandwidth_bytes", "8MiB", NULL };
@@ -128,7 +142,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	want_dot = !strcmp(expect, "dotprod");
-	printf("1..%d\n", 6 + KERNEL_TESTS * (want_dot ? 2 : 1) + 1);
+	printf("1..%u\n", 6 + KERNEL_TESTS * (want_dot ? 2 : 1) + 1 + 2 * cpu_opcheck_count);
 
 	cpu_neon_kc_host_init(&host, fast);
 	rc = be->init(&host.host, &st, err, sizeof err);
@@ -180,6 +194,8 @@ int main(int argc, char **argv)
 	   "disable = dotprod selects the plain NEON path%s%s", rc ? ": " : "", err);
 	if (want_dot && rc == 0)
 		kernel_tests(be, st_plain, "neon (dotprod disabled)");
+
+	op_tests(be, st);
 
 	rc = cpu_neon_kc_bad_args(be, st, msg, sizeof msg);
 	ok(rc == 0, "bad matmul and buffer arguments are refused with their code and a "

@@ -13,6 +13,8 @@ NEON_QEMU_SRCS = \
 	$(srcdir)/plugins/cpu_neon/kerncheck.c \
 	$(srcdir)/plugins/cpu_neon/plugin.c \
 	$(srcdir)/plugins/cpu_neon/backend.c \
+	$(srcdir)/plugins/cpu_neon/graph.c \
+	$(srcdir)/plugins/cpu_neon/ops_neon.c \
 	$(srcdir)/plugins/cpu_neon/kernels.c \
 	$(srcdir)/plugins/cpu_neon/features.c \
 	$(srcdir)/plugins/cpu_neon/cpuname.c \
@@ -25,6 +27,12 @@ NEON_QEMU_SRCS = \
 	$(srcdir)/plugins/common/bandwidth.c \
 	$(srcdir)/plugins/common/topology_sysfs.c \
 	$(srcdir)/plugins/common/threadpool.c \
+	$(srcdir)/plugins/common/ops.c \
+	$(srcdir)/plugins/common/ops_elem.c \
+	$(srcdir)/plugins/common/ops_matmul.c \
+	$(srcdir)/plugins/common/ops_attn.c \
+	$(srcdir)/plugins/common/ops_kern.c \
+	$(srcdir)/plugins/common/opcheck.c \
 	$(srcdir)/runtime/formats/ternary.c \
 	$(srcdir)/runtime/core/common.c
 NEON_QEMU_HDRS = \
@@ -32,6 +40,10 @@ NEON_QEMU_HDRS = \
 	$(srcdir)/plugins/cpu_neon/kernels_i2s.h \
 	$(srcdir)/plugins/cpu_neon/kerncheck.h \
 	$(srcdir)/plugins/common/cpu_common.h \
+	$(srcdir)/plugins/common/ops.h \
+	$(srcdir)/plugins/common/ops_internal.h \
+	$(srcdir)/plugins/common/opcheck.h \
+	$(srcdir)/sdk/include/trit/quant.h \
 	$(srcdir)/sdk/include/trit/backend.h \
 	$(srcdir)/sdk/include/trit/ternary.h \
 	$(srcdir)/sdk/include/trit/types.h \

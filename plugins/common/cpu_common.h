@@ -117,6 +117,12 @@ struct cpu_common_memory {
 void cpu_common_memory_probe(const char *proc_root, struct cpu_common_memory *m,
                              struct cpu_common_pool *pool);
 
+/* The same measurement as two numbers for get_memory(): free (MemAvailable
+ * under the cgroup headroom) and total. Returns 0, or TRIT_EIO with the
+ * reason in why when either is unknown (TRIT_ENOMEM when out of memory). */
+int cpu_common_memory_live(const char *proc_root, uint64_t *free_bytes, uint64_t *total_bytes,
+                           char *why, size_t whylen);
+
 /* ------------------------------------------------------------------------ */
 /* Threads (threads.c): affinity and the cgroup CPU quota.                  */
 

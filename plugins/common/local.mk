@@ -13,13 +13,20 @@ CPU_COMMON_SRCS = \
 	plugins/common/threads.c \
 	plugins/common/bandwidth.c \
 	plugins/common/topology_sysfs.c \
-	plugins/common/threadpool.c
+	plugins/common/threadpool.c \
+	plugins/common/ops.h \
+	plugins/common/ops_internal.h \
+	plugins/common/ops.c \
+	plugins/common/ops_elem.c \
+	plugins/common/ops_matmul.c \
+	plugins/common/ops_attn.c \
+	plugins/common/ops_kern.c
 
 if BUILD_CPU_COMMON
 noinst_LTLIBRARIES += plugins/common/libcpu_common.la
 plugins_common_libcpu_common_la_SOURCES = $(CPU_COMMON_SRCS)
 plugins_common_libcpu_common_la_CFLAGS = $(AM_CFLAGS) -pthread
-plugins_common_libcpu_common_la_LIBADD = $(PTHREAD_LIBS)
+plugins_common_libcpu_common_la_LIBADD = $(PTHREAD_LIBS) -lm
 
 # What cpu_avx2's suite does not cover already: the sysfs topology, the
 # thread team, the parsers. Built wherever the library is.

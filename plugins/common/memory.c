@@ -430,3 +430,26 @@ out:
 	free(w);
 	free(cg);
 }
+
+int cpu_common_memory_live(const char *proc_root, uint64_t *free_bytes, uint64_t *total_bytes,
+                           char *why, size_t whylen)
+{
+	struct cpu_common_pool pool = { 0 };
+	struct cpu_common_memory m;
+	int rc = 0;
+
+	cpu_common_memory_probe(proc_root ? proc_root : "/proc", &m, &pool);
+	if (pool.failed)
+		rc = cpu_common_errf(why, whylen, TRIT_ENOMEM, "out of memory while measuring "
+		                     "memory");
+	else if (m.total.state == TRIT_VALUE_UNKNOWN || m.free.state == TRIT_VALUE_UNKNOWN)
+		rc = cpu_common_errf(why, whylen, TRIT_EIO, "memory cannot be measured: %s",
+		                     m.total.state == TRIT_VALUE_UNKNOWN ? m.total.source
+		                                                          : m.free.source);
+	if (rc == 0) {
+		*free_bytes = m.free.value;
+		*total_bytes = m.total.value;
+	}
+	cpu_common_pool_free(&pool);
+	return rc;
+}

@@ -230,7 +230,9 @@ static int choose_kernels(struct cpu_avx2_state *st, char *err, size_t errlen)
 	if (!k && st->opt.isa == CPU_AVX2_ISA_AVX512)
 		return cpu_avx2_errf(err, errlen, TRIT_ECONFIG, "%s", why);
 	st->engine.k = k;
-	if (k && !(st->engine.pool = cpu_avx2_workers_new()))
+	st->engine.ops = cpu_avx2_ops_select(st->caps, (enum cpu_avx2_isa)st->opt.isa);
+	st->engine.proc_root = st->opt.proc_root;
+	if (!(st->engine.pool = cpu_avx2_workers_new()))
 		return cpu_avx2_errf(err, errlen, TRIT_ENOMEM,
 		                     "out of memory for the cpu_avx2 worker pool");
 	if (!k) {
@@ -300,10 +302,14 @@ int cpu_avx2_init(const struct trit_host *host, void **state, char *err, size_t 
 	                           ? CPU_AVX2_MAX_THREADS
 	                           : (unsigned)st->threads.hw_threads.value)
 	                : 1;
-	st->dev.matmul_types = st->engine.k ? TRIT_TYPE_BIT(TRIT_TYPE_I2_S) |
-	                                              TRIT_TYPE_BIT(TRIT_TYPE_TL1) |
-	                                              TRIT_TYPE_BIT(TRIT_TYPE_TL2)
-	                                    : 0; /* advertise only what runs */
+	/* Advertise only what runs: the shared ops always, the ternary types
+	 * when a kernel can. */
+	st->dev.matmul_types = TRIT_TYPE_BIT(TRIT_TYPE_F32) | TRIT_TYPE_BIT(TRIT_TYPE_F16) |
+	                       TRIT_TYPE_BIT(TRIT_TYPE_BF16) | TRIT_TYPE_BIT(TRIT_TYPE_Q8_0) |
+	                       TRIT_TYPE_BIT(TRIT_TYPE_TQ1_0) | TRIT_TYPE_BIT(TRIT_TYPE_TQ2_0);
+	if (st->engine.k)
+		st->dev.matmul_types |= TRIT_TYPE_BIT(TRIT_TYPE_I2_S) |
+		                        TRIT_TYPE_BIT(TRIT_TYPE_TL1) | TRIT_TYPE_BIT(TRIT_TYPE_TL2);
 	assemble(st);
 
 	if (st->pool.failed || st->mem_pool.failed) {
@@ -325,6 +331,12 @@ void cpu_avx2_shutdown(void *state)
 	cpu_avx2_pool_free(&st->pool);
 	cpu_avx2_pool_free(&st->mem_pool);
 	free(st);
+}
+
+struct cpu_avx2_engine *cpu_avx2_engine_of(void *state)
+{
+	struct cpu_avx2_state *st = state;
+	return st ? &st->engine : NULL;
 }
 
 uint32_t cpu_avx2_device_count(void *state)

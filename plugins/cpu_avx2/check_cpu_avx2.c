@@ -1011,12 +1011,20 @@ START_TEST(init_with_fixtures_reports_one_cpu_device_from_proc_root)
 	ck_assert_str_eq(d->id, "cpu0");
 	ck_assert_uint_eq(d->kind, TRIT_DEVICE_CPU);
 	ck_assert_ptr_nonnull(d->name);
-	if (d->caps & TRIT_CAP_FMA) /* the kernels need AVX2 and FMA */
+	if (d->caps & TRIT_CAP_FMA) /* the ternary kernels need AVX2 and FMA */
 		ck_assert_uint_eq(d->matmul_types, TRIT_TYPE_BIT(TRIT_TYPE_I2_S) |
 		                                           TRIT_TYPE_BIT(TRIT_TYPE_TL1) |
-		                                           TRIT_TYPE_BIT(TRIT_TYPE_TL2));
+		                                           TRIT_TYPE_BIT(TRIT_TYPE_TL2) |
+		                                           TRIT_TYPE_BIT(TRIT_TYPE_F32) |
+		                                           TRIT_TYPE_BIT(TRIT_TYPE_F16) |
+		                                           TRIT_TYPE_BIT(TRIT_TYPE_BF16) |
+		                                           TRIT_TYPE_BIT(TRIT_TYPE_Q8_0) |
+		                                           TRIT_TYPE_BIT(TRIT_TYPE_TQ1_0) |
+		                                           TRIT_TYPE_BIT(TRIT_TYPE_TQ2_0));
 	else
-		ck_assert_uint_eq(d->matmul_types, 0);
+		ck_assert_uint_eq(d->matmul_types & (TRIT_TYPE_BIT(TRIT_TYPE_I2_S) |
+		                                     TRIT_TYPE_BIT(TRIT_TYPE_TL1) |
+		                                     TRIT_TYPE_BIT(TRIT_TYPE_TL2)), 0);
 	ck_assert_uint_ne(d->caps & TRIT_CAP_AVX2, 0);
 	ck_assert_known(d->mem_total, 1024ull * MIB);
 	ck_assert_known(d->mem_free, 1000ull * MIB);

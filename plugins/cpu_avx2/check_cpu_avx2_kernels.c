@@ -505,9 +505,13 @@ START_TEST(plugin_advertises_the_ternary_types_and_the_kernel_isa)
 	reset_settings();
 	ck_assert_msg(b->init(&host, &state, err, sizeof err) == 0, "%s", err);
 	d = b->device_get(state, 0);
-	ck_assert_uint_eq(d->matmul_types, TRIT_TYPE_BIT(TRIT_TYPE_I2_S) |
-	                                           TRIT_TYPE_BIT(TRIT_TYPE_TL1) |
-	                                           TRIT_TYPE_BIT(TRIT_TYPE_TL2));
+	ck_assert_uint_eq(d->matmul_types & (TRIT_TYPE_BIT(TRIT_TYPE_I2_S) |
+	                                     TRIT_TYPE_BIT(TRIT_TYPE_TL1) |
+	                                     TRIT_TYPE_BIT(TRIT_TYPE_TL2)),
+	                  TRIT_TYPE_BIT(TRIT_TYPE_I2_S) | TRIT_TYPE_BIT(TRIT_TYPE_TL1) |
+	                          TRIT_TYPE_BIT(TRIT_TYPE_TL2));
+	ck_assert_ptr_nonnull(b->supports_op);
+	ck_assert_ptr_nonnull(b->graph_compute);
 	p = find_prop(d, "kernel.isa");
 	ck_assert_ptr_nonnull(p);
 	ck_assert_ptr_nonnull(p->text);
@@ -581,7 +585,7 @@ START_TEST(bad_isa_value_is_a_configuration_error)
 }
 END_TEST
 
-START_TEST(without_fma_no_types_are_advertised_and_matmul_says_why)
+START_TEST(without_fma_no_ternary_types_are_advertised_and_matmul_says_why)
 {
 	const struct trit_device *d;
 	void *state = NULL;
@@ -593,7 +597,13 @@ START_TEST(without_fma_no_types_are_advertised_and_matmul_says_why)
 	set_cfg("disable", "fma", "deploy.ini:5");
 	ck_assert_msg(B()->init(&host, &state, err, sizeof err) == 0, "%s", err);
 	d = B()->device_get(state, 0);
-	ck_assert_uint_eq(d->matmul_types, 0);
+	/* the shared graph ops still run (portable loops); the ternary kernels do not */
+	ck_assert_uint_eq(d->matmul_types, TRIT_TYPE_BIT(TRIT_TYPE_F32) |
+	                                           TRIT_TYPE_BIT(TRIT_TYPE_F16) |
+	                                           TRIT_TYPE_BIT(TRIT_TYPE_BF16) |
+	                                           TRIT_TYPE_BIT(TRIT_TYPE_Q8_0) |
+	                                           TRIT_TYPE_BIT(TRIT_TYPE_TQ1_0) |
+	                                           TRIT_TYPE_BIT(TRIT_TYPE_TQ2_0));
 	ck_assert_ptr_null(find_prop(d, "kernel.isa")->text);
 	ck_assert_msg(strstr(find_prop(d, "kernel.isa")->value.source, "fma"), "%s",
 	              find_prop(d, "kernel.isa")->value.source);
@@ -871,7 +881,7 @@ static Suite *kernels_suite(void)
 	tcase_add_test(tc, isa_avx2_is_honoured_and_its_source_names_the_setting);
 	tcase_add_test(tc, isa_avx512_is_refused_where_the_cpu_lacks_it_and_says_where);
 	tcase_add_test(tc, bad_isa_value_is_a_configuration_error);
-	tcase_add_test(tc, without_fma_no_types_are_advertised_and_matmul_says_why);
+	tcase_add_test(tc, without_fma_no_ternary_types_are_advertised_and_matmul_says_why);
 	tcase_add_test(tc, selection_takes_the_widest_kernels_the_caps_allow);
 	tcase_add_test(tc, matmul_refuses_bad_operations_with_a_reason);
 	tcase_add_test(tc, workspace_grows_with_tokens_and_is_the_same_for_every_thread_count);

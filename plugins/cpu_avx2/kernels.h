@@ -19,6 +19,8 @@
 #include <trit/backend.h>
 #include <trit/ternary.h>
 
+#include "../common/ops.h"
+
 /* ------------------------------------------------------------------------ */
 /* One matmul, prepared.                                                     */
 
@@ -170,6 +172,8 @@ struct cpu_avx2_engine {
 	const char *why;                   /* why k is NULL */
 	unsigned default_threads;          /* for n_threads == 0 */
 	struct cpu_avx2_workers *pool;
+	const struct cpu_ops_kernels *ops; /* the graph ops' inner loops */
+	const char *proc_root;             /* for get_memory's live probe */
 };
 
 #define CPU_AVX2_MAX_THREADS 1024u
@@ -190,5 +194,36 @@ int cpu_avx2_engine_matmul(struct cpu_avx2_engine *e, uint32_t device,
 
 /* A buffer's host address (tests use it to check placement). */
 void *cpu_avx2_buffer_data(struct trit_buffer *buf);
+
+/* ABI v2 buffers (matmul.c). */
+int cpu_avx2_buffer_from_host_ptr(void *state, uint32_t device, void *ptr, uint64_t size,
+                                  struct trit_buffer **out, char *err, size_t errlen);
+void *cpu_avx2_buffer_host_ptr(void *state, struct trit_buffer *buf);
+int cpu_avx2_buffer_copy(void *state, struct trit_buffer *dst, uint64_t dst_offset,
+                         struct trit_buffer *src, uint64_t src_offset, uint64_t size,
+                         char *err, size_t errlen);
+/* cpu_ops_env hooks: a buffer's memory; the ternary kernels for the graph. */
+int cpu_avx2_buffer_span(void *ctx, const struct trit_buffer *b, unsigned char **data,
+                         uint64_t *size);
+int cpu_avx2_ternary_ws(void *ctx, uint32_t type, uint64_t rows, uint64_t cols,
+                        uint64_t tokens, uint64_t *bytes);
+void cpu_avx2_engine_ternary(struct cpu_avx2_engine *e, const struct cpu_ops_ternary *j);
+
+/* The graph ops' inner loops with AVX2, FMA and F16C (kern_ops_avx2.c), and
+ * the table for a CPU with `caps` (portable without those three). */
+extern const struct cpu_ops_kernels cpu_avx2_ops_avx2;
+const struct cpu_ops_kernels *cpu_avx2_ops_select(uint64_t caps, enum cpu_avx2_isa isa);
+
+/* ABI v2 entries (graph.c). */
+struct cpu_avx2_engine *cpu_avx2_engine_of(void *state);
+int cpu_avx2_supports_op(void *state, uint32_t device, const struct trit_node *node);
+int cpu_avx2_graph_workspace(void *state, uint32_t device, const struct trit_graph *graph,
+                             uint64_t *bytes, char *err, size_t errlen);
+int cpu_avx2_graph_compute(void *state, uint32_t device, const struct trit_graph *graph,
+                           char *err, size_t errlen);
+int cpu_avx2_get_memory(void *state, uint32_t device, uint64_t *free_bytes,
+                        uint64_t *total_bytes, char *err, size_t errlen);
+int cpu_avx2_buffer_limits(void *state, uint32_t device, struct trit_buffer_limits *out,
+                           char *err, size_t errlen);
 
 #endif /* CPU_AVX2_KERNELS_H */

@@ -11,6 +11,11 @@ noinst_LTLIBRARIES += plugins/cpu_avx2/libcpu_avx2_kavx2.la
 plugins_cpu_avx2_libcpu_avx2_kavx2_la_SOURCES = plugins/cpu_avx2/kern_avx2.c \
 	plugins/cpu_avx2/kern_tables.h plugins/cpu_avx2/kernels.h
 plugins_cpu_avx2_libcpu_avx2_kavx2_la_CFLAGS = $(AM_CFLAGS) -mavx2 -mfma
+# The graph ops' loops use F16C too; cpu_avx2_ops_select checks all three.
+noinst_LTLIBRARIES += plugins/cpu_avx2/libcpu_avx2_kops.la
+plugins_cpu_avx2_libcpu_avx2_kops_la_SOURCES = plugins/cpu_avx2/kern_ops_avx2.c
+plugins_cpu_avx2_libcpu_avx2_kops_la_CFLAGS = $(AM_CFLAGS) -mavx2 -mfma -mf16c
+cpu_avx2_ops_libs = plugins/cpu_avx2/libcpu_avx2_kops.la
 cpu_avx2_kernel_libs = plugins/cpu_avx2/libcpu_avx2_kavx2.la
 
 if CPU_AVX2_AVX512
@@ -35,9 +40,10 @@ plugins_cpu_avx2_libcpu_avx2_probe_la_SOURCES = \
 	plugins/cpu_avx2/options.c \
 	plugins/cpu_avx2/pool.c \
 	plugins/cpu_avx2/matmul.c \
+	plugins/cpu_avx2/graph.c \
 	plugins/cpu_avx2/backend.c
 plugins_cpu_avx2_libcpu_avx2_probe_la_CFLAGS = $(AM_CFLAGS) $(HWLOC_CFLAGS) -pthread
-plugins_cpu_avx2_libcpu_avx2_probe_la_LIBADD = $(cpu_avx2_kernel_libs) \
+plugins_cpu_avx2_libcpu_avx2_probe_la_LIBADD = $(cpu_avx2_kernel_libs) $(cpu_avx2_ops_libs) \
 	plugins/common/libcpu_common.la $(HWLOC_LIBS) $(PTHREAD_LIBS) -lm
 
 pkglib_LTLIBRARIES += plugins/cpu_avx2/cpu_avx2.la
@@ -54,6 +60,15 @@ plugins_cpu_avx2_check_cpu_avx2_CFLAGS = $(TEST_CFLAGS) $(HWLOC_CFLAGS) -pthread
 plugins_cpu_avx2_check_cpu_avx2_LDADD = plugins/cpu_avx2/libcpu_avx2_probe.la \
 	$(CHECK_LIBS) $(HWLOC_LIBS) $(PTHREAD_LIBS)
 TESTS += plugins/cpu_avx2/check_cpu_avx2
+
+# The ABI v2 graph ops (plugins/common/opcheck.c's cases) through the table.
+check_PROGRAMS += plugins/cpu_avx2/check_cpu_avx2_ops
+plugins_cpu_avx2_check_cpu_avx2_ops_SOURCES = plugins/cpu_avx2/check_cpu_avx2_ops.c \
+	plugins/cpu_avx2/plugin.c plugins/common/opcheck.c plugins/common/opcheck.h
+plugins_cpu_avx2_check_cpu_avx2_ops_CFLAGS = $(TEST_CFLAGS) -pthread
+plugins_cpu_avx2_check_cpu_avx2_ops_LDADD = plugins/cpu_avx2/libcpu_avx2_probe.la \
+	$(TEST_LIBS) $(HWLOC_LIBS) $(PTHREAD_LIBS) -lm
+TESTS += plugins/cpu_avx2/check_cpu_avx2_ops
 
 # The kernels against the reference (libtrit's trit_ref_matmul_*): one
 # source, three programs. _kernels: what this CPU runs, through the plugin

@@ -26,6 +26,7 @@ struct trit_buffer {
 	uint64_t magic;
 	uint64_t size;
 	unsigned char *data;
+	int owned;           /* 0: wraps the caller's memory (buffer_from_host_ptr) */
 };
 
 typedef unsigned long long ull;
@@ -96,7 +97,71 @@ int cpu_avx2_buffer_alloc(void *state, uint32_t device, uint64_t size,
 	b->magic = BUFFER_MAGIC;
 	b->size = size;
 	b->data = data;
+	b->owned = 1;
 	*out = b;
+	return 0;
+}
+
+int cpu_avx2_buffer_from_host_ptr(void *state, uint32_t device, void *ptr, uint64_t size,
+                                  struct trit_buffer **out, char *err, size_t errlen)
+{
+	struct trit_buffer *b;
+
+	(void)state;
+	if (!out)
+		return cpu_avx2_errf(err, errlen, TRIT_EINVAL, "cpu_avx2: buffer_from_host_ptr "
+		                     "was called without a result pointer");
+	*out = NULL;
+	if (device != 0)
+		return cpu_avx2_errf(err, errlen, TRIT_EINVAL, "cpu_avx2 has one device (index "
+		                     "0); index %u does not exist", (unsigned)device);
+	if (!ptr || size == 0 || size > UINTPTR_MAX - (uintptr_t)ptr)
+		return cpu_avx2_errf(err, errlen, TRIT_EINVAL, "cpu_avx2: buffer_from_host_ptr "
+		                     "needs a non-NULL pointer and 1 or more bytes that fit the "
+		                     "address space (got %p, %llu bytes)", ptr, (ull)size);
+	if ((uintptr_t)ptr % BUFFER_ALIGN)
+		return cpu_avx2_errf(err, errlen, TRIT_EINVAL, "cpu_avx2: host memory at %p is not "
+		                     "%u-byte aligned, the alignment buffer_limits promises", ptr,
+		                     BUFFER_ALIGN);
+	if (!(b = malloc(sizeof *b)))
+		return cpu_avx2_errf(err, errlen, TRIT_ENOMEM, "cpu_avx2: out of memory for a "
+		                     "buffer wrapper");
+	*b = (struct trit_buffer){ BUFFER_MAGIC, size, ptr, 0 };
+	*out = b;
+	return 0;
+}
+
+void *cpu_avx2_buffer_host_ptr(void *state, struct trit_buffer *buf)
+{
+	(void)state;
+	return cpu_avx2_buffer_data(buf);
+}
+
+int cpu_avx2_buffer_span(void *ctx, const struct trit_buffer *b, unsigned char **data,
+                         uint64_t *size)
+{
+	(void)ctx;
+	if (!b || b->magic != BUFFER_MAGIC)
+		return -1;
+	*data = b->data;
+	*size = b->size;
+	return 0;
+}
+
+int cpu_avx2_buffer_copy(void *state, struct trit_buffer *dst, uint64_t dst_offset,
+                         struct trit_buffer *src, uint64_t src_offset, uint64_t size,
+                         char *err, size_t errlen)
+{
+	int rc;
+
+	(void)state;
+	if ((rc = check_buffer(dst, "destination", err, errlen)) != 0 ||
+	    (rc = check_buffer(src, "source", err, errlen)) != 0 ||
+	    (rc = check_range(dst, "buffer_copy destination", dst_offset, size, err, errlen)) ||
+	    (rc = check_range(src, "buffer_copy source", src_offset, size, err, errlen)))
+		return rc;
+	if (size)
+		memmove(dst->data + dst_offset, src->data + src_offset, (size_t)size);
 	return 0;
 }
 
@@ -106,7 +171,8 @@ void cpu_avx2_buffer_free(void *state, struct trit_buffer *buf)
 	if (!buf || buf->magic != BUFFER_MAGIC)
 		return;
 	buf->magic = 0;
-	free(buf->data);
+	if (buf->owned)
+		free(buf->data);
 	free(buf);
 }
 
@@ -403,6 +469,7 @@ struct run {
 	struct cpu_avx2_mm mm;
 	const struct cpu_avx2_kernels *k;
 	const void *in;     /* the caller's input */
+	const float *scales; /* I8 input with its multipliers (graph MATMUL), or NULL */
 	int8_t *q;          /* writable views of the workspace parts */
 	int32_t *qsum;
 	float *s;
@@ -423,11 +490,13 @@ static void prep(void *arg, unsigned part, unsigned nparts)
 
 	for (uint64_t t = t0; t < t1; t++) {
 		int8_t *q = run->q + t * mm->cols_pad;
-		if (run->s) {
+		if (run->s && !run->scales) {
 			run->s[t] = trit_quantize_act((const float *)run->in + t * mm->cols,
 			                              mm->cols, q);
 		} else {
 			memcpy(q, (const int8_t *)run->in + t * mm->cols, (size_t)mm->cols);
+			if (run->s)
+				run->s[t] = run->scales[t];
 		}
 		memset(q + mm->cols, 0, (size_t)(mm->cols_pad - mm->cols));
 		if (mm->type == TRIT_TYPE_I2_S) {
@@ -465,14 +534,64 @@ static void compute(void *arg, unsigned part, unsigned nparts)
 	}
 }
 
+/* Run one checked ternary product: phase 1 over tokens, phase 2 over rows
+ * or tiles. With `scales` the input is I8 already quantised. */
+static void execute(struct cpu_avx2_engine *e, uint32_t type, uint64_t rows, uint64_t cols,
+                    uint64_t tokens, const uint8_t *w, const void *in, const float *scales,
+                    float *out_f32, int32_t *out_i32, unsigned char *ws, int int_dots,
+                    unsigned n_threads)
+{
+	struct trit_ternary_geometry g;
+	struct cpu_avx2_ws_layout l;
+	struct run run;
+	uint64_t units;
+	unsigned threads;
+
+	trit_ternary_geometry(type, rows, cols, &g);
+	cpu_avx2_ws_layout(type, g.cols_pad, tokens, int_dots, &l);
+	memset(&run, 0, sizeof run);
+	run.k = e->k;
+	run.in = in;
+	run.scales = scales;
+	run.q = (int8_t *)(ws + l.q);
+	run.qsum = type == TRIT_TYPE_I2_S ? (int32_t *)(ws + l.qsum) : NULL;
+	run.s = int_dots ? NULL : (float *)(ws + l.s);
+	run.tables = type == TRIT_TYPE_I2_S ? NULL : ws + l.tables;
+
+	run.mm.type = type;
+	run.mm.rows = rows;
+	run.mm.cols = cols;
+	run.mm.tokens = tokens;
+	run.mm.rows_pad = g.rows_pad;
+	run.mm.cols_pad = g.cols_pad;
+	run.mm.w = w;
+	run.mm.scale = trit_ternary_scale(w, g.data_bytes);
+	run.mm.q = run.q;
+	run.mm.qsum = run.qsum;
+	run.mm.s = run.s;
+	run.mm.tables = run.tables;
+	run.mm.table_bytes = run.tables ? cpu_avx2_table_bytes(type, g.cols_pad) : 0;
+	run.mm.out_i32 = out_i32;
+	run.mm.out_f32 = out_f32;
+
+	threads = n_threads ? n_threads : e->default_threads;
+	if (threads == 0)
+		threads = 1;
+	/* Phase 1 is worth other threads only with several tokens. */
+	cpu_avx2_workers_run(&e->pool, tokens < threads ? (unsigned)tokens : threads, prep,
+	                     &run);
+	units = type == TRIT_TYPE_I2_S ? (rows + 3) / 4 : g.rows_pad / TRIT_TL_TILE_ROWS;
+	cpu_avx2_workers_run(&e->pool, units < threads ? (unsigned)units : threads, compute,
+	                     &run);
+}
+
 int cpu_avx2_engine_matmul(struct cpu_avx2_engine *e, uint32_t device,
                            const struct trit_matmul *op, char *err, size_t errlen)
 {
 	struct checked c;
-	struct run run;
 	unsigned char *ws;
-	uint64_t units;
-	unsigned threads;
+	float *out_f32 = NULL;
+	int32_t *out_i32 = NULL;
 	int rc;
 
 	if (!e)
@@ -485,43 +604,33 @@ int cpu_avx2_engine_matmul(struct cpu_avx2_engine *e, uint32_t device,
 		return cpu_avx2_errf(err, errlen, TRIT_EUNSUPPORTED, "cpu_avx2: %s",
 		                     e->why ? e->why : "no kernel can run on this CPU");
 
-	memset(&run, 0, sizeof run);
 	ws = op->workspace->data + op->workspace_offset;
-	run.k = e->k;
-	run.in = op->input->data + op->input_offset;
-	run.q = (int8_t *)(ws + c.ws.q);
-	run.qsum = op->weight_type == TRIT_TYPE_I2_S ? (int32_t *)(ws + c.ws.qsum) : NULL;
-	run.s = c.int_dots ? NULL : (float *)(ws + c.ws.s);
-	run.tables = op->weight_type == TRIT_TYPE_I2_S ? NULL : ws + c.ws.tables;
-
-	run.mm.type = op->weight_type;
-	run.mm.rows = op->rows;
-	run.mm.cols = op->cols;
-	run.mm.tokens = op->tokens;
-	run.mm.rows_pad = c.g.rows_pad;
-	run.mm.cols_pad = c.g.cols_pad;
-	run.mm.w = op->weights->data + op->weights_offset;
-	run.mm.scale = trit_ternary_scale(run.mm.w, c.g.data_bytes);
-	run.mm.q = run.q;
-	run.mm.qsum = run.qsum;
-	run.mm.s = run.s;
-	run.mm.tables = run.tables;
-	run.mm.table_bytes = run.tables ? cpu_avx2_table_bytes(op->weight_type, c.g.cols_pad) : 0;
 	if (c.int_dots)
-		run.mm.out_i32 = (int32_t *)(op->output->data + op->output_offset);
+		out_i32 = (int32_t *)(op->output->data + op->output_offset);
 	else
-		run.mm.out_f32 = (float *)(op->output->data + op->output_offset);
-
-	threads = op->n_threads ? op->n_threads : e->default_threads;
-	if (threads == 0)
-		threads = 1;
-
-	/* Phase 1 is worth other threads only with several tokens. */
-	cpu_avx2_workers_run(&e->pool, op->tokens < threads ? (unsigned)op->tokens : threads,
-	                     prep, &run);
-	units = op->weight_type == TRIT_TYPE_I2_S ? (op->rows + 3) / 4
-	                                          : c.g.rows_pad / TRIT_TL_TILE_ROWS;
-	cpu_avx2_workers_run(&e->pool, units < threads ? (unsigned)units : threads, compute,
-	                     &run);
+		out_f32 = (float *)(op->output->data + op->output_offset);
+	execute(e, op->weight_type, op->rows, op->cols, op->tokens,
+	        op->weights->data + op->weights_offset, op->input->data + op->input_offset, NULL,
+	        out_f32, out_i32, ws, c.int_dots, op->n_threads);
 	return 0;
+}
+
+int cpu_avx2_ternary_ws(void *ctx, uint32_t type, uint64_t rows, uint64_t cols,
+                        uint64_t tokens, uint64_t *bytes)
+{
+	struct trit_ternary_geometry g;
+	struct cpu_avx2_ws_layout l;
+
+	(void)ctx;
+	if (trit_ternary_geometry(type, rows, cols, &g) != 0 ||
+	    cpu_avx2_ws_layout(type, g.cols_pad, tokens, 0, &l) != 0)
+		return TRIT_ERANGE;
+	*bytes = l.total;
+	return 0;
+}
+
+void cpu_avx2_engine_ternary(struct cpu_avx2_engine *e, const struct cpu_ops_ternary *j)
+{
+	execute(e, j->type, j->rows, j->cols, j->tokens, j->w, j->x, j->scales, j->y, NULL,
+	        j->ws, 0, j->n_threads);
 }

@@ -16,7 +16,8 @@ static const struct trit_backend table = {
 	.struct_size = sizeof(struct trit_backend),
 	.name = "cpu_avx2",
 	.version = PACKAGE_VERSION,
-	.description = "x86-64 CPU with AVX2 / AVX-512: I2_S, TL1 and TL2 ternary kernels",
+	.description = "x86-64 CPU with AVX2 / AVX-512: the forward pass's ops; I2_S, TL1, TL2, "
+	               "TQ1_0, TQ2_0, Q8_0, F16, BF16 and F32 matmul",
 	.init = cpu_avx2_init,
 	.shutdown = cpu_avx2_shutdown,
 	.device_count = cpu_avx2_device_count,
@@ -28,6 +29,14 @@ static const struct trit_backend table = {
 	.buffer_read = cpu_avx2_buffer_read,
 	.matmul_workspace = cpu_avx2_matmul_workspace,
 	.matmul = cpu_avx2_matmul,
+	.get_memory = cpu_avx2_get_memory,
+	.buffer_limits = cpu_avx2_buffer_limits,
+	.buffer_from_host_ptr = cpu_avx2_buffer_from_host_ptr,
+	.buffer_host_ptr = cpu_avx2_buffer_host_ptr,
+	.buffer_copy = cpu_avx2_buffer_copy,
+	.supports_op = cpu_avx2_supports_op,
+	.graph_workspace = cpu_avx2_graph_workspace,
+	.graph_compute = cpu_avx2_graph_compute,
 };
 
 TRIT_EXPORT const struct trit_backend *trit_backend_entry(void)

@@ -25,6 +25,7 @@ typedef unsigned long long ull;
 struct trit_buffer {
 	uint64_t size;
 	unsigned char *data;   /* BUFFER_ALIGN-aligned */
+	int owned;             /* 0: wraps the caller's memory (buffer_from_host_ptr) */
 };
 
 struct cpu_neon_state {
@@ -45,6 +46,7 @@ struct cpu_neon_state {
 	struct trit_value kernel_src;
 	unsigned default_threads;           /* n_threads = 0 */
 	struct cpu_common_team *team;       /* NULL: single-threaded */
+	struct cpu_neon_engine engine;      /* the above, for the graph ops */
 	struct trit_device dev;
 	struct trit_property props[MAX_PROPS];
 };
@@ -296,7 +298,12 @@ int cpu_neon_init(const struct trit_host *host, void **state, char *err, size_t 
 	st->dev.compute_capability = cpu_common_unknown("not a GPU");
 	st->dev.caps = st->caps;
 	st->dev.matmul_types = TRIT_TYPE_BIT(TRIT_TYPE_I2_S) | TRIT_TYPE_BIT(TRIT_TYPE_TL1) |
-	                       TRIT_TYPE_BIT(TRIT_TYPE_TL2);
+	                       TRIT_TYPE_BIT(TRIT_TYPE_TL2) | TRIT_TYPE_BIT(TRIT_TYPE_F32) |
+	                       TRIT_TYPE_BIT(TRIT_TYPE_F16) | TRIT_TYPE_BIT(TRIT_TYPE_BF16) |
+	                       TRIT_TYPE_BIT(TRIT_TYPE_Q8_0) | TRIT_TYPE_BIT(TRIT_TYPE_TQ1_0) |
+	                       TRIT_TYPE_BIT(TRIT_TYPE_TQ2_0);
+	st->engine = (struct cpu_neon_engine){ st->team, st->default_threads, st->kernels,
+		                               &cpu_neon_ops_neon, st->opt.proc_root };
 	assemble(st);
 
 	if (st->pool.failed || st->mem_pool.failed) {
@@ -332,6 +339,12 @@ const struct trit_device *cpu_neon_device_get(void *state, uint32_t index)
 {
 	struct cpu_neon_state *st = state;
 	return st && index == 0 ? &st->dev : NULL;
+}
+
+struct cpu_neon_engine *cpu_neon_engine_of(void *state)
+{
+	struct cpu_neon_state *st = state;
+	return st ? &st->engine : NULL;
 }
 
 const struct cpu_neon_kernels *cpu_neon_state_kernels(void *state)
@@ -404,7 +417,53 @@ int cpu_neon_buffer_alloc(void *state, uint32_t device, uint64_t size,
 	}
 	b->size = size;
 	b->data = data;
+	b->owned = 1;
 	*out = b;
+	return 0;
+}
+
+int cpu_neon_buffer_from_host_ptr(void *state, uint32_t device, void *ptr, uint64_t size,
+                                  struct trit_buffer **out, char *err, size_t errlen)
+{
+	struct trit_buffer *b;
+	int rc;
+
+	(void)state;
+	if (!out)
+		return cpu_common_errf(err, errlen, TRIT_EINVAL, "cpu_neon buffer_from_host_ptr: "
+		                       "out is NULL");
+	*out = NULL;
+	if ((rc = check_device(device, "buffer_from_host_ptr", err, errlen)) != 0)
+		return rc;
+	if (!ptr || size == 0 || size > UINTPTR_MAX - (uintptr_t)ptr)
+		return cpu_common_errf(err, errlen, TRIT_EINVAL, "cpu_neon buffer_from_host_ptr: "
+		                       "%llu bytes at %p is not a usable range", (ull)size, ptr);
+	if ((uintptr_t)ptr % BUFFER_ALIGN)
+		return cpu_common_errf(err, errlen, TRIT_EINVAL, "cpu_neon buffer_from_host_ptr: "
+		                       "%p is not %d-byte aligned, the alignment buffer_limits "
+		                       "promises", ptr, BUFFER_ALIGN);
+	if (!(b = malloc(sizeof *b)))
+		return cpu_common_errf(err, errlen, TRIT_ENOMEM, "cpu_neon buffer_from_host_ptr: "
+		                       "out of memory for the wrapper");
+	*b = (struct trit_buffer){ size, ptr, 0 };
+	*out = b;
+	return 0;
+}
+
+void *cpu_neon_buffer_host_ptr(void *state, struct trit_buffer *buf)
+{
+	(void)state;
+	return buf ? buf->data : NULL;
+}
+
+int cpu_neon_buffer_span(void *ctx, const struct trit_buffer *b, unsigned char **data,
+                         uint64_t *size)
+{
+	(void)ctx;
+	if (!b)
+		return -1;
+	*data = b->data;
+	*size = b->size;
 	return 0;
 }
 
@@ -412,7 +471,8 @@ void cpu_neon_buffer_free(void *state, struct trit_buffer *buf)
 {
 	if (!buf)
 		return;
-	free(buf->data);
+	if (buf->owned)
+		free(buf->data);
 	free(buf);
 }
 
@@ -455,6 +515,22 @@ int cpu_neon_buffer_read(void *state, struct trit_buffer *buf, uint64_t offset, 
 		                       "cpu_neon buffer_read: dst is NULL for %llu bytes", (ull)size);
 	if (size)
 		memcpy(dst, buf->data + offset, (size_t)size);
+	return 0;
+}
+
+int cpu_neon_buffer_copy(void *state, struct trit_buffer *dst, uint64_t dst_offset,
+                         struct trit_buffer *src, uint64_t src_offset, uint64_t size,
+                         char *err, size_t errlen)
+{
+	int rc;
+
+	(void)state;
+	if ((rc = check_range(dst, dst_offset, size, "buffer_copy (destination)", err,
+	                      errlen)) != 0 ||
+	    (rc = check_range(src, src_offset, size, "buffer_copy (source)", err, errlen)) != 0)
+		return rc;
+	if (size)
+		memmove(dst->data + dst_offset, src->data + src_offset, (size_t)size);
 	return 0;
 }
 

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../common/opcheck.h"
 #include "kerncheck.h"
 #include "neon.h"
 
@@ -369,6 +370,22 @@ START_TEST(bad_matmul_arguments_are_refused_with_a_sentence)
 }
 END_TEST
 
+/* The ABI v2 graph ops (plugins/common/opcheck.c) on 1 and 3 threads. */
+START_TEST(graph_op_case_matches_double_on_this_cpu)
+{
+	static const char *const fast[] = { "bandwidth_probe", "no", NULL };
+	const struct trit_backend *be = cpu_neon_LTX_trit_backend_entry();
+	void *st = NULL;
+	char err[400] = "", msg[1000] = "";
+
+	ck_assert_msg(init_with(fast, &st, err, sizeof err) == 0, "init: %s", err);
+	for (unsigned threads = 1; threads <= 3; threads += 2)
+		ck_assert_msg(cpu_opcheck_run(be, st, (unsigned)_i, threads, msg, sizeof msg) == 0,
+		              "%s (%u threads): %s", cpu_opcheck_cases[_i].name, threads, msg);
+	be->shutdown(st);
+}
+END_TEST
+
 static Suite *cpu_neon_suite(void)
 {
 	Suite *s = suite_create("cpu_neon");
@@ -404,6 +421,8 @@ static Suite *cpu_neon_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, kernels_match_the_reference_on_this_cpus_path, 0, 24);
 	tcase_add_loop_test(tc, kernels_match_the_reference_with_dotprod_disabled, 0, 24);
+	tcase_add_loop_test(tc, graph_op_case_matches_double_on_this_cpu, 0,
+	                    (int)cpu_opcheck_count);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -96,8 +96,10 @@ static void prep_token(const struct cpu_neon_job *job, uint64_t t)
 {
 	int8_t *q = (int8_t *)(job->ws + job->lay.q + t * job->cols_pad);
 
-	if (job->int_dots) {
+	if (job->int_dots || job->scales) {
 		memcpy(q, (const int8_t *)job->in + t * job->cols, job->cols);
+		if (job->scales)
+			memcpy(job->ws + job->lay.s + t * 4, job->scales + t, 4);
 	} else {
 		float s = trit_quantize_act((const float *)job->in + t * job->cols, job->cols, q);
 		memcpy(job->ws + job->lay.s + t * 4, &s, sizeof s);

@@ -13,7 +13,9 @@ CPU_NEON_IMPL_SRCS = \
 	plugins/cpu_neon/cpuname.c \
 	plugins/cpu_neon/options.c \
 	plugins/cpu_neon/kernels.c \
-	plugins/cpu_neon/backend.c
+	plugins/cpu_neon/backend.c \
+	plugins/cpu_neon/graph.c \
+	plugins/cpu_neon/ops_neon.c
 CPU_NEON_DOTPROD_SRCS = plugins/cpu_neon/kernels_dotprod.c
 CPU_NEON_DOTPROD_FLAGS = -march=armv8.2-a+dotprod
 
@@ -44,7 +46,8 @@ plugins_cpu_neon_cpu_neon_la_LDFLAGS = -module -avoid-version -no-undefined \
 # would, and the checks it shares with the qemu test (kerncheck.c).
 check_PROGRAMS += plugins/cpu_neon/check_cpu_neon
 plugins_cpu_neon_check_cpu_neon_SOURCES = plugins/cpu_neon/check_cpu_neon.c \
-	plugins/cpu_neon/plugin.c plugins/cpu_neon/kerncheck.c plugins/cpu_neon/kerncheck.h
+	plugins/cpu_neon/plugin.c plugins/cpu_neon/kerncheck.c plugins/cpu_neon/kerncheck.h \
+	plugins/common/opcheck.c plugins/common/opcheck.h
 plugins_cpu_neon_check_cpu_neon_CFLAGS = $(TEST_CFLAGS) -pthread
 plugins_cpu_neon_check_cpu_neon_LDADD = plugins/cpu_neon/libcpu_neon_impl.la \
 	$(TEST_LIBS) $(PTHREAD_LIBS)

@@ -15,6 +15,7 @@
 #include <trit/backend.h>
 
 #include "../common/cpu_common.h"
+#include "../common/ops.h"
 
 /* ------------------------------------------------------------------------ */
 /* Instruction-set features (features.c).                                   */
@@ -141,6 +142,8 @@ struct cpu_neon_job {
 	float scale;                    /* from the trailer */
 	int int_dots;                   /* TRIT_MATMUL_INT_DOTS */
 	const void *in;                 /* F32 or I8 [tokens][cols] */
+	const float *scales;            /* I8 input already quantised, with these
+	                                 * multipliers (graph MATMUL); else NULL */
 	void *out;                      /* F32 or I32 [tokens][rows] */
 	uint8_t *ws;                    /* the workspace, laid out as lay says */
 	struct cpu_neon_ws_layout lay;
@@ -199,6 +202,40 @@ int cpu_neon_matmul_workspace(void *state, uint32_t device, const struct trit_ma
                               uint64_t *bytes, char *err, size_t errlen);
 int cpu_neon_matmul(void *state, uint32_t device, const struct trit_matmul *op, char *err,
                     size_t errlen);
+
+/* ABI v2 buffers (backend.c). */
+int cpu_neon_buffer_from_host_ptr(void *state, uint32_t device, void *ptr, uint64_t size,
+                                  struct trit_buffer **out, char *err, size_t errlen);
+void *cpu_neon_buffer_host_ptr(void *state, struct trit_buffer *buf);
+int cpu_neon_buffer_copy(void *state, struct trit_buffer *dst, uint64_t dst_offset,
+                         struct trit_buffer *src, uint64_t src_offset, uint64_t size,
+                         char *err, size_t errlen);
+int cpu_neon_buffer_span(void *ctx, const struct trit_buffer *b, unsigned char **data,
+                         uint64_t *size);
+
+/* What the graph ops need of a state (backend.c fills it). */
+struct cpu_neon_engine {
+	struct cpu_common_team *team;       /* NULL: one thread */
+	unsigned default_threads;
+	const struct cpu_neon_kernels *kernels;
+	const struct cpu_ops_kernels *ops;
+	const char *proc_root;
+};
+struct cpu_neon_engine *cpu_neon_engine_of(void *state);
+
+/* The graph ops' inner loops with Advanced SIMD (ops_neon.c). */
+extern const struct cpu_ops_kernels cpu_neon_ops_neon;
+
+/* ABI v2 entries (graph.c). */
+int cpu_neon_supports_op(void *state, uint32_t device, const struct trit_node *node);
+int cpu_neon_graph_workspace(void *state, uint32_t device, const struct trit_graph *graph,
+                             uint64_t *bytes, char *err, size_t errlen);
+int cpu_neon_graph_compute(void *state, uint32_t device, const struct trit_graph *graph,
+                           char *err, size_t errlen);
+int cpu_neon_get_memory(void *state, uint32_t device, uint64_t *free_bytes,
+                        uint64_t *total_bytes, char *err, size_t errlen);
+int cpu_neon_buffer_limits(void *state, uint32_t device, struct trit_buffer_limits *out,
+                           char *err, size_t errlen);
 
 /* The kernel path a state runs (for tests and the device's properties). */
 const struct cpu_neon_kernels *cpu_neon_state_kernels(void *state);

@@ -16,7 +16,8 @@ static const struct trit_backend table = {
 	.name = "cpu_neon",
 	.version = PACKAGE_VERSION,
 	.description = "aarch64 CPU with NEON (and the dot-product extension when present): "
-	               "I2_S, TL1, TL2 kernels",
+	               "the forward pass's ops; I2_S, TL1, TL2, TQ1_0, TQ2_0, Q8_0, F16, BF16, F32 "
+	               "matmul",
 	.init = cpu_neon_init,
 	.shutdown = cpu_neon_shutdown,
 	.device_count = cpu_neon_device_count,
@@ -28,6 +29,14 @@ static const struct trit_backend table = {
 	.buffer_read = cpu_neon_buffer_read,
 	.matmul_workspace = cpu_neon_matmul_workspace,
 	.matmul = cpu_neon_matmul,
+	.get_memory = cpu_neon_get_memory,
+	.buffer_limits = cpu_neon_buffer_limits,
+	.buffer_from_host_ptr = cpu_neon_buffer_from_host_ptr,
+	.buffer_host_ptr = cpu_neon_buffer_host_ptr,
+	.buffer_copy = cpu_neon_buffer_copy,
+	.supports_op = cpu_neon_supports_op,
+	.graph_workspace = cpu_neon_graph_workspace,
+	.graph_compute = cpu_neon_graph_compute,
 };
 
 TRIT_EXPORT const struct trit_backend *trit_backend_entry(void)
