@@ -7,6 +7,8 @@ runtime_libtrit_la_SOURCES = \
 	runtime/inifile.c runtime/inifile.h \
 	runtime/config.c runtime/config.h \
 	runtime/registry.c runtime/registry.h \
+	runtime/adopt.c runtime/adopt.h \
+	runtime/exec/tensor.c runtime/exec/tensor.h \
 	runtime/ternary.c runtime/ternary.h \
 	runtime/backends/ref.c runtime/backends/ref.h \
 	runtime/backends/described.c runtime/backends/described.h \
