@@ -17,12 +17,6 @@
 
 #include "conformance.h"
 
-/* Public in trit.h once the registry-v2 work lands; until then libtrit
- * exports it with this prototype (a second identical declaration is
- * harmless after the merge). */
-const struct trit_backend *trit_registry_backend(const struct trit_registry *reg,
-                                                 size_t index, void **state);
-
 struct opts {
 	const char *plugin;
 	long device;          /* -1 = every device */
@@ -163,27 +157,17 @@ static int find(const struct trit_registry *reg, const char *want, size_t *dut, 
 
 static int open_registry(const struct opts *o, struct trit_registry **reg, size_t *dut, size_t *ref)
 {
-	char err[512], *dir = strdup(o->plugin), *slash;
-	const char *dirs[1];
+	char err[512];
+	const char *files[1] = { o->plugin };
 	struct trit_registry_options ro = { 0 };
-	int rc;
 
-	if (!dir)
-		return fprintf(stderr, "trit-conformance: out of memory\n"), -1;
-	slash = strrchr(dir, '/');
-	if (slash)
-		*(slash == dir ? slash + 1 : slash) = '\0';
-	dirs[0] = slash ? dir : ".";
-	ro.plugin_dirs = dirs;
-	ro.n_plugin_dirs = 1;
+	ro.plugin_files = files;
+	ro.n_plugin_files = 1;
 	ro.flags = TRIT_REGISTRY_NO_ENV | TRIT_REGISTRY_NO_DEFAULT_DIRS;
-	rc = trit_registry_open(&ro, reg, err, sizeof err);
-	free(dir);
-	if (rc)
+	if (trit_registry_open(&ro, reg, err, sizeof err))
 		return fprintf(stderr, "trit-conformance: %s\n", err), -1;
 	if (find(*reg, o->plugin, dut, ref))
-		return fprintf(stderr, "trit-conformance: %s: not a plugin file the registry found "
-		               "(a shared object named *.so that exports trit_backend_entry)\n", o->plugin), -1;
+		return fprintf(stderr, "trit-conformance: %s: the registry did not open it\n", o->plugin), -1;
 	return 0;
 }
 
