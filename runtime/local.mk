@@ -7,6 +7,8 @@ runtime_libtrit_la_SOURCES = \
 	runtime/config/inifile.c runtime/config/inifile.h \
 	runtime/config/config.c runtime/config/config.h \
 	runtime/backend/registry.c runtime/backend/registry.h \
+	runtime/backend/adopt.c runtime/backend/adopt.h \
+	runtime/exec/tensor.c runtime/exec/tensor.h \
 	runtime/formats/ternary.c runtime/formats/ternary.h \
 	runtime/backend/ref.c runtime/backend/ref.h \
 	runtime/backend/ref_node.c runtime/backend/ref_node.h \

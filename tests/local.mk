@@ -23,6 +23,7 @@ include $(srcdir)/tests/llamacpp.mk
 include $(srcdir)/tests/ternary.mk
 include $(srcdir)/tests/ref_ops.mk
 include $(srcdir)/tests/cpu_neon_qemu.mk
+include $(srcdir)/tests/conformance.mk
 
 TESTS += tests/cli.sh
 EXTRA_DIST += tests/cli.sh tests/sdk-example.sh

@@ -19,6 +19,7 @@
 
 #include <ltdl.h>
 
+#include "backend/adopt.h"
 #include "backend/described.h"
 #include "backend/ref.h"
 #include "core/common.h"
@@ -38,7 +39,8 @@ struct plugin {
 	char *path, *origin, *name, *reason;
 	lt_dlhandle handle;
 	const struct trit_backend *table; /* the plugin's own, for its strings */
-	struct trit_backend be;         /* host's copy, every entry callable */
+	struct trit_adopted ad;         /* the plugin's entries and state (adopt.h) */
+	struct trit_backend be;         /* host's copy over `ad`, every entry callable */
 	void *state;
 	int initialised;
 	struct trit_host host;
@@ -61,89 +63,6 @@ struct trit_registry {
 	struct trit_config own_config;
 	int ltdl_ready;
 };
-
-/* ------------------------------------------------------------------------ */
-/* "Unsupported" entries: the host's table starts filled with these, so an   */
-/* older or partial plugin never makes the host call through NULL.           */
-
-static int unsupported_update(void *s, uint32_t i, char *err, size_t errlen)
-{
-	return trit_errf(err, errlen, TRIT_EUNSUPPORTED,
-	                 "this backend cannot re-measure its devices (no device_update)");
-}
-
-static int unsupported_alloc(void *s, uint32_t d, uint64_t size, struct trit_buffer **out,
-                             char *err, size_t errlen)
-{
-	*out = NULL;
-	return trit_errf(err, errlen, TRIT_EUNSUPPORTED,
-	                 "this backend does not allocate buffers (no buffer_alloc)");
-}
-
-static void unsupported_free(void *s, struct trit_buffer *b)
-{
-}
-
-static int unsupported_write(void *s, struct trit_buffer *b, uint64_t off, const void *src,
-                             uint64_t size, char *err, size_t errlen)
-{
-	return trit_errf(err, errlen, TRIT_EUNSUPPORTED,
-	                 "this backend does not write buffers (no buffer_write)");
-}
-
-static int unsupported_read(void *s, struct trit_buffer *b, uint64_t off, void *dst,
-                            uint64_t size, char *err, size_t errlen)
-{
-	return trit_errf(err, errlen, TRIT_EUNSUPPORTED,
-	                 "this backend does not read buffers (no buffer_read)");
-}
-
-static int unsupported_workspace(void *s, uint32_t d, const struct trit_matmul *op,
-                                 uint64_t *bytes, char *err, size_t errlen)
-{
-	return trit_errf(err, errlen, TRIT_EUNSUPPORTED,
-	                 "this backend has no matmul kernels (no matmul_workspace)");
-}
-
-static int unsupported_matmul(void *s, uint32_t d, const struct trit_matmul *op,
-                              char *err, size_t errlen)
-{
-	return trit_errf(err, errlen, TRIT_EUNSUPPORTED,
-	                 "this backend has no matmul kernels (no matmul)");
-}
-
-static void fill_defaults(struct trit_backend *be)
-{
-	memset(be, 0, sizeof *be);
-	be->device_update = unsupported_update;
-	be->buffer_alloc = unsupported_alloc;
-	be->buffer_free = unsupported_free;
-	be->buffer_write = unsupported_write;
-	be->buffer_read = unsupported_read;
-	be->matmul_workspace = unsupported_workspace;
-	be->matmul = unsupported_matmul;
-}
-
-/* Copy the part of the plugin's table that the plugin declared, then put the
- * unsupported answers back wherever the plugin left NULL. */
-static void adopt_table(struct trit_backend *be, const struct trit_backend *t)
-{
-	struct trit_backend defaults;
-	size_t n = t->struct_size < sizeof *be ? t->struct_size : sizeof *be;
-
-	fill_defaults(&defaults);
-	*be = defaults;
-	memcpy(be, t, n);
-#define KEEP_DEFAULT(f) do { if (!be->f) be->f = defaults.f; } while (0)
-	KEEP_DEFAULT(device_update);
-	KEEP_DEFAULT(buffer_alloc);
-	KEEP_DEFAULT(buffer_free);
-	KEEP_DEFAULT(buffer_write);
-	KEEP_DEFAULT(buffer_read);
-	KEEP_DEFAULT(matmul_workspace);
-	KEEP_DEFAULT(matmul);
-#undef KEEP_DEFAULT
-}
 
 /* ------------------------------------------------------------------------ */
 /* The host table handed to each plugin.                                     */
@@ -239,8 +158,8 @@ static void skip(struct plugin *p, const char *fmt, ...)
 	va_end(ap);
 	free(p->reason);
 	p->reason = trit_strdup(buf);
-	if (p->initialised && p->be.shutdown)
-		p->be.shutdown(p->state);
+	if (p->initialised && p->ad.t.shutdown)
+		p->ad.t.shutdown(p->state);
 	p->initialised = 0;
 	p->state = NULL;
 	free(p->devices);
@@ -304,7 +223,7 @@ static int value_ok(const struct trit_value *v)
 
 static int adopt_devices(struct plugin *p)
 {
-	uint32_t n = p->be.device_count(p->state);
+	uint32_t n = p->ad.t.device_count(p->state);
 
 	if (n > TRIT_REGISTRY_MAX_DEVICES) {
 		skip(p, "reports %u devices; trit accepts at most %u from one plugin",
@@ -317,7 +236,7 @@ static int adopt_devices(struct plugin *p)
 		return -1;
 	}
 	for (uint32_t i = 0; i < n; i++) {
-		const struct trit_device *d = p->be.device_get(p->state, i);
+		const struct trit_device *d = p->ad.t.device_get(p->state, i);
 		struct trit_device *h = &p->devices[i];
 
 		if (!d) {
@@ -373,6 +292,8 @@ static int adopt_devices(struct plugin *p)
 			}
 	}
 	p->info.n_devices = n;
+	p->ad.devices = p->devices;
+	p->ad.n_devices = n;
 	return 0;
 }
 
@@ -384,16 +305,23 @@ static void start_backend(struct trit_registry *reg, struct plugin *p, const str
 
 	p->info.abi_version = t->abi_version;
 	p->info.struct_size = t->struct_size;
-	if (t->abi_version != TRIT_BACKEND_ABI_VERSION) {
-		skip(p, "built for plugin ABI %u, but this trit speaks ABI %u: rebuild it against "
-		     "trit-backend %u", t->abi_version, TRIT_BACKEND_ABI_VERSION,
-		     TRIT_BACKEND_ABI_VERSION);
+	if (t->abi_version < TRIT_BACKEND_ABI_MIN || t->abi_version > TRIT_BACKEND_ABI_VERSION) {
+		skip(p, "built for plugin ABI %u; this trit loads ABI %u to %u%s", t->abi_version,
+		     TRIT_BACKEND_ABI_MIN, TRIT_BACKEND_ABI_VERSION,
+		     t->abi_version > TRIT_BACKEND_ABI_VERSION ? " (a newer trit is needed)" :
+		     ": rebuild it against this trit's backend.h");
+		return;
+	}
+	if (t->struct_size > sizeof(struct trit_backend)) {
+		skip(p, "backend table is %u bytes, larger than the %zu bytes of this trit's "
+		     "struct trit_backend: the plugin was built against a newer backend.h",
+		     t->struct_size, sizeof(struct trit_backend));
 		return;
 	}
 	if (t->struct_size < TRIT_BACKEND_MIN_STRUCT_SIZE) {
 		skip(p, "backend table is %u bytes, smaller than the %zu bytes ABI %u requires "
 		     "(through device_get)", t->struct_size, (size_t)TRIT_BACKEND_MIN_STRUCT_SIZE,
-		     TRIT_BACKEND_ABI_VERSION);
+		     t->abi_version);
 		return;
 	}
 	if (!valid_backend_name(t->name)) {
@@ -401,7 +329,7 @@ static void start_backend(struct trit_registry *reg, struct plugin *p, const str
 		     t->name ? "'" : "", t->name ? t->name : "(null)", t->name ? "'" : "");
 		return;
 	}
-	adopt_table(&p->be, t);
+	trit_adopt_entries(&p->ad, t);
 	p->table = t;
 	free(p->name);
 	p->name = trit_strdup(t->name);
@@ -410,9 +338,9 @@ static void start_backend(struct trit_registry *reg, struct plugin *p, const str
 		skip(p, "out of memory");
 		return;
 	}
-	if (!p->be.init || !p->be.device_count || !p->be.device_get) {
+	if (!p->ad.t.init || !p->ad.t.device_count || !p->ad.t.device_get) {
 		skip(p, "required function %s is NULL",
-		     !p->be.init ? "init" : !p->be.device_count ? "device_count" : "device_get");
+		     !p->ad.t.init ? "init" : !p->ad.t.device_count ? "device_count" : "device_get");
 		return;
 	}
 	const struct plugin *first = find_loaded(reg, p->name, p);
@@ -430,14 +358,17 @@ static void start_backend(struct trit_registry *reg, struct plugin *p, const str
 	}
 	init_host_table(p);
 	err[0] = '\0';
-	rc = p->be.init(&p->host, &p->state, err, sizeof err);
+	rc = p->ad.t.init(&p->host, &p->state, err, sizeof err);
 	if (rc) {
 		skip(p, "init failed (%s): %s", result_name(rc), err[0] ? err : "no reason given");
 		return;
 	}
 	p->initialised = 1;
+	p->ad.state = p->state;
+	p->ad.name = p->name;
 	if (adopt_devices(p))
 		return;
+	trit_adopt_table(&p->be, &p->ad);
 	trit_log(TRIT_LOG_DEBUG, "loaded plugin %s (%s %s, %u device%s)", p->path, p->name,
 	         t->version ? t->version : "?", p->info.n_devices, p->info.n_devices == 1 ? "" : "s");
 }
@@ -483,42 +414,35 @@ static int is_convenience_la(const char *file)
 	return convenience;
 }
 
-static void load_file(struct trit_registry *reg, const char *dir, const char *stem,
-                      const char *ext, const char *origin)
+/* Open `open_name` (libltdl adding the extension when ext_search) as plugin
+ * file `file`, run its entry point and start the backend. */
+static void open_plugin(struct trit_registry *reg, const char *file, const char *open_name,
+                        const char *stem, int ext_search, const char *origin)
 {
-	char *base = trit_asprintf("%s/%s", dir, stem);
-	char *file = trit_asprintf("%s/%s%s", dir, stem, ext);
-	struct plugin *p;
+	struct plugin *p = add_plugin(reg, file, origin, stem);
 	lt_dladvise advise;
 	lt_dlhandle h = NULL;
 	void *sym;
 	trit_backend_entry_fn entry;
 
-	if (!base || !file)
-		goto out;
-	if (strcmp(ext, ".la") == 0 && is_convenience_la(file)) {
-		trit_log(TRIT_LOG_DEBUG, "ignoring %s: a libtool convenience library, not a module",
-		         file);
-		goto out;
-	}
-	p = add_plugin(reg, file, origin, stem);
 	if (!p)
-		goto out;
-	if (!lt_dladvise_init(&advise) && !lt_dladvise_ext(&advise) && !lt_dladvise_local(&advise))
-		h = lt_dlopenadvise(base, advise);
+		return;
+	if (!lt_dladvise_init(&advise) && (!ext_search || !lt_dladvise_ext(&advise)) &&
+	    !lt_dladvise_local(&advise))
+		h = lt_dlopenadvise(open_name, advise);
 	lt_dladvise_destroy(&advise);
 	if (!h) {
 		char why[768];
 		explain_open_failure(file, why, sizeof why, lt_dlerror());
 		skip(p, "%s", why);
-		goto out;
+		return;
 	}
 	p->handle = h;
 	sym = lt_dlsym(h, TRIT_BACKEND_ENTRY_SYMBOL);
 	if (!sym) {
 		skip(p, "no entry point: the plugin exports neither %s_LTX_%s nor %s",
 		     stem, TRIT_BACKEND_ENTRY_SYMBOL, TRIT_BACKEND_ENTRY_SYMBOL);
-		goto out;
+		return;
 	}
 	/* ISO C has no object-to-function pointer conversion; POSIX guarantees
 	 * the representation is the same. */
@@ -526,12 +450,42 @@ static void load_file(struct trit_registry *reg, const char *dir, const char *st
 	const struct trit_backend *t = entry();
 	if (!t) {
 		skip(p, "entry point %s returned NULL", TRIT_BACKEND_ENTRY_SYMBOL);
-		goto out;
+		return;
 	}
 	start_backend(reg, p, t);
-out:
+}
+
+static void load_file(struct trit_registry *reg, const char *dir, const char *stem,
+                      const char *ext, const char *origin)
+{
+	char *base = trit_asprintf("%s/%s", dir, stem);
+	char *file = trit_asprintf("%s/%s%s", dir, stem, ext);
+
+	if (base && file && strcmp(ext, ".la") == 0 && is_convenience_la(file))
+		trit_log(TRIT_LOG_DEBUG, "ignoring %s: a libtool convenience library, not a module",
+		         file);
+	else if (base && file)
+		open_plugin(reg, file, base, stem, 1, origin);
 	free(base);
 	free(file);
+}
+
+/* One plugin file named by the caller (opts->plugin_files): opened as given,
+ * its stem (file name without .la/.so) naming it until its table is read. */
+static int load_path(struct trit_registry *reg, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *stem = trit_strdup(slash ? slash + 1 : path);
+	size_t n;
+
+	if (!stem)
+		return TRIT_ENOMEM;
+	n = strlen(stem);
+	if (n > 3 && (strcmp(stem + n - 3, ".la") == 0 || strcmp(stem + n - 3, ".so") == 0))
+		stem[n - 3] = '\0';
+	open_plugin(reg, path, path, stem[0] ? stem : path, 0, "plugin file");
+	free(stem);
+	return 0;
 }
 
 static int name_cmp(const void *a, const void *b)
@@ -776,6 +730,9 @@ int trit_registry_open(const struct trit_registry_options *opts, struct trit_reg
 	}
 	if (!rc && !(opts->flags & TRIT_REGISTRY_NO_BUILTIN))
 		rc = add_builtin(reg, trit_ref_backend());
+	for (size_t i = 0; i < opts->n_plugin_files && !rc; i++)
+		if (opts->plugin_files[i])
+			rc = load_path(reg, opts->plugin_files[i]);
 	for (size_t i = 0; i < reg->n_dirs && !rc; i++)
 		if (reg->dirs[i].exists)
 			scan_dir(reg, reg->dirs[i].path, reg->dirs[i].origin);
@@ -799,8 +756,8 @@ void trit_registry_close(struct trit_registry *reg)
 		return;
 	for (size_t i = reg->n_plugins; i-- > 0;) {
 		struct plugin *p = reg->plugins[i];
-		if (p->initialised && p->be.shutdown)
-			p->be.shutdown(p->state);
+		if (p->initialised && p->ad.t.shutdown)
+			p->ad.t.shutdown(p->state);
 		if (p->handle)
 			lt_dlclose(p->handle);
 		free(p->devices);
@@ -858,7 +815,7 @@ const struct trit_backend *trit_registry_backend(const struct trit_registry *reg
 		return NULL;
 	p = reg->plugins[index];
 	if (state)
-		*state = p->state;
+		*state = &p->ad;
 	return &p->be;
 }
 

@@ -78,6 +78,15 @@ struct trit_registry_options {
 	 * file make that backend skipped with every problem as FILE:LINE in
 	 * its reason; callers should treat that as a configuration error. */
 	const char *devices_file;
+	/* Plugin files to open, each exactly as named (a .la or a .so path),
+	 * besides the directory search (which opts->flags may narrow: a tool
+	 * that tests one plugin against the built-in `ref` passes its file with
+	 * TRIT_REGISTRY_NO_ENV | TRIT_REGISTRY_NO_DEFAULT_DIRS). They are opened
+	 * after the built-in backend and before any directory is scanned, with
+	 * origin "plugin file". Appended to this struct: a program built against
+	 * an older trit.h must be rebuilt (libtrit's libtool version says so). */
+	const char *const *plugin_files;
+	size_t n_plugin_files;
 };
 
 /*
@@ -100,6 +109,29 @@ const struct trit_plugin_info *trit_registry_plugin(const struct trit_registry *
  * (origin as in trit_plugin_info) and whether it existed. NULL past the end. */
 const char *trit_registry_search_dir(const struct trit_registry *reg, size_t index,
                                      const char **origin, int *exists);
+
+/*
+ * The backend table of loaded plugin `index` as the host calls it, or NULL
+ * when that plugin was skipped (or index is past the end). *state (when
+ * state is not NULL) receives the value to pass as every entry's `state`.
+ *
+ * It is the host's copy, not the plugin's own table: a full ABI v2 table
+ * whatever ABI the plugin was built for. Every entry except init and
+ * shutdown is non-NULL (those two are NULL: the registry owns the plugin's
+ * life). An entry the plugin lacks answers as backend.h promises:
+ * TRIT_EUNSUPPORTED with a reason; a v1 plugin's matmul() runs the MATMUL
+ * nodes of graph_compute() and supports_op() says which; graph_submit()
+ * runs the graph at once and hands back a completed event; buffer_copy()
+ * stages through buffer_read()/buffer_write(); get_memory() re-measures
+ * through device_update(). device_count()/device_get() answer with the
+ * registry's full-size device copies (trit_plugin_info.devices).
+ *
+ * Calling rules: the table and state stay valid until trit_registry_close();
+ * call one plugin from one thread at a time (event_wait() excepted, as
+ * backend.h says); device indices run below trit_plugin_info.n_devices.
+ */
+const struct trit_backend *trit_registry_backend(const struct trit_registry *reg,
+                                                 size_t index, void **state);
 
 #ifdef __cplusplus
 }
