@@ -29,4 +29,12 @@ if [ "$status" != loaded ] || [ "$origin" != TRIT_PLUGIN_PATH ] || [ "$total" = 
 	cat "$work/devices.json" >&2
 	exit 1
 fi
-echo "sdk-example: hello.so built against the installed SDK and loaded by the installed trit"
+# The example's own `make check`: the installed conformance suite on the ops
+# it claims (the pc file names the suite without DESTDIR, so name it here).
+make -s -C "$work" CONFORMANCE="$destdir$bindir/trit-conformance" check >"$work/conformance.out" 2>&1 || {
+	echo "sdk-example: trit-conformance failed on the example backend:" >&2
+	cat "$work/conformance.out" >&2
+	exit 1
+}
+grep -q ' 0 failed' "$work/conformance.out" || { cat "$work/conformance.out" >&2; exit 1; }
+echo "sdk-example: hello.so built against the installed SDK, loaded by the installed trit, and conformant"
