@@ -9,6 +9,7 @@ runtime_libtrit_la_SOURCES = \
 	runtime/registry.c runtime/registry.h \
 	runtime/adopt.c runtime/adopt.h \
 	runtime/exec/tensor.c runtime/exec/tensor.h \
+	runtime/exec/sched.c runtime/exec/sched.h \
 	runtime/ternary.c runtime/ternary.h \
 	runtime/backends/ref.c runtime/backends/ref.h \
 	runtime/backends/described.c runtime/backends/described.h \
