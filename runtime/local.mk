@@ -12,6 +12,9 @@ runtime_libtrit_la_SOURCES = \
 	runtime/exec/sched.c runtime/exec/sched.h \
 	runtime/ternary.c runtime/ternary.h \
 	runtime/backends/ref.c runtime/backends/ref.h \
+	runtime/backends/ref_node.c runtime/backends/ref_node.h \
+	runtime/backends/ref_ops.c runtime/backends/ref_move.c \
+	runtime/backends/ref_attention.c runtime/backends/ref_matmul.c \
 	runtime/backends/described.c runtime/backends/described.h \
 	runtime/report.c runtime/report.h \
 	runtime/model/ggml_types.c runtime/model/ggml_types.h \

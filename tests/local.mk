@@ -21,6 +21,7 @@ include $(srcdir)/tests/genmodel.mk
 include $(srcdir)/tests/bench.mk
 include $(srcdir)/tests/llamacpp.mk
 include $(srcdir)/tests/ternary.mk
+include $(srcdir)/tests/ref_ops.mk
 include $(srcdir)/tests/cpu_neon_qemu.mk
 
 TESTS += tests/cli.sh

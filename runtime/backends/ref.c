@@ -1,8 +1,8 @@
 /*
- * ref.c - the scalar reference backend: host-memory buffers and plain C
- * kernels. It runs on any CPU and advertises exactly the kernels below:
- * F32 matmul and the ternary I2_S/TL1/TL2 ones of runtime/ternary.c, one
- * weight at a time. Speed is the plugins' business, not this file's.
+ * ref.c - the scalar reference backend's device, host-memory buffers and
+ * plugin table: the v1 matmul() and the ABI v2 entries (supports_op,
+ * graph_compute, host-pointer buffers, copies, limits). The kernels are in
+ * ref_node.c and the files it names; speed is the plugins' business.
  */
 #include <build-config.h>
 
@@ -10,13 +10,28 @@
 #include <string.h>
 
 #include "backends/ref.h"
+#include "backends/ref_node.h"
 #include "common.h"
 #include "ternary.h"
+
+/* Every buffer's base is aligned to REF_ALIGN; REF_MAX_BUFFER is the largest
+ * size ref_alloc asks the C library for (malloc refuses beyond PTRDIFF_MAX). */
+#define REF_ALIGN 64u
+#define REF_MAX_BUFFER ((((uint64_t)PTRDIFF_MAX - 2 * REF_ALIGN) / REF_ALIGN) * REF_ALIGN)
 
 struct trit_buffer {
 	uint64_t size;
 	unsigned char *data;
+	int owned; /* 0: wraps the caller's memory (buffer_from_host_ptr) */
 };
+
+/* Weight types the reference matmul runs (ref_matmul.c). */
+#define REF_MATMUL_TYPES                                                                   \
+	(TRIT_TYPE_BIT(TRIT_TYPE_F32) | TRIT_TYPE_BIT(TRIT_TYPE_F16) |                     \
+	 TRIT_TYPE_BIT(TRIT_TYPE_BF16) | TRIT_TYPE_BIT(TRIT_TYPE_Q8_0) |                   \
+	 TRIT_TYPE_BIT(TRIT_TYPE_TQ1_0) | TRIT_TYPE_BIT(TRIT_TYPE_TQ2_0) |                 \
+	 TRIT_TYPE_BIT(TRIT_TYPE_I2_S) | TRIT_TYPE_BIT(TRIT_TYPE_TL1) |                    \
+	 TRIT_TYPE_BIT(TRIT_TYPE_TL2))
 
 struct ref_state {
 	struct trit_device dev;
@@ -51,8 +66,7 @@ static int ref_init(const struct trit_host *host, void **state, char *err, size_
 	s->dev.hw_threads = s->dev.compute_units;
 	s->dev.clock_hz.source = "not measured by the reference backend";
 	s->dev.compute_capability.source = "not a GPU";
-	s->dev.matmul_types = TRIT_TYPE_BIT(TRIT_TYPE_F32) | TRIT_TYPE_BIT(TRIT_TYPE_I2_S) |
-	                      TRIT_TYPE_BIT(TRIT_TYPE_TL1) | TRIT_TYPE_BIT(TRIT_TYPE_TL2);
+	s->dev.matmul_types = REF_MATMUL_TYPES;
 	s->props[0].key = "mem.pool";
 	s->props[0].text = "host";
 	s->dev.props = s->props;
@@ -85,23 +99,26 @@ static int ref_alloc(void *state, uint32_t device, uint64_t size, struct trit_bu
 	*out = NULL;
 	if (device != 0)
 		return trit_errf(err, errlen, TRIT_EINVAL, "ref has one device (0), not %u", device);
-	if (size > SIZE_MAX - 64)
-		return trit_errf(err, errlen, TRIT_ENOMEM, "cannot allocate %llu bytes",
-		                 (unsigned long long)size);
+	if (size > REF_MAX_BUFFER)
+		return trit_errf(err, errlen, TRIT_ENOMEM, "cannot allocate %llu bytes: the largest "
+		                 "buffer is %llu", (unsigned long long)size,
+		                 (unsigned long long)REF_MAX_BUFFER);
 	b = malloc(sizeof *b);
-	if (!b || !(b->data = aligned_alloc(64, ((size_t)size + 63) / 64 * 64 + 64))) {
+	if (!b || !(b->data = aligned_alloc(REF_ALIGN, ((size_t)size + REF_ALIGN - 1) / REF_ALIGN *
+	                                                   REF_ALIGN + REF_ALIGN))) {
 		free(b);
 		return trit_errf(err, errlen, TRIT_ENOMEM, "out of host memory allocating %llu bytes",
 		                 (unsigned long long)size);
 	}
 	b->size = size;
+	b->owned = 1;
 	*out = b;
 	return 0;
 }
 
 static void ref_free(void *state, struct trit_buffer *b)
 {
-	if (b)
+	if (b && b->owned)
 		free(b->data);
 	free(b);
 }
@@ -137,101 +154,88 @@ static int ref_read(void *state, struct trit_buffer *b, uint64_t off, void *dst,
 	return rc;
 }
 
+/* ------------------------------------------------------------------------ */
+/* ABI v1: matmul() on contiguous matrices, through ref_matmul.c's kernels.  */
+
 static int is_ternary(uint32_t type)
 {
 	return type == TRIT_TYPE_I2_S || type == TRIT_TYPE_TL1 || type == TRIT_TYPE_TL2;
+}
+
+/* Bytes of the weights, rows x cols of weight_type; 0 for a shape it cannot hold. */
+static uint64_t weight_bytes(uint32_t type, uint64_t rows, uint64_t cols)
+{
+	const struct trit_type_traits *tt = trit_type_traits(type);
+
+	if (is_ternary(type))
+		return trit_ternary_bytes(type, rows, cols);
+	if (!rows || !cols || cols % tt->block_elems || cols / tt->block_elems > UINT64_MAX / tt->block_bytes)
+		return 0;
+	if (cols / tt->block_elems * tt->block_bytes > UINT64_MAX / rows)
+		return 0;
+	return rows * (cols / tt->block_elems * tt->block_bytes);
 }
 
 static int ref_workspace(void *state, uint32_t device, const struct trit_matmul *op,
                          uint64_t *bytes, char *err, size_t errlen)
 {
 	const struct trit_type_traits *tt = trit_type_traits(op->weight_type);
+	int dots = (op->flags & TRIT_MATMUL_INT_DOTS) != 0;
 
 	if (op->struct_size < offsetof(struct trit_matmul, flags) + sizeof op->flags)
 		return trit_errf(err, errlen, TRIT_EABI, "matmul descriptor of %u bytes is too short",
 		                 op->struct_size);
 	if (op->flags & ~TRIT_MATMUL_INT_DOTS)
 		return trit_errf(err, errlen, TRIT_EINVAL, "unknown matmul flags 0x%x", op->flags);
-	if (op->weight_type == TRIT_TYPE_F32 && !op->flags) {
-		*bytes = 0; /* F32 x F32 accumulates in registers */
-		return 0;
-	}
-	if (!is_ternary(op->weight_type))
+	if (!tt || !(REF_MATMUL_TYPES & TRIT_TYPE_BIT(op->weight_type)) ||
+	    (dots && !is_ternary(op->weight_type)))
 		return trit_errf(err, errlen, TRIT_EUNSUPPORTED,
 		                 "the reference backend has no %s matmul%s", tt ? tt->name : "(unknown type)",
-		                 op->weight_type == TRIT_TYPE_F32 ? " with integer dots" : "");
-	if (!trit_ternary_bytes(op->weight_type, op->rows, op->cols) || op->tokens == 0 ||
+		                 dots ? " with integer dots" : "");
+	if (!weight_bytes(op->weight_type, op->rows, op->cols) || op->tokens == 0 ||
 	    op->tokens > UINT64_MAX / 4 / op->cols || op->tokens > UINT64_MAX / 4 / op->rows)
-		return trit_errf(err, errlen, TRIT_ERANGE, "matmul shape %llu x %llu x %llu tokens is invalid",
-		                 (unsigned long long)op->rows, (unsigned long long)op->cols,
-		                 (unsigned long long)op->tokens);
-	/* the F32 path quantises one token at a time into the workspace */
-	*bytes = (op->flags & TRIT_MATMUL_INT_DOTS) ? 0 : op->cols;
+		return trit_errf(err, errlen, TRIT_ERANGE, "matmul shape %llu x %llu x %llu tokens is invalid "
+		                 "for %s weights", (unsigned long long)op->rows,
+		                 (unsigned long long)op->cols, (unsigned long long)op->tokens, tt->name);
+	/* quantised weights: one token's quantised activations at a time */
+	*bytes = dots ? 0 : trit_ref_matmul_ws(op->weight_type, op->cols);
 	return 0;
 }
 
-/* Checks that rows * cols elements of `elem` bytes fit the buffer at offset. */
+/* Checks that rows * cols elements of `elem` bytes fit the buffer at offset,
+ * aligned for elements of that size. */
 static int check_matrix(const struct trit_buffer *b, uint64_t off, uint64_t rows, uint64_t cols,
                         uint64_t elem, const char *what, char *err, size_t errlen)
 {
-	if (rows && cols > UINT64_MAX / elem / rows)
-		return trit_errf(err, errlen, TRIT_ERANGE, "%s: %llu x %llu elements overflow",
-		                 what, (unsigned long long)rows, (unsigned long long)cols);
 	int rc = check_range(b, off, rows * cols * elem, err, errlen);
+
 	if (rc) {
 		size_t n = strlen(err);
 		snprintf(err + n, errlen - n, " (%s)", what);
+		return rc;
 	}
-	return rc;
-}
-
-static int ref_matmul_f32(const struct trit_matmul *op)
-{
-	const float *w = (const float *)(op->weights->data + op->weights_offset);
-	const float *x = (const float *)(op->input->data + op->input_offset);
-	float *y = (float *)(op->output->data + op->output_offset);
-
-	for (uint64_t t = 0; t < op->tokens; t++)
-		for (uint64_t r = 0; r < op->rows; r++) {
-			double acc = 0.0; /* double: the oracle should not add rounding of its own */
-			for (uint64_t k = 0; k < op->cols; k++)
-				acc += (double)w[r * op->cols + k] * (double)x[t * op->cols + k];
-			y[t * op->rows + r] = (float)acc;
-		}
+	if (off % elem)
+		return trit_errf(err, errlen, TRIT_EINVAL, "%s: offset %llu is not a multiple of %llu",
+		                 what, (unsigned long long)off, (unsigned long long)elem);
 	return 0;
 }
 
-/* One token at a time: quantise it into the workspace, then one integer dot
- * per row (the reference of runtime/ternary.c, without its allocations). */
-static void ref_matmul_ternary(const struct trit_matmul *op, int8_t *qws)
+static void run_matmul(const struct trit_matmul *op, void *ws)
 {
 	const unsigned char *w = op->weights->data + op->weights_offset;
 	const unsigned char *in = op->input->data + op->input_offset;
 	unsigned char *out = op->output->data + op->output_offset;
-	struct trit_ternary_geometry g = { 0 };
+	uint64_t nb1 = is_ternary(op->weight_type) ? 0 : weight_bytes(op->weight_type, 1, op->cols);
 
-	trit_ternary_geometry(op->weight_type, op->rows, op->cols, &g);
-	float scale = trit_ternary_scale(w, g.data_bytes);
-	for (uint64_t t = 0; t < op->tokens; t++) {
-		const int8_t *q;
-		float s = 0.0f;
-		if (op->flags & TRIT_MATMUL_INT_DOTS) {
-			q = (const int8_t *)in + t * op->cols;
-		} else {
-			s = trit_quantize_act((const float *)in + t * op->cols, op->cols, qws);
-			q = qws;
-		}
-		for (uint64_t r = 0; r < op->rows; r++) {
-			int32_t dot;
-			dot = 0;
-			for (uint64_t k = 0; k < op->cols; k++)
-				dot += trit_ternary_get(op->weight_type, &g, w, r, k) * q[k];
-			if (op->flags & TRIT_MATMUL_INT_DOTS)
-				memcpy(out + 4 * (t * op->rows + r), &dot, 4);
-			else
-				((float *)out)[t * op->rows + r] = trit_ternary_output(dot, s, scale);
-		}
+	if (op->flags & TRIT_MATMUL_INT_DOTS) {
+		trit_ref_matmul_int(op->weight_type, w, op->rows, op->cols, (const int8_t *)in,
+		                    op->tokens, (int32_t *)(void *)out);
+		return;
 	}
+	for (uint64_t t = 0; t < op->tokens; t++)
+		trit_ref_matmul_token(op->weight_type, w, nb1, op->rows, op->cols,
+		                      (const float *)(const void *)in + t * op->cols,
+		                      (float *)(void *)out + t * op->rows, ws);
 }
 
 static int ref_matmul(void *state, uint32_t device, const struct trit_matmul *op,
@@ -243,21 +247,143 @@ static int ref_matmul(void *state, uint32_t device, const struct trit_matmul *op
 	if (rc)
 		return rc;
 	in_elem = (op->flags & TRIT_MATMUL_INT_DOTS) ? 1 : 4;
-	if (is_ternary(op->weight_type))
-		rc = check_range(op->weights, op->weights_offset,
-		                 trit_ternary_bytes(op->weight_type, op->rows, op->cols), err, errlen);
-	else
-		rc = check_matrix(op->weights, op->weights_offset, op->rows, op->cols, 4, "weights", err, errlen);
-	if (rc ||
+	if ((rc = check_range(op->weights, op->weights_offset,
+	                      weight_bytes(op->weight_type, op->rows, op->cols), err, errlen)) ||
 	    (rc = check_matrix(op->input, op->input_offset, op->tokens, op->cols, in_elem, "input", err, errlen)) ||
 	    (rc = check_matrix(op->output, op->output_offset, op->tokens, op->rows, 4, "output", err, errlen)))
 		return rc;
 	if (bytes && (rc = check_range(op->workspace, op->workspace_offset, bytes, err, errlen)))
 		return rc;
-	if (!is_ternary(op->weight_type))
-		return ref_matmul_f32(op);
-	ref_matmul_ternary(op, bytes ? (int8_t *)(op->workspace->data + op->workspace_offset) : NULL);
+	run_matmul(op, bytes ? op->workspace->data + op->workspace_offset : NULL);
 	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* ABI v2                                                                    */
+
+static int ref_get_memory(void *state, uint32_t device, uint64_t *free_bytes,
+                          uint64_t *total_bytes, char *err, size_t errlen)
+{
+	return trit_errf(err, errlen, TRIT_EUNSUPPORTED,
+	                 "the reference backend does not measure memory; it shares host memory "
+	                 "(mem.pool = host) with the CPU backends, which do");
+}
+
+static int ref_buffer_limits(void *state, uint32_t device, struct trit_buffer_limits *out,
+                             char *err, size_t errlen)
+{
+	if (device != 0)
+		return trit_errf(err, errlen, TRIT_EINVAL, "ref has one device (0), not %u", device);
+	if (out->struct_size < sizeof *out)
+		return trit_errf(err, errlen, TRIT_EABI, "buffer limits struct of %u bytes is too short",
+		                 out->struct_size);
+	out->host_visible = 1;
+	out->from_host_ptr = 1;
+	out->reserved = 0;
+	out->alignment = REF_ALIGN;
+	out->max_size = REF_MAX_BUFFER;
+	return 0;
+}
+
+static int ref_from_host_ptr(void *state, uint32_t device, void *ptr, uint64_t size,
+                             struct trit_buffer **out, char *err, size_t errlen)
+{
+	struct trit_buffer *b;
+
+	*out = NULL;
+	if (device != 0)
+		return trit_errf(err, errlen, TRIT_EINVAL, "ref has one device (0), not %u", device);
+	if (!ptr || (uintptr_t)ptr % REF_ALIGN)
+		return trit_errf(err, errlen, TRIT_EINVAL, "host memory at %p is not %u-byte aligned, "
+		                 "as every ref buffer is", ptr, REF_ALIGN);
+	if (size > REF_MAX_BUFFER)
+		return trit_errf(err, errlen, TRIT_ERANGE, "%llu bytes exceed the largest buffer (%llu)",
+		                 (unsigned long long)size, (unsigned long long)REF_MAX_BUFFER);
+	if (!(b = malloc(sizeof *b)))
+		return trit_errf(err, errlen, TRIT_ENOMEM, "out of memory wrapping host memory");
+	b->size = size;
+	b->data = ptr;
+	b->owned = 0;
+	*out = b;
+	return 0;
+}
+
+static void *ref_host_ptr(void *state, struct trit_buffer *b)
+{
+	return b ? b->data : NULL;
+}
+
+static int ref_copy(void *state, struct trit_buffer *dst, uint64_t dst_offset,
+                    struct trit_buffer *src, uint64_t src_offset, uint64_t size,
+                    char *err, size_t errlen)
+{
+	int rc;
+
+	if ((rc = check_range(src, src_offset, size, err, errlen)) ||
+	    (rc = check_range(dst, dst_offset, size, err, errlen)))
+		return rc;
+	if (size)
+		memmove(dst->data + dst_offset, src->data + src_offset, (size_t)size);
+	return 0;
+}
+
+static int ref_supports_op(void *state, uint32_t device, const struct trit_node *node)
+{
+	return device == 0 && trit_ref_supports(node);
+}
+
+static int check_graph(uint32_t device, const struct trit_graph *g, char *err, size_t errlen)
+{
+	if (device != 0)
+		return trit_errf(err, errlen, TRIT_EINVAL, "ref has one device (0), not %u", device);
+	if (!g || g->struct_size < sizeof *g)
+		return trit_errf(err, errlen, TRIT_EABI, "graph descriptor of %u bytes is too short",
+		                 g ? g->struct_size : 0);
+	if (g->n_nodes && !g->nodes)
+		return trit_errf(err, errlen, TRIT_EINVAL, "graph of %u nodes without nodes", g->n_nodes);
+	return 0;
+}
+
+static int ref_graph_workspace(void *state, uint32_t device, const struct trit_graph *g,
+                               uint64_t *bytes, char *err, size_t errlen)
+{
+	int rc = check_graph(device, g, err, errlen);
+
+	*bytes = 0;
+	for (uint32_t i = 0; !rc && i < g->n_nodes; i++) {
+		uint64_t b = trit_ref_node_workspace(&g->nodes[i]);
+		*bytes = b > *bytes ? b : *bytes;
+	}
+	return rc;
+}
+
+/* ref's buffers are host memory already. */
+static int resolve_buffer(void *ctx, struct trit_buffer *b, struct trit_ref_mem *out,
+                          char *err, size_t errlen)
+{
+	out->base = b->data;
+	out->size = b->size;
+	return 0;
+}
+
+static int ref_graph_compute(void *state, uint32_t device, const struct trit_graph *g,
+                             char *err, size_t errlen)
+{
+	unsigned char *ws = NULL;
+	char msg[400];
+	int rc = check_graph(device, g, err, errlen);
+
+	if (!rc && g->workspace &&
+	    !(rc = check_range(g->workspace, g->workspace_offset, g->workspace_size, err, errlen)))
+		ws = g->workspace->data + g->workspace_offset;
+	for (uint32_t i = 0; !rc && i < g->n_nodes; i++) {
+		const struct trit_node *n = &g->nodes[i];
+		rc = trit_ref_node(n, resolve_buffer, NULL, ws, ws ? g->workspace_size : 0, msg, sizeof msg);
+		if (rc)
+			return trit_errf(err, errlen, rc, "node %u (%s): %s", i, n->name ? n->name : "unnamed",
+			                 msg);
+	}
+	return rc;
 }
 
 static const struct trit_backend ref_backend = {
@@ -276,6 +402,14 @@ static const struct trit_backend ref_backend = {
 	.buffer_read = ref_read,
 	.matmul_workspace = ref_workspace,
 	.matmul = ref_matmul,
+	.get_memory = ref_get_memory,
+	.buffer_limits = ref_buffer_limits,
+	.buffer_from_host_ptr = ref_from_host_ptr,
+	.buffer_host_ptr = ref_host_ptr,
+	.buffer_copy = ref_copy,
+	.supports_op = ref_supports_op,
+	.graph_workspace = ref_graph_workspace,
+	.graph_compute = ref_graph_compute,
 };
 
 const struct trit_backend *trit_ref_backend(void)

@@ -269,13 +269,17 @@ struct trit_matmul {
  * Shape follows ggml's convention: ne[0] is the innermost, contiguous
  * dimension (a row); ne[1..3] count rows, heads, tokens. nb[i] is the stride
  * of dimension i in bytes. For a block type (Q8_0, TQ1_0, TQ2_0, I2_S) ne[0]
- * is a multiple of the block's elements and nb[1] is the row's byte length.
+ * is a multiple of the block's elements, nb[0] is the block's byte size
+ * (trit_type_traits().block_bytes, as ggml) and nb[1] is the row's byte length.
+ * An I2_S tensor is the whole packed tensor of trit/ternary.h: rows packed
+ * (nb[1] = ne[0] / 4), the scale trailer after the last row.
  * TL1 and TL2 have no row geometry: a weight tensor of those types is the
  * whole packed tensor of trit/ternary.h (ne[0] = K, ne[1] = M) and its nb
  * are 0. Unused trailing dimensions have ne = 1. Unless an op says otherwise
  * every tensor it reads or writes has nb[0] equal to the element size (rows
  * are contiguous); rows themselves may be strided (views of a KV cache, of a
- * fused QKV output).
+ * fused QKV output). An absent operand is all zeros (buffer NULL, ne[0] 0),
+ * so supports_op(), whose buffers may be NULL, tells it by ne[0].
  */
 #define TRIT_MAX_DIMS 4
 
