@@ -36,3 +36,10 @@ TESTS += tests/check_registry
 tests_check_registry_SOURCES = tests/check_registry.c
 tests_check_registry_CFLAGS = $(TEST_CFLAGS)
 tests_check_registry_LDADD = $(TEST_LIBS)
+
+# The scheduler: a partial device plus the ref fallback (tests/plugins/partial.c).
+check_PROGRAMS += tests/check_sched
+TESTS += tests/check_sched
+tests_check_sched_SOURCES = tests/check_sched.c
+tests_check_sched_CFLAGS = $(TEST_CFLAGS)
+tests_check_sched_LDADD = $(TEST_LIBS)

@@ -25,6 +25,7 @@ struct stage {
 	unsigned char *bounce;          /* our host copy, unless dev_host is wrapped */
 	struct trit_buffer *fb_buf;     /* the fallback's buffer for [lo, hi) */
 	int fb_wraps;                   /* fb_buf is dev_host or bounce itself */
+	uint32_t node;                  /* the node whose tensor reaches hi, for messages */
 };
 
 struct fb_run {
@@ -32,6 +33,7 @@ struct fb_run {
 	const struct trit_node *orig;   /* the caller's nodes of this run */
 	struct trit_node *nodes;        /* rewritten onto fallback buffers */
 	uint32_t n;
+	uint32_t first;                 /* index of orig[0] in the caller's list */
 	struct stage *stages;
 	uint32_t n_stages;
 };
@@ -145,21 +147,58 @@ static int collect_stages(struct fb_run *r, char *err, size_t errlen)
 			int rc;
 			if (!t->buffer)
 				continue;
-			snprintf(what, sizeof what, "node %u (%s), %s", i, node_name(&r->orig[i]),
+			snprintf(what, sizeof what, "node %u (%s), %s", r->first + i,
+			         node_name(&r->orig[i]),
 			         k ? "a source" : "dst");
 			if ((rc = trit_tensor_span(t, what, &bytes, err, errlen)))
 				return rc;
 			if (!(s = find_stage(r, t->buffer))) {
 				s = &r->stages[r->n_stages++];
 				s->dev_buf = t->buffer;
-				s->lo = t->offset & ~(STAGE_ALIGN - 1);
+				s->lo = t->offset;
 				s->hi = t->offset + bytes;
+				s->node = i;
 			}
 			if (t->offset < s->lo)
-				s->lo = t->offset & ~(STAGE_ALIGN - 1);
-			if (t->offset + bytes > s->hi)
+				s->lo = t->offset;
+			if (t->offset + bytes > s->hi) {
 				s->hi = t->offset + bytes;
+				s->node = i;
+			}
 		}
+	return 0;
+}
+
+/* The device confirms that bytes [lo, hi) lie inside its buffer by reading
+ * the last of them: the host knows no buffer's size, and must not lend the
+ * fallback memory past a host-visible buffer's end. */
+static int check_range(struct fb_run *r, const struct stage *s, char *err, size_t errlen)
+{
+	unsigned char last;
+	char why[512] = "";
+
+	if (s->hi == s->lo ||
+	    !r->dev->be->buffer_read(r->dev->state, s->dev_buf, s->hi - 1, &last, 1, why, sizeof why))
+		return 0;
+	return trit_errf(err, errlen, TRIT_ERANGE, "node %u (%s): its tensors reach byte %llu of a "
+	                 "buffer of %s, which refuses it: %s", r->first + s->node, node_name(&r->orig[s->node]),
+	                 (unsigned long long)s->hi - 1, r->dev->name, why[0] ? why : "no reason");
+}
+
+/* Wrap the device's host memory of stage s for the fallback, starting at an
+ * address aligned for it; 0 on success. */
+static int wrap_host(struct fb_run *r, struct stage *s, unsigned char *host)
+{
+	uint64_t mis = (uint64_t)((uintptr_t)(host + s->lo) % STAGE_ALIGN);
+	char why[512];
+
+	if (mis > s->lo)
+		return -1;
+	if (r->fb->be->buffer_from_host_ptr(r->fb->state, r->fb->device, host + s->lo - mis,
+	                                    s->hi - s->lo + mis, &s->fb_buf, why, sizeof why))
+		return -1;
+	s->lo -= mis;
+	s->fb_wraps = 1;
 	return 0;
 }
 
@@ -169,21 +208,21 @@ static int open_stage(struct fb_run *r, struct stage *s, struct trit_sched_stats
                       char *err, size_t errlen)
 {
 	const struct trit_sched_target *dev = r->dev, *fb = r->fb;
-	uint64_t size = s->hi - s->lo;
 	unsigned char *host = dev->be->buffer_host_ptr(dev->state, s->dev_buf);
+	uint64_t size;
 	char why[512];
+	int rc = check_range(r, s, err, errlen);
 
-	if (host && size > SIZE_MAX - (size_t)(uintptr_t)host)
-		return trit_errf(err, errlen, TRIT_ERANGE, "a tensor of %s lies past the address "
-		                 "space", dev->name);
-	s->dev_host = host ? host + s->lo : NULL;
-	if (s->dev_host && fb->be->buffer_from_host_ptr(fb->state, fb->device, s->dev_host, size,
-	                                                &s->fb_buf, why, sizeof why) == 0) {
-		s->fb_wraps = 1;
+	if (rc)
+		return rc;
+	if (host && !wrap_host(r, s, host)) {
 		st->wrapped_buffers++;
 		return 0;
 	}
 	st->staged_buffers++;
+	s->lo &= ~(STAGE_ALIGN - 1); /* the copy keeps each tensor's alignment */
+	size = s->hi - s->lo;
+	s->dev_host = host ? host + s->lo : NULL;
 	if (size > SIZE_MAX - STAGE_ALIGN ||
 	    !(s->bounce = aligned_alloc(STAGE_ALIGN, (size_t)((size + STAGE_ALIGN - 1) &
 	                                                      ~(STAGE_ALIGN - 1)))))
@@ -257,7 +296,7 @@ static void rewrite(struct fb_run *r)
 		}
 }
 
-static int fallback_run(struct fb_run *r, uint32_t first, uint32_t n_threads,
+static int fallback_run(struct fb_run *r, uint32_t n_threads,
                         struct trit_sched_stats *st, char *err, size_t errlen)
 {
 	int rc = 0;
@@ -272,7 +311,7 @@ static int fallback_run(struct fb_run *r, uint32_t first, uint32_t n_threads,
 		rc = open_stage(r, &r->stages[i], st, err, errlen);
 	if (!rc) {
 		rewrite(r);
-		rc = run_graph(r->fb, r->nodes, first, r->n, n_threads, err, errlen);
+		rc = run_graph(r->fb, r->nodes, r->first, r->n, n_threads, err, errlen);
 	}
 	for (uint32_t i = 0; i < r->n && !rc; i++)
 		for (int k = 0; k <= TRIT_NODE_MAX_SRC && !rc; k++)
@@ -289,7 +328,7 @@ int trit_sched_run(const struct trit_sched_target *dev, const struct trit_sched_
                    const struct trit_node *nodes, uint32_t n, uint32_t n_threads,
                    uint8_t *where, struct trit_sched_stats *st, char *err, size_t errlen)
 {
-	struct trit_sched_stats local;
+	struct trit_sched_stats local = { 0 };
 	uint8_t *w = where ? where : malloc(n ? n : 1);
 	int rc;
 
@@ -307,8 +346,9 @@ int trit_sched_run(const struct trit_sched_target *dev, const struct trit_sched_
 			rc = run_graph(dev, nodes + i, i, j - i, n_threads, err, errlen);
 			local.device_calls++;
 		} else if (cur == TRIT_SCHED_FALLBACK) {
-			struct fb_run r = { .dev = dev, .fb = fb, .orig = nodes + i, .n = j - i };
-			rc = fallback_run(&r, i, n_threads, &local, err, errlen);
+			struct fb_run r = { .dev = dev, .fb = fb, .orig = nodes + i, .n = j - i,
+			                    .first = i };
+			rc = fallback_run(&r, n_threads, &local, err, errlen);
 			local.fallback_calls++;
 		}
 		i = j;

@@ -22,11 +22,16 @@ static inline int hm_alloc(void *st, uint32_t dev, uint64_t size, struct trit_bu
                            char *err, size_t errlen)
 {
 	struct trit_buffer *b = calloc(1, sizeof *b);
-	if (!b || size > ((uint64_t)1 << 32) || !(b->data = calloc(1, size ? size : 1))) {
+	size_t n = (size_t)(size + 63) / 64 * 64;
+
+	/* 64-byte aligned like real backends' buffers, so the CPU fallback can
+	 * wrap them in place */
+	if (!b || size > ((uint64_t)1 << 32) || !(b->data = aligned_alloc(64, n ? n : 64))) {
 		free(b);
 		snprintf(err, errlen, "out of memory for %llu bytes", (unsigned long long)size);
 		return TRIT_ENOMEM;
 	}
+	memset(b->data, 0, n);
 	b->size = size;
 	*out = b;
 	return 0;

@@ -62,7 +62,7 @@ static int p_supports(void *st, uint32_t d, const struct trit_node *n)
 		       dense(&n->dst, a->ne[0], a->ne[1]);
 	if (n->op == TRIT_OP_MATMUL)
 		return dense(a, a->ne[0], a->ne[1]) && dense(b, a->ne[0], b->ne[1]) &&
-		       dense(&n->dst, a->ne[1], b->ne[1]) && !n->src[2].buffer;
+		       dense(&n->dst, a->ne[1], b->ne[1]) && !n->src[2].ne[0];
 	return 0;
 }
 
