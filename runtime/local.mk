@@ -9,6 +9,7 @@ runtime_libtrit_la_SOURCES = \
 	runtime/backend/registry.c runtime/backend/registry.h \
 	runtime/backend/adopt.c runtime/backend/adopt.h \
 	runtime/exec/tensor.c runtime/exec/tensor.h \
+	runtime/exec/sched.c runtime/exec/sched.h \
 	runtime/formats/ternary.c runtime/formats/ternary.h \
 	runtime/backend/ref.c runtime/backend/ref.h \
 	runtime/backend/ref_node.c runtime/backend/ref_node.h \

@@ -7,6 +7,7 @@
 #include <build-config.h>
 
 #include <check.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,6 +112,289 @@ START_TEST(wrong_abi_version_is_skipped_before_init_runs)
 	assert_skipped(p, "plugin ABI 999");
 	ck_assert_uint_eq(p->abi_version, 999);
 	/* bad_abi's init() aborts: reaching this line proves it never ran. */
+	trit_registry_close(reg);
+}
+END_TEST
+
+START_TEST(plugin_built_for_a_newer_abi_is_refused_before_init_runs)
+{
+	struct trit_registry *reg = open_test_dir();
+	const struct trit_plugin_info *p = find(reg, "future_abi", NULL);
+	char want[128];
+
+	snprintf(want, sizeof want, "built for plugin ABI %u; this trit loads ABI %u to %u",
+	         TRIT_BACKEND_ABI_VERSION + 1, TRIT_BACKEND_ABI_MIN, TRIT_BACKEND_ABI_VERSION);
+	assert_skipped(p, want);
+	ck_assert_uint_eq(p->abi_version, TRIT_BACKEND_ABI_VERSION + 1);
+	/* future_abi's init() aborts: reaching this line proves it never ran. */
+	trit_registry_close(reg);
+}
+END_TEST
+
+START_TEST(table_larger_than_the_hosts_is_refused_naming_both_sizes)
+{
+	struct trit_registry *reg = open_test_dir();
+	const struct trit_plugin_info *p = find(reg, "big_table", NULL);
+	char plugin[64], host[64];
+
+	snprintf(plugin, sizeof plugin, "%zu bytes", sizeof(struct trit_backend) + 64);
+	snprintf(host, sizeof host, "%zu bytes", sizeof(struct trit_backend));
+	assert_skipped(p, plugin);
+	assert_skipped(p, host);
+	assert_skipped(p, "newer backend.h");
+	ck_assert_uint_eq(p->struct_size, sizeof(struct trit_backend) + 64);
+	trit_registry_close(reg);
+}
+END_TEST
+
+/* An F32 [ne0, ne1] tensor at the start of b. */
+static struct trit_tensor f32(struct trit_buffer *b, uint64_t ne0, uint64_t ne1)
+{
+	struct trit_tensor t = {
+		.type = TRIT_TYPE_F32, .ne = { ne0, ne1, 1, 1 },
+		.nb = { 4, 4 * ne0, 4 * ne0 * ne1, 4 * ne0 * ne1 }, .buffer = b,
+	};
+	return t;
+}
+
+static struct trit_buffer *filled(const struct trit_backend *be, void *st, const float *v,
+                                  size_t n)
+{
+	struct trit_buffer *b = NULL;
+	char err[256];
+
+	ck_assert_msg(be->buffer_alloc(st, 0, n * 4, &b, err, sizeof err) == 0, "%s", err);
+	ck_assert_msg(be->buffer_write(st, b, 0, v, n * 4, err, sizeof err) == 0, "%s", err);
+	return b;
+}
+
+/* 2x3 weights times 2 tokens of 3, as the reference test: 6, -0.5, 10, -3 */
+static const float W23[6] = { 1, 2, 3, -1, 0.5f, 0 };
+static const float X32[6] = { 1, 1, 1, 2, -2, 4 };
+static const float Y22[4] = { 6.0f, -0.5f, 10.0f, -3.0f };
+
+static void assert_product(const struct trit_backend *be, void *st, struct trit_buffer *y)
+{
+	float got[4];
+	char err[256];
+
+	ck_assert_msg(be->buffer_read(st, y, 0, got, sizeof got, err, sizeof err) == 0, "%s", err);
+	for (int i = 0; i < 4; i++)
+		ck_assert_float_eq(got[i], Y22[i]);
+}
+
+START_TEST(v1_plugin_loads_and_its_matmul_runs_under_graph_compute)
+{
+	struct trit_registry *reg = open_test_dir();
+	size_t idx;
+	const struct trit_plugin_info *p = find(reg, "test_v1", &idx);
+	void *st;
+	const struct trit_backend *be;
+	struct trit_buffer *w, *x, *y, *ws = NULL;
+	struct trit_event *ev = NULL;
+	uint64_t need = 0;
+	char err[512];
+
+	ck_assert_msg(p->status == TRIT_PLUGIN_LOADED, "%s", p->reason);
+	ck_assert_uint_eq(p->abi_version, 1);
+	ck_assert_uint_eq(p->struct_size, offsetof(struct trit_backend, matmul) + sizeof(void *));
+	be = trit_registry_backend(reg, idx, &st);
+	ck_assert_uint_eq(be->abi_version, TRIT_BACKEND_ABI_VERSION);
+	w = filled(be, st, W23, 6);
+	x = filled(be, st, X32, 6);
+	ck_assert_int_eq(be->buffer_alloc(st, 0, 16, &y, err, sizeof err), 0);
+	struct trit_node nodes[2] = { {
+		.struct_size = sizeof nodes[0], .op = TRIT_OP_MATMUL, .name = "blk.0.attn_q",
+		.dst = f32(y, 2, 2), .src = { f32(w, 3, 2), f32(x, 3, 2) },
+	} };
+	ck_assert_int_eq(be->supports_op(st, 0, &nodes[0]), 1);
+	struct trit_graph g = { .struct_size = sizeof g, .n_nodes = 1, .nodes = nodes };
+	ck_assert_int_eq(be->graph_workspace(st, 0, &g, &need, err, sizeof err), 0);
+	ck_assert_uint_eq(need, 64); /* the plugin's matmul_workspace */
+	/* without the workspace it asked for, the node is refused, not run */
+	ck_assert_int_eq(be->graph_compute(st, 0, &g, err, sizeof err), TRIT_EINVAL);
+	ck_assert_msg(strstr(err, "node 0 (blk.0.attn_q)") && strstr(err, "64 bytes"), "%s", err);
+	ck_assert_int_eq(be->buffer_alloc(st, 0, need, &ws, err, sizeof err), 0);
+	g.workspace = ws;
+	g.workspace_size = need;
+	ck_assert_msg(be->graph_compute(st, 0, &g, err, sizeof err) == 0, "%s", err);
+	assert_product(be, st, y);
+	/* the same through the synchronous graph_submit() the host supplies */
+	ck_assert_int_eq(be->buffer_write(st, y, 0, X32, 16, err, sizeof err), 0);
+	ck_assert_int_eq(be->graph_submit(st, 0, &g, &ev, err, sizeof err), 0);
+	ck_assert_ptr_nonnull(ev);
+	ck_assert_msg(be->event_wait(st, ev, err, sizeof err) == 0, "%s", err);
+	be->event_free(st, ev);
+	assert_product(be, st, y);
+	be->buffer_free(st, w);
+	be->buffer_free(st, x);
+	be->buffer_free(st, y);
+	be->buffer_free(st, ws);
+	trit_registry_close(reg);
+}
+END_TEST
+
+START_TEST(v1_plugin_supports_only_what_its_matmul_can_run)
+{
+	struct trit_registry *reg = open_test_dir();
+	size_t idx;
+	void *st;
+	const struct trit_backend *be;
+	struct trit_buffer *b = (struct trit_buffer *)&idx; /* never dereferenced */
+	char err[512];
+
+	find(reg, "test_v1", &idx);
+	be = trit_registry_backend(reg, idx, &st);
+	struct trit_node mm = {
+		.struct_size = sizeof mm, .op = TRIT_OP_MATMUL,
+		.dst = f32(b, 2, 2), .src = { f32(b, 3, 2), f32(b, 3, 2) },
+	};
+	struct trit_node n = mm;
+	n.src[0].type = TRIT_TYPE_F16; /* not in its matmul_types */
+	n.src[0].nb[0] = 2;
+	n.src[0].nb[1] = 6;
+	ck_assert_int_eq(be->supports_op(st, 0, &n), 0);
+	n = mm;
+	n.src[1].nb[1] = 16; /* strided activations: not what trit_matmul describes */
+	ck_assert_int_eq(be->supports_op(st, 0, &n), 0);
+	n = mm;
+	n.op = TRIT_OP_ADD;
+	ck_assert_int_eq(be->supports_op(st, 0, &n), 0);
+	ck_assert_int_eq(be->supports_op(st, 1, &mm), 0); /* no such device */
+	struct trit_node two[2] = { mm, n };
+	two[1].name = "blk.0.ffn_add";
+	struct trit_graph g = { .struct_size = sizeof g, .n_nodes = 2, .nodes = two };
+	ck_assert_int_eq(be->graph_compute(st, 0, &g, err, sizeof err), TRIT_EUNSUPPORTED);
+	ck_assert_msg(strstr(err, "node 1 (blk.0.ffn_add)") && strstr(err, "ADD"), "%s", err);
+	trit_registry_close(reg);
+}
+END_TEST
+
+START_TEST(plugin_files_open_exactly_the_named_files)
+{
+	char path[512], err[512];
+	const char *files[1] = { path };
+	struct trit_registry_options o = {
+		.flags = TRIT_REGISTRY_NO_ENV | TRIT_REGISTRY_NO_DEFAULT_DIRS,
+		.plugin_files = files, .n_plugin_files = 1,
+	};
+	struct trit_registry *reg = NULL;
+
+	snprintf(path, sizeof path, "%s/v1_matmul.la", plugin_dir());
+	ck_assert_msg(trit_registry_open(&o, &reg, err, sizeof err) == 0, "%s", err);
+	ck_assert_uint_eq(trit_registry_plugin_count(reg), 2);
+	ck_assert_int_eq(find(reg, "ref", NULL)->status, TRIT_PLUGIN_LOADED);
+	const struct trit_plugin_info *p = find(reg, "test_v1", NULL);
+	ck_assert_msg(p->status == TRIT_PLUGIN_LOADED, "%s", p->reason);
+	ck_assert_str_eq(p->origin, "plugin file");
+	ck_assert_str_eq(p->path, path);
+	ck_assert_ptr_null(trit_registry_search_dir(reg, 0, NULL, NULL));
+	trit_registry_close(reg);
+}
+END_TEST
+
+START_TEST(v2_plugin_without_matmul_answers_matmul_with_a_one_node_graph)
+{
+	struct trit_registry *reg = open_test_dir();
+	size_t idx;
+	void *st;
+	const struct trit_backend *be;
+	struct trit_buffer *w, *x, *y;
+	uint64_t need = 99;
+	char err[512];
+
+	ck_assert_int_eq(find(reg, "test_partial", &idx)->status, TRIT_PLUGIN_LOADED);
+	be = trit_registry_backend(reg, idx, &st);
+	w = filled(be, st, W23, 6);
+	x = filled(be, st, X32, 6);
+	ck_assert_int_eq(be->buffer_alloc(st, 0, 16, &y, err, sizeof err), 0);
+	struct trit_matmul op = {
+		.struct_size = sizeof op, .weight_type = TRIT_TYPE_F32,
+		.rows = 2, .cols = 3, .tokens = 2, .weights = w, .input = x, .output = y,
+	};
+	ck_assert_msg(be->matmul_workspace(st, 0, &op, &need, err, sizeof err) == 0, "%s", err);
+	ck_assert_uint_eq(need, 0);
+	ck_assert_msg(be->matmul(st, 0, &op, err, sizeof err) == 0, "%s", err);
+	assert_product(be, st, y);
+	op.flags = TRIT_MATMUL_INT_DOTS;
+	ck_assert_int_eq(be->matmul(st, 0, &op, err, sizeof err), TRIT_EUNSUPPORTED);
+	ck_assert_msg(strstr(err, "INT_DOTS"), "%s", err);
+	op.flags = 0;
+	op.weight_type = TRIT_TYPE_Q8_0; /* a type it does not run */
+	op.cols = 32;
+	ck_assert_int_eq(be->matmul(st, 0, &op, err, sizeof err), TRIT_EUNSUPPORTED);
+	ck_assert_msg(strstr(err, "Q8_0"), "%s", err);
+	be->buffer_free(st, w);
+	be->buffer_free(st, x);
+	be->buffer_free(st, y);
+	trit_registry_close(reg);
+}
+END_TEST
+
+START_TEST(buffer_copy_without_the_plugins_own_stages_overlapping_ranges)
+{
+	struct trit_registry *reg = open_test_dir();
+	size_t idx, size = (size_t)5 << 19; /* 2.5 MiB: three staging chunks */
+	uint64_t shift = 300001, len = (uint64_t)2 << 20;
+	void *st;
+	const struct trit_backend *be;
+	struct trit_buffer *b;
+	unsigned char *v = malloc(size), *got = malloc(size);
+	char err[512];
+
+	ck_assert(v && got);
+	for (size_t i = 0; i < size; i++)
+		v[i] = (unsigned char)(i * 7 + i / 251);
+	find(reg, "test_v1", &idx);
+	be = trit_registry_backend(reg, idx, &st);
+	ck_assert_int_eq(be->buffer_alloc(st, 0, size, &b, err, sizeof err), 0);
+	ck_assert_int_eq(be->buffer_write(st, b, 0, v, size, err, sizeof err), 0);
+	/* destination after the source, overlapping: must copy back to front */
+	ck_assert_msg(be->buffer_copy(st, b, shift, b, 0, len, err, sizeof err) == 0, "%s", err);
+	ck_assert_int_eq(be->buffer_read(st, b, 0, got, size, err, sizeof err), 0);
+	ck_assert(memcmp(got, v, shift) == 0);
+	ck_assert(memcmp(got + shift, v, len) == 0);
+	ck_assert(memcmp(got + shift + len, v + shift + len, size - shift - len) == 0);
+	/* out of range is the plugin's refusal, passed on */
+	ck_assert_int_eq(be->buffer_copy(st, b, size - 8, b, 0, 16, err, sizeof err), TRIT_ERANGE);
+	be->buffer_free(st, b);
+	free(v);
+	free(got);
+	trit_registry_close(reg);
+}
+END_TEST
+
+START_TEST(host_table_answers_the_v2_entries_a_plugin_lacks)
+{
+	struct trit_registry *reg = open_test_dir();
+	size_t idx;
+	void *st;
+	const struct trit_backend *be;
+	struct trit_buffer *b = NULL;
+	struct trit_buffer_limits lim;
+	uint64_t fr = 1, tot = 1;
+	char err[512], mem[8];
+
+	find(reg, "test_v1", &idx);
+	be = trit_registry_backend(reg, idx, &st);
+	ck_assert_ptr_null(be->init);
+	ck_assert_ptr_null(be->shutdown);
+	ck_assert_uint_eq(be->device_count(st), 1);
+	ck_assert_str_eq(be->device_get(st, 0)->id, "v1cpu");
+	ck_assert_ptr_null(be->device_get(st, 1));
+	ck_assert_int_eq(be->get_memory(st, 0, &fr, &tot, err, sizeof err), TRIT_EUNSUPPORTED);
+	ck_assert_msg(strstr(err, "device_update"), "%s", err);
+	ck_assert_uint_eq(fr, 0);
+	ck_assert_int_eq(be->buffer_limits(st, 0, &lim, err, sizeof err), TRIT_EUNSUPPORTED);
+	ck_assert_int_eq(be->buffer_from_host_ptr(st, 0, mem, sizeof mem, &b, err, sizeof err),
+	                 TRIT_EUNSUPPORTED);
+	ck_assert_ptr_null(b);
+	ck_assert_int_eq(be->buffer_alloc(st, 0, 8, &b, err, sizeof err), 0);
+	ck_assert_ptr_null(be->buffer_host_ptr(st, b));
+	be->buffer_free(st, b);
+	ck_assert_ptr_null(be->extension(st, "cuda.stream"));
+	ck_assert_int_eq(be->buffer_alloc(st, 3, 8, &b, err, sizeof err), TRIT_EINVAL);
+	ck_assert_msg(strstr(err, "no device 3"), "%s", err);
 	trit_registry_close(reg);
 }
 END_TEST
@@ -452,6 +736,14 @@ static Suite *registry_suite(void)
 		const TTest *fn;
 	} cases[] = {
 		{ "abi", wrong_abi_version_is_skipped_before_init_runs },
+		{ "future", plugin_built_for_a_newer_abi_is_refused_before_init_runs },
+		{ "bigtable", table_larger_than_the_hosts_is_refused_naming_both_sizes },
+		{ "v1", v1_plugin_loads_and_its_matmul_runs_under_graph_compute },
+		{ "v1support", v1_plugin_supports_only_what_its_matmul_can_run },
+		{ "files", plugin_files_open_exactly_the_named_files },
+		{ "v2matmul", v2_plugin_without_matmul_answers_matmul_with_a_one_node_graph },
+		{ "copy", buffer_copy_without_the_plugins_own_stages_overlapping_ranges },
+		{ "defaults", host_table_answers_the_v2_entries_a_plugin_lacks },
 		{ "entry", missing_entry_point_is_skipped },
 		{ "short", short_backend_table_is_skipped },
 		{ "probe", failing_probe_is_skipped_with_the_plugins_reason },

@@ -338,8 +338,8 @@ static int v1_runs(const struct trit_adopted *a, uint32_t d, const struct trit_n
 	if (!a->t.matmul || n->op != TRIT_OP_MATMUL || w->type >= 64 ||
 	    !(a->devices[d].matmul_types & TRIT_TYPE_BIT(w->type)))
 		return 0;
-	if (n->src[2].buffer || n->src[3].buffer)
-		return 0;
+	if (n->src[2].ne[0] || n->src[3].ne[0])
+		return 0; /* an absent operand has ne[0] 0 (buffers may be NULL here) */
 	return trit_tensor_is_matrix(w, w->type, k, m) &&
 	       trit_tensor_is_matrix(&n->src[1], TRIT_TYPE_F32, k, t) &&
 	       trit_tensor_is_matrix(&n->dst, TRIT_TYPE_F32, m, t);

@@ -558,9 +558,11 @@ struct trit_backend {
 	/* Wrap `size` bytes of host memory at `ptr` as a buffer of `device`
 	 * without copying (an mmap'd file range on a host-memory device). The
 	 * memory stays the caller's: it outlives the buffer, and buffer_free()
-	 * releases only the wrapper. The buffer may be read-only memory; the
-	 * host never makes it a dst. TRIT_EUNSUPPORTED when the device cannot
-	 * address host memory (the host then copies). */
+	 * releases only the wrapper. The buffer may be read-only memory (an
+	 * mmap'd file): the host makes it a dst only when it knows the memory
+	 * is writable (its own staging copies, another backend's host-visible
+	 * buffer it hands to the CPU fallback). TRIT_EUNSUPPORTED when the
+	 * device cannot address host memory (the host then copies). */
 	int (*buffer_from_host_ptr)(void *state, uint32_t device, void *ptr, uint64_t size,
 	                            struct trit_buffer **out, char *err, size_t errlen);
 	/* The host address of a host-visible buffer's first byte, or NULL. */
