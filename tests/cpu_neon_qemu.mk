@@ -7,9 +7,16 @@
 # library for aarch64, is compiled with -fsyntax-only against the host's
 # check.h. Only AARCH64_CC and these flags are used: the host's CC and
 # CFLAGS (clang, sanitizers) are for the host.
+#
+# A second program, tests/cpu_neon_conformance.aarch64, links the same
+# plugin sources with trit-conformance's core (sdk/conformance/ but main.c)
+# and the ref backend's files (runtime/backend/ref*.c), and
+# tests/cpu-neon-conformance.sh runs the whole suite on both CPU models.
 
-NEON_QEMU_SRCS = \
-	$(srcdir)/tests/cpu_neon_qemu.c \
+NEON_QEMU_SRCS = $(srcdir)/tests/cpu_neon_qemu.c $(NEON_PLUGIN_SRCS)
+# The plugin, the checks it shares (kerncheck.c also gives both programs
+# their host table) and the runtime files the plugin links against.
+NEON_PLUGIN_SRCS = \
 	$(srcdir)/plugins/cpu_neon/kerncheck.c \
 	$(srcdir)/plugins/cpu_neon/plugin.c \
 	$(srcdir)/plugins/cpu_neon/backend.c \
@@ -58,16 +65,44 @@ AM_TESTS_ENVIRONMENT += \
 	QEMU_AARCH64='$(QEMU_AARCH64)' NEON_CROSS_WHY='$(NEON_CROSS_WHY)'; \
 	export QEMU_AARCH64 NEON_CROSS_WHY;
 
-if NEON_CROSS
-check_DATA = tests/cpu_neon_qemu.aarch64
-CLEANFILES += tests/cpu_neon_qemu.aarch64 tests/cpu_neon_qemu-dotprod.o
+# The suite's core and the reference backend, for the conformance program.
+NEON_CONF_SRCS = \
+	$(srcdir)/tests/cpu_neon_conformance.c \
+	$(srcdir)/sdk/conformance/cases.c \
+	$(srcdir)/sdk/conformance/setup.c \
+	$(srcdir)/sdk/conformance/tensors.c \
+	$(srcdir)/sdk/conformance/encode.c \
+	$(srcdir)/sdk/conformance/run.c \
+	$(srcdir)/sdk/conformance/compare.c \
+	$(srcdir)/sdk/conformance/report.c \
+	$(srcdir)/runtime/backend/ref.c \
+	$(srcdir)/runtime/backend/ref_node.c \
+	$(srcdir)/runtime/backend/ref_ops.c \
+	$(srcdir)/runtime/backend/ref_move.c \
+	$(srcdir)/runtime/backend/ref_attention.c \
+	$(srcdir)/runtime/backend/ref_matmul.c
+NEON_CONF_HDRS = \
+	$(srcdir)/sdk/conformance/conformance.h \
+	$(srcdir)/sdk/conformance/internal.h \
+	$(srcdir)/runtime/backend/ref.h \
+	$(srcdir)/runtime/backend/ref_node.h
 
-tests/cpu_neon_qemu.aarch64: $(NEON_QEMU_SRCS) $(NEON_QEMU_HDRS) \
-		$(srcdir)/plugins/cpu_neon/kernels_dotprod.c \
-		$(srcdir)/plugins/cpu_neon/check_cpu_neon.c build-config.h
+TESTS += tests/cpu-neon-conformance.sh
+EXTRA_DIST += tests/cpu-neon-conformance.sh tests/cpu_neon_conformance.c
+
+if NEON_CROSS
+check_DATA = tests/cpu_neon_qemu.aarch64 tests/cpu_neon_conformance.aarch64
+CLEANFILES += tests/cpu_neon_qemu.aarch64 tests/cpu_neon_qemu-dotprod.o \
+	tests/cpu_neon_conformance.aarch64
+
+tests/cpu_neon_qemu-dotprod.o: $(srcdir)/plugins/cpu_neon/kernels_dotprod.c $(NEON_QEMU_HDRS) \
+		build-config.h
 	@$(MKDIR_P) tests
 	$(AM_V_CC)$(AARCH64_CC) $(NEON_QEMU_FLAGS) $(CPU_NEON_DOTPROD_FLAGS) \
-		-c -o tests/cpu_neon_qemu-dotprod.o $(srcdir)/plugins/cpu_neon/kernels_dotprod.c
+		-c -o $@ $(srcdir)/plugins/cpu_neon/kernels_dotprod.c
+
+tests/cpu_neon_qemu.aarch64: $(NEON_QEMU_SRCS) $(NEON_QEMU_HDRS) tests/cpu_neon_qemu-dotprod.o \
+		$(srcdir)/plugins/cpu_neon/check_cpu_neon.c build-config.h
 	$(AM_V_at)inc=`$(PKG_CONFIG) --variable=includedir check 2>/dev/null`; \
 	if test -n "$$inc" && test -f "$$inc/check.h"; then \
 		$(AARCH64_CC) $(NEON_QEMU_FLAGS) -idirafter "$$inc" -fsyntax-only \
@@ -77,4 +112,9 @@ tests/cpu_neon_qemu.aarch64: $(NEON_QEMU_SRCS) $(NEON_QEMU_HDRS) \
 	fi
 	$(AM_V_CCLD)$(AARCH64_CC) $(NEON_QEMU_FLAGS) -static -o $@ \
 		$(NEON_QEMU_SRCS) tests/cpu_neon_qemu-dotprod.o -lm
+
+tests/cpu_neon_conformance.aarch64: $(NEON_CONF_SRCS) $(NEON_CONF_HDRS) $(NEON_PLUGIN_SRCS) \
+		$(NEON_QEMU_HDRS) tests/cpu_neon_qemu-dotprod.o build-config.h
+	$(AM_V_CCLD)$(AARCH64_CC) $(NEON_QEMU_FLAGS) -static -o $@ \
+		$(NEON_CONF_SRCS) $(NEON_PLUGIN_SRCS) tests/cpu_neon_qemu-dotprod.o -lm
 endif
