@@ -96,6 +96,21 @@ if [ -f "$top_builddir/plugins/cpu_avx2/cpu_avx2.la" ]; then
 		'.plugins[] | select(.name == "cpu_avx2") | .devices[0].memory_free.value' $((4294967296 - 1073741824 + 268435456))
 	jq_eq "a disabled bandwidth probe leaves bandwidth unknown" \
 		'.plugins[] | select(.name == "cpu_avx2") | .devices[0].memory_bandwidth.state' unknown
+	# The default probe size (make check sets bandwidth_bytes to 8 MiB for
+	# speed): 4 x the L3, at least 64 MiB, refused under a 100 MiB limit, so
+	# the rule is checked without writing gigabytes.
+	printf '104857600\n' >"$cg/app/memory.max"
+	printf '268435456\n' >"$cg/app/memory.current" # = inactive_file: none in use
+	env -u TRIT_PLUGIN_CPU_AVX2_BANDWIDTH_BYTES TRIT_PLUGIN_CPU_AVX2_PROC_ROOT="$fx" \
+		"$trit" devices --json >"$work/out" 2>"$work/err"
+	cpu='.plugins[] | select(.name == "cpu_avx2") | .devices[0]'
+	jq_eq "without bandwidth_bytes the probe is 4 x L3, at least 64 MiB, and needs half the free memory" \
+		"$cpu | .memory_bandwidth.source | test(\"^not measured: the [0-9]+ [KMG]iB buffer \\\\((4 x the .* of L3|at least 64 MiB; 4 x the .* of L3 is less|the L3 size is unknown, so a size well above any L3)\\\\) is more than half of the 104857600 bytes of free memory$\")" true
+	if [ "$(jq -r "$cpu | .properties[\"cache.l3\"].source" "$work/out")" = "hwloc: size of one L3 cache" ]; then
+		want=$(jq -r "$cpu | .properties | [4 * .[\"cache.l3\"].value * .[\"cache.l3.instances\"].value, 67108864] | max" "$work/out")
+		jq_eq "the default size is $want bytes: max(4 x L3 size x instances, 64 MiB)" \
+			"$cpu | .memory_bandwidth.source | capture(\"the (?<n>[0-9]+) (?<u>[KMG])iB buffer\") | (.n | tonumber) * ({\"K\": 1024, \"M\": 1048576, \"G\": 1073741824}[.u])" "$want"
+	fi
 fi
 
 # A real cgroup v1 memory limit, when this process may create a child cgroup
