@@ -1,7 +1,13 @@
 # libtrit (the runtime modules) and the trit CLI.
+#
+# The modules are built once, as a convenience library that the Check suites,
+# the plugins' suites and the test programs link (they test internals).
+# libtrit.so is that library with only the public API exported: the functions
+# the installed headers declare, listed by sdk/public-symbols.sh
+# (tests/exports.sh checks the result).
 
-lib_LTLIBRARIES += runtime/libtrit.la
-runtime_libtrit_la_SOURCES = \
+noinst_LTLIBRARIES += runtime/libtrit-internal.la
+runtime_libtrit_internal_la_SOURCES = \
 	runtime/common.c runtime/common.h \
 	runtime/log.c runtime/log.h \
 	runtime/inifile.c runtime/inifile.h \
@@ -18,17 +24,30 @@ runtime_libtrit_la_SOURCES = \
 	runtime/plan.c runtime/plan.h \
 	runtime/bench.c runtime/bench.h
 # TRIT_BUILDDIR lets an uninstalled trit find the plugins of its own build tree.
-runtime_libtrit_la_CPPFLAGS = $(AM_CPPFLAGS) \
+runtime_libtrit_internal_la_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DTRIT_PKGLIBDIR='"$(pkglibdir)"' -DTRIT_BUILDDIR='"$(abs_top_builddir)"'
-runtime_libtrit_la_CFLAGS = $(AM_CFLAGS) $(INIH_CFLAGS) $(CJSON_CFLAGS)
-runtime_libtrit_la_LIBADD = $(LTDL_LIBS) $(INIH_LIBS) $(CJSON_LIBS) $(PTHREAD_LIBS) $(LIBS)
+runtime_libtrit_internal_la_CFLAGS = $(AM_CFLAGS) $(INIH_CFLAGS) $(CJSON_CFLAGS)
+runtime_libtrit_internal_la_LIBADD = $(LTDL_LIBS) $(INIH_LIBS) $(CJSON_LIBS) $(PTHREAD_LIBS) \
+	$(LIBS)
+
+lib_LTLIBRARIES += runtime/libtrit.la
+runtime_libtrit_la_SOURCES =
+runtime_libtrit_la_LIBADD = runtime/libtrit-internal.la
 runtime_libtrit_la_LDFLAGS = -version-info $(LIBTRIT_LT_VERSION) \
-	-export-symbols-regex '^trit_' -no-undefined
+	-export-symbols runtime/libtrit.sym -no-undefined
+EXTRA_runtime_libtrit_la_DEPENDENCIES = runtime/libtrit.sym
+runtime/libtrit.sym: $(tritinclude_HEADERS) $(srcdir)/sdk/public-symbols.sh
+	@$(MKDIR_P) runtime
+	$(AM_V_GEN)$(SHELL) $(srcdir)/sdk/public-symbols.sh \
+		`for h in $(tritinclude_HEADERS); do echo $(srcdir)/$$h; done` > $@.tmp && \
+	test -s $@.tmp && mv $@.tmp $@
+CLEANFILES += runtime/libtrit.sym runtime/libtrit.sym.tmp
+EXTRA_DIST += sdk/public-symbols.sh
 
 bin_PROGRAMS += trit
 trit_SOURCES = runtime/cli/trit.c
 trit_CFLAGS = $(AM_CFLAGS) $(CJSON_CFLAGS)
-trit_LDADD = runtime/libtrit.la $(CJSON_LIBS)
+trit_LDADD = runtime/libtrit-internal.la $(CJSON_LIBS)
 
 # The model readers keep their rules (library sources, suites, fuzz targets)
 # in fragments of their own.

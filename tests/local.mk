@@ -12,7 +12,7 @@ AM_TESTS_ENVIRONMENT = \
 	export CK_TAP_LOG_FILE_NAME CK_FORK CK_VERBOSITY top_builddir top_srcdir TRIT_TEST_PLUGIN_DIR;
 
 TEST_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
-TEST_LIBS = runtime/libtrit.la $(CHECK_LIBS)
+TEST_LIBS = runtime/libtrit-internal.la $(CHECK_LIBS)
 
 include $(srcdir)/tests/config.mk
 include $(srcdir)/tests/registry.mk
@@ -25,3 +25,8 @@ include $(srcdir)/tests/cpu_neon_qemu.mk
 
 TESTS += tests/cli.sh
 EXTRA_DIST += tests/cli.sh tests/sdk-example.sh
+
+# libtrit.so's exports against the public headers' declarations.
+TESTS += tests/exports.sh
+EXTRA_DIST += tests/exports.sh
+tests/exports.log: runtime/libtrit.la
