@@ -13,6 +13,7 @@ runtime_libtrit_internal_la_SOURCES = \
 	runtime/inifile.c runtime/inifile.h \
 	runtime/config.c runtime/config.h \
 	runtime/registry.c runtime/registry.h \
+	runtime/caps.c runtime/caps.h \
 	runtime/ternary.c runtime/ternary.h \
 	runtime/backends/ref.c runtime/backends/ref.h \
 	runtime/backends/described.c runtime/backends/described.h \

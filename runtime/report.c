@@ -12,31 +12,9 @@
 
 #include <cjson/cJSON.h>
 
+#include "caps.h"
 #include "common.h"
 #include "report.h"
-
-static const struct {
-	uint64_t bit;
-	const char *name;
-} cap_names[] = {
-	{ TRIT_CAP_SSE42, "sse4.2" }, { TRIT_CAP_AVX, "avx" }, { TRIT_CAP_AVX2, "avx2" },
-	{ TRIT_CAP_FMA, "fma" }, { TRIT_CAP_F16C, "f16c" }, { TRIT_CAP_AVX_VNNI, "avx_vnni" },
-	{ TRIT_CAP_AVX512F, "avx512f" }, { TRIT_CAP_AVX512BW, "avx512bw" },
-	{ TRIT_CAP_AVX512VL, "avx512vl" }, { TRIT_CAP_AVX512DQ, "avx512dq" },
-	{ TRIT_CAP_AVX512VNNI, "avx512vnni" }, { TRIT_CAP_AVX512BF16, "avx512bf16" },
-	{ TRIT_CAP_AVX512VBMI, "avx512vbmi" }, { TRIT_CAP_NEON, "neon" },
-	{ TRIT_CAP_DOTPROD, "dotprod" }, { TRIT_CAP_I8MM, "i8mm" }, { TRIT_CAP_SVE, "sve" },
-	{ TRIT_CAP_FP16, "fp16" }, { TRIT_CAP_BF16, "bf16" },
-	{ TRIT_CAP_UNIFIED_MEM, "unified_memory" }, { TRIT_CAP_INTEGRATED, "integrated" },
-};
-
-const char *trit_report_cap_name(uint64_t bit)
-{
-	for (size_t i = 0; i < TRIT_ARRAY_LEN(cap_names); i++)
-		if (cap_names[i].bit == bit)
-			return cap_names[i].name;
-	return NULL;
-}
 
 static const char *kind_name(uint32_t kind)
 {
@@ -143,7 +121,7 @@ static void text_device(FILE *out, const struct trit_device *d, int verbose)
 	for (int b = 0; b < 64; b++) {
 		uint64_t bit = UINT64_C(1) << b;
 		if (d->caps & bit) {
-			const char *n = trit_report_cap_name(bit);
+			const char *n = trit_cap_name(bit);
 			if (n)
 				fprintf(out, " %s", n);
 			else
@@ -300,7 +278,7 @@ static void json_device(struct jb *jb, cJSON *arr, const struct trit_device *d)
 	for (int b = 0; a && b < 64; b++) {
 		uint64_t bit = UINT64_C(1) << b;
 		char other[16];
-		const char *n = trit_report_cap_name(bit);
+		const char *n = trit_cap_name(bit);
 		if (!(d->caps & bit))
 			continue;
 		if (!n) {

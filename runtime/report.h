@@ -15,9 +15,6 @@
 #include "model/model.h"
 #include "plan.h"
 
-/* Name of a capability bit ("avx2"), or NULL for an undefined bit. */
-const char *trit_report_cap_name(uint64_t bit);
-
 /* `trit devices`: text for people (verbose adds every value's source).
  * bench (may be NULL) adds each device's cached `trit bench` results;
  * bench_error says why the cache could not be read (NULL: it could). */

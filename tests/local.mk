@@ -30,3 +30,7 @@ EXTRA_DIST += tests/cli.sh tests/sdk-example.sh
 TESTS += tests/exports.sh
 EXTRA_DIST += tests/exports.sh
 tests/exports.log: runtime/libtrit.la
+
+# Modules under runtime/ depend on each other one way only.
+TESTS += tests/include-cycles.sh
+EXTRA_DIST += tests/include-cycles.sh
