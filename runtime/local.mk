@@ -23,7 +23,8 @@ runtime_libtrit_internal_la_SOURCES = \
 	runtime/model/model.c runtime/model/model.h \
 	runtime/estimate.c runtime/estimate.h \
 	runtime/plan.c runtime/plan.h \
-	runtime/bench.c runtime/bench.h
+	runtime/bench.c runtime/bench.h \
+	runtime/api.h runtime/api_runtime.c runtime/api_plan.c runtime/api_bench.c
 # TRIT_BUILDDIR lets an uninstalled trit find the plugins of its own build tree.
 runtime_libtrit_internal_la_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DTRIT_PKGLIBDIR='"$(pkglibdir)"' -DTRIT_BUILDDIR='"$(abs_top_builddir)"'
@@ -45,10 +46,14 @@ runtime/libtrit.sym: $(tritinclude_HEADERS) $(srcdir)/sdk/public-symbols.sh
 CLEANFILES += runtime/libtrit.sym runtime/libtrit.sym.tmp
 EXTRA_DIST += sdk/public-symbols.sh
 
+# The CLI is a client of the public API: its include path holds the SDK's
+# headers and its own, not the runtime's, and it links libtrit.so.
 bin_PROGRAMS += trit
-trit_SOURCES = runtime/cli/trit.c
-trit_CFLAGS = $(AM_CFLAGS) $(CJSON_CFLAGS)
-trit_LDADD = runtime/libtrit-internal.la $(CJSON_LIBS)
+trit_SOURCES = runtime/cli/cli.h runtime/cli/cli.c runtime/cli/main.c \
+	runtime/cli/cmd_devices.c runtime/cli/cmd_inspect.c runtime/cli/cmd_plan.c \
+	runtime/cli/cmd_bench.c runtime/cli/cmd_config.c
+trit_CPPFLAGS = -I$(top_srcdir)/sdk/include -I$(top_builddir)
+trit_LDADD = runtime/libtrit.la
 
 # The model readers keep their rules (library sources, suites, fuzz targets)
 # in fragments of their own.

@@ -926,7 +926,7 @@ static int any_bitlinear(const struct trit_estimate *e, uint32_t n)
 
 /* Which format each device runs its BitLinear weights in and what repacking
  * them costs. */
-static void text_repack(FILE *out, const struct trit_plan *p, const struct trit_plan_device *devs)
+static void text_repack(FILE *out, const struct trit_plan_result *p, const struct trit_plan_device *devs)
 {
 	const struct trit_estimate *e = &p->est;
 	char types[64];
@@ -961,7 +961,7 @@ static void text_repack(FILE *out, const struct trit_plan *p, const struct trit_
 		        devs[p->slots[e->repack_device].input].dev->id);
 }
 
-void trit_report_plan_text(FILE *out, const struct trit_model *m, const struct trit_plan *p,
+void trit_report_plan_text(FILE *out, const struct trit_model *m, const struct trit_plan_result *p,
                            const struct trit_plan_device *devs, int explain)
 {
 	const struct trit_estimate *e = &p->est;
@@ -1099,7 +1099,7 @@ static void json_repack(struct jb *jb, cJSON *dev, const struct trit_repack_summ
 	}
 }
 
-char *trit_report_plan_json(const struct trit_model *m, const struct trit_plan *p,
+char *trit_report_plan_json(const struct trit_model *m, const struct trit_plan_result *p,
                             const struct trit_plan_device *devs, int explain)
 {
 	struct jb jb = { 0 };

@@ -47,9 +47,9 @@ char *trit_report_model_json(const struct trit_model *m, int with_tensors);
 /* `trit plan`: the strategy and why, the placement, the per-device memory
  * table, threads, ubatch, GPU fraction, speed estimate; explain adds the
  * formulas and every buffer. devs are the devices the plan was made from. */
-void trit_report_plan_text(FILE *out, const struct trit_model *m, const struct trit_plan *p,
+void trit_report_plan_text(FILE *out, const struct trit_model *m, const struct trit_plan_result *p,
                            const struct trit_plan_device *devs, int explain);
-char *trit_report_plan_json(const struct trit_model *m, const struct trit_plan *p,
+char *trit_report_plan_json(const struct trit_model *m, const struct trit_plan_result *p,
                             const struct trit_plan_device *devs, int explain);
 
 #endif

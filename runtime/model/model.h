@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <trit/trit.h>
+
 #include "model/names.h" /* roles and parts of tensors */
 
 enum trit_model_format {
@@ -95,10 +97,6 @@ struct trit_model {
 	size_t n_warnings;
 };
 
-/* Open a GGUF file, a .safetensors file, a model.safetensors.index.json or a
- * directory holding a SafeTensors model, and describe it. The format is
- * recognised from the content, not the name. */
-int trit_model_open(const char *path, struct trit_model **out, char *err, size_t errlen);
-void trit_model_close(struct trit_model *m);
+/* trit_model_open and trit_model_close are declared in <trit/trit.h>. */
 
 #endif
