@@ -3,7 +3,7 @@
 
 EXTRA_PROGRAMS = tests/bench_model
 tests_bench_model_SOURCES = tests/bench_model.c
-tests_bench_model_LDADD = runtime/libtrit.la
+tests_bench_model_LDADD = runtime/libtrit-internal.la
 CLEANFILES += tests/bench_model
 
 bench: tests/bench_model tests/trit-genmodel trit$(EXEEXT)

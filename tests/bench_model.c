@@ -90,14 +90,14 @@ static int analyse_and_plan(const char *path)
 		.max_gpu_layers = -1, .gpu_fraction = 0.90, .workspace_fraction = 0.80, .workspace_overhead = -1, .max_batch = 256,
 	};
 	struct trit_model *m;
-	struct trit_plan p;
+	struct trit_plan_result p;
 	char err[512];
 
 	if (trit_model_open(path, &m, err, sizeof err) || trit_plan_make(m, d, 2, &o, &p, err, sizeof err)) {
 		fprintf(stderr, "bench_model: %s\n", err);
 		return -1;
 	}
-	trit_plan_free(&p);
+	trit_plan_result_free(&p);
 	trit_model_close(m);
 	return 0;
 }

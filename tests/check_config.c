@@ -909,6 +909,117 @@ START_TEST(set_checks_values_like_the_file_does)
 }
 END_TEST
 
+START_TEST(typed_value_is_the_entry_else_the_parsed_default)
+{
+	struct trit_config_value v;
+
+	ck_assert_int_eq(trit_config_typed(&cfg, "memory", "kv_pad", &v), 0);
+	ck_assert_str_eq(v.text, "256");
+	ck_assert_str_eq(v.where, "default");
+	ck_assert_int_eq(v.i, 256);
+	ck_assert_int_eq(trit_config_typed(&cfg, "planner", "gpu_fraction", &v), 0);
+	ck_assert_double_eq_tol(v.fraction, 0.90, 1e-12);
+	ck_assert_int_eq(trit_config_typed(&cfg, "memory", "headroom", &v), 0);
+	ck_assert_ptr_null(v.text);
+	ck_assert_double_eq(trit_config_fraction(&cfg, "memory", "headroom", -1), -1);
+
+	ck_assert_int_eq(trit_config_set(&cfg, "model", "context", "4096", "--ctx", err,
+	                                 sizeof err), 0);
+	ck_assert_int_eq(trit_config_set(&cfg, "memory", "headroom", "20%", NULL, err,
+	                                 sizeof err), 0);
+	ck_assert_int_eq(trit_config_set(&cfg, "memory", "limit.cuda.gpu0", "12GiB", NULL, err,
+	                                 sizeof err), 0);
+	ck_assert_int_eq(trit_config_typed(&cfg, "model", "context", &v), 0);
+	ck_assert_int_eq(v.i, 4096);
+	ck_assert_str_eq(v.where, "--ctx");
+	ck_assert_int_eq(trit_config_int(&cfg, "model", "context", 0), 4096);
+	ck_assert_double_eq_tol(trit_config_fraction(&cfg, "memory", "headroom", -1), 0.2, 1e-12);
+	ck_assert_int_eq(trit_config_typed(&cfg, "memory", "limit.cuda.gpu0", &v), 0);
+	ck_assert_uint_eq(v.size, UINT64_C(12) << 30);
+	ck_assert_int_eq(trit_config_typed(&cfg, "model", "contxt", &v), TRIT_EINVAL);
+	ck_assert_int_eq(trit_config_int(&cfg, "model", "contxt", -7), -7);
+}
+END_TEST
+
+/* The planner and the log take a choice key's index as their enum: the
+ * schema's choices must stay in the public enums' order. */
+START_TEST(choice_keys_type_as_the_public_enums)
+{
+	static const struct {
+		const char *sec, *key, *val;
+		int want;
+	} c[] = {
+		{ "model", "kv_type", "f32", TRIT_KV_F32 }, { "model", "kv_type", "f16", TRIT_KV_F16 },
+		{ "model", "kv_type", "q8_0", TRIT_KV_Q8_0 },
+		{ "planner", "strategy", "auto", TRIT_STRATEGY_AUTO },
+		{ "planner", "strategy", "cpu", TRIT_STRATEGY_CPU },
+		{ "planner", "strategy", "gpu", TRIT_STRATEGY_GPU },
+		{ "planner", "strategy", "hybrid", TRIT_STRATEGY_HYBRID },
+		{ "planner", "priority", "balanced", TRIT_PRIORITY_BALANCED },
+		{ "planner", "priority", "latency", TRIT_PRIORITY_LATENCY },
+		{ "planner", "priority", "throughput", TRIT_PRIORITY_THROUGHPUT },
+		{ "runtime", "log_level", "error", TRIT_LOG_ERROR },
+		{ "runtime", "log_level", "warn", TRIT_LOG_WARN },
+		{ "runtime", "log_level", "info", TRIT_LOG_INFO },
+		{ "runtime", "log_level", "debug", TRIT_LOG_DEBUG },
+		{ "runtime", "log_level", "trace", TRIT_LOG_TRACE },
+	};
+
+	for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+		ck_assert_int_eq(trit_config_set(&cfg, c[i].sec, c[i].key, c[i].val, NULL, err,
+		                                 sizeof err), 0);
+		ck_assert_msg(trit_config_int(&cfg, c[i].sec, c[i].key, -1) == c[i].want,
+		              "[%s] %s = %s types as %lld, not %d", c[i].sec, c[i].key, c[i].val,
+		              (long long)trit_config_int(&cfg, c[i].sec, c[i].key, -1), c[i].want);
+	}
+}
+END_TEST
+
+/* The embedding API hands the planner the configuration's typed values. */
+START_TEST(runtime_plan_options_are_the_typed_configuration)
+{
+	struct trit_runtime *rt;
+	struct trit_plan_options po;
+
+	ck_assert_int_eq(trit_runtime_new(&rt, err, sizeof err), 0);
+	trit_runtime_plan_options(rt, &po);
+	ck_assert_uint_eq(po.n_ctx, 0);
+	ck_assert_uint_eq(po.n_ubatch, 0);
+	ck_assert_uint_eq(po.n_seq, 1);
+	ck_assert_int_eq(po.kv_type, TRIT_KV_F16);
+	ck_assert_double_eq(po.headroom, -1);
+	ck_assert_uint_eq(po.kv_pad, 256);
+	ck_assert_int_eq(po.strategy, TRIT_STRATEGY_AUTO);
+	ck_assert_int_eq(po.max_gpu_layers, -1);
+	ck_assert_double_eq_tol(po.workspace_overhead, 0.05, 1e-12);
+	ck_assert_uint_eq(po.max_batch, 256);
+
+	ck_assert_int_eq(trit_runtime_set(rt, "model", "context", "8192", "--ctx", err,
+	                                  sizeof err), 0);
+	ck_assert_int_eq(trit_runtime_set(rt, "model", "batch", "64", NULL, err, sizeof err), 0);
+	ck_assert_int_eq(trit_runtime_set(rt, "model", "kv_type", "q8_0", NULL, err,
+	                                  sizeof err), 0);
+	ck_assert_int_eq(trit_runtime_set(rt, "planner", "strategy", "hybrid", NULL, err,
+	                                  sizeof err), 0);
+	ck_assert_int_eq(trit_runtime_set(rt, "memory", "headroom", "15%", NULL, err,
+	                                  sizeof err), 0);
+	ck_assert_int_eq(trit_runtime_set(rt, "runtime", "threads", "6", NULL, err, sizeof err), 0);
+	trit_runtime_plan_options(rt, &po);
+	ck_assert_uint_eq(po.n_ctx, 8192);
+	ck_assert_uint_eq(po.n_ubatch, 64);   /* batch, as ubatch is unset */
+	ck_assert_int_eq(po.kv_type, TRIT_KV_Q8_0);
+	ck_assert_int_eq(po.strategy, TRIT_STRATEGY_HYBRID);
+	ck_assert_double_eq_tol(po.headroom, 0.15, 1e-12);
+	ck_assert_uint_eq(po.threads, 6);
+	ck_assert_int_eq(trit_runtime_set(rt, "model", "ubatch", "32", NULL, err, sizeof err), 0);
+	trit_runtime_plan_options(rt, &po);
+	ck_assert_uint_eq(po.n_ubatch, 32);
+	ck_assert_int_eq(trit_runtime_set(rt, "model", "kv_type", "q4", NULL, err, sizeof err),
+	                 TRIT_ECONFIG);
+	trit_runtime_free(rt);
+}
+END_TEST
+
 /* ---------------------------------------------------------------- plugins */
 
 START_TEST(plugin_sections_store_keys_as_given_in_file_order)
@@ -1108,6 +1219,9 @@ int main(void)
 	ADD(s, unknown_section_names_line_and_known_sections);
 	ADD(s, unknown_key_names_line_and_accepted_keys);
 	ADD(s, key_before_any_section_is_an_error);
+	ADD(s, typed_value_is_the_entry_else_the_parsed_default);
+	ADD(s, choice_keys_type_as_the_public_enums);
+	ADD(s, runtime_plan_options_are_the_typed_configuration);
 	ADD(s, bad_plugin_section_name_is_an_error);
 	ADD(s, key_set_twice_names_first_line);
 	ADD(s, bad_enum_value_lists_choices);

@@ -87,7 +87,7 @@ static struct trit_plan_opts opts(uint32_t n_ctx)
 }
 
 static void plan_on(const struct trit_model *m, struct trit_device *d, uint32_t n,
-                    const struct trit_plan_opts *o, struct trit_plan *p)
+                    const struct trit_plan_opts *o, struct trit_plan_result *p)
 {
 	struct trit_plan_device pd[4] = { 0 };
 	char err[512];
@@ -100,7 +100,7 @@ static void plan_on(const struct trit_model *m, struct trit_device *d, uint32_t 
 }
 
 /* Does the plan's placement, with one more layer moved to GPU slot 0, still fit? */
-static int one_more_layer_fits(const struct trit_model *m, const struct trit_plan *p,
+static int one_more_layer_fits(const struct trit_model *m, const struct trit_plan_result *p,
                                const struct trit_plan_opts *o)
 {
 	uint32_t n = m->hp.n_layer, *ls = malloc(n * sizeof *ls), gpu_slot = 0, cpu_slot = p->n_slots - 1;
@@ -205,7 +205,7 @@ START_TEST(eight_gigabyte_gpu_gets_a_hybrid_split_that_is_the_largest_that_fits)
 	struct trit_model *m = model("Llama-3.1-8B", "Q4_0");
 	struct trit_device d[2] = { gpu("gpu0", 8 * GIB, 7 * GIB + GIB / 2), cpu(16 * GIB) };
 	struct trit_plan_opts o = opts(8192);
-	struct trit_plan p;
+	struct trit_plan_result p;
 
 	/* 8K context: 4.3 GiB of weights and 1 GiB of KV: every layer fits on the GPU,
 	 * the token embeddings stay on the CPU */
@@ -213,7 +213,7 @@ START_TEST(eight_gigabyte_gpu_gets_a_hybrid_split_that_is_the_largest_that_fits)
 	ck_assert_str_eq(trit_strategy_name(p.strategy), "hybrid");
 	ck_assert_uint_eq(p.slots[0].n_layers, 32);
 	ck_assert_uint_eq(p.embd_slot, 1);
-	trit_plan_free(&p);
+	trit_plan_result_free(&p);
 
 	/* 32K context: 4 GiB of KV; only some layers fit */
 	o = opts(32768);
@@ -229,7 +229,7 @@ START_TEST(eight_gigabyte_gpu_gets_a_hybrid_split_that_is_the_largest_that_fits)
 		ck_assert_uint_le(p.est.device_total[s] + p.est.device_headroom[s], p.slots[s].usable);
 	ck_assert_msg(!one_more_layer_fits(m, &p, &o), "one more layer would still fit");
 	ck_assert(p.tokens_per_s > 0);
-	trit_plan_free(&p);
+	trit_plan_result_free(&p);
 	trit_model_close(m);
 }
 END_TEST
@@ -241,7 +241,7 @@ START_TEST(tied_output_on_another_device_gets_a_copy_of_the_embeddings)
 	struct trit_model *m = model("Llama-3.2-1B", "Q4_0");
 	struct trit_device d[2] = { gpu("gpu0", 2 * GIB, 2 * GIB - GIB / 4), cpu(16 * GIB) };
 	struct trit_plan_opts o = opts(8192);
-	struct trit_plan p;
+	struct trit_plan_result p;
 	uint64_t embd = 0;
 
 	for (size_t i = 0; i < m->n_tensors; i++)
@@ -253,7 +253,7 @@ START_TEST(tied_output_on_another_device_gets_a_copy_of_the_embeddings)
 	ck_assert_uint_eq(p.output_slot, 0);
 	ck_assert_uint_eq(p.embd_slot, 1);
 	ck_assert_uint_eq(p.est.totals[TRIT_MEM_WEIGHTS], m->n_bytes + embd);
-	trit_plan_free(&p);
+	trit_plan_result_free(&p);
 	trit_model_close(m);
 }
 END_TEST
@@ -263,7 +263,7 @@ START_TEST(twentyfour_gigabyte_gpu_runs_the_8b_model_alone)
 	struct trit_model *m = model("Llama-3.1-8B", "Q4_0");
 	struct trit_device d[2] = { gpu("gpu0", 24 * GIB, 23 * GIB), cpu(64 * GIB) };
 	struct trit_plan_opts o = opts(8192);
-	struct trit_plan p;
+	struct trit_plan_result p;
 
 	plan_on(m, d, 2, &o, &p);
 	ck_assert_str_eq(trit_strategy_name(p.strategy), "gpu-only");
@@ -272,7 +272,7 @@ START_TEST(twentyfour_gigabyte_gpu_runs_the_8b_model_alone)
 	ck_assert_uint_eq(p.output_slot, 0);
 	ck_assert_uint_eq(p.est.device[0][TRIT_MEM_WEIGHTS], m->n_bytes);
 	ck_assert_uint_gt(p.slots[0].workspace_batch, 0);
-	trit_plan_free(&p);
+	trit_plan_result_free(&p);
 	trit_model_close(m);
 }
 END_TEST
@@ -284,16 +284,16 @@ START_TEST(eighty_gigabyte_gpu_and_two_24_gigabyte_gpus_split_by_free_memory)
 	struct trit_device two[3] = { gpu("gpu0", 24 * GIB, 23 * GIB), gpu("gpu1", 24 * GIB, 23 * GIB),
 	                              cpu(128 * GIB) };
 	struct trit_plan_opts o = opts(4096);
-	struct trit_plan p;
+	struct trit_plan_result p;
 
 	plan_on(m, one, 2, &o, &p);
 	ck_assert_str_eq(trit_strategy_name(p.strategy), "gpu-only");
-	trit_plan_free(&p);
+	trit_plan_result_free(&p);
 	plan_on(m, two, 3, &o, &p);
 	ck_assert_str_eq(trit_strategy_name(p.strategy), "gpu-only");
 	ck_assert_uint_eq(p.slots[0].n_layers, 16);
 	ck_assert_uint_eq(p.slots[1].n_layers, 16);
-	trit_plan_free(&p);
+	trit_plan_result_free(&p);
 	trit_model_close(m);
 }
 END_TEST
@@ -303,20 +303,20 @@ START_TEST(no_gpu_means_cpu_only_with_measured_cores)
 	struct trit_model *m = model("Llama-3.1-8B", "Q4_0");
 	struct trit_device d[1] = { cpu(64 * GIB) };
 	struct trit_plan_opts o = opts(8192);
-	struct trit_plan p;
+	struct trit_plan_result p;
 
 	plan_on(m, d, 1, &o, &p);
 	ck_assert_str_eq(trit_strategy_name(p.strategy), "cpu-only");
 	ck_assert_uint_eq(p.threads, 8);       /* balanced: physical cores */
-	trit_plan_free(&p);
+	trit_plan_result_free(&p);
 	o.priority = TRIT_PRIORITY_THROUGHPUT;
 	plan_on(m, d, 1, &o, &p);
 	ck_assert_uint_eq(p.threads, 16);      /* throughput: hardware threads */
-	trit_plan_free(&p);
+	trit_plan_result_free(&p);
 	o.threads = 3;
 	plan_on(m, d, 1, &o, &p);
 	ck_assert_uint_eq(p.threads, 3);       /* the operator's setting wins */
-	trit_plan_free(&p);
+	trit_plan_result_free(&p);
 	trit_model_close(m);
 }
 END_TEST
@@ -326,13 +326,13 @@ START_TEST(four_gigabyte_gpu_takes_few_layers_or_none)
 	struct trit_model *m = model("Llama-3.1-8B", "Q4_0");
 	struct trit_device d[2] = { gpu("gpu0", 4 * GIB, 3 * GIB + GIB / 2), cpu(16 * GIB) };
 	struct trit_plan_opts o = opts(8192);
-	struct trit_plan p;
+	struct trit_plan_result p;
 
 	plan_on(m, d, 2, &o, &p);
 	ck_assert_str_eq(trit_strategy_name(p.strategy), "hybrid");
 	ck_assert_uint_lt(p.slots[0].n_layers, 16);
 	ck_assert_msg(!one_more_layer_fits(m, &p, &o), "one more layer would still fit");
-	trit_plan_free(&p);
+	trit_plan_result_free(&p);
 	trit_model_close(m);
 }
 END_TEST
@@ -342,19 +342,19 @@ START_TEST(forced_strategies_and_layer_caps_are_honoured)
 	struct trit_model *m = model("Llama-3.1-8B", "Q4_0");
 	struct trit_device d[2] = { gpu("gpu0", 24 * GIB, 23 * GIB), cpu(64 * GIB) };
 	struct trit_plan_opts o = opts(8192);
-	struct trit_plan p;
+	struct trit_plan_result p;
 
 	o.force = TRIT_STRATEGY_CPU;
 	plan_on(m, d, 2, &o, &p);
 	ck_assert_str_eq(trit_strategy_name(p.strategy), "cpu-only");
 	ck_assert_msg(strstr(p.why, "forced"), "%s", p.why);
-	trit_plan_free(&p);
+	trit_plan_result_free(&p);
 	o.force = TRIT_STRATEGY_AUTO;
 	o.max_gpu_layers = 10;
 	plan_on(m, d, 2, &o, &p);
 	ck_assert_str_eq(trit_strategy_name(p.strategy), "hybrid");
 	ck_assert_uint_eq(p.slots[0].n_layers, 10);
-	trit_plan_free(&p);
+	trit_plan_result_free(&p);
 	trit_model_close(m);
 }
 END_TEST
@@ -364,24 +364,24 @@ START_TEST(nothing_fits_reports_the_largest_context_that_would)
 	struct trit_model *m = model("Llama-3.1-8B", "Q4_0");
 	struct trit_device d[1] = { cpu(8 * GIB) };
 	struct trit_plan_opts o = opts(131072);
-	struct trit_plan p;
+	struct trit_plan_result p;
 
 	plan_on(m, d, 1, &o, &p);
 	ck_assert_str_eq(trit_strategy_name(p.strategy), "none");
 	ck_assert_uint_gt(p.max_ctx, 256);
 	ck_assert_uint_lt(p.max_ctx, 131072);
 	uint32_t max_ctx = p.max_ctx;
-	trit_plan_free(&p);
+	trit_plan_result_free(&p);
 	/* at that context a plan exists; 256 tokens more, none does */
 	o.est.n_ctx = max_ctx;
 	o.est.n_ubatch = 1;
 	plan_on(m, d, 1, &o, &p);
 	ck_assert_str_eq(trit_strategy_name(p.strategy), "cpu-only");
-	trit_plan_free(&p);
+	trit_plan_result_free(&p);
 	o.est.n_ctx = max_ctx + 256;
 	plan_on(m, d, 1, &o, &p);
 	ck_assert_str_eq(trit_strategy_name(p.strategy), "none");
-	trit_plan_free(&p);
+	trit_plan_result_free(&p);
 	trit_model_close(m);
 }
 END_TEST
@@ -391,14 +391,14 @@ START_TEST(device_with_unknown_free_memory_is_left_out_with_a_note)
 	struct trit_model *m = model("tiny-llama", "F16");
 	struct trit_device d[2] = { gpu("gpu0", 8 * GIB, 7 * GIB), cpu(16 * GIB) };
 	struct trit_plan_opts o = opts(512);
-	struct trit_plan p;
+	struct trit_plan_result p;
 
 	d[0].mem_free = (struct trit_value){ 0, TRIT_VALUE_UNKNOWN, 0, "driver does not say" };
 	plan_on(m, d, 2, &o, &p);
 	ck_assert_str_eq(trit_strategy_name(p.strategy), "cpu-only");
 	ck_assert_msg(strstr(p.notes[0], "gpu0 left out") && strstr(p.notes[0], "driver does not say"),
 	              "%s", p.notes[0]);
-	trit_plan_free(&p);
+	trit_plan_result_free(&p);
 	trit_model_close(m);
 }
 END_TEST
@@ -628,7 +628,7 @@ START_TEST(bench_results_choose_the_repack_format_and_the_decode_rate)
 	struct trit_plan_opts o = opts(4096);
 	struct trit_bench_result r[2] = { { .n_shapes = 0 } };
 	struct trit_bench_cache cache = { .results = r, .n = 2, .cap = 2 };
-	struct trit_plan p;
+	struct trit_plan_result p;
 	uint64_t other;
 
 	d.matmul_types = TRIT_TYPE_BIT(TRIT_TYPE_TL1) | TRIT_TYPE_BIT(TRIT_TYPE_TL2);
@@ -661,13 +661,13 @@ START_TEST(bench_results_choose_the_repack_format_and_the_decode_rate)
 	                        1e-9 * p.tokens_per_s);
 	ck_assert_msg(strstr(p.speed_why, "0.521 GB of TL1 weights / 10.0 GB/s (the TL1 kernel as "
 	                     "trit bench measured it)"), "%s", p.speed_why);
-	trit_plan_free(&p);
+	trit_plan_result_free(&p);
 
 	/* measured with another kernel.isa than the device reports: not used */
 	snprintf(r[0].isa, sizeof r[0].isa, "avx512");
 	plan_on(m, &d, 1, &o, &p);
 	ck_assert_int_eq(p.est.repack[0].run_type, TRIT_TYPE_TL2);
-	trit_plan_free(&p);
+	trit_plan_result_free(&p);
 	trit_model_close(m);
 }
 END_TEST

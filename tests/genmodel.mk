@@ -4,7 +4,7 @@
 
 noinst_PROGRAMS += tests/trit-genmodel
 tests_trit_genmodel_SOURCES = tests/genmodel.c tests/shapes.c tests/shapes.h
-tests_trit_genmodel_LDADD = runtime/libtrit.la
+tests_trit_genmodel_LDADD = runtime/libtrit-internal.la
 
 check_PROGRAMS += tests/check_shapes
 TESTS += tests/check_shapes tests/gguf-crosscheck.sh

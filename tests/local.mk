@@ -23,7 +23,7 @@ AM_TESTS_ENVIRONMENT = \
 	TRIT_PLUGIN_CPU_AVX2_BANDWIDTH_BYTES TRIT_PLUGIN_CPU_NEON_BANDWIDTH_BYTES;
 
 TEST_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
-TEST_LIBS = runtime/libtrit.la $(CHECK_LIBS)
+TEST_LIBS = runtime/libtrit-internal.la $(CHECK_LIBS)
 
 include $(srcdir)/tests/config.mk
 include $(srcdir)/tests/registry.mk
@@ -38,3 +38,12 @@ include $(srcdir)/tests/conformance.mk
 
 TESTS += tests/cli.sh
 EXTRA_DIST += tests/cli.sh tests/sdk-example.sh
+
+# libtrit.so's exports against the public headers' declarations.
+TESTS += tests/exports.sh
+EXTRA_DIST += tests/exports.sh
+tests/exports.log: runtime/libtrit.la
+
+# Modules under runtime/ depend on each other one way only.
+TESTS += tests/include-cycles.sh
+EXTRA_DIST += tests/include-cycles.sh

@@ -14,9 +14,9 @@
 #include <strings.h>
 
 #include "backend/described.h"
+#include "core/caps.h"
 #include "core/common.h"
 #include "config/inifile.h"
-#include "report/report.h"
 
 /* The keys of a [device.<id>] section, in documentation order. */
 enum field {
@@ -224,7 +224,7 @@ static uint64_t type_bit(const char *name)
 static uint64_t cap_bit(const char *name)
 {
 	for (int b = 0; b < 64; b++) {
-		const char *n = trit_report_cap_name(UINT64_C(1) << b);
+		const char *n = trit_cap_name(UINT64_C(1) << b);
 		if (n && strcasecmp(name, n) == 0)
 			return UINT64_C(1) << b;
 	}
@@ -245,7 +245,7 @@ static void list_caps(char *buf, size_t len)
 	size_t used = 0;
 	buf[0] = '\0';
 	for (int b = 0; b < 64 && used < len; b++) {
-		const char *n = trit_report_cap_name(UINT64_C(1) << b);
+		const char *n = trit_cap_name(UINT64_C(1) << b);
 		if (n)
 			used += (size_t)snprintf(buf + used, len - used, "%s%s", used ? ", " : "", n);
 	}

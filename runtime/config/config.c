@@ -849,6 +849,54 @@ const char *trit_config_where(const struct trit_config *cfg, const char *section
 	return k && k->def ? "default" : NULL;
 }
 
+int trit_config_typed(const struct trit_config *cfg, const char *section, const char *key,
+                      struct trit_config_value *out)
+{
+	const struct trit_config_entry *e = trit_config_find(cfg, section, key);
+	const struct trit_config_key *k = section && key ? schema_find(section, key) : NULL;
+	struct trit_config_entry def = { .schema = k };
+	char msg[256];
+
+	memset(out, 0, sizeof *out);
+	if (!e && !k)
+		return section && strncmp(section, PLUGIN_PREFIX, strlen(PLUGIN_PREFIX)) == 0 ? 0 :
+		       TRIT_EINVAL;
+	if (!e && !k->def)
+		return 0;
+	if (!e) {
+		/* the schema's defaults are checked by the suite; one its own
+		 * type rejects is a bug, not a user's mistake */
+		if (parse_value(k, k->def, &def, msg, sizeof msg))
+			return TRIT_EINTERNAL;
+		out->text = k->def;
+		out->where = "default";
+		e = &def;
+	} else {
+		out->text = e->value;
+		out->where = e->where;
+	}
+	out->i = e->i;
+	out->size = e->size;
+	out->fraction = e->f;
+	return 0;
+}
+
+int64_t trit_config_int(const struct trit_config *cfg, const char *section, const char *key,
+                        int64_t unset)
+{
+	struct trit_config_value v;
+
+	return trit_config_typed(cfg, section, key, &v) || !v.text ? unset : v.i;
+}
+
+double trit_config_fraction(const struct trit_config *cfg, const char *section, const char *key,
+                            double unset)
+{
+	struct trit_config_value v;
+
+	return trit_config_typed(cfg, section, key, &v) || !v.text ? unset : v.fraction;
+}
+
 /* ---------------------------------------------------------------- plugins */
 
 /* Is `rest` (after TRIT_PLUGIN_<NAME>_) the environment spelling of key? */

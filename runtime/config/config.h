@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <trit/trit.h> /* struct trit_config_value */
+
 enum trit_config_type {
 	TRIT_CFG_STRING,    /* any text */
 	TRIT_CFG_PATH,      /* a file or directory path (not checked for existence here) */
@@ -113,6 +115,19 @@ const struct trit_config_entry *trit_config_find(const struct trit_config *cfg,
 const char *trit_config_get(const struct trit_config *cfg, const char *section, const char *key);
 /* Where the value comes from: entry->where, "default", or NULL if unset. */
 const char *trit_config_where(const struct trit_config *cfg, const char *section, const char *key);
+
+/* The value typed by its schema key: the entry's parsed value, else the
+ * schema default parsed the same way; out->text NULL when neither. Users take
+ * these instead of parsing text again. TRIT_EINVAL: no such schema key (and
+ * not a [plugin.*] entry, which is returned untyped). */
+int trit_config_typed(const struct trit_config *cfg, const char *section, const char *key,
+                      struct trit_config_value *out);
+/* Shorthands: the typed integer (INT, BOOL, ENUM index), fraction or size,
+ * or `unset` when the key is unset. */
+int64_t trit_config_int(const struct trit_config *cfg, const char *section, const char *key,
+                        int64_t unset);
+double trit_config_fraction(const struct trit_config *cfg, const char *section, const char *key,
+                            double unset);
 
 /*
  * Plugin sections. [plugin.<name>] keys come from the INI file and from

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <trit/backend.h>
+#include <trit/trit.h> /* trit_parse_size */
 
 #define TRIT_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -25,9 +25,7 @@ char *trit_asprintf(const char *fmt, ...) TRIT_PRINTF(1, 2);
  * processes (secure_getenv), as the OpenCL ICD and Vulkan loaders do. */
 const char *trit_getenv(const char *name);
 
-/* Parse a byte size: "123", "64KiB", "1.5 GiB", "8G" (K/M/G/T = binary),
- * "8GB" (KB/MB/GB/TB = decimal). Returns 0 or TRIT_EINVAL/TRIT_ERANGE. */
-int trit_parse_size(const char *s, uint64_t *out);
+/* trit_parse_size is declared in <trit/trit.h>. */
 /* Format bytes for people: "1.50 GiB", "512 B". Returns buf. */
 char *trit_format_bytes(uint64_t bytes, char *buf, size_t len);
 

@@ -9,16 +9,11 @@
 #define TRIT_LOG_H
 
 #include <stdarg.h>
-#include <trit/backend.h> /* enum trit_log_level */
-
-typedef void (*trit_log_sink)(void *ctx, int level, const char *message);
+#include <trit/trit.h> /* enum trit_log_level, trit_log_set_level, trit_log_set_sink */
 
 void trit_log(int level, const char *fmt, ...) TRIT_PRINTF(2, 3);
 void trit_logv(int level, const char *fmt, va_list ap) TRIT_PRINTF(2, 0);
-void trit_log_set_level(int level);
 int trit_log_get_level(void);
-/* Install a sink; NULL restores the stderr sink. */
-void trit_log_set_sink(trit_log_sink sink, void *ctx);
 /* "error", "warn", "info", "debug", "trace" <-> level; -1 when unknown. */
 int trit_log_level_from_name(const char *name);
 const char *trit_log_level_name(int level);

@@ -1,6 +1,6 @@
 # gguf: build rules (sources added to libtrit, tests, fuzz target).
 
-runtime_libtrit_la_SOURCES += runtime/model/gguf.c runtime/model/gguf.h
+runtime_libtrit_internal_la_SOURCES += runtime/model/gguf.c runtime/model/gguf.h
 
 check_PROGRAMS += tests/check_gguf
 TESTS += tests/check_gguf

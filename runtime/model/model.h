@@ -13,43 +13,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TRIT_MODEL_MAX_LAYERS 4096u
+#include <trit/trit.h>
+
+#include "model/names.h" /* roles and parts of tensors */
 
 enum trit_model_format {
 	TRIT_MODEL_GGUF = 1,
 	TRIT_MODEL_SAFETENSORS = 2
 };
-
-/* What a tensor is for. Grouped by trit_role_group() for summaries. */
-enum trit_role {
-	TRIT_ROLE_OTHER = 0,
-	/* outside the layers */
-	TRIT_ROLE_TOKEN_EMBD, TRIT_ROLE_POS_EMBD, TRIT_ROLE_TOKEN_TYPES, TRIT_ROLE_EMBD_NORM,
-	TRIT_ROLE_OUTPUT, TRIT_ROLE_OUTPUT_NORM, TRIT_ROLE_ROPE_FREQS,
-	/* attention */
-	TRIT_ROLE_ATTN_NORM, TRIT_ROLE_ATTN_NORM_2, TRIT_ROLE_ATTN_Q, TRIT_ROLE_ATTN_K,
-	TRIT_ROLE_ATTN_V, TRIT_ROLE_ATTN_QKV, TRIT_ROLE_ATTN_OUT, TRIT_ROLE_ATTN_Q_NORM,
-	TRIT_ROLE_ATTN_K_NORM, TRIT_ROLE_ATTN_SUB_NORM, TRIT_ROLE_ATTN_POST_NORM,
-	/* multi-head latent attention (DeepSeek-V2/V3) */
-	TRIT_ROLE_ATTN_Q_A, TRIT_ROLE_ATTN_Q_A_NORM, TRIT_ROLE_ATTN_Q_B,
-	TRIT_ROLE_ATTN_KV_A_MQA, TRIT_ROLE_ATTN_KV_A_NORM, TRIT_ROLE_ATTN_KV_B,
-	TRIT_ROLE_ATTN_K_B, TRIT_ROLE_ATTN_V_B,
-	/* feed-forward */
-	TRIT_ROLE_FFN_NORM, TRIT_ROLE_FFN_POST_NORM, TRIT_ROLE_FFN_GATE, TRIT_ROLE_FFN_UP,
-	TRIT_ROLE_FFN_GATE_UP, TRIT_ROLE_FFN_DOWN, TRIT_ROLE_FFN_SUB_NORM,
-	/* mixture of experts */
-	TRIT_ROLE_FFN_ROUTER, TRIT_ROLE_FFN_EXP_PROBS_BIAS, TRIT_ROLE_FFN_GATE_EXPS,
-	TRIT_ROLE_FFN_UP_EXPS, TRIT_ROLE_FFN_DOWN_EXPS, TRIT_ROLE_FFN_GATE_SHEXP,
-	TRIT_ROLE_FFN_UP_SHEXP, TRIT_ROLE_FFN_DOWN_SHEXP, TRIT_ROLE_FFN_ROUTER_SHEXP,
-	TRIT_ROLE_COUNT
-};
-
-enum trit_role_group {
-	TRIT_GROUP_EMBEDDING, TRIT_GROUP_ATTENTION, TRIT_GROUP_FFN, TRIT_GROUP_EXPERTS,
-	TRIT_GROUP_NORM, TRIT_GROUP_OUTPUT, TRIT_GROUP_OTHER, TRIT_GROUP_COUNT
-};
-
-enum trit_part { TRIT_PART_WEIGHT = 0, TRIT_PART_BIAS = 1, TRIT_PART_SCALE = 2 };
 
 struct trit_model_tensor {
 	char *name;
@@ -126,14 +97,6 @@ struct trit_model {
 	size_t n_warnings;
 };
 
-/* Open a GGUF file, a .safetensors file, a model.safetensors.index.json or a
- * directory holding a SafeTensors model, and describe it. The format is
- * recognised from the content, not the name. */
-int trit_model_open(const char *path, struct trit_model **out, char *err, size_t errlen);
-void trit_model_close(struct trit_model *m);
-
-const char *trit_role_name(enum trit_role r);
-enum trit_role_group trit_role_group(enum trit_role r);
-const char *trit_role_group_name(enum trit_role_group g);
+/* trit_model_open and trit_model_close are declared in <trit/trit.h>. */
 
 #endif

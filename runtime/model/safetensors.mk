@@ -1,6 +1,6 @@
 # safetensors: build rules (sources added to libtrit, tests, fuzz target).
 
-runtime_libtrit_la_SOURCES += runtime/model/safetensors.c runtime/model/safetensors.h
+runtime_libtrit_internal_la_SOURCES += runtime/model/safetensors.c runtime/model/safetensors.h
 check_PROGRAMS += tests/check_safetensors
 TESTS += tests/check_safetensors
 tests_check_safetensors_SOURCES = tests/check_safetensors.c

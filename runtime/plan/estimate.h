@@ -15,11 +15,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <trit/backend.h>
+#include <trit/trit.h> /* enum trit_kv_type */
 
 #include "model/model.h"
-
-enum trit_kv_type { TRIT_KV_F32 = 0, TRIT_KV_F16 = 1, TRIT_KV_Q8_0 = 2 };
 
 /* REPACK is the loader's transient host memory for converting weights into a
  * format the device runs (see struct trit_weight_form); it is counted on the

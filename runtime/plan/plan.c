@@ -57,8 +57,8 @@ uint32_t trit_plan_workspace_batch(uint64_t free_bytes, uint64_t weight_bytes,
 	return (uint32_t)b;
 }
 
-static void note(struct trit_plan *p, const char *fmt, ...) TRIT_PRINTF(2, 3);
-static void note(struct trit_plan *p, const char *fmt, ...)
+static void note(struct trit_plan_result *p, const char *fmt, ...) TRIT_PRINTF(2, 3);
+static void note(struct trit_plan_result *p, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -114,7 +114,7 @@ struct ctx {
 	const struct trit_model *m;
 	const struct trit_plan_device *devs;
 	const struct trit_plan_opts *o;
-	struct trit_plan *p;
+	struct trit_plan_result *p;
 	struct trit_estimate_device *edevs;  /* one per slot */
 	uint32_t n_gpu;                      /* slots [0, n_gpu) are GPUs, then maybe one CPU */
 	int has_cpu;
@@ -124,7 +124,7 @@ struct ctx {
  * returns 1 when every slot fits, 0 when not, <0 on error. */
 static int try_fit(struct ctx *c, uint32_t n_ctx, uint32_t ubatch, char *err, size_t errlen)
 {
-	struct trit_plan *p = c->p;
+	struct trit_plan_result *p = c->p;
 	struct trit_estimate_opts eo = c->o->est;
 	struct trit_placement pl = {
 		.layer_device = p->layer_slot, .embd_device = p->embd_slot,
@@ -148,7 +148,7 @@ static int try_fit(struct ctx *c, uint32_t n_ctx, uint32_t ubatch, char *err, si
  * usable memory, and the rest on the CPU slot. */
 static void place(struct ctx *c, uint32_t n_gpu_layers, int output_on_gpu)
 {
-	struct trit_plan *p = c->p;
+	struct trit_plan_result *p = c->p;
 	uint32_t n_layer = c->m->hp.n_layer, cpu = c->n_gpu;
 	uint32_t first_gpu = n_layer - n_gpu_layers;
 	double total = 0, acc = 0;
@@ -180,7 +180,7 @@ static void place(struct ctx *c, uint32_t n_gpu_layers, int output_on_gpu)
 static int choose(struct ctx *c, uint32_t n_ctx, uint32_t ubatch, char *err, size_t errlen)
 {
 	const struct trit_plan_opts *o = c->o;
-	struct trit_plan *p = c->p;
+	struct trit_plan_result *p = c->p;
 	uint32_t n_layer = c->m->hp.n_layer;
 	uint32_t cap = o->max_gpu_layers >= 0 && (uint32_t)o->max_gpu_layers < n_layer ?
 	               (uint32_t)o->max_gpu_layers : n_layer;
@@ -313,7 +313,7 @@ static void add_why(char **w, size_t *left, const char *fmt, ...)
  */
 static void speed(struct ctx *c)
 {
-	struct trit_plan *p = c->p;
+	struct trit_plan_result *p = c->p;
 	const struct trit_estimate *e = &p->est;
 	double total = 0;
 	int n = 0;
@@ -391,7 +391,7 @@ static void speed(struct ctx *c)
 static void preferences(struct ctx *c)
 {
 	static const uint32_t order[] = { TRIT_TYPE_I2_S, TRIT_TYPE_TL2, TRIT_TYPE_TL1 };
-	struct trit_plan *p = c->p;
+	struct trit_plan_result *p = c->p;
 
 	for (uint32_t s = 0; s < p->n_slots; s++) {
 		const struct trit_bench_result *best = NULL;
@@ -424,7 +424,7 @@ static void preferences(struct ctx *c)
 /* Say which ternary format each device's repacked weights get, and why. */
 static void formats(struct ctx *c)
 {
-	struct trit_plan *p = c->p;
+	struct trit_plan_result *p = c->p;
 
 	for (uint32_t s = 0; s < p->n_slots; s++) {
 		const struct trit_repack_summary *r = &p->est.repack[s];
@@ -477,7 +477,7 @@ uint32_t trit_plan_threads(const struct trit_device *d, uint32_t forced,
 
 static void threads(struct ctx *c)
 {
-	struct trit_plan *p = c->p;
+	struct trit_plan_result *p = c->p;
 	const struct trit_device *d = NULL;
 	char why[sizeof p->notes[0]];
 
@@ -489,7 +489,7 @@ static void threads(struct ctx *c)
 }
 
 int trit_plan_make(const struct trit_model *m, const struct trit_plan_device *devs, uint32_t n,
-                   const struct trit_plan_opts *o, struct trit_plan *p, char *err, size_t errlen)
+                   const struct trit_plan_opts *o, struct trit_plan_result *p, char *err, size_t errlen)
 {
 	struct ctx c = { .m = m, .devs = devs, .o = o, .p = p };
 	int cpu = -1, rc;
@@ -506,7 +506,7 @@ int trit_plan_make(const struct trit_model *m, const struct trit_plan_device *de
 	c.edevs = calloc(n + 1, sizeof *c.edevs);
 	if (!p->layer_slot || !p->slots || !c.edevs) {
 		free(c.edevs);
-		trit_plan_free(p);
+		trit_plan_result_free(p);
 		return trit_errf(err, errlen, TRIT_ENOMEM, "out of memory");
 	}
 	/* Slots: every GPU with known free memory, then the best CPU device. */
@@ -559,7 +559,7 @@ int trit_plan_make(const struct trit_model *m, const struct trit_plan_device *de
 	}
 	if (!p->n_slots) {
 		free(c.edevs);
-		trit_plan_free(p);
+		trit_plan_result_free(p);
 		return trit_errf(err, errlen, TRIT_ENODEV, "no device with known free memory to plan on");
 	}
 	preferences(&c);
@@ -577,7 +577,7 @@ int trit_plan_make(const struct trit_model *m, const struct trit_plan_device *de
 	}
 	if (rc < 0) {
 		free(c.edevs);
-		trit_plan_free(p);
+		trit_plan_result_free(p);
 		return rc;
 	}
 	p->ubatch = ubatch;
@@ -627,7 +627,7 @@ int trit_plan_make(const struct trit_model *m, const struct trit_plan_device *de
 		/* the plan's own invariants */
 		if (p->threads < 1 || p->ubatch < 1 || !(p->gpu_fraction > 0 && p->gpu_fraction <= 1)) {
 			free(c.edevs);
-			trit_plan_free(p);
+			trit_plan_result_free(p);
 			return trit_errf(err, errlen, TRIT_EINTERNAL, "the plan broke its own invariants "
 			                 "(threads %u, ubatch %u, fraction %.2f)", p->threads, p->ubatch,
 			                 p->gpu_fraction);
@@ -637,7 +637,7 @@ int trit_plan_make(const struct trit_model *m, const struct trit_plan_device *de
 	return 0;
 }
 
-void trit_plan_free(struct trit_plan *p)
+void trit_plan_result_free(struct trit_plan_result *p)
 {
 	if (!p)
 		return;

@@ -11,17 +11,11 @@
 
 #include <stdint.h>
 
-#include <trit/backend.h>
+#include <trit/trit.h> /* enum trit_strategy, trit_priority */
 
 #include "bench/bench.h"
 #include "plan/estimate.h"
 #include "model/model.h"
-
-enum trit_strategy {
-	TRIT_STRATEGY_AUTO = 0, TRIT_STRATEGY_CPU, TRIT_STRATEGY_GPU, TRIT_STRATEGY_HYBRID,
-	TRIT_STRATEGY_NONE /* nothing fits */
-};
-enum trit_priority { TRIT_PRIORITY_BALANCED = 0, TRIT_PRIORITY_LATENCY, TRIT_PRIORITY_THROUGHPUT };
 
 /* Named constants of the planner (documented in docs/memory.md, each
  * overridable through [planner]). */
@@ -69,7 +63,7 @@ struct trit_plan_slot {
 	char pref_why[240];            /* why trit bench's measurements prefer a format */
 };
 
-struct trit_plan {
+struct trit_plan_result {
 	enum trit_strategy strategy;
 	char why[400];                 /* why this strategy */
 	struct trit_plan_slot *slots;  /* GPUs first, then the CPU device */
@@ -88,8 +82,9 @@ struct trit_plan {
 };
 
 int trit_plan_make(const struct trit_model *m, const struct trit_plan_device *devs, uint32_t n,
-                   const struct trit_plan_opts *o, struct trit_plan *out, char *err, size_t errlen);
-void trit_plan_free(struct trit_plan *p);
+                   const struct trit_plan_opts *o, struct trit_plan_result *out, char *err,
+                   size_t errlen);
+void trit_plan_result_free(struct trit_plan_result *p);
 
 /* Seed 002's workspace sizing for one quantised linear layer on a GPU with
  * `free_bytes` measured free: usable = fraction x free - weights - overhead x

@@ -12,31 +12,9 @@
 
 #include <cjson/cJSON.h>
 
+#include "core/caps.h"
 #include "core/common.h"
 #include "report/report.h"
-
-static const struct {
-	uint64_t bit;
-	const char *name;
-} cap_names[] = {
-	{ TRIT_CAP_SSE42, "sse4.2" }, { TRIT_CAP_AVX, "avx" }, { TRIT_CAP_AVX2, "avx2" },
-	{ TRIT_CAP_FMA, "fma" }, { TRIT_CAP_F16C, "f16c" }, { TRIT_CAP_AVX_VNNI, "avx_vnni" },
-	{ TRIT_CAP_AVX512F, "avx512f" }, { TRIT_CAP_AVX512BW, "avx512bw" },
-	{ TRIT_CAP_AVX512VL, "avx512vl" }, { TRIT_CAP_AVX512DQ, "avx512dq" },
-	{ TRIT_CAP_AVX512VNNI, "avx512vnni" }, { TRIT_CAP_AVX512BF16, "avx512bf16" },
-	{ TRIT_CAP_AVX512VBMI, "avx512vbmi" }, { TRIT_CAP_NEON, "neon" },
-	{ TRIT_CAP_DOTPROD, "dotprod" }, { TRIT_CAP_I8MM, "i8mm" }, { TRIT_CAP_SVE, "sve" },
-	{ TRIT_CAP_FP16, "fp16" }, { TRIT_CAP_BF16, "bf16" },
-	{ TRIT_CAP_UNIFIED_MEM, "unified_memory" }, { TRIT_CAP_INTEGRATED, "integrated" },
-};
-
-const char *trit_report_cap_name(uint64_t bit)
-{
-	for (size_t i = 0; i < TRIT_ARRAY_LEN(cap_names); i++)
-		if (cap_names[i].bit == bit)
-			return cap_names[i].name;
-	return NULL;
-}
 
 static const char *kind_name(uint32_t kind)
 {
@@ -143,7 +121,7 @@ static void text_device(FILE *out, const struct trit_device *d, int verbose)
 	for (int b = 0; b < 64; b++) {
 		uint64_t bit = UINT64_C(1) << b;
 		if (d->caps & bit) {
-			const char *n = trit_report_cap_name(bit);
+			const char *n = trit_cap_name(bit);
 			if (n)
 				fprintf(out, " %s", n);
 			else
@@ -300,7 +278,7 @@ static void json_device(struct jb *jb, cJSON *arr, const struct trit_device *d)
 	for (int b = 0; a && b < 64; b++) {
 		uint64_t bit = UINT64_C(1) << b;
 		char other[16];
-		const char *n = trit_report_cap_name(bit);
+		const char *n = trit_cap_name(bit);
 		if (!(d->caps & bit))
 			continue;
 		if (!n) {
@@ -948,7 +926,7 @@ static int any_bitlinear(const struct trit_estimate *e, uint32_t n)
 
 /* Which format each device runs its BitLinear weights in and what repacking
  * them costs. */
-static void text_repack(FILE *out, const struct trit_plan *p, const struct trit_plan_device *devs)
+static void text_repack(FILE *out, const struct trit_plan_result *p, const struct trit_plan_device *devs)
 {
 	const struct trit_estimate *e = &p->est;
 	char types[64];
@@ -983,7 +961,7 @@ static void text_repack(FILE *out, const struct trit_plan *p, const struct trit_
 		        devs[p->slots[e->repack_device].input].dev->id);
 }
 
-void trit_report_plan_text(FILE *out, const struct trit_model *m, const struct trit_plan *p,
+void trit_report_plan_text(FILE *out, const struct trit_model *m, const struct trit_plan_result *p,
                            const struct trit_plan_device *devs, int explain)
 {
 	const struct trit_estimate *e = &p->est;
@@ -1121,7 +1099,7 @@ static void json_repack(struct jb *jb, cJSON *dev, const struct trit_repack_summ
 	}
 }
 
-char *trit_report_plan_json(const struct trit_model *m, const struct trit_plan *p,
+char *trit_report_plan_json(const struct trit_model *m, const struct trit_plan_result *p,
                             const struct trit_plan_device *devs, int explain)
 {
 	struct jb jb = { 0 };

@@ -15,9 +15,6 @@
 #include "model/model.h"
 #include "plan/plan.h"
 
-/* Name of a capability bit ("avx2"), or NULL for an undefined bit. */
-const char *trit_report_cap_name(uint64_t bit);
-
 /* `trit devices`: text for people (verbose adds every value's source).
  * bench (may be NULL) adds each device's cached `trit bench` results;
  * bench_error says why the cache could not be read (NULL: it could). */
@@ -50,9 +47,9 @@ char *trit_report_model_json(const struct trit_model *m, int with_tensors);
 /* `trit plan`: the strategy and why, the placement, the per-device memory
  * table, threads, ubatch, GPU fraction, speed estimate; explain adds the
  * formulas and every buffer. devs are the devices the plan was made from. */
-void trit_report_plan_text(FILE *out, const struct trit_model *m, const struct trit_plan *p,
+void trit_report_plan_text(FILE *out, const struct trit_model *m, const struct trit_plan_result *p,
                            const struct trit_plan_device *devs, int explain);
-char *trit_report_plan_json(const struct trit_model *m, const struct trit_plan *p,
+char *trit_report_plan_json(const struct trit_model *m, const struct trit_plan_result *p,
                             const struct trit_plan_device *devs, int explain);
 
 #endif

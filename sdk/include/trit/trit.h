@@ -1,20 +1,35 @@
 /*
  * trit/trit.h - the embedding API of libtrit.
  *
- * A program links libtrit (pkg-config trit) to do what the `trit` CLI does:
- * find and probe the backend plugins and list what they measured. Planning and
- * inference entry points are added here as they land; existing declarations
- * keep their meaning (libtrit follows libtool versioning).
+ * A program links libtrit (pkg-config trit) to do what the `trit` CLI does
+ * (the CLI uses nothing else): read the deployment configuration, find and
+ * probe the backend plugins, analyse a model file, plan where it runs, and
+ * measure the ternary kernels. Loading and running a model are added here
+ * when they land; existing declarations keep their meaning (libtrit follows
+ * libtool versioning; structs filled by libtrit may grow at the end).
  *
- * Functions return 0 or a negative enum trit_result and fill a caller-given
- * error buffer with a sentence a user can act on. libtrit never exits or
- * aborts on bad input.
+ * Errors: functions return 0 or a negative enum trit_result and fill a
+ * caller-given error buffer (err, errlen; may be NULL/0) with a sentence a
+ * user can act on. libtrit never exits or aborts on bad input.
+ *
+ * Ownership: every handle (struct trit_runtime, trit_model, trit_plan,
+ * trit_bench_report) is opaque, created by one function and released by its
+ * free/close function, which accepts NULL. Strings and structs a getter
+ * returns belong to the handle and live until it is freed (or, for the
+ * runtime's configuration, until it is changed). Report functions returning
+ * char * hand over a heap string the caller releases with free().
+ *
+ * Threading: libtrit keeps no hidden global state apart from the log
+ * threshold and sink. Different handles may be used from different threads;
+ * one handle, and everything made from it (a plan from its runtime and
+ * model), must be used by one thread at a time.
  */
 #ifndef TRIT_TRIT_H
 #define TRIT_TRIT_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <trit/backend.h>
 #include <trit/types.h>
@@ -132,6 +147,276 @@ const char *trit_registry_search_dir(const struct trit_registry *reg, size_t ind
  */
 const struct trit_backend *trit_registry_backend(const struct trit_registry *reg,
                                                  size_t index, void **state);
+
+/* Parse a byte size as configuration files spell them: "123", "64KiB",
+ * "1.5 GiB", "8G" (K/M/G/T binary), "8GB" (KB/MB/GB/TB decimal). Returns 0,
+ * or TRIT_EINVAL (not a size) / TRIT_ERANGE (over 2^64 - 1). */
+int trit_parse_size(const char *s, uint64_t *out);
+
+/* ------------------------------------------------------------------------ */
+/* Logging. Messages at or below the threshold (enum trit_log_level, WARN by
+ * default) go to the sink, stderr ("trit: warn: ...") unless one is set.
+ * Process-wide: set them before other threads use libtrit.                 */
+
+typedef void (*trit_log_sink)(void *ctx, int level, const char *message);
+void trit_log_set_level(int level);
+/* Install a sink; NULL restores the stderr sink. */
+void trit_log_set_sink(trit_log_sink sink, void *ctx);
+
+/* ------------------------------------------------------------------------ */
+/* The runtime: a configuration and, once opened, the devices.              */
+
+struct trit_runtime;
+
+/* An empty runtime: no configuration read, no device opened. Fails only when
+ * memory runs out. */
+int trit_runtime_new(struct trit_runtime **out, char *err, size_t errlen);
+void trit_runtime_free(struct trit_runtime *rt);
+
+/* Read a deploy.ini (docs/config.md): path, else $TRIT_CONFIG when path is
+ * NULL, else nothing. Every problem is reported, one line each, as
+ * "FILE:LINE: [section] key: ..."; on error the configuration is unchanged.
+ * TRIT_ECONFIG: the file says something wrong; TRIT_EIO: it cannot be read. */
+int trit_runtime_load_config(struct trit_runtime *rt, const char *path, char *err,
+                             size_t errlen);
+/* Apply the TRIT_* environment overrides; bad values are all reported, each
+ * naming its variable, and leave the configuration unchanged. */
+int trit_runtime_apply_env(struct trit_runtime *rt, char *err, size_t errlen);
+/* Set one value as the command line does; `where` names it in reports
+ * ("--ctx"; NULL: "command line"). Checked like a file's value. */
+int trit_runtime_set(struct trit_runtime *rt, const char *section, const char *key,
+                     const char *value, const char *where, char *err, size_t errlen);
+
+/* One configuration value, read once and typed by its schema key. */
+struct trit_config_value {
+	const char *text;  /* as given, else the schema default; NULL: unset */
+	const char *where; /* "deploy.ini:12", "environment TRIT_LOG", "--ctx", "default" */
+	int64_t i;         /* integer keys; yes/no keys 0/1; choice keys: the index
+	                    * of the value among the key's choices */
+	uint64_t size;     /* byte-size keys */
+	double fraction;   /* fraction keys ("20%" reads 0.2) */
+};
+/* The value of [section] key. 0 with out->text NULL when unset and without
+ * a default; TRIT_EINVAL when the schema has no such key (a [plugin.<name>]
+ * section holds whatever was set, untyped). */
+int trit_runtime_config(const struct trit_runtime *rt, const char *section, const char *key,
+                        struct trit_config_value *out);
+/* The configured log threshold ([runtime] log_level, TRIT_LOG). */
+int trit_runtime_log_level(const struct trit_runtime *rt);
+
+/* One key the configuration accepts, for listings (`trit config --schema`). */
+struct trit_config_key_info {
+	const char *section, *key;
+	const char *env;     /* environment override, NULL if none */
+	const char *choices; /* "a|b|c" for choice keys, else NULL */
+	const char *def;     /* default, NULL if none */
+	const char *doc;     /* one sentence */
+};
+/* Schema key `index` in documentation order; TRIT_ERANGE past the end. */
+int trit_config_schema_key(size_t index, struct trit_config_key_info *out);
+
+/* `trit config`: every schema key with its effective value and origin. */
+void trit_runtime_config_report_text(const struct trit_runtime *rt, FILE *out);
+char *trit_runtime_config_report_json(const struct trit_runtime *rt);
+
+/*
+ * Find, load and probe the backends as trit_registry_open does, with the
+ * runtime's configuration (opts->config is ignored; opts may be NULL). Once
+ * per runtime (TRIT_EINVAL the second time). With opts->devices_file, a file
+ * that does not load is TRIT_ECONFIG, err carrying every problem in it:
+ * planning for an empty machine would hide them.
+ */
+int trit_runtime_open_devices(struct trit_runtime *rt, const struct trit_registry_options *opts,
+                              char *err, size_t errlen);
+/* The registry opened above, NULL before. Owned by the runtime. */
+const struct trit_registry *trit_runtime_registry(const struct trit_runtime *rt);
+
+/*
+ * Read `trit bench`'s cache: path, else [runtime] bench_cache, else
+ * $XDG_CACHE_HOME/trit/bench.json, else ~/.cache/trit/bench.json. A missing
+ * file is an empty cache. Once read, device reports show the results, plans
+ * use them and trit_bench_run adds to the file. On error the runtime keeps an
+ * empty cache and the reason, which device reports show; plans then warn and
+ * go without, and trit_bench_run writes nothing.
+ */
+int trit_runtime_load_bench_cache(struct trit_runtime *rt, const char *path, char *err,
+                                  size_t errlen);
+
+/* `trit devices`: every plugin and device the runtime opened (verbose adds
+ * the search path and each value's source), with the cached bench results.
+ * Before trit_runtime_open_devices: nothing printed, NULL. */
+void trit_devices_report_text(const struct trit_runtime *rt, FILE *out, int verbose);
+char *trit_devices_report_json(const struct trit_runtime *rt);
+
+/* ------------------------------------------------------------------------ */
+/* Models: what a file says, exactly. Weights are never read.               */
+
+struct trit_model;
+
+/* Open and analyse a GGUF file, a .safetensors file, a
+ * model.safetensors.index.json or a directory holding a SafeTensors model
+ * (recognised by content, not name). */
+int trit_model_open(const char *path, struct trit_model **out, char *err, size_t errlen);
+void trit_model_close(struct trit_model *m);
+
+/* The facts `trit inspect` starts with. A value the file does not state is 0
+ * (per-layer values: of layer 0). */
+struct trit_model_facts {
+	const char *path;
+	const char *format;          /* "gguf", "safetensors" */
+	const char *arch;            /* as the file names it */
+	const char *family;          /* trit's name for the graph: "llama", "bitnet", ... */
+	uint32_t n_layer, n_embd, n_vocab, n_ctx_train;
+	uint32_t n_head, n_head_kv, n_ff;
+	uint32_t n_expert, n_expert_used;
+	uint64_t n_params, n_bytes;  /* all tensors */
+	uint64_t file_bytes;         /* all files */
+	size_t n_tensors, n_files, n_warnings;
+	const char *primary_type;    /* type of most weight-matrix bytes ("I2_S") */
+	int mixed_types;             /* weight matrices use more than one type */
+	double bits_per_weight;
+	int ternary_kernels;         /* every attention/FFN matrix is ternary */
+	const char *ternary_why;     /* why not; "" when ternary_kernels */
+};
+void trit_model_get_facts(const struct trit_model *m, struct trit_model_facts *out);
+
+/* `trit inspect`: architecture, hyper-parameters, bytes by role group, type
+ * and layer; with_tensors adds every tensor. */
+void trit_model_report_text(const struct trit_model *m, FILE *out, int with_tensors);
+char *trit_model_report_json(const struct trit_model *m, int with_tensors);
+
+/* ------------------------------------------------------------------------ */
+/* Plans: where a model runs, with every buffer, and why.                   */
+
+enum trit_strategy {
+	TRIT_STRATEGY_AUTO = 0, TRIT_STRATEGY_CPU, TRIT_STRATEGY_GPU, TRIT_STRATEGY_HYBRID,
+	TRIT_STRATEGY_NONE /* nothing fits */
+};
+enum trit_priority { TRIT_PRIORITY_BALANCED = 0, TRIT_PRIORITY_LATENCY, TRIT_PRIORITY_THROUGHPUT };
+enum trit_kv_type { TRIT_KV_F32 = 0, TRIT_KV_F16 = 1, TRIT_KV_Q8_0 = 2 };
+
+/* What to plan for. trit_runtime_plan_options fills it from the
+ * configuration ([model], [memory], [planner], [runtime] threads). */
+struct trit_plan_options {
+	uint32_t n_ctx;             /* tokens; 0 = the model's training context */
+	uint32_t n_ubatch;          /* tokens per forward pass; 0 = the planner chooses */
+	uint32_t n_seq;             /* sequences decoded together */
+	enum trit_kv_type kv_type;
+	double headroom;            /* share kept free; < 0 = 10%, 20% above 8 GiB */
+	uint32_t kv_pad;            /* KV cells are a multiple of this */
+	enum trit_strategy strategy; /* AUTO, or one to force */
+	enum trit_priority priority;
+	int32_t max_gpu_layers;     /* -1 = no cap */
+	double gpu_fraction;        /* of a GPU's free memory, <= 0.95 */
+	double workspace_fraction, workspace_overhead; /* overhead < 0 = default */
+	uint32_t max_batch;         /* cap on a GPU's workspace batch */
+	uint32_t threads;           /* CPU threads; 0 = from the measured cores */
+};
+void trit_runtime_plan_options(const struct trit_runtime *rt, struct trit_plan_options *out);
+
+struct trit_plan;
+
+/*
+ * Plan model m on the runtime's devices (trit_runtime_open_devices first),
+ * with [memory] limit.<backend>.<id> caps and the bench cache's
+ * measurements when it was read. A model that fits nowhere still gives a
+ * plan, of strategy TRIT_STRATEGY_NONE. The plan refers to rt's devices and
+ * to m: free it before either.
+ */
+int trit_plan_create(const struct trit_runtime *rt, const struct trit_model *m,
+                     const struct trit_plan_options *o, struct trit_plan **out, char *err,
+                     size_t errlen);
+void trit_plan_free(struct trit_plan *p);
+
+struct trit_plan_summary {
+	enum trit_strategy strategy;
+	const char *strategy_name;   /* "cpu-only", "gpu-only", "hybrid", "none" */
+	const char *why;
+	uint32_t n_devices;          /* devices used: trit_plan_get_device */
+	uint32_t n_ctx, ubatch, threads;
+	double gpu_fraction;
+	double tokens_per_s;         /* decode estimate; < 0 unknown */
+	uint32_t max_ctx;            /* STRATEGY_NONE: the largest context that fits, 0 none */
+	uint64_t total_bytes, headroom_bytes;
+};
+void trit_plan_get_summary(const struct trit_plan *p, struct trit_plan_summary *out);
+
+struct trit_plan_device_info {
+	const char *backend, *device_id;
+	uint32_t n_layers, first_layer;
+	uint64_t bytes;              /* every buffer placed on it */
+	uint64_t headroom;           /* kept free on top */
+	uint64_t usable;             /* what the plan may use there */
+};
+/* Device `index` (GPUs first, then the CPU); TRIT_ERANGE past the end. */
+int trit_plan_get_device(const struct trit_plan *p, uint32_t index,
+                         struct trit_plan_device_info *out);
+
+/* `trit plan`: strategy and why, placement, memory per device, threads,
+ * speed; explain adds the formulas and every buffer. */
+void trit_plan_report_text(const struct trit_plan *p, FILE *out, int explain);
+char *trit_plan_report_json(const struct trit_plan *p, int explain);
+
+/* ------------------------------------------------------------------------ */
+/* Bench: each device's ternary kernels against a streaming read of the
+ * same bytes (docs/bench.md).                                              */
+
+#define TRIT_BENCH_OPT_MAX_SHAPES 16u
+#define TRIT_BENCH_OPT_MAX_FILTERS 16u
+
+struct trit_bench_options {
+	uint32_t kernels;            /* TRIT_TYPE_BIT of I2_S, TL1, TL2; 0 = all three */
+	uint64_t rows[TRIT_BENCH_OPT_MAX_SHAPES], cols[TRIT_BENCH_OPT_MAX_SHAPES];
+	uint32_t n_shapes;           /* 0 = BitNet-b1.58-2B-4T's five layer shapes */
+	uint32_t tokens;             /* activations per matmul, 1 .. 4096 */
+	uint32_t reps;               /* timed samples per shape, 1 .. 1000 */
+	uint64_t working_set;        /* bytes; 0 = twice the last-level cache */
+	/* Only these backends / device ids (n = 0: all). `ref`, the scalar
+	 * reference, runs only when named or when no other backend has a kernel
+	 * asked for. */
+	const char *backends[TRIT_BENCH_OPT_MAX_FILTERS];
+	const char *devices[TRIT_BENCH_OPT_MAX_FILTERS];
+	uint32_t n_backends, n_devices;
+	/* Progress and notes for people (NULL: none), and each kernel that
+	 * failed or disagreed with the reference as it happens (NULL: none). */
+	void (*progress)(void *ctx, const char *message);
+	void (*failure)(void *ctx, const char *message);
+	void *ctx;
+};
+
+struct trit_bench_report;
+
+/*
+ * Measure every kernel the options select on the runtime's devices, with the
+ * planner's thread count ([runtime] threads), and add the results to the
+ * bench cache when trit_runtime_load_bench_cache read it. Returns 0 with
+ * *out; TRIT_ENODEV when nothing matched (*out NULL); TRIT_EIO when the
+ * cache could not be written and TRIT_ENOMEM when memory ran out midway, both
+ * with *out holding what was measured. A kernel that failed is in the report
+ * as refused, with why; it is not an error of the run.
+ */
+int trit_bench_run(struct trit_runtime *rt, const struct trit_bench_options *o,
+                   struct trit_bench_report **out, char *err, size_t errlen);
+void trit_bench_report_free(struct trit_bench_report *r);
+
+struct trit_bench_kernel_info {
+	const char *backend, *device_id, *device_name;
+	const char *isa;             /* "" when the device reports none */
+	const char *kernel;          /* "I2_S", "TL1", "TL2" */
+	const char *why;             /* refused: why; NULL for a result */
+	uint32_t tokens, threads;
+	double gops;                 /* over all shapes */
+	double weight_bps;           /* weight bytes streamed per second */
+	double read_bps;             /* the plain read's; < 0 unknown */
+};
+size_t trit_bench_report_count(const struct trit_bench_report *r);   /* results */
+size_t trit_bench_report_refused(const struct trit_bench_report *r); /* refusals */
+/* Result `index` (0 .. count-1), then refusal `index - count`; TRIT_ERANGE
+ * past the end. */
+int trit_bench_report_get(const struct trit_bench_report *r, size_t index,
+                          struct trit_bench_kernel_info *out);
+void trit_bench_report_text(const struct trit_bench_report *r, FILE *out);
+char *trit_bench_report_json(const struct trit_bench_report *r);
 
 #ifdef __cplusplus
 }

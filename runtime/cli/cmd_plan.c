@@ -1,0 +1,181 @@
+/*
+ * cmd_plan.c - `trit plan MODEL`: apply the command's options to the
+ * configuration, open the model and the devices, and print libtrit's plan
+ * (exit 5 when nothing fits). When the model cannot be analysed, a
+ * conservative CPU plan is printed with the reason (exit 1).
+ */
+#include <build-config.h>
+
+#include <getopt.h>
+#include <stdio.h>
+
+#include "cli.h"
+
+const char cli_usage_plan[] =
+	"Usage: trit plan MODEL [--ctx N] [--batch N] [--kv-type f32|f16|q8_0]\n"
+	"                       [--priority latency|throughput|balanced] [--strategy auto|cpu|gpu|hybrid]\n"
+	"                       [--json] [--explain]\n"
+	"\n"
+	"Analyse MODEL, measure the devices (or read a described machine with --devices),\n"
+	"estimate every buffer (weights, KV cache, activations, workspace, overhead) and\n"
+	"headroom per device, and choose GPU-only, hybrid or CPU-only with the most layers\n"
+	"that fit on the GPUs, threads, ubatch and GPU memory fraction. Says why, and what\n"
+	"it assumed. Settings also come from --config ([model], [memory], [planner]).\n"
+	"\n"
+	"  --ctx N        context in tokens (default: [model] context, else the model's)\n"
+	"  --batch N      tokens per forward pass (default: the largest that fits, <= 512)\n"
+	"  --kv-type T    KV cache element type (default f16)\n"
+	"  --priority P   threads for latency (physical cores) or throughput (hardware threads)\n"
+	"  --strategy S   force a strategy\n"
+	"  --json         print one JSON document (schema: docs/json.md)\n"
+	"  --explain      show the formulas, the KV cache per layer and every buffer\n"
+	"Exit status 5 when nothing fits (the largest context that would is reported).\n";
+
+/*
+ * When the model cannot be analysed there is no estimate to plan with; the
+ * conservative plan is the CPU with one thread per measured core and one
+ * token per pass, printed with the reason (the exit status stays 1: the model
+ * file is still broken).
+ */
+static int fallback_plan(const struct trit_registry *reg, const char *why, int json)
+{
+	const struct trit_device *cpu = NULL;
+	const char *backend = NULL;
+	uint64_t threads = 1;
+
+	for (size_t i = 0; i < trit_registry_plugin_count(reg); i++) {
+		const struct trit_plugin_info *pi = trit_registry_plugin(reg, i);
+		for (uint32_t k = 0; k < pi->n_devices; k++) {
+			const struct trit_device *d = &pi->devices[k];
+			if (d->kind == TRIT_DEVICE_CPU && (!cpu || (d->compute_units.state &&
+			    d->compute_units.value > cpu->compute_units.value))) {
+				cpu = d;
+				backend = pi->name;
+			}
+		}
+	}
+	if (!cpu)
+		return EXIT_FAIL;
+	if (cpu->compute_units.state != TRIT_VALUE_UNKNOWN && cpu->compute_units.value)
+		threads = cpu->compute_units.value;
+	if (json)
+		printf("{\n\t\"strategy\": \"cpu-only\",\n\t\"fallback\": true,\n\t\"device\": "
+		       "\"%s/%s\",\n\t\"threads\": %llu,\n\t\"ubatch\": 1,\n\t\"why\": \"the model "
+		       "could not be analysed, so nothing was estimated: a conservative CPU plan\"\n}\n",
+		       backend, cpu->id, (unsigned long long)threads);
+	else
+		printf("Fallback plan (the model could not be analysed: %s)\n  strategy    cpu-only on "
+		       "%s/%s\n  threads     %llu (its physical cores)\n  ubatch      1\n  memory      "
+		       "not estimated\n", why, backend, cpu->id, (unsigned long long)threads);
+	return EXIT_OK;
+}
+
+/* A command-line option that sets a configuration key. */
+struct setting {
+	const char *sec, *key, *val, *flag;
+};
+
+/* Parse the options into sets (at most 8) and flags: EXIT_OK, -1 when help
+ * was printed, or the usage error's status. */
+static int plan_options(int argc, char **argv, struct setting *sets, int *n_sets,
+                        int *json, int *explain)
+{
+	static const struct option opts[] = {
+		{ "ctx", required_argument, NULL, 'c' },
+		{ "batch", required_argument, NULL, 'b' },
+		{ "kv-type", required_argument, NULL, 'k' },
+		{ "priority", required_argument, NULL, 'p' },
+		{ "strategy", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "explain", no_argument, NULL, 'e' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int c;
+
+	optind = 0; /* 0, not 1: glibc then also resets argument permutation */
+	while ((c = getopt_long(argc, argv, "c:b:k:p:s:jeh", opts, NULL)) != -1) {
+		struct setting *s = &sets[*n_sets];
+		switch (c) {
+		case 'c': *s = (struct setting){ "model", "context", optarg, "--ctx" }; break;
+		case 'b': *s = (struct setting){ "model", "ubatch", optarg, "--batch" }; break;
+		case 'k': *s = (struct setting){ "model", "kv_type", optarg, "--kv-type" }; break;
+		case 'p':
+			*s = (struct setting){ "planner", "priority", optarg, "--priority" };
+			break;
+		case 's':
+			*s = (struct setting){ "planner", "strategy", optarg, "--strategy" };
+			break;
+		case 'j': *json = 1; continue;
+		case 'e': *explain = 1; continue;
+		case 'h': fputs(cli_usage_plan, stdout); return -1;
+		default: return cli_usage_error("plan", "bad option");
+		}
+		if (++*n_sets == 8)
+			return cli_usage_error("plan", "too many options");
+	}
+	if (optind != argc - 1)
+		return cli_usage_error("plan", "plan takes exactly one MODEL (got %d)",
+		                       argc - optind);
+	return EXIT_OK;
+}
+
+/* Plan m on the open devices and print it. */
+static int plan_and_print(struct cli *cli, const struct trit_model *m, const char *path,
+                          int json, int explain)
+{
+	struct trit_plan_options po;
+	struct trit_plan_summary sum;
+	struct trit_plan *plan;
+	char err[4096];
+	int rc;
+
+	trit_runtime_plan_options(cli->rt, &po);
+	if (trit_plan_create(cli->rt, m, &po, &plan, err, sizeof err)) {
+		fprintf(stderr, "trit: cannot plan %s: %s\n", path, err);
+		return EXIT_FAIL;
+	}
+	rc = EXIT_OK;
+	if (json)
+		rc = cli_print_json(trit_plan_report_json(plan, explain));
+	else
+		trit_plan_report_text(plan, stdout, explain);
+	trit_plan_get_summary(plan, &sum);
+	if (!rc && sum.strategy == TRIT_STRATEGY_NONE)
+		rc = EXIT_NOFIT;
+	trit_plan_free(plan);
+	return rc;
+}
+
+int cmd_plan(struct cli *cli, int argc, char **argv)
+{
+	struct setting sets[8];
+	int n_sets = 0, json = 0, explain = 0, rc;
+	char err[4096];
+	struct trit_model *m = NULL;
+
+	if ((rc = plan_options(argc, argv, sets, &n_sets, &json, &explain)))
+		return rc < 0 ? EXIT_OK : rc;
+	if ((rc = cli_load_config(cli)))
+		return rc;
+	for (int i = 0; i < n_sets; i++)
+		if ((rc = cli_set(cli, sets[i].sec, sets[i].key, sets[i].val, sets[i].flag)))
+			return rc;
+	if (trit_model_open(argv[optind], &m, err, sizeof err)) {
+		fprintf(stderr, "trit: %s\n", err);
+		if (cli_open_devices(cli) == EXIT_OK)
+			fallback_plan(trit_runtime_registry(cli->rt), err, json);
+		return EXIT_FAIL;
+	}
+	if ((rc = cli_open_devices(cli))) {
+		trit_model_close(m);
+		return rc;
+	}
+	/* a described machine's devices were never measured here; a cache that
+	 * cannot be read is warned about by the planner */
+	if (!cli->devices_file)
+		trit_runtime_load_bench_cache(cli->rt, NULL, NULL, 0);
+	rc = plan_and_print(cli, m, argv[optind], json, explain);
+	trit_model_close(m);
+	return rc;
+}
