@@ -20,6 +20,7 @@
 
 #include "backend/ref.h"
 #include "formats/ternary.h"
+#include "support/support.h"
 
 static const uint32_t formats[3] = { TRIT_TYPE_I2_S, TRIT_TYPE_TL1, TRIT_TYPE_TL2 };
 
@@ -472,8 +473,7 @@ static struct trit_buffer *upload(struct abi *a, const void *data, uint64_t n)
 
 static void abi_open(struct abi *a)
 {
-	struct trit_host host = { .abi_version = TRIT_BACKEND_ABI_VERSION,
-	                          .struct_size = offsetof(struct trit_host, log) };
+	struct trit_host host = test_minimal_host();
 	char err[256];
 	a->be = trit_ref_backend();
 	ck_assert_int_eq(a->be->init(&host, &a->st, err, sizeof err), 0);
