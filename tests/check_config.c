@@ -1167,8 +1167,6 @@ static void add(Suite *s, const char *name, const TTest *t)
 int main(void)
 {
 	Suite *s = suite_create("config");
-	SRunner *sr;
-	int failures;
 
 	ADD(s, schema_lists_sections_and_keys_in_documentation_order);
 	ADD(s, every_schema_default_is_accepted_by_its_own_key);
@@ -1215,9 +1213,5 @@ int main(void)
 	ADD(s, set_overrides_plugin_env);
 	ADD(s, docs_describe_every_key_and_variable);
 
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_ENV);
-	failures = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failures != 0;
+	return test_run_suite(s);
 }

@@ -722,8 +722,6 @@ static void add(Suite *s, const char *name, const TTest *t)
 int main(void)
 {
 	Suite *s = suite_create("described");
-	SRunner *sr;
-	int failures;
 
 	trit_log_set_level(TRIT_LOG_ERROR);
 	ADD(s, every_example_machine_loads_with_its_devices);
@@ -757,9 +755,5 @@ int main(void)
 	ADD(s, other_keys_in_plugin_described_are_refused);
 	ADD(s, without_a_devices_file_there_is_no_described_backend);
 
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_ENV);
-	failures = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failures != 0;
+	return test_run_suite(s);
 }

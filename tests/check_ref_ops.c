@@ -1026,11 +1026,5 @@ static Suite *ref_ops_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(ref_ops_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return test_run_suite(ref_ops_suite());
 }

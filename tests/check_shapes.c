@@ -396,11 +396,5 @@ static Suite *shapes_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(shapes_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return test_run_suite(shapes_suite());
 }

@@ -563,8 +563,6 @@ END_TEST
 int main(void)
 {
 	Suite *s = suite_create("ternary");
-	SRunner *sr;
-	int failures;
 
 	ADD(s, sizes_follow_the_documented_geometry);
 	ADD(s, packing_exactly_ternary_floats_keeps_every_trit_and_the_scale);
@@ -584,9 +582,5 @@ int main(void)
 	ADD(s, reference_f32_output_is_dot_over_s_times_scale);
 	ADD(s, ref_backend_runs_every_format_through_the_abi);
 
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_ENV);
-	failures = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failures != 0;
+	return test_run_suite(s);
 }
