@@ -1,13 +1,14 @@
 /*
  * support.h - helpers the Check suites share (tests/support/): a clean
  * TRIT_* environment, removing a test's temporary directory, running
- * trit-genmodel, a minimal host table for the built-in ref backend, and a
- * suite's main loop. What each suite asserts stays in the suite.
+ * trit-genmodel, fake hosts' settings tables and the ref backend's minimal
+ * host, and a suite's main loop. What each suite asserts stays in it.
  */
 #ifndef TRIT_TESTS_SUPPORT_H
 #define TRIT_TESTS_SUPPORT_H
 
 #include <check.h>
+#include <stdint.h>
 
 #include <trit/backend.h>
 
@@ -28,6 +29,22 @@ int test_genmodel(const char *args);
  * when trit-genmodel fails. */
 void test_genmodel_file(const char *shape, const char *format, const char *type,
                         const char *out);
+
+/* A fake host's [plugin.*] settings: key, value and where it was set. The
+ * suites fill test_settings (test_setting_add or their own rule) and point
+ * their host table's config_get/key/where at test_cfg_get/key/where. */
+#define TEST_MAX_SETTINGS 8
+struct test_setting {
+	const char *key, *value, *where;
+};
+extern struct test_setting test_settings[TEST_MAX_SETTINGS];
+extern unsigned test_n_settings;
+
+/* Append a setting; fails the test when the table is full. */
+void test_setting_add(const char *key, const char *value, const char *where);
+const char *test_cfg_get(void *ctx, const char *key);
+const char *test_cfg_key(void *ctx, uint32_t index);
+const char *test_cfg_where(void *ctx, const char *key);
 
 /* The smallest v2 host table a backend accepts: no logging callback. */
 struct trit_host test_minimal_host(void);
