@@ -7,7 +7,6 @@
 #include <build-config.h>
 
 #include <check.h>
-#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -19,6 +18,7 @@
 /* "config.h" alone would find the autoconf header first; name ours by path. */
 #include "config/config.h"
 #include "core/log.h"
+#include "support/support.h"
 
 /* ---------------------------------------------------------------- fixture */
 
@@ -28,54 +28,21 @@ static unsigned n_paths;
 static struct trit_config cfg;
 static char err[8192];
 
-/* Unset every TRIT_* variable except the harness's TRIT_TEST_* ones, so a
- * developer's own settings cannot change what the tests see. */
-static void clear_trit_env(void)
-{
-	char names[64][128];
-	size_t n = 0;
-
-	for (char **e = environ; *e && n < 64; e++) {
-		const char *eq = strchr(*e, '=');
-		size_t len = eq ? (size_t)(eq - *e) : strlen(*e);
-		if (strncmp(*e, "TRIT_", 5) != 0 || strncmp(*e, "TRIT_TEST_", 10) == 0 ||
-		    len >= sizeof names[0])
-			continue;
-		memcpy(names[n], *e, len);
-		names[n++][len] = '\0';
-	}
-	for (size_t i = 0; i < n; i++)
-		unsetenv(names[i]);
-}
-
 static void setup(void)
 {
 	snprintf(tmpdir, sizeof tmpdir, "/tmp/trit-check-config-XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
 	n_paths = 0;
-	clear_trit_env();
+	test_clear_trit_env();
 	trit_config_init(&cfg);
 	err[0] = '\0';
 }
 
 static void teardown(void)
 {
-	DIR *d = opendir(tmpdir);
-	struct dirent *de;
-	char p[PATH_MAX];
-
-	while (d && (de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		snprintf(p, sizeof p, "%s/%s", tmpdir, de->d_name);
-		if (unlink(p) != 0)
-			rmdir(p);
-	}
-	if (d)
-		closedir(d);
-	rmdir(tmpdir);
+	test_remove_tree(tmpdir);
 	trit_config_free(&cfg);
-	clear_trit_env();
+	test_clear_trit_env();
 	trit_log_set_sink(NULL, NULL);
 }
 
@@ -1200,8 +1167,6 @@ static void add(Suite *s, const char *name, const TTest *t)
 int main(void)
 {
 	Suite *s = suite_create("config");
-	SRunner *sr;
-	int failures;
 
 	ADD(s, schema_lists_sections_and_keys_in_documentation_order);
 	ADD(s, every_schema_default_is_accepted_by_its_own_key);
@@ -1248,9 +1213,5 @@ int main(void)
 	ADD(s, set_overrides_plugin_env);
 	ADD(s, docs_describe_every_key_and_variable);
 
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_ENV);
-	failures = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failures != 0;
+	return test_run_suite(s);
 }

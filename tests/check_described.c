@@ -21,6 +21,7 @@
 #include "core/log.h"
 #include "backend/registry.h"
 #include "config/config.h"
+#include "support/support.h"
 
 /* ---------------------------------------------------------------- fixture */
 
@@ -30,29 +31,11 @@ static struct trit_config cfg;
 static struct trit_registry *reg;
 static char err[8192];
 
-static void clear_trit_env(void)
-{
-	char names[64][128];
-	size_t n = 0;
-
-	for (char **e = environ; *e && n < 64; e++) {
-		const char *eq = strchr(*e, '=');
-		size_t len = eq ? (size_t)(eq - *e) : strlen(*e);
-		if (strncmp(*e, "TRIT_", 5) != 0 || strncmp(*e, "TRIT_TEST_", 10) == 0 ||
-		    len >= sizeof names[0])
-			continue;
-		memcpy(names[n], *e, len);
-		names[n++][len] = '\0';
-	}
-	for (size_t i = 0; i < n; i++)
-		unsetenv(names[i]);
-}
-
 static void setup(void)
 {
 	snprintf(tmpdir, sizeof tmpdir, "/tmp/trit-check-described-XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-	clear_trit_env();
+	test_clear_trit_env();
 	trit_config_init(&cfg);
 	reg = NULL;
 	err[0] = '\0';
@@ -60,23 +43,11 @@ static void setup(void)
 
 static void teardown(void)
 {
-	DIR *d = opendir(tmpdir);
-	struct dirent *de;
-	char p[PATH_MAX];
-
-	while (d && (de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		snprintf(p, sizeof p, "%s/%s", tmpdir, de->d_name);
-		unlink(p);
-	}
-	if (d)
-		closedir(d);
-	rmdir(tmpdir);
+	test_remove_tree(tmpdir);
 	trit_registry_close(reg);
 	reg = NULL;
 	trit_config_free(&cfg);
-	clear_trit_env();
+	test_clear_trit_env();
 }
 
 /* Write `text` to tmpdir/machine.ini; returns its path. */
@@ -751,8 +722,6 @@ static void add(Suite *s, const char *name, const TTest *t)
 int main(void)
 {
 	Suite *s = suite_create("described");
-	SRunner *sr;
-	int failures;
 
 	trit_log_set_level(TRIT_LOG_ERROR);
 	ADD(s, every_example_machine_loads_with_its_devices);
@@ -786,9 +755,5 @@ int main(void)
 	ADD(s, other_keys_in_plugin_described_are_refused);
 	ADD(s, without_a_devices_file_there_is_no_described_backend);
 
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_ENV);
-	failures = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failures != 0;
+	return test_run_suite(s);
 }

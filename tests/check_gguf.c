@@ -19,6 +19,7 @@
 #include <trit/backend.h>
 
 #include "model/gguf.h"
+#include "support/support.h"
 
 /* ------------------------------------------------------------ the writer */
 
@@ -1347,8 +1348,6 @@ int main(void)
 {
 	const char *seeds = getenv("TRIT_GGUF_SEED_DIR");
 	Suite *s;
-	SRunner *sr;
-	int failures;
 
 	if (seeds && *seeds)
 		return write_seeds(seeds);
@@ -1415,9 +1414,5 @@ int main(void)
 #undef T
 #undef F
 
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_ENV);
-	failures = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failures ? EXIT_FAILURE : EXIT_SUCCESS;
+	return test_run_suite(s);
 }

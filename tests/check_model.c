@@ -14,6 +14,7 @@
 
 #include "model/model.h"
 #include "shapes.h"
+#include "support/support.h"
 
 static char tmpdir[64];
 
@@ -25,9 +26,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-	if (system(cmd) != 0)
+	if (test_remove_tree(tmpdir) != 0)
 		fprintf(stderr, "could not remove %s\n", tmpdir);
 }
 
@@ -35,15 +34,9 @@ static void teardown(void)
 static const char *generate(const char *shape, const char *format, const char *type)
 {
 	static char out[256];
-	char cmd[1024];
-	const char *top = getenv("top_builddir");
 
-	ck_assert_msg(top != NULL, "top_builddir is not set (run through make check)");
 	snprintf(out, sizeof out, "%s/%s.%s", tmpdir, shape, format);
-	snprintf(cmd, sizeof cmd, "'%s/tests/trit-genmodel' --shape '%s' --format %s %s%s -o '%s' >/dev/null",
-	         top, shape, format, type ? (strcmp(format, "gguf") ? "--dtype " : "--type ") : "",
-	         type ? type : "", out);
-	ck_assert_msg(system(cmd) == 0, "failed: %s", cmd);
+	test_genmodel_file(shape, format, type, out);
 	return out;
 }
 
@@ -287,11 +280,5 @@ static Suite *model_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(model_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return test_run_suite(model_suite());
 }

@@ -17,6 +17,7 @@
 #include "plan/estimate.h"
 #include "model/model.h"
 #include "plan/plan.h"
+#include "support/support.h"
 
 #define GIB (UINT64_C(1) << 30)
 
@@ -30,23 +31,17 @@ static void setup(void)
 
 static void teardown(void)
 {
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-	if (system(cmd) != 0)
+	if (test_remove_tree(tmpdir) != 0)
 		fprintf(stderr, "could not remove %s\n", tmpdir);
 }
 
 static struct trit_model *model(const char *shape, const char *type)
 {
-	char out[256], cmd[1024], err[512];
-	const char *top = getenv("top_builddir");
+	char out[256], err[512];
 	struct trit_model *m;
 
-	ck_assert_ptr_nonnull(top);
 	snprintf(out, sizeof out, "%s/%s-%s.gguf", tmpdir, shape, type);
-	snprintf(cmd, sizeof cmd, "'%s/tests/trit-genmodel' --shape '%s' --format gguf --type %s "
-	         "-o '%s' >/dev/null", top, shape, type, out);
-	ck_assert_msg(system(cmd) == 0, "%s", cmd);
+	test_genmodel_file(shape, "gguf", type, out);
 	ck_assert_msg(trit_model_open(out, &m, err, sizeof err) == 0, "%s", err);
 	return m;
 }
@@ -591,8 +586,7 @@ START_TEST(non_bitnet_float_weights_are_never_repacked)
 {
 	struct trit_model *m = model("Llama-3.2-1B", "F16");
 	struct trit_estimate e;
-	char cmd[1024], out[256], err[256];
-	const char *top = getenv("top_builddir");
+	char out[256], err[256];
 
 	estimate_on(m, BIT(I2_S), -1, &e);
 	ck_assert_uint_eq(e.repack[0].n_repacked + e.repack[0].n_as_is + e.repack[0].n_no_kernel, 0);
@@ -601,9 +595,7 @@ START_TEST(non_bitnet_float_weights_are_never_repacked)
 	trit_model_close(m);
 
 	snprintf(out, sizeof out, "%s/tiny-bitnet", tmpdir);
-	snprintf(cmd, sizeof cmd, "'%s/tests/trit-genmodel' --shape tiny-bitnet --format "
-	         "safetensors -o '%s' >/dev/null", top, out);
-	ck_assert_msg(system(cmd) == 0, "%s", cmd);
+	test_genmodel_file("tiny-bitnet", "safetensors", NULL, out);
 	ck_assert_msg(trit_model_open(out, &m, err, sizeof err) == 0, "%s", err);
 	estimate_on(m, BIT(I2_S), -1, &e);
 	ck_assert_uint_eq(e.repack[0].n_no_kernel, 14);
@@ -711,11 +703,5 @@ static Suite *plan_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(plan_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return test_run_suite(plan_suite());
 }

@@ -17,6 +17,7 @@
 #include "backend/ref.h"
 #include "backend/ref_node.h"
 #include "formats/ternary.h"
+#include "support/support.h"
 
 static const struct trit_backend *be;
 static void *st;
@@ -24,8 +25,7 @@ static char err[512];
 
 static void open_ref(void)
 {
-	struct trit_host host = { .abi_version = TRIT_BACKEND_ABI_VERSION,
-	                          .struct_size = offsetof(struct trit_host, log) };
+	struct trit_host host = test_minimal_host();
 	be = trit_ref_backend();
 	ck_assert_int_eq(be->init(&host, &st, err, sizeof err), 0);
 }
@@ -1026,11 +1026,5 @@ static Suite *ref_ops_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(ref_ops_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return test_run_suite(ref_ops_suite());
 }

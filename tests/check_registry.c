@@ -18,6 +18,7 @@
 #include "config/config.h"
 #include "core/log.h"
 #include "backend/registry.h"
+#include "support/support.h"
 
 static const char *plugin_dir(void)
 {
@@ -771,12 +772,6 @@ static Suite *registry_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(registry_suite());
-	int failed;
-
 	unsetenv("TRIT_PLUGIN_PATH");
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return test_run_suite(registry_suite());
 }

@@ -74,6 +74,7 @@
 #include "core/common.h"
 #include "core/log.h"
 #include "model/safetensors.h"
+#include "support/support.h"
 
 /* ---------------------------------------------------------------- fixture */
 
@@ -1154,11 +1155,5 @@ static Suite *safetensors_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(safetensors_suite());
-	int failures;
-
-	srunner_run_all(sr, CK_ENV);
-	failures = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failures ? EXIT_FAILURE : EXIT_SUCCESS;
+	return test_run_suite(safetensors_suite());
 }

@@ -15,6 +15,7 @@
 #include <trit/trit.h>
 
 #include "exec/sched.h"
+#include "support/support.h"
 
 #define K1 4     /* first matmul: [K1] -> [M1] */
 #define M1 128   /* = the I2_S matmul's K (one 128-column block) */
@@ -326,17 +327,11 @@ int main(void)
 		{ "fberror", fallback_error_names_the_node_it_came_from },
 		{ "ref", fallback_is_the_built_in_ref_backend },
 	};
-	SRunner *sr;
-	int failed;
 
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		TCase *tc = tcase_create(cases[i].name);
 		tcase_add_test(tc, cases[i].fn);
 		suite_add_tcase(s, tc);
 	}
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return test_run_suite(s);
 }

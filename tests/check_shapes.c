@@ -14,11 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "model/ggml_types.h"
 #include "shapes.h"
+#include "support/support.h"
 
 /* A generated file may occupy at most this much real disk (its header). */
 #define SMALL_ON_DISK (UINT64_C(32) << 20)
@@ -34,21 +34,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	char cmd[sizeof tmpdir + 16];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-	ck_assert_int_eq(system(cmd), 0);
-}
-
-/* Run trit-genmodel from the build tree with the given arguments. */
-static int genmodel(const char *args)
-{
-	const char *top = getenv("top_builddir");
-	char cmd[8192];
-	int rc;
-
-	snprintf(cmd, sizeof cmd, "'%s/tests/trit-genmodel' %s", top ? top : ".", args);
-	rc = system(cmd);
-	return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+	ck_assert_int_eq(test_remove_tree(tmpdir), 0);
 }
 
 static uint64_t file_size(const char *path, uint64_t *on_disk)
@@ -255,7 +241,7 @@ static void check_gguf(const char *shape, const char *type, uint64_t min_size)
 	snprintf(json, sizeof json, "%s/%s-%s.json", tmpdir, shape, type);
 	snprintf(args, sizeof args, "--shape %s --format gguf --type %s --vocab-strings -o '%s' "
 	         "--tensors-json > '%s'", shape, type, path, json);
-	ck_assert_msg(genmodel(args) == 0, "trit-genmodel %s failed", args);
+	ck_assert_msg(test_genmodel(args) == 0, "trit-genmodel %s failed", args);
 	size = file_size(path, &disk);
 	data = gguf_data_bytes(shape, json);
 
@@ -288,13 +274,13 @@ START_TEST(gguf_refuses_a_type_the_shape_cannot_use)
 	char args[1024];
 	snprintf(args, sizeof args, "--shape DeepSeek-V2-Lite --format gguf --type Q4_K -o '%s/x.gguf'"
 	         " 2> '%s/err.txt'", tmpdir, tmpdir);
-	ck_assert_int_eq(genmodel(args), 1);
+	ck_assert_int_eq(test_genmodel(args), 1);
 	snprintf(args, sizeof args, "--shape tiny-llama --format gguf --type TL2 -o '%s/x.gguf'"
 	         " 2>> '%s/err.txt'", tmpdir, tmpdir);
-	ck_assert_int_eq(genmodel(args), 1);
+	ck_assert_int_eq(test_genmodel(args), 1);
 	snprintf(args, sizeof args, "--shape no-such-model --format gguf -o '%s/x.gguf' 2>/dev/null",
 	         tmpdir);
-	ck_assert_int_eq(genmodel(args), 2);
+	ck_assert_int_eq(test_genmodel(args), 2);
 }
 END_TEST
 
@@ -312,7 +298,7 @@ START_TEST(safetensors_shards_are_full_size_and_sparse)
 	free(t);
 	snprintf(dir, sizeof dir, "%s/qwen3moe", tmpdir);
 	snprintf(args, sizeof args, "--shape Qwen3-30B-A3B --format safetensors --shards 4 -o '%s'", dir);
-	ck_assert_int_eq(genmodel(args), 0);
+	ck_assert_int_eq(test_genmodel(args), 0);
 	for (int i = 1; i <= 4; i++) {
 		unsigned char len8[8];
 		uint64_t disk, size, hlen;
@@ -360,7 +346,7 @@ START_TEST(bitnet_safetensors_are_packed_like_the_published_checkpoint)
 
 	snprintf(args, sizeof args, "--shape BitNet-b1.58-2B-4T --format safetensors -o '%s/bn'",
 	         tmpdir);
-	ck_assert_int_eq(genmodel(args), 0);
+	ck_assert_int_eq(test_genmodel(args), 0);
 	/* 4 ternary weights per byte, BF16 embeddings/norms, BF16 scales */
 	snprintf(path, sizeof path, "%s/bn/model.safetensors", tmpdir);
 	size = file_size(path, NULL);
@@ -410,11 +396,5 @@ static Suite *shapes_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(shapes_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return test_run_suite(shapes_suite());
 }

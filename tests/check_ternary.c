@@ -20,6 +20,7 @@
 
 #include "backend/ref.h"
 #include "formats/ternary.h"
+#include "support/support.h"
 
 static const uint32_t formats[3] = { TRIT_TYPE_I2_S, TRIT_TYPE_TL1, TRIT_TYPE_TL2 };
 
@@ -472,8 +473,7 @@ static struct trit_buffer *upload(struct abi *a, const void *data, uint64_t n)
 
 static void abi_open(struct abi *a)
 {
-	struct trit_host host = { .abi_version = TRIT_BACKEND_ABI_VERSION,
-	                          .struct_size = offsetof(struct trit_host, log) };
+	struct trit_host host = test_minimal_host();
 	char err[256];
 	a->be = trit_ref_backend();
 	ck_assert_int_eq(a->be->init(&host, &a->st, err, sizeof err), 0);
@@ -563,8 +563,6 @@ END_TEST
 int main(void)
 {
 	Suite *s = suite_create("ternary");
-	SRunner *sr;
-	int failures;
 
 	ADD(s, sizes_follow_the_documented_geometry);
 	ADD(s, packing_exactly_ternary_floats_keeps_every_trit_and_the_scale);
@@ -584,9 +582,5 @@ int main(void)
 	ADD(s, reference_f32_output_is_dot_over_s_times_scale);
 	ADD(s, ref_backend_runs_every_format_through_the_abi);
 
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_ENV);
-	failures = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failures != 0;
+	return test_run_suite(s);
 }

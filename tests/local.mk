@@ -23,8 +23,9 @@ AM_TESTS_ENVIRONMENT = \
 	TRIT_PLUGIN_CPU_AVX2_BANDWIDTH_BYTES TRIT_PLUGIN_CPU_NEON_BANDWIDTH_BYTES;
 
 TEST_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
-TEST_LIBS = runtime/libtrit-internal.la $(CHECK_LIBS)
+TEST_LIBS = tests/support/libtestsupport.la runtime/libtrit-internal.la $(CHECK_LIBS)
 
+include $(srcdir)/tests/support/local.mk
 include $(srcdir)/tests/config.mk
 include $(srcdir)/tests/registry.mk
 include $(srcdir)/tests/described.mk

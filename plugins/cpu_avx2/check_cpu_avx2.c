@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "probe.h"
+#include "tests/support/support.h"
 
 /* ------------------------------------------------------------------------ */
 /* Fixture directory                                                         */
@@ -177,42 +178,7 @@ static void probe(struct cpu_avx2_memory *m)
 /* ------------------------------------------------------------------------ */
 /* Fake host                                                                 */
 
-struct setting {
-	const char *key, *value, *where;
-};
-static struct setting settings[8];
-static unsigned n_settings;
 static char last_log[600];
-
-static void set_cfg(const char *key, const char *value, const char *where)
-{
-	ck_assert_uint_lt(n_settings, 8);
-	settings[n_settings++] = (struct setting){ key, value, where };
-}
-
-static const char *cfg_get(void *ctx, const char *key)
-{
-	(void)ctx;
-	for (unsigned i = 0; i < n_settings; i++)
-		if (!strcmp(settings[i].key, key))
-			return settings[i].value;
-	return NULL;
-}
-
-static const char *cfg_key(void *ctx, uint32_t index)
-{
-	(void)ctx;
-	return index < n_settings ? settings[index].key : NULL;
-}
-
-static const char *cfg_where(void *ctx, const char *key)
-{
-	(void)ctx;
-	for (unsigned i = 0; i < n_settings; i++)
-		if (!strcmp(settings[i].key, key))
-			return settings[i].where;
-	return NULL;
-}
 
 static void host_log(void *ctx, int level, const char *message)
 {
@@ -227,9 +193,9 @@ static const struct trit_host host = {
 	.host_version = "test",
 	.ctx = NULL,
 	.log = host_log,
-	.config_get = cfg_get,
-	.config_key = cfg_key,
-	.config_where = cfg_where,
+	.config_get = test_cfg_get,
+	.config_key = test_cfg_key,
+	.config_where = test_cfg_where,
 };
 
 static const struct trit_property *find_prop(const struct trit_device *d, const char *key)
@@ -924,7 +890,7 @@ START_TEST(init_refuses_when_avx2_is_disabled_and_says_where)
 	void *state = (void *)&state;
 	char err[512] = "";
 
-	set_cfg("disable", "avx512, avx2", "deploy.ini:3");
+	test_setting_add("disable", "avx512, avx2", "deploy.ini:3");
 	ck_assert_int_eq(init_plugin(&state, err, sizeof err), TRIT_EUNSUPPORTED);
 	ck_assert_ptr_null(state);
 	ck_assert_msg(strstr(err, "AVX2") != NULL, "%s", err);
@@ -938,8 +904,8 @@ START_TEST(init_rejects_an_unknown_key_naming_the_key_and_where)
 	void *state = NULL;
 	char err[512] = "";
 
-	set_cfg("bandwidth_probe", "no", "deploy.ini:4");
-	set_cfg("colour", "blue", "deploy.ini:7");
+	test_setting_add("bandwidth_probe", "no", "deploy.ini:4");
+	test_setting_add("colour", "blue", "deploy.ini:7");
 	ck_assert_int_eq(init_plugin(&state, err, sizeof err), TRIT_ECONFIG);
 	ck_assert_ptr_null(state);
 	ck_assert_msg(strstr(err, "'colour'") != NULL, "%s", err);
@@ -963,8 +929,8 @@ START_TEST(init_rejects_bad_values_naming_key_where_and_accepted_values)
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		void *state = NULL;
 		char err[512] = "";
-		n_settings = 0;
-		set_cfg(bad[i].key, bad[i].value, "environment TRIT_PLUGIN_CPU_AVX2_X");
+		test_n_settings = 0;
+		test_setting_add(bad[i].key, bad[i].value, "environment TRIT_PLUGIN_CPU_AVX2_X");
 		ck_assert_int_eq(init_plugin(&state, err, sizeof err), TRIT_ECONFIG);
 		ck_assert_ptr_null(state);
 		ck_assert_msg(strstr(err, bad[i].key) && strstr(err, bad[i].words) &&
@@ -1000,8 +966,8 @@ START_TEST(init_with_fixtures_reports_one_cpu_device_from_proc_root)
 	put("cg2/app/memory.max", "%llu\n", 1024ull * MIB);
 	put("cg2/app/memory.current", "%llu\n", 24ull * MIB);
 	put("cg2/app/memory.stat", "inactive_file 0\n");
-	set_cfg("proc_root", proc, "deploy.ini:2");
-	set_cfg("bandwidth_probe", "no", "deploy.ini:4");
+	test_setting_add("proc_root", proc, "deploy.ini:2");
+	test_setting_add("bandwidth_probe", "no", "deploy.ini:4");
 	INIT_OR_SKIP(&state, err);
 	ck_assert_uint_eq(b->device_count(state), 1);
 	ck_assert_ptr_null(b->device_get(state, 1));
@@ -1067,8 +1033,8 @@ START_TEST(device_update_remeasures_free_memory)
 	put_meminfo();
 	put("proc/self/cgroup", "0::/\n");
 	put("proc/self/mountinfo", "\n");
-	set_cfg("proc_root", proc, "deploy.ini:2");
-	set_cfg("bandwidth_probe", "off", "deploy.ini:3");
+	test_setting_add("proc_root", proc, "deploy.ini:2");
+	test_setting_add("bandwidth_probe", "off", "deploy.ini:3");
 	INIT_OR_SKIP(&state, err);
 	d = b->device_get(state, 0);
 	ck_assert_known(d->mem_free, MEMAVAILABLE_KB * 1024);
@@ -1095,8 +1061,8 @@ START_TEST(bandwidth_is_measured_over_the_configured_size)
 	void *state = NULL;
 	char err[512] = "";
 
-	set_cfg("bandwidth_bytes", "8MiB", "deploy.ini:5");
-	set_cfg("disable", "avx512", "deploy.ini:6");
+	test_setting_add("bandwidth_bytes", "8MiB", "deploy.ini:5");
+	test_setting_add("disable", "avx512", "deploy.ini:6");
 	INIT_OR_SKIP(&state, err);
 	d = b->device_get(state, 0);
 	ck_assert_uint_eq(d->mem_bandwidth.state, TRIT_VALUE_MEASURED);
@@ -1242,7 +1208,7 @@ END_TEST
 
 static void reset_settings(void)
 {
-	n_settings = 0;
+	test_n_settings = 0;
 	last_log[0] = '\0';
 	setup();
 }

@@ -28,6 +28,7 @@
 
 #include "kernels.h"
 #include "probe.h"
+#include "tests/support/support.h"
 #include "formats/ternary.h" /* runtime/formats/ternary.h: packing and the reference */
 
 #ifndef KERNELS_MODE
@@ -40,41 +41,6 @@
 /* ------------------------------------------------------------------------ */
 /* Fake host                                                                 */
 
-struct setting {
-	const char *key, *value, *where;
-};
-static struct setting settings[8];
-static unsigned n_settings;
-
-MAYBE_UNUSED static void set_cfg(const char *key, const char *value, const char *where)
-{
-	ck_assert_uint_lt(n_settings, 8);
-	settings[n_settings++] = (struct setting){ key, value, where };
-}
-
-static const char *cfg_get(void *ctx, const char *key)
-{
-	(void)ctx;
-	for (unsigned i = 0; i < n_settings; i++)
-		if (!strcmp(settings[i].key, key))
-			return settings[i].value;
-	return NULL;
-}
-
-static const char *cfg_key(void *ctx, uint32_t index)
-{
-	(void)ctx;
-	return index < n_settings ? settings[index].key : NULL;
-}
-
-static const char *cfg_where(void *ctx, const char *key)
-{
-	(void)ctx;
-	for (unsigned i = 0; i < n_settings; i++)
-		if (!strcmp(settings[i].key, key))
-			return settings[i].where;
-	return NULL;
-}
 
 static void host_log(void *ctx, int level, const char *message)
 {
@@ -88,16 +54,16 @@ static const struct trit_host host = {
 	.struct_size = sizeof(struct trit_host),
 	.host_version = "test",
 	.log = host_log,
-	.config_get = cfg_get,
-	.config_key = cfg_key,
-	.config_where = cfg_where,
+	.config_get = test_cfg_get,
+	.config_key = test_cfg_key,
+	.config_where = test_cfg_where,
 };
 
 /* Settings every case starts from: no bandwidth run (it takes a while). */
 MAYBE_UNUSED static void reset_settings(void)
 {
-	n_settings = 0;
-	set_cfg("bandwidth_probe", "no", "test");
+	test_n_settings = 0;
+	test_setting_add("bandwidth_probe", "no", "test");
 }
 
 static const struct trit_backend *B(void)
@@ -534,7 +500,7 @@ START_TEST(isa_avx2_is_honoured_and_its_source_names_the_setting)
 	char err[512] = "";
 
 	reset_settings();
-	set_cfg("isa", "avx2", "environment TRIT_PLUGIN_CPU_AVX2_ISA");
+	test_setting_add("isa", "avx2", "environment TRIT_PLUGIN_CPU_AVX2_ISA");
 	ck_assert_msg(B()->init(&host, &state, err, sizeof err) == 0, "%s", err);
 	p = find_prop(B()->device_get(state, 0), "kernel.isa");
 	ck_assert_str_eq(p->text, "avx2");
@@ -552,7 +518,7 @@ START_TEST(isa_avx512_is_refused_where_the_cpu_lacks_it_and_says_where)
 	int rc;
 
 	reset_settings();
-	set_cfg("isa", "avx512", "deploy.ini:9");
+	test_setting_add("isa", "avx512", "deploy.ini:9");
 	rc = B()->init(&host, &state, err, sizeof err);
 	if ((this_cpu_caps() & CPU_AVX2_NEEDS_AVX512BW) == CPU_AVX2_NEEDS_AVX512BW) {
 #ifdef CPU_AVX2_HAVE_AVX512
@@ -561,7 +527,7 @@ START_TEST(isa_avx512_is_refused_where_the_cpu_lacks_it_and_says_where)
 		                       "avx512", 6), "isa = avx512 did not take");
 		B()->shutdown(state);
 		/* and when the configuration disables it */
-		set_cfg("disable", "avx512", "deploy.ini:10");
+		test_setting_add("disable", "avx512", "deploy.ini:10");
 		state = NULL;
 		rc = B()->init(&host, &state, err, sizeof err);
 #endif
@@ -578,7 +544,7 @@ START_TEST(bad_isa_value_is_a_configuration_error)
 	char err[512] = "";
 
 	reset_settings();
-	set_cfg("isa", "sse9", "deploy.ini:2");
+	test_setting_add("isa", "sse9", "deploy.ini:2");
 	ck_assert_int_eq(B()->init(&host, &state, err, sizeof err), TRIT_ECONFIG);
 	ck_assert_msg(strstr(err, "deploy.ini:2") && strstr(err, "auto, avx2 or avx512"), "%s",
 	              err);
@@ -594,7 +560,7 @@ START_TEST(without_fma_no_ternary_types_are_advertised_and_matmul_says_why)
 	struct trit_buffer *b[4];
 
 	reset_settings();
-	set_cfg("disable", "fma", "deploy.ini:5");
+	test_setting_add("disable", "fma", "deploy.ini:5");
 	ck_assert_msg(B()->init(&host, &state, err, sizeof err) == 0, "%s", err);
 	d = B()->device_get(state, 0);
 	/* the shared graph ops still run (portable loops); the ternary kernels do not */

@@ -58,7 +58,7 @@ plugins_cpu_avx2_check_cpu_avx2_SOURCES = \
 	plugins/cpu_avx2/check_cpu_avx2.c plugins/cpu_avx2/plugin.c
 plugins_cpu_avx2_check_cpu_avx2_CFLAGS = $(TEST_CFLAGS) $(HWLOC_CFLAGS) -pthread
 plugins_cpu_avx2_check_cpu_avx2_LDADD = plugins/cpu_avx2/libcpu_avx2_probe.la \
-	$(CHECK_LIBS) $(HWLOC_LIBS) $(PTHREAD_LIBS)
+	tests/support/libtestsupport.la $(CHECK_LIBS) $(HWLOC_LIBS) $(PTHREAD_LIBS)
 TESTS += plugins/cpu_avx2/check_cpu_avx2
 
 # The ABI v2 graph ops (plugins/common/opcheck.c's cases) through the table.

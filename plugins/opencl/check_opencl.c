@@ -30,6 +30,7 @@
 
 #include "ocl.h"
 #include "formats/ternary.h"
+#include "tests/support/support.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define UNDER_ASAN 1
@@ -63,49 +64,20 @@ static char shared_cache[256];
 /* A host table with settable [plugin.opencl] keys and a log that keeps the */
 /* messages.                                                                 */
 
-struct setting {
-	const char *key, *value, *where;
-};
-static struct setting settings[8];
-static unsigned n_settings;
 static char logbuf[16384];
 
 static void set_cfg(const char *key, const char *value)
 {
-	for (unsigned i = 0; i < n_settings; i++)
-		if (!strcmp(settings[i].key, key)) {
-			settings[i].value = value;
+	for (unsigned i = 0; i < test_n_settings; i++)
+		if (!strcmp(test_settings[i].key, key)) {
+			test_settings[i].value = value;
 			return;
 		}
-	if (n_settings >= 8) { /* no ck_assert: main() calls this outside a test */
+	if (test_n_settings >= TEST_MAX_SETTINGS) { /* no ck_assert: main() calls this outside a test */
 		fprintf(stderr, "test bug: more than 8 settings\n");
 		exit(2);
 	}
-	settings[n_settings++] = (struct setting){ key, value, "test.ini:7" };
-}
-
-static const char *cfg_get(void *ctx, const char *key)
-{
-	(void)ctx;
-	for (unsigned i = 0; i < n_settings; i++)
-		if (!strcmp(settings[i].key, key))
-			return settings[i].value;
-	return NULL;
-}
-
-static const char *cfg_key(void *ctx, uint32_t index)
-{
-	(void)ctx;
-	return index < n_settings ? settings[index].key : NULL;
-}
-
-static const char *cfg_where(void *ctx, const char *key)
-{
-	(void)ctx;
-	for (unsigned i = 0; i < n_settings; i++)
-		if (!strcmp(settings[i].key, key))
-			return settings[i].where;
-	return NULL;
+	test_settings[test_n_settings++] = (struct test_setting){ key, value, "test.ini:7" };
 }
 
 static void host_log(void *ctx, int level, const char *message)
@@ -125,9 +97,9 @@ static const struct trit_host host = {
 	.host_version = "test",
 	.ctx = NULL,
 	.log = host_log,
-	.config_get = cfg_get,
-	.config_key = cfg_key,
-	.config_where = cfg_where,
+	.config_get = test_cfg_get,
+	.config_key = test_cfg_key,
+	.config_where = test_cfg_where,
 };
 
 static const struct trit_backend *be(void)
@@ -138,7 +110,7 @@ static const struct trit_backend *be(void)
 /* Init with the current settings plus the shared cache. */
 static int init_with(void **state, char *err, size_t errlen)
 {
-	if (!cfg_get(NULL, "cache_dir") && shared_cache[0])
+	if (!test_cfg_get(NULL, "cache_dir") && shared_cache[0])
 		set_cfg("cache_dir", shared_cache);
 	return be()->init(&host, state, err, errlen);
 }
@@ -936,15 +908,15 @@ START_TEST(bad_settings_are_configuration_errors_naming_where)
 	ck_assert_int_eq(init_with(&st, err, sizeof err), TRIT_ECONFIG);
 	ck_assert_ptr_nonnull(strstr(err, "test.ini:7"));
 	ck_assert_ptr_nonnull(strstr(err, "frobnicate"));
-	n_settings = 0;
+	test_n_settings = 0;
 	set_cfg("divide", "sometimes");
 	ck_assert_int_eq(init_with(&st, err, sizeof err), TRIT_ECONFIG);
 	ck_assert_ptr_nonnull(strstr(err, "auto, option, emulate"));
-	n_settings = 0;
+	test_n_settings = 0;
 	set_cfg("source", "/nonexistent/trit.cl");
 	ck_assert_int_eq(init_with(&st, err, sizeof err), TRIT_ECONFIG);
 	ck_assert_ptr_nonnull(strstr(err, "/nonexistent/trit.cl"));
-	n_settings = 0;
+	test_n_settings = 0;
 	set_cfg("kernels", "no");
 	ck_assert_int_eq(init_with(&st, err, sizeof err), 0);
 	ck_assert_uint_eq(be()->device_get(st, 0)->matmul_types, 0);
@@ -1015,7 +987,7 @@ END_TEST
 
 static void reset(void)
 {
-	n_settings = 0;
+	test_n_settings = 0;
 	logbuf[0] = '\0';
 }
 
