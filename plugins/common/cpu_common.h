@@ -123,6 +123,15 @@ void cpu_common_memory_probe(const char *proc_root, struct cpu_common_memory *m,
 int cpu_common_memory_live(const char *proc_root, uint64_t *free_bytes, uint64_t *total_bytes,
                            char *why, size_t whylen);
 
+/* The ABI v2 entries both CPU plugins answer alike from that measurement:
+ * get_memory() (errors name `plugin`), and buffer_limits() for host-memory
+ * buffers aligned to `alignment` whose largest size is the memory the
+ * process may use now, or, unmeasured, the bound the allocator enforces. */
+int cpu_common_get_memory(const char *plugin, const char *proc_root, uint64_t *free_bytes,
+                          uint64_t *total_bytes, char *err, size_t errlen);
+int cpu_common_buffer_limits(const char *plugin, const char *proc_root, uint64_t alignment,
+                             struct trit_buffer_limits *out, char *err, size_t errlen);
+
 /* ------------------------------------------------------------------------ */
 /* Threads (threads.c): affinity and the cgroup CPU quota.                  */
 

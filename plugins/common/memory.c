@@ -453,3 +453,39 @@ int cpu_common_memory_live(const char *proc_root, uint64_t *free_bytes, uint64_t
 	cpu_common_pool_free(&pool);
 	return rc;
 }
+
+int cpu_common_get_memory(const char *plugin, const char *proc_root, uint64_t *free_bytes,
+                          uint64_t *total_bytes, char *err, size_t errlen)
+{
+	char why[600];
+	uint64_t f, t;
+	int rc;
+
+	if (!free_bytes || !total_bytes)
+		return cpu_common_errf(err, errlen, TRIT_EINVAL, "%s: get_memory without result "
+		                       "pointers", plugin);
+	if ((rc = cpu_common_memory_live(proc_root, &f, &t, why, sizeof why)) != 0)
+		return cpu_common_errf(err, errlen, rc, "%s get_memory: %s", plugin, why);
+	*free_bytes = f;
+	*total_bytes = t;
+	return 0;
+}
+
+int cpu_common_buffer_limits(const char *plugin, const char *proc_root, uint64_t alignment,
+                             struct trit_buffer_limits *out, char *err, size_t errlen)
+{
+	uint64_t f, t;
+
+	if (!out)
+		return cpu_common_errf(err, errlen, TRIT_EINVAL, "%s: buffer_limits without a result "
+		                       "pointer", plugin);
+	memset(out, 0, sizeof *out);
+	out->struct_size = sizeof *out;
+	out->host_visible = 1;
+	out->from_host_ptr = 1;
+	out->alignment = alignment;
+	out->max_size = (uint64_t)(SIZE_MAX - alignment);
+	if (cpu_common_memory_live(proc_root, &f, &t, NULL, 0) == 0 && t < out->max_size)
+		out->max_size = t;
+	return 0;
+}

@@ -120,46 +120,25 @@ int cpu_neon_graph_compute(void *state, uint32_t device, const struct trit_graph
 int cpu_neon_get_memory(void *state, uint32_t device, uint64_t *free_bytes,
                         uint64_t *total_bytes, char *err, size_t errlen)
 {
+	struct cpu_neon_engine *e = cpu_neon_engine_of(state);
 	struct cpu_ops_env env;
-	char why[600];
-	uint64_t f, t;
-	int rc = env_of(cpu_neon_engine_of(state), device, 0, &env, err, errlen);
+	int rc = env_of(e, device, 0, &env, err, errlen);
 
 	if (rc)
 		return rc;
-	if (!free_bytes || !total_bytes)
-		return cpu_common_errf(err, errlen, TRIT_EINVAL, "cpu_neon: get_memory without "
-		                     "result pointers");
-	if ((rc = cpu_common_memory_live(((struct cpu_neon_engine *)env.ctx)->proc_root, &f, &t,
-	                                 why, sizeof why)) != 0)
-		return cpu_common_errf(err, errlen, rc, "cpu_neon get_memory: %s", why);
-	*free_bytes = f;
-	*total_bytes = t;
-	return 0;
+	return cpu_common_get_memory("cpu_neon", e->proc_root,
+	                             free_bytes, total_bytes, err, errlen);
 }
 
-/* max_size: the memory the process may use now (total under the cgroup
- * limit), or when that cannot be measured the bound buffer_alloc enforces. */
 int cpu_neon_buffer_limits(void *state, uint32_t device, struct trit_buffer_limits *out,
                            char *err, size_t errlen)
 {
+	struct cpu_neon_engine *e = cpu_neon_engine_of(state);
 	struct cpu_ops_env env;
-	uint64_t f, t;
-	int rc = env_of(cpu_neon_engine_of(state), device, 0, &env, err, errlen);
+	int rc = env_of(e, device, 0, &env, err, errlen);
 
 	if (rc)
 		return rc;
-	if (!out)
-		return cpu_common_errf(err, errlen, TRIT_EINVAL, "cpu_neon: buffer_limits without a "
-		                     "result pointer");
-	memset(out, 0, sizeof *out);
-	out->struct_size = sizeof *out;
-	out->host_visible = 1;
-	out->from_host_ptr = 1;
-	out->alignment = BUFFER_ALIGN;
-	out->max_size = (uint64_t)(SIZE_MAX - BUFFER_ALIGN);
-	if (cpu_common_memory_live(((struct cpu_neon_engine *)env.ctx)->proc_root, &f, &t,
-	                           NULL, 0) == 0 && t < out->max_size)
-		out->max_size = t;
-	return 0;
+	return cpu_common_buffer_limits("cpu_neon", e->proc_root,
+	                                BUFFER_ALIGN, out, err, errlen);
 }
