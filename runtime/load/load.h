@@ -1,0 +1,104 @@
+/*
+ * load/load.h - put a model's weights where the plan says (internal).
+ *
+ * The file is mmap'd once. Each tensor goes to the target (a backend
+ * device) that the placement names for its layer:
+ *   - in place: on a host-memory device whose kernels run the stored type,
+ *     the tensor is a view of the mapping (buffer_from_host_ptr; no copy,
+ *     page cache shared between processes);
+ *   - copied: written into a device buffer through one bounded staging
+ *     buffer (devices without host memory, or a wrap the backend refused);
+ *   - repacked: a ternary tensor the target runs in another format (I2_S ->
+ *     TL1/TL2, TQ2_0 -> I2_S, ...) is converted in bounded chunks into its
+ *     final buffer, so no more than one copy of it plus a chunk is ever held.
+ * Every tensor's extent is checked against the file size before any byte of
+ * it is touched; types, shapes and the finiteness of norms and scales are
+ * validated as it goes. A progress callback sees bytes done; the report says
+ * what the load cost (RSS before/peak/after, bytes per device, in place vs
+ * copied vs repacked, time).
+ *
+ * The forward pass (graph/, exec/) finds each weight by its GGUF name through
+ * trit_weights_find() and never sees the file.
+ */
+#ifndef TRIT_LOAD_LOAD_H
+#define TRIT_LOAD_LOAD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <trit/backend.h>
+
+#include "exec/sched.h"
+#include "model/model.h"
+
+/* Where the weights may go: one backend device, and the type its kernels run
+ * ternary weight matrices in. */
+struct trit_load_target {
+	struct trit_sched_target t;
+	uint32_t ternary_type;     /* TRIT_TYPE_I2_S/TL1/TL2 to repack ternary matrices
+	                            * into; 0 = keep the stored type */
+};
+
+/* Progress as the loader reports it (bytes of tensor data placed so far). */
+struct trit_load_progress {
+	uint64_t done_bytes, total_bytes;
+	uint32_t done_tensors, total_tensors;
+	const char *tensor;        /* the tensor just placed */
+	double seconds;            /* since the load began */
+};
+
+/* The placement: which target each tensor goes to. */
+struct trit_load_spec {
+	const struct trit_load_target *targets;
+	uint32_t n_targets;
+	const uint32_t *layer_target;   /* n_layer entries: target index of each layer */
+	uint32_t embd_target;           /* token embeddings (and tensors outside layers) */
+	uint32_t output_target;         /* output norm and head */
+	uint64_t staging_bytes;         /* bounded staging/repack chunk; 0 = 64 MiB */
+	int allow_zero_copy;            /* 0 forces copies (tests, or a user's choice) */
+	void (*progress)(void *ctx, const struct trit_load_progress *p);
+	void *progress_ctx;
+};
+
+enum trit_weight_how {
+	TRIT_WEIGHT_IN_PLACE = 1,
+	TRIT_WEIGHT_COPIED   = 2,
+	TRIT_WEIGHT_REPACKED = 3
+};
+
+/* One loaded tensor. */
+struct trit_weight {
+	const struct trit_model_tensor *mt; /* the file's description (name, shape, ...) */
+	struct trit_tensor t;               /* where it lives now and as which type */
+	uint32_t target;                    /* index into the spec's targets */
+	uint8_t how;                        /* enum trit_weight_how */
+};
+
+/* What the load cost. RSS figures are the process's, from /proc/self. */
+struct trit_load_report {
+	uint64_t model_bytes;               /* tensor data in the file */
+	uint64_t rss_before, rss_peak, rss_after;
+	uint32_t n_in_place, n_copied, n_repacked;
+	uint64_t bytes_in_place, bytes_copied, bytes_repacked; /* bytes as placed */
+	uint64_t *target_bytes;             /* n_targets entries: bytes placed on each */
+	uint32_t n_targets;
+	double seconds;
+};
+
+struct trit_weights;
+
+/* Load every tensor of m per spec. On error nothing stays allocated or
+ * mapped, and err names the tensor (and file offset) that failed. rep may be
+ * NULL; its target_bytes belong to the weights (freed with them). */
+int trit_load(const struct trit_model *m, const struct trit_load_spec *spec,
+              struct trit_weights **out, struct trit_load_report *rep, char *err, size_t errlen);
+
+/* The tensor named `name` ("blk.3.attn_q.weight"), or NULL. */
+const struct trit_weight *trit_weights_find(const struct trit_weights *w, const char *name);
+size_t trit_weights_count(const struct trit_weights *w);
+const struct trit_weight *trit_weights_at(const struct trit_weights *w, size_t i);
+
+/* Unmap and free every buffer. NULL is fine. */
+void trit_weights_free(struct trit_weights *w);
+
+#endif
