@@ -17,6 +17,7 @@
 #include "plan/estimate.h"
 #include "model/model.h"
 #include "plan/plan.h"
+#include "report/plan_model.h"
 #include "support/support.h"
 
 #define GIB (UINT64_C(1) << 30)
@@ -724,6 +725,15 @@ START_TEST(bench_results_choose_the_repack_format_and_the_decode_rate)
 	ck_assert_double_eq(k->num[1], 50e9);
 	ck_assert_ptr_nonnull(k = reason_of(&p, TRIT_REASON_SPEED_TOTAL));
 	ck_assert_double_eq(k->num[0], p.tokens_per_s);
+	/* and what the report says of them */
+	char *say = trit_pm_sentence(&p, TRIT_TOPIC_FORMAT, 0);
+	ck_assert_str_eq(say, "TL1: the fastest of its kernels trit bench measured (bench.json): "
+	                 "TL2 30.00 GOP/s, TL1 40.00 GOP/s");
+	free(say);
+	say = trit_pm_sentence(&p, TRIT_TOPIC_SPEED, -2);
+	ck_assert_msg(strstr(say, "cpu0: 0.521 GB of TL1 weights / 10.0 GB/s (the TL1 kernel as "
+	                     "trit bench measured it) + "), "%s", say);
+	free(say);
 	trit_plan_result_free(&p);
 
 	/* measured with another kernel.isa than the device reports: not used */

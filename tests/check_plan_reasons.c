@@ -193,6 +193,8 @@ END_TEST
 
 /* ------------------------------------------------------------------ sentences */
 
+static char *slurp(FILE *f);
+
 /* Every code has a name, a topic and a template whose fields all expand,
  * with numbers and names set or left empty. */
 START_TEST(every_code_has_a_template_that_expands_completely)
@@ -221,6 +223,26 @@ START_TEST(every_code_has_a_template_that_expands_completely)
 			              !strstr(s, "?"), "%s left a field: %s", in->name, s);
 		}
 	}
+}
+END_TEST
+
+/* docs/plan-reasons.md lists every code by its name. */
+START_TEST(every_code_is_documented)
+{
+	const char *srcdir = getenv("top_srcdir");
+	char path[512], *doc;
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/docs/plan-reasons.md", srcdir ? srcdir : ".");
+	ck_assert_msg((f = fopen(path, "r")) != NULL, "cannot open %s", path);
+	doc = slurp(f);
+	fclose(f);
+	for (uint32_t c = 1; c < TRIT_REASON_COUNT; c++) {
+		char row[96];
+		snprintf(row, sizeof row, "| %u | `%s` |", c, trit_reason_info(c)->name);
+		ck_assert_msg(strstr(doc, row), "%s does not list %s", path, row);
+	}
+	free(doc);
 }
 END_TEST
 
@@ -384,6 +406,7 @@ static Suite *reasons_suite(void)
 		{ "format", repack_format_is_a_number_and_its_reason_a_code },
 		{ "templates", every_code_has_a_template_that_expands_completely },
 		{ "unknown", unknown_codes_and_short_buffers_are_handled },
+		{ "documented", every_code_is_documented },
 		{ "text_json", text_and_json_reports_say_the_same_sentences },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
