@@ -17,6 +17,7 @@
 #include "plan/estimate.h"
 #include "model/model.h"
 #include "plan/plan.h"
+#include "report/plan_model.h"
 #include "support/support.h"
 
 #define GIB (UINT64_C(1) << 30)
@@ -92,6 +93,26 @@ static void plan_on(const struct trit_model *m, struct trit_device *d, uint32_t 
 		pd[i].backend = "sim";
 	}
 	ck_assert_msg(trit_plan_make(m, pd, n, o, p, err, sizeof err) == 0, "%s", err);
+}
+
+/* The first reason of p with `code`, or NULL. */
+static const struct trit_plan_reason_rec *reason_of(const struct trit_plan_result *p,
+                                                    enum trit_plan_reason code)
+{
+	for (uint32_t i = 0; i < p->n_reasons; i++)
+		if (p->reasons[i].code == code)
+			return &p->reasons[i];
+	return NULL;
+}
+
+/* How many reasons of p have `code`. */
+static unsigned reasons_with(const struct trit_plan_result *p, enum trit_plan_reason code)
+{
+	unsigned n = 0;
+
+	for (uint32_t i = 0; i < p->n_reasons; i++)
+		n += p->reasons[i].code == code;
+	return n;
 }
 
 /* Does the plan's placement, with one more layer moved to GPU slot 0, still fit? */
@@ -300,17 +321,29 @@ START_TEST(no_gpu_means_cpu_only_with_measured_cores)
 	struct trit_plan_opts o = opts(8192);
 	struct trit_plan_result p;
 
+	const struct trit_plan_reason_rec *r;
+
 	plan_on(m, d, 1, &o, &p);
 	ck_assert_str_eq(trit_strategy_name(p.strategy), "cpu-only");
 	ck_assert_uint_eq(p.threads, 8);       /* balanced: physical cores */
+	ck_assert_ptr_nonnull(r = reason_of(&p, TRIT_REASON_THREADS_CORES));
+	ck_assert_double_eq(r->num[0], 8);
+	ck_assert_str_eq(r->arg[0], "cpu0");
+	ck_assert_str_eq(r->arg[1], "balanced");
+	ck_assert_ptr_nonnull(reason_of(&p, TRIT_REASON_CPU_NO_GPU));
 	trit_plan_result_free(&p);
 	o.priority = TRIT_PRIORITY_THROUGHPUT;
 	plan_on(m, d, 1, &o, &p);
 	ck_assert_uint_eq(p.threads, 16);      /* throughput: hardware threads */
+	ck_assert_ptr_nonnull(r = reason_of(&p, TRIT_REASON_THREADS_HW));
+	ck_assert_double_eq(r->num[0], 16);
 	trit_plan_result_free(&p);
 	o.threads = 3;
 	plan_on(m, d, 1, &o, &p);
 	ck_assert_uint_eq(p.threads, 3);       /* the operator's setting wins */
+	ck_assert_ptr_nonnull(r = reason_of(&p, TRIT_REASON_THREADS_CONFIGURED));
+	ck_assert_double_eq(r->num[0], 3);
+	ck_assert_ptr_null(reason_of(&p, TRIT_REASON_THREADS_CORES));
 	trit_plan_result_free(&p);
 	trit_model_close(m);
 }
@@ -342,13 +375,22 @@ START_TEST(forced_strategies_and_layer_caps_are_honoured)
 	o.force = TRIT_STRATEGY_CPU;
 	plan_on(m, d, 2, &o, &p);
 	ck_assert_str_eq(trit_strategy_name(p.strategy), "cpu-only");
-	ck_assert_msg(strstr(p.why, "forced"), "%s", p.why);
+	ck_assert_ptr_nonnull(reason_of(&p, TRIT_REASON_CPU_FORCED));
+	ck_assert_uint_eq(reasons_with(&p, TRIT_REASON_HYBRID_SPLIT) +
+	                  reasons_with(&p, TRIT_REASON_GPU_ONLY_FITS), 0);
 	trit_plan_result_free(&p);
 	o.force = TRIT_STRATEGY_AUTO;
 	o.max_gpu_layers = 10;
 	plan_on(m, d, 2, &o, &p);
 	ck_assert_str_eq(trit_strategy_name(p.strategy), "hybrid");
 	ck_assert_uint_eq(p.slots[0].n_layers, 10);
+	/* the split says 10 of 32 layers, capped at 10, the output with them */
+	const struct trit_plan_reason_rec *r = reason_of(&p, TRIT_REASON_HYBRID_SPLIT);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_double_eq(r->num[0], 10);
+	ck_assert_double_eq(r->num[1], 32);
+	ck_assert_double_eq(r->num[2], 1);
+	ck_assert_double_eq(r->num[4], 10);
 	trit_plan_result_free(&p);
 	trit_model_close(m);
 }
@@ -366,6 +408,12 @@ START_TEST(nothing_fits_reports_the_largest_context_that_would)
 	ck_assert_uint_gt(p.max_ctx, 256);
 	ck_assert_uint_lt(p.max_ctx, 131072);
 	uint32_t max_ctx = p.max_ctx;
+	/* one strategy reason: nothing fits (the search's trial plans left none) */
+	const struct trit_plan_reason_rec *r = reason_of(&p, TRIT_REASON_NOTHING_FITS_MAX_CTX);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_double_eq(r->num[0], 131072);
+	ck_assert_double_eq(r->num[1], max_ctx);
+	ck_assert_uint_eq(reasons_with(&p, TRIT_REASON_CPU_NO_GPU), 0);
 	trit_plan_result_free(&p);
 	/* at that context a plan exists; 256 tokens more, none does */
 	o.est.n_ctx = max_ctx;
@@ -391,8 +439,14 @@ START_TEST(device_with_unknown_free_memory_is_left_out_with_a_note)
 	d[0].mem_free = (struct trit_value){ 0, TRIT_VALUE_UNKNOWN, 0, "driver does not say" };
 	plan_on(m, d, 2, &o, &p);
 	ck_assert_str_eq(trit_strategy_name(p.strategy), "cpu-only");
-	ck_assert_msg(strstr(p.notes[0], "gpu0 left out") && strstr(p.notes[0], "driver does not say"),
-	              "%s", p.notes[0]);
+	const struct trit_plan_reason_rec *r = reason_of(&p, TRIT_REASON_DEVICE_FREE_UNKNOWN);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_int_eq(r->slot, -1);
+	ck_assert_double_eq(r->num[0], 0);               /* the first device given */
+	ck_assert_str_eq(r->arg[0], "sim");
+	ck_assert_str_eq(r->arg[1], "gpu0");
+	ck_assert_str_eq(r->arg[2], "driver does not say");
+	ck_assert_ptr_nonnull(reason_of(&p, TRIT_REASON_CPU_NO_GPU));
 	trit_plan_result_free(&p);
 	trit_model_close(m);
 }
@@ -645,14 +699,41 @@ START_TEST(bench_results_choose_the_repack_format_and_the_decode_rate)
 	ck_assert_str_eq(trit_strategy_name(p.strategy), "cpu-only");
 	ck_assert_int_eq(p.est.repack[0].run_type, TRIT_TYPE_TL1);
 	ck_assert_uint_eq(p.est.repack[0].repacked_bytes, 521017920);
-	ck_assert_msg(strstr(p.slots[0].format_why, "TL1: the fastest of its kernels trit bench "
-	                     "measured (bench.json): TL2 30.00 GOP/s, TL1 40.00 GOP/s"), "%s",
-	              p.slots[0].format_why);
+	ck_assert_uint_eq(p.slots[0].format, TRIT_TYPE_TL1);
+	/* the format: TL1 by measurement, TL2 30 and TL1 40 GOP/s, in that order */
+	const struct trit_plan_reason_rec *f = reason_of(&p, TRIT_REASON_FORMAT_MEASURED), *k;
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(f->slot, 0);
+	ck_assert_double_eq(f->num[0], TRIT_TYPE_TL1);
+	ck_assert_str_eq(f->arg[1], "bench.json");
+	ck_assert_uint_eq(reasons_with(&p, TRIT_REASON_FORMAT_KERNEL_GOPS), 2);
+	k = reason_of(&p, TRIT_REASON_FORMAT_KERNEL_GOPS);
+	ck_assert_double_eq(k[0].num[0], 30);
+	ck_assert_double_eq(k[0].num[1], TRIT_TYPE_TL2);
+	ck_assert_double_eq(k[1].num[0], 40);
+	ck_assert_double_eq(k[1].num[1], TRIT_TYPE_TL1);
 	other = p.est.device[0][TRIT_MEM_WEIGHTS] - 521017920 + p.est.device[0][TRIT_MEM_KV];
 	ck_assert_double_eq_tol(p.tokens_per_s, 1.0 / (521017920 / 10e9 + (double)other / 50e9),
 	                        1e-9 * p.tokens_per_s);
-	ck_assert_msg(strstr(p.speed_why, "0.521 GB of TL1 weights / 10.0 GB/s (the TL1 kernel as "
-	                     "trit bench measured it)"), "%s", p.speed_why);
+	/* the speed: TL1 weights at the kernel's rate, the rest at the bandwidth */
+	ck_assert_ptr_nonnull(k = reason_of(&p, TRIT_REASON_SPEED_KERNEL));
+	ck_assert_double_eq(k->num[0], 521017920);
+	ck_assert_double_eq(k->num[1], 10e9);
+	ck_assert_double_eq(k->num[3], TRIT_TYPE_TL1);
+	ck_assert_ptr_nonnull(k = reason_of(&p, TRIT_REASON_SPEED_BANDWIDTH));
+	ck_assert_double_eq(k->num[0], (double)other);
+	ck_assert_double_eq(k->num[1], 50e9);
+	ck_assert_ptr_nonnull(k = reason_of(&p, TRIT_REASON_SPEED_TOTAL));
+	ck_assert_double_eq(k->num[0], p.tokens_per_s);
+	/* and what the report says of them */
+	char *say = trit_pm_sentence(&p, TRIT_TOPIC_FORMAT, 0);
+	ck_assert_str_eq(say, "TL1: the fastest of its kernels trit bench measured (bench.json): "
+	                 "TL2 30.00 GOP/s, TL1 40.00 GOP/s");
+	free(say);
+	say = trit_pm_sentence(&p, TRIT_TOPIC_SPEED, -2);
+	ck_assert_msg(strstr(say, "cpu0: 0.521 GB of TL1 weights / 10.0 GB/s (the TL1 kernel as "
+	                     "trit bench measured it) + "), "%s", say);
+	free(say);
 	trit_plan_result_free(&p);
 
 	/* measured with another kernel.isa than the device reports: not used */

@@ -117,10 +117,10 @@ static int bench_device(struct run *x, const struct trit_registry *reg, size_t i
 	const struct trit_device *d = &pi->devices[k];
 	void *state = NULL;
 	const struct trit_backend *be = trit_registry_backend(reg, i, &state);
-	char twhy[300], err[1200];
+	char err[1200];
 
 	x->bo.threads = d->kind == TRIT_DEVICE_CPU ?
-	                trit_plan_threads(d, x->forced, x->prio, twhy, sizeof twhy) : 0;
+	                trit_plan_threads(d, x->forced, x->prio, NULL) : 0;
 	for (size_t t = 0; t < TRIT_ARRAY_LEN(order); t++) {
 		if (!(d->matmul_types & x->kernels & TRIT_TYPE_BIT(order[t])))
 			continue;

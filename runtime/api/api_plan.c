@@ -16,6 +16,7 @@
 #include "model/model.h"
 #include "plan/plan.h"
 #include "backend/registry.h"
+#include "report/plan_model.h"
 #include "report/report.h"
 
 struct trit_plan {
@@ -23,6 +24,7 @@ struct trit_plan {
 	struct trit_plan_device *devs;  /* what it was planned from; r.slots index it */
 	uint32_t n_devs;
 	const struct trit_model *m;
+	char *why;                      /* the strategy's sentence, for the summary */
 };
 
 void trit_model_get_facts(const struct trit_model *m, struct trit_model_facts *out)
@@ -155,6 +157,10 @@ int trit_plan_create(const struct trit_runtime *rt, const struct trit_model *m,
 		return rc;
 	}
 	p->m = m;
+	if (!(p->why = trit_pm_sentence(&p->r, TRIT_TOPIC_STRATEGY, -2))) {
+		trit_plan_free(p);
+		return trit_errf(err, errlen, TRIT_ENOMEM, "out of memory");
+	}
 	*out = p;
 	return 0;
 }
@@ -165,6 +171,7 @@ void trit_plan_free(struct trit_plan *p)
 		return;
 	trit_plan_result_free(&p->r);
 	free(p->devs);
+	free(p->why);
 	free(p);
 }
 
@@ -174,7 +181,7 @@ void trit_plan_get_summary(const struct trit_plan *p, struct trit_plan_summary *
 
 	*out = (struct trit_plan_summary){
 		.strategy = r->strategy, .strategy_name = trit_strategy_name(r->strategy),
-		.why = r->why, .n_devices = r->n_slots, .n_ctx = r->est.n_ctx, .ubatch = r->ubatch,
+		.why = p->why, .n_devices = r->n_slots, .n_ctx = r->est.n_ctx, .ubatch = r->ubatch,
 		.threads = r->threads, .gpu_fraction = r->gpu_fraction,
 		.tokens_per_s = r->tokens_per_s, .max_ctx = r->max_ctx,
 		.total_bytes = r->est.total, .headroom_bytes = r->est.headroom,

@@ -8,6 +8,8 @@
  * on the GPUs with the rest on the best CPU device, then CPU-only; when
  * nothing fits it finds the largest context that would. Multi-GPU splits are
  * proportional to usable memory. The memory arithmetic is estimate.c's.
+ * Each choice is recorded as a reason code with its numbers (plan.h); the
+ * sentences are report/reason.c's.
  */
 #include <build-config.h>
 
@@ -57,18 +59,26 @@ uint32_t trit_plan_workspace_batch(uint64_t free_bytes, uint64_t weight_bytes,
 	return (uint32_t)b;
 }
 
-static void note(struct trit_plan_result *p, const char *fmt, ...) TRIT_PRINTF(2, 3);
-static void note(struct trit_plan_result *p, const char *fmt, ...)
+/* Fill a reason record: code, slot, up to TRIT_PLAN_REASON_NUMS numbers. */
+static void set_reason(struct trit_plan_reason_rec *r, enum trit_plan_reason code, int slot,
+                       const double *num, size_t n)
 {
-	va_list ap;
-
-	if (p->n_notes >= TRIT_ARRAY_LEN(p->notes))
-		return;
-	va_start(ap, fmt);
-	vsnprintf(p->notes[p->n_notes++], sizeof p->notes[0], fmt, ap);
-	va_end(ap);
+	memset(r, 0, sizeof *r);
+	r->code = (uint16_t)code;
+	r->slot = (int16_t)slot;
+	for (size_t i = 0; i < n && i < TRIT_PLAN_REASON_NUMS; i++)
+		r->num[i] = num[i];
 }
 
+/* Name i of a reason (truncated to fit; NULL = ""). */
+static void set_arg(struct trit_plan_reason_rec *r, int i, const char *s)
+{
+	size_t n = 0;
+
+	for (; s && s[n] && n + 1 < sizeof r->arg[i]; n++)
+		r->arg[i][n] = s[n];
+	r->arg[i][n] = '\0';
+}
 static int is_cpu(const struct trit_plan_device *d)
 {
 	return d->dev->kind == TRIT_DEVICE_CPU;
@@ -118,7 +128,49 @@ struct ctx {
 	struct trit_estimate_device *edevs;  /* one per slot */
 	uint32_t n_gpu;                      /* slots [0, n_gpu) are GPUs, then maybe one CPU */
 	int has_cpu;
+	int32_t *pref;                       /* per slot: the format trit bench measured fastest, -1 */
+	uint32_t cap_reasons;
+	int oom;                             /* a reason could not be stored */
+	struct trit_plan_reason_rec scratch; /* where reasons go when out of memory */
 };
+
+/* The numbers of a reason, as (array, count) for add(). */
+#define NUMS(...) (const double[]){ __VA_ARGS__ }, \
+	sizeof (const double[]){ __VA_ARGS__ } / sizeof(double)
+
+/* Append a reason to the plan; returns it for its names to be set. Out of
+ * memory it returns a scratch record and trit_plan_make fails. */
+static struct trit_plan_reason_rec *add(struct ctx *c, enum trit_plan_reason code, int slot,
+                                        const double *num, size_t n)
+{
+	struct trit_plan_result *p = c->p;
+
+	if (p->n_reasons == c->cap_reasons) {
+		uint32_t cap = c->cap_reasons ? 2 * c->cap_reasons : 16;
+		struct trit_plan_reason_rec *v = realloc(p->reasons, cap * sizeof *v);
+		if (!v) {
+			c->oom = 1;
+			set_reason(&c->scratch, code, slot, num, n);
+			return &c->scratch;
+		}
+		p->reasons = v;
+		c->cap_reasons = cap;
+	}
+	set_reason(&p->reasons[p->n_reasons], code, slot, num, n);
+	return &p->reasons[p->n_reasons++];
+}
+
+/* Drop the reasons of one kind (a strategy tried again replaces its own). */
+static void drop(struct ctx *c, enum trit_plan_reason first, enum trit_plan_reason last)
+{
+	struct trit_plan_result *p = c->p;
+	uint32_t k = 0;
+
+	for (uint32_t i = 0; i < p->n_reasons; i++)
+		if (p->reasons[i].code < first || p->reasons[i].code > last)
+			p->reasons[k++] = p->reasons[i];
+	p->n_reasons = k;
+}
 
 /* Estimate the placement currently in p->layer_slot etc. with context n_ctx;
  * returns 1 when every slot fits, 0 when not, <0 on error. */
@@ -195,8 +247,7 @@ static int choose(struct ctx *c, uint32_t n_ctx, uint32_t ubatch, char *err, siz
 			return rc;
 		if (rc) {
 			p->strategy = TRIT_STRATEGY_GPU;
-			snprintf(p->why, sizeof p->why, "all %u layers, embeddings and output fit "
-			         "in the %s usable memory", n_layer, c->n_gpu > 1 ? "GPUs'" : "GPU's");
+			add(c, TRIT_REASON_GPU_ONLY_FITS, -1, NUMS(n_layer, c->n_gpu));
 			return 1;
 		}
 	}
@@ -228,12 +279,8 @@ static int choose(struct ctx *c, uint32_t n_ctx, uint32_t ubatch, char *err, siz
 				return rc;
 			if (rc) {
 				p->strategy = TRIT_STRATEGY_HYBRID;
-				snprintf(p->why, sizeof p->why, "the whole model does not fit in the %s "
-				         "usable memory; the last %u of %u layers%s do, the rest run on the "
-				         "CPU, token embeddings stay on the CPU (a lookup, not a matmul)%s",
-				         c->n_gpu > 1 ? "GPUs'" : "GPU's", lo, n_layer,
-				         out_gpu ? " and the output matrix" : "",
-				         cap < n_layer ? " (capped by max_gpu_layers)" : "");
+				add(c, TRIT_REASON_HYBRID_SPLIT, -1, NUMS(lo, n_layer, c->n_gpu, out_gpu,
+				    cap < n_layer ? (double)cap : -1.0));
 				return 1;
 			}
 		}
@@ -244,10 +291,12 @@ static int choose(struct ctx *c, uint32_t n_ctx, uint32_t ubatch, char *err, siz
 			return rc;
 		if (rc) {
 			p->strategy = TRIT_STRATEGY_CPU;
-			snprintf(p->why, sizeof p->why, "%s", o->force == TRIT_STRATEGY_CPU ?
-			         "forced by [planner] strategy = cpu" : !c->n_gpu ?
-			         "no GPU or accelerator with known free memory is available" :
-			         "not even one layer fits on the GPU beside the output and workspace");
+			if (o->force == TRIT_STRATEGY_CPU)
+				add(c, TRIT_REASON_CPU_FORCED, -1, NUMS(0));
+			else if (!c->n_gpu)
+				add(c, TRIT_REASON_CPU_NO_GPU, -1, NUMS(0));
+			else
+				add(c, TRIT_REASON_CPU_GPU_TOO_SMALL, -1, NUMS(c->n_gpu));
 			return 1;
 		}
 	}
@@ -289,21 +338,6 @@ static uint64_t read_per_token(const struct ctx *c, uint32_t s, const struct tri
 	return b->bytes;
 }
 
-static void add_why(char **w, size_t *left, const char *fmt, ...) TRIT_PRINTF(3, 4);
-static void add_why(char **w, size_t *left, const char *fmt, ...)
-{
-	va_list ap;
-	int k;
-
-	va_start(ap, fmt);
-	k = vsnprintf(*w, *left, fmt, ap);
-	va_end(ap);
-	if (k > 0 && (size_t)k < *left) {
-		*w += k;
-		*left -= (size_t)k;
-	}
-}
-
 /*
  * Decode is bandwidth-bound: every weight and the KV cache are read once per
  * token. A device's ternary weights stream at the rate `trit bench` measured
@@ -315,10 +349,8 @@ static void speed(struct ctx *c)
 {
 	struct trit_plan_result *p = c->p;
 	const struct trit_estimate *e = &p->est;
+	uint32_t first = p->n_reasons;  /* the speed reasons start here */
 	double total = 0;
-	int n = 0;
-	char *w = p->speed_why;
-	size_t left = sizeof p->speed_why;
 
 	p->tokens_per_s = -1;
 	for (uint32_t s = 0; s < p->n_slots; s++) {
@@ -326,7 +358,7 @@ static void speed(struct ctx *c)
 		uint64_t kern[TRIT_TYPE_COUNT] = { 0 }, other = 0;
 		const struct trit_bench_result *fallback = NULL;
 		double bw = 0, secs = 0;
-		const char *bw_what = "memory bandwidth";
+		enum trit_plan_reason bw_code = TRIT_REASON_SPEED_BANDWIDTH;
 
 		p->slots[s].seconds_per_token = -1;
 		for (size_t i = 0; i < e->n_buffers; i++) {
@@ -348,12 +380,15 @@ static void speed(struct ctx *c)
 			bw = (double)d->mem_bandwidth.value;
 		} else if (fallback) {
 			bw = fallback->read_bps;
-			bw_what = "streaming read measured by trit bench; the backend measured no bandwidth";
+			bw_code = TRIT_REASON_SPEED_BENCH_READ;
 		}
 		if (other && bw <= 0) {
-			snprintf(p->speed_why, sizeof p->speed_why, "unknown: %s's memory bandwidth is "
-			         "unknown (%s)", d->id, d->mem_bandwidth.source ? d->mem_bandwidth.source :
-			         "no reason given");
+			/* the unknown replaces the formula so far */
+			p->n_reasons = first;
+			struct trit_plan_reason_rec *r = add(c, TRIT_REASON_SPEED_UNKNOWN, (int)s,
+			                                     NUMS((double)other));
+			set_arg(r, 0, d->id);
+			set_arg(r, 1, d->mem_bandwidth.source ? d->mem_bandwidth.source : "no reason given");
 			return;
 		}
 		int terms = 0;
@@ -362,17 +397,16 @@ static void speed(struct ctx *c)
 			if (!kern[t] || !(r = measured(c, s, (int32_t)t)))
 				continue;
 			secs += (double)kern[t] / r->weight_bps;
-			add_why(&w, &left, "%s%s%s %.3f GB of %s weights / %.1f GB/s (the %s kernel as "
-			        "trit bench measured it%s%s)", terms ? " +" : n++ ? " + " : "",
-			        terms ? "" : d->id, terms ? "" : ":", (double)kern[t] / 1e9, r->kernel,
-			        r->weight_bps / 1e9, r->kernel, r->isa[0] ? ", isa " : "", r->isa);
+			struct trit_plan_reason_rec *x = add(c, TRIT_REASON_SPEED_KERNEL, (int)s,
+			                                     NUMS((double)kern[t], r->weight_bps, !terms, t));
+			set_arg(x, 0, d->id);
+			set_arg(x, 1, r->kernel);
+			set_arg(x, 2, r->isa);
 			terms++;
 		}
 		if (other) {
 			secs += (double)other / bw;
-			add_why(&w, &left, "%s%s%s %.3f GB read per token / %.1f GB/s (%s)",
-			        terms ? " +" : n++ ? " + " : "", terms ? "" : d->id, terms ? "" : ":",
-			        (double)other / 1e9, bw / 1e9, bw_what);
+			set_arg(add(c, bw_code, (int)s, NUMS((double)other, bw, !terms)), 0, d->id);
 		}
 		if (secs <= 0)
 			continue;
@@ -381,8 +415,7 @@ static void speed(struct ctx *c)
 	}
 	if (total > 0) {
 		p->tokens_per_s = 1.0 / total;
-		add_why(&w, &left, " -> %.1f tokens/s (decode is bandwidth-bound: weights and KV "
-		        "cache are read once per token)", p->tokens_per_s);
+		add(c, TRIT_REASON_SPEED_TOTAL, -1, NUMS(p->tokens_per_s, total));
 	}
 }
 
@@ -395,11 +428,8 @@ static void preferences(struct ctx *c)
 
 	for (uint32_t s = 0; s < p->n_slots; s++) {
 		const struct trit_bench_result *best = NULL;
-		char *w = p->slots[s].pref_why;
-		size_t left = sizeof p->slots[s].pref_why;
-		int n = 0;
 
-		c->edevs[s].ternary_pref = -1;
+		c->edevs[s].ternary_pref = c->pref[s] = -1;
 		for (size_t i = 0; i < TRIT_ARRAY_LEN(order); i++) {
 			const struct trit_bench_result *r = measured(c, s, (int32_t)order[i]);
 			if (!(c->edevs[s].matmul_types & TRIT_TYPE_BIT(order[i])) || !r)
@@ -407,53 +437,60 @@ static void preferences(struct ctx *c)
 			if (!best || r->gops > best->gops)
 				best = r;
 		}
-		if (!best)
-			continue;
-		c->edevs[s].ternary_pref = (int32_t)best->type;
-		add_why(&w, &left, "the fastest of its kernels trit bench measured (%s):",
-		        c->o->bench->path);
-		for (size_t i = 0; i < TRIT_ARRAY_LEN(order); i++) {
-			const struct trit_bench_result *r = measured(c, s, (int32_t)order[i]);
-			if ((c->edevs[s].matmul_types & TRIT_TYPE_BIT(order[i])) && r)
-				add_why(&w, &left, "%s %s %.2f GOP/s", n++ ? "," : "", r->kernel, r->gops);
-		}
-		c->edevs[s].ternary_pref_why = p->slots[s].pref_why;
+		if (best)
+			c->edevs[s].ternary_pref = c->pref[s] = (int32_t)best->type;
 	}
 }
 
-/* Say which ternary format each device's repacked weights get, and why. */
+/* Record which ternary format each device's repacked weights get, and why:
+ * trit bench's fastest (with every kernel it measured there), or the first
+ * the device runs in the order I2_S, TL2, TL1. */
 static void formats(struct ctx *c)
 {
+	static const uint32_t order[] = { TRIT_TYPE_I2_S, TRIT_TYPE_TL2, TRIT_TYPE_TL1 };
 	struct trit_plan_result *p = c->p;
 
 	for (uint32_t s = 0; s < p->n_slots; s++) {
 		const struct trit_repack_summary *r = &p->est.repack[s];
-		const struct trit_estimate_device *ed = &c->edevs[s];
 		const struct trit_type_traits *tt;
+		struct trit_plan_reason_rec *x;
 
 		if (r->run_type < 0 || !(tt = trit_type_traits((uint32_t)r->run_type)))
 			continue;
-		if (ed->ternary_pref == r->run_type && ed->ternary_pref_why)
-			snprintf(p->slots[s].format_why, sizeof p->slots[s].format_why, "%s: %s",
-			         tt->name, ed->ternary_pref_why);
-		else
-			snprintf(p->slots[s].format_why, sizeof p->slots[s].format_why,
-			         "%s: the first of I2_S, TL2, TL1 that %s runs%s", tt->name, ed->name,
-			         ed->ternary_pref_why ? "" : " (no trit bench measurement to choose by)");
+		p->slots[s].format = (uint32_t)r->run_type;
+		if (c->pref[s] == r->run_type) {
+			x = add(c, TRIT_REASON_FORMAT_MEASURED, (int)s, NUMS(r->run_type));
+			set_arg(x, 0, tt->name);
+			set_arg(x, 1, c->o->bench->path);
+			for (size_t i = 0; i < TRIT_ARRAY_LEN(order); i++) {
+				const struct trit_bench_result *b = measured(c, s, (int32_t)order[i]);
+				if ((c->edevs[s].matmul_types & TRIT_TYPE_BIT(order[i])) && b)
+					set_arg(add(c, TRIT_REASON_FORMAT_KERNEL_GOPS, (int)s,
+					            NUMS(b->gops, order[i])), 0, b->kernel);
+			}
+			continue;
+		}
+		x = add(c, c->pref[s] >= 0 ? TRIT_REASON_FORMAT_FIRST :
+		        TRIT_REASON_FORMAT_FIRST_UNMEASURED, (int)s, NUMS(r->run_type, c->pref[s]));
+		set_arg(x, 0, tt->name);
+		set_arg(x, 1, c->edevs[s].name);
 	}
 }
 
 uint32_t trit_plan_threads(const struct trit_device *d, uint32_t forced,
-                           enum trit_priority priority, char *why, size_t len)
+                           enum trit_priority priority, struct trit_plan_reason_rec *why)
 {
+	struct trit_plan_reason_rec r;
 	uint32_t n;
 
+	if (!why)
+		why = &r;
 	if (forced) {
-		snprintf(why, len, "threads: %u, as configured ([runtime] threads)", forced);
+		set_reason(why, TRIT_REASON_THREADS_CONFIGURED, -1, NUMS(forced));
 		return forced;
 	}
 	if (!d) {
-		snprintf(why, len, "threads: 1, no CPU device in the plan");
+		set_reason(why, TRIT_REASON_THREADS_NO_CPU, -1, NUMS(1));
 		return 1;
 	}
 	const struct trit_value *v = priority == TRIT_PRIORITY_THROUGHPUT ?
@@ -461,17 +498,18 @@ uint32_t trit_plan_threads(const struct trit_device *d, uint32_t forced,
 	if (v->state == TRIT_VALUE_UNKNOWN || !v->value)
 		v = v == &d->hw_threads ? &d->compute_units : &d->hw_threads;
 	if (v->state == TRIT_VALUE_UNKNOWN || !v->value) {
-		snprintf(why, len, "threads: assumed 1, %s reports neither cores nor hardware "
-		         "threads", d->id);
+		set_reason(why, TRIT_REASON_THREADS_UNKNOWN, -1, NUMS(1));
+		set_arg(why, 0, d->id);
 		return 1;
 	}
 	n = v->value > 4096 ? 4096 : (uint32_t)v->value;
-	if (priority == TRIT_PRIORITY_THROUGHPUT)
-		snprintf(why, len, "threads: %u = %s's hardware threads (priority throughput)", n, d->id);
-	else
-		snprintf(why, len, "threads: %u = %s's physical cores (priority %s: one thread per "
-		         "core avoids sharing a core's memory port)", n, d->id,
-		         priority == TRIT_PRIORITY_LATENCY ? "latency" : "balanced");
+	if (priority == TRIT_PRIORITY_THROUGHPUT) {
+		set_reason(why, TRIT_REASON_THREADS_HW, -1, NUMS(n));
+	} else {
+		set_reason(why, TRIT_REASON_THREADS_CORES, -1, NUMS(n));
+		set_arg(why, 1, priority == TRIT_PRIORITY_LATENCY ? "latency" : "balanced");
+	}
+	set_arg(why, 0, d->id);
 	return n;
 }
 
@@ -479,13 +517,57 @@ static void threads(struct ctx *c)
 {
 	struct trit_plan_result *p = c->p;
 	const struct trit_device *d = NULL;
-	char why[sizeof p->notes[0]];
+	struct trit_plan_reason_rec why;
 
 	if (c->has_cpu)
 		d = c->devs[p->slots[c->n_gpu].input].dev;
-	p->threads = trit_plan_threads(d, c->o->threads, c->o->priority, why, sizeof why);
-	if (!c->o->threads)
-		note(p, "%s", why);
+	p->threads = trit_plan_threads(d, c->o->threads, c->o->priority, &why);
+	why.slot = (int16_t)(c->has_cpu ? (int)c->n_gpu : -1);
+	*add(c, TRIT_REASON_NONE, -1, NUMS(0)) = why;
+}
+
+/* Why slot s may use `usable` bytes of the `free_b` measured free. */
+static void usable_reason(struct ctx *c, uint32_t s, const struct trit_plan_device *d,
+                          uint64_t free_b, double frac)
+{
+	int capped = d->limit && d->limit < free_b;
+	enum trit_plan_reason code = is_cpu(d) ?
+		(capped ? TRIT_REASON_USABLE_LIMIT : TRIT_REASON_USABLE_FREE) :
+		(capped ? TRIT_REASON_USABLE_LIMIT_FRACTION : TRIT_REASON_USABLE_FRACTION);
+	struct trit_plan_reason_rec *r = add(c, code, (int)s,
+		NUMS((double)free_b, (double)d->limit, is_cpu(d) ? 1 : frac,
+		     (double)c->p->slots[s].usable));
+
+	set_arg(r, 0, d->limit_where ? d->limit_where : "a limit");
+}
+
+/* Note that device d advertises no kernel for the model's primary type. */
+static void no_kernel(struct ctx *c, int slot, const struct trit_plan_device *d)
+{
+	struct trit_plan_reason_rec *r = add(c, TRIT_REASON_DEVICE_NO_KERNEL, slot, NUMS(0));
+
+	set_arg(r, 0, d->backend);
+	set_arg(r, 1, d->dev->id);
+	set_arg(r, 2, c->m->quant.primary ? c->m->quant.primary : "matmul");
+}
+
+/* Free what trit_plan_make allocated and return rc with err filled (fmt
+ * NULL: err was filled already). */
+static int fail(struct ctx *c, int rc, char *err, size_t errlen, const char *fmt, ...)
+	TRIT_PRINTF(5, 6);
+static int fail(struct ctx *c, int rc, char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (fmt && err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	free(c->edevs);
+	free(c->pref);
+	trit_plan_result_free(c->p);
+	return rc;
 }
 
 int trit_plan_make(const struct trit_model *m, const struct trit_plan_device *devs, uint32_t n,
@@ -504,17 +586,18 @@ int trit_plan_make(const struct trit_model *m, const struct trit_plan_device *de
 	p->layer_slot = calloc(m->hp.n_layer ? m->hp.n_layer : 1, sizeof *p->layer_slot);
 	p->slots = calloc(n + 1, sizeof *p->slots);
 	c.edevs = calloc(n + 1, sizeof *c.edevs);
-	if (!p->layer_slot || !p->slots || !c.edevs) {
-		free(c.edevs);
-		trit_plan_result_free(p);
-		return trit_errf(err, errlen, TRIT_ENOMEM, "out of memory");
-	}
+	c.pref = calloc(n + 1, sizeof *c.pref);
+	if (!p->layer_slot || !p->slots || !c.edevs || !c.pref)
+		return fail(&c, TRIT_ENOMEM, err, errlen, "out of memory");
 	/* Slots: every GPU with known free memory, then the best CPU device. */
 	for (uint32_t i = 0; i < n; i++) {
 		const struct trit_device *d = devs[i].dev;
 		if (d->mem_free.state == TRIT_VALUE_UNKNOWN) {
-			note(p, "%s/%s left out: its free memory is unknown (%s)", devs[i].backend, d->id,
-			     d->mem_free.source ? d->mem_free.source : "no reason given");
+			struct trit_plan_reason_rec *r = add(&c, TRIT_REASON_DEVICE_FREE_UNKNOWN, -1,
+			                                     NUMS(i));
+			set_arg(r, 0, devs[i].backend);
+			set_arg(r, 1, d->id);
+			set_arg(r, 2, d->mem_free.source ? d->mem_free.source : "no reason given");
 			continue;
 		}
 		if (is_cpu(&devs[i])) {
@@ -538,10 +621,7 @@ int trit_plan_make(const struct trit_model *m, const struct trit_plan_device *de
 		if (!is_cpu(d))
 			usable = (uint64_t)((double)usable * frac);
 		sl->usable = usable;
-		snprintf(sl->usable_why, sizeof sl->usable_why, "%s%s%s%s", "free memory",
-		         d->limit && d->limit < free_b ? ", capped by " : "",
-		         d->limit && d->limit < free_b ? (d->limit_where ? d->limit_where : "a limit") : "",
-		         is_cpu(d) ? "" : " x GPU fraction");
+		usable_reason(&c, s, d, free_b, frac);
 		c.edevs[s] = (struct trit_estimate_device){
 			.name = d->dev->id, .is_cpu = is_cpu(d), .be = d->be, .state = d->state,
 			.index = d->index, .matmul_types = d->dev->matmul_types, .ternary_pref = -1,
@@ -553,20 +633,13 @@ int trit_plan_make(const struct trit_model *m, const struct trit_plan_device *de
 				c.edevs[s].overhead_source = d->dev->props[k].value.source;
 			}
 		if (!is_cpu(d) && !runs_primary(d, m))
-			note(p, "%s/%s advertises no %s kernel yet: the plan counts its memory, but "
-			     "running it needs that kernel", d->backend, d->dev->id,
-			     m->quant.primary ? m->quant.primary : "matmul");
+			no_kernel(&c, (int)s, d);
 	}
-	if (!p->n_slots) {
-		free(c.edevs);
-		trit_plan_result_free(p);
-		return trit_errf(err, errlen, TRIT_ENODEV, "no device with known free memory to plan on");
-	}
+	if (!p->n_slots)
+		return fail(&c, TRIT_ENODEV, err, errlen, "no device with known free memory to plan on");
 	preferences(&c);
 	if (c.has_cpu && !runs_primary(&devs[cpu], m))
-		note(p, "%s/%s advertises no %s kernel yet: the plan counts its memory, but running "
-		     "it needs that kernel", devs[cpu].backend, devs[cpu].dev->id,
-		     m->quant.primary ? m->quant.primary : "matmul");
+		no_kernel(&c, (int)c.n_gpu, &devs[cpu]);
 
 	ubatch = o->est.n_ubatch ? o->est.n_ubatch : TRIT_PLAN_UBATCH_MAX;
 	rc = choose(&c, n_ctx, ubatch, err, errlen);
@@ -575,12 +648,13 @@ int trit_plan_make(const struct trit_model *m, const struct trit_plan_device *de
 		ubatch /= 2;
 		rc = choose(&c, n_ctx, ubatch, err, errlen);
 	}
-	if (rc < 0) {
-		free(c.edevs);
-		trit_plan_result_free(p);
-		return rc;
-	}
+	if (rc < 0)
+		return fail(&c, rc, NULL, 0, NULL);
 	p->ubatch = ubatch;
+	if (o->est.n_ubatch)
+		add(&c, TRIT_REASON_UBATCH_CONFIGURED, -1, NUMS(ubatch));
+	else
+		add(&c, TRIT_REASON_UBATCH_HALVED, -1, NUMS(ubatch, TRIT_PLAN_UBATCH_MAX));
 	if (rc == 0) {
 		/* Nothing fits: the largest context that would, at ubatch 1 (fitting
 		 * only gets easier as the context shrinks). */
@@ -598,12 +672,12 @@ int trit_plan_make(const struct trit_model *m, const struct trit_plan_device *de
 		}
 		p->max_ctx = lo * pad;
 		p->strategy = TRIT_STRATEGY_NONE;
+		/* the search's trial plans leave no reasons behind */
+		drop(&c, TRIT_REASON_GPU_ONLY_FITS, TRIT_REASON_CPU_GPU_TOO_SMALL);
 		if (p->max_ctx)
-			snprintf(p->why, sizeof p->why, "nothing fits with a context of %u tokens; the "
-			         "largest context that fits is %u tokens (with ubatch 1)", n_ctx, p->max_ctx);
+			add(&c, TRIT_REASON_NOTHING_FITS_MAX_CTX, -1, NUMS(n_ctx, p->max_ctx, 1));
 		else
-			snprintf(p->why, sizeof p->why, "nothing fits, even with a context of %u tokens: "
-			         "the weights alone exceed the usable memory", pad);
+			add(&c, TRIT_REASON_NOTHING_FITS_WEIGHTS, -1, NUMS(pad));
 		/* leave an estimate of the all-CPU (or all-GPU) placement for the report */
 		place(&c, c.has_cpu ? 0 : m->hp.n_layer, !c.has_cpu);
 		try_fit(&c, n_ctx, 1, err, errlen);
@@ -625,15 +699,15 @@ int trit_plan_make(const struct trit_model *m, const struct trit_plan_device *de
 				o->max_batch ? o->max_batch : 256);
 		}
 		/* the plan's own invariants */
-		if (p->threads < 1 || p->ubatch < 1 || !(p->gpu_fraction > 0 && p->gpu_fraction <= 1)) {
-			free(c.edevs);
-			trit_plan_result_free(p);
-			return trit_errf(err, errlen, TRIT_EINTERNAL, "the plan broke its own invariants "
-			                 "(threads %u, ubatch %u, fraction %.2f)", p->threads, p->ubatch,
-			                 p->gpu_fraction);
-		}
+		if (p->threads < 1 || p->ubatch < 1 || !(p->gpu_fraction > 0 && p->gpu_fraction <= 1))
+			return fail(&c, TRIT_EINTERNAL, err, errlen, "the plan broke its own invariants "
+			            "(threads %u, ubatch %u, fraction %.2f)", p->threads, p->ubatch,
+			            p->gpu_fraction);
 	}
+	if (c.oom)
+		return fail(&c, TRIT_ENOMEM, err, errlen, "out of memory recording the plan's reasons");
 	free(c.edevs);
+	free(c.pref);
 	return 0;
 }
 
@@ -644,6 +718,9 @@ void trit_plan_result_free(struct trit_plan_result *p)
 	trit_estimate_free(&p->est);
 	free(p->slots);
 	free(p->layer_slot);
+	free(p->reasons);
 	p->slots = NULL;
 	p->layer_slot = NULL;
+	p->reasons = NULL;
+	p->n_reasons = 0;
 }

@@ -1,0 +1,6 @@
+# The plan report: reason sentences (reason.c), the one report model
+# (plan_model.c) and its text and JSON renderers (plan_report.c).
+runtime_libtrit_internal_la_SOURCES += \
+	runtime/report/reason.c runtime/report/reason.h \
+	runtime/report/plan_model.c runtime/report/plan_model.h \
+	runtime/report/plan_report.c
