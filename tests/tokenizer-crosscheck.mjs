@@ -96,6 +96,19 @@ add("中".repeat(30));
 for (const w of ["word", "Token", "ize", "ing", "tion"])
 	for (const sep of [" ", "\n", "\t", ", ", ". "])
 		add([w, w + "s", w.toUpperCase()].join(sep));
+// random mixtures (a fixed seed, so every run tokenizes the same texts)
+{
+	const pieces = [" ", "  ", "\n", "\t", "\r\n", "a", "Z", "the", "The", "ing", "1", "42", "2024", "'s", "'LL",
+		"é", "É", "ß", "中", "文", "😀", "🇫🇷", "١", "—", "…", ".", ",", "!?", "$", "<", ">", "|", "\u00a0",
+		"\u3000", "\u0301", "<|eot_id|>", "<s>", "</s>", "_", "-", "\\"];
+	let seed = 20240601;
+	const rnd = (n) => { seed = (seed * 1103515245 + 12345) >>> 0; return (seed >>> 8) % n; };
+	for (let i = 0; i < 100; i++) {
+		let t = "";
+		for (let k = rnd(25); k > 0; k--) t += pieces[rnd(pieces.length)];
+		add(t, "random");
+	}
+}
 // special tokens written in the text
 for (const t of ["<|begin_of_text|>", "<|end_of_text|>", "<|eot_id|>Hello", "Hi<|eot_id|>",
 	"<|start_header_id|>user<|end_header_id|>\n\nWhat is 2+2?<|eot_id|>",
