@@ -390,6 +390,41 @@ START_TEST(streamed_pieces_never_split_a_character)
 }
 END_TEST
 
+/* Byte characters, then <|im_end|> typed normal and <|channel|> control. */
+static void retyped_kvs(struct buf *b)
+{
+	static const char *toks[258];
+	static int32_t types[258];
+
+	for (int i = 0; i < 256; i++) {
+		byte_text(i, bpe_bytes[i]);
+		toks[i] = bpe_bytes[i];
+		types[i] = TRIT_TOKEN_NORMAL;
+	}
+	toks[256] = "<|im_end|>";
+	types[256] = TRIT_TOKEN_NORMAL;
+	toks[257] = "<|channel|>";
+	types[257] = TRIT_TOKEN_CONTROL;
+	kv_str(b, "tokenizer.ggml.model", "gpt2");
+	kv_str(b, "tokenizer.ggml.pre", "llama-bpe");
+	kv_strs(b, "tokenizer.ggml.tokens", toks, 258);
+	kv_i32s(b, "tokenizer.ggml.token_type", types, 258);
+	kv_strs(b, "tokenizer.ggml.merges", toks, 0);
+}
+
+START_TEST(end_of_turn_texts_are_control_tokens_whatever_their_type)
+{
+	struct trit_vocab *v = must_load(retyped_kvs);
+
+	ck_assert_int_eq(v->eot, 256);
+	expect_ids(v, "a<|im_end|>", 0, 1, "97 256");
+	expect_ids(v, "<|im_end|>", 0, 0, "60 124 105 109 95 101 110 100 124 62");
+	/* gpt-oss's channel tokens are always found */
+	expect_ids(v, "<|channel|>", 0, 0, "257");
+	trit_vocab_free(v);
+}
+END_TEST
+
 /* ------------------------------------------------------------- SPM cases */
 
 START_TEST(spm_merges_the_best_scored_pair_first)
@@ -679,6 +714,7 @@ int main(void)
 	T(bpe_spells_a_malformed_byte_as_the_replacement_character);
 	T(bpe_pieces_give_back_valid_text_exactly);
 	T(streamed_pieces_never_split_a_character);
+	T(end_of_turn_texts_are_control_tokens_whatever_their_type);
 	T(spm_merges_the_best_scored_pair_first);
 	T(spm_falls_back_to_byte_tokens);
 	T(spm_prefixes_a_space_at_the_start_and_after_special_tokens);

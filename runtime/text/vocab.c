@@ -390,6 +390,77 @@ static int read_ids(const struct trit_gguf *g, struct trit_vocab *v, char *err, 
 	return 0;
 }
 
+/*
+ * llama.cpp recognises some tokens by their text and makes them control
+ * tokens whatever type the file gives them (so that they end generation,
+ * and so that they are found in text only with parse_special): the
+ * end-of-generation texts always; the end-of-turn, end-of-message and
+ * fill-in-the-middle texts of a kind when the file states no id for that
+ * kind. gpt-oss's channel tokens become user-defined. Where llama.cpp
+ * changes one token per kind (the first its hash map yields), trit changes
+ * every token of the kind present: they differ only for a vocabulary
+ * holding two spellings of one kind.
+ */
+#define FULLWIDTH_BAR "\xEF\xBD\x9C"
+#define SPM_SPACE "\xE2\x96\x81"
+static const char *const eog_texts[] = {
+	"<|eot_id|>", "<|im_end|>", "<|end|>", "<|return|>", "<|call|>", "<end_of_turn>",
+	"<|endoftext|>", "<|eom_id|>", "<EOT>", "_<EOT>", "<|end_of_text|>", "<end_of_utterance>", NULL
+};
+static const struct {
+	const char *keys[3];        /* the kind's id keys; detected only when all are absent */
+	const char *texts[9];
+} detected[] = {
+	{ { K "eot_token_id" }, { "<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>",
+	  "<|endoftext|>", "<EOT>", "_<EOT>", "<" FULLWIDTH_BAR "end" SPM_SPACE "of" SPM_SPACE
+	  "sentence" FULLWIDTH_BAR ">", "<end_of_utterance>" } },
+	{ { K "eom_token_id" }, { "<|eom_id|>" } },
+	{ { K "fim_pre_token_id", K "prefix_token_id" },
+	  { "<|fim_prefix|>", "<fim-prefix>", "<fim_prefix>", "<" FULLWIDTH_BAR "fim" SPM_SPACE
+	    "begin" FULLWIDTH_BAR ">", "<PRE>", SPM_SPACE "<PRE>", "<|code_prefix|>" } },
+	{ { K "fim_suf_token_id", K "suffix_token_id" },
+	  { "<|fim_suffix|>", "<fim-suffix>", "<fim_suffix>", "<" FULLWIDTH_BAR "fim" SPM_SPACE
+	    "hole" FULLWIDTH_BAR ">", "<SUF>", SPM_SPACE "<SUF>", "<|code_suffix|>" } },
+	{ { K "fim_mid_token_id", K "middle_token_id" },
+	  { "<|fim_middle|>", "<fim-middle>", "<fim_middle>", "<" FULLWIDTH_BAR "fim" SPM_SPACE
+	    "end" FULLWIDTH_BAR ">", "<MID>", SPM_SPACE "<MID>", "<|code_middle|>" } },
+	{ { K "fim_pad_token_id" }, { "<|fim_pad|>", "<fim-pad>", "<fim_pad>", "<PAD>" } },
+	{ { K "fim_rep_token_id" }, { "<|fim_repo|>", "<|repo_name|>", "<fim-repo>", "<REPO>",
+	                             "<reponame>" } },
+	{ { K "fim_sep_token_id" }, { "<|file_sep|>" } },
+};
+
+static void set_type(struct trit_vocab *v, const char *text, uint8_t type)
+{
+	int32_t id = trit_vocab_find(v, text, strlen(text));
+
+	if (id >= 0)
+		v->tokens[id].type = type;
+}
+
+static void retype_by_text(const struct trit_gguf *g, struct trit_vocab *v)
+{
+	static const char *const channel[] = { "<|channel|>", "<|message|>", "<|start|>",
+	                                       "<|constrain|>" };
+
+	for (size_t k = 0; k < TRIT_ARRAY_LEN(detected); k++) {
+		int stated = 0;
+		for (size_t j = 0; j < 3 && detected[k].keys[j]; j++)
+			stated |= trit_gguf_find(g, detected[k].keys[j]) != NULL;
+		for (size_t j = 0; !stated && j < 9 && detected[k].texts[j]; j++) {
+			int32_t id = trit_vocab_find(v, detected[k].texts[j], strlen(detected[k].texts[j]));
+			if (id >= 0 && k == 0 && v->eot < 0)
+				v->eot = id;
+			if (id >= 0)
+				v->tokens[id].type = TRIT_TOKEN_CONTROL;
+		}
+	}
+	for (size_t j = 0; eog_texts[j]; j++)
+		set_type(v, eog_texts[j], TRIT_TOKEN_CONTROL);
+	for (size_t j = 0; j < TRIT_ARRAY_LEN(channel); j++)
+		set_type(v, channel[j], TRIT_TOKEN_USER_DEFINED);
+}
+
 struct special_key {
 	uint32_t len, id;
 };
@@ -458,7 +529,8 @@ int trit_vocab_load(const struct trit_gguf *g, struct trit_vocab **out, char *er
 	    (rc = read_texts(g, v, &cap, err, errlen)) ||
 	    (rc = read_types_scores(g, v, err, errlen)) ||
 	    (rc = build_token_hash(v, err, errlen)) || (rc = read_merges(g, v, &cap, err, errlen)) ||
-	    (rc = read_ids(g, v, err, errlen)) || (rc = build_specials(v, err, errlen))) {
+	    (rc = read_ids(g, v, err, errlen)) || (retype_by_text(g, v), 0) ||
+	    (rc = build_specials(v, err, errlen))) {
 		trit_vocab_free(v);
 		return rc;
 	}
