@@ -25,7 +25,7 @@ static void one(const struct trit_tokenizer *t, char *line)
 	size_t len = 0, n, cap;
 	int32_t *ids;
 	char err[512];
-	int add, parse;
+	int add, parse, rc;
 
 	if (strlen(line) < 3 || line[2] != ' ') {
 		puts("error: bad input line");
@@ -41,8 +41,14 @@ static void one(const struct trit_tokenizer *t, char *line)
 	}
 	cap = len + 8;
 	ids = malloc(cap * sizeof *ids);
-	if (!ids || trit_tokenize(t, line, len, add, parse, ids, cap, &n, err, sizeof err)) {
-		printf("error: %s\n", ids ? err : "out of memory");
+	rc = ids ? trit_tokenize(t, line, len, add, parse, ids, cap, &n, err, sizeof err) : -1;
+	if (rc == TRIT_ERANGE && n > cap) { /* malformed bytes: up to three tokens each */
+		int32_t *more = realloc(ids, n * sizeof *ids);
+		cap = n;
+		rc = more ? trit_tokenize(t, line, len, add, parse, (ids = more), cap, &n, err, sizeof err) : -1;
+	}
+	if (rc) {
+		printf("error: %s\n", rc == -1 ? "out of memory" : err);
 		free(ids);
 		return;
 	}

@@ -132,11 +132,22 @@ static int tokenize_and_print(const char *model, const char *text, size_t len, i
 		fprintf(stderr, "trit: %s\n", err);
 		return EXIT_FAIL;
 	}
-	ids = malloc(cap * sizeof *ids); /* at most one token per byte, plus BOS/EOS */
-	rc = ids ? trit_tokenize(t, text, len, add_special, parse_special, ids, cap, &n, err,
-	                         sizeof err) : TRIT_ENOMEM;
+	/* usually enough; a malformed byte can take three (U+FFFD's bytes) */
+	for (;;) {
+		int32_t *p = realloc(ids, cap * sizeof *ids);
+		if (!p) {
+			rc = TRIT_ENOMEM;
+			snprintf(err, sizeof err, "out of memory for %zu token ids", cap);
+			break;
+		}
+		ids = p;
+		rc = trit_tokenize(t, text, len, add_special, parse_special, ids, cap, &n, err, sizeof err);
+		if (rc != TRIT_ERANGE || n <= cap)
+			break;
+		cap = n;
+	}
 	if (rc)
-		fprintf(stderr, "trit: %s\n", ids ? err : "out of memory");
+		fprintf(stderr, "trit: %s\n", err);
 	else
 		print_tokens(t, ids, n, json);
 	free(ids);
