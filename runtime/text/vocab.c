@@ -438,7 +438,8 @@ static void set_type(struct trit_vocab *v, const char *text, uint8_t type)
 		v->tokens[id].type = type;
 }
 
-static void retype_by_text(const struct trit_gguf *g, struct trit_vocab *v)
+/* Always 0: it is a step of trit_vocab_load's chain that cannot fail. */
+static int retype_by_text(const struct trit_gguf *g, struct trit_vocab *v)
 {
 	static const char *const channel[] = { "<|channel|>", "<|message|>", "<|start|>",
 	                                       "<|constrain|>" };
@@ -459,6 +460,7 @@ static void retype_by_text(const struct trit_gguf *g, struct trit_vocab *v)
 		set_type(v, eog_texts[j], TRIT_TOKEN_CONTROL);
 	for (size_t j = 0; j < TRIT_ARRAY_LEN(channel); j++)
 		set_type(v, channel[j], TRIT_TOKEN_USER_DEFINED);
+	return 0;
 }
 
 struct special_key {
@@ -529,7 +531,7 @@ int trit_vocab_load(const struct trit_gguf *g, struct trit_vocab **out, char *er
 	    (rc = read_texts(g, v, &cap, err, errlen)) ||
 	    (rc = read_types_scores(g, v, err, errlen)) ||
 	    (rc = build_token_hash(v, err, errlen)) || (rc = read_merges(g, v, &cap, err, errlen)) ||
-	    (rc = read_ids(g, v, err, errlen)) || (retype_by_text(g, v), 0) ||
+	    (rc = read_ids(g, v, err, errlen)) || (rc = retype_by_text(g, v)) ||
 	    (rc = build_specials(v, err, errlen))) {
 		trit_vocab_free(v);
 		return rc;
