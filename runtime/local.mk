@@ -57,7 +57,7 @@ EXTRA_DIST += sdk/public-symbols.sh
 bin_PROGRAMS += trit
 trit_SOURCES = runtime/cli/cli.h runtime/cli/cli.c runtime/cli/main.c \
 	runtime/cli/cmd_devices.c runtime/cli/cmd_inspect.c runtime/cli/cmd_plan.c \
-	runtime/cli/cmd_bench.c runtime/cli/cmd_config.c
+	runtime/cli/cmd_bench.c runtime/cli/cmd_config.c runtime/cli/cmd_tokenize.c
 trit_CPPFLAGS = -I$(top_srcdir)/sdk/include -I$(top_builddir)
 trit_LDADD = runtime/libtrit.la
 
@@ -66,3 +66,4 @@ trit_LDADD = runtime/libtrit.la
 include $(srcdir)/runtime/model/gguf.mk
 include $(srcdir)/runtime/model/safetensors.mk
 include $(srcdir)/runtime/report/local.mk
+include $(srcdir)/runtime/text/local.mk

@@ -24,6 +24,7 @@ static const char usage_main[] =
 	"  bench        measure each device's ternary kernels against a streaming read of\n"
 	"               the same bytes; the results feed trit plan\n"
 	"  config       show the effective configuration and where each value came from\n"
+	"  tokenize     the token ids of a text with a model's vocabulary, as llama.cpp has them\n"
 	"  help [CMD]   show help for trit or for one command\n"
 	"\n"
 	"Options:\n"
@@ -56,7 +57,7 @@ static int cmd_help(const char *topic)
 	} topics[] = {
 		{ "devices", cli_usage_devices }, { "config", cli_usage_config },
 		{ "inspect", cli_usage_inspect }, { "plan", cli_usage_plan },
-		{ "bench", cli_usage_bench },
+		{ "bench", cli_usage_bench }, { "tokenize", cli_usage_tokenize },
 	};
 
 	if (!topic) {
@@ -78,7 +79,7 @@ static int run_command(struct cli *cli, const char *cmd, int argc, char **argv)
 		int (*run)(struct cli *, int, char **);
 	} commands[] = {
 		{ "devices", cmd_devices }, { "config", cmd_config }, { "inspect", cmd_inspect },
-		{ "plan", cmd_plan }, { "bench", cmd_bench },
+		{ "plan", cmd_plan }, { "bench", cmd_bench }, { "tokenize", cmd_tokenize },
 	};
 
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)

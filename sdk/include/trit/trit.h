@@ -418,6 +418,81 @@ int trit_bench_report_get(const struct trit_bench_report *r, size_t index,
 void trit_bench_report_text(const struct trit_bench_report *r, FILE *out);
 char *trit_bench_report_json(const struct trit_bench_report *r);
 
+/* ------------------------------------------------------------------------ */
+/* Tokenizers: text to token ids and back with a GGUF file's vocabulary
+ * (the tokenizer.ggml.* keys), token for token as llama.cpp tokenizes the
+ * same file. Byte-level BPE ("gpt2") with the llama-bpe (Llama 3, Falcon 3,
+ * BitNet b1.58 2B4T), gpt-2 and default pre-tokenizers, and SentencePiece
+ * ("llama"). A tokenizer is read-only once open: several threads may
+ * tokenize with one at the same time.                                      */
+
+struct trit_tokenizer;
+
+/* Read the vocabulary of the GGUF file at path. Errors name the key and,
+ * for an array, the element: "tokenizer.ggml.scores[7]: ...". TRIT_EINVAL:
+ * the file has no tokenizer; TRIT_EUNSUPPORTED: a tokenizer model or
+ * pre-tokenizer trit does not implement (the message names it); TRIT_EIO,
+ * TRIT_EFORMAT, TRIT_ERANGE, TRIT_ENOMEM as for the file itself. */
+int trit_tokenizer_open(const char *path, struct trit_tokenizer **out, char *err,
+                        size_t errlen);
+/* The same for the file a model was opened from (GGUF only: a SafeTensors
+ * model is TRIT_EUNSUPPORTED). The tokenizer does not refer to m. */
+int trit_tokenizer_open_model(const struct trit_model *m, struct trit_tokenizer **out,
+                              char *err, size_t errlen);
+void trit_tokenizer_free(struct trit_tokenizer *t);
+
+struct trit_tokenizer_info {
+	const char *model;            /* "gpt2" (byte-level BPE) or "llama" (SentencePiece) */
+	const char *pre;              /* tokenizer.ggml.pre as stated; "" when absent */
+	uint32_t n_tokens;
+	int32_t bos, eos, eot, unk, pad; /* token ids; -1 when the vocabulary has none */
+	int add_bos, add_eos;         /* what add_special adds */
+	int add_space_prefix;         /* SentencePiece: a space is put before the text */
+};
+void trit_tokenizer_get_info(const struct trit_tokenizer *t, struct trit_tokenizer_info *out);
+
+/*
+ * Tokenize text[0..len) (any bytes; no NUL needed). add_special: add the BOS
+ * and EOS the vocabulary asks for (info.add_bos, add_eos). parse_special:
+ * control tokens written in the text ("<|eot_id|>") are those tokens, not
+ * text; user-defined tokens always are. The ids go to ids[0..cap) and *n
+ * receives how many there are: when more than cap, the first cap are
+ * stored and TRIT_ERANGE returned (call again with *n). Malformed UTF-8 is
+ * tokenized as llama.cpp does (BPE: each bad byte as U+FFFD; SentencePiece:
+ * as byte tokens). TRIT_ERANGE also for text over 1 GiB; TRIT_EFORMAT when a
+ * byte has no token and the vocabulary no unknown token; TRIT_ENOMEM.
+ */
+int trit_tokenize(const struct trit_tokenizer *t, const char *text, size_t len,
+                  int add_special, int parse_special, int32_t *ids, size_t cap, size_t *n,
+                  char *err, size_t errlen);
+
+/*
+ * The bytes of token id: byte-level BPE's characters mapped back to bytes
+ * ("\u0120" is a space), SentencePiece's U+2581 as a space and <0xHH> as
+ * that byte. Control and unknown tokens give their text when special is
+ * set and nothing otherwise. At most cap bytes go to buf (no NUL added);
+ * *n receives the piece's length, which may exceed cap. A piece can end
+ * inside a UTF-8 character (byte tokens, byte-level pieces): see
+ * trit_utf8_complete. Returns 0, or TRIT_EINVAL when id is not a token.
+ */
+int trit_token_to_piece(const struct trit_tokenizer *t, int32_t id, int special, char *buf,
+                        size_t cap, size_t *n);
+
+/* The pieces of ids[0..n_ids) one after the other, as trit_token_to_piece,
+ * except that with a SentencePiece vocabulary that adds a space prefix the
+ * space that starts the first text piece is dropped (so text tokenized
+ * with add_space_prefix comes back as it was). Output as above: *n the
+ * whole length, at most cap bytes written. TRIT_EINVAL names the first id
+ * that is not a token. */
+int trit_detokenize(const struct trit_tokenizer *t, const int32_t *ids, size_t n_ids,
+                    int special, char *buf, size_t cap, size_t *n, char *err, size_t errlen);
+
+/* For streaming output: how many bytes of buf[0..len) can be written out
+ * now. Everything, except a UTF-8 character at the end still missing
+ * continuation bytes (keep those and put the next piece after them).
+ * Malformed bytes are not held back. */
+size_t trit_utf8_complete(const char *buf, size_t len);
+
 #ifdef __cplusplus
 }
 #endif
