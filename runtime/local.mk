@@ -65,3 +65,5 @@ trit_LDADD = runtime/libtrit.la
 # in fragments of their own.
 include $(srcdir)/runtime/model/gguf.mk
 include $(srcdir)/runtime/model/safetensors.mk
+# Text: sampler, chat formats, tokenizer.
+include $(srcdir)/runtime/text/local.mk

@@ -1,0 +1,402 @@
+/*
+ * sampler.c - the token sampler declared in text/sampler.h: the generator
+ * (splitmix64 seeding xoshiro256**), the penalties, a heap top-k over a total
+ * order, the top-p / min-p cuts and the temperature draw. See sampler.h for
+ * the order of the chain and the accepted settings.
+ */
+#include <build-config.h>
+
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/common.h"
+#include "text/sampler.h"
+
+/* ------------------------------------------------------------- generator */
+
+/* splitmix64 (Steele, Lea and Flood; constants as published by Vigna) */
+static uint64_t splitmix64(uint64_t *x)
+{
+	uint64_t z = (*x += 0x9E3779B97F4A7C15u);
+
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9u;
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EBu;
+	return z ^ (z >> 31);
+}
+
+void trit_rng_seed(struct trit_rng *r, uint64_t seed)
+{
+	for (int i = 0; i < 4; i++)
+		r->s[i] = splitmix64(&seed);
+}
+
+static uint64_t rotl(uint64_t x, int k)
+{
+	return (x << k) | (x >> (64 - k));
+}
+
+uint64_t trit_rng_next(struct trit_rng *r)
+{
+	uint64_t *s = r->s;
+	uint64_t result = rotl(s[1] * 5, 7) * 9;
+	uint64_t t = s[1] << 17;
+
+	s[2] ^= s[0];
+	s[3] ^= s[1];
+	s[1] ^= s[2];
+	s[0] ^= s[3];
+	s[2] ^= t;
+	s[3] = rotl(s[3], 45);
+	return result;
+}
+
+double trit_rng_double(struct trit_rng *r)
+{
+	return (double)(trit_rng_next(r) >> 11) * 0x1.0p-53;
+}
+
+/* --------------------------------------------------------------- sampler */
+
+struct cand {
+	float logit;
+	int32_t id;
+};
+
+/*
+ * Invariants: work, cand, prob and count have n_vocab entries; ring has
+ * cap = repeat_last_n entries, of which ring_len (<= cap) are accepted
+ * tokens, the newest at ring[(ring_head + cap - 1) % cap]. count[] is all
+ * zero between calls (penalties() raises and clears it).
+ */
+struct trit_sampler {
+	struct trit_sampler_params p;
+	int32_t n_vocab;
+	struct trit_rng rng;
+	float *work;
+	struct cand *cand;
+	double *prob;
+	int32_t *count;
+	int32_t *ring;
+	int32_t cap, ring_len, ring_head;
+};
+
+struct trit_sampler_params trit_sampler_params_default(void)
+{
+	struct trit_sampler_params p = {
+		.temperature = 0.8f,
+		.top_k = 40,
+		.top_p = 0.95f,
+		.min_p = 0.05f,
+		.repeat_penalty = 1.0f,
+		.repeat_last_n = 64,
+		.frequency_penalty = 0.0f,
+		.presence_penalty = 0.0f,
+		.seed = 0,
+	};
+	return p;
+}
+
+static int check_params(const struct trit_sampler_params *p, char *err, size_t errlen)
+{
+	if (!isfinite(p->temperature))
+		return trit_errf(err, errlen, TRIT_ERANGE,
+		                 "sampler: temperature must be a finite number (<= 0 for greedy), got %g",
+		                 (double)p->temperature);
+	if (!(p->top_p >= 0.0f && p->top_p <= 1.0f))
+		return trit_errf(err, errlen, TRIT_ERANGE,
+		                 "sampler: top_p must be between 0 and 1 (1 turns it off), got %g",
+		                 (double)p->top_p);
+	if (!(p->min_p >= 0.0f && p->min_p <= 1.0f))
+		return trit_errf(err, errlen, TRIT_ERANGE,
+		                 "sampler: min_p must be between 0 and 1 (0 turns it off), got %g",
+		                 (double)p->min_p);
+	if (!(isfinite(p->repeat_penalty) && p->repeat_penalty > 0.0f))
+		return trit_errf(err, errlen, TRIT_ERANGE,
+		                 "sampler: repeat_penalty must be a finite number above 0 (1 turns it off), got %g",
+		                 (double)p->repeat_penalty);
+	if (p->repeat_last_n < 0 || p->repeat_last_n > TRIT_SAMPLER_MAX_LAST_N)
+		return trit_errf(err, errlen, TRIT_ERANGE,
+		                 "sampler: repeat_last_n must be 0 .. %d (0 turns penalties off; for "
+		                 "\"the whole context\" pass the context length), got %d",
+		                 TRIT_SAMPLER_MAX_LAST_N, (int)p->repeat_last_n);
+	if (!isfinite(p->frequency_penalty) || !isfinite(p->presence_penalty))
+		return trit_errf(err, errlen, TRIT_ERANGE,
+		                 "sampler: frequency_penalty and presence_penalty must be finite, got %g and %g",
+		                 (double)p->frequency_penalty, (double)p->presence_penalty);
+	return 0;
+}
+
+int trit_sampler_new(const struct trit_sampler_params *p, int32_t n_vocab,
+                     struct trit_sampler **out, char *err, size_t errlen)
+{
+	struct trit_sampler *s;
+	int rc;
+
+	*out = NULL;
+	if ((rc = check_params(p, err, errlen)) != 0)
+		return rc;
+	if (n_vocab < 1)
+		return trit_errf(err, errlen, TRIT_ERANGE,
+		                 "sampler: the vocabulary must have at least one token, got %d",
+		                 (int)n_vocab);
+	s = calloc(1, sizeof *s);
+	if (!s)
+		return trit_errf(err, errlen, TRIT_ENOMEM, "sampler: out of memory");
+	s->p = *p;
+	s->n_vocab = n_vocab;
+	s->cap = p->repeat_last_n;
+	s->work = malloc((size_t)n_vocab * sizeof *s->work);
+	s->cand = malloc((size_t)n_vocab * sizeof *s->cand);
+	s->prob = malloc((size_t)n_vocab * sizeof *s->prob);
+	s->count = calloc((size_t)n_vocab, sizeof *s->count);
+	s->ring = malloc((size_t)(s->cap ? s->cap : 1) * sizeof *s->ring);
+	if (!s->work || !s->cand || !s->prob || !s->count || !s->ring) {
+		trit_sampler_free(s);
+		return trit_errf(err, errlen, TRIT_ENOMEM,
+		                 "sampler: out of memory for a vocabulary of %d tokens", (int)n_vocab);
+	}
+	trit_rng_seed(&s->rng, p->seed);
+	*out = s;
+	return 0;
+}
+
+void trit_sampler_free(struct trit_sampler *s)
+{
+	if (!s)
+		return;
+	free(s->work);
+	free(s->cand);
+	free(s->prob);
+	free(s->count);
+	free(s->ring);
+	free(s);
+}
+
+void trit_sampler_reset(struct trit_sampler *s)
+{
+	s->ring_len = 0;
+	s->ring_head = 0;
+	trit_rng_seed(&s->rng, s->p.seed);
+}
+
+int trit_sampler_accept(struct trit_sampler *s, int32_t token, char *err, size_t errlen)
+{
+	if (token < 0 || token >= s->n_vocab)
+		return trit_errf(err, errlen, TRIT_ERANGE,
+		                 "sampler: token %d is outside the vocabulary (0 .. %d)",
+		                 (int)token, (int)s->n_vocab - 1);
+	if (s->cap == 0)
+		return 0;
+	s->ring[s->ring_head] = token;
+	s->ring_head = (s->ring_head + 1) % s->cap;
+	if (s->ring_len < s->cap)
+		s->ring_len++;
+	return 0;
+}
+
+/* ------------------------------------------------------------ the chain */
+
+/* a before b: larger logit first, then lower id (a total order: ids differ) */
+static int before(const struct cand *a, const struct cand *b)
+{
+	return a->logit > b->logit || (a->logit == b->logit && a->id < b->id);
+}
+
+/* Step 1 on v[0 .. n_vocab-1], over the distinct tokens in the ring. */
+static void penalties(struct trit_sampler *s, float *v)
+{
+	const struct trit_sampler_params *p = &s->p;
+
+	if (s->ring_len == 0 || (p->repeat_penalty == 1.0f && p->frequency_penalty == 0.0f &&
+	                         p->presence_penalty == 0.0f))
+		return;
+	for (int32_t i = 0; i < s->ring_len; i++)
+		s->count[s->ring[i]]++;
+	for (int32_t i = 0; i < s->ring_len; i++) {
+		int32_t t = s->ring[i];
+		float x = v[t];
+
+		if (s->count[t] == 0)
+			continue; /* already done: a repeat in the ring */
+		if (x != -INFINITY) {
+			x = x <= 0.0f ? x * p->repeat_penalty : x / p->repeat_penalty;
+			x = x > FLT_MAX ? FLT_MAX : x; /* finite or -inf: no inf - inf below */
+			x -= (float)s->count[t] * p->frequency_penalty + p->presence_penalty;
+			v[t] = x > FLT_MAX ? FLT_MAX : x;
+		}
+		s->count[t] = 0;
+	}
+}
+
+int trit_sampler_penalise(struct trit_sampler *s, float *logits, int32_t n,
+                          char *err, size_t errlen)
+{
+	if (n != s->n_vocab)
+		return trit_errf(err, errlen, TRIT_EINVAL,
+		                 "sampler: %d logits given for a vocabulary of %d tokens",
+		                 (int)n, (int)s->n_vocab);
+	penalties(s, logits);
+	return 0;
+}
+
+/* Move the min(k, n) best of c[0 .. n-1] to the front, best first, in
+ * O(n log k): a heap whose root is the worst kept, then a heap sort of it. */
+static void sift_down(struct cand *h, int32_t n, int32_t i)
+{
+	for (;;) {
+		int32_t l = 2 * i + 1, r = l + 1, w = i;
+		struct cand t;
+
+		if (l < n && before(&h[w], &h[l]))
+			w = l;
+		if (r < n && before(&h[w], &h[r]))
+			w = r;
+		if (w == i)
+			return;
+		t = h[i];
+		h[i] = h[w];
+		h[w] = t;
+		i = w;
+	}
+}
+
+static int32_t select_top(struct cand *c, int32_t n, int32_t k)
+{
+	if (k > n)
+		k = n;
+	for (int32_t i = k / 2 - 1; i >= 0; i--)
+		sift_down(c, k, i);
+	for (int32_t i = k; i < n; i++) {
+		if (before(&c[i], &c[0])) {
+			c[0] = c[i];
+			sift_down(c, k, 0);
+		}
+	}
+	for (int32_t m = k - 1; m > 0; m--) {
+		struct cand t = c[0];
+
+		c[0] = c[m];
+		c[m] = t;
+		sift_down(c, m, 0);
+	}
+	return k;
+}
+
+/* prob[i] = exp((c[i] - c[0]) / temp) for the sorted c[0 .. n-1]; returns
+ * the sum (>= 1: the first term is 1). */
+static double softmax_weights(const struct cand *c, double *prob, int32_t n, double temp)
+{
+	double sum = 0.0;
+
+	for (int32_t i = 0; i < n; i++) {
+		prob[i] = exp(((double)c[i].logit - (double)c[0].logit) / temp);
+		sum += prob[i];
+	}
+	return sum;
+}
+
+static int32_t cut_top_p(const struct cand *c, double *prob, int32_t n, float top_p)
+{
+	double sum = softmax_weights(c, prob, n, 1.0), acc = 0.0;
+
+	for (int32_t i = 0; i < n; i++) {
+		acc += prob[i];
+		if (acc >= (double)top_p * sum)
+			return i + 1;
+	}
+	return n;
+}
+
+static int32_t cut_min_p(const struct cand *c, int32_t n, float min_p)
+{
+	double floor_log = log((double)min_p);
+	int32_t keep = 1;
+
+	while (keep < n && (double)c[keep].logit - (double)c[0].logit >= floor_log)
+		keep++;
+	return keep;
+}
+
+/* Greedy: the best penalised logit, lowest id among equals. */
+static int32_t argmax(const struct cand *c, int32_t n)
+{
+	int32_t best = 0;
+
+	for (int32_t i = 1; i < n; i++)
+		if (before(&c[i], &c[best]))
+			best = i;
+	return c[best].id;
+}
+
+static int check_logits(const float *logits, int32_t n, int32_t n_vocab, char *err, size_t errlen)
+{
+	int32_t finite = 0;
+
+	if (n != n_vocab)
+		return trit_errf(err, errlen, TRIT_EINVAL,
+		                 "sampler: %d logits given for a vocabulary of %d tokens",
+		                 (int)n, (int)n_vocab);
+	for (int32_t i = 0; i < n; i++) {
+		if (isnan(logits[i]) || logits[i] == INFINITY)
+			return trit_errf(err, errlen, TRIT_EINVAL,
+			                 "sampler: the logit of token %d is %s; the model's output is broken",
+			                 (int)i, isnan(logits[i]) ? "NaN" : "+inf");
+		finite += logits[i] != -INFINITY;
+	}
+	if (finite == 0)
+		return trit_errf(err, errlen, TRIT_EINVAL,
+		                 "sampler: every one of the %d logits is -inf; no token can be chosen",
+		                 (int)n);
+	return 0;
+}
+
+/* The draw: one uniform number against the tempered weights of c[0 .. n-1]. */
+static int32_t draw(struct trit_sampler *s, int32_t n)
+{
+	double sum = softmax_weights(s->cand, s->prob, n, (double)s->p.temperature);
+	double u = trit_rng_double(&s->rng) * sum, acc = 0.0;
+
+	for (int32_t i = 0; i < n; i++) {
+		acc += s->prob[i];
+		if (u < acc)
+			return s->cand[i].id;
+	}
+	return s->cand[n - 1].id; /* u within rounding of sum */
+}
+
+int trit_sampler_sample(struct trit_sampler *s, const float *logits, int32_t n,
+                        int32_t *token, char *err, size_t errlen)
+{
+	const struct trit_sampler_params *p = &s->p;
+	int32_t live = 0, k;
+	int rc;
+
+	if ((rc = check_logits(logits, n, s->n_vocab, err, errlen)) != 0)
+		return rc;
+	memcpy(s->work, logits, (size_t)n * sizeof *s->work);
+	penalties(s, s->work);
+	/* the candidates: every token that can still be chosen */
+	for (int32_t i = 0; i < n; i++) {
+		if (s->work[i] != -INFINITY) {
+			s->cand[live].logit = s->work[i];
+			s->cand[live++].id = i;
+		}
+	}
+	if (live == 0)
+		return trit_errf(err, errlen, TRIT_EINVAL,
+		                 "sampler: the penalties pushed every logit to -inf; no token can be chosen");
+	if (p->temperature <= 0.0f) {
+		*token = argmax(s->cand, live);
+		return 0;
+	}
+	k = p->top_k <= 0 ? live : p->top_k;
+	live = select_top(s->cand, live, k);
+	if (p->top_p < 1.0f)
+		live = cut_top_p(s->cand, s->prob, live, p->top_p);
+	if (p->min_p > 0.0f)
+		live = cut_min_p(s->cand, live, p->min_p);
+	*token = draw(s, live);
+	return 0;
+}
