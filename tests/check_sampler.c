@@ -51,9 +51,10 @@ static int32_t sample(struct trit_sampler *s, const float *logits, int32_t n)
 	int32_t tok = -1;
 	int rc = trit_sampler_sample(s, logits, n, &tok, err, sizeof err);
 
-	ck_assert_msg(rc == 0, "trit_sampler_sample: %d %s", rc, err);
-	ck_assert_int_ge(tok, 0);
-	ck_assert_int_lt(tok, n);
+	/* no ck_assert on success: each one costs Check a message to the
+	 * parent process, and this runs hundreds of thousands of times */
+	if (rc != 0 || tok < 0 || tok >= n)
+		ck_abort_msg("trit_sampler_sample: %d %s, token %d", rc, err, (int)tok);
 	return tok;
 }
 
@@ -281,10 +282,71 @@ START_TEST(top_p_keeps_the_shortest_prefix_reaching_p)
 	ck_assert_uint_eq(reachable(par, logits, 5), (1u << 3) | (1u << 0));
 	par.top_p = 0.81f; /* 0.8 < 0.81 <= 0.95 */
 	ck_assert_uint_eq(reachable(par, logits, 5), (1u << 3) | (1u << 0) | (1u << 4));
+	par.top_p = 0.94f; /* 0.8 < 0.94 <= 0.95: all but the 0.05 */
+	ck_assert_uint_eq(reachable(par, logits, 5), (1u << 3) | (1u << 0) | (1u << 4));
 	par.top_p = 0.0f;
 	ck_assert_uint_eq(reachable(par, logits, 5), 1u << 3);
 	par.top_p = 1.0f; /* off: all but the -inf token */
 	ck_assert_uint_eq(reachable(par, logits, 5), 0x1bu);
+	/* after top_k 3 the sum is 0.95: 0.82 * 0.95 = 0.779 is reached at 0.8 */
+	par.top_k = 3;
+	par.top_p = 0.82f;
+	ck_assert_uint_eq(reachable(par, logits, 5), (1u << 3) | (1u << 0));
+}
+END_TEST
+
+/* Token 0 has weight 1, tokens 1 .. 4999 weight 1/4999 each: the sum is 2,
+ * so top_p 0.6 needs weight 1.2, token 0 and the next 1000 (by id). A cut
+ * that looked only at the best tokens' weights would keep token 0 alone. */
+START_TEST(top_p_weighs_the_whole_vocabulary)
+{
+	enum { V = 5000, DRAWS = 4000 };
+	static float logits[V];
+	static long seen[V];
+	struct trit_sampler_params par = plain(13);
+	struct trit_sampler *s;
+	long others = 0;
+
+	logits[0] = 0.0f;
+	for (int i = 1; i < V; i++)
+		logits[i] = logf(1.0f / 4999.0f);
+	par.top_p = 0.6f;
+	s = make(par, V);
+	histogram(s, logits, V, DRAWS, seen);
+	for (int i = 1001; i < V; i++)
+		ck_assert_msg(seen[i] == 0, "token %d is past the cut", i);
+	for (int i = 1; i <= 1000; i++)
+		others += seen[i];
+	/* expected 4000 * 0.2 / 1.2 = 667, sd 24: 527 .. 807 is 6 sd */
+	ck_assert_msg(others > 527 && others < 807, "%ld draws past token 0", others);
+	others = 0;
+	for (int i = 901; i <= 1000; i++)
+		others += seen[i];
+	/* the last hundred kept: 67 draws expected, sd 8 */
+	ck_assert_msg(others > 20, "%ld draws of tokens 901 .. 1000", others);
+	trit_sampler_free(s);
+}
+END_TEST
+
+/* 1000 equal logits: top_p 0.5 keeps exactly the 500 lowest ids, found by
+ * sorting further than the first 64; min_p at once cuts nothing here. */
+START_TEST(top_p_keeps_hundreds_of_equal_tokens_by_id)
+{
+	enum { V = 1000 };
+	float logits[V];
+	long seen[V];
+	struct trit_sampler_params par = plain(12);
+	struct trit_sampler *s;
+
+	for (int i = 0; i < V; i++)
+		logits[i] = 1.5f;
+	par.top_p = 0.5f;
+	par.min_p = 0.5f;
+	s = make(par, V);
+	histogram(s, logits, V, 20000, seen); /* ~40 draws each: none missed */
+	for (int i = 0; i < V; i++)
+		ck_assert_msg((seen[i] > 0) == (i < V / 2), "token %d drawn %ld times", i, seen[i]);
+	trit_sampler_free(s);
 }
 END_TEST
 
@@ -300,6 +362,11 @@ START_TEST(min_p_keeps_tokens_within_min_p_of_the_best)
 	ck_assert_uint_eq(reachable(par, logits, 5), (1u << 3) | (1u << 0));
 	par.min_p = 1.0f;
 	ck_assert_uint_eq(reachable(par, logits, 5), 1u << 3);
+	/* with top-k and a top-p that alone would keep all four */
+	par.min_p = 0.35f;
+	par.top_k = 3;
+	par.top_p = 0.99f;
+	ck_assert_uint_eq(reachable(par, logits, 5), (1u << 3) | (1u << 0));
 }
 END_TEST
 
@@ -330,7 +397,7 @@ START_TEST(top_k_keeps_exactly_the_k_best_of_a_large_vocabulary)
 	par.top_k = K;
 	par.temperature = 5.0f; /* flatten, so many of the K come up */
 	s = make(par, V);
-	for (int d = 0; d < 2000; d++) {
+	for (int d = 0; d < 500; d++) {
 		int32_t t = sample(s, logits, V);
 
 		/* in the top K: strictly above the K-th value, or equal to it and
@@ -522,6 +589,8 @@ int main(void)
 	ADD(s, a_seed_repeats_its_tokens_and_another_seed_does_not);
 	ADD(s, draws_follow_the_softmax_at_temperature_1_and_0_5);
 	ADD(s, top_p_keeps_the_shortest_prefix_reaching_p);
+	ADD(s, top_p_keeps_hundreds_of_equal_tokens_by_id);
+	ADD(s, top_p_weighs_the_whole_vocabulary);
 	ADD(s, min_p_keeps_tokens_within_min_p_of_the_best);
 	ADD(s, top_k_keeps_exactly_the_k_best_of_a_large_vocabulary);
 	ADD(s, equal_logits_are_ordered_by_token_id);

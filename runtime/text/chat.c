@@ -89,8 +89,8 @@ static int detect_markers(const char *t, enum trit_chat_template *out)
 	else if (has(t, "message['role'] | capitalize") && has(t, "<|eot_id|>"))
 		*out = TRIT_CHAT_BITNET;
 	else if (has(t, "<|user|>") && has(t, "<|assistant|>") &&
-	         has(t, "message['content'] + '\\n'") && !has(t, "<|end|>") && !has(t, "[gMASK]"))
-		*out = TRIT_CHAT_FALCON3; /* <|end|>: Phi-3; [gMASK]: GLM; eos after user: Zephyr */
+	         has(t, "message['content'] + '\\n'"))
+		*out = TRIT_CHAT_FALCON3; /* Zephyr, Phi-3 and GLM end turns otherwise */
 	else if (has(t, "[INST]") && has(t, "<<SYS>>") && !has(t, "[SYSTEM_PROMPT]") &&
 	         !has(t, "[AVAILABLE_TOOLS]"))
 		*out = TRIT_CHAT_LLAMA2; /* the others with [INST] are Mistral's */

@@ -241,13 +241,22 @@ int trit_sampler_penalise(struct trit_sampler *s, float *logits, int32_t n,
 	return 0;
 }
 
-/* Move the min(k, n) best of c[0 .. n-1] to the front, best first, in
- * O(n log k): a heap whose root is the worst kept, then a heap sort of it. */
+/* Put the min(k, n) best of c[0 .. n-1] first, best first, and the others
+ * after them in some order, in O(n log k): a heap of the k best so far whose
+ * root is the worst of them, then a heap sort of it. Any order of c[] is a
+ * valid input, so a prefix can be grown by calling again with a larger k. */
+static void swap(struct cand *a, struct cand *b)
+{
+	struct cand t = *a;
+
+	*a = *b;
+	*b = t;
+}
+
 static void sift_down(struct cand *h, int32_t n, int32_t i)
 {
 	for (;;) {
 		int32_t l = 2 * i + 1, r = l + 1, w = i;
-		struct cand t;
 
 		if (l < n && before(&h[w], &h[l]))
 			w = l;
@@ -255,68 +264,34 @@ static void sift_down(struct cand *h, int32_t n, int32_t i)
 			w = r;
 		if (w == i)
 			return;
-		t = h[i];
-		h[i] = h[w];
-		h[w] = t;
+		swap(&h[i], &h[w]);
 		i = w;
 	}
 }
 
-static int32_t select_top(struct cand *c, int32_t n, int32_t k)
+static void select_top(struct cand *c, int32_t n, int32_t k)
 {
-	if (k > n)
-		k = n;
 	for (int32_t i = k / 2 - 1; i >= 0; i--)
 		sift_down(c, k, i);
 	for (int32_t i = k; i < n; i++) {
 		if (before(&c[i], &c[0])) {
-			c[0] = c[i];
+			swap(&c[0], &c[i]);
 			sift_down(c, k, 0);
 		}
 	}
 	for (int32_t m = k - 1; m > 0; m--) {
-		struct cand t = c[0];
-
-		c[0] = c[m];
-		c[m] = t;
+		swap(&c[0], &c[m]);
 		sift_down(c, m, 0);
 	}
-	return k;
 }
 
-/* prob[i] = exp((c[i] - c[0]) / temp) for the sorted c[0 .. n-1]; returns
- * the sum (>= 1: the first term is 1). */
-static double softmax_weights(const struct cand *c, double *prob, int32_t n, double temp)
+static float max_logit(const struct cand *c, int32_t n)
 {
-	double sum = 0.0;
+	float m = c[0].logit;
 
-	for (int32_t i = 0; i < n; i++) {
-		prob[i] = exp(((double)c[i].logit - (double)c[0].logit) / temp);
-		sum += prob[i];
-	}
-	return sum;
-}
-
-static int32_t cut_top_p(const struct cand *c, double *prob, int32_t n, float top_p)
-{
-	double sum = softmax_weights(c, prob, n, 1.0), acc = 0.0;
-
-	for (int32_t i = 0; i < n; i++) {
-		acc += prob[i];
-		if (acc >= (double)top_p * sum)
-			return i + 1;
-	}
-	return n;
-}
-
-static int32_t cut_min_p(const struct cand *c, int32_t n, float min_p)
-{
-	double floor_log = log((double)min_p);
-	int32_t keep = 1;
-
-	while (keep < n && (double)c[keep].logit - (double)c[0].logit >= floor_log)
-		keep++;
-	return keep;
+	for (int32_t i = 1; i < n; i++)
+		m = c[i].logit > m ? c[i].logit : m;
+	return m;
 }
 
 /* Greedy: the best penalised logit, lowest id among equals. */
@@ -328,6 +303,59 @@ static int32_t argmax(const struct cand *c, int32_t n)
 		if (before(&c[i], &c[best]))
 			best = i;
 	return c[best].id;
+}
+
+static int cmp_cand(const void *a, const void *b)
+{
+	return before(a, b) ? -1 : before(b, a) ? 1 : 0;
+}
+
+/* Sort at least the k best of c[0 .. n-1] to the front; returns how many
+ * are now in order (k, or n when sorting them all is the cheaper way). The
+ * order is total, so qsort's lack of stability cannot show. */
+static int32_t order(struct cand *c, int32_t n, int32_t k)
+{
+	if (k >= n / 8) {
+		qsort(c, (size_t)n, sizeof *c, cmp_cand);
+		return n;
+	}
+	select_top(c, n, k);
+	return k;
+}
+
+/*
+ * Steps 4 and 5 on c[0 .. n-1], of which the first `sorted` are in order
+ * (0, or n after top-k): how many to keep, moved to the front. min-p keeps the tokens
+ * within log(min_p) of the best, a best-first prefix, so they are moved to
+ * the front first; top-p's prefix is then found by sorting only as far as
+ * needed (a prefix grown fourfold at a time), usually a few tokens.
+ */
+static int32_t cut(const struct trit_sampler_params *p, struct cand *c, int32_t n, int32_t sorted)
+{
+	double lmax = (double)max_logit(c, n), sum = 0.0, floor_log = log((double)p->min_p);
+	int32_t m = 0;
+
+	for (int32_t i = 0; i < n; i++) {
+		sum += exp((double)c[i].logit - lmax); /* softmax without temperature */
+		if (p->min_p <= 0.0f || (double)c[i].logit - lmax >= floor_log)
+			swap(&c[m++], &c[i]); /* keeps the survivors' order */
+	}
+	if (p->top_p >= 1.0f)
+		return m; /* no order needed */
+	for (;;) {
+		double acc = 0.0;
+
+		if (sorted == 0)
+			sorted = order(c, m, m < 64 ? m : 64);
+		for (int32_t i = 0; i < sorted && i < m; i++) {
+			acc += exp((double)c[i].logit - lmax);
+			if (acc >= (double)p->top_p * sum)
+				return i + 1;
+		}
+		if (sorted >= m)
+			return m; /* top-p would keep more than min-p does */
+		sorted = order(c, m, sorted > m / 4 ? m : sorted * 4);
+	}
 }
 
 static int check_logits(const float *logits, int32_t n, int32_t n_vocab, char *err, size_t errlen)
@@ -352,12 +380,18 @@ static int check_logits(const float *logits, int32_t n, int32_t n_vocab, char *e
 	return 0;
 }
 
-/* The draw: one uniform number against the tempered weights of c[0 .. n-1]. */
+/* Step 6: one uniform number against the weights exp((logit - max) / T) of
+ * c[0 .. n-1], walked in the order c[] is in. */
 static int32_t draw(struct trit_sampler *s, int32_t n)
 {
-	double sum = softmax_weights(s->cand, s->prob, n, (double)s->p.temperature);
-	double u = trit_rng_double(&s->rng) * sum, acc = 0.0;
+	double lmax = (double)max_logit(s->cand, n), temp = (double)s->p.temperature;
+	double sum = 0.0, u, acc = 0.0;
 
+	for (int32_t i = 0; i < n; i++) {
+		s->prob[i] = exp(((double)s->cand[i].logit - lmax) / temp);
+		sum += s->prob[i];
+	}
+	u = trit_rng_double(&s->rng) * sum;
 	for (int32_t i = 0; i < n; i++) {
 		acc += s->prob[i];
 		if (u < acc)
@@ -370,14 +404,14 @@ int trit_sampler_sample(struct trit_sampler *s, const float *logits, int32_t n,
                         int32_t *token, char *err, size_t errlen)
 {
 	const struct trit_sampler_params *p = &s->p;
-	int32_t live = 0, k;
+	int32_t live = 0, sorted = 0;
 	int rc;
 
 	if ((rc = check_logits(logits, n, s->n_vocab, err, errlen)) != 0)
 		return rc;
 	memcpy(s->work, logits, (size_t)n * sizeof *s->work);
 	penalties(s, s->work);
-	/* the candidates: every token that can still be chosen */
+	/* the candidates, in token order: every token that can still be chosen */
 	for (int32_t i = 0; i < n; i++) {
 		if (s->work[i] != -INFINITY) {
 			s->cand[live].logit = s->work[i];
@@ -391,12 +425,12 @@ int trit_sampler_sample(struct trit_sampler *s, const float *logits, int32_t n,
 		*token = argmax(s->cand, live);
 		return 0;
 	}
-	k = p->top_k <= 0 ? live : p->top_k;
-	live = select_top(s->cand, live, k);
-	if (p->top_p < 1.0f)
-		live = cut_top_p(s->cand, s->prob, live, p->top_p);
-	if (p->min_p > 0.0f)
-		live = cut_min_p(s->cand, live, p->min_p);
+	if (p->top_k > 0 && p->top_k < live) {
+		select_top(s->cand, live, p->top_k);
+		live = sorted = p->top_k;
+	}
+	/* with nothing to cut, the draw walks the candidates in token order */
+	live = cut(p, s->cand, live, sorted);
 	*token = draw(s, live);
 	return 0;
 }
