@@ -328,11 +328,12 @@ START_TEST(top_p_weighs_the_whole_vocabulary)
 }
 END_TEST
 
-/* 1000 equal logits: top_p 0.5 keeps exactly the 500 lowest ids, found by
- * sorting further than the first 64; min_p at once cuts nothing here. */
+/* 1500 equal logits: top_p 0.5 keeps exactly the 750 lowest ids, found by
+ * sorting further than the first 64 (an odd number of merge passes); min_p
+ * at once cuts nothing here. */
 START_TEST(top_p_keeps_hundreds_of_equal_tokens_by_id)
 {
-	enum { V = 1000 };
+	enum { V = 1500 };
 	float logits[V];
 	long seen[V];
 	struct trit_sampler_params par = plain(12);
@@ -343,9 +344,45 @@ START_TEST(top_p_keeps_hundreds_of_equal_tokens_by_id)
 	par.top_p = 0.5f;
 	par.min_p = 0.5f;
 	s = make(par, V);
-	histogram(s, logits, V, 20000, seen); /* ~40 draws each: none missed */
+	histogram(s, logits, V, 30000, seen); /* ~40 draws each: none missed */
 	for (int i = 0; i < V; i++)
 		ck_assert_msg((seen[i] > 0) == (i < V / 2), "token %d drawn %ld times", i, seen[i]);
+	trit_sampler_free(s);
+}
+END_TEST
+
+/* 1500 distinct logits in scrambled token order: top_p 0.5 keeps exactly
+ * the best-first prefix a plain insertion sort here finds. */
+START_TEST(top_p_keeps_the_best_of_a_scrambled_vocabulary)
+{
+	enum { V = 1500 };
+	static float logits[V];
+	static long seen[V];
+	static int idx[V];
+	struct trit_sampler_params par = plain(14);
+	struct trit_sampler *s;
+	double sum = 0.0, acc = 0.0;
+	int keep = 0;
+
+	for (int i = 0; i < V; i++) {
+		logits[i] = (float)((i * 7919) % V) * 1e-4f; /* a permutation */
+		sum += exp((double)logits[i]);
+	}
+	for (int i = 0; i < V; i++) { /* idx: best first */
+		int j = i;
+
+		for (; j > 0 && logits[idx[j - 1]] < logits[i]; j--)
+			idx[j] = idx[j - 1];
+		idx[j] = i;
+	}
+	while (acc < 0.5 * sum)
+		acc += exp((double)logits[idx[keep++]]);
+	par.top_p = 0.5f;
+	s = make(par, V);
+	histogram(s, logits, V, 30000, seen); /* >= 34 draws expected each */
+	for (int r = 0; r < V; r++)
+		ck_assert_msg((seen[idx[r]] > 0) == (r < keep), "rank %d (token %d) drawn %ld times",
+		              r, idx[r], seen[idx[r]]);
 	trit_sampler_free(s);
 }
 END_TEST
@@ -591,6 +628,7 @@ int main(void)
 	ADD(s, top_p_keeps_the_shortest_prefix_reaching_p);
 	ADD(s, top_p_keeps_hundreds_of_equal_tokens_by_id);
 	ADD(s, top_p_weighs_the_whole_vocabulary);
+	ADD(s, top_p_keeps_the_best_of_a_scrambled_vocabulary);
 	ADD(s, min_p_keeps_tokens_within_min_p_of_the_best);
 	ADD(s, top_k_keeps_exactly_the_k_best_of_a_large_vocabulary);
 	ADD(s, equal_logits_are_ordered_by_token_id);

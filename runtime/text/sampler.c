@@ -65,7 +65,7 @@ struct cand {
 };
 
 /*
- * Invariants: work, cand, prob and count have n_vocab entries; ring has
+ * Invariants: work, cand, tmp, prob and count have n_vocab entries; ring has
  * cap = repeat_last_n entries, of which ring_len (<= cap) are accepted
  * tokens, the newest at ring[(ring_head + cap - 1) % cap]. count[] is all
  * zero between calls (penalties() raises and clears it).
@@ -75,7 +75,7 @@ struct trit_sampler {
 	int32_t n_vocab;
 	struct trit_rng rng;
 	float *work;
-	struct cand *cand;
+	struct cand *cand, *tmp;
 	double *prob;
 	int32_t *count;
 	int32_t *ring;
@@ -149,10 +149,11 @@ int trit_sampler_new(const struct trit_sampler_params *p, int32_t n_vocab,
 	s->cap = p->repeat_last_n;
 	s->work = malloc((size_t)n_vocab * sizeof *s->work);
 	s->cand = malloc((size_t)n_vocab * sizeof *s->cand);
+	s->tmp = malloc((size_t)n_vocab * sizeof *s->tmp);
 	s->prob = malloc((size_t)n_vocab * sizeof *s->prob);
 	s->count = calloc((size_t)n_vocab, sizeof *s->count);
 	s->ring = malloc((size_t)(s->cap ? s->cap : 1) * sizeof *s->ring);
-	if (!s->work || !s->cand || !s->prob || !s->count || !s->ring) {
+	if (!s->work || !s->cand || !s->tmp || !s->prob || !s->count || !s->ring) {
 		trit_sampler_free(s);
 		return trit_errf(err, errlen, TRIT_ENOMEM,
 		                 "sampler: out of memory for a vocabulary of %d tokens", (int)n_vocab);
@@ -168,6 +169,7 @@ void trit_sampler_free(struct trit_sampler *s)
 		return;
 	free(s->work);
 	free(s->cand);
+	free(s->tmp);
 	free(s->prob);
 	free(s->count);
 	free(s->ring);
@@ -305,18 +307,47 @@ static int32_t argmax(const struct cand *c, int32_t n)
 	return c[best].id;
 }
 
-static int cmp_cand(const void *a, const void *b)
+/* Merge the sorted runs a[0 .. na-1] and b[0 .. nb-1] into out. */
+static void merge(const struct cand *a, int32_t na, const struct cand *b, int32_t nb,
+                  struct cand *out)
 {
-	return before(a, b) ? -1 : before(b, a) ? 1 : 0;
+	int32_t i = 0, j = 0;
+
+	while (i < na && j < nb)
+		*out++ = before(&b[j], &a[i]) ? b[j++] : a[i++];
+	while (i < na)
+		*out++ = a[i++];
+	while (j < nb)
+		*out++ = b[j++];
+}
+
+/* Sort c[0 .. n-1] best first: a bottom-up merge sort through tmp (n
+ * entries, the sampler's), no allocation. */
+static void sort_all(struct cand *c, struct cand *tmp, int32_t n)
+{
+	struct cand *from = c, *to = tmp, *t;
+
+	for (int64_t w = 1; w < n; w *= 2) { /* 64 bits: 2 * w may pass INT32_MAX */
+		for (int64_t i = 0; i < n; i += 2 * w) {
+			int32_t na = (int32_t)(n - i < w ? n - i : w);
+			int32_t nb = (int32_t)(n - i - na < w ? n - i - na : w);
+
+			merge(from + i, na, from + i + na, nb, to + i);
+		}
+		t = from;
+		from = to;
+		to = t;
+	}
+	if (from != c)
+		memcpy(c, from, (size_t)n * sizeof *c);
 }
 
 /* Sort at least the k best of c[0 .. n-1] to the front; returns how many
- * are now in order (k, or n when sorting them all is the cheaper way). The
- * order is total, so qsort's lack of stability cannot show. */
-static int32_t order(struct cand *c, int32_t n, int32_t k)
+ * are now in order (k, or n when sorting them all is the cheaper way). */
+static int32_t order(struct cand *c, struct cand *tmp, int32_t n, int32_t k)
 {
 	if (k >= n / 8) {
-		qsort(c, (size_t)n, sizeof *c, cmp_cand);
+		sort_all(c, tmp, n);
 		return n;
 	}
 	select_top(c, n, k);
@@ -330,7 +361,8 @@ static int32_t order(struct cand *c, int32_t n, int32_t k)
  * the front first; top-p's prefix is then found by sorting only as far as
  * needed (a prefix grown fourfold at a time), usually a few tokens.
  */
-static int32_t cut(const struct trit_sampler_params *p, struct cand *c, int32_t n, int32_t sorted)
+static int32_t cut(const struct trit_sampler_params *p, struct cand *c, struct cand *tmp,
+                   int32_t n, int32_t sorted)
 {
 	double lmax = (double)max_logit(c, n), sum = 0.0, floor_log = log((double)p->min_p);
 	int32_t m = 0;
@@ -346,7 +378,7 @@ static int32_t cut(const struct trit_sampler_params *p, struct cand *c, int32_t 
 		double acc = 0.0;
 
 		if (sorted == 0)
-			sorted = order(c, m, m < 64 ? m : 64);
+			sorted = order(c, tmp, m, m < 64 ? m : 64);
 		for (int32_t i = 0; i < sorted && i < m; i++) {
 			acc += exp((double)c[i].logit - lmax);
 			if (acc >= (double)p->top_p * sum)
@@ -354,7 +386,7 @@ static int32_t cut(const struct trit_sampler_params *p, struct cand *c, int32_t 
 		}
 		if (sorted >= m)
 			return m; /* top-p would keep more than min-p does */
-		sorted = order(c, m, sorted > m / 4 ? m : sorted * 4);
+		sorted = order(c, tmp, m, sorted > m / 4 ? m : sorted * 4);
 	}
 }
 
@@ -430,7 +462,7 @@ int trit_sampler_sample(struct trit_sampler *s, const float *logits, int32_t n,
 		live = sorted = p->top_k;
 	}
 	/* with nothing to cut, the draw walks the candidates in token order */
-	live = cut(p, s->cand, live, sorted);
+	live = cut(p, s->cand, s->tmp, live, sorted);
 	*token = draw(s, live);
 	return 0;
 }
