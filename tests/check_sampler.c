@@ -610,6 +610,20 @@ START_TEST(extreme_but_valid_settings_stay_finite)
 	ck_assert_int_eq(trit_sampler_accept(s, 0, err, sizeof err), 0);
 	ck_assert_int_eq(sample(s, logits, 3), 0);
 	trit_sampler_free(s);
+	/* a penalty that pushes the only finite logit to -inf is an error */
+	par.repeat_penalty = 2.0f;
+	par.frequency_penalty = 0.0f;
+	s = make(par, 1);
+	ck_assert_int_eq(trit_sampler_accept(s, 0, err, sizeof err), 0);
+	{
+		const float one[1] = { -3e38f };
+		int32_t tok = -1;
+
+		ck_assert_int_eq(trit_sampler_sample(s, one, 1, &tok, err, sizeof err), TRIT_EINVAL);
+		ck_assert_msg(strstr(err, "penalties"), "%s", err);
+		ck_assert_int_eq(tok, -1);
+	}
+	trit_sampler_free(s);
 }
 END_TEST
 

@@ -29,6 +29,12 @@
  *           alternate user/assistant.
  * Jinja's trim and Python's strip() remove Unicode whitespace (str.isspace);
  * strip_ws() below does the same for UTF-8 text.
+ *
+ * Detection is by markers, in the spirit of llama.cpp's
+ * llm_chat_detect_template (src/llama-chat.cpp), so near relatives map to
+ * the same format: Llama 3.1 - 3.3 templates are detected as llama3 and get
+ * its plain turns, without the "Cutting Knowledge Date" lines and tool
+ * preamble their Jinja adds to the system turn.
  */
 #include <build-config.h>
 
