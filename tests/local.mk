@@ -37,6 +37,7 @@ include $(srcdir)/tests/ref_ops.mk
 include $(srcdir)/tests/cpu_neon_qemu.mk
 include $(srcdir)/tests/conformance.mk
 include $(srcdir)/tests/plan_reasons.mk
+include $(srcdir)/tests/text.mk
 
 TESTS += tests/cli.sh
 EXTRA_DIST += tests/cli.sh tests/sdk-example.sh
