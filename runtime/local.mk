@@ -65,3 +65,5 @@ trit_LDADD = runtime/libtrit.la
 # in fragments of their own.
 include $(srcdir)/runtime/model/gguf.mk
 include $(srcdir)/runtime/model/safetensors.mk
+include $(srcdir)/runtime/graph/local.mk
+include $(srcdir)/runtime/exec/forward.mk
