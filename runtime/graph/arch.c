@@ -55,12 +55,16 @@ static void fail(struct bctx *b, int rc, const char *fmt, ...)
 	}
 }
 
-static const struct trit_tensor *weight(struct bctx *b, int required, const char *fmt, int il)
+/* The tensor "blk.<il>.<what>" (il >= 0) or "<what>". */
+static const struct trit_tensor *weight(struct bctx *b, int required, const char *what, int il)
 {
 	char name[96];
 	const struct trit_tensor *t;
 
-	snprintf(name, sizeof name, fmt, il);
+	if (il >= 0)
+		snprintf(name, sizeof name, "blk.%d.%s", il, what);
+	else
+		snprintf(name, sizeof name, "%s", what);
 	t = b->in->weight(b->in->weight_ctx, name);
 	if (!t && required)
 		fail(b, TRIT_EFORMAT, "the model has no tensor %s, which the %s graph needs", name,
@@ -99,11 +103,11 @@ static const char *lname(char *buf, size_t len, const char *what, int il)
 	return buf;
 }
 
-/* y = rms_norm(x) * w, w the F32 tensor `wfmt` of layer il. */
-static struct trit_gref norm(struct bctx *b, struct trit_gref x, const char *wfmt, int il,
+/* y = rms_norm(x) * w, w the F32 tensor `wname` of layer il. */
+static struct trit_gref norm(struct bctx *b, struct trit_gref x, const char *wname, int il,
                              const char *name)
 {
-	const struct trit_tensor *w = weight(b, 1, wfmt, il);
+	const struct trit_tensor *w = weight(b, 1, wname, il);
 	struct trit_gref y = act(b, TRIT_TYPE_F32, x.t.ne[0], x.t.ne[1], name);
 	float fp[4] = { (float)b->p->hp->norm_eps };
 	char nm[64];
@@ -167,7 +171,7 @@ static struct trit_gref matmul(struct bctx *b, const char *base, int il, struct 
 	if (s && !b->rc) {
 		struct trit_gref src[2] = { y, trit_gref_ext(s) };
 		if (s->type != TRIT_TYPE_F32 || s->ne[0] * s->ne[1] * s->ne[2] * s->ne[3] != 1)
-			fail(b, TRIT_EFORMAT, "%s.scale of layer %d must be one F32 value", base, il);
+			fail(b, TRIT_EFORMAT, "%s: %s.scale must be one F32 value", nm, base);
 		node(b, TRIT_OP_MUL, y, src, 2, NULL, NULL, nm);
 	}
 	return y;
@@ -237,9 +241,9 @@ static struct trit_gref attention(struct bctx *b, struct trit_gref cur, struct t
 	float fp[4] = { (float)(1.0 / sqrt((double)D)) };
 	char nm[64];
 
-	q = matmul(b, "blk.%d.attn_q", il, cur, "q");
-	k = matmul(b, "blk.%d.attn_k", il, cur, "k");
-	v = matmul(b, "blk.%d.attn_v", il, cur, "v");
+	q = matmul(b, "attn_q", il, cur, "q");
+	k = matmul(b, "attn_k", il, cur, "k");
+	v = matmul(b, "attn_v", il, cur, "v");
 	if (!b->rc && (q.t.ne[0] != Hq * D || k.t.ne[0] != Hkv * D || v.t.ne[0] != Hkv * D))
 		fail(b, TRIT_EFORMAT, "layer %d: Q/K/V give %llu/%llu/%llu features; %llu heads "
 		     "(%llu KV heads) of %llu need %llu/%llu/%llu", il,
@@ -290,15 +294,15 @@ static struct trit_gref layer(struct bctx *b, struct trit_gref inp, struct trit_
 	char nm[64];
 
 	b->g->cur_layer = il;
-	cur = norm(b, inp, "blk.%d.attn_norm.weight", il, "attn_norm");
+	cur = norm(b, inp, "attn_norm.weight", il, "attn_norm");
 	cur = attention(b, cur, pos, il);
 	if (bitnet)
-		cur = norm(b, cur, "blk.%d.attn_sub_norm.weight", il, "attn_sub_norm");
-	cur = matmul(b, "blk.%d.attn_output", il, cur, "attn_output");
+		cur = norm(b, cur, "attn_sub_norm.weight", il, "attn_sub_norm");
+	cur = matmul(b, "attn_output", il, cur, "attn_output");
 	ffn_inp = add(b, cur, inp, il, "ffn_inp");
-	cur = norm(b, ffn_inp, "blk.%d.ffn_norm.weight", il, "ffn_norm");
-	gate = matmul(b, "blk.%d.ffn_gate", il, cur, "ffn_gate");
-	up = matmul(b, "blk.%d.ffn_up", il, cur, "ffn_up");
+	cur = norm(b, ffn_inp, "ffn_norm.weight", il, "ffn_norm");
+	gate = matmul(b, "ffn_gate", il, cur, "ffn_gate");
+	up = matmul(b, "ffn_up", il, cur, "ffn_up");
 	if (!b->rc && (gate.t.ne[0] != up.t.ne[0] || (n_ff && gate.t.ne[0] != n_ff)))
 		fail(b, TRIT_EFORMAT, "layer %d: ffn_gate gives %llu features, ffn_up %llu, "
 		     "feed_forward_length is %u", il, (unsigned long long)gate.t.ne[0],
@@ -309,8 +313,8 @@ static struct trit_gref layer(struct bctx *b, struct trit_gref inp, struct trit_
 		node(b, TRIT_OP_GLU, h, src, 2, ip, NULL, lname(nm, sizeof nm, "ffn_glu", il));
 	}
 	if (bitnet)
-		h = norm(b, h, "blk.%d.ffn_sub_norm.weight", il, "ffn_sub_norm");
-	cur = matmul(b, "blk.%d.ffn_down", il, h, "ffn_down");
+		h = norm(b, h, "ffn_sub_norm.weight", il, "ffn_sub_norm");
+	cur = matmul(b, "ffn_down", il, h, "ffn_down");
 	return add(b, cur, ffn_inp, il, "l_out");
 }
 

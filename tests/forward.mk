@@ -1,0 +1,13 @@
+# The forward pass (graph/, exec/alloc, kvcache, forward) against a naive
+# implementation in the suite, on ref and (where built) the cpu_avx2 plugin;
+# and trit-forward, the program the llama.cpp cross-validation drives.
+check_PROGRAMS += tests/check_forward
+TESTS += tests/check_forward
+tests_check_forward_SOURCES = tests/check_forward.c
+tests_check_forward_CFLAGS = $(TEST_CFLAGS)
+tests_check_forward_LDADD = $(TEST_LIBS) -lm
+FORWARD_TEST_DEFS =
+if BUILD_CPU_AVX2
+FORWARD_TEST_DEFS += -DFORWARD_TEST_CPU_AVX2=1
+endif
+tests_check_forward_CPPFLAGS = $(AM_CPPFLAGS) $(FORWARD_TEST_DEFS)
