@@ -64,7 +64,8 @@ struct tw {
 struct tmodel {
 	struct trit_model m;
 	uint32_t n_head[L], n_head_kv[L], n_ff[L];
-	int bitnet;              /* bitnet-b1.58 graph with I2_S matrices */
+	int bitnet;              /* 0 llama; 1 bitnet-b1.58, 2 llama.cpp's bitnet: I2_S
+	                          * matrices, sub-norms */
 	int tied;
 	struct tw w[MAXW];
 	int n_w;
@@ -132,7 +133,8 @@ static void make_model(struct tmodel *tm, int bitnet, int tied, uint32_t n_ff)
 	memset(tm, 0, sizeof *tm);
 	rng_state = 0x9e3779b97f4a7c15ull ^ (uint64_t)(bitnet * 7 + tied);
 	tm->bitnet = bitnet, tm->tied = tied;
-	snprintf(hp->arch, sizeof hp->arch, "%s", bitnet ? "bitnet-b1.58" : "llama");
+	snprintf(hp->arch, sizeof hp->arch, "%s", bitnet == 2 ? "bitnet" : bitnet ? "bitnet-b1.58" :
+	         "llama");
 	snprintf(hp->family, sizeof hp->family, "%s", bitnet ? "bitnet" : "llama");
 	hp->n_layer = L, hp->n_embd = E, hp->n_vocab = V, hp->n_ctx_train = NCTX;
 	for (int i = 0; i < L; i++)
@@ -162,6 +164,8 @@ static void make_model(struct tmodel *tm, int bitnet, int tied, uint32_t n_ff)
 	}
 	if (bitnet)
 		add_w(tm, "blk.1.ffn_down.scale", 1, 1, 3);
+	if (bitnet == 2)
+		add_w(tm, "blk.0.attn_q.scale", 1, 1, 3);
 }
 
 static void free_model(struct tmodel *tm)
@@ -251,6 +255,9 @@ static void naive(const struct tmodel *tm, const int32_t *tok, int n, double *ou
 			       *vt = &vc[((size_t)il * n + t) * HKV * D];
 			rmsnorm(xt, W(tm, "attn_norm.weight", il), E, eps, cur);
 			mm(tm, W(tm, "attn_q.weight", il), E, HQ * D, cur, q);
+			if (bn == 2 && il == 0)
+				for (int i = 0; i < HQ * D; i++)
+					q[i] *= W(tm, "blk.0.attn_q.scale", -1)[0];
 			mm(tm, W(tm, "attn_k.weight", il), E, HKV * D, cur, kt);
 			mm(tm, W(tm, "attn_v.weight", il), E, HKV * D, cur, vt);
 			rope(q, HQ, t, base, bn);
@@ -283,7 +290,7 @@ static void naive(const struct tmodel *tm, const int32_t *tok, int n, double *ou
 			mm(tm, W(tm, "ffn_gate.weight", il), E, F, cur, g);
 			mm(tm, W(tm, "ffn_up.weight", il), E, F, cur, u);
 			for (int i = 0; i < F; i++)
-				h[i] = (bn ? (g[i] > 0 ? g[i] * g[i] : 0) : g[i] / (1 + exp(-g[i]))) * u[i];
+				h[i] = (bn == 1 ? (g[i] > 0 ? g[i] * g[i] : 0) : g[i] / (1 + exp(-g[i]))) * u[i];
 			if (bn)
 				rmsnorm(h, W(tm, "ffn_sub_norm.weight", il), F, eps, h);
 			mm(tm, W(tm, "ffn_down.weight", il), F, E, h, o);
@@ -295,7 +302,7 @@ static void naive(const struct tmodel *tm, const int32_t *tok, int n, double *ou
 		}
 	for (int t = 0; t < n; t++) {
 		rmsnorm(&x[t * E], W(tm, "output_norm.weight", -1), E, eps, cur);
-		mm(tm, W(tm, tm->tied ? "token_embd.weight" : "output.weight", -1), E, V, cur,
+		mm(tm, W(tm, tm->tied || bn == 2 ? "token_embd.weight" : "output.weight", -1), E, V, cur,
 		   &out[(size_t)t * V]);
 	}
 	free(x);
@@ -499,10 +506,10 @@ static void compare_naive(int bitnet, int tied, const struct trit_sched_target *
 	run(&tm, &ro, prompt, NP, 0, got, NULL);
 	e = rel_err(got, &want[(NP - 1) * V], V);
 	fprintf(stderr, "check_forward: %s %s kv %s ubatch %u: relative error %.3g (limit %.3g)\n",
-	        bitnet ? "bitnet-b1.58" : "llama", t->name, trit_type_traits(kv)->name, ubatch, e,
+	        tm.m.hp.arch, t->name, trit_type_traits(kv)->name, ubatch, e,
 	        tol);
 	ck_assert_msg(e <= tol, "%s on %s: logits differ from the naive pass by %g (limit %g)",
-	              bitnet ? "bitnet-b1.58" : "llama", t->name, e, tol);
+	              tm.m.hp.arch, t->name, e, tol);
 	free_model(&tm);
 }
 
@@ -534,6 +541,15 @@ START_TEST(bitnet_i2s_logits_match_naive)
 {
 	compare_naive(1, 1, &ref_t, TRIT_TYPE_F32, 4, 1e-2);
 	compare_naive(1, 1, &avx2_t, TRIT_TYPE_F32, 16, 1e-2);
+}
+END_TEST
+
+/* llama.cpp's bitnet: SiLU, the head is token_embd even when the file has
+ * output.weight, and a <weight>.scale on Q. */
+START_TEST(llamacpp_bitnet_logits_match_naive)
+{
+	compare_naive(2, 0, &ref_t, TRIT_TYPE_F32, 4, 1e-2);
+	compare_naive(2, 0, &avx2_t, TRIT_TYPE_F32, 16, 1e-2);
 }
 END_TEST
 
@@ -762,6 +778,7 @@ static Suite *forward_suite(void)
 	tcase_add_test(tc, llama_tied_logits_match_naive_on_cpu_avx2_f32_kv);
 	tcase_add_test(tc, llama_f16_and_q8_0_kv_stay_near_naive);
 	tcase_add_test(tc, bitnet_i2s_logits_match_naive);
+	tcase_add_test(tc, llamacpp_bitnet_logits_match_naive);
 	tcase_add_test(tc, every_tokens_logits_match_naive_with_all_logits);
 	tcase_add_test(tc, ubatch_1_and_whole_prompt_agree);
 	tcase_add_test(tc, one_and_two_threads_give_the_same_bits);
