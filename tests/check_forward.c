@@ -678,6 +678,29 @@ START_TEST(memory_is_accounted_exactly)
 	ck_assert_uint_eq(mem.arena_bytes, arena);
 	ck_assert_uint_eq(mem.arena_unshared, unshared);
 	ck_assert_uint_lt(arena, unshared);
+	{ /* the planner's question from the file's tensor table gives the same */
+		struct trit_model_tensor mt[MAXW];
+		uint64_t a2 = 0, u2 = 0;
+		memset(mt, 0, sizeof mt);
+		for (int i = 0; i < tm.n_w; i++) {
+			mt[i].name = tm.w[i].name;
+			mt[i].type_name = "F32";
+			mt[i].ne[0] = tm.w[i].ne0, mt[i].ne[1] = tm.w[i].ne1;
+		}
+		tm.m.tensors = mt;
+		tm.m.n_tensors = (size_t)tm.n_w;
+		ck_assert_int_eq(trit_forward_model_arena_bytes(&tm.m, 0, NCTX, TRIT_TYPE_Q8_0, 8, 0,
+		                                                &a2, &u2, err, sizeof err), 0);
+		ck_assert_uint_eq(a2, arena);
+		ck_assert_uint_eq(u2, unshared);
+		mt[3].type_name = "Q4_K";
+		ck_assert_int_eq(trit_forward_model_arena_bytes(&tm.m, 0, NCTX, TRIT_TYPE_Q8_0, 8, 0,
+		                                                &a2, &u2, err, sizeof err),
+		                 TRIT_EUNSUPPORTED);
+		ck_assert_ptr_nonnull(strstr(err, "Q4_K"));
+		tm.m.tensors = NULL;
+		tm.m.n_tensors = 0;
+	}
 	ck_assert_int_eq(trit_kvcache_bytes(&tm.m.hp, NCTX, TRIT_TYPE_Q8_0, &kv, err, sizeof err), 0);
 	/* per layer: K and V of 32 positions x 2 heads x one 34-byte block */
 	ck_assert_uint_eq(kv, (uint64_t)L * 2 * NCTX * HKV * 34);

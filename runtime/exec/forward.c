@@ -403,3 +403,67 @@ int trit_forward_arena_bytes(const struct trit_hparams *hp,
 	trit_graph_free(&g);
 	return rc;
 }
+
+/* ------------------------------------------------------------------------ */
+/* The planner's lookup over a model file's tensor table                     */
+
+struct model_lookup {
+	const struct trit_model *m;
+	uint32_t ternary_type;
+	struct trit_tensor t[4];    /* the last four tensors looked up (the builder holds
+	                             * up to two lookups at a time) */
+	unsigned next;
+	int rc;
+	char *err;
+	size_t errlen;
+};
+
+static int type_by_name(const char *name, uint32_t *type)
+{
+	for (uint32_t t = 0; t < TRIT_TYPE_COUNT; t++)
+		if (trit_type_traits(t) && !strcmp(trit_type_traits(t)->name, name)) {
+			*type = t;
+			return 0;
+		}
+	return -1;
+}
+
+static const struct trit_tensor *model_weight(void *ctx, const char *name)
+{
+	struct model_lookup *ml = ctx;
+	struct trit_tensor *t = &ml->t[ml->next++ % 4];
+
+	for (size_t i = 0; i < ml->m->n_tensors; i++) {
+		const struct trit_model_tensor *mt = &ml->m->tensors[i];
+		uint32_t type;
+		if (strcmp(mt->name, name) != 0)
+			continue;
+		if (type_by_name(mt->type_name, &type)) {
+			if (!ml->rc)
+				ml->rc = trit_errf(ml->err, ml->errlen, TRIT_EUNSUPPORTED, "tensor %s is "
+				                   "%s, a type trit's backends do not run", name,
+				                   mt->type_name);
+			type = TRIT_TYPE_F32; /* sized as any other; the call fails with rc */
+		}
+		if (mt->ternary && ml->ternary_type)
+			type = ml->ternary_type;
+		memset(t, 0, sizeof *t);
+		t->type = type;
+		for (int d = 0; d < 4; d++)
+			t->ne[d] = mt->ne[d] ? mt->ne[d] : 1;
+		return t;
+	}
+	return NULL;
+}
+
+int trit_forward_model_arena_bytes(const struct trit_model *m, uint32_t ternary_type,
+                                   uint32_t n_ctx, uint32_t kv_type, uint32_t n_ubatch,
+                                   int all_logits, uint64_t *arena_bytes,
+                                   uint64_t *unshared_bytes, char *err, size_t errlen)
+{
+	struct model_lookup ml = { .m = m, .ternary_type = ternary_type, .err = err,
+	                           .errlen = errlen };
+	int rc = trit_forward_arena_bytes(&m->hp, model_weight, &ml, n_ctx, kv_type, n_ubatch,
+	                                  all_logits, arena_bytes, unshared_bytes, err, errlen);
+	return ml.rc ? ml.rc : rc;
+}

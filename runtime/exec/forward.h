@@ -93,4 +93,13 @@ int trit_forward_arena_bytes(const struct trit_hparams *hp,
                              uint32_t n_ubatch, int all_logits, uint64_t *arena_bytes,
                              uint64_t *unshared_bytes, char *err, size_t errlen);
 
+/* The same for a model file's tensor table, before anything is loaded:
+ * each tensor as its stored type, ternary matrices as ternary_type when
+ * that is not 0 (the loader's repack). TRIT_EUNSUPPORTED for a tensor of a
+ * type no backend runs. */
+int trit_forward_model_arena_bytes(const struct trit_model *m, uint32_t ternary_type,
+                                   uint32_t n_ctx, uint32_t kv_type, uint32_t n_ubatch,
+                                   int all_logits, uint64_t *arena_bytes,
+                                   uint64_t *unshared_bytes, char *err, size_t errlen);
+
 #endif
