@@ -65,3 +65,4 @@ trit_LDADD = runtime/libtrit.la
 # in fragments of their own.
 include $(srcdir)/runtime/model/gguf.mk
 include $(srcdir)/runtime/model/safetensors.mk
+include $(srcdir)/runtime/load/local.mk

@@ -48,3 +48,4 @@ tests/exports.log: runtime/libtrit.la
 # Modules under runtime/ depend on each other one way only.
 TESTS += tests/include-cycles.sh
 EXTRA_DIST += tests/include-cycles.sh
+include $(srcdir)/tests/load.mk
