@@ -250,6 +250,329 @@ START_TEST(copies_hold_the_same_bytes_outside_the_mapping)
 }
 END_TEST
 
+
+/* ------------------------------------------------------------------------ */
+/* A backend of this file: ref's buffers made not host-visible (so the
+ * loader stages and calls buffer_write), under a memory budget (so
+ * allocations fail), counting the buffers alive.                          */
+
+#define FAKE_MAX_BUFS 1024
+static struct {
+	struct trit_backend be;
+	const struct trit_backend *ref;
+	uint64_t budget, used;         /* budget 0: unlimited */
+	int say_free;                  /* get_memory answers budget - used */
+	struct trit_buffer *bufs[FAKE_MAX_BUFS];
+	uint64_t sizes[FAKE_MAX_BUFS];
+	int live;
+} fake;
+
+static int fake_alloc(void *st, uint32_t dev, uint64_t size, struct trit_buffer **out,
+                      char *err, size_t errlen)
+{
+	int rc, k;
+
+	*out = NULL;
+	if (fake.budget && size > fake.budget - fake.used) {
+		snprintf(err, errlen, "the test's budget of %llu bytes is spent",
+		         (unsigned long long)fake.budget);
+		return TRIT_ENOMEM;
+	}
+	for (k = 0; k < FAKE_MAX_BUFS && fake.bufs[k]; k++)
+		;
+	ck_assert_int_lt(k, FAKE_MAX_BUFS);
+	if ((rc = fake.ref->buffer_alloc(st, dev, size, out, err, errlen)))
+		return rc;
+	fake.bufs[k] = *out;
+	fake.sizes[k] = size;
+	fake.used += size;
+	fake.live++;
+	return 0;
+}
+
+static void fake_free(void *st, struct trit_buffer *b)
+{
+	for (int k = 0; b && k < FAKE_MAX_BUFS; k++)
+		if (fake.bufs[k] == b) {
+			fake.used -= fake.sizes[k];
+			fake.bufs[k] = NULL;
+			fake.live--;
+		}
+	fake.ref->buffer_free(st, b);
+}
+
+static void *fake_host_ptr(void *st, struct trit_buffer *b)
+{
+	(void)st;
+	(void)b;
+	return NULL;
+}
+
+static int fake_get_memory(void *st, uint32_t dev, uint64_t *fr, uint64_t *tot,
+                           char *err, size_t errlen)
+{
+	(void)st;
+	(void)dev;
+	if (!fake.say_free) {
+		snprintf(err, errlen, "not measured");
+		return TRIT_EUNSUPPORTED;
+	}
+	*fr = fake.budget - fake.used;
+	*tot = fake.budget;
+	return 0;
+}
+
+static void fake_open(struct ref *r, const struct trit_model *m, uint32_t ternary_type,
+                      uint64_t budget, int say_free)
+{
+	ref_open(r, m, ternary_type);
+	memset(&fake, 0, sizeof fake);
+	fake.ref = r->lt.t.be;
+	fake.be = *fake.ref;
+	fake.be.name = "fake";
+	fake.be.buffer_alloc = fake_alloc;
+	fake.be.buffer_free = fake_free;
+	fake.be.buffer_host_ptr = fake_host_ptr;
+	fake.be.buffer_from_host_ptr = NULL;
+	fake.be.buffer_limits = NULL;
+	fake.be.get_memory = fake_get_memory;
+	fake.budget = budget;
+	fake.say_free = say_free;
+	r->lt.t.be = &fake.be;
+	r->lt.t.name = "fake/dev0";
+}
+
+static void fake_close(struct ref *r)
+{
+	r->lt.t.be = fake.ref;
+	ref_close(r);
+}
+
+/* A weight's bytes, read back through buffer_read (caller frees). */
+static unsigned char *read_back(const struct trit_load_target *lt, const struct trit_weight *x,
+                                uint64_t n)
+{
+	unsigned char *buf = malloc((size_t)n);
+	char err[256];
+
+	ck_assert_ptr_nonnull(buf);
+	ck_assert_msg(lt->t.be->buffer_read(lt->t.state, x->t.buffer, x->t.offset, buf, n, err,
+	                                    sizeof err) == 0, "%s", err);
+	return buf;
+}
+
+/* Repacking: each ternary matrix equals trit_ternary_pack() of the whole
+ * file tensor, whether written straight into host memory or staged. */
+static void check_repack(uint32_t to, int staged)
+{
+	struct trit_model *m = gen_model("tiny-bitnet", "I2_S", "a.gguf");
+	struct trit_load_report rep;
+	struct trit_weights *w;
+	struct trit_load_spec s;
+	struct ref r;
+	char err[512];
+	uint32_t n_ternary = 0;
+
+	if (staged)
+		fake_open(&r, m, to, 0, 0);
+	else
+		ref_open(&r, m, to);
+	s = spec_of(&r, 1);
+	s.staging_bytes = 9000; /* chunks of a few tiles */
+	ck_assert_msg(trit_load(m, &s, &w, &rep, err, sizeof err) == 0, "%s", err);
+	for (size_t i = 0; i < m->n_tensors; i++) {
+		const struct trit_weight *x = trit_weights_at(w, i);
+		unsigned char *fb = file_bytes(m, x->mt), *want, *got;
+		uint64_t n;
+		if (strcmp(x->mt->type_name, "I2_S") != 0) {
+			ck_assert_int_eq(x->how, staged ? TRIT_WEIGHT_COPIED : TRIT_WEIGHT_IN_PLACE);
+			free(fb);
+			continue;
+		}
+		n_ternary++;
+		n = trit_ternary_bytes(to, x->mt->ne[1], x->mt->ne[0]);
+		ck_assert_int_eq(x->how, TRIT_WEIGHT_REPACKED);
+		ck_assert_int_eq(x->t.type, to);
+		ck_assert_uint_eq(x->t.nb[0] + x->t.nb[1], 0);
+		want = malloc((size_t)n);
+		ck_assert_int_eq(trit_ternary_pack(to, want, n, TRIT_TERNARY_SRC_I2S_BITNET, fb,
+		                                   x->mt->n_bytes, x->mt->ne[1], x->mt->ne[0], err,
+		                                   sizeof err), 0);
+		got = read_back(&r.lt, x, n);
+		ck_assert_msg(memcmp(got, want, (size_t)n) == 0, "%s differs from the whole-tensor "
+		              "pack", x->mt->name);
+		free(got);
+		free(want);
+		free(fb);
+	}
+	ck_assert_uint_eq(rep.n_repacked, n_ternary);
+	ck_assert_uint_gt(n_ternary, 0);
+	ck_assert_uint_eq(rep.n_in_place + rep.n_copied + rep.n_repacked, rep.n_tensors);
+	ck_assert_uint_eq(rep.bytes_in_place + rep.bytes_copied + rep.bytes_repacked,
+	                  rep.target_bytes[0]);
+	ck_assert_uint_le(rep.staging_peak, 9000);
+	ck_assert_uint_gt(rep.staging_peak, 0);
+	trit_weights_free(w);
+	if (staged) {
+		ck_assert_int_eq(fake.live, 0);
+		fake_close(&r);
+	} else {
+		ref_close(&r);
+	}
+	trit_model_close(m);
+}
+
+START_TEST(repacks_equal_the_whole_tensor_pack)
+{
+	static const uint32_t to[2] = { TRIT_TYPE_TL1, TRIT_TYPE_TL2 };
+	check_repack(to[_i % 2], _i / 2);
+}
+END_TEST
+
+START_TEST(a_truncated_file_is_an_error_naming_the_tensor)
+{
+	struct trit_model *m = gen_model("tiny-bitnet", "I2_S", "a.gguf");
+	const struct trit_model_tensor *last = &m->tensors[m->n_tensors - 1];
+	struct trit_weights *w = (struct trit_weights *)1;
+	struct trit_load_spec s;
+	struct ref r;
+	char err[512], want[256];
+
+	for (size_t i = 0; i < m->n_tensors; i++)
+		if (m->tensors[i].offset > last->offset)
+			last = &m->tensors[i];
+	ck_assert_int_eq(truncate(m->files[0], (off_t)(last->offset + last->n_bytes / 2)), 0);
+	ref_open(&r, m, 0);
+	s = spec_of(&r, 1);
+	ck_assert_int_eq(trit_load(m, &s, &w, NULL, err, sizeof err), TRIT_EFORMAT);
+	ck_assert_ptr_null(w);
+	snprintf(want, sizeof want, "tensor %s spans bytes %llu..%llu", last->name,
+	         (unsigned long long)last->offset,
+	         (unsigned long long)(last->offset + last->n_bytes));
+	ck_assert_msg(strstr(err, want) && strstr(err, "truncated"), "%s", err);
+	ref_close(&r);
+	trit_model_close(m);
+}
+END_TEST
+
+/* Overwrite the float at byte `at` of the file with NaN. */
+static void poke_nan(const char *path, uint64_t at)
+{
+	float v = NAN;
+	int fd = open(path, O_WRONLY);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(pwrite(fd, &v, 4, (off_t)at), 4);
+	close(fd);
+}
+
+START_TEST(a_nan_in_a_norm_or_a_scale_is_an_error_naming_it)
+{
+	struct trit_model *m = gen_model("tiny-bitnet", "I2_S", "a.gguf");
+	const struct trit_model_tensor *t = NULL;
+	const char *name = _i ? "blk.1.ffn_up.weight" : "blk.1.ffn_norm.weight";
+	struct trit_weights *w;
+	struct trit_load_spec s;
+	struct ref r;
+	char err[512], want[256];
+	uint64_t at;
+
+	for (size_t i = 0; i < m->n_tensors; i++)
+		if (strcmp(m->tensors[i].name, name) == 0)
+			t = &m->tensors[i];
+	ck_assert_ptr_nonnull(t);
+	at = _i ? t->offset + t->n_bytes - 32 : t->offset + 4 * 17;
+	poke_nan(m->files[0], at);
+	ref_open(&r, m, 0);
+	s = spec_of(&r, 1);
+	ck_assert_int_eq(trit_load(m, &s, &w, NULL, err, sizeof err), TRIT_EFORMAT);
+	snprintf(want, sizeof want, "tensor %s: %s (file offset %llu) is NaN", name,
+	         _i ? "the scale, element 0" : "element 17", (unsigned long long)at);
+	ck_assert_msg(strstr(err, want), "%s", err);
+	ref_close(&r);
+	trit_model_close(m);
+}
+END_TEST
+
+START_TEST(out_of_memory_is_enomem_naming_the_device_and_frees_everything)
+{
+	struct trit_model *m = gen_model("tiny-bitnet", "I2_S", "a.gguf");
+	struct trit_weights *w;
+	struct trit_load_spec s;
+	struct ref r;
+	char err[512], want[128];
+
+	/* _i == 0: get_memory says too little before anything is allocated;
+	 * _i == 1: it cannot say, and an allocation half way fails */
+	fake_open(&r, m, 0, m->n_bytes / 2, _i == 0);
+	s = spec_of(&r, 1);
+	ck_assert_int_eq(trit_load(m, &s, &w, NULL, err, sizeof err), TRIT_ENOMEM);
+	ck_assert_ptr_null(w);
+	ck_assert_int_eq(fake.live, 0);
+	ck_assert_msg(strstr(err, "device fake/dev0 cannot hold"), "%s", err);
+	if (_i == 0) {
+		snprintf(want, sizeof want, "%llu bytes needed, %llu bytes free",
+		         (unsigned long long)m->n_bytes, (unsigned long long)(m->n_bytes / 2));
+		ck_assert_msg(strstr(err, want), "%s", err);
+	} else {
+		ck_assert_msg(strstr(err, "tensor blk.") && strstr(err, "unknown bytes free") &&
+		              strstr(err, "budget"), "%s", err);
+	}
+	fake_close(&r);
+	trit_model_close(m);
+}
+END_TEST
+
+struct seen {
+	uint64_t last_bytes, total_bytes;
+	uint32_t last_tensors, total_tensors, calls;
+	int backwards;
+};
+
+static void on_progress(void *ctx, const struct trit_load_progress *p)
+{
+	struct seen *s = ctx;
+	if (p->done_bytes < s->last_bytes || p->done_tensors < s->last_tensors || !p->tensor)
+		s->backwards = 1;
+	s->last_bytes = p->done_bytes;
+	s->last_tensors = p->done_tensors;
+	s->total_bytes = p->total_bytes;
+	s->total_tensors = p->total_tensors;
+	s->calls++;
+}
+
+START_TEST(progress_moves_forward_to_the_total)
+{
+	struct trit_model *m = gen_model("tiny-bitnet", "I2_S", "a.gguf");
+	struct trit_load_report rep;
+	struct trit_weights *w;
+	struct trit_load_spec s;
+	struct seen seen = { 0 };
+	struct ref r;
+	char err[512];
+
+	ref_open(&r, m, TRIT_TYPE_TL2);
+	s = spec_of(&r, 0);
+	s.staging_bytes = 4096;
+	s.progress = on_progress;
+	s.progress_ctx = &seen;
+	ck_assert_msg(trit_load(m, &s, &w, &rep, err, sizeof err) == 0, "%s", err);
+	ck_assert(!seen.backwards);
+	ck_assert_uint_eq(seen.last_bytes, m->n_bytes);
+	ck_assert_uint_eq(seen.total_bytes, m->n_bytes);
+	ck_assert_uint_eq(seen.last_tensors, m->n_tensors);
+	ck_assert_uint_eq(seen.total_tensors, m->n_tensors);
+	ck_assert_uint_gt(seen.calls, m->n_tensors); /* chunks of the big tensors too */
+	ck_assert_uint_eq(rep.n_copied + rep.n_repacked, m->n_tensors);
+	ck_assert_uint_ge(rep.rss_peak, rep.rss_before);
+	ck_assert_uint_gt(rep.rss_after, 0);
+	ck_assert(rep.peak_source == TRIT_LOAD_PEAK_HWM || rep.peak_source == TRIT_LOAD_PEAK_SAMPLED);
+	ck_assert(rep.seconds >= 0.0);
+	trit_weights_free(w);
+	ref_close(&r);
+	trit_model_close(m);
+}
+END_TEST
+
 static Suite *load_suite(void)
 {
 	Suite *s = suite_create("load");
@@ -259,6 +582,11 @@ static Suite *load_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, in_place_views_point_into_the_mapping);
 	tcase_add_test(tc, copies_hold_the_same_bytes_outside_the_mapping);
+	tcase_add_loop_test(tc, repacks_equal_the_whole_tensor_pack, 0, 4);
+	tcase_add_test(tc, a_truncated_file_is_an_error_naming_the_tensor);
+	tcase_add_loop_test(tc, a_nan_in_a_norm_or_a_scale_is_an_error_naming_it, 0, 2);
+	tcase_add_loop_test(tc, out_of_memory_is_enomem_naming_the_device_and_frees_everything, 0, 2);
+	tcase_add_test(tc, progress_moves_forward_to_the_total);
 	suite_add_tcase(s, tc);
 	return s;
 }
