@@ -67,3 +67,4 @@ include $(srcdir)/runtime/model/gguf.mk
 include $(srcdir)/runtime/model/safetensors.mk
 include $(srcdir)/runtime/graph/local.mk
 include $(srcdir)/runtime/exec/forward.mk
+include $(srcdir)/runtime/load/local.mk

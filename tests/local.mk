@@ -49,3 +49,4 @@ tests/exports.log: runtime/libtrit.la
 TESTS += tests/include-cycles.sh
 EXTRA_DIST += tests/include-cycles.sh
 include $(srcdir)/tests/forward.mk
+include $(srcdir)/tests/load.mk
