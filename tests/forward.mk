@@ -11,3 +11,7 @@ if BUILD_CPU_AVX2
 FORWARD_TEST_DEFS += -DFORWARD_TEST_CPU_AVX2=1
 endif
 tests_check_forward_CPPFLAGS = $(AM_CPPFLAGS) $(FORWARD_TEST_DEFS)
+
+noinst_PROGRAMS += tests/trit-forward
+tests_trit_forward_SOURCES = tests/trit-forward.c
+tests_trit_forward_LDADD = runtime/libtrit-internal.la -lm

@@ -218,12 +218,6 @@ static void print_top(const float *x, uint32_t n, uint32_t k)
 	free(taken);
 }
 
-static const struct trit_tensor *lookup(void *ctx, const char *name)
-{
-	const struct trit_weight *w = trit_weights_find(ctx, name);
-	return w ? &w->t : NULL;
-}
-
 struct run {
 	struct trit_model *m;
 	struct trit_registry *reg;
@@ -262,7 +256,7 @@ static int setup(const struct opts *o, struct run *r, char *err, size_t errlen)
 	if (!rc) {
 		uint32_t ctx = o->ctx ? o->ctx : o->n_tokens + o->n_predict;
 		struct trit_forward_params p = {
-			.model = r->m, .weight = lookup, .weight_ctx = r->w, .targets = &r->dev,
+			.model = r->m, .weights = r->w, .targets = &r->dev,
 			.n_targets = 1, .layer_target = layers, .fallback = &r->fb, .n_ctx = ctx,
 			.n_ubatch = o->ubatch < o->n_tokens ? o->ubatch : o->n_tokens,
 			.kv_type = kv_type, .n_threads = o->threads,

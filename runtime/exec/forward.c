@@ -16,6 +16,7 @@
 #include "exec/forward.h"
 #include "exec/kvcache.h"
 #include "exec/tensor.h"
+#include "load/load.h"
 
 struct trit_forward {
 	struct trit_forward_params p;
@@ -29,6 +30,7 @@ struct trit_forward {
 	struct trit_node *nodes;        /* n_nodes, rebound per ubatch */
 	uint8_t *where;
 	uint64_t *weight_bytes;         /* n_targets */
+	uint32_t *layer_target;         /* our copy of p.layer_target (n_layer) */
 	struct trit_forward_memory mem;
 	struct trit_forward_stats st;
 };
@@ -40,7 +42,7 @@ static uint32_t node_target(const struct trit_forward *f, int32_t layer)
 		return f->p.embd_target;
 	if ((uint32_t)layer >= f->hp->n_layer)
 		return f->p.output_target;
-	return f->p.layer_target ? f->p.layer_target[layer] : 0;
+	return f->p.layer_target[layer];
 }
 
 static int check_params(const struct trit_forward_params *p, char *err, size_t errlen)
@@ -179,6 +181,12 @@ out:
 	return rc;
 }
 
+static const struct trit_tensor *loaded_weight(void *ctx, const char *name)
+{
+	const struct trit_weight *w = trit_weights_find(ctx, name);
+	return w ? &w->t : NULL;
+}
+
 int trit_forward_new(const struct trit_forward_params *p, struct trit_forward **out,
                      char *err, size_t errlen)
 {
@@ -188,23 +196,26 @@ int trit_forward_new(const struct trit_forward_params *p, struct trit_forward **
 	*out = NULL;
 	if ((rc = check_params(p, err, errlen)))
 		return rc;
-	if (p->weights)
-		return trit_errf(err, errlen, TRIT_EUNSUPPORTED, "forward pass: pass the loader's "
-		                 "weights through a lookup (weight, weight_ctx)");
 	if (!(f = calloc(1, sizeof *f)))
 		return trit_errf(err, errlen, TRIT_ENOMEM, "out of memory");
 	f->p = *p;
 	f->hp = &p->model->hp;
 	f->weight_bytes = calloc(p->n_targets, sizeof *f->weight_bytes);
-	if (!f->weight_bytes) {
-		free(f);
+	f->layer_target = calloc(f->hp->n_layer, sizeof *f->layer_target);
+	if (!f->weight_bytes || !f->layer_target) {
+		trit_forward_free(f);
 		return trit_errf(err, errlen, TRIT_ENOMEM, "out of memory");
 	}
+	if (p->layer_target)
+		memcpy(f->layer_target, p->layer_target, f->hp->n_layer * sizeof *f->layer_target);
+	f->p.layer_target = f->layer_target;
 	rc = trit_kvcache_new(f->hp, p->n_ctx, p->kv_type, p->targets, p->n_targets,
 	                      p->layer_target, &f->kv, err, errlen);
 	if (!rc) {
 		f->in = (struct trit_graph_inputs){ p->weight, p->weight_ctx, f->kv->k, f->kv->v,
 		                                    p->kv_type, p->n_ctx };
+		if (p->weights)
+			f->in.weight = loaded_weight, f->in.weight_ctx = (void *)p->weights;
 		rc = plan_arena(f, err, errlen);
 	}
 	if (rc) {
@@ -233,6 +244,7 @@ void trit_forward_free(struct trit_forward *f)
 	free(f->nodes);
 	free(f->where);
 	free(f->weight_bytes);
+	free(f->layer_target);
 	free(f);
 }
 

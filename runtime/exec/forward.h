@@ -36,7 +36,7 @@ struct trit_forward_params {
 	void *weight_ctx;
 	const struct trit_sched_target *targets;  /* borrowed; outlive the context */
 	uint32_t n_targets;
-	const uint32_t *layer_target;   /* n_layer entries; NULL: every layer on target 0 */
+	const uint32_t *layer_target;   /* n_layer entries (copied); NULL: all on target 0 */
 	uint32_t embd_target, output_target;
 	const struct trit_sched_target *fallback; /* the CPU fallback, or NULL: none */
 	uint32_t n_ctx;                 /* KV cache positions */
