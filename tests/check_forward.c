@@ -40,6 +40,7 @@
 #include "exec/kvcache.h"
 #include "formats/ternary.h"
 #include "graph/graph.h"
+#include "load/load.h"
 #include "support/support.h"
 
 #define L      2
@@ -790,6 +791,82 @@ START_TEST(bad_tokens_positions_and_models_are_refused)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ */
+/* Files from trit-genmodel --weights ternary, through the loader      */
+
+/* Last-token logits of `file` loaded on avx2_t (ternary matrices repacked
+ * to `repack` when not 0) for the prompt. */
+static void run_file(const char *file, uint32_t repack, float *out, uint32_t *n_vocab)
+{
+	struct trit_model *m;
+	struct trit_weights *w;
+	struct trit_forward *f;
+	struct trit_load_target lt = { avx2_t, repack };
+	uint32_t layers[64] = { 0 };
+	struct trit_load_spec spec = { .targets = &lt, .n_targets = 1, .layer_target = layers,
+	                               .allow_zero_copy = 1 };
+	char err[1024];
+
+	ck_assert_msg(trit_model_open(file, &m, err, sizeof err) == 0, "%s", err);
+	ck_assert_uint_le(m->hp.n_layer, 64);
+	ck_assert_msg(trit_load(m, &spec, &w, NULL, err, sizeof err) == 0, "%s", err);
+	{
+		struct trit_forward_params p = {
+			.model = m, .weights = w, .targets = &avx2_t, .n_targets = 1,
+			.layer_target = layers, .fallback = &ref_t, .n_ctx = 64, .n_ubatch = 5,
+			.kv_type = TRIT_TYPE_F32, .n_threads = 2,
+		};
+		ck_assert_msg(trit_forward_new(&p, &f, err, sizeof err) == 0, "%s", err);
+	}
+	*n_vocab = trit_forward_n_vocab(f);
+	ck_assert_uint_le(*n_vocab, 512);
+	ck_assert_msg(trit_forward_eval(f, prompt, NP, 0, out, err, sizeof err) == 0, "%s", err);
+	trit_forward_free(f);
+	trit_weights_free(w);
+	trit_model_close(m);
+}
+
+/* The same seeded trits stored as I2_S, TQ2_0 and F32: the ternary kernels'
+ * integer dots make I2_S, its TL1/TL2 repacks and TQ2_0 repacked to I2_S
+ * give the same bits. F32 weights take F32 activations (no int8 rounding),
+ * which moves these logits by 3.6e-2 of their scale (measured); the bound
+ * 0.1 still catches a wrong graph (a lost weight scale, a wrong layout),
+ * which moves them by O(1). */
+START_TEST(generated_bitnet_files_agree_across_formats)
+{
+	char dir[] = "/tmp/trit-forward-XXXXXX", f32[128], i2s[128], tq2[128], args[512];
+	float a[512], b[512];
+	double want[512];
+	uint32_t nv, nv2;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(f32, sizeof f32, "%s/F32.gguf", dir);
+	snprintf(i2s, sizeof i2s, "%s/I2_S.gguf", dir);
+	snprintf(tq2, sizeof tq2, "%s/TQ2_0.gguf", dir);
+	for (int k = 0; k < 3; k++) {
+		const char *file = k == 0 ? f32 : k == 1 ? i2s : tq2;
+		snprintf(args, sizeof args, "--shape ref-bitnet-b1.58 --format gguf --weights ternary "
+		         "--seed 3 --type %s -o '%s' >/dev/null", k == 0 ? "F32" : k == 1 ? "I2_S" :
+		         "TQ2_0", file);
+		ck_assert_msg(test_genmodel(args) == 0, "trit-genmodel %s", args);
+	}
+	run_file(i2s, 0, a, &nv);
+	run_file(i2s, TRIT_TYPE_TL2, b, &nv2);
+	ck_assert_uint_eq(nv, nv2);
+	ck_assert_msg(memcmp(a, b, nv * sizeof *a) == 0, "I2_S and its TL2 repack differ");
+	run_file(i2s, TRIT_TYPE_TL1, b, &nv2);
+	ck_assert_msg(memcmp(a, b, nv * sizeof *a) == 0, "I2_S and its TL1 repack differ");
+	run_file(tq2, TRIT_TYPE_I2_S, b, &nv2);
+	ck_assert_msg(memcmp(a, b, nv * sizeof *a) == 0, "TQ2_0 repacked to I2_S differs");
+	run_file(f32, 0, b, &nv2);
+	for (uint32_t i = 0; i < nv; i++)
+		want[i] = b[i];
+	ck_assert_msg(rel_err(a, want, (int)nv) <= 0.1, "I2_S vs F32 weights: %g",
+	              rel_err(a, want, (int)nv));
+	test_remove_tree(dir);
+}
+END_TEST
+
 static Suite *forward_suite(void)
 {
 	Suite *s = suite_create("forward");
@@ -810,6 +887,7 @@ static Suite *forward_suite(void)
 	tcase_add_test(tc, memory_is_accounted_exactly);
 	tcase_add_test(tc, allocator_places_live_slots_apart_and_reuses_dead_ones);
 	tcase_add_test(tc, bad_tokens_positions_and_models_are_refused);
+	tcase_add_test(tc, generated_bitnet_files_agree_across_formats);
 	suite_add_tcase(s, tc);
 	return s;
 }

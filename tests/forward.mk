@@ -11,6 +11,8 @@ if BUILD_CPU_AVX2
 FORWARD_TEST_DEFS += -DFORWARD_TEST_CPU_AVX2=1
 endif
 tests_check_forward_CPPFLAGS = $(AM_CPPFLAGS) $(FORWARD_TEST_DEFS)
+# the files case runs the generator
+EXTRA_tests_check_forward_DEPENDENCIES = tests/trit-genmodel
 
 noinst_PROGRAMS += tests/trit-forward
 tests_trit_forward_SOURCES = tests/trit-forward.c

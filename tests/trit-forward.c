@@ -227,7 +227,7 @@ struct run {
 	struct trit_sched_target dev, fb;
 	float *logits;
 	int32_t *gen;
-	double t_load, t_prompt, t_decode;
+	double t_open, t_load, t_prompt, t_decode;
 };
 
 static int setup(const struct opts *o, struct run *r, char *err, size_t errlen)
@@ -244,6 +244,8 @@ static int setup(const struct opts *o, struct run *r, char *err, size_t errlen)
 	    (rc = pick_target(r->reg, o->plugin, &r->dev, err, errlen)) ||
 	    (rc = trit_sched_fallback(r->reg, &r->fb, err, errlen)))
 		return rc ? rc : -1;
+	r->t_open = now() - t0; /* mostly the plugins' probes */
+	t0 = now();
 	lt = (struct trit_load_target){ r->dev, o->repack };
 	if (!(layers = calloc(r->m->hp.n_layer, sizeof *layers)))
 		return TRIT_ENOMEM;
@@ -320,7 +322,7 @@ static void print_json(const struct opts *o, const struct run *r)
 	printf("{\n  \"model\": \"%s\",\n  \"arch\": \"%s\",\n  \"device\": \"%s\",\n"
 	       "  \"threads\": %u,\n  \"kv\": \"%s\",\n  \"ubatch\": %u,\n  \"n_prompt\": %u,\n"
 	       "  \"n_vocab\": %u,\n", o->model, r->m->hp.arch, r->dev.name, o->threads, o->kv,
-	       o->ubatch, o->n_tokens, nv);
+	       o->ubatch < o->n_tokens ? o->ubatch : o->n_tokens, o->n_tokens, nv);
 	printf("  \"argmax\": %u,\n  \"logits_hash\": \"%016" PRIx64 "\",\n",
 	       argmax(r->logits, nv), hash(r->logits, nv));
 	print_top(r->logits, nv, o->top);
@@ -336,8 +338,8 @@ static void print_json(const struct opts *o, const struct run *r)
 	for (uint32_t i = 0; i < o->n_predict; i++)
 		printf("%s%d", i ? ", " : "", (int)r->gen[i]);
 	printf("],\n");
-	printf("  \"seconds\": {\"load\": %.6f, \"prompt\": %.6f, \"decode\": %.6f},\n", r->t_load,
-	       r->t_prompt, r->t_decode);
+	printf("  \"seconds\": {\"open\": %.6f, \"load\": %.6f, \"prompt\": %.6f, \"decode\": "
+	       "%.6f},\n", r->t_open, r->t_load, r->t_prompt, r->t_decode);
 	printf("  \"tokens_per_second\": {\"prompt\": %.3f, \"decode\": %.3f},\n",
 	       r->t_prompt > 0 ? o->n_tokens / r->t_prompt : 0.0,
 	       r->t_decode > 0 && decoded ? decoded / r->t_decode : 0.0);
