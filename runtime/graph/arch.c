@@ -231,8 +231,27 @@ static struct trit_gref cache(struct bctx *b, int v, int il, uint64_t D, uint64_
 	return trit_gref_ext(&t);
 }
 
+/* The last token of x [D, H, T] and of positions [T]. */
+static struct trit_gref last_token(struct trit_gref x)
+{
+	x.t.offset += (x.t.ne[2] - 1) * x.t.nb[2];
+	x.t.ne[2] = 1;
+	x.t.nb[3] = x.t.nb[2];
+	return x;
+}
+
+static struct trit_gref last_pos(struct trit_gref pos)
+{
+	pos.t.offset += (pos.t.ne[0] - 1) * pos.t.nb[0];
+	pos.t.ne[0] = 1;
+	pos.t.nb[1] = pos.t.nb[2] = pos.t.nb[3] = pos.t.nb[0];
+	return pos;
+}
+
+/* Self-attention of layer il; with `last` only the last token's output
+ * (every token's K and V still go to the cache). */
 static struct trit_gref attention(struct bctx *b, struct trit_gref cur, struct trit_gref pos,
-                                  int il)
+                                  int il, int last)
 {
 	const struct trit_hparams *hp = b->p->hp;
 	uint64_t D = hp->head_dim_k, Hq = hp->n_head[il], Hkv = hp->n_head_kv[il], T = b->T;
@@ -263,6 +282,11 @@ static struct trit_gref attention(struct bctx *b, struct trit_gref cur, struct t
 		node(b, TRIT_OP_KV_WRITE, kc, ks, 2, NULL, NULL, lname(nm, sizeof nm, "k_cache", il));
 		node(b, TRIT_OP_KV_WRITE, vc, vs, 2, NULL, NULL, lname(nm, sizeof nm, "v_cache", il));
 	}
+	if (last) {
+		q = last_token(q);
+		pos = last_pos(pos);
+		T = 1;
+	}
 	o = act(b, TRIT_TYPE_F32, D * Hq, T, "attn");
 	{
 		struct trit_gref src[4] = { q, kc, vc, pos };
@@ -288,6 +312,8 @@ static int32_t ffn_act(const struct bctx *b)
 static struct trit_gref layer(struct bctx *b, struct trit_gref inp, struct trit_gref pos, int il)
 {
 	int bitnet = b->arch != TRIT_ARCH_LLAMA;
+	/* the last layer computes only what the head reads (as llama.cpp) */
+	int last = !b->p->all_logits && (uint32_t)il + 1 == b->p->hp->n_layer;
 	uint32_t n_ff = b->p->hp->n_ff[il];
 	struct trit_gref cur, ffn_inp, gate, up, h;
 	int32_t ip[4] = { ffn_act(b) };
@@ -295,7 +321,9 @@ static struct trit_gref layer(struct bctx *b, struct trit_gref inp, struct trit_
 
 	b->g->cur_layer = il;
 	cur = norm(b, inp, "attn_norm.weight", il, "attn_norm");
-	cur = attention(b, cur, pos, il);
+	cur = attention(b, cur, pos, il, last);
+	if (last)
+		inp = trit_gref_rows(inp, b->T - 1, 1);
 	if (bitnet)
 		cur = norm(b, cur, "attn_sub_norm.weight", il, "attn_sub_norm");
 	cur = matmul(b, "attn_output", il, cur, "attn_output");
@@ -307,7 +335,7 @@ static struct trit_gref layer(struct bctx *b, struct trit_gref inp, struct trit_
 		fail(b, TRIT_EFORMAT, "layer %d: ffn_gate gives %llu features, ffn_up %llu, "
 		     "feed_forward_length is %u", il, (unsigned long long)gate.t.ne[0],
 		     (unsigned long long)up.t.ne[0], n_ff);
-	h = act(b, TRIT_TYPE_F32, gate.t.ne[0], b->T, "ffn_act");
+	h = act(b, TRIT_TYPE_F32, gate.t.ne[0], gate.t.ne[1], "ffn_act");
 	{
 		struct trit_gref src[2] = { gate, up };
 		node(b, TRIT_OP_GLU, h, src, 2, ip, NULL, lname(nm, sizeof nm, "ffn_glu", il));
@@ -396,8 +424,6 @@ int trit_graph_build(const struct trit_graph_params *p, const struct trit_graph_
 	for (uint32_t il = 0; il < hp->n_layer && !b.rc; il++)
 		x = layer(&b, x, pos, (int)il);
 	g->cur_layer = (int32_t)hp->n_layer;
-	if (!p->all_logits)
-		x = trit_gref_rows(x, p->n_tokens - 1, 1);
 	x = norm(&b, x, "output_norm.weight", -1, "output_norm");
 	x = head(&b, x);
 	if (!b.rc && x.t.ne[0] != hp->n_vocab)
