@@ -165,7 +165,7 @@ static int plan_all(const struct trit_model *m, const struct trit_load_spec *spe
 		if (items[i].check == LOAD_CHECK_NONE)
 			continue;
 		rc = load_check_values(mt, &items[i], p, err, errlen);
-		load_drop_pages(p, mt->n_bytes);
+		load_drop_pages(&w->maps[mt->file], p, mt->n_bytes);
 		if (rc)
 			return rc;
 	}
