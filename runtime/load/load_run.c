@@ -2,9 +2,9 @@
  * load/load_run.c - trit_load() (load/load.h): plan every tensor
  * (load_plan.c), map the files and check every extent (load_map.c), check
  * each target has the memory, scan norms and scales, then place each
- * tensor in place, copied or
- * repacked (load_place.c), reporting progress and what it cost. Also the
- * weights handle: lookup by name, and freeing every buffer and mapping.
+ * tensor in place, copied or repacked (load_place.c), reporting progress
+ * and what it cost. Also the weights handle: lookup by name, and freeing
+ * every buffer and mapping.
  */
 #include <build-config.h>
 
