@@ -573,6 +573,201 @@ START_TEST(progress_moves_forward_to_the_total)
 }
 END_TEST
 
+/* ------------------------------------------------------------------------ */
+/* Hand-written GGUFs: shapes genmodel does not make.                        */
+
+struct gguf_tensor {
+	const char *name;
+	uint32_t type;             /* GGML id */
+	uint64_t ne0, ne1;         /* ne1 0: one dimension */
+	uint64_t bytes;
+	unsigned char *data;
+};
+
+static void put(FILE *f, const void *p, size_t n)
+{
+	ck_assert_uint_eq(fwrite(p, 1, n, f), n);
+}
+
+static void put_u32(FILE *f, uint32_t v) { put(f, &v, 4); }
+static void put_u64(FILE *f, uint64_t v) { put(f, &v, 8); }
+static void put_str(FILE *f, const char *s)
+{
+	put_u64(f, strlen(s));
+	put(f, s, strlen(s));
+}
+
+/* A bitnet-b1.58 GGUF v3 of one layer holding tensors t[0..n). */
+static struct trit_model *write_gguf(const char *name, struct gguf_tensor *t, size_t n)
+{
+	char path[512], err[512];
+	struct trit_model *m;
+	uint64_t off = 0;
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	ck_assert_ptr_nonnull(f = fopen(path, "wb"));
+	put(f, "GGUF", 4);
+	put_u32(f, 3);
+	put_u64(f, n);
+	put_u64(f, 3);
+	put_str(f, "general.architecture");
+	put_u32(f, 8);
+	put_str(f, "bitnet-b1.58");
+	put_str(f, "general.file_type");
+	put_u32(f, 4);
+	put_u32(f, 40);
+	put_str(f, "bitnet-b1.58.block_count");
+	put_u32(f, 4);
+	put_u32(f, 1);
+	for (size_t i = 0; i < n; i++) {
+		put_str(f, t[i].name);
+		put_u32(f, t[i].ne1 ? 2 : 1);
+		put_u64(f, t[i].ne0);
+		if (t[i].ne1)
+			put_u64(f, t[i].ne1);
+		put_u32(f, t[i].type);
+		put_u64(f, off);
+		off += (t[i].bytes + 31) / 32 * 32;
+	}
+	while (ftell(f) % 32)
+		put(f, "", 1);
+	for (size_t i = 0; i < n; i++) {
+		static const unsigned char zeros[32];
+		put(f, t[i].data, (size_t)t[i].bytes);
+		put(f, zeros, (size_t)((32 - t[i].bytes % 32) % 32));
+	}
+	fclose(f);
+	ck_assert_msg(trit_model_open(path, &m, err, sizeof err) == 0, "%s", err);
+	return m;
+}
+
+/* Valid TQ2_0 blocks (codes 0..2, d = 0.5) of n bytes. */
+static unsigned char *tq2_bytes(uint64_t n)
+{
+	unsigned char *p = malloc((size_t)n);
+	ck_assert_ptr_nonnull(p);
+	for (uint64_t b = 0; b < n / 66; b++) {
+		for (int i = 0; i < 64; i++)
+			p[66 * b + i] = (unsigned char)((rnd() % 3) | (rnd() % 3) << 2 | (rnd() % 3) << 4 |
+			                                (rnd() % 3) << 6);
+		p[66 * b + 64] = 0x00;
+		p[66 * b + 65] = 0x38; /* F16 0.5 */
+	}
+	return p;
+}
+
+static unsigned char *bytes_of(const char *type, uint64_t n)
+{
+	unsigned char *p = malloc((size_t)n);
+	ck_assert_ptr_nonnull(p);
+	fill_bytes(type, p, n);
+	return p;
+}
+
+static void expect_pack(const struct ref *r, const struct trit_weight *x, uint32_t to,
+                        uint32_t from, const struct gguf_tensor *src)
+{
+	uint64_t n = trit_ternary_bytes(to, src->ne1, src->ne0);
+	unsigned char *want = malloc((size_t)n);
+	char err[256];
+
+	ck_assert_ptr_nonnull(x);
+	ck_assert_int_eq(x->how, TRIT_WEIGHT_REPACKED);
+	ck_assert_int_eq(x->t.type, to);
+	ck_assert_int_eq(trit_ternary_pack(to, want, n, from, src->data, src->bytes, src->ne1,
+	                                   src->ne0, err, sizeof err), 0);
+	ck_assert_int_eq(memcmp(weight_bytes(&r->lt, x), want, (size_t)n), 0);
+	free(want);
+}
+
+START_TEST(unaligned_bitnet_i2s_and_tq2_0_are_repacked_into_trit_layouts)
+{
+	/* attn_q: 192 columns, so bitnet.cpp's flat blocks straddle rows */
+	struct gguf_tensor t[3] = {
+		{ "blk.0.attn_norm.weight", 0, 192, 0, 192 * 4, NULL },
+		{ "blk.0.attn_q.weight", 36, 192, 64, 192 * 64 / 4 + 32, NULL },
+		{ "blk.0.ffn_up.weight", 35, 256, 32, 32 * 66, NULL },
+	};
+	struct trit_weights *w;
+	struct trit_load_spec s;
+	struct trit_model *m;
+	struct ref r;
+	char err[512];
+
+	t[0].data = bytes_of("F32", t[0].bytes);
+	t[1].data = bytes_of("I2_S", t[1].bytes);
+	t[2].data = tq2_bytes(t[2].bytes);
+	/* _i == 0: the target runs ternary matrices as TL2: both repacked;
+	 * _i == 1: stored types kept, without attn_q: TQ2_0 in place;
+	 * _i == 2: stored types kept: trit's I2_S rows are whole 128-column
+	 *          blocks (backend.h), so a 192-column I2_S matrix has no kernel */
+	if (_i == 1) {
+		struct gguf_tensor two[2] = { t[0], t[2] };
+		m = write_gguf("h.gguf", two, 2);
+	} else {
+		m = write_gguf("h.gguf", t, 3);
+	}
+	ref_open(&r, m, _i ? 0 : TRIT_TYPE_TL2);
+	s = spec_of(&r, 1);
+	if (_i == 2) {
+		ck_assert_int_eq(trit_load(m, &s, &w, NULL, err, sizeof err), TRIT_EUNSUPPORTED);
+		ck_assert_msg(strstr(err, "tensor blk.0.attn_q.weight (I2_S, repacked from I2_S "
+		                     "(bitnet.cpp layout)) is not run by device ref/cpu0"), "%s", err);
+		w = NULL;
+	} else {
+		ck_assert_msg(trit_load(m, &s, &w, NULL, err, sizeof err) == 0, "%s", err);
+		ck_assert_int_eq(trit_weights_find(w, "blk.0.attn_norm.weight")->how,
+		                 TRIT_WEIGHT_IN_PLACE);
+	}
+	if (_i == 0) {
+		expect_pack(&r, trit_weights_find(w, "blk.0.attn_q.weight"), TRIT_TYPE_TL2,
+		            TRIT_TERNARY_SRC_I2S_BITNET, &t[1]);
+		expect_pack(&r, trit_weights_find(w, "blk.0.ffn_up.weight"), TRIT_TYPE_TL2,
+		            TRIT_TYPE_TQ2_0, &t[2]);
+	} else if (_i == 1) {
+		const struct trit_weight *x = trit_weights_find(w, "blk.0.ffn_up.weight");
+		ck_assert_int_eq(x->how, TRIT_WEIGHT_IN_PLACE);
+		ck_assert_int_eq(x->t.type, TRIT_TYPE_TQ2_0);
+		ck_assert_uint_eq(x->t.nb[0], 66);
+		ck_assert_uint_eq(x->t.nb[1], 66);
+		ck_assert_int_eq(memcmp(weight_bytes(&r.lt, x), t[2].data, (size_t)t[2].bytes), 0);
+	}
+	trit_weights_free(w);
+	ref_close(&r);
+	trit_model_close(m);
+	for (int i = 0; i < 3; i++)
+		free(t[i].data);
+}
+END_TEST
+
+START_TEST(a_type_no_kernel_runs_is_an_error_naming_tensor_type_and_device)
+{
+	struct gguf_tensor t[2] = {
+		{ "blk.0.attn_norm.weight", 0, 256, 0, 256 * 4, NULL },
+		{ "blk.0.attn_k.weight", 12, 256, 2, 2 * 144, NULL }, /* Q4_K */
+	};
+	struct trit_weights *w;
+	struct trit_load_spec s;
+	struct trit_model *m;
+	struct ref r;
+	char err[512];
+
+	t[0].data = bytes_of("F32", t[0].bytes);
+	t[1].data = bytes_of("Q4_K", t[1].bytes);
+	m = write_gguf("q.gguf", t, 2);
+	ref_open(&r, m, 0);
+	s = spec_of(&r, 1);
+	ck_assert_int_eq(trit_load(m, &s, &w, NULL, err, sizeof err), TRIT_EUNSUPPORTED);
+	ck_assert_msg(strstr(err, "tensor blk.0.attn_k.weight is Q4_K") &&
+	              strstr(err, "device ref/cpu0"), "%s", err);
+	ref_close(&r);
+	trit_model_close(m);
+	free(t[0].data);
+	free(t[1].data);
+}
+END_TEST
+
 static Suite *load_suite(void)
 {
 	Suite *s = suite_create("load");
@@ -587,6 +782,8 @@ static Suite *load_suite(void)
 	tcase_add_loop_test(tc, a_nan_in_a_norm_or_a_scale_is_an_error_naming_it, 0, 2);
 	tcase_add_loop_test(tc, out_of_memory_is_enomem_naming_the_device_and_frees_everything, 0, 2);
 	tcase_add_test(tc, progress_moves_forward_to_the_total);
+	tcase_add_loop_test(tc, unaligned_bitnet_i2s_and_tq2_0_are_repacked_into_trit_layouts, 0, 3);
+	tcase_add_test(tc, a_type_no_kernel_runs_is_an_error_naming_tensor_type_and_device);
 	suite_add_tcase(s, tc);
 	return s;
 }

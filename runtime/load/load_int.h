@@ -68,7 +68,7 @@ void load_unmap_files(struct load_map *maps, uint32_t n);
 /* Let the kernel take back the pages of [p, p + n) of a read-only mapping
  * (they are read again from the file if touched), so what the load read
  * does not stay in its RSS. */
-void load_drop_pages(const void *p, uint64_t n);
+void load_drop_pages(const struct load_map *map, const void *p, uint64_t n);
 
 /* Scan what it.check says of the tensor's bytes at p. */
 int load_check_values(const struct trit_model_tensor *mt, const struct load_item *it,

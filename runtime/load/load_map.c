@@ -18,6 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <trit/ternary.h>
+
 #include "core/common.h"
 #include "formats/ternary.h"
 #include "load/load_int.h"
@@ -103,16 +105,22 @@ int load_map_files(const struct trit_model *m, struct load_map **out, char *err,
 	return 0;
 }
 
-void load_drop_pages(const void *p, uint64_t n)
-{
-	long ps = sysconf(_SC_PAGESIZE);
-	uintptr_t a, b;
+/* The kernel maps pages around a faulting one ("fault-around", 64 KiB by
+ * default), so what a read leaves mapped reaches past the bytes read: drop
+ * the window around them, inside the mapping. */
+#define DROP_ALIGN (UINT64_C(1) << 16)
 
-	if (!p || !n || ps <= 0)
+void load_drop_pages(const struct load_map *map, const void *p, uint64_t n)
+{
+	uint64_t a, b;
+
+	if (!map->base || !p || !n)
 		return;
-	a = (uintptr_t)p / (uintptr_t)ps * (uintptr_t)ps;
-	b = (uintptr_t)p + (uintptr_t)n;
-	madvise((void *)a, (size_t)(b - a), MADV_DONTNEED);
+	a = (uint64_t)((const unsigned char *)p - map->base);
+	b = a + n;
+	a = a / DROP_ALIGN * DROP_ALIGN;
+	b = map->size < DROP_ALIGN || b > map->size - DROP_ALIGN ? map->size : trit_round_up_u64(b, DROP_ALIGN);
+	madvise(map->base + a, (size_t)(b - a), MADV_DONTNEED);
 }
 
 static float f16_value(const unsigned char *p)

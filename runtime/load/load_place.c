@@ -259,7 +259,7 @@ static int place_copy(struct load_place *pl, struct trit_weights *w, size_t i,
 		uint64_t n = mt->n_bytes - off < pl->chunk ? mt->n_bytes - off : pl->chunk;
 		if ((rc = put(t, b, host, off, src + off, n, mt->name, err, errlen)))
 			return rc;
-		load_drop_pages(src + off, n);
+		load_drop_pages(&w->maps[mt->file], src + off, n);
 		if (off + n < mt->n_bytes)
 			progress(pl, mt->name, done + off + n);
 	}
@@ -290,13 +290,14 @@ static int pack_chunk(struct load_place *pl, struct trit_ternary_packer *p,
 
 static int repack_rows(struct load_place *pl, struct trit_ternary_packer *p,
                        const struct trit_sched_target *t, struct trit_buffer *b,
-                       const struct trit_model_tensor *mt, const unsigned char *src,
+                       const struct trit_model_tensor *mt, const struct load_map *map,
                        uint64_t done, char *err, size_t errlen)
 {
 	const struct trit_ternary_geometry *g = trit_ternary_packer_geometry(p);
 	uint64_t tr = trit_ternary_packer_tile_rows(p), tb = trit_ternary_packer_tile_bytes(p);
 	uint64_t step = (pl->chunk / tb ? pl->chunk / tb : 1) * tr, rows = mt->ne[1], seen0 = 0;
 	unsigned char *host = host_ptr(t, b), trailer[TRIT_TERNARY_TRAILER_BYTES];
+	const unsigned char *src = map->base + mt->offset;
 	int rc;
 
 	if (host && tb * (step / tr) > pl->rep.staging_peak)
@@ -307,7 +308,7 @@ static int repack_rows(struct load_place *pl, struct trit_ternary_packer *p,
 		if ((rc = pack_chunk(pl, p, t, b, host, r0, r1, mt->name, err, errlen)))
 			return rc;
 		if (seen > seen0) /* the source rows this chunk read */
-			load_drop_pages(src + seen0, seen - seen0);
+			load_drop_pages(map, src + seen0, seen - seen0);
 		seen0 = seen;
 		if (r1 < g->rows_pad)
 			progress(pl, mt->name, done + seen);
@@ -329,15 +330,15 @@ static int place_repack(struct load_place *pl, struct trit_weights *w, size_t i,
 
 	rc = trit_ternary_packer_open(&p, it->type, it->src_type, src, mt->n_bytes, mt->ne[1],
 	                              mt->ne[0], e, sizeof e);
-	load_drop_pages(src, mt->n_bytes); /* open() read all of it */
+	load_drop_pages(&w->maps[mt->file], src, mt->n_bytes); /* open() read all of it */
 	if (rc)
 		return trit_errf(err, errlen, rc, "tensor %s (file offset %llu): %s", mt->name,
 		                 (unsigned long long)mt->offset, e);
 	rc = alloc_buf(w, t, mt->name, it->bytes, &b, err, errlen);
 	if (!rc)
-		rc = repack_rows(pl, p, t, b, mt, src, done, err, errlen);
+		rc = repack_rows(pl, p, t, b, mt, &w->maps[mt->file], done, err, errlen);
 	trit_ternary_packer_free(p);
-	load_drop_pages(src, mt->n_bytes);
+	load_drop_pages(&w->maps[mt->file], src, mt->n_bytes);
 	if (rc)
 		return rc;
 	w->w[i].t = it->t;

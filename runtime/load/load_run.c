@@ -1,9 +1,10 @@
 /*
- * load/load.c - trit_load(): plan every tensor (load_plan.c), map the files
- * and check every extent (load_map.c), check each target has the memory,
- * scan norms and scales, then place each tensor in place, copied or
- * repacked (load_place.c), reporting progress and what it cost. Also the
- * weights handle: lookup by name, and freeing every buffer and mapping.
+ * load/load_run.c - trit_load() (load/load.h): plan every tensor
+ * (load_plan.c), map the files and check every extent (load_map.c), check
+ * each target has the memory, scan norms and scales, then place each
+ * tensor in place, copied or repacked (load_place.c), reporting progress
+ * and what it cost. Also the weights handle: lookup by name, and freeing
+ * every buffer and mapping.
  */
 #include <build-config.h>
 
@@ -165,7 +166,7 @@ static int plan_all(const struct trit_model *m, const struct trit_load_spec *spe
 		if (items[i].check == LOAD_CHECK_NONE)
 			continue;
 		rc = load_check_values(mt, &items[i], p, err, errlen);
-		load_drop_pages(p, mt->n_bytes);
+		load_drop_pages(&w->maps[mt->file], p, mt->n_bytes);
 		if (rc)
 			return rc;
 	}
