@@ -960,6 +960,7 @@ static void usage(FILE *f)
 	        "       %s --shape NAME --format gguf --weights ternary [--seed N] [--type TYPE]\n"
 	        "          [--embd-type F32|F16] [--tokenizer-from FILE.gguf | --vocab-strings] -o FILE\n"
 	        "       %s --verify FILE.gguf\n"
+	        "       %s --tokenizer-digest FILE.gguf\n"
 	        "TYPE is a GGML type name (F16, Q4_0, Q4_K, TQ2_0, I2_S, TL2...; default F16).\n"
 	        "--vocab-strings adds the tokenizer arrays (tokens, token types, SentencePiece\n"
 	        "scores or BPE merges), synthetic strings sized like the real vocabulary.\n"
@@ -971,8 +972,10 @@ static void usage(FILE *f)
 	        "of one seed hold the same trits whatever their TYPE. The ref-* shapes are\n"
 	        "small models for this. --tokenizer-from copies every tokenizer.* pair of\n"
 	        "another GGUF (the vocabulary size follows). --verify decodes every tensor of\n"
-	        "such a file, checks it against its seed and prints one digest line each.\n",
-	        prog, prog, prog, prog, prog, prog);
+	        "such a file, checks it against its seed and prints one digest line each.\n"
+	        "--tokenizer-digest prints the count, vocabulary size and a hash of a GGUF's\n"
+	        "tokenizer.* pairs (key, type, value bytes), to check what was copied.\n",
+	        prog, prog, prog, prog, prog, prog, prog);
 }
 
 static const struct trit_ggml_type *parse_type(const char *name, enum trit_ggml_dialect *d)
@@ -991,7 +994,7 @@ static const struct trit_ggml_type *parse_type(const char *name, enum trit_ggml_
 
 struct options {
 	const char *shape, *format, *type, *dtype, *out, *name;
-	const char *weights, *embd_type, *tokenizer_from, *verify;
+	const char *weights, *embd_type, *tokenizer_from, *verify, *tok_digest;
 	int list, vocab, json;
 	unsigned long shards, seed;
 };
@@ -1013,7 +1016,7 @@ static unsigned long parse_count(const char *opt, const char *arg, unsigned long
 static int parse_options(int argc, char **argv, struct options *o)
 {
 	enum { O_LIST = 256, O_SHAPE, O_FORMAT, O_TYPE, O_VOCAB, O_DTYPE, O_SHARDS, O_JSON, O_NAME,
-	       O_WEIGHTS, O_SEED, O_EMBD, O_TOKFROM, O_VERIFY };
+	       O_WEIGHTS, O_SEED, O_EMBD, O_TOKFROM, O_VERIFY, O_TOKDIGEST };
 	static const struct option opts[] = {
 		{ "list", no_argument, NULL, O_LIST },
 		{ "shape", required_argument, NULL, O_SHAPE },
@@ -1029,6 +1032,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "embd-type", required_argument, NULL, O_EMBD },
 		{ "tokenizer-from", required_argument, NULL, O_TOKFROM },
 		{ "verify", required_argument, NULL, O_VERIFY },
+		{ "tokenizer-digest", required_argument, NULL, O_TOKDIGEST },
 		{ "output", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -1051,6 +1055,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case O_EMBD: o->embd_type = optarg; break;
 		case O_TOKFROM: o->tokenizer_from = optarg; break;
 		case O_VERIFY: o->verify = optarg; break;
+		case O_TOKDIGEST: o->tok_digest = optarg; break;
 		case 'o': o->out = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
@@ -1128,6 +1133,29 @@ static int verify_main(const char *path)
 	return 0;
 }
 
+static int tokenizer_digest_main(const char *path)
+{
+	char err[512];
+	struct gw_kv *kv;
+	size_t n;
+	uint32_t n_vocab;
+	uint64_t h = 0xCBF29CE484222325u;
+
+	if (gw_tokenizer_load(path, &kv, &n, &n_vocab, err, sizeof err) != 0)
+		die("--tokenizer-digest: %s", err);
+	for (size_t i = 0; i < n; i++) {
+		const unsigned char *parts[3] = { (const unsigned char *)kv[i].key,
+		                                  (const unsigned char *)&kv[i].type, kv[i].val };
+		size_t len[3] = { strlen(kv[i].key) + 1, sizeof kv[i].type, kv[i].len };
+		for (int p = 0; p < 3; p++)
+			for (size_t j = 0; j < len[p]; j++)
+				h = (h ^ parts[p][j]) * 0x100000001B3u;
+	}
+	printf("pairs=%zu vocab=%" PRIu32 " fnv=%016" PRIx64 "\n", n, n_vocab, h);
+	gw_kv_free(kv, n);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct options o = { .type = "F16", .dtype = "BF16", .shards = 1, .seed = 1 };
@@ -1142,6 +1170,8 @@ int main(int argc, char **argv)
 	}
 	if (o.verify)
 		return verify_main(o.verify);
+	if (o.tok_digest)
+		return tokenizer_digest_main(o.tok_digest);
 	if (!o.shape || !o.format) {
 		usage(stderr);
 		return 2;

@@ -80,11 +80,18 @@ function denseLogits(map, nVocab) {
 
 // The top n (id, logit) pairs, highest first; ties by lower id.
 function topOf(logits, n) {
-	const idx = [...logits.keys()].sort((a, b) => logits[b] - logits[a] || a - b);
-	return idx.slice(0, n).map((t) => [t, logits[t]]);
+	const top = [];
+	for (let t = 0; t < logits.length; t++) {
+		if (top.length === n && logits[t] <= top[n - 1][1]) continue;
+		let j = top.length < n ? top.length : n - 1;
+		while (j > 0 && top[j - 1][1] < logits[t]) j--;
+		top.splice(j, 0, [t, logits[t]]);
+		if (top.length > n) top.pop();
+	}
+	return top;
 }
 
-const logSumExp = (a) => { const m = Math.max(...a); let s = 0; for (const x of a) s += Math.exp(x - m); return m + Math.log(s); };
+const logSumExp = (a) => { const m = a.reduce((x, y) => Math.max(x, y), -Infinity); let s = 0; for (const x of a) s += Math.exp(x - m); return m + Math.log(s); };
 
 // One evaluation: the prompt, then one token at a time. Step i is the
 // prediction after the prompt and tokens[0..i-1]; tokens[i] is its argmax

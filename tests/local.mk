@@ -32,6 +32,7 @@ include $(srcdir)/tests/described.mk
 include $(srcdir)/tests/genmodel.mk
 include $(srcdir)/tests/bench.mk
 include $(srcdir)/tests/llamacpp.mk
+include $(srcdir)/tests/refmodels.mk
 include $(srcdir)/tests/ternary.mk
 include $(srcdir)/tests/ref_ops.mk
 include $(srcdir)/tests/cpu_neon_qemu.mk
