@@ -17,3 +17,11 @@ EXTRA_tests_check_forward_DEPENDENCIES = tests/trit-genmodel
 noinst_PROGRAMS += tests/trit-forward
 tests_trit_forward_SOURCES = tests/trit-forward.c
 tests_trit_forward_LDADD = runtime/libtrit-internal.la -lm
+
+# trit-forward against llama.cpp's recorded outputs on the reference models
+# (tests/refmodels.sh writes both; skipped without node-llama-cpp).
+TESTS += tests/forward-llamacpp.sh
+EXTRA_DIST += tests/forward-llamacpp.sh tests/forward-llamacpp.mjs
+tests/forward-llamacpp.log: tests/refmodels.log tests/trit-forward$(EXEEXT)
+CLEANFILES += tests/forward-llamacpp-*.json tests/forward-llamacpp-*.json.err \
+	tests/forward-llamacpp-*.json.txt
