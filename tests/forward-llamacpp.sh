@@ -18,9 +18,11 @@ set -u
 top_builddir=${top_builddir:-.}
 top_srcdir=${top_srcdir:-.}
 dir="$top_builddir/tests/refmodels"
+work="$top_builddir/tests/forward-llamacpp"
 prompt=1,17,256,300,301,35,99,400,511,2,128,64,450,77,200,9
 n=0
 fails=0
+mkdir -p "$work" && echo "*" >"$work/.gitignore" || exit 1
 
 for shape in ref-llama ref-bitnet; do
 	for type in F32 TQ2_0; do
@@ -31,7 +33,7 @@ for shape in ref-llama ref-bitnet; do
 			continue
 		fi
 		if [ "$type" = F32 ]; then bound=0.05 clear=0.05; else bound=1.0 clear=0.5; fi
-		out="$top_builddir/tests/forward-llamacpp-$shape-$type.json"
+		out="$work/$shape-$type.json"
 		if "$top_builddir/tests/trit-forward" "$dir/$shape-$type.gguf" --tokens "$prompt" \
 			--n-predict 32 --threads 1 --kv f16 --logits >"$out" 2>"$out.err" &&
 		   node "$top_srcdir/tests/forward-llamacpp.mjs" "$out" "$lc" "$bound" "$clear" \

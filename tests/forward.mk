@@ -23,5 +23,7 @@ tests_trit_forward_LDADD = runtime/libtrit-internal.la -lm
 TESTS += tests/forward-llamacpp.sh
 EXTRA_DIST += tests/forward-llamacpp.sh tests/forward-llamacpp.mjs
 tests/forward-llamacpp.log: tests/refmodels.log tests/trit-forward$(EXEEXT)
-CLEANFILES += tests/forward-llamacpp-*.json tests/forward-llamacpp-*.json.err \
-	tests/forward-llamacpp-*.json.txt
+.PHONY: clean-forward-llamacpp
+clean-local: clean-forward-llamacpp
+clean-forward-llamacpp:
+	-rm -rf tests/forward-llamacpp
