@@ -13,7 +13,7 @@
  *                 token_embd.
  * RoPE modes as llama.cpp assigns them (llama_model_rope_type): LLM_ARCH_LLAMA
  * is in its normal group, LLM_ARCH_BITNET in its NeoX group ("pairs offset by
- * n_rot/2"); bitnet.cpp's bitnet-b1.58 runs NeoX (docs: FORMATS.md). Both
+ * n_rot/2"); bitnet.cpp's bitnet-b1.58 runs NeoX too. Both
  * BitNet graphs multiply a matmul's result by the optional F32 [1]
  * tensor "<weight base>.scale" when the file has one. Ternary weights
  * (I2_S, TL1, TL2) take int8 activations from QUANTIZE_ACT; every other
