@@ -67,3 +67,6 @@ include $(srcdir)/runtime/model/gguf.mk
 include $(srcdir)/runtime/model/safetensors.mk
 include $(srcdir)/runtime/report/local.mk
 include $(srcdir)/runtime/text/local.mk
+include $(srcdir)/runtime/graph/local.mk
+include $(srcdir)/runtime/exec/forward.mk
+include $(srcdir)/runtime/load/local.mk

@@ -3,6 +3,9 @@
  * (tests/shapes.c) as GGUF v3 or SafeTensors, with complete headers and a
  * sparse, never-written data section, so a 70B-shaped fixture costs no disk.
  * It also prints the tensor table it expects, for independent cross-checks.
+ * With --weights ternary it writes real, seeded weights instead (small
+ * models for forward-pass cross-checks; see genweights.c) and --verify
+ * decodes such a file back.
  */
 #include <build-config.h>
 
@@ -20,6 +23,7 @@
 
 #include <trit/backend.h>
 
+#include "genweights.h"
 #include "model/ggml_types.h"
 #include "shapes.h"
 
@@ -313,6 +317,15 @@ static void tokenizer(struct kvs *k, const struct shape *s, int with_arrays)
 	KV_U32(k, s->eos_id, "tokenizer.ggml.eos_token_id");
 }
 
+/* --tokenizer-from: the other file's tokenizer.* pairs, bytes unchanged. */
+static void copy_tokenizer(struct kvs *k, const struct gw_kv *tok, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		key(k, tok[i].type, tok[i].json, tok[i].key);
+		put(&k->b, tok[i].val, tok[i].len);
+	}
+}
+
 /* The hyper-parameter keys, named as llama.cpp's converter writes them. */
 static void hparams(struct kvs *k, const struct shape *s)
 {
@@ -407,6 +420,13 @@ struct gguf_model {
 	size_t n;
 	struct buf hdr;
 	uint64_t data_offset, data_size;
+	/* --weights ternary: seeded values; embeddings and output as embd_type */
+	bool weights;
+	uint32_t seed;
+	const struct trit_ggml_type *embd_type;
+	/* --tokenizer-from: the tokenizer.* pairs copied */
+	struct gw_kv *tok;
+	size_t n_tok;
 };
 
 static const struct trit_ggml_type *type_of(uint32_t id, enum trit_ggml_dialect d)
@@ -429,6 +449,10 @@ static const struct trit_ggml_type *tensor_type(const struct gguf_model *m,
 	const struct trit_ggml_type *want = m->type;
 	bool emb = t->flags & (ST_TOKEN_EMB | ST_POS_EMB), out = t->flags & ST_OUTPUT;
 
+	if (m->weights) /* real values: matrices as --type, the rest float */
+		return emb || out ? m->embd_type
+		     : (t->flags & ST_MATRIX) && !(t->flags & (ST_ROUTER | ST_NOT_PARAM)) &&
+		       t->n_dims >= 2 ? want : type_of(TRIT_GGML_F32, m->dialect);
 	if (!(t->flags & ST_MATRIX) || (t->flags & (ST_ROUTER | ST_NOT_PARAM)) || t->n_dims < 2)
 		return type_of(TRIT_GGML_F32, m->dialect);
 	if (want->flags & (TRIT_GGML_FLOAT | TRIT_GGML_INT))
@@ -464,8 +488,15 @@ static void gguf_layout(struct gguf_model *m, int vocab_strings, const char *nam
 	KV_U32(&m->kv, file_type(m->type, m->dialect), "general.file_type");
 	if (!(m->type->flags & TRIT_GGML_FLOAT))
 		KV_U32(&m->kv, 2, "general.quantization_version");
+	if (m->weights) {
+		KV_U32(&m->kv, m->seed, GW_KEY_SEED);
+		KV_STR(&m->kv, "ternary", GW_KEY_WEIGHTS);
+	}
 	hparams(&m->kv, s);
-	tokenizer(&m->kv, s, vocab_strings);
+	if (m->n_tok)
+		copy_tokenizer(&m->kv, m->tok, m->n_tok);
+	else
+		tokenizer(&m->kv, s, vocab_strings);
 
 	for (size_t i = 0; i < m->n; i++) {
 		const struct shape_tensor *t = &m->list[i];
@@ -524,6 +555,38 @@ static void write_sparse(const char *path, const void *hdr, size_t len, uint64_t
 	}
 	if (ftruncate(fd, (off_t)size) != 0)
 		die("%s: cannot extend to %" PRIu64 " bytes: %s", path, size, strerror(errno));
+	if (close(fd) != 0)
+		die("%s: close failed: %s", path, strerror(errno));
+}
+
+/* --weights: each tensor's seeded values, encoded, at its offset. */
+static void write_weights(const struct gguf_model *m, const char *path)
+{
+	int fd;
+	char err[512];
+
+	write_sparse(path, m->hdr.p, m->hdr.len, m->data_offset + m->data_size);
+	if ((fd = open(path, O_WRONLY)) < 0)
+		die("%s: cannot open for writing: %s", path, strerror(errno));
+	for (size_t i = 0; i < m->n; i++) {
+		const struct gtensor *g = &m->t[i];
+		struct gw_tensor t;
+		unsigned char *data = malloc(g->size ? g->size : 1);
+		if (!data)
+			die("out of memory (%" PRIu64 " bytes for %s)", g->size, g->t->name);
+		if (gw_generate(g->t->name, g->t->n_dims, g->t->ne, m->seed, &t, err, sizeof err) ||
+		    gw_encode(&t, g->type->id, data, g->size, err, sizeof err))
+			die("%s: %s", path, err);
+		for (uint64_t done = 0; done < g->size;) {
+			ssize_t w = pwrite(fd, data + done, g->size - done,
+			                   (off_t)(m->data_offset + g->offset + done));
+			if (w < 0 && errno != EINTR)
+				die("%s: write failed: %s", path, strerror(errno));
+			done += w > 0 ? (uint64_t)w : 0;
+		}
+		gw_tensor_free(&t);
+		free(data);
+	}
 	if (close(fd) != 0)
 		die("%s: close failed: %s", path, strerror(errno));
 }
@@ -858,26 +921,31 @@ static void safetensors(const struct shape *s, const char *dtype, uint32_t n_sha
 
 /* ------------------------------------------------------------ --list */
 
+static void list_one(const struct shape *s)
+{
+	const struct shape_claim *c = &s->claims[0];
+	size_t n = 0;
+	struct shape_tensor *t = shape_tensors(s, SHAPE_GGUF, &n);
+	uint64_t computed = shape_count(s, SHAPE_GGUF, c->scope ? c->scope : SCOPE_TOTAL);
+
+	free(t);
+	printf("%-20s %-13s %6u %8zu %16" PRIu64, s->name, s->gguf_arch, s->n_layer, n, computed);
+	if (c->scope)
+		printf(" %16" PRIu64 "  %-14s %s\n", c->value, shape_scope_name(c->scope),
+		       shape_claim_holds(c, computed) ? (c->unit ? "yes (rounded)" : "yes (exact)")
+		                                      : "NO");
+	else
+		printf(" %16s  %-14s %s\n", "-", s->tiny ? "(synthetic)" : "-", "-");
+}
+
 static void list_shapes(void)
 {
 	printf("%-20s %-13s %6s %8s %16s %16s  %-14s %s\n", "shape", "gguf arch", "layers",
 	       "tensors", "computed", "published", "scope", "agrees");
-	for (size_t i = 0; i < shapes_count; i++) {
-		const struct shape *s = &shapes[i];
-		const struct shape_claim *c = &s->claims[0];
-		size_t n = 0;
-		struct shape_tensor *t = shape_tensors(s, SHAPE_GGUF, &n);
-		uint64_t computed = shape_count(s, SHAPE_GGUF, c->scope ? c->scope : SCOPE_TOTAL);
-
-		free(t);
-		printf("%-20s %-13s %6u %8zu %16" PRIu64, s->name, s->gguf_arch, s->n_layer, n, computed);
-		if (c->scope)
-			printf(" %16" PRIu64 "  %-14s %s\n", c->value, shape_scope_name(c->scope),
-			       shape_claim_holds(c, computed) ? (c->unit ? "yes (rounded)" : "yes (exact)")
-			                                      : "NO");
-		else
-			printf(" %16s  %-14s %s\n", "-", s->tiny ? "(synthetic)" : "-", "-");
-	}
+	for (size_t i = 0; i < shapes_count; i++)
+		list_one(&shapes[i]);
+	for (size_t i = 0; gw_ref_shape(i); i++) /* for --weights (genweights.c) */
+		list_one(gw_ref_shape(i));
 }
 
 /* ------------------------------------------------------------ main */
@@ -889,11 +957,25 @@ static void usage(FILE *f)
 	        "       %s --shape NAME --format gguf [--type TYPE] [--vocab-strings] [--name S] -o FILE\n"
 	        "       %s --shape NAME --format gguf [--type TYPE] --tensors-json [-o FILE]\n"
 	        "       %s --shape NAME --format safetensors [--dtype BF16|F16|F32] [--shards N] -o DIR\n"
+	        "       %s --shape NAME --format gguf --weights ternary [--seed N] [--type TYPE]\n"
+	        "          [--embd-type F32|F16] [--tokenizer-from FILE.gguf | --vocab-strings] -o FILE\n"
+	        "       %s --verify FILE.gguf\n"
+	        "       %s --tokenizer-digest FILE.gguf\n"
 	        "TYPE is a GGML type name (F16, Q4_0, Q4_K, TQ2_0, I2_S, TL2...; default F16).\n"
 	        "--vocab-strings adds the tokenizer arrays (tokens, token types, SentencePiece\n"
 	        "scores or BPE merges), synthetic strings sized like the real vocabulary.\n"
-	        "Tensor data is never written: files are sparse, sized as the real ones.\n",
-	        prog, prog, prog, prog);
+	        "Tensor data is never written: files are sparse, sized as the real ones.\n"
+	        "--weights ternary writes real values instead: every attention/FFN matrix holds\n"
+	        "trits times one scale exact in f16, as TYPE (F32, F16, Q8_0, TQ2_0 or I2_S);\n"
+	        "embeddings and output are normal-ish (--embd-type, default F32), norms 1 +-\n"
+	        "noise. Values depend on --seed (default 1) and the tensor name only, so files\n"
+	        "of one seed hold the same trits whatever their TYPE. The ref-* shapes are\n"
+	        "small models for this. --tokenizer-from copies every tokenizer.* pair of\n"
+	        "another GGUF (the vocabulary size follows). --verify decodes every tensor of\n"
+	        "such a file, checks it against its seed and prints one digest line each.\n"
+	        "--tokenizer-digest prints the count, vocabulary size and a hash of a GGUF's\n"
+	        "tokenizer.* pairs (key, type, value bytes), to check what was copied.\n",
+	        prog, prog, prog, prog, prog, prog, prog);
 }
 
 static const struct trit_ggml_type *parse_type(const char *name, enum trit_ggml_dialect *d)
@@ -910,9 +992,31 @@ static const struct trit_ggml_type *parse_type(const char *name, enum trit_ggml_
 	return NULL;
 }
 
-int main(int argc, char **argv)
+struct options {
+	const char *shape, *format, *type, *dtype, *out, *name;
+	const char *weights, *embd_type, *tokenizer_from, *verify, *tok_digest;
+	int list, vocab, json;
+	unsigned long shards, seed;
+};
+
+static unsigned long parse_count(const char *opt, const char *arg, unsigned long lo,
+                                 unsigned long hi)
 {
-	enum { O_LIST = 256, O_SHAPE, O_FORMAT, O_TYPE, O_VOCAB, O_DTYPE, O_SHARDS, O_JSON, O_NAME };
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(arg, &end, 10);
+	if (errno || end == arg || *end || arg[0] == '-' || v < lo || v > hi)
+		die("%s %s: expected a whole number from %lu to %lu", opt, arg, lo, hi);
+	return v;
+}
+
+/* Returns -1 when the options are parsed, else the exit status. */
+static int parse_options(int argc, char **argv, struct options *o)
+{
+	enum { O_LIST = 256, O_SHAPE, O_FORMAT, O_TYPE, O_VOCAB, O_DTYPE, O_SHARDS, O_JSON, O_NAME,
+	       O_WEIGHTS, O_SEED, O_EMBD, O_TOKFROM, O_VERIFY, O_TOKDIGEST };
 	static const struct option opts[] = {
 		{ "list", no_argument, NULL, O_LIST },
 		{ "shape", required_argument, NULL, O_SHAPE },
@@ -923,35 +1027,36 @@ int main(int argc, char **argv)
 		{ "shards", required_argument, NULL, O_SHARDS },
 		{ "tensors-json", no_argument, NULL, O_JSON },
 		{ "name", required_argument, NULL, O_NAME },
+		{ "weights", required_argument, NULL, O_WEIGHTS },
+		{ "seed", required_argument, NULL, O_SEED },
+		{ "embd-type", required_argument, NULL, O_EMBD },
+		{ "tokenizer-from", required_argument, NULL, O_TOKFROM },
+		{ "verify", required_argument, NULL, O_VERIFY },
+		{ "tokenizer-digest", required_argument, NULL, O_TOKDIGEST },
 		{ "output", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *shape_name = NULL, *format = NULL, *type_name = "F16", *dtype = "BF16";
-	const char *out = NULL, *name = NULL;
-	int list = 0, vocab = 0, json = 0, c;
-	unsigned long shards = 1;
-	const struct shape *s;
+	int c;
 
 	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
 		switch (c) {
-		case O_LIST: list = 1; break;
-		case O_SHAPE: shape_name = optarg; break;
-		case O_FORMAT: format = optarg; break;
-		case O_TYPE: type_name = optarg; break;
-		case O_VOCAB: vocab = 1; break;
-		case O_DTYPE: dtype = optarg; break;
-		case O_SHARDS: {
-			char *end;
-			errno = 0;
-			shards = strtoul(optarg, &end, 10);
-			if (errno || *end || shards == 0 || shards > 4096)
-				die("--shards %s: expected a count from 1 to 4096", optarg);
-			break;
-		}
-		case O_JSON: json = 1; break;
-		case O_NAME: name = optarg; break;
-		case 'o': out = optarg; break;
+		case O_LIST: o->list = 1; break;
+		case O_SHAPE: o->shape = optarg; break;
+		case O_FORMAT: o->format = optarg; break;
+		case O_TYPE: o->type = optarg; break;
+		case O_VOCAB: o->vocab = 1; break;
+		case O_DTYPE: o->dtype = optarg; break;
+		case O_SHARDS: o->shards = parse_count("--shards", optarg, 1, 4096); break;
+		case O_JSON: o->json = 1; break;
+		case O_NAME: o->name = optarg; break;
+		case O_WEIGHTS: o->weights = optarg; break;
+		case O_SEED: o->seed = parse_count("--seed", optarg, 0, UINT32_MAX); break;
+		case O_EMBD: o->embd_type = optarg; break;
+		case O_TOKFROM: o->tokenizer_from = optarg; break;
+		case O_VERIFY: o->verify = optarg; break;
+		case O_TOKDIGEST: o->tok_digest = optarg; break;
+		case 'o': o->out = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -961,44 +1066,133 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (list) {
+	return -1;
+}
+
+/* --weights, --embd-type and --tokenizer-from into m (s: a copy to resize). */
+static void weights_options(const struct options *o, struct gguf_model *m, struct shape *s)
+{
+	enum trit_ggml_dialect d;
+	char err[512];
+	uint32_t n_vocab;
+
+	if (o->weights && strcmp(o->weights, "ternary") != 0)
+		die("--weights %s: the one kind is 'ternary'", o->weights);
+	m->weights = o->weights != NULL;
+	m->seed = (uint32_t)o->seed;
+	if (!m->weights && (o->embd_type || o->seed != 1))
+		die("--embd-type and --seed go with --weights ternary");
+	if (m->weights) {
+		if (!gw_type_fits(GW_TERNARY, m->type->id))
+			die("--type %s: --weights ternary writes F32, F16, Q8_0, TQ2_0 or I2_S matrices",
+			    m->type->name);
+		m->embd_type = parse_type(o->embd_type ? o->embd_type : "F32", &d);
+		if (!m->embd_type || !gw_type_fits(GW_EMBED, m->embd_type->id))
+			die("--embd-type %s: expected F32 or F16", o->embd_type);
+	}
+	if (o->tokenizer_from) {
+		if (o->vocab)
+			die("--tokenizer-from and --vocab-strings both give the vocabulary; pick one");
+		if (gw_tokenizer_load(o->tokenizer_from, &m->tok, &m->n_tok, &n_vocab, err, sizeof err))
+			die("--tokenizer-from: %s", err);
+		s->n_vocab = n_vocab;
+	}
+}
+
+static int gguf_main(const struct options *o, const struct shape *shape)
+{
+	struct shape s = *shape;
+	struct gguf_model m = { .s = &s };
+
+	if (!(m.type = parse_type(o->type, &m.dialect)))
+		die("--type %s: not a GGML type name (e.g. F16, Q4_0, Q4_K, Q8_0, TQ2_0, I2_S, TL2)",
+		    o->type);
+	if (m.type->id == TRIT_GGML_I8_S)
+		die("--type I8_S: bitnet.cpp's activation scratch type is never stored in files");
+	if (!o->json && !o->out)
+		die("-o FILE is required (or --tensors-json to print the table)");
+	weights_options(o, &m, &s);
+	gguf_layout(&m, o->vocab, o->name);
+	if (o->out && m.weights)
+		write_weights(&m, o->out);
+	else if (o->out)
+		write_sparse(o->out, m.hdr.p, m.hdr.len, m.data_offset + m.data_size);
+	if (o->json)
+		gguf_json(&m, stdout);
+	gw_kv_free(m.tok, m.n_tok);
+	gguf_free(&m);
+	return 0;
+}
+
+static int verify_main(const char *path)
+{
+	char err[512];
+
+	if (gw_verify(path, stdout, err, sizeof err) != 0)
+		die("--verify: %s", err);
+	return 0;
+}
+
+static int tokenizer_digest_main(const char *path)
+{
+	char err[512];
+	struct gw_kv *kv;
+	size_t n;
+	uint32_t n_vocab;
+	uint64_t h = 0xCBF29CE484222325u;
+
+	if (gw_tokenizer_load(path, &kv, &n, &n_vocab, err, sizeof err) != 0)
+		die("--tokenizer-digest: %s", err);
+	for (size_t i = 0; i < n; i++) {
+		const unsigned char *parts[3] = { (const unsigned char *)kv[i].key,
+		                                  (const unsigned char *)&kv[i].type, kv[i].val };
+		size_t len[3] = { strlen(kv[i].key) + 1, sizeof kv[i].type, kv[i].len };
+		for (int p = 0; p < 3; p++)
+			for (size_t j = 0; j < len[p]; j++)
+				h = (h ^ parts[p][j]) * 0x100000001B3u;
+	}
+	printf("pairs=%zu vocab=%" PRIu32 " fnv=%016" PRIx64 "\n", n, n_vocab, h);
+	gw_kv_free(kv, n);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = { .type = "F16", .dtype = "BF16", .shards = 1, .seed = 1 };
+	const struct shape *s;
+	int rc = parse_options(argc, argv, &o);
+
+	if (rc >= 0)
+		return rc;
+	if (o.list) {
 		list_shapes();
 		return 0;
 	}
-	if (!shape_name || !format) {
+	if (o.verify)
+		return verify_main(o.verify);
+	if (o.tok_digest)
+		return tokenizer_digest_main(o.tok_digest);
+	if (!o.shape || !o.format) {
 		usage(stderr);
 		return 2;
 	}
-	if (!(s = shape_find(shape_name))) {
-		fprintf(stderr, "%s: unknown shape '%s'; --list shows the known ones\n", prog, shape_name);
+	if (!(s = shape_find(o.shape)) && !(s = gw_shape_find(o.shape))) {
+		fprintf(stderr, "%s: unknown shape '%s'; --list shows the known ones\n", prog, o.shape);
 		return 2;
 	}
-	if (strcmp(format, "gguf") == 0) {
-		struct gguf_model m = { .s = s };
-		if (!(m.type = parse_type(type_name, &m.dialect)))
-			die("--type %s: not a GGML type name (e.g. F16, Q4_0, Q4_K, Q8_0, TQ2_0, I2_S, TL2)",
-			    type_name);
-		if (m.type->id == TRIT_GGML_I8_S)
-			die("--type I8_S: bitnet.cpp's activation scratch type is never stored in files");
-		if (!json && !out)
-			die("-o FILE is required (or --tensors-json to print the table)");
-		gguf_layout(&m, vocab, name);
-		if (out)
-			write_sparse(out, m.hdr.p, m.hdr.len, m.data_offset + m.data_size);
-		if (json)
-			gguf_json(&m, stdout);
-		gguf_free(&m);
-		return 0;
-	}
-	if (strcmp(format, "safetensors") == 0) {
-		if (strcmp(dtype, "BF16") && strcmp(dtype, "F16") && strcmp(dtype, "F32"))
-			die("--dtype %s: expected BF16, F16 or F32", dtype);
-		if (!out)
+	if (strcmp(o.format, "gguf") == 0)
+		return gguf_main(&o, s);
+	if (strcmp(o.format, "safetensors") == 0) {
+		if (strcmp(o.dtype, "BF16") && strcmp(o.dtype, "F16") && strcmp(o.dtype, "F32"))
+			die("--dtype %s: expected BF16, F16 or F32", o.dtype);
+		if (!o.out)
 			die("-o DIR is required for safetensors");
-		if (json)
+		if (o.json)
 			die("--tensors-json describes GGUF files; use --format gguf");
-		safetensors(s, dtype, (uint32_t)shards, out);
+		if (o.weights || o.tokenizer_from)
+			die("--weights and --tokenizer-from write GGUF files; use --format gguf");
+		safetensors(s, o.dtype, (uint32_t)o.shards, o.out);
 		return 0;
 	}
-	die("--format %s: expected gguf or safetensors", format);
+	die("--format %s: expected gguf or safetensors", o.format);
 }

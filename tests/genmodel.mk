@@ -3,7 +3,8 @@
 # cross-check of its GGUF files against an independent reader.
 
 noinst_PROGRAMS += tests/trit-genmodel
-tests_trit_genmodel_SOURCES = tests/genmodel.c tests/shapes.c tests/shapes.h
+tests_trit_genmodel_SOURCES = tests/genmodel.c tests/genweights.c tests/genweights.h \
+	tests/shapes.c tests/shapes.h
 tests_trit_genmodel_LDADD = runtime/libtrit-internal.la
 
 check_PROGRAMS += tests/check_shapes

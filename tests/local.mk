@@ -32,6 +32,7 @@ include $(srcdir)/tests/described.mk
 include $(srcdir)/tests/genmodel.mk
 include $(srcdir)/tests/bench.mk
 include $(srcdir)/tests/llamacpp.mk
+include $(srcdir)/tests/refmodels.mk
 include $(srcdir)/tests/ternary.mk
 include $(srcdir)/tests/ref_ops.mk
 include $(srcdir)/tests/cpu_neon_qemu.mk
@@ -51,3 +52,5 @@ tests/exports.log: runtime/libtrit.la
 TESTS += tests/include-cycles.sh
 EXTRA_DIST += tests/include-cycles.sh
 include $(srcdir)/tests/tokenizer.mk
+include $(srcdir)/tests/forward.mk
+include $(srcdir)/tests/load.mk

@@ -333,15 +333,120 @@ static void encode_tl2_tile(const int8_t *t, uint64_t cols_pad, unsigned char *o
 	}
 }
 
+/* ------------------------------------------------------------------------ */
+/* Packing, whole or a bounded run of row tiles at a time.                   */
+
+struct trit_ternary_packer {
+	uint32_t dst_type;
+	struct trit_ternary_geometry g;
+	struct source s;
+	uint64_t tile_rows, tile_bytes;
+	int8_t *tile;                      /* tile_rows x cols_pad trits */
+};
+
+int trit_ternary_packer_open(struct trit_ternary_packer **out, uint32_t dst_type,
+                             uint32_t src_type, const void *src, uint64_t src_bytes,
+                             uint64_t rows, uint64_t cols, char *err, size_t errlen)
+{
+	struct trit_ternary_packer *p;
+	int rc;
+
+	*out = NULL;
+	if (!(p = calloc(1, sizeof *p)))
+		return trit_errf(err, errlen, TRIT_ENOMEM, "out of memory for a ternary packer");
+	p->dst_type = dst_type;
+	if (trit_ternary_geometry(dst_type, rows, cols, &p->g)) {
+		free(p);
+		return trit_errf(err, errlen, TRIT_EINVAL,
+		                 "cannot pack %llu x %llu weights as %s (I2_S, TL1 or TL2 only)",
+		                 (unsigned long long)rows, (unsigned long long)cols,
+		                 trit_type_traits(dst_type) ? trit_type_traits(dst_type)->name : "an unknown type");
+	}
+	if ((rc = source_open(&p->s, src_type, src, src_bytes, rows, cols, err, errlen))) {
+		free(p);
+		return rc;
+	}
+	p->tile_rows = dst_type == TRIT_TYPE_I2_S ? 1 : TRIT_TL_TILE_ROWS;
+	p->tile_bytes = p->g.data_bytes / (p->g.rows_pad / p->tile_rows);
+	if (!(p->tile = malloc((size_t)(p->tile_rows * p->g.cols_pad)))) {
+		uint64_t n = p->tile_rows * p->g.cols_pad;
+		free(p);
+		return trit_errf(err, errlen, TRIT_ENOMEM, "out of memory for a %llu-byte packing tile",
+		                 (unsigned long long)n);
+	}
+	*out = p;
+	return 0;
+}
+
+void trit_ternary_packer_free(struct trit_ternary_packer *p)
+{
+	if (p)
+		free(p->tile);
+	free(p);
+}
+
+const struct trit_ternary_geometry *trit_ternary_packer_geometry(const struct trit_ternary_packer *p)
+{
+	return &p->g;
+}
+
+uint64_t trit_ternary_packer_tile_rows(const struct trit_ternary_packer *p)
+{
+	return p->tile_rows;
+}
+
+uint64_t trit_ternary_packer_tile_bytes(const struct trit_ternary_packer *p)
+{
+	return p->tile_bytes;
+}
+
+int trit_ternary_packer_rows(struct trit_ternary_packer *p, uint64_t r0, uint64_t r1,
+                             void *dst, uint64_t dst_bytes, char *err, size_t errlen)
+{
+	unsigned char *o = dst;
+
+	if (r1 > p->g.rows_pad)
+		r1 = p->g.rows_pad;
+	if (r0 % p->tile_rows || (r1 % p->tile_rows && r1 != p->g.rows_pad) || r0 > r1)
+		return trit_errf(err, errlen, TRIT_EINVAL,
+		                 "rows %llu..%llu do not start and end on %llu-row tiles",
+		                 (unsigned long long)r0, (unsigned long long)r1,
+		                 (unsigned long long)p->tile_rows);
+	if (dst_bytes < (r1 - r0) / p->tile_rows * p->tile_bytes)
+		return trit_errf(err, errlen, TRIT_ERANGE,
+		                 "rows %llu..%llu need %llu bytes, the destination has %llu",
+		                 (unsigned long long)r0, (unsigned long long)r1,
+		                 (unsigned long long)((r1 - r0) / p->tile_rows * p->tile_bytes),
+		                 (unsigned long long)dst_bytes);
+	for (uint64_t t0 = r0; t0 < r1; t0 += p->tile_rows, o += p->tile_bytes) {
+		memset(p->tile, 0, (size_t)(p->tile_rows * p->g.cols_pad));
+		for (uint64_t j = 0; j < p->tile_rows && t0 + j < p->s.rows; j++)
+			for (uint64_t k = 0; k < p->s.cols; k++)
+				p->tile[j * p->g.cols_pad + k] = (int8_t)source_trit(&p->s, t0 + j, k);
+		if (p->dst_type == TRIT_TYPE_I2_S)
+			encode_i2s_row(p->tile, p->g.cols_pad, o);
+		else if (p->dst_type == TRIT_TYPE_TL1)
+			encode_tl1_tile(p->tile, p->g.cols_pad, o);
+		else
+			encode_tl2_tile(p->tile, p->g.cols_pad, o);
+	}
+	return 0;
+}
+
+void trit_ternary_packer_trailer(const struct trit_ternary_packer *p,
+                                 unsigned char out[TRIT_TERNARY_TRAILER_BYTES])
+{
+	memset(out, 0, TRIT_TERNARY_TRAILER_BYTES);
+	memcpy(out, &p->s.scale, sizeof p->s.scale);
+}
+
 int trit_ternary_pack(uint32_t dst_type, void *dst, uint64_t dst_bytes,
                       uint32_t src_type, const void *src, uint64_t src_bytes,
                       uint64_t rows, uint64_t cols, char *err, size_t errlen)
 {
 	struct trit_ternary_geometry g;
-	struct source s;
-	uint64_t tile_rows, tile_bytes, r0;
+	struct trit_ternary_packer *p;
 	unsigned char *out = dst;
-	int8_t *tile;
 	int rc;
 
 	if (trit_ternary_geometry(dst_type, rows, cols, &g))
@@ -355,32 +460,14 @@ int trit_ternary_pack(uint32_t dst_type, void *dst, uint64_t dst_bytes,
 		                 trit_type_traits(dst_type)->name, (unsigned long long)rows,
 		                 (unsigned long long)cols, (unsigned long long)g.total_bytes,
 		                 (unsigned long long)dst_bytes);
-	if ((rc = source_open(&s, src_type, src, src_bytes, rows, cols, err, errlen)))
+	if ((rc = trit_ternary_packer_open(&p, dst_type, src_type, src, src_bytes, rows, cols,
+	                                   err, errlen)))
 		return rc;
-
-	tile_rows = dst_type == TRIT_TYPE_I2_S ? 1 : TRIT_TL_TILE_ROWS;
-	tile_bytes = g.data_bytes / (g.rows_pad / tile_rows);
-	tile = malloc((size_t)(tile_rows * g.cols_pad));
-	if (!tile)
-		return trit_errf(err, errlen, TRIT_ENOMEM, "out of memory for a %llu-byte packing tile",
-		                 (unsigned long long)(tile_rows * g.cols_pad));
-	for (r0 = 0; r0 < g.rows_pad; r0 += tile_rows) {
-		memset(tile, 0, (size_t)(tile_rows * g.cols_pad));
-		for (uint64_t j = 0; j < tile_rows && r0 + j < rows; j++)
-			for (uint64_t k = 0; k < cols; k++)
-				tile[j * g.cols_pad + k] = (int8_t)source_trit(&s, r0 + j, k);
-		unsigned char *o = out + r0 / tile_rows * tile_bytes;
-		if (dst_type == TRIT_TYPE_I2_S)
-			encode_i2s_row(tile, g.cols_pad, o);
-		else if (dst_type == TRIT_TYPE_TL1)
-			encode_tl1_tile(tile, g.cols_pad, o);
-		else
-			encode_tl2_tile(tile, g.cols_pad, o);
-	}
-	free(tile);
-	memset(out + g.data_bytes, 0, TRIT_TERNARY_TRAILER_BYTES);
-	memcpy(out + g.data_bytes, &s.scale, sizeof s.scale);
-	return 0;
+	rc = trit_ternary_packer_rows(p, 0, g.rows_pad, out, g.data_bytes, err, errlen);
+	if (!rc)
+		trit_ternary_packer_trailer(p, out + g.data_bytes);
+	trit_ternary_packer_free(p);
+	return rc;
 }
 
 /* ------------------------------------------------------------------------ */

@@ -40,6 +40,30 @@ int trit_ternary_pack(uint32_t dst_type, void *dst, uint64_t dst_bytes,
                       uint32_t src_type, const void *src, uint64_t src_bytes,
                       uint64_t rows, uint64_t cols, char *err, size_t errlen);
 
+/*
+ * The same packing a bounded run of row tiles at a time, so a loader can
+ * write a large tensor straight into its final buffer through a small
+ * staging area. open() checks the source as trit_ternary_pack() does (its
+ * scale, invalid codes: one pass over the source) and allocates one tile;
+ * rows(p, r0, r1, dst, ...) writes the packed data of rows [r0, r1) - r0 a
+ * multiple of tile_rows(), r1 one too or rows_pad - to dst, which stands for
+ * the data bytes from r0 / tile_rows * tile_bytes on; trailer() gives the 32
+ * bytes after the data (geometry()->data_bytes). Pieces written this way are
+ * byte for byte trit_ternary_pack()'s output.
+ */
+struct trit_ternary_packer;
+int trit_ternary_packer_open(struct trit_ternary_packer **out, uint32_t dst_type,
+                             uint32_t src_type, const void *src, uint64_t src_bytes,
+                             uint64_t rows, uint64_t cols, char *err, size_t errlen);
+const struct trit_ternary_geometry *trit_ternary_packer_geometry(const struct trit_ternary_packer *p);
+uint64_t trit_ternary_packer_tile_rows(const struct trit_ternary_packer *p);
+uint64_t trit_ternary_packer_tile_bytes(const struct trit_ternary_packer *p);
+int trit_ternary_packer_rows(struct trit_ternary_packer *p, uint64_t r0, uint64_t r1,
+                             void *dst, uint64_t dst_bytes, char *err, size_t errlen);
+void trit_ternary_packer_trailer(const struct trit_ternary_packer *p,
+                                 unsigned char out[TRIT_TERNARY_TRAILER_BYTES]);
+void trit_ternary_packer_free(struct trit_ternary_packer *p);
+
 /* Bytes trit_ternary_pack() reads for a src_type source of this shape
  * (the bitnet.cpp size rule for I2_S); 0 for an unsupported source. */
 uint64_t trit_ternary_src_bytes(uint32_t src_type, uint64_t rows, uint64_t cols);

@@ -83,6 +83,18 @@ struct trit_load_report {
 	uint64_t *target_bytes;             /* n_targets entries: bytes placed on each */
 	uint32_t n_targets;
 	double seconds;
+	/* Added with the loader itself: */
+	uint32_t n_tensors;                 /* = n_in_place + n_copied + n_repacked */
+	uint32_t peak_source;               /* enum trit_load_peak: how rss_peak was measured */
+	uint64_t bytes_allocated;           /* device buffers the load allocated (copies and
+	                                     * repacks; in-place views allocate none) */
+	uint64_t staging_peak;              /* the largest staging/repack chunk held at once */
+};
+
+/* How trit_load_report.rss_peak was measured. */
+enum trit_load_peak {
+	TRIT_LOAD_PEAK_HWM = 1,             /* VmHWM, reset at load start (/proc/self/clear_refs) */
+	TRIT_LOAD_PEAK_SAMPLED = 2          /* VmRSS sampled after every chunk (no reset possible) */
 };
 
 struct trit_weights;
@@ -97,6 +109,10 @@ int trit_load(const struct trit_model *m, const struct trit_load_spec *spec,
 const struct trit_weight *trit_weights_find(const struct trit_weights *w, const char *name);
 size_t trit_weights_count(const struct trit_weights *w);
 const struct trit_weight *trit_weights_at(const struct trit_weights *w, size_t i);
+
+/* The read-only mapping of the model's file `file` (its base and size), or
+ * NULL: in-place weights are views into it. (Added with the loader.) */
+const void *trit_weights_mapping(const struct trit_weights *w, uint32_t file, uint64_t *size);
 
 /* Unmap and free every buffer. NULL is fine. */
 void trit_weights_free(struct trit_weights *w);

@@ -194,6 +194,7 @@ static int hparams_from_gguf(struct builder *b, const struct trit_gguf *g)
 	struct trit_gguf_str s;
 	const char *arch;
 	uint32_t n_layer = 0, v;
+	char key[160];
 	int ai, rc;
 
 	if (trit_gguf_get_str(g, "general.architecture", &s) || s.len == 0 ||
@@ -236,6 +237,17 @@ static int hparams_from_gguf(struct builder *b, const struct trit_gguf *g)
 	if (gguf_u32(g, arch, "rope.dimension_count", &hp->n_rot))
 		hp->n_rot = hp->head_dim_k;
 	hp->rope_freq_base = gguf_f64(g, arch, "rope.freq_base");
+	hp->rope_freq_scale = gguf_f64(g, arch, "rope.scaling.factor");
+	if (hp->rope_freq_scale == 0)
+		hp->rope_freq_scale = gguf_f64(g, arch, "rope.scale_linear");
+	if (hp->rope_freq_scale != 0)
+		hp->rope_freq_scale = 1.0 / hp->rope_freq_scale;
+	snprintf(key, sizeof key, "%s.hidden_activation", arch);
+	if (!trit_gguf_get_str(g, key, &s) && s.len < sizeof hp->hidden_act &&
+	    !memchr(s.s, '\0', s.len)) {
+		memcpy(hp->hidden_act, s.s, s.len);
+		hp->hidden_act[s.len] = '\0';
+	}
 	hp->norm_eps = gguf_f64(g, arch, "attention.layer_norm_rms_epsilon");
 	if (hp->norm_eps == 0)
 		hp->norm_eps = gguf_f64(g, arch, "attention.layer_norm_epsilon");
@@ -264,7 +276,6 @@ static int hparams_from_gguf(struct builder *b, const struct trit_gguf *g)
 	set_swa(hp, ai >= 0 ? arch_table[ai].swa_pattern : 0);
 	/* an explicit pattern in the file wins: a period, or one flag per layer */
 	const struct trit_gguf_kv *pat;
-	char key[160];
 	snprintf(key, sizeof key, "%s.attention.sliding_window_pattern", arch);
 	if ((pat = trit_gguf_find(g, key)) && hp->sliding_window) {
 		uint64_t period;
@@ -425,6 +436,9 @@ static int hparams_from_config(struct builder *b, const cJSON *cfg)
 	json_u32(cfg, "q_lora_rank", &hp->q_lora_rank);
 	json_u32(cfg, "kv_lora_rank", &hp->kv_lora_rank);
 	hp->rope_freq_base = json_f64(cfg, "rope_theta");
+	const cJSON *act = cJSON_GetObjectItemCaseSensitive(cfg, "hidden_act");
+	if (cJSON_IsString(act) && strlen(act->valuestring) < sizeof hp->hidden_act)
+		snprintf(hp->hidden_act, sizeof hp->hidden_act, "%s", act->valuestring);
 	hp->norm_eps = json_f64(cfg, "rms_norm_eps");
 	if (hp->norm_eps == 0)
 		hp->norm_eps = json_f64(cfg, "layer_norm_epsilon");

@@ -51,6 +51,10 @@ struct trit_hparams {
 	uint32_t head_dim_k, head_dim_v;       /* per head */
 	uint32_t n_rot;                        /* RoPE dimensions */
 	double rope_freq_base, norm_eps;
+	double rope_freq_scale;                /* 1 / {arch}.rope.scaling.factor (linear
+	                                        * scaling); 0 when the file states none */
+	char hidden_act[16];                   /* {arch}.hidden_activation ("relu2",
+	                                        * "silu", ...); "" when absent */
 	uint32_t n_expert, n_expert_used, n_expert_shared, n_layer_dense_lead;
 	uint32_t n_ff_exp, n_ff_shexp;         /* expert / shared-expert FFN sizes */
 	uint32_t q_lora_rank, kv_lora_rank, rope_head_dim_mla; /* MLA; 0 when absent */

@@ -1,0 +1,481 @@
+/*
+ * exec/forward.c - the forward pass context: KV cache, the activation arena
+ * placed once for the worst-case ubatch, and per ubatch: build the graph,
+ * write tokens and positions, bind, run each device segment through the
+ * scheduler, read the logits. Graphs are graph/'s, placement alloc.c's,
+ * kernels the backends'.
+ */
+#include <build-config.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/common.h"
+#include "exec/alloc.h"
+#include "exec/forward.h"
+#include "exec/kvcache.h"
+#include "exec/tensor.h"
+#include "load/load.h"
+
+struct trit_forward {
+	struct trit_forward_params p;
+	const struct trit_hparams *hp;
+	struct trit_kvcache *kv;
+	struct trit_graph_inputs in;
+	/* the worst-case ubatch: its slots' offsets and sizes */
+	uint64_t *slot_offset, *slot_bytes;
+	uint32_t n_slots, n_nodes;
+	struct trit_buffer *arena;
+	struct trit_node *nodes;        /* n_nodes, rebound per ubatch */
+	uint8_t *where;
+	uint64_t *weight_bytes;         /* n_targets */
+	uint32_t *layer_target;         /* our copy of p.layer_target (n_layer) */
+	struct trit_forward_memory mem;
+	struct trit_forward_stats st;
+};
+
+/* Target index of a node of layer tag `layer`. */
+static uint32_t node_target(const struct trit_forward *f, int32_t layer)
+{
+	if (layer < 0)
+		return f->p.embd_target;
+	if ((uint32_t)layer >= f->hp->n_layer)
+		return f->p.output_target;
+	return f->p.layer_target[layer];
+}
+
+static int check_params(const struct trit_forward_params *p, char *err, size_t errlen)
+{
+	const struct trit_hparams *hp;
+
+	if (!p->model || !p->targets || !p->n_targets || (!p->weights && !p->weight))
+		return trit_errf(err, errlen, TRIT_EINVAL, "forward pass: no model, weights or target");
+	hp = &p->model->hp;
+	if (!p->n_ctx || !p->n_ubatch || p->n_ubatch > p->n_ctx || p->n_ctx > INT32_MAX)
+		return trit_errf(err, errlen, TRIT_EINVAL, "forward pass: n_ctx %u and ubatch %u "
+		                 "(need 1 <= ubatch <= n_ctx < 2^31)", p->n_ctx, p->n_ubatch);
+	if (p->embd_target >= p->n_targets || p->output_target >= p->n_targets)
+		return trit_errf(err, errlen, TRIT_EINVAL, "forward pass: target index past %u",
+		                 p->n_targets);
+	for (uint32_t il = 0; il < hp->n_layer; il++) {
+		uint32_t t = p->layer_target ? p->layer_target[il] : 0;
+		if (t >= p->n_targets)
+			return trit_errf(err, errlen, TRIT_EINVAL, "layer %u placed on target %u of %u",
+			                 il, t, p->n_targets);
+		if (t != p->embd_target || t != p->output_target)
+			return trit_errf(err, errlen, TRIT_EUNSUPPORTED, "layer %u runs on %s and the "
+			                 "embeddings or head on another device: split placement is not "
+			                 "implemented yet (one device per forward pass)", il,
+			                 p->targets[t].name);
+	}
+	return 0;
+}
+
+/* Weight bytes per target: every distinct external tensor the graph reads,
+ * counted once on the target of the first node that reads it. */
+static int count_weights(struct trit_forward *f, const struct trit_nodelist *g, char *err,
+                         size_t errlen)
+{
+	for (uint32_t i = 0; i < g->n_nodes; i++)
+		for (int k = 0; k < TRIT_NODE_MAX_SRC; k++) {
+			const struct trit_gref *r = &g->nodes[i].src[k];
+			uint64_t bytes;
+			int seen = 0, rc;
+			if (r->slot >= 0 || !r->t.buffer || g->nodes[i].op == TRIT_OP_ATTENTION)
+				continue;
+			for (uint32_t j = 0; j <= i && !seen; j++)
+				for (int m = 0; m < TRIT_NODE_MAX_SRC && !seen; m++) {
+					const struct trit_gref *o = &g->nodes[j].src[m];
+					if ((j < i || m < k) && o->slot < 0 && o->t.buffer == r->t.buffer &&
+					    o->t.offset == r->t.offset && g->nodes[j].op != TRIT_OP_ATTENTION)
+						seen = 1;
+				}
+			if (seen)
+				continue;
+			if ((rc = trit_tensor_span(&r->t, g->nodes[i].name, &bytes, err, errlen)))
+				return rc;
+			f->weight_bytes[node_target(f, g->nodes[i].layer)] += bytes;
+		}
+	return 0;
+}
+
+static int build(struct trit_forward *f, uint32_t T, uint32_t n_kv, struct trit_nodelist *g,
+                 char *err, size_t errlen)
+{
+	struct trit_graph_params gp = { f->hp, T, n_kv, f->p.all_logits };
+
+	trit_graph_init(g);
+	return trit_graph_build(&gp, &f->in, g, err, errlen);
+}
+
+/* graph_workspace() of the nodes placed on `where_is` (device or fallback). */
+static int workspace(struct trit_forward *f, const struct trit_sched_target *t, uint8_t where_is,
+                     uint64_t *bytes, char *err, size_t errlen)
+{
+	struct trit_node *sel = malloc((f->n_nodes ? f->n_nodes : 1) * sizeof *sel);
+	struct trit_graph g = { .struct_size = sizeof g };
+	char why[512] = "";
+	int rc = 0;
+
+	*bytes = 0;
+	if (!sel)
+		return trit_errf(err, errlen, TRIT_ENOMEM, "out of memory");
+	for (uint32_t i = 0; i < f->n_nodes; i++)
+		if (f->where[i] == where_is)
+			sel[g.n_nodes++] = f->nodes[i];
+	g.nodes = sel;
+	g.n_threads = f->p.n_threads;
+	if (g.n_nodes && (rc = t->be->graph_workspace(t->state, t->device, &g, bytes, why,
+	                                              sizeof why)))
+		rc = trit_errf(err, errlen, rc, "%s: graph workspace: %s", t->name, why);
+	free(sel);
+	return rc;
+}
+
+/* Place the worst-case ubatch's slots, allocate the arena, count memory. */
+static int plan_arena(struct trit_forward *f, char *err, size_t errlen)
+{
+	const struct trit_sched_target *t = &f->p.targets[f->p.embd_target];
+	struct trit_nodelist g;
+	char why[512] = "";
+	int rc = build(f, f->p.n_ubatch, f->p.n_ubatch, &g, err, errlen);
+
+	if (rc)
+		goto out;
+	f->n_slots = g.n_slots, f->n_nodes = g.n_nodes;
+	f->slot_offset = calloc(g.n_slots, sizeof *f->slot_offset);
+	f->slot_bytes = calloc(g.n_slots, sizeof *f->slot_bytes);
+	f->nodes = calloc(g.n_nodes, sizeof *f->nodes);
+	f->where = calloc(g.n_nodes, 1);
+	if (!f->slot_offset || !f->slot_bytes || !f->nodes || !f->where) {
+		rc = trit_errf(err, errlen, TRIT_ENOMEM, "out of memory planning activations");
+		goto out;
+	}
+	for (uint32_t i = 0; i < g.n_slots; i++)
+		f->slot_bytes[i] = g.slots[i].bytes;
+	if ((rc = trit_alloc_plan(g.slots, g.n_slots, f->slot_offset, &f->mem.arena_bytes, err,
+	                          errlen)) ||
+	    (rc = trit_alloc_check(g.slots, g.n_slots, f->slot_offset, f->mem.arena_bytes, err,
+	                           errlen)) ||
+	    (rc = count_weights(f, &g, err, errlen)))
+		goto out;
+	f->mem.arena_unshared = trit_alloc_sum(g.slots, g.n_slots);
+	f->mem.arena_target = f->p.embd_target;
+	f->mem.n_slots = g.n_slots, f->mem.n_nodes = g.n_nodes;
+	if ((rc = t->be->buffer_alloc(t->state, t->device, f->mem.arena_bytes, &f->arena, why,
+	                              sizeof why))) {
+		rc = trit_errf(err, errlen, rc, "%s: cannot allocate the %llu-byte activation arena: "
+		               "%s", t->name, (unsigned long long)f->mem.arena_bytes, why);
+		goto out;
+	}
+	trit_graph_bind(&g, 0, g.n_nodes, f->arena, f->slot_offset, f->nodes);
+	rc = trit_sched_place(t, f->p.fallback, f->nodes, g.n_nodes, f->where, NULL, err, errlen);
+	if (!rc)
+		rc = workspace(f, t, TRIT_SCHED_DEVICE, &f->mem.workspace_bytes, err, errlen);
+	if (!rc && f->p.fallback)
+		rc = workspace(f, f->p.fallback, TRIT_SCHED_FALLBACK, &f->mem.fallback_workspace_bytes,
+		               err, errlen);
+out:
+	trit_graph_free(&g);
+	return rc;
+}
+
+static const struct trit_tensor *loaded_weight(void *ctx, const char *name)
+{
+	const struct trit_weight *w = trit_weights_find(ctx, name);
+	return w ? &w->t : NULL;
+}
+
+int trit_forward_new(const struct trit_forward_params *p, struct trit_forward **out,
+                     char *err, size_t errlen)
+{
+	struct trit_forward *f;
+	int rc;
+
+	*out = NULL;
+	if ((rc = check_params(p, err, errlen)))
+		return rc;
+	if (!(f = calloc(1, sizeof *f)))
+		return trit_errf(err, errlen, TRIT_ENOMEM, "out of memory");
+	f->p = *p;
+	f->hp = &p->model->hp;
+	f->weight_bytes = calloc(p->n_targets, sizeof *f->weight_bytes);
+	f->layer_target = calloc(f->hp->n_layer, sizeof *f->layer_target);
+	if (!f->weight_bytes || !f->layer_target) {
+		trit_forward_free(f);
+		return trit_errf(err, errlen, TRIT_ENOMEM, "out of memory");
+	}
+	if (p->layer_target)
+		memcpy(f->layer_target, p->layer_target, f->hp->n_layer * sizeof *f->layer_target);
+	f->p.layer_target = f->layer_target;
+	rc = trit_kvcache_new(f->hp, p->n_ctx, p->kv_type, p->targets, p->n_targets,
+	                      p->layer_target, &f->kv, err, errlen);
+	if (!rc) {
+		f->in = (struct trit_graph_inputs){ p->weight, p->weight_ctx, f->kv->k, f->kv->v,
+		                                    p->kv_type, p->n_ctx };
+		if (p->weights)
+			f->in.weight = loaded_weight, f->in.weight_ctx = (void *)p->weights;
+		rc = plan_arena(f, err, errlen);
+	}
+	if (rc) {
+		trit_forward_free(f);
+		return rc;
+	}
+	f->mem.n_targets = p->n_targets;
+	f->mem.weight_bytes = f->weight_bytes;
+	f->mem.kv_bytes = f->kv->target_bytes;
+	f->mem.kv_total = f->kv->bytes;
+	*out = f;
+	return 0;
+}
+
+void trit_forward_free(struct trit_forward *f)
+{
+	if (!f)
+		return;
+	if (f->arena) {
+		const struct trit_sched_target *t = &f->p.targets[f->p.embd_target];
+		t->be->buffer_free(t->state, f->arena);
+	}
+	trit_kvcache_free(f->kv);
+	free(f->slot_offset);
+	free(f->slot_bytes);
+	free(f->nodes);
+	free(f->where);
+	free(f->weight_bytes);
+	free(f->layer_target);
+	free(f);
+}
+
+/* The ubatch graph must fit the worst case's placement: same slots, none
+ * larger. */
+static int fits_plan(const struct trit_forward *f, const struct trit_nodelist *g, char *err,
+                     size_t errlen)
+{
+	if (g->n_slots != f->n_slots || g->n_nodes != f->n_nodes)
+		return trit_errf(err, errlen, TRIT_EINTERNAL, "the ubatch graph has %u slots and %u "
+		                 "nodes, the planned one %u and %u", g->n_slots, g->n_nodes,
+		                 f->n_slots, f->n_nodes);
+	for (uint32_t i = 0; i < g->n_slots; i++)
+		if (g->slots[i].bytes > f->slot_bytes[i])
+			return trit_errf(err, errlen, TRIT_EINTERNAL, "activation %s of the ubatch graph "
+			                 "outgrows its planned size", g->slots[i].name);
+	return 0;
+}
+
+static int write_inputs(struct trit_forward *f, const struct trit_nodelist *g, const int32_t *tok,
+                        uint32_t T, uint32_t pos, char *err, size_t errlen)
+{
+	const struct trit_sched_target *t = &f->p.targets[f->mem.arena_target];
+	int32_t *p = malloc(T * sizeof *p);
+	char why[512] = "";
+	int rc;
+
+	if (!p)
+		return trit_errf(err, errlen, TRIT_ENOMEM, "out of memory");
+	for (uint32_t i = 0; i < T; i++)
+		p[i] = (int32_t)(pos + i);
+	rc = t->be->buffer_write(t->state, f->arena, f->slot_offset[g->in_tokens], tok,
+	                         T * sizeof *tok, why, sizeof why);
+	if (!rc)
+		rc = t->be->buffer_write(t->state, f->arena, f->slot_offset[g->in_pos], p,
+		                         T * sizeof *p, why, sizeof why);
+	free(p);
+	return rc ? trit_errf(err, errlen, rc, "%s: writing the ubatch's inputs: %s", t->name, why)
+	          : 0;
+}
+
+/* Run nodes [0, n) in segments of one target each. */
+static int run_segments(struct trit_forward *f, const struct trit_nodelist *g, uint32_t n,
+                        char *err, size_t errlen)
+{
+	for (uint32_t i = 0; i < n;) {
+		uint32_t tg = node_target(f, g->nodes[i].layer), j = i + 1;
+		struct trit_sched_stats st;
+		int rc;
+		while (j < n && node_target(f, g->nodes[j].layer) == tg)
+			j++;
+		rc = trit_sched_run(&f->p.targets[tg], f->p.fallback, f->nodes + i, j - i,
+		                    f->p.n_threads, NULL, &st, err, errlen);
+		if (rc)
+			return rc;
+		f->st.device_nodes += st.device_nodes, f->st.fallback_nodes += st.fallback_nodes;
+		f->st.device_calls += st.device_calls, f->st.fallback_calls += st.fallback_calls;
+		i = j;
+	}
+	return 0;
+}
+
+/* Nodes up to the output part (layer tag n_layer), which only the last
+ * ubatch needs unless every token's logits are wanted. */
+static uint32_t body_nodes(const struct trit_forward *f, const struct trit_nodelist *g)
+{
+	uint32_t n = g->n_nodes;
+
+	while (n && g->nodes[n - 1].layer == (int32_t)f->hp->n_layer)
+		n--;
+	return n;
+}
+
+static int read_logits(struct trit_forward *f, const struct trit_nodelist *g, float *out,
+                       char *err, size_t errlen)
+{
+	const struct trit_sched_target *t = &f->p.targets[f->mem.arena_target];
+	char why[512] = "";
+	uint64_t bytes = (uint64_t)g->n_outputs * g->n_vocab * sizeof(float);
+	int rc = t->be->buffer_read(t->state, f->arena, f->slot_offset[g->out_logits], out, bytes,
+	                            why, sizeof why);
+
+	return rc ? trit_errf(err, errlen, rc, "%s: reading the logits: %s", t->name, why) : 0;
+}
+
+static int eval_ubatch(struct trit_forward *f, const int32_t *tok, uint32_t T, uint32_t pos,
+                       int last, float *logits, char *err, size_t errlen)
+{
+	struct trit_nodelist g;
+	int rc = build(f, T, pos + T, &g, err, errlen);
+
+	if (!rc)
+		rc = fits_plan(f, &g, err, errlen);
+	if (!rc)
+		rc = write_inputs(f, &g, tok, T, pos, err, errlen);
+	if (!rc) {
+		int head = f->p.all_logits || last;
+		trit_graph_bind(&g, 0, g.n_nodes, f->arena, f->slot_offset, f->nodes);
+		rc = run_segments(f, &g, head ? g.n_nodes : body_nodes(f, &g), err, errlen);
+		if (!rc && head && logits)
+			rc = read_logits(f, &g, logits, err, errlen);
+	}
+	trit_graph_free(&g);
+	return rc;
+}
+
+int trit_forward_eval(struct trit_forward *f, const int32_t *tokens, uint32_t n, uint32_t pos0,
+                      float *logits, char *err, size_t errlen)
+{
+	uint32_t nv = f->hp->n_vocab;
+
+	if (!n || !tokens)
+		return trit_errf(err, errlen, TRIT_EINVAL, "no tokens to evaluate");
+	if (pos0 > f->p.n_ctx || n > f->p.n_ctx - pos0)
+		return trit_errf(err, errlen, TRIT_ERANGE, "positions %u to %u are past the context "
+		                 "of %u", pos0, pos0 + n - 1, f->p.n_ctx);
+	for (uint32_t i = 0; i < n; i++)
+		if (tokens[i] < 0 || (uint32_t)tokens[i] >= nv)
+			return trit_errf(err, errlen, TRIT_ERANGE, "token %u is %d, outside the "
+			                 "vocabulary of %u", i, (int)tokens[i], nv);
+	memset(&f->st, 0, sizeof f->st);
+	for (uint32_t done = 0; done < n;) {
+		uint32_t T = n - done < f->p.n_ubatch ? n - done : f->p.n_ubatch;
+		float *out = logits && f->p.all_logits ? logits + (size_t)done * nv : logits;
+		int rc = eval_ubatch(f, tokens + done, T, pos0 + done, done + T == n, out, err,
+		                     errlen);
+		if (rc)
+			return rc;
+		done += T;
+		f->st.ubatches++;
+		f->st.tokens += T;
+	}
+	return 0;
+}
+
+const struct trit_forward_memory *trit_forward_memory(const struct trit_forward *f)
+{
+	return &f->mem;
+}
+
+const struct trit_forward_stats *trit_forward_stats(const struct trit_forward *f)
+{
+	return &f->st;
+}
+
+uint32_t trit_forward_n_vocab(const struct trit_forward *f)
+{
+	return f->hp->n_vocab;
+}
+
+int trit_forward_arena_bytes(const struct trit_hparams *hp,
+                             const struct trit_tensor *(*weight)(void *ctx, const char *name),
+                             void *weight_ctx, uint32_t n_ctx, uint32_t kv_type,
+                             uint32_t n_ubatch, int all_logits, uint64_t *arena_bytes,
+                             uint64_t *unshared_bytes, char *err, size_t errlen)
+{
+	struct trit_graph_inputs in = { weight, weight_ctx, NULL, NULL, kv_type, n_ctx };
+	struct trit_graph_params gp = { hp, n_ubatch, n_ubatch, all_logits };
+	struct trit_nodelist g;
+	int rc;
+
+	trit_graph_init(&g);
+	rc = trit_graph_build(&gp, &in, &g, err, errlen);
+	if (!rc)
+		rc = trit_alloc_plan(g.slots, g.n_slots, NULL, arena_bytes, err, errlen);
+	if (!rc && unshared_bytes)
+		*unshared_bytes = trit_alloc_sum(g.slots, g.n_slots);
+	trit_graph_free(&g);
+	return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The planner's lookup over a model file's tensor table                     */
+
+struct model_lookup {
+	const struct trit_model *m;
+	uint32_t ternary_type;
+	struct trit_tensor t[4];    /* the last four tensors looked up (the builder holds
+	                             * up to two lookups at a time) */
+	unsigned next;
+	int rc;
+	char *err;
+	size_t errlen;
+};
+
+static int type_by_name(const char *name, uint32_t *type)
+{
+	for (uint32_t t = 0; t < TRIT_TYPE_COUNT; t++)
+		if (trit_type_traits(t) && !strcmp(trit_type_traits(t)->name, name)) {
+			*type = t;
+			return 0;
+		}
+	return -1;
+}
+
+static const struct trit_tensor *model_weight(void *ctx, const char *name)
+{
+	struct model_lookup *ml = ctx;
+	struct trit_tensor *t = &ml->t[ml->next++ % 4];
+
+	for (size_t i = 0; i < ml->m->n_tensors; i++) {
+		const struct trit_model_tensor *mt = &ml->m->tensors[i];
+		uint32_t type;
+		if (strcmp(mt->name, name) != 0)
+			continue;
+		if (type_by_name(mt->type_name, &type)) {
+			if (!ml->rc)
+				ml->rc = trit_errf(ml->err, ml->errlen, TRIT_EUNSUPPORTED, "tensor %s is "
+				                   "%s, a type trit's backends do not run", name,
+				                   mt->type_name);
+			type = TRIT_TYPE_F32; /* sized as any other; the call fails with rc */
+		}
+		if (mt->ternary && ml->ternary_type)
+			type = ml->ternary_type;
+		memset(t, 0, sizeof *t);
+		t->type = type;
+		for (int d = 0; d < 4; d++)
+			t->ne[d] = mt->ne[d] ? mt->ne[d] : 1;
+		return t;
+	}
+	return NULL;
+}
+
+int trit_forward_model_arena_bytes(const struct trit_model *m, uint32_t ternary_type,
+                                   uint32_t n_ctx, uint32_t kv_type, uint32_t n_ubatch,
+                                   int all_logits, uint64_t *arena_bytes,
+                                   uint64_t *unshared_bytes, char *err, size_t errlen)
+{
+	struct model_lookup ml = { .m = m, .ternary_type = ternary_type, .err = err,
+	                           .errlen = errlen };
+	int rc = trit_forward_arena_bytes(&m->hp, model_weight, &ml, n_ctx, kv_type, n_ubatch,
+	                                  all_logits, arena_bytes, unshared_bytes, err, errlen);
+	return ml.rc ? ml.rc : rc;
+}

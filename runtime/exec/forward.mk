@@ -1,0 +1,5 @@
+# exec/: the forward pass context, its activation allocator and KV cache.
+runtime_libtrit_internal_la_SOURCES += \
+	runtime/exec/alloc.c runtime/exec/alloc.h \
+	runtime/exec/kvcache.c runtime/exec/kvcache.h \
+	runtime/exec/forward.c runtime/exec/forward.h

@@ -1,0 +1,216 @@
+/*
+ * load/load_run.c - trit_load() (load/load.h): plan every tensor
+ * (load_plan.c), map the files and check every extent (load_map.c), check
+ * each target has the memory, scan norms and scales, then place each
+ * tensor in place, copied or repacked (load_place.c), reporting progress
+ * and what it cost. Also the weights handle: lookup by name, and freeing
+ * every buffer and mapping.
+ */
+#include <build-config.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/common.h"
+#include "load/load_int.h"
+#include "load/load_place.h"
+
+static int by_name_cmp(const void *a, const void *b, const struct trit_weights *w)
+{
+	return strcmp(w->w[*(const size_t *)a].mt->name, w->w[*(const size_t *)b].mt->name);
+}
+
+/* qsort() passes no context in C11, so the index is merge-sorted here. */
+static void sort_names(struct trit_weights *w, size_t *a, size_t *tmp, size_t n)
+{
+	size_t h = n / 2, i = 0, j = h, k = 0;
+
+	if (n < 2)
+		return;
+	sort_names(w, a, tmp, h);
+	sort_names(w, a + h, tmp, n - h);
+	while (i < h && j < n)
+		tmp[k++] = by_name_cmp(&a[j], &a[i], w) < 0 ? a[j++] : a[i++];
+	while (i < h)
+		tmp[k++] = a[i++];
+	while (j < n)
+		tmp[k++] = a[j++];
+	memcpy(a, tmp, n * sizeof *a);
+}
+
+const struct trit_weight *trit_weights_find(const struct trit_weights *w, const char *name)
+{
+	size_t lo = 0, hi;
+
+	if (!w || !name || !w->by_name)
+		return NULL;
+	hi = w->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(name, w->w[w->by_name[mid]].mt->name);
+		if (c == 0)
+			return &w->w[w->by_name[mid]];
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
+}
+
+size_t trit_weights_count(const struct trit_weights *w)
+{
+	return w ? w->n : 0;
+}
+
+const struct trit_weight *trit_weights_at(const struct trit_weights *w, size_t i)
+{
+	return w && i < w->n ? &w->w[i] : NULL;
+}
+
+const void *trit_weights_mapping(const struct trit_weights *w, uint32_t file, uint64_t *size)
+{
+	if (!w || file >= w->n_maps) {
+		if (size)
+			*size = 0;
+		return NULL;
+	}
+	if (size)
+		*size = w->maps[file].size;
+	return w->maps[file].base;
+}
+
+void trit_weights_free(struct trit_weights *w)
+{
+	if (!w)
+		return;
+	for (size_t i = w->n_bufs; i-- > 0;) {
+		const struct trit_backend *be = w->bufs[i].tgt->be;
+		if (be->buffer_free)
+			be->buffer_free(w->bufs[i].tgt->state, w->bufs[i].b);
+	}
+	load_unmap_files(w->maps, w->n_maps);
+	free(w->bufs);
+	free(w->w);
+	free(w->by_name);
+	free(w->targets);
+	free(w->target_bytes);
+	free(w);
+}
+
+static int check_spec(const struct trit_model *m, const struct trit_load_spec *spec,
+                      char *err, size_t errlen)
+{
+	if (!m || !spec || !spec->targets || !spec->n_targets)
+		return trit_errf(err, errlen, TRIT_EINVAL, "trit_load needs a model and a placement "
+		                 "with at least one target");
+	for (uint32_t t = 0; t < spec->n_targets; t++)
+		if (!spec->targets[t].t.be)
+			return trit_errf(err, errlen, TRIT_EINVAL, "load target %u has no backend", t);
+	if (m->hp.n_layer && !spec->layer_target)
+		return trit_errf(err, errlen, TRIT_EINVAL, "the placement names no target for the "
+		                 "model's %u layers", m->hp.n_layer);
+	return 0;
+}
+
+static int new_weights(const struct trit_model *m, const struct trit_load_spec *spec,
+                       struct trit_weights **out, char *err, size_t errlen)
+{
+	struct trit_weights *w = calloc(1, sizeof *w);
+	size_t n = m->n_tensors ? m->n_tensors : 1;
+
+	*out = w;
+	if (!w)
+		return trit_errf(err, errlen, TRIT_ENOMEM, "out of memory");
+	w->n = m->n_tensors;
+	w->n_targets = spec->n_targets;
+	w->w = calloc(n, sizeof *w->w);
+	w->by_name = calloc(n, sizeof *w->by_name);
+	w->targets = calloc(spec->n_targets, sizeof *w->targets);
+	w->target_bytes = calloc(spec->n_targets, sizeof *w->target_bytes);
+	if (!w->w || !w->by_name || !w->targets || !w->target_bytes)
+		return trit_errf(err, errlen, TRIT_ENOMEM, "out of memory");
+	for (uint32_t t = 0; t < spec->n_targets; t++)
+		w->targets[t] = spec->targets[t].t;
+	return 0;
+}
+
+static int index_names(struct trit_weights *w, char *err, size_t errlen)
+{
+	size_t *tmp = calloc(w->n ? w->n : 1, sizeof *tmp);
+
+	if (!tmp)
+		return trit_errf(err, errlen, TRIT_ENOMEM, "out of memory");
+	for (size_t i = 0; i < w->n; i++)
+		w->by_name[i] = i;
+	sort_names(w, w->by_name, tmp, w->n);
+	free(tmp);
+	return 0;
+}
+
+/* Plan every tensor, then scan the values that must be finite. */
+static int plan_all(const struct trit_model *m, const struct trit_load_spec *spec,
+                    struct trit_weights *w, struct load_item *items, char *err, size_t errlen)
+{
+	int rc;
+
+	for (size_t i = 0; i < m->n_tensors; i++) {
+		if ((rc = load_plan_tensor(m, i, spec, &items[i], err, errlen)))
+			return rc;
+		w->w[i].mt = &m->tensors[i];
+		w->w[i].target = items[i].target;
+	}
+	for (size_t i = 0; i < m->n_tensors; i++) {
+		const struct trit_model_tensor *mt = &m->tensors[i];
+		const unsigned char *p = w->maps[mt->file].base + mt->offset;
+		if (items[i].check == LOAD_CHECK_NONE)
+			continue;
+		rc = load_check_values(mt, &items[i], p, err, errlen);
+		load_drop_pages(&w->maps[mt->file], p, mt->n_bytes);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+int trit_load(const struct trit_model *m, const struct trit_load_spec *spec,
+              struct trit_weights **out, struct trit_load_report *rep, char *err, size_t errlen)
+{
+	struct trit_weights *w = NULL;
+	struct load_item *items = NULL;
+	struct load_place pl;
+	int rc;
+
+	if (out)
+		*out = NULL;
+	if (rep)
+		memset(rep, 0, sizeof *rep);
+	if (!out)
+		return trit_errf(err, errlen, TRIT_EINVAL, "trit_load needs somewhere to put the weights");
+	if ((rc = check_spec(m, spec, err, errlen)))
+		return rc;
+	load_place_begin(&pl, m, spec);
+	if ((rc = new_weights(m, spec, &w, err, errlen)))
+		goto fail;
+	if (!(items = calloc(m->n_tensors ? m->n_tensors : 1, sizeof *items))) {
+		rc = trit_errf(err, errlen, TRIT_ENOMEM, "out of memory");
+		goto fail;
+	}
+	if ((rc = load_map_files(m, &w->maps, err, errlen)))
+		goto fail;
+	w->n_maps = m->n_files;
+	if ((rc = plan_all(m, spec, w, items, err, errlen)) ||
+	    (rc = index_names(w, err, errlen)) ||
+	    (rc = load_place_check_memory(&pl, w, items, err, errlen)) ||
+	    (rc = load_place_all(&pl, w, items, err, errlen)))
+		goto fail;
+	load_place_end(&pl, w, rep);
+	free(items);
+	*out = w;
+	return 0;
+fail:
+	load_place_end(&pl, NULL, NULL);
+	free(items);
+	trit_weights_free(w);
+	return rc;
+}
