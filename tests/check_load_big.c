@@ -1,5 +1,5 @@
 /*
- * load_big.c - the loader on full-size models (a TAP test of make check).
+ * check_load_big.c - the loader on full-size models (a TAP test of make check).
  *
  * trit-genmodel writes sparse GGUFs sized as the real ones: Llama-3-8B's
  * shape with I2_S matrices (the Llama3-8B-1.58 layout, 3.85 GB) and with
