@@ -396,6 +396,7 @@ int trit_ternary_packer_open(struct trit_ternary_packer **out, uint32_t dst_type
                              uint32_t src_type, const void *src, uint64_t src_bytes,
                              uint64_t rows, uint64_t cols, char *err, size_t errlen)
 {
+	const struct trit_type_traits *tt = trit_type_traits(dst_type);
 	struct trit_ternary_packer *p;
 	int rc;
 
@@ -408,7 +409,7 @@ int trit_ternary_packer_open(struct trit_ternary_packer **out, uint32_t dst_type
 		return trit_errf(err, errlen, TRIT_EINVAL,
 		                 "cannot pack %llu x %llu weights as %s (I2_S, TL1 or TL2 only)",
 		                 (unsigned long long)rows, (unsigned long long)cols,
-		                 trit_type_traits(dst_type) ? trit_type_traits(dst_type)->name : "an unknown type");
+		                 tt ? tt->name : "an unknown type");
 	}
 	if ((rc = source_open(&p->s, src_type, src, src_bytes, rows, cols, err, errlen))) {
 		free(p);
@@ -433,7 +434,8 @@ void trit_ternary_packer_free(struct trit_ternary_packer *p)
 	free(p);
 }
 
-const struct trit_ternary_geometry *trit_ternary_packer_geometry(const struct trit_ternary_packer *p)
+const struct trit_ternary_geometry *
+trit_ternary_packer_geometry(const struct trit_ternary_packer *p)
 {
 	return &p->g;
 }
