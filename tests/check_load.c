@@ -262,6 +262,9 @@ static struct {
 	const struct trit_backend *ref;
 	uint64_t budget, used;         /* budget 0: unlimited */
 	int say_free;                  /* get_memory answers budget - used */
+	int visible;                   /* buffers are host-visible, views wrap at most
+	                                * wrap_max bytes */
+	uint64_t wrap_max;
 	struct trit_buffer *bufs[FAKE_MAX_BUFS];
 	uint64_t sizes[FAKE_MAX_BUFS];
 	int live;
@@ -303,9 +306,19 @@ static void fake_free(void *st, struct trit_buffer *b)
 
 static void *fake_host_ptr(void *st, struct trit_buffer *b)
 {
-	(void)st;
-	(void)b;
-	return NULL;
+	return fake.visible ? fake.ref->buffer_host_ptr(st, b) : NULL;
+}
+
+static int fake_from_host_ptr(void *st, uint32_t dev, void *ptr, uint64_t size,
+                              struct trit_buffer **out, char *err, size_t errlen)
+{
+	*out = NULL;
+	if (size > fake.wrap_max) {
+		snprintf(err, errlen, "the test wraps at most %llu bytes",
+		         (unsigned long long)fake.wrap_max);
+		return TRIT_ERANGE;
+	}
+	return fake.ref->buffer_from_host_ptr(st, dev, ptr, size, out, err, errlen);
 }
 
 static int fake_get_memory(void *st, uint32_t dev, uint64_t *fr, uint64_t *tot,
@@ -421,6 +434,51 @@ static void check_repack(uint32_t to, int staged)
 	}
 	trit_model_close(m);
 }
+
+/* A device that wraps only small ranges: the whole file is refused, each
+ * small tensor is a view of its own pages, the big ones are copied. */
+START_TEST(views_fall_back_to_tensor_pages_then_to_copies)
+{
+	struct trit_model *m = gen_model("tiny-bitnet", "I2_S", "a.gguf");
+	struct trit_load_report rep;
+	struct trit_weights *w;
+	struct trit_load_spec s;
+	struct ref r;
+	char err[512];
+	uint64_t map_size;
+	const unsigned char *map;
+
+	fake_open(&r, m, 0, 0, 0);
+	fake.visible = 1;
+	fake.wrap_max = 64 * 1024;
+	fake.be.buffer_from_host_ptr = fake_from_host_ptr;
+	s = spec_of(&r, 1);
+	ck_assert_msg(trit_load(m, &s, &w, &rep, err, sizeof err) == 0, "%s", err);
+	map = trit_weights_mapping(w, 0, &map_size);
+	ck_assert_uint_gt(map_size, fake.wrap_max);
+	for (size_t i = 0; i < m->n_tensors; i++) {
+		const struct trit_weight *x = trit_weights_at(w, i);
+		unsigned char *fb = file_bytes(m, x->mt);
+		if (x->mt->n_bytes + 4096 <= fake.wrap_max) {
+			ck_assert_int_eq(x->how, TRIT_WEIGHT_IN_PLACE);
+			ck_assert_ptr_eq(weight_bytes(&r.lt, x), map + x->mt->offset);
+		} else if (x->mt->n_bytes > fake.wrap_max) {
+			ck_assert_int_eq(x->how, TRIT_WEIGHT_COPIED);
+		}
+		ck_assert_int_eq(memcmp(weight_bytes(&r.lt, x), fb, (size_t)x->mt->n_bytes), 0);
+		free(fb);
+	}
+	ck_assert_uint_gt(rep.n_in_place, 0);
+	ck_assert_uint_gt(rep.n_copied, 0);
+	ck_assert_uint_eq(rep.n_in_place + rep.n_copied, rep.n_tensors);
+	ck_assert_uint_eq(rep.bytes_in_place + rep.bytes_copied, rep.model_bytes);
+	ck_assert_uint_eq(rep.bytes_allocated, rep.bytes_copied);
+	trit_weights_free(w);
+	ck_assert_int_eq(fake.live, 0);
+	fake_close(&r);
+	trit_model_close(m);
+}
+END_TEST
 
 START_TEST(repacks_equal_the_whole_tensor_pack)
 {
@@ -778,6 +836,7 @@ static Suite *load_suite(void)
 	tcase_add_test(tc, in_place_views_point_into_the_mapping);
 	tcase_add_test(tc, copies_hold_the_same_bytes_outside_the_mapping);
 	tcase_add_loop_test(tc, repacks_equal_the_whole_tensor_pack, 0, 4);
+	tcase_add_test(tc, views_fall_back_to_tensor_pages_then_to_copies);
 	tcase_add_test(tc, a_truncated_file_is_an_error_naming_the_tensor);
 	tcase_add_loop_test(tc, a_nan_in_a_norm_or_a_scale_is_an_error_naming_it, 0, 2);
 	tcase_add_loop_test(tc, out_of_memory_is_enomem_naming_the_device_and_frees_everything, 0, 2);

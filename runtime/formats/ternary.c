@@ -177,10 +177,36 @@ static int code_at(const struct source *s, uint64_t r, uint64_t k, uint64_t *off
 	}
 }
 
+/* Where a source's rows are whole 128-weight I2_S blocks, row r starting at
+ * byte r * *stride: trit's I2_S, and bitnet.cpp's when cols % 128 == 0. */
+static int i2s_rows(const struct source *s, uint64_t *stride)
+{
+	if (s->type == TRIT_TYPE_I2_S)
+		*stride = s->geo.cols_pad / 4;
+	else if (s->type == TRIT_TERNARY_SRC_I2S_BITNET && s->cols % 128 == 0)
+		*stride = s->cols / 4;
+	else
+		return 0;
+	return 1;
+}
+
+/* 1 when some 2-bit field of the n bytes at p is 3. */
+static int any_code3(const unsigned char *p, uint64_t n)
+{
+	unsigned char acc = 0;
+	for (uint64_t i = 0; i < n; i++)
+		acc |= (unsigned char)(p[i] & (p[i] >> 1) & 0x55);
+	return acc != 0;
+}
+
 static int codes_scan(struct source *s, char *err, size_t errlen)
 {
-	uint64_t off;
+	uint64_t off, stride;
 
+	/* whole-block rows: a byte-wise pass, and the exact position only
+	 * when it found a code 3 */
+	if (i2s_rows(s, &stride) && !any_code3(s->data, s->rows * stride))
+		return 0;
 	for (uint64_t r = 0; r < s->rows; r++)
 		for (uint64_t k = 0; k < s->cols; k++)
 			if (code_at(s, r, k, &off) == 3)
@@ -207,6 +233,28 @@ static int source_trit(const struct source *s, uint64_t r, uint64_t k)
 		return code_at(s, r, k, &off) - 1; /* code 3 was refused by the scan */
 	default:
 		return trit_ternary_get(s->type, &s->geo, s->data, r, k);
+	}
+}
+
+/* Row r's trits into out[0..cols): whole I2_S blocks decoded 32 bytes at a
+ * time, any other source a weight at a time. */
+static void source_row(const struct source *s, uint64_t r, int8_t *out)
+{
+	uint64_t stride;
+
+	if (!i2s_rows(s, &stride)) {
+		for (uint64_t k = 0; k < s->cols; k++)
+			out[k] = (int8_t)source_trit(s, r, k);
+		return;
+	}
+	for (uint64_t j = 0; j * 128 < s->cols; j++) {
+		const unsigned char *b = s->data + r * stride + 32 * j;
+		int8_t *o = out + 128 * j;
+		uint64_t n = s->cols - 128 * j < 128 ? s->cols - 128 * j : 128;
+		for (int i = 0; i < 32; i++)
+			for (int q = 0; q < 4; q++)
+				if ((uint64_t)(32 * q + i) < n)
+					o[32 * q + i] = (int8_t)(((b[i] >> (6 - 2 * q)) & 3) - 1);
 	}
 }
 
@@ -348,6 +396,7 @@ int trit_ternary_packer_open(struct trit_ternary_packer **out, uint32_t dst_type
                              uint32_t src_type, const void *src, uint64_t src_bytes,
                              uint64_t rows, uint64_t cols, char *err, size_t errlen)
 {
+	const struct trit_type_traits *tt = trit_type_traits(dst_type);
 	struct trit_ternary_packer *p;
 	int rc;
 
@@ -360,7 +409,7 @@ int trit_ternary_packer_open(struct trit_ternary_packer **out, uint32_t dst_type
 		return trit_errf(err, errlen, TRIT_EINVAL,
 		                 "cannot pack %llu x %llu weights as %s (I2_S, TL1 or TL2 only)",
 		                 (unsigned long long)rows, (unsigned long long)cols,
-		                 trit_type_traits(dst_type) ? trit_type_traits(dst_type)->name : "an unknown type");
+		                 tt ? tt->name : "an unknown type");
 	}
 	if ((rc = source_open(&p->s, src_type, src, src_bytes, rows, cols, err, errlen))) {
 		free(p);
@@ -385,7 +434,8 @@ void trit_ternary_packer_free(struct trit_ternary_packer *p)
 	free(p);
 }
 
-const struct trit_ternary_geometry *trit_ternary_packer_geometry(const struct trit_ternary_packer *p)
+const struct trit_ternary_geometry *
+trit_ternary_packer_geometry(const struct trit_ternary_packer *p)
 {
 	return &p->g;
 }
@@ -421,8 +471,7 @@ int trit_ternary_packer_rows(struct trit_ternary_packer *p, uint64_t r0, uint64_
 	for (uint64_t t0 = r0; t0 < r1; t0 += p->tile_rows, o += p->tile_bytes) {
 		memset(p->tile, 0, (size_t)(p->tile_rows * p->g.cols_pad));
 		for (uint64_t j = 0; j < p->tile_rows && t0 + j < p->s.rows; j++)
-			for (uint64_t k = 0; k < p->s.cols; k++)
-				p->tile[j * p->g.cols_pad + k] = (int8_t)source_trit(&p->s, t0 + j, k);
+			source_row(&p->s, t0 + j, p->tile + j * p->g.cols_pad);
 		if (p->dst_type == TRIT_TYPE_I2_S)
 			encode_i2s_row(p->tile, p->g.cols_pad, o);
 		else if (p->dst_type == TRIT_TYPE_TL1)

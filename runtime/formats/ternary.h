@@ -55,7 +55,8 @@ struct trit_ternary_packer;
 int trit_ternary_packer_open(struct trit_ternary_packer **out, uint32_t dst_type,
                              uint32_t src_type, const void *src, uint64_t src_bytes,
                              uint64_t rows, uint64_t cols, char *err, size_t errlen);
-const struct trit_ternary_geometry *trit_ternary_packer_geometry(const struct trit_ternary_packer *p);
+const struct trit_ternary_geometry *
+trit_ternary_packer_geometry(const struct trit_ternary_packer *p);
 uint64_t trit_ternary_packer_tile_rows(const struct trit_ternary_packer *p);
 uint64_t trit_ternary_packer_tile_bytes(const struct trit_ternary_packer *p);
 int trit_ternary_packer_rows(struct trit_ternary_packer *p, uint64_t r0, uint64_t r1,

@@ -101,7 +101,15 @@ struct trit_weights;
 
 /* Load every tensor of m per spec. On error nothing stays allocated or
  * mapped, and err names the tensor (and file offset) that failed. rep may be
- * NULL; its target_bytes belong to the weights (freed with them). */
+ * NULL; its target_bytes belong to the weights (freed with them).
+ * The weights point into m (trit_weight.mt): m outlives them. In-place
+ * weights of one file on one target share one buffer, a read-only view of
+ * the whole file (t.offset = the file offset), or, where the device will
+ * not wrap that much, each has a view of its own pages. Errors: TRIT_ENOMEM
+ * (a target lacks the memory: err names it, the bytes needed and free),
+ * TRIT_EUNSUPPORTED (a type or shape the target's supports_op() refuses),
+ * TRIT_EFORMAT (truncated file, NaN/Inf in a norm or scale, code 3 in a
+ * repacked I2_S tensor), TRIT_EIO. (Added with the loader.) */
 int trit_load(const struct trit_model *m, const struct trit_load_spec *spec,
               struct trit_weights **out, struct trit_load_report *rep, char *err, size_t errlen);
 

@@ -119,7 +119,10 @@ void load_drop_pages(const struct load_map *map, const void *p, uint64_t n)
 	a = (uint64_t)((const unsigned char *)p - map->base);
 	b = a + n;
 	a = a / DROP_ALIGN * DROP_ALIGN;
-	b = map->size < DROP_ALIGN || b > map->size - DROP_ALIGN ? map->size : trit_round_up_u64(b, DROP_ALIGN);
+	if (map->size < DROP_ALIGN || b > map->size - DROP_ALIGN)
+		b = map->size;
+	else
+		b = trit_round_up_u64(b, DROP_ALIGN);
 	madvise(map->base + a, (size_t)(b - a), MADV_DONTNEED);
 }
 
