@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/proc.h"
 #include "load/load.h"
 
 /* One model file, mapped read-only (base NULL for an empty file). */
@@ -74,13 +75,5 @@ void load_drop_pages(const struct load_map *map, const void *p, uint64_t n);
 int load_check_values(const struct trit_model_tensor *mt, const struct load_item *it,
                       const unsigned char *p, char *err, size_t errlen);
 
-/* Process memory from /proc/self/status, in bytes; 0 when unreadable. */
-uint64_t load_rss_now(void);
-uint64_t load_rss_hwm(void);
-/* Reset VmHWM to the current RSS; 0 when done, -1 when the kernel refused. */
-int load_rss_reset_peak(void);
-
-/* Seconds on a monotonic clock. */
-double load_now(void);
 
 #endif

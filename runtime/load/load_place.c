@@ -30,10 +30,10 @@ void load_place_begin(struct load_place *pl, const struct trit_model *m,
 	pl->m = m;
 	pl->spec = spec;
 	pl->chunk = spec && spec->staging_bytes ? spec->staging_bytes : DEFAULT_CHUNK;
-	pl->rep.rss_before = load_rss_now();
-	pl->hwm_reset = load_rss_reset_peak() == 0;
+	pl->rep.rss_before = trit_rss_now();
+	pl->hwm_reset = trit_rss_reset_peak() == 0;
 	pl->rss_max = pl->rep.rss_before;
-	pl->t0 = load_now();
+	pl->t0 = trit_now();
 	pl->prog.total_tensors = m ? (uint32_t)m->n_tensors : 0;
 	for (size_t i = 0; m && i < m->n_tensors; i++)
 		pl->prog.total_bytes += m->tensors[i].n_bytes;
@@ -41,7 +41,7 @@ void load_place_begin(struct load_place *pl, const struct trit_model *m,
 
 static void sample(struct load_place *pl)
 {
-	uint64_t r = load_rss_now();
+	uint64_t r = trit_rss_now();
 	if (r > pl->rss_max)
 		pl->rss_max = r;
 }
@@ -53,7 +53,7 @@ static void progress(struct load_place *pl, const char *name, uint64_t done_byte
 		return;
 	pl->prog.tensor = name;
 	pl->prog.done_bytes = done_bytes;
-	pl->prog.seconds = load_now() - pl->t0;
+	pl->prog.seconds = trit_now() - pl->t0;
 	pl->spec->progress(pl->spec->progress_ctx, &pl->prog);
 }
 
@@ -408,14 +408,14 @@ void load_place_end(struct load_place *pl, struct trit_weights *w, struct trit_l
 	if (!rep || !w)
 		return;
 	sample(pl);
-	hwm = pl->hwm_reset ? load_rss_hwm() : 0;
+	hwm = pl->hwm_reset ? trit_rss_peak() : 0;
 	*rep = pl->rep;
 	rep->rss_peak = hwm > pl->rss_max ? hwm : pl->rss_max;
 	rep->peak_source = pl->hwm_reset ? TRIT_LOAD_PEAK_HWM : TRIT_LOAD_PEAK_SAMPLED;
-	rep->rss_after = load_rss_now();
+	rep->rss_after = trit_rss_now();
 	rep->model_bytes = pl->prog.total_bytes;
 	rep->n_tensors = (uint32_t)w->n;
 	rep->target_bytes = w->target_bytes;
 	rep->n_targets = w->n_targets;
-	rep->seconds = load_now() - pl->t0;
+	rep->seconds = trit_now() - pl->t0;
 }
