@@ -1,6 +1,6 @@
 /*
  * api.h - what the handles of the embedding API (<trit/trit.h>) hold, shared
- * by api_runtime.c, api_plan.c and api_bench.c. Only those files include it:
+ * by the api_*.c files. Only those files include it:
  * the rest of the runtime knows nothing of the API built on it.
  */
 #ifndef TRIT_API_H
@@ -10,6 +10,7 @@
 
 #include "bench/bench.h"
 #include "config/config.h"
+#include "plan/plan.h"
 
 enum api_bench_state { API_BENCH_UNREAD = 0, API_BENCH_READ, API_BENCH_FAILED };
 
@@ -25,5 +26,14 @@ struct trit_runtime {
 /* The bench cache as reports and the planner take it: NULL when never read,
  * else the cache (empty when reading failed); *why (may be NULL) the error. */
 const struct trit_bench_cache *trit_api_bench(const struct trit_runtime *rt, const char **why);
+
+/* A plan and what it was made from (api_plan.c makes it, api_run.c runs it). */
+struct trit_plan {
+	struct trit_plan_result r;
+	struct trit_plan_device *devs;  /* what it was planned from; r.slots index it */
+	uint32_t n_devs;
+	const struct trit_model *m;
+	char *why;                      /* the strategy's sentence, for the summary */
+};
 
 #endif

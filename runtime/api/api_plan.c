@@ -19,14 +19,6 @@
 #include "report/plan_model.h"
 #include "report/report.h"
 
-struct trit_plan {
-	struct trit_plan_result r;
-	struct trit_plan_device *devs;  /* what it was planned from; r.slots index it */
-	uint32_t n_devs;
-	const struct trit_model *m;
-	char *why;                      /* the strategy's sentence, for the summary */
-};
-
 void trit_model_get_facts(const struct trit_model *m, struct trit_model_facts *out)
 {
 	const struct trit_hparams *hp = &m->hp;

@@ -830,3 +830,25 @@ const char *trit_registry_search_dir(const struct trit_registry *reg, size_t ind
 		*exists = reg->dirs[index].exists;
 	return reg->dirs[index].path;
 }
+
+int trit_registry_remeasure(struct trit_registry *reg, size_t index, uint32_t device,
+                            char *err, size_t errlen)
+{
+	struct plugin *p;
+	const struct trit_device *d;
+	int rc;
+
+	if (!reg || index >= reg->n_plugins || reg->plugins[index]->reason ||
+	    device >= reg->plugins[index]->info.n_devices)
+		return trit_errf(err, errlen, TRIT_ERANGE, "no device %u in plugin %zu", device, index);
+	p = reg->plugins[index];
+	if ((rc = p->be.device_update(&p->ad, device, err, errlen)))
+		return rc;
+	if (!(d = p->be.device_get(&p->ad, device)))
+		return trit_errf(err, errlen, TRIT_EINVAL, "%s: device_get(%u) returned NULL after "
+		                 "device_update", p->info.name, device);
+	/* only the volatile fields: what the planner reads as free and total */
+	p->devices[device].mem_free = d->mem_free;
+	p->devices[device].mem_total = d->mem_total;
+	return 0;
+}

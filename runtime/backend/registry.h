@@ -19,4 +19,10 @@
  * tests; NULL when this libtrit is not running from its build tree. */
 const char *trit_registry_build_tree(void);
 
+/* Measure device `device` of plugin `index` again (device_update) and take
+ * its new free and total memory into the registry's copy, so that a plan
+ * made after it sees memory as it is now. */
+int trit_registry_remeasure(struct trit_registry *reg, size_t index, uint32_t device,
+                            char *err, size_t errlen);
+
 #endif

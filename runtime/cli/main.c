@@ -24,6 +24,7 @@ static const char usage_main[] =
 	"  bench        measure each device's ternary kernels against a streaming read of\n"
 	"               the same bytes; the results feed trit plan\n"
 	"  config       show the effective configuration and where each value came from\n"
+	"  run          load a model where its plan says and generate text from a prompt\n"
 	"  tokenize     the token ids of a text with a model's vocabulary, as llama.cpp has them\n"
 	"  help [CMD]   show help for trit or for one command\n"
 	"\n"
@@ -58,6 +59,7 @@ static int cmd_help(const char *topic)
 		{ "devices", cli_usage_devices }, { "config", cli_usage_config },
 		{ "inspect", cli_usage_inspect }, { "plan", cli_usage_plan },
 		{ "bench", cli_usage_bench }, { "tokenize", cli_usage_tokenize },
+		{ "run", cli_usage_run },
 	};
 
 	if (!topic) {
@@ -80,6 +82,7 @@ static int run_command(struct cli *cli, const char *cmd, int argc, char **argv)
 	} commands[] = {
 		{ "devices", cmd_devices }, { "config", cmd_config }, { "inspect", cmd_inspect },
 		{ "plan", cmd_plan }, { "bench", cmd_bench }, { "tokenize", cmd_tokenize },
+		{ "run", cmd_run },
 	};
 
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)

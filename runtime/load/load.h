@@ -61,9 +61,9 @@ struct trit_load_spec {
 };
 
 enum trit_weight_how {
-	TRIT_WEIGHT_IN_PLACE = 1,
-	TRIT_WEIGHT_COPIED   = 2,
-	TRIT_WEIGHT_REPACKED = 3
+	TRIT_LOADED_IN_PLACE = 1,
+	TRIT_LOADED_COPIED   = 2,
+	TRIT_LOADED_REPACKED = 3
 };
 
 /* One loaded tensor. */

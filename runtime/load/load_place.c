@@ -353,10 +353,10 @@ static void count(struct load_place *pl, struct trit_weights *w, size_t i,
 {
 	w->w[i].how = how;
 	w->target_bytes[it->target] += it->bytes;
-	if (how == TRIT_WEIGHT_IN_PLACE) {
+	if (how == TRIT_LOADED_IN_PLACE) {
 		pl->rep.n_in_place++;
 		pl->rep.bytes_in_place += it->bytes;
-	} else if (how == TRIT_WEIGHT_COPIED) {
+	} else if (how == TRIT_LOADED_COPIED) {
 		pl->rep.n_copied++;
 		pl->rep.bytes_copied += it->bytes;
 	} else {
@@ -378,11 +378,11 @@ int load_place_all(struct load_place *pl, struct trit_weights *w, const struct l
 		return trit_errf(err, errlen, TRIT_ENOMEM, "out of memory");
 	for (size_t i = 0; i < w->n && !rc; i++) {
 		const struct load_item *it = &items[i];
-		uint8_t how = it->repack ? TRIT_WEIGHT_REPACKED : TRIT_WEIGHT_IN_PLACE;
+		uint8_t how = it->repack ? TRIT_LOADED_REPACKED : TRIT_LOADED_IN_PLACE;
 		if (it->repack)
 			rc = place_repack(pl, w, i, it, done, err, errlen);
 		else if (!may_view(pl, w, it) || (rc = place_view(pl, w, i, it, err, errlen)) == 1) {
-			how = TRIT_WEIGHT_COPIED;
+			how = TRIT_LOADED_COPIED;
 			rc = place_copy(pl, w, i, it, done, err, errlen);
 		}
 		if (rc)

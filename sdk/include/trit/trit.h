@@ -493,6 +493,104 @@ int trit_detokenize(const struct trit_tokenizer *t, const int32_t *ids, size_t n
  * Malformed bytes are not held back. */
 size_t trit_utf8_complete(const char *buf, size_t len);
 
+/* ------------------------------------------------------------------------ */
+/* Running: a model loaded where its plan says, generating text
+ * (docs/run.md).                                                           */
+
+struct trit_session;
+
+/* A load's progress: bytes of tensor data placed so far. */
+struct trit_load_status {
+	uint64_t done_bytes, total_bytes;
+	uint32_t done_tensors, total_tensors;
+	const char *tensor;          /* the tensor just placed */
+	double seconds;              /* since the load began */
+};
+
+struct trit_session_options {
+	int no_zero_copy;            /* copy every tensor instead of using the mapped file */
+	/* Called as tensors are placed (may be NULL), from the loading thread. */
+	void (*progress)(void *ctx, const struct trit_load_status *s);
+	void *ctx;
+};
+
+/*
+ * Load m's weights where plan p places them (progressively, in place from
+ * the mapped file where the device runs the stored type, repacked in bounded
+ * chunks where it does not), make the KV cache and the activation arena the
+ * plan listed, and read the tokenizer. When a device has less free memory
+ * than planned, the session re-plans with the memory measured now and loads
+ * that plan (trit_session_replanned says why). The session refers to rt, m
+ * and p: free it before them. A plan of strategy NONE is TRIT_ENOMEM.
+ */
+int trit_session_new(struct trit_runtime *rt, const struct trit_model *m,
+                     const struct trit_plan *p, const struct trit_session_options *o,
+                     struct trit_session **out, char *err, size_t errlen);
+void trit_session_free(struct trit_session *s);
+
+/* The plan the session runs: p, or the one it made when the load found less
+ * memory than p assumed. */
+const struct trit_plan *trit_session_plan(const struct trit_session *s);
+/* NULL, or why the session re-planned. */
+const char *trit_session_replanned(const struct trit_session *s);
+
+/* The load: RSS before, peak and after, bytes in place, copied and
+ * repacked, per device, time. */
+void trit_session_load_report_text(const struct trit_session *s, FILE *out);
+char *trit_session_load_report_json(const struct trit_session *s);
+
+struct trit_generate_options {
+	const char *prompt;          /* UTF-8 (any bytes are tokenized) */
+	int chat;                    /* format the prompt as a user turn of the model's template */
+	const char *system;          /* chat: a system turn first (NULL: none) */
+	const char *chat_template;   /* chat: a template by name instead of the model's */
+	int32_t n_predict;           /* tokens to generate; < 0: until end of turn or context */
+	float temperature;           /* <= 0: greedy */
+	int32_t top_k;               /* <= 0: off */
+	float top_p, min_p;          /* 1 and 0: off */
+	float repeat_penalty;        /* 1: off */
+	int32_t repeat_last_n;
+	uint64_t seed;               /* the same seed gives the same tokens at any thread count */
+	/* Text as it is generated, whole UTF-8 characters (may be NULL); a
+	 * non-zero return stops generation. */
+	int (*on_text)(void *ctx, const char *text, size_t len);
+	void *ctx;
+};
+/* llama.cpp's defaults: temperature 0.8, top_k 40, top_p 0.95, min_p 0.05,
+ * no repetition penalty over the last 64; n_predict 128; seed 0. */
+void trit_generate_options_default(struct trit_generate_options *o);
+
+struct trit_run_report;
+
+/*
+ * Generate from the session's context start: tokenize (chat-format first
+ * when asked), run the prompt in the plan's ubatches, sample and decode one
+ * token at a time. *out holds the tokens, the text, the speeds and the
+ * memory measured against the plan's; it exists (with what was generated)
+ * even when an error stopped generation midway.
+ */
+int trit_session_generate(struct trit_session *s, const struct trit_generate_options *o,
+                          struct trit_run_report **out, char *err, size_t errlen);
+void trit_run_report_free(struct trit_run_report *r);
+
+struct trit_run_summary {
+	const int32_t *prompt_tokens;  uint32_t n_prompt_tokens;
+	const int32_t *tokens;         uint32_t n_tokens;      /* generated */
+	const char *text;              size_t text_len;
+	const char *stop;              /* why generation stopped */
+	double prompt_tokens_per_s;    /* < 0: unknown */
+	double decode_tokens_per_s;    /* < 0: unknown (fewer than 2 tokens generated) */
+	double estimate_tokens_per_s;  /* the plan's decode estimate, < 0 unknown */
+	uint64_t planned_bytes;        /* the plan's total over its devices, without headroom */
+	uint64_t measured_peak_bytes;  /* the process's peak resident memory (VmHWM) */
+};
+void trit_run_report_get(const struct trit_run_report *r, struct trit_run_summary *out);
+
+/* Speeds and memory measured vs planned per device and component, for
+ * people; JSON: docs/json.md. */
+void trit_run_report_text(const struct trit_run_report *r, FILE *out);
+char *trit_run_report_json(const struct trit_run_report *r);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,262 @@
+/*
+ * report/run_report.c - the load and run reports of `trit run`
+ * (report/run_report.h), text for people and JSON for programs, from one
+ * view each.
+ */
+#include <build-config.h>
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "report/run_report.h"
+
+double trit_run_rate(uint64_t n, double s)
+{
+	return n && s > 0 ? (double)n / s : -1;
+}
+
+static double mib(uint64_t b)
+{
+	return (double)b / (1024.0 * 1024.0);
+}
+
+/* ------------------------------------------------------------ JSON helpers */
+
+struct jb {
+	int oom;
+};
+
+static cJSON *chk(struct jb *jb, cJSON *item)
+{
+	if (!item)
+		jb->oom = 1;
+	return item;
+}
+
+static void jnum(struct jb *jb, cJSON *o, const char *key, double v)
+{
+	chk(jb, cJSON_AddNumberToObject(o, key, v));
+}
+
+/* A rate, or null when unknown. */
+static void jrate(struct jb *jb, cJSON *o, const char *key, double v)
+{
+	chk(jb, v >= 0 ? cJSON_AddNumberToObject(o, key, v) : cJSON_AddNullToObject(o, key));
+}
+
+static void jstr(struct jb *jb, cJSON *o, const char *key, const char *s)
+{
+	chk(jb, s ? cJSON_AddStringToObject(o, key, s) : cJSON_AddNullToObject(o, key));
+}
+
+static void jids(struct jb *jb, cJSON *o, const char *key, const int32_t *ids, uint32_t n)
+{
+	cJSON *a = chk(jb, cJSON_AddArrayToObject(o, key));
+
+	for (uint32_t i = 0; a && i < n; i++) {
+		cJSON *x = chk(jb, cJSON_CreateNumber(ids[i]));
+		if (x && !cJSON_AddItemToArray(a, x)) {
+			cJSON_Delete(x);
+			jb->oom = 1;
+		}
+	}
+}
+
+/* Parse a report another renderer made and attach it (NULL: null). */
+static void jraw(struct jb *jb, cJSON *o, const char *key, const char *json)
+{
+	cJSON *x = json ? cJSON_Parse(json) : NULL;
+
+	if (!x) {
+		chk(jb, cJSON_AddNullToObject(o, key));
+		return;
+	}
+	if (!cJSON_AddItemToObject(o, key, x)) {
+		cJSON_Delete(x);
+		jb->oom = 1;
+	}
+}
+
+static char *jfinish(struct jb *jb, cJSON *root)
+{
+	char *s = NULL;
+
+	if (root && !jb->oom)
+		s = cJSON_Print(root);
+	cJSON_Delete(root);
+	return s;
+}
+
+/* ------------------------------------------------------------ load report */
+
+static const char *peak_how(uint32_t source)
+{
+	return source == TRIT_LOAD_PEAK_HWM ? "VmHWM, reset at load start"
+	       : source == TRIT_LOAD_PEAK_SAMPLED ? "VmRSS sampled after every chunk"
+	       : "unknown";
+}
+
+void trit_report_load_text(FILE *out, const struct trit_load_report *r, const char *const *names)
+{
+	fprintf(out, "load: %u tensors, %.1f MiB in %.2f s\n", r->n_tensors, mib(r->model_bytes),
+	        r->seconds);
+	fprintf(out, "  RSS     before %.1f MiB, peak %.1f MiB, after %.1f MiB (%s)\n",
+	        mib(r->rss_before), mib(r->rss_peak), mib(r->rss_after), peak_how(r->peak_source));
+	if (r->model_bytes)
+		fprintf(out, "  peak / model  %.3f\n", (double)r->rss_peak / (double)r->model_bytes);
+	fprintf(out, "  in place %u (%.1f MiB), copied %u (%.1f MiB), repacked %u (%.1f MiB)\n",
+	        r->n_in_place, mib(r->bytes_in_place), r->n_copied, mib(r->bytes_copied),
+	        r->n_repacked, mib(r->bytes_repacked));
+	for (uint32_t i = 0; i < r->n_targets; i++)
+		fprintf(out, "  on %-14s %.1f MiB\n", names[i], mib(r->target_bytes[i]));
+}
+
+char *trit_report_load_json(const struct trit_load_report *r, const char *const *names)
+{
+	struct jb jb = { 0 };
+	cJSON *o = chk(&jb, cJSON_CreateObject()), *a;
+
+	if (!o)
+		return NULL;
+	jnum(&jb, o, "tensors", r->n_tensors);
+	jnum(&jb, o, "model_bytes", (double)r->model_bytes);
+	jnum(&jb, o, "seconds", r->seconds);
+	jnum(&jb, o, "rss_before_bytes", (double)r->rss_before);
+	jnum(&jb, o, "rss_peak_bytes", (double)r->rss_peak);
+	jnum(&jb, o, "rss_after_bytes", (double)r->rss_after);
+	jstr(&jb, o, "rss_peak_source", peak_how(r->peak_source));
+	jrate(&jb, o, "peak_over_model", r->model_bytes ?
+	      (double)r->rss_peak / (double)r->model_bytes : -1);
+	jnum(&jb, o, "in_place_tensors", r->n_in_place);
+	jnum(&jb, o, "in_place_bytes", (double)r->bytes_in_place);
+	jnum(&jb, o, "copied_tensors", r->n_copied);
+	jnum(&jb, o, "copied_bytes", (double)r->bytes_copied);
+	jnum(&jb, o, "repacked_tensors", r->n_repacked);
+	jnum(&jb, o, "repacked_bytes", (double)r->bytes_repacked);
+	jnum(&jb, o, "allocated_bytes", (double)r->bytes_allocated);
+	jnum(&jb, o, "staging_peak_bytes", (double)r->staging_peak);
+	a = chk(&jb, cJSON_AddArrayToObject(o, "devices"));
+	for (uint32_t i = 0; a && i < r->n_targets; i++) {
+		cJSON *d = chk(&jb, cJSON_CreateObject());
+		if (!d || !cJSON_AddItemToArray(a, d)) {
+			cJSON_Delete(d);
+			jb.oom = 1;
+			break;
+		}
+		jstr(&jb, d, "device", names[i]);
+		jnum(&jb, d, "bytes", (double)r->target_bytes[i]);
+	}
+	return jfinish(&jb, o);
+}
+
+/* ------------------------------------------------------------ run report */
+
+static void text_rate(FILE *out, const char *label, uint64_t n, double s)
+{
+	double r = trit_run_rate(n, s);
+
+	if (r < 0)
+		fprintf(out, "  %-8s %" PRIu64 " tokens (rate unknown: too few to time)\n", label, n);
+	else
+		fprintf(out, "  %-8s %" PRIu64 " tokens in %.3f s = %.2f tokens/s\n", label, n, s, r);
+}
+
+static double ratio(uint64_t a, uint64_t b)
+{
+	return b ? (double)a / (double)b : -1;
+}
+
+void trit_report_run_text(FILE *out, const struct trit_run_view *v)
+{
+	double est = v->estimate_tps, dec = trit_run_rate(v->n_decode_evals, v->decode_seconds);
+
+	fprintf(out, "run: %s on %s, %u threads, context %u, ubatch %u, KV %s\n", v->model,
+	        v->device, v->threads, v->n_ctx, v->ubatch, v->kv_type);
+	if (v->replanned)
+		fprintf(out, "  re-planned at load: %s\n", v->replanned);
+	text_rate(out, "prompt", v->n_prompt, v->prompt_seconds);
+	text_rate(out, "decode", v->n_decode_evals, v->decode_seconds);
+	if (est > 0 && dec > 0)
+		fprintf(out, "  plan estimated %.2f tokens/s for decode; measured / estimate %.2f\n",
+		        est, dec / est);
+	else
+		fprintf(out, "  plan's decode estimate %s\n", est > 0 ? "not comparable" : "unknown");
+	fprintf(out, "  stopped: %s after %u tokens\n", v->stop, v->n_tokens);
+	fprintf(out, "memory (MiB)      planned   measured\n");
+	for (uint32_t i = 0; i < v->n_rows; i++) {
+		const struct trit_run_mem_row *r = &v->rows[i];
+		if (r->has_measured)
+			fprintf(out, "  %-14s %9.1f %10.1f  %s\n", r->component, mib(r->planned),
+			        mib(r->measured), r->how);
+		else
+			fprintf(out, "  %-14s %9.1f %10s  %s\n", r->component, mib(r->planned),
+			        "unknown", r->how);
+	}
+	fprintf(out, "  %-14s %9.1f %10.1f  peak resident memory of the process (VmHWM%s); "
+	        "measured / planned %.3f\n", "process", mib(v->planned_total), mib(v->rss_peak),
+	        v->peak_reset ? ", reset at load start" : "", ratio(v->rss_peak, v->planned_total));
+}
+
+static void json_memory(struct jb *jb, cJSON *root, const struct trit_run_view *v)
+{
+	cJSON *m = chk(jb, cJSON_AddObjectToObject(root, "memory")), *a;
+
+	if (!m)
+		return;
+	jnum(jb, m, "planned_bytes", (double)v->planned_total);
+	jnum(jb, m, "measured_peak_bytes", (double)v->rss_peak);
+	jrate(jb, m, "measured_over_planned", ratio(v->rss_peak, v->planned_total));
+	jnum(jb, m, "rss_start_bytes", (double)v->rss_start);
+	jstr(jb, m, "device", v->device);
+	a = chk(jb, cJSON_AddArrayToObject(m, "components"));
+	for (uint32_t i = 0; a && i < v->n_rows; i++) {
+		const struct trit_run_mem_row *r = &v->rows[i];
+		cJSON *x = chk(jb, cJSON_CreateObject());
+		if (!x || !cJSON_AddItemToArray(a, x)) {
+			cJSON_Delete(x);
+			jb->oom = 1;
+			return;
+		}
+		jstr(jb, x, "component", r->component);
+		jnum(jb, x, "planned_bytes", (double)r->planned);
+		if (r->has_measured)
+			jnum(jb, x, "measured_bytes", (double)r->measured);
+		else
+			chk(jb, cJSON_AddNullToObject(x, "measured_bytes"));
+		jstr(jb, x, "measured", r->how);
+	}
+}
+
+char *trit_report_run_json(const struct trit_run_view *v, const char *plan_json,
+                           const char *load_json)
+{
+	struct jb jb = { 0 };
+	cJSON *o = chk(&jb, cJSON_CreateObject());
+
+	if (!o)
+		return NULL;
+	jstr(&jb, o, "model", v->model);
+	jids(&jb, o, "prompt_tokens", v->prompt_tokens, v->n_prompt);
+	jids(&jb, o, "tokens", v->tokens, v->n_tokens);
+	chk(&jb, cJSON_AddStringToObject(o, "text", v->text ? v->text : ""));
+	jstr(&jb, o, "stop", v->stop);
+	jrate(&jb, o, "prompt_tokens_per_s", trit_run_rate(v->n_prompt, v->prompt_seconds));
+	jrate(&jb, o, "decode_tokens_per_s", trit_run_rate(v->n_decode_evals, v->decode_seconds));
+	jrate(&jb, o, "estimate_tokens_per_s", v->estimate_tps);
+	jnum(&jb, o, "prompt_seconds", v->prompt_seconds);
+	jnum(&jb, o, "decode_seconds", v->decode_seconds);
+	jnum(&jb, o, "decode_evals", v->n_decode_evals);
+	jnum(&jb, o, "sample_seconds", v->sample_seconds);
+	jnum(&jb, o, "threads", v->threads);
+	jnum(&jb, o, "n_ctx", v->n_ctx);
+	jnum(&jb, o, "ubatch", v->ubatch);
+	jstr(&jb, o, "kv_type", v->kv_type);
+	jstr(&jb, o, "replanned", v->replanned);
+	json_memory(&jb, o, v);
+	jraw(&jb, o, "load", load_json);
+	jraw(&jb, o, "plan", plan_json);
+	return jfinish(&jb, o);
+}
