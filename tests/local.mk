@@ -54,3 +54,8 @@ EXTRA_DIST += tests/include-cycles.sh
 include $(srcdir)/tests/tokenizer.mk
 include $(srcdir)/tests/forward.mk
 include $(srcdir)/tests/load.mk
+
+# `trit run` end to end on small generated models.
+TESTS += tests/run.sh
+EXTRA_DIST += tests/run.sh
+tests/run.log: trit tests/trit-genmodel$(EXEEXT) tests/trit-forward$(EXEEXT)

@@ -642,6 +642,8 @@ int trit_plan_make(const struct trit_model *m, const struct trit_plan_device *de
 		no_kernel(&c, (int)c.n_gpu, &devs[cpu]);
 
 	ubatch = o->est.n_ubatch ? o->est.n_ubatch : TRIT_PLAN_UBATCH_MAX;
+	if (n_ctx && ubatch > n_ctx)
+		ubatch = n_ctx; /* a pass never holds more tokens than the context */
 	rc = choose(&c, n_ctx, ubatch, err, errlen);
 	/* Without a fixed ubatch, shrink it before giving up a strategy. */
 	while (rc == 0 && !o->est.n_ubatch && ubatch > 1) {
