@@ -189,7 +189,7 @@ START_TEST(in_place_views_point_into_the_mapping)
 		const struct trit_weight *x = trit_weights_at(w, i);
 		unsigned char *fb = file_bytes(m, x->mt);
 		ck_assert_ptr_eq(x->mt, &m->tensors[i]);
-		ck_assert_int_eq(x->how, TRIT_WEIGHT_IN_PLACE);
+		ck_assert_int_eq(x->how, TRIT_LOADED_IN_PLACE);
 		ck_assert_ptr_eq(weight_bytes(&r.lt, x), map + x->mt->offset);
 		ck_assert_int_eq(memcmp(weight_bytes(&r.lt, x), fb, (size_t)x->mt->n_bytes), 0);
 		ck_assert_msg(trit_tensor_span(&x->t, x->mt->name, &span, err, sizeof err) == 0,
@@ -236,7 +236,7 @@ START_TEST(copies_hold_the_same_bytes_outside_the_mapping)
 		const struct trit_weight *x = trit_weights_at(w, i);
 		const unsigned char *p = weight_bytes(&r.lt, x);
 		unsigned char *fb = file_bytes(m, x->mt);
-		ck_assert_int_eq(x->how, TRIT_WEIGHT_COPIED);
+		ck_assert_int_eq(x->how, TRIT_LOADED_COPIED);
 		ck_assert(p + x->mt->n_bytes <= map || p >= map + map_size);
 		ck_assert_int_eq(memcmp(p, fb, (size_t)x->mt->n_bytes), 0);
 		free(fb);
@@ -398,13 +398,13 @@ static void check_repack(uint32_t to, int staged)
 		unsigned char *fb = file_bytes(m, x->mt), *want, *got;
 		uint64_t n;
 		if (strcmp(x->mt->type_name, "I2_S") != 0) {
-			ck_assert_int_eq(x->how, staged ? TRIT_WEIGHT_COPIED : TRIT_WEIGHT_IN_PLACE);
+			ck_assert_int_eq(x->how, staged ? TRIT_LOADED_COPIED : TRIT_LOADED_IN_PLACE);
 			free(fb);
 			continue;
 		}
 		n_ternary++;
 		n = trit_ternary_bytes(to, x->mt->ne[1], x->mt->ne[0]);
-		ck_assert_int_eq(x->how, TRIT_WEIGHT_REPACKED);
+		ck_assert_int_eq(x->how, TRIT_LOADED_REPACKED);
 		ck_assert_int_eq(x->t.type, to);
 		ck_assert_uint_eq(x->t.nb[0] + x->t.nb[1], 0);
 		want = malloc((size_t)n);
@@ -460,10 +460,10 @@ START_TEST(views_fall_back_to_tensor_pages_then_to_copies)
 		const struct trit_weight *x = trit_weights_at(w, i);
 		unsigned char *fb = file_bytes(m, x->mt);
 		if (x->mt->n_bytes + 4096 <= fake.wrap_max) {
-			ck_assert_int_eq(x->how, TRIT_WEIGHT_IN_PLACE);
+			ck_assert_int_eq(x->how, TRIT_LOADED_IN_PLACE);
 			ck_assert_ptr_eq(weight_bytes(&r.lt, x), map + x->mt->offset);
 		} else if (x->mt->n_bytes > fake.wrap_max) {
-			ck_assert_int_eq(x->how, TRIT_WEIGHT_COPIED);
+			ck_assert_int_eq(x->how, TRIT_LOADED_COPIED);
 		}
 		ck_assert_int_eq(memcmp(weight_bytes(&r.lt, x), fb, (size_t)x->mt->n_bytes), 0);
 		free(fb);
@@ -731,7 +731,7 @@ static void expect_pack(const struct ref *r, const struct trit_weight *x, uint32
 	char err[256];
 
 	ck_assert_ptr_nonnull(x);
-	ck_assert_int_eq(x->how, TRIT_WEIGHT_REPACKED);
+	ck_assert_int_eq(x->how, TRIT_LOADED_REPACKED);
 	ck_assert_int_eq(x->t.type, to);
 	ck_assert_int_eq(trit_ternary_pack(to, want, n, from, src->data, src->bytes, src->ne1,
 	                                   src->ne0, err, sizeof err), 0);
@@ -776,7 +776,7 @@ START_TEST(unaligned_bitnet_i2s_and_tq2_0_are_repacked_into_trit_layouts)
 	} else {
 		ck_assert_msg(trit_load(m, &s, &w, NULL, err, sizeof err) == 0, "%s", err);
 		ck_assert_int_eq(trit_weights_find(w, "blk.0.attn_norm.weight")->how,
-		                 TRIT_WEIGHT_IN_PLACE);
+		                 TRIT_LOADED_IN_PLACE);
 	}
 	if (_i == 0) {
 		expect_pack(&r, trit_weights_find(w, "blk.0.attn_q.weight"), TRIT_TYPE_TL2,
@@ -785,7 +785,7 @@ START_TEST(unaligned_bitnet_i2s_and_tq2_0_are_repacked_into_trit_layouts)
 		            TRIT_TYPE_TQ2_0, &t[2]);
 	} else if (_i == 1) {
 		const struct trit_weight *x = trit_weights_find(w, "blk.0.ffn_up.weight");
-		ck_assert_int_eq(x->how, TRIT_WEIGHT_IN_PLACE);
+		ck_assert_int_eq(x->how, TRIT_LOADED_IN_PLACE);
 		ck_assert_int_eq(x->t.type, TRIT_TYPE_TQ2_0);
 		ck_assert_uint_eq(x->t.nb[0], 66);
 		ck_assert_uint_eq(x->t.nb[1], 66);
