@@ -253,7 +253,13 @@ static int load_with_replan(struct trit_session *s, char *err, size_t errlen)
 		return trit_errf(err, errlen, TRIT_ENOMEM, "out of memory");
 	rc = replan(s, why, err, errlen);
 	free(why);
-	return rc ? rc : load_and_start(s, err, errlen);
+	if (rc || (rc = load_and_start(s, err, errlen)) == 0)
+		return rc;
+	if (!(why = trit_strdup(err)))
+		return trit_errf(err, errlen, TRIT_ENOMEM, "out of memory");
+	trit_errf(err, errlen, rc, "%s; and the new plan failed too: %s", s->replanned, why);
+	free(why);
+	return rc;
 }
 
 /* The vocabulary and chat template, from the model's GGUF. */

@@ -6,8 +6,9 @@
  * `free` bytes. With `largest` set its memory is also fragmented: no single
  * buffer larger than that is allocated although get_memory() counts all that
  * is free, and device_update() reports the largest block as what is free.
- * Settings of [plugin.test_shrink] (or TRIT_PLUGIN_TEST_SHRINK_<KEY>), in
- * bytes. It drives trit run's re-plan at load (tests/replan.sh). Buffers are host memory (hostmem.h); it runs
+ * With `bad_update` = 1 device_update() reports more free than total memory,
+ * a report the host must not plan on. Settings of [plugin.test_shrink] (or
+ * TRIT_PLUGIN_TEST_SHRINK_<KEY>), in bytes unless said. It drives trit run's re-plan at load (tests/replan.sh). Buffers are host memory (hostmem.h); it runs
  * dense F32 GET_ROWS, RMS_NORM and MATMUL itself and leaves every other op
  * to the CPU fallback through host-visible buffers.
  */
@@ -21,6 +22,7 @@ struct state {
 	uint64_t limit;         /* bytes it really holds (setting `free`) */
 	uint64_t used;          /* bytes of its live buffers */
 	uint64_t largest;       /* largest single buffer (setting `largest`) */
+	uint64_t bad_update;    /* 1: device_update reports free > total */
 };
 
 /* A setting as a byte count: decimal digits only. 0 when valid. */
@@ -50,9 +52,10 @@ static int check_keys(const struct trit_host *h, char *err, size_t errlen)
 	const char *k;
 
 	for (uint32_t i = 0; (k = h->config_key(h->ctx, i)); i++)
-		if (strcmp(k, "free") && strcmp(k, "probe_free") && strcmp(k, "largest")) {
-			snprintf(err, errlen, "%s: %s: test_shrink understands only free, probe_free "
-			         "and largest",
+		if (strcmp(k, "free") && strcmp(k, "probe_free") && strcmp(k, "largest") &&
+		    strcmp(k, "bad_update")) {
+			snprintf(err, errlen, "%s: %s: test_shrink understands only free, probe_free, "
+			         "largest and bad_update",
 			         h->config_where(h->ctx, k), k);
 			return TRIT_ECONFIG;
 		}
@@ -81,7 +84,8 @@ static int s_init(const struct trit_host *h, void **out, char *err, size_t errle
 	if ((rc = check_keys(h, err, errlen)) ||
 	    (rc = bytes_setting(h, "probe_free", UINT64_C(8) << 30, &probe, err, errlen)) ||
 	    (rc = bytes_setting(h, "free", UINT64_C(64) << 10, &s->limit, err, errlen)) ||
-	    (rc = bytes_setting(h, "largest", UINT64_MAX, &s->largest, err, errlen))) {
+	    (rc = bytes_setting(h, "largest", UINT64_MAX, &s->largest, err, errlen)) ||
+	    (rc = bytes_setting(h, "bad_update", 0, &s->bad_update, err, errlen))) {
 		free(s);
 		return rc;
 	}
@@ -114,6 +118,8 @@ static int s_update(void *st, uint32_t d, char *err, size_t errlen)
 		return TRIT_EINVAL;
 	}
 	set_free(st);
+	if (((struct state *)st)->bad_update)
+		((struct state *)st)->dev.mem_free.value = ((struct state *)st)->dev.mem_total.value + 1;
 	return 0;
 }
 
