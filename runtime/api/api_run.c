@@ -139,47 +139,76 @@ static int load_plan(struct trit_session *s, char *err, size_t errlen)
 	return trit_load(s->m, &spec, &s->w, &s->load, err, errlen);
 }
 
-/* Measure every device again and plan with what is free now. */
+/* Measure again every device whose free memory a plan can use (the others,
+ * such as the reference backend's, have none to re-measure). */
+static void remeasure(struct trit_session *s)
+{
+	const struct trit_plan *old = s->plan;
+	char e2[512];
+
+	for (uint32_t i = 0; i < old->n_devs; i++) {
+		const struct trit_plan_device *d = &old->devs[i];
+		if (d->dev->mem_free.state == TRIT_VALUE_UNKNOWN)
+			continue;
+		for (size_t k = 0; k < trit_registry_plugin_count(s->rt->reg); k++)
+			if (strcmp(trit_registry_plugin(s->rt->reg, k)->name, d->backend) == 0 &&
+			    trit_registry_remeasure(s->rt->reg, k, d->index, e2, sizeof e2))
+				trit_log(TRIT_LOG_WARN, "re-measuring %s/%s: %s", d->backend, d->dev->id,
+				         e2);
+	}
+}
+
+/* "cpu_avx2/cpu0 (layers 0-3)" for each device the plan puts layers on. */
+static char *layer_places(const struct trit_plan *p)
+{
+	const struct trit_plan_result *r = &p->r;
+	char buf[512] = "";
+	size_t n = 0;
+
+	for (uint32_t i = 0; i < r->n_slots && n < sizeof buf; i++) {
+		const struct trit_plan_slot *sl = &r->slots[i];
+		const struct trit_plan_device *d = &p->devs[sl->input];
+		if (sl->n_layers)
+			n += (size_t)snprintf(buf + n, sizeof buf - n, "%s%s/%s (layers %u-%u)",
+			                      n ? ", " : "", d->backend, d->dev->id, sl->first_layer,
+			                      sl->first_layer + sl->n_layers - 1);
+	}
+	return trit_strdup(n ? buf : "no layers");
+}
+
+/* Measure the devices again and plan with what is free now, for the
+ * context and KV cache type the caller's plan was made for. */
 static int replan(struct trit_session *s, const char *why, char *err, size_t errlen)
 {
 	struct trit_plan_options po;
 	const struct trit_plan *old = s->plan;
-	char e2[512];
+	char *where;
 	int rc;
 
-	for (uint32_t i = 0; i < old->n_devs; i++) {
-		const struct trit_plan_device *d = &old->devs[i];
-		for (size_t k = 0; k < trit_registry_plugin_count(s->rt->reg); k++)
-			if (strcmp(trit_registry_plugin(s->rt->reg, k)->name, d->backend) == 0 &&
-			    trit_registry_remeasure(s->rt->reg, k, d->index, e2, sizeof e2))
-				trit_log(TRIT_LOG_WARN, "re-measuring %s: %s", d->backend, e2);
-	}
+	remeasure(s);
 	trit_runtime_plan_options(s->rt, &po);
-	if ((rc = trit_plan_create(s->rt, s->m, &po, &s->own_plan, err, errlen)))
+	po.n_ctx = old->r.est.n_ctx;
+	po.kv_type = old->r.est.kv_type;
+	if ((rc = trit_plan_create(s->rt, s->m, &po, &s->own_plan, err, errlen))) {
+		char *e = trit_strdup(err);
+		trit_errf(err, errlen, rc, "%s; re-planning with the memory measured now failed: %s",
+		          why, e ? e : "out of memory");
+		free(e);
 		return rc;
+	}
 	s->plan = s->own_plan;
 	if (s->plan->r.strategy == TRIT_STRATEGY_NONE)
 		return trit_errf(err, errlen, TRIT_ENOMEM, "%s; with the memory measured now the "
 		                 "model fits nowhere", why);
-	s->replanned = trit_asprintf("%s; re-planned with the memory measured now: %s on %u "
-	                             "device%s", why, trit_strategy_name(s->plan->r.strategy),
-	                             s->plan->r.n_slots, s->plan->r.n_slots == 1 ? "" : "s");
-	trit_log(TRIT_LOG_WARN, "%s", s->replanned ? s->replanned : why);
+	if (!(where = layer_places(s->plan)))
+		return trit_errf(err, errlen, TRIT_ENOMEM, "out of memory");
+	s->replanned = trit_asprintf("%s; re-planned with the memory measured now: %s, %s", why,
+	                             trit_strategy_name(s->plan->r.strategy), where);
+	free(where);
+	if (!s->replanned)
+		return trit_errf(err, errlen, TRIT_ENOMEM, "out of memory");
+	trit_log(TRIT_LOG_WARN, "%s", s->replanned);
 	return 0;
-}
-
-static int load_with_replan(struct trit_session *s, char *err, size_t errlen)
-{
-	int rc = load_plan(s, err, errlen);
-
-	if (rc != TRIT_ENOMEM || s->plan->r.strategy == TRIT_STRATEGY_NONE)
-		return rc;
-	char *why = trit_strdup(err);
-	if (!why)
-		return TRIT_ENOMEM;
-	rc = replan(s, why, err, errlen);
-	free(why);
-	return rc ? rc : load_plan(s, err, errlen);
 }
 
 static int make_forward(struct trit_session *s, char *err, size_t errlen)
@@ -194,6 +223,43 @@ static int make_forward(struct trit_session *s, char *err, size_t errlen)
 	};
 
 	return trit_forward_new(&fp, &s->fwd, err, errlen);
+}
+
+/* The weights where the plan says and the forward pass over them (its KV
+ * cache and activation arena are allocated on the plan's devices too). */
+static int load_and_start(struct trit_session *s, char *err, size_t errlen)
+{
+	int rc = load_plan(s, err, errlen);
+
+	return rc ? rc : make_forward(s, err, errlen);
+}
+
+/* Load and start as the plan says; when a device turns out to have less
+ * memory than planned (TRIT_ENOMEM from the loader's check or from an
+ * allocation of weights, KV cache or arena), drop what was placed, re-plan
+ * once with the memory measured now and load that plan. */
+static int load_with_replan(struct trit_session *s, char *err, size_t errlen)
+{
+	int rc = load_and_start(s, err, errlen);
+	char *why;
+
+	if (rc != TRIT_ENOMEM || s->plan->r.strategy == TRIT_STRATEGY_NONE)
+		return rc;
+	trit_forward_free(s->fwd);
+	trit_weights_free(s->w);
+	s->fwd = NULL;
+	s->w = NULL;
+	if (!(why = trit_strdup(err)))
+		return trit_errf(err, errlen, TRIT_ENOMEM, "out of memory");
+	rc = replan(s, why, err, errlen);
+	free(why);
+	if (rc || (rc = load_and_start(s, err, errlen)) == 0)
+		return rc;
+	if (!(why = trit_strdup(err)))
+		return trit_errf(err, errlen, TRIT_ENOMEM, "out of memory");
+	trit_errf(err, errlen, rc, "%s; and the new plan failed too: %s", s->replanned, why);
+	free(why);
+	return rc;
 }
 
 /* The vocabulary and chat template, from the model's GGUF. */
@@ -233,8 +299,7 @@ int trit_session_new(struct trit_runtime *rt, const struct trit_model *m,
 	s->rss_start = trit_rss_now();
 	if ((rc = trit_sched_fallback(rt->reg, &s->fallback, err, errlen)) ||
 	    (rc = read_tokenizer(s, err, errlen)) ||
-	    (rc = load_with_replan(s, err, errlen)) ||
-	    (rc = make_forward(s, err, errlen))) {
+	    (rc = load_with_replan(s, err, errlen))) {
 		trit_session_free(s);
 		return rc;
 	}

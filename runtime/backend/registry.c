@@ -835,20 +835,33 @@ int trit_registry_remeasure(struct trit_registry *reg, size_t index, uint32_t de
                             char *err, size_t errlen)
 {
 	struct plugin *p;
-	const struct trit_device *d;
+	const struct trit_device *raw;
 	int rc;
 
 	if (!reg || index >= reg->n_plugins || reg->plugins[index]->reason ||
 	    device >= reg->plugins[index]->info.n_devices)
 		return trit_errf(err, errlen, TRIT_ERANGE, "no device %u in plugin %zu", device, index);
 	p = reg->plugins[index];
+	/* The adopter's device_update takes the new free and total memory into
+	 * p->devices (the registry's copy, which plans read) when they are sane,
+	 * and keeps the old ones silently otherwise: look at what the plugin
+	 * itself reports, so that a plan is never made on stale numbers unsaid. */
 	if ((rc = p->be.device_update(&p->ad, device, err, errlen)))
 		return rc;
-	if (!(d = p->be.device_get(&p->ad, device)))
-		return trit_errf(err, errlen, TRIT_EINVAL, "%s: device_get(%u) returned NULL after "
-		                 "device_update", p->info.name, device);
-	/* only the volatile fields: what the planner reads as free and total */
-	p->devices[device].mem_free = d->mem_free;
-	p->devices[device].mem_total = d->mem_total;
+	raw = p->ad.t.device_get(p->ad.state, device);
+	if (!raw || raw->struct_size < TRIT_DEVICE_MIN_STRUCT_SIZE)
+		return trit_errf(err, errlen, TRIT_EABI, "%s: device_get(%u) returned %s after "
+		                 "device_update; keeping the memory measured before", p->info.name,
+		                 device, raw ? "a struct smaller than ABI 2's" : "NULL");
+	if (raw->mem_free.state > TRIT_VALUE_CONFIGURED ||
+	    raw->mem_total.state > TRIT_VALUE_CONFIGURED ||
+	    (raw->mem_free.state && raw->mem_total.state &&
+	     raw->mem_free.value > raw->mem_total.value))
+		return trit_errf(err, errlen, TRIT_EINVAL, "%s: device %s reports %llu bytes free of "
+		                 "%llu (value states %u, %u) after device_update; keeping the memory "
+		                 "measured before", p->info.name, p->devices[device].id,
+		                 (unsigned long long)raw->mem_free.value,
+		                 (unsigned long long)raw->mem_total.value, raw->mem_free.state,
+		                 raw->mem_total.state);
 	return 0;
 }
