@@ -22,8 +22,11 @@
 #include "bench/bench.h"
 #include "core/common.h"
 #include "core/log.h"
+#include "model/gguf.h"
 #include "model/names.h"
 #include "plan/plan.h"
+#include "text/sampler.h"
+#include "text/vocab.h"
 
 const char *trit_strategy_name(enum trit_strategy s)
 {
@@ -132,6 +135,7 @@ struct ctx {
 	uint32_t cap_reasons;
 	int oom;                             /* a reason could not be stored */
 	struct trit_plan_reason_rec scratch; /* where reasons go when out of memory */
+	uint64_t host_tokenizer;             /* bytes of the tokenizer's tables */
 };
 
 /* The numbers of a reason, as (array, count) for add(). */
@@ -186,6 +190,8 @@ static int try_fit(struct ctx *c, uint32_t n_ctx, uint32_t ubatch, char *err, si
 
 	eo.n_ctx = n_ctx;
 	eo.n_ubatch = ubatch;
+	eo.host_tokenizer = c->host_tokenizer;
+	eo.sampler_history = trit_sampler_params_default().repeat_last_n;
 	trit_estimate_free(&p->est);
 	rc = trit_estimate_run(c->m, &eo, &pl, c->edevs, p->n_slots, &p->est, err, errlen);
 	if (rc)
@@ -570,6 +576,53 @@ static int fail(struct ctx *c, int rc, char *err, size_t errlen, const char *fmt
 	return rc;
 }
 
+/* This process's resident set (VmRSS of /proc/self/status), 0 when unreadable. */
+static uint64_t process_rss(void)
+{
+	char line[256];
+	unsigned long long kb = 0;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	while (f && fgets(line, sizeof line, f))
+		if (sscanf(line, "VmRSS: %llu kB", &kb) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return (uint64_t)kb * 1024;
+}
+
+/* The bytes of the tokenizer tables `trit run` loads from m's GGUF: loaded
+ * here once and measured (trit_vocab_bytes); 0 when it has none. */
+static uint64_t tokenizer_bytes(const struct trit_model *m)
+{
+	struct trit_gguf *g = NULL;
+	struct trit_vocab *v = NULL;
+	uint64_t bytes = 0;
+	char err[256];
+
+	if (m->format == TRIT_MODEL_GGUF && !trit_gguf_open(m->path, &g, err, sizeof err) &&
+	    !trit_vocab_load(g, &v, err, sizeof err))
+		bytes = trit_vocab_bytes(v);
+	trit_vocab_free(v);
+	trit_gguf_close(g);
+	return bytes;
+}
+
+/* The CPU device's overhead: what the process holds before the model's
+ * buffers, measured (the model's metadata and tensor table are parsed by
+ * now); the tokenizer is measured after, so it is not in the baseline. */
+static void measure_process(struct ctx *c, uint32_t s)
+{
+	uint64_t rss = process_rss();
+
+	if (rss) {
+		c->edevs[s].overhead = rss;
+		c->edevs[s].overhead_source = "the process's resident set at plan time "
+		                              "(VmRSS, /proc/self/status)";
+	}
+	c->host_tokenizer = tokenizer_bytes(c->m);
+}
+
 int trit_plan_make(const struct trit_model *m, const struct trit_plan_device *devs, uint32_t n,
                    const struct trit_plan_opts *o, struct trit_plan_result *p, char *err, size_t errlen)
 {
@@ -632,6 +685,8 @@ int trit_plan_make(const struct trit_model *m, const struct trit_plan_device *de
 				c.edevs[s].overhead = d->dev->props[k].value.value;
 				c.edevs[s].overhead_source = d->dev->props[k].value.source;
 			}
+		if (is_cpu(d) && o->measure_process && !c.edevs[s].overhead)
+			measure_process(&c, s);
 		if (!is_cpu(d) && !runs_primary(d, m))
 			no_kernel(&c, (int)s, d);
 	}
