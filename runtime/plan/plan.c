@@ -319,29 +319,59 @@ static const struct trit_bench_result *measured(const struct ctx *c, uint32_t s,
 	return trit_bench_cache_find(c->o->bench, d->backend, d->dev, (uint32_t)type, 1);
 }
 
+/* What decode reads per token on a device, by kind (the speed_reads note). */
+struct reads {
+	uint64_t ternary, head, other, row, kv;
+};
+
 /* Bytes of buffer b read to decode one token: embeddings are looked up, one
  * row per token, not read whole, unless the same (tied) matrix is the
  * output matmul on this device; MoE models read the routed experts a token
- * uses. */
-static uint64_t read_per_token(const struct ctx *c, uint32_t s, const struct trit_mem_buffer *b)
+ * uses. Adds them to *rd by kind. */
+static uint64_t read_per_token(const struct ctx *c, uint32_t s, const struct trit_mem_buffer *b,
+                               struct reads *rd)
 {
 	const struct trit_model *m = c->m;
 	const struct trit_model_tensor *t;
+	uint64_t bytes = b->bytes;
 
-	if (b->component == TRIT_MEM_KV)
-		return b->bytes;
+	if (b->component == TRIT_MEM_KV) {
+		rd->kv += bytes;
+		return bytes;
+	}
 	if (b->component != TRIT_MEM_WEIGHTS || b->tensor < 0 || (size_t)b->tensor >= m->n_tensors)
 		return 0;
 	t = &m->tensors[b->tensor];
+	if (t->role == TRIT_ROLE_TOKEN_EMBD && c->p->embd_slot == s && t->ne[1] &&
+	    strncmp(b->name, "output (tied", 12) != 0)
+		rd->row += t->n_bytes / t->ne[1]; /* the lookup: one row */
 	if (trit_role_group(t->role) == TRIT_GROUP_EMBEDDING &&
 	    strncmp(b->name, "output (tied", 12) != 0 &&
 	    !(t->role == TRIT_ROLE_TOKEN_EMBD && m->hp.tied_embeddings && c->p->output_slot == s))
-		return 0;
+		return t->role == TRIT_ROLE_TOKEN_EMBD && c->p->embd_slot == s && t->ne[1] ?
+		       t->n_bytes / t->ne[1] : 0;
 	if (m->hp.n_expert && m->hp.n_expert_used &&
 	    (t->role == TRIT_ROLE_FFN_GATE_EXPS || t->role == TRIT_ROLE_FFN_UP_EXPS ||
 	     t->role == TRIT_ROLE_FFN_DOWN_EXPS))
-		return b->bytes / m->hp.n_expert * m->hp.n_expert_used;
-	return b->bytes;
+		bytes = b->bytes / m->hp.n_expert * m->hp.n_expert_used;
+	if (trit_estimate_is_bitlinear(m, t))
+		rd->ternary += bytes;
+	else if (t->role == TRIT_ROLE_OUTPUT || trit_role_group(t->role) == TRIT_GROUP_EMBEDDING)
+		rd->head += bytes;
+	else
+		rd->other += bytes;
+	return bytes + (t->role == TRIT_ROLE_TOKEN_EMBD && c->p->embd_slot == s && t->ne[1] &&
+	                strncmp(b->name, "output (tied", 12) != 0 ? t->n_bytes / t->ne[1] : 0);
+}
+
+/* The speed_reads note of slot s. */
+static void reads_note(struct ctx *c, uint32_t s, const struct reads *rd)
+{
+	struct trit_plan_reason_rec *r = add(c, TRIT_REASON_SPEED_READS, (int)s,
+	                                     NUMS((double)rd->ternary, (double)rd->head,
+	                                          (double)rd->other, (double)rd->row,
+	                                          (double)rd->kv, c->p->est.n_ctx));
+	set_arg(r, 0, c->devs[c->p->slots[s].input].dev->id);
 }
 
 /*
@@ -362,6 +392,7 @@ static void speed(struct ctx *c)
 	for (uint32_t s = 0; s < p->n_slots; s++) {
 		const struct trit_device *d = c->devs[p->slots[s].input].dev;
 		uint64_t kern[TRIT_TYPE_COUNT] = { 0 }, other = 0;
+		struct reads rd = { 0 };
 		const struct trit_bench_result *fallback = NULL;
 		double bw = 0, secs = 0;
 		enum trit_plan_reason bw_code = TRIT_REASON_SPEED_BANDWIDTH;
@@ -370,7 +401,7 @@ static void speed(struct ctx *c)
 		for (size_t i = 0; i < e->n_buffers; i++) {
 			const struct trit_mem_buffer *b = &e->buffers[i];
 			uint64_t bytes;
-			if (b->device != s || !(bytes = read_per_token(c, s, b)))
+			if (b->device != s || !(bytes = read_per_token(c, s, b, &rd)))
 				continue;
 			if (b->component == TRIT_MEM_WEIGHTS && b->run_type >= 0 &&
 			    trit_estimate_is_bitlinear(c->m, &c->m->tensors[b->tensor]) &&
@@ -416,6 +447,7 @@ static void speed(struct ctx *c)
 		}
 		if (secs <= 0)
 			continue;
+		reads_note(c, s, &rd);
 		p->slots[s].seconds_per_token = secs;
 		total += secs;
 	}

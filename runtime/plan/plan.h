@@ -101,6 +101,8 @@ enum trit_plan_reason {
 	/* devices (topic "note") */
 	TRIT_REASON_DEVICE_FREE_UNKNOWN,    /* left out: free memory unknown */
 	TRIT_REASON_DEVICE_NO_KERNEL,       /* advertises no kernel for the model's type */
+	/* what decode reads per token on a device (topic "note") */
+	TRIT_REASON_SPEED_READS,            /* ternary, head, other weights, a row, KV */
 	TRIT_REASON_COUNT
 };
 
