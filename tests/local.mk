@@ -54,3 +54,4 @@ EXTRA_DIST += tests/include-cycles.sh
 include $(srcdir)/tests/tokenizer.mk
 include $(srcdir)/tests/forward.mk
 include $(srcdir)/tests/load.mk
+include $(srcdir)/tests/plan-proof.mk
