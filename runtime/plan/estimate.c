@@ -630,6 +630,17 @@ int trit_estimate_run(const struct trit_model *m, const struct trit_estimate_opt
 	return 0;
 }
 
+uint64_t trit_estimate_named(const struct trit_estimate *e, uint32_t dev, const char *prefix)
+{
+	uint64_t sum = 0;
+	size_t n = strlen(prefix);
+
+	for (size_t i = 0; i < e->n_buffers; i++)
+		if (e->buffers[i].device == dev && strncmp(e->buffers[i].name, prefix, n) == 0)
+			sum += e->buffers[i].bytes;
+	return sum;
+}
+
 void trit_estimate_free(struct trit_estimate *e)
 {
 	if (!e)

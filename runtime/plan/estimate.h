@@ -166,6 +166,12 @@ int trit_estimate_run(const struct trit_model *m, const struct trit_estimate_opt
                       uint32_t n_devs, struct trit_estimate *out, char *err, size_t errlen);
 void trit_estimate_free(struct trit_estimate *e);
 
+/* The planned bytes on device dev of the buffers whose names start with
+ * `prefix` ("act.arena", "host.", "process.baseline", "blk.3.kv"): what a
+ * command that measures its buffers (trit run, tests/trit-forward) prints
+ * next to each measurement. Per component: e->device[dev][component]. */
+uint64_t trit_estimate_named(const struct trit_estimate *e, uint32_t dev, const char *prefix);
+
 /* KV bytes of one layer for n_cells cells (exported for tests and the planner). */
 uint64_t trit_estimate_kv_layer(const struct trit_model *m, uint32_t layer, uint32_t n_cells,
                                 enum trit_kv_type t, uint32_t tp);
