@@ -640,12 +640,13 @@ static uint64_t tokenizer_bytes(const struct trit_model *m)
 	return bytes;
 }
 
-/* The CPU device's overhead: what the process holds before the model's
- * buffers, measured (the model's metadata and tensor table are parsed by
- * now); the tokenizer is measured after, so it is not in the baseline. */
+/* The CPU device's overhead, unless its backend measured one: what the
+ * process holds before the model's buffers, measured (the model's metadata
+ * and tensor table are parsed by now); the tokenizer is measured after, so
+ * it is not in the baseline. */
 static void measure_process(struct ctx *c, uint32_t s)
 {
-	uint64_t rss = process_rss();
+	uint64_t rss = c->edevs[s].overhead ? 0 : process_rss();
 
 	if (rss) {
 		c->edevs[s].overhead = rss;
@@ -717,7 +718,7 @@ int trit_plan_make(const struct trit_model *m, const struct trit_plan_device *de
 				c.edevs[s].overhead = d->dev->props[k].value.value;
 				c.edevs[s].overhead_source = d->dev->props[k].value.source;
 			}
-		if (is_cpu(d) && o->measure_process && !c.edevs[s].overhead)
+		if (is_cpu(d) && o->measure_process)
 			measure_process(&c, s);
 		if (!is_cpu(d) && !runs_primary(d, m))
 			no_kernel(&c, (int)s, d);
