@@ -614,6 +614,11 @@ int trit_estimate_run(const struct trit_model *m, const struct trit_estimate_opt
 			add(&s, d, TRIT_MEM_ACTIVATIONS, -1, (uint64_t)u * hp->n_embd * 4, "act.embd");
 		add(&s, d, TRIT_MEM_OVERHEAD, -1, devs[d].overhead,
 		    devs[d].is_cpu ? "process.baseline" : "overhead");
+		if (devs[d].overhead && devs[d].overhead_source) {
+			char b[32];
+			note(out, "%s: overhead %s, measured: %s", devs[d].name,
+			     trit_format_bytes(devs[d].overhead, b, sizeof b), devs[d].overhead_source);
+		}
 	}
 	host(&s, m, o, n_devs);
 	if (s.oom) {
