@@ -60,3 +60,4 @@ TESTS += tests/run.sh
 EXTRA_DIST += tests/run.sh
 tests/run.log: trit tests/trit-genmodel$(EXEEXT) tests/trit-forward$(EXEEXT)
 include $(srcdir)/tests/replan.mk
+include $(srcdir)/tests/plan-proof.mk

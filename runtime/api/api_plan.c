@@ -143,6 +143,7 @@ int trit_plan_create(const struct trit_runtime *rt, const struct trit_model *m,
 		return trit_errf(err, errlen, TRIT_ENOMEM, "out of memory");
 	}
 	struct trit_plan_opts po = planner_opts(o, bench);
+	po.measure_process = !rt->described; /* this machine's process, not a described one */
 	if ((rc = trit_plan_make(m, p->devs, p->n_devs, &po, &p->r, err, errlen))) {
 		free(p->devs);
 		free(p);

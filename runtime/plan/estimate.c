@@ -19,8 +19,11 @@
 #include <trit/ternary.h>
 
 #include "core/common.h"
+#include "exec/forward.h"
+#include "exec/kvcache.h"
 #include "plan/estimate.h"
 #include "model/names.h"
+#include "text/sampler.h"
 
 #define GIB (UINT64_C(1) << 30)
 
@@ -91,6 +94,11 @@ uint64_t trit_estimate_kv_layer(const struct trit_model *m, uint32_t il, uint32_
 	return (kv_row_bytes(t, k_row) + (v_row ? kv_row_bytes(t, v_row) : 0)) * n_cells;
 }
 
+static uint32_t kv_trit_type(enum trit_kv_type t)
+{
+	return t == TRIT_KV_F32 ? TRIT_TYPE_F32 : t == TRIT_KV_Q8_0 ? TRIT_TYPE_Q8_0 : TRIT_TYPE_F16;
+}
+
 /* ------------------------------------------------------------------------ */
 
 struct est {
@@ -154,6 +162,47 @@ static void note(struct trit_estimate *e, const char *fmt, ...)
 		if (strcmp(buf, e->notes[i]) == 0)
 			return;
 	memcpy(e->notes[e->n_notes++], buf, sizeof buf);
+}
+
+/* KV bytes of one layer: exec/kvcache.c's exact size (what the forward pass
+ * allocates), or the formula where the cache does not hold this layout yet
+ * (MLA, tensor parallel) or rejects the head size. */
+static uint64_t kv_layer(struct est *s, const struct trit_model *m, uint32_t il, uint32_t cells,
+                         enum trit_kv_type t, uint32_t tp)
+{
+	uint64_t bytes = 0;
+	char why[200] = "";
+
+	if (tp <= 1 && !m->hp.kv_lora_rank && m->hp.head_dim_k == m->hp.head_dim_v &&
+	    !trit_kvcache_layer_bytes(&m->hp, il, cells, kv_trit_type(t), &bytes, why, sizeof why))
+		return bytes;
+	note(s->e, "KV cache by formula (%s)", why[0] ? why : tp > 1 ? "tensor parallel" :
+	     "a layout exec/kvcache.c does not allocate yet");
+	return trit_estimate_kv_layer(m, il, cells, t, tp);
+}
+
+/* Host memory `trit run` holds besides the model's buffers, itemised on the
+ * first CPU device: the last token's logits, the sampler's buffers and the
+ * tokenizer's tables (what the process held before, GGUF metadata and tensor
+ * table included, is the CPU device's measured process.baseline). */
+static void host(struct est *s, const struct trit_model *m, const struct trit_estimate_opts *o,
+                 uint32_t n_devs)
+{
+	uint64_t nv = m->hp.n_vocab;
+	uint32_t d = 0;
+
+	while (d < n_devs && !s->devs[d].is_cpu)
+		d++;
+	if (d == n_devs) {
+		note(s->e, "host buffers (logits, sampler, tokenizer) are not counted: the plan has "
+		     "no CPU device");
+		return;
+	}
+	add(s, d, TRIT_MEM_OVERHEAD, -1, nv * sizeof(float), "host.logits");
+	if (o->sampler_history >= 0 && nv <= INT32_MAX)
+		add(s, d, TRIT_MEM_OVERHEAD, -1, trit_sampler_bytes((int32_t)nv, o->sampler_history),
+		    "host.sampler");
+	add(s, d, TRIT_MEM_OVERHEAD, -1, o->host_tokenizer, "host.tokenizer");
 }
 
 /* The device a non-layer tensor lives on. */
@@ -404,6 +453,44 @@ static void activations(struct est *s, const struct trit_model *m, uint32_t dev,
 	    (uint64_t)u * (hp->n_embd > ffn ? hp->n_embd : ffn) + (uint64_t)u * 4, "act.quantised");
 }
 
+/* Whether device dev runs the whole model (every layer, embeddings, output). */
+static int runs_all(const struct trit_model *m, const struct trit_placement *p, uint32_t dev)
+{
+	for (uint32_t il = 0; il < m->hp.n_layer; il++)
+		if (p->layer_device[il] != dev)
+			return 0;
+	return p->embd_device == dev && p->output_device == dev;
+}
+
+/* The activation arena exactly as the forward pass allocates it: the same
+ * graph builder and allocator (exec/forward.h) for the worst-case ubatch,
+ * with ternary weights in the format this device runs them. Only for a
+ * device that runs the whole model without tensor parallelism (the forward
+ * pass runs one device); returns 0 when it counted, 1 when the formula must. */
+static int arena(struct est *s, const struct trit_model *m, uint32_t dev,
+                 const struct trit_placement *p, uint32_t u, uint32_t n_ctx, uint32_t tp,
+                 enum trit_kv_type kvt)
+{
+	const struct trit_repack_summary *r = &s->e->repack[dev];
+	uint32_t tt = r->run_type >= 0 ? (uint32_t)r->run_type : 0;
+	uint64_t bytes = 0, unshared = 0;
+	char why[256] = "";
+
+	if (!runs_all(m, p, dev) || tp > 1) {
+		note(s->e, "%s: activations by formula (the forward pass does not split a model "
+		     "across devices yet, so its graph cannot size a split)", s->devs[dev].name);
+		return 1;
+	}
+	if (trit_forward_model_arena_bytes(m, tt, n_ctx, kv_trit_type(kvt), u, 0, &bytes, &unshared,
+	                                   why, sizeof why)) {
+		note(s->e, "%s: activations by formula: the graph builder cannot size this model (%s)",
+		     s->devs[dev].name, why);
+		return 1;
+	}
+	add(s, dev, TRIT_MEM_ACTIVATIONS, -1, bytes, "act.arena");
+	return 0;
+}
+
 /* Workspace: the largest any of the device's matrices needs, as its backend
  * reports it for u tokens. */
 static void workspace(struct est *s, const struct trit_model *m, uint32_t dev,
@@ -510,21 +597,30 @@ int trit_estimate_run(const struct trit_model *m, const struct trit_estimate_opt
 				cells = (uint32_t)w;
 		}
 		out->kv_cells[il] = cells;
-		out->kv_layer[il] = trit_estimate_kv_layer(m, il, cells, o->kv_type, tp);
+		out->kv_layer[il] = kv_layer(&s, m, il, cells, o->kv_type, tp);
 		add(&s, p->layer_device[il], TRIT_MEM_KV, (int32_t)il, out->kv_layer[il],
 		    "blk.%u.kv", il);
 	}
 	for (uint32_t d = 0; d < n_devs; d++) {
-		activations(&s, m, d, p, u, n_ctx, tp);
+		int formula = arena(&s, m, d, p, u, n_ctx, tp, o->kv_type);
+		if (formula)
+			activations(&s, m, d, p, u, n_ctx, tp);
 		workspace(&s, m, d, p, u);
-		if (d == p->output_device) {
+		if (formula && d == p->output_device) {
 			add(&s, d, TRIT_MEM_ACTIVATIONS, -1, (uint64_t)u * hp->n_embd * 4, "act.output_norm");
 			add(&s, d, TRIT_MEM_ACTIVATIONS, -1, (uint64_t)u * hp->n_vocab * 4, "act.logits");
 		}
-		if (d == p->embd_device && !out->device[d][TRIT_MEM_ACTIVATIONS])
+		if (formula && d == p->embd_device && !out->device[d][TRIT_MEM_ACTIVATIONS])
 			add(&s, d, TRIT_MEM_ACTIVATIONS, -1, (uint64_t)u * hp->n_embd * 4, "act.embd");
-		add(&s, d, TRIT_MEM_OVERHEAD, -1, devs[d].overhead, "overhead");
+		add(&s, d, TRIT_MEM_OVERHEAD, -1, devs[d].overhead,
+		    devs[d].is_cpu ? "process.baseline" : "overhead");
+		if (devs[d].overhead && devs[d].overhead_source) {
+			char b[32];
+			note(out, "%s: overhead %s, measured: %s", devs[d].name,
+			     trit_format_bytes(devs[d].overhead, b, sizeof b), devs[d].overhead_source);
+		}
 	}
+	host(&s, m, o, n_devs);
 	if (s.oom) {
 		trit_estimate_free(out);
 		return trit_errf(err, errlen, TRIT_ENOMEM, "out of memory");
@@ -537,6 +633,17 @@ int trit_estimate_run(const struct trit_model *m, const struct trit_estimate_opt
 		out->headroom += out->device_headroom[d];
 	}
 	return 0;
+}
+
+uint64_t trit_estimate_named(const struct trit_estimate *e, uint32_t dev, const char *prefix)
+{
+	uint64_t sum = 0;
+	size_t n = strlen(prefix);
+
+	for (size_t i = 0; i < e->n_buffers; i++)
+		if (e->buffers[i].device == dev && strncmp(e->buffers[i].name, prefix, n) == 0)
+			sum += e->buffers[i].bytes;
+	return sum;
 }
 
 void trit_estimate_free(struct trit_estimate *e)

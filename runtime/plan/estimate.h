@@ -39,6 +39,10 @@ struct trit_estimate_opts {
 	uint32_t tp;         /* tensor-parallel ranks: matrices and KV heads split across them (1 = none) */
 	double headroom;     /* fraction kept free; < 0: the default rule (10%, 20% above 8 GiB) */
 	uint32_t kv_pad;     /* KV cells are a multiple of this; 0 = TRIT_KV_PAD */
+	/* Host memory `trit run` holds besides weights, KV cache and arena,
+	 * counted on the placement's CPU device (docs/memory.md): */
+	uint64_t host_tokenizer;  /* the tokenizer's tables (trit_vocab_bytes); 0: none */
+	int32_t sampler_history;  /* the sampler's repeat_last_n (its token ring); < 0: none */
 };
 
 /* A device as the estimator needs it. `be`/`state` may be NULL (a device
@@ -49,7 +53,9 @@ struct trit_estimate_device {
 	const struct trit_backend *be;
 	void *state;
 	uint32_t index;            /* device index within its backend */
-	uint64_t overhead;         /* runtime overhead the backend measured (property mem.overhead) */
+	uint64_t overhead;         /* runtime overhead the backend measured (property mem.overhead);
+	                            * on the CPU device: the process's resident set before
+	                            * the model's buffers (plan.c measures it) */
 	const char *overhead_source;
 	uint64_t matmul_types;     /* TRIT_TYPE_BIT set of the kernels it runs (0: none) */
 	int32_t ternary_pref;      /* format to repack ternary weights into when it runs
@@ -159,6 +165,12 @@ int trit_estimate_run(const struct trit_model *m, const struct trit_estimate_opt
                       const struct trit_placement *p, const struct trit_estimate_device *devs,
                       uint32_t n_devs, struct trit_estimate *out, char *err, size_t errlen);
 void trit_estimate_free(struct trit_estimate *e);
+
+/* The planned bytes on device dev of the buffers whose names start with
+ * `prefix` ("act.arena", "host.", "process.baseline", "blk.3.kv"): what a
+ * command that measures its buffers (trit run, tests/trit-forward) prints
+ * next to each measurement. Per component: e->device[dev][component]. */
+uint64_t trit_estimate_named(const struct trit_estimate *e, uint32_t dev, const char *prefix);
 
 /* KV bytes of one layer for n_cells cells (exported for tests and the planner). */
 uint64_t trit_estimate_kv_layer(const struct trit_model *m, uint32_t layer, uint32_t n_cells,

@@ -22,8 +22,11 @@
 #include "bench/bench.h"
 #include "core/common.h"
 #include "core/log.h"
+#include "model/gguf.h"
 #include "model/names.h"
 #include "plan/plan.h"
+#include "text/sampler.h"
+#include "text/vocab.h"
 
 const char *trit_strategy_name(enum trit_strategy s)
 {
@@ -132,6 +135,7 @@ struct ctx {
 	uint32_t cap_reasons;
 	int oom;                             /* a reason could not be stored */
 	struct trit_plan_reason_rec scratch; /* where reasons go when out of memory */
+	uint64_t host_tokenizer;             /* bytes of the tokenizer's tables */
 };
 
 /* The numbers of a reason, as (array, count) for add(). */
@@ -186,6 +190,8 @@ static int try_fit(struct ctx *c, uint32_t n_ctx, uint32_t ubatch, char *err, si
 
 	eo.n_ctx = n_ctx;
 	eo.n_ubatch = ubatch;
+	eo.host_tokenizer = c->host_tokenizer;
+	eo.sampler_history = trit_sampler_params_default().repeat_last_n;
 	trit_estimate_free(&p->est);
 	rc = trit_estimate_run(c->m, &eo, &pl, c->edevs, p->n_slots, &p->est, err, errlen);
 	if (rc)
@@ -313,29 +319,59 @@ static const struct trit_bench_result *measured(const struct ctx *c, uint32_t s,
 	return trit_bench_cache_find(c->o->bench, d->backend, d->dev, (uint32_t)type, 1);
 }
 
+/* What decode reads per token on a device, by kind (the speed_reads note). */
+struct reads {
+	uint64_t ternary, head, other, row, kv;
+};
+
 /* Bytes of buffer b read to decode one token: embeddings are looked up, one
  * row per token, not read whole, unless the same (tied) matrix is the
  * output matmul on this device; MoE models read the routed experts a token
- * uses. */
-static uint64_t read_per_token(const struct ctx *c, uint32_t s, const struct trit_mem_buffer *b)
+ * uses. Adds them to *rd by kind. */
+static uint64_t read_per_token(const struct ctx *c, uint32_t s, const struct trit_mem_buffer *b,
+                               struct reads *rd)
 {
 	const struct trit_model *m = c->m;
 	const struct trit_model_tensor *t;
+	uint64_t bytes = b->bytes;
 
-	if (b->component == TRIT_MEM_KV)
-		return b->bytes;
+	if (b->component == TRIT_MEM_KV) {
+		rd->kv += bytes;
+		return bytes;
+	}
 	if (b->component != TRIT_MEM_WEIGHTS || b->tensor < 0 || (size_t)b->tensor >= m->n_tensors)
 		return 0;
 	t = &m->tensors[b->tensor];
+	if (t->role == TRIT_ROLE_TOKEN_EMBD && c->p->embd_slot == s && t->ne[1] &&
+	    strncmp(b->name, "output (tied", 12) != 0)
+		rd->row += t->n_bytes / t->ne[1]; /* the lookup: one row */
 	if (trit_role_group(t->role) == TRIT_GROUP_EMBEDDING &&
 	    strncmp(b->name, "output (tied", 12) != 0 &&
 	    !(t->role == TRIT_ROLE_TOKEN_EMBD && m->hp.tied_embeddings && c->p->output_slot == s))
-		return 0;
+		return t->role == TRIT_ROLE_TOKEN_EMBD && c->p->embd_slot == s && t->ne[1] ?
+		       t->n_bytes / t->ne[1] : 0;
 	if (m->hp.n_expert && m->hp.n_expert_used &&
 	    (t->role == TRIT_ROLE_FFN_GATE_EXPS || t->role == TRIT_ROLE_FFN_UP_EXPS ||
 	     t->role == TRIT_ROLE_FFN_DOWN_EXPS))
-		return b->bytes / m->hp.n_expert * m->hp.n_expert_used;
-	return b->bytes;
+		bytes = b->bytes / m->hp.n_expert * m->hp.n_expert_used;
+	if (trit_estimate_is_bitlinear(m, t))
+		rd->ternary += bytes;
+	else if (t->role == TRIT_ROLE_OUTPUT || trit_role_group(t->role) == TRIT_GROUP_EMBEDDING)
+		rd->head += bytes;
+	else
+		rd->other += bytes;
+	return bytes + (t->role == TRIT_ROLE_TOKEN_EMBD && c->p->embd_slot == s && t->ne[1] &&
+	                strncmp(b->name, "output (tied", 12) != 0 ? t->n_bytes / t->ne[1] : 0);
+}
+
+/* The speed_reads note of slot s. */
+static void reads_note(struct ctx *c, uint32_t s, const struct reads *rd)
+{
+	struct trit_plan_reason_rec *r = add(c, TRIT_REASON_SPEED_READS, (int)s,
+	                                     NUMS((double)rd->ternary, (double)rd->head,
+	                                          (double)rd->other, (double)rd->row,
+	                                          (double)rd->kv, c->p->est.n_ctx));
+	set_arg(r, 0, c->devs[c->p->slots[s].input].dev->id);
 }
 
 /*
@@ -356,6 +392,7 @@ static void speed(struct ctx *c)
 	for (uint32_t s = 0; s < p->n_slots; s++) {
 		const struct trit_device *d = c->devs[p->slots[s].input].dev;
 		uint64_t kern[TRIT_TYPE_COUNT] = { 0 }, other = 0;
+		struct reads rd = { 0 };
 		const struct trit_bench_result *fallback = NULL;
 		double bw = 0, secs = 0;
 		enum trit_plan_reason bw_code = TRIT_REASON_SPEED_BANDWIDTH;
@@ -364,7 +401,7 @@ static void speed(struct ctx *c)
 		for (size_t i = 0; i < e->n_buffers; i++) {
 			const struct trit_mem_buffer *b = &e->buffers[i];
 			uint64_t bytes;
-			if (b->device != s || !(bytes = read_per_token(c, s, b)))
+			if (b->device != s || !(bytes = read_per_token(c, s, b, &rd)))
 				continue;
 			if (b->component == TRIT_MEM_WEIGHTS && b->run_type >= 0 &&
 			    trit_estimate_is_bitlinear(c->m, &c->m->tensors[b->tensor]) &&
@@ -410,6 +447,7 @@ static void speed(struct ctx *c)
 		}
 		if (secs <= 0)
 			continue;
+		reads_note(c, s, &rd);
 		p->slots[s].seconds_per_token = secs;
 		total += secs;
 	}
@@ -570,6 +608,54 @@ static int fail(struct ctx *c, int rc, char *err, size_t errlen, const char *fmt
 	return rc;
 }
 
+/* This process's resident set (VmRSS of /proc/self/status), 0 when unreadable. */
+static uint64_t process_rss(void)
+{
+	char line[256];
+	unsigned long long kb = 0;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	while (f && fgets(line, sizeof line, f))
+		if (sscanf(line, "VmRSS: %llu kB", &kb) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return (uint64_t)kb * 1024;
+}
+
+/* The bytes of the tokenizer tables `trit run` loads from m's GGUF: loaded
+ * here once and measured (trit_vocab_bytes); 0 when it has none. */
+static uint64_t tokenizer_bytes(const struct trit_model *m)
+{
+	struct trit_gguf *g = NULL;
+	struct trit_vocab *v = NULL;
+	uint64_t bytes = 0;
+	char err[256];
+
+	if (m->format == TRIT_MODEL_GGUF && !trit_gguf_open(m->path, &g, err, sizeof err) &&
+	    !trit_vocab_load(g, &v, err, sizeof err))
+		bytes = trit_vocab_bytes(v);
+	trit_vocab_free(v);
+	trit_gguf_close(g);
+	return bytes;
+}
+
+/* The CPU device's overhead, unless its backend measured one: what the
+ * process holds before the model's buffers, measured (the model's metadata
+ * and tensor table are parsed by now); the tokenizer is measured after, so
+ * it is not in the baseline. */
+static void measure_process(struct ctx *c, uint32_t s)
+{
+	uint64_t rss = c->edevs[s].overhead ? 0 : process_rss();
+
+	if (rss) {
+		c->edevs[s].overhead = rss;
+		c->edevs[s].overhead_source = "the process's resident set at plan time "
+		                              "(VmRSS, /proc/self/status)";
+	}
+	c->host_tokenizer = tokenizer_bytes(c->m);
+}
+
 int trit_plan_make(const struct trit_model *m, const struct trit_plan_device *devs, uint32_t n,
                    const struct trit_plan_opts *o, struct trit_plan_result *p, char *err, size_t errlen)
 {
@@ -632,6 +718,8 @@ int trit_plan_make(const struct trit_model *m, const struct trit_plan_device *de
 				c.edevs[s].overhead = d->dev->props[k].value.value;
 				c.edevs[s].overhead_source = d->dev->props[k].value.source;
 			}
+		if (is_cpu(d) && o->measure_process)
+			measure_process(&c, s);
 		if (!is_cpu(d) && !runs_primary(d, m))
 			no_kernel(&c, (int)s, d);
 	}

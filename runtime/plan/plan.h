@@ -50,6 +50,11 @@ struct trit_plan_opts {
 	 * format of a device is the one its weights are repacked into, and the
 	 * measured weight streaming rate replaces the bandwidth formula. */
 	const struct trit_bench_cache *bench;
+	/* 1: the CPU device's overhead is this process's resident set at plan
+	 * time, and the tokenizer's tables are sized by loading them from the
+	 * model's GGUF (trit plan, trit run); 0: neither (tests, described
+	 * machines). */
+	int measure_process;
 };
 
 /*
@@ -96,6 +101,8 @@ enum trit_plan_reason {
 	/* devices (topic "note") */
 	TRIT_REASON_DEVICE_FREE_UNKNOWN,    /* left out: free memory unknown */
 	TRIT_REASON_DEVICE_NO_KERNEL,       /* advertises no kernel for the model's type */
+	/* what decode reads per token on a device (topic "note") */
+	TRIT_REASON_SPEED_READS,            /* ternary, head, other weights, a row, KV */
 	TRIT_REASON_COUNT
 };
 

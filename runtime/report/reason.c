@@ -125,6 +125,12 @@ static const struct trit_reason_info table[TRIT_REASON_COUNT] = {
 		"{backend}/{device} advertises no {type} kernel yet: the plan counts its memory, but "
 		"running it needs that kernel",
 		{ { 0 } }, { "backend", "device", "type" }, NULL, NULL },
+	[TRIT_REASON_SPEED_READS] = { "speed_reads", TRIT_TOPIC_NOTE,
+		"decode reads per token on {device}: {ternary} GB of ternary weights (as they run) + "
+		"{head} GB output head + {other} GB other weights + one embedding row ({row} bytes) + "
+		"{kv} GB KV cache (assuming the context full: {n_ctx} tokens)",
+		{ { "ternary", GB }, { "head", GB }, { "other", GB }, { "row", INT }, { "kv", GB },
+		  { "n_ctx", INT } }, { "device" }, NULL, NULL },
 };
 /* clang-format on */
 

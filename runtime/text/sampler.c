@@ -82,6 +82,15 @@ struct trit_sampler {
 	int32_t cap, ring_len, ring_head;
 };
 
+uint64_t trit_sampler_bytes(int32_t n_vocab, int32_t repeat_last_n)
+{
+	uint64_t n = n_vocab > 0 ? (uint64_t)n_vocab : 0;
+	uint64_t per = sizeof(float) + 2 * sizeof(struct cand) + sizeof(double) + sizeof(int32_t);
+
+	return sizeof(struct trit_sampler) + n * per +
+	       (uint64_t)(repeat_last_n > 0 ? repeat_last_n : 1) * sizeof(int32_t);
+}
+
 struct trit_sampler_params trit_sampler_params_default(void)
 {
 	struct trit_sampler_params p = {

@@ -101,6 +101,9 @@ struct trit_sampler;
 int trit_sampler_new(const struct trit_sampler_params *p, int32_t n_vocab,
                      struct trit_sampler **out, char *err, size_t errlen);
 void trit_sampler_free(struct trit_sampler *s);
+/* The bytes trit_sampler_new allocates for n_vocab tokens and a history of
+ * repeat_last_n (the planner counts them; exact, allocator headers aside). */
+uint64_t trit_sampler_bytes(int32_t n_vocab, int32_t repeat_last_n);
 
 /* Record a token as part of the text (the prompt's tokens too, as llama.cpp
  * does, and each sampled token), for the penalties. TRIT_ERANGE when token

@@ -541,6 +541,17 @@ int trit_vocab_load(const struct trit_gguf *g, struct trit_vocab **out, char *er
 	return 0;
 }
 
+uint64_t trit_vocab_bytes(const struct trit_vocab *v)
+{
+	if (!v)
+		return 0;
+	return sizeof *v + (uint64_t)v->n_tokens * sizeof *v->tokens + v->arena_len +
+	       (uint64_t)(v->tok_hash_mask + 1) * sizeof *v->tok_hash +
+	       (uint64_t)(v->n_merges ? v->n_merges : 1) * sizeof *v->merges +
+	       (uint64_t)(v->merge_hash_mask + 1) * sizeof *v->merge_hash +
+	       (uint64_t)(v->n_specials ? v->n_specials : 1) * sizeof *v->specials;
+}
+
 void trit_vocab_free(struct trit_vocab *v)
 {
 	if (!v)

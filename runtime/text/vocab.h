@@ -81,6 +81,9 @@ struct trit_vocab {
 int trit_vocab_load(const struct trit_gguf *g, struct trit_vocab **out, char *err,
                     size_t errlen);
 void trit_vocab_free(struct trit_vocab *v);
+/* The heap bytes a loaded vocabulary holds (tables, hashes, texts), for the
+ * planner's accounting. */
+uint64_t trit_vocab_bytes(const struct trit_vocab *v);
 
 /* The id of the token with exactly this text (the last one when several
  * share it, as llama.cpp's map keeps), or -1. */
