@@ -59,3 +59,4 @@ include $(srcdir)/tests/load.mk
 TESTS += tests/run.sh
 EXTRA_DIST += tests/run.sh
 tests/run.log: trit tests/trit-genmodel$(EXEEXT) tests/trit-forward$(EXEEXT)
+include $(srcdir)/tests/xval.mk
