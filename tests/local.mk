@@ -61,3 +61,4 @@ EXTRA_DIST += tests/run.sh
 tests/run.log: trit tests/trit-genmodel$(EXEEXT) tests/trit-forward$(EXEEXT)
 include $(srcdir)/tests/replan.mk
 include $(srcdir)/tests/plan-proof.mk
+include $(srcdir)/tests/xval.mk
