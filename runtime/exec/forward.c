@@ -169,6 +169,11 @@ static int plan_arena(struct trit_forward *f, char *err, size_t errlen)
 		               "%s", t->name, (unsigned long long)f->mem.arena_bytes, why);
 		goto out;
 	}
+	if ((rc = trit_sched_zero(t, f->arena, f->mem.arena_bytes, why, sizeof why))) {
+		rc = trit_errf(err, errlen, rc, "%s: cannot clear the activation arena: %s", t->name,
+		               why);
+		goto out;
+	}
 	trit_graph_bind(&g, 0, g.n_nodes, f->arena, f->slot_offset, f->nodes);
 	rc = trit_sched_place(t, f->p.fallback, f->nodes, g.n_nodes, f->where, NULL, err, errlen);
 	if (!rc)

@@ -115,23 +115,6 @@ void trit_kvcache_free(struct trit_kvcache *kv)
 	free(kv);
 }
 
-/* Zero a new layer buffer (llama.cpp clears its cache at init too): every
- * page is then resident from the start, so the process holds what the plan
- * counted from the first token, and a machine that cannot back the cache
- * fails here, not in the middle of a long conversation. */
-static int clear(const struct trit_sched_target *t, struct trit_buffer *b, uint64_t bytes,
-                 char *why, size_t whylen)
-{
-	static const unsigned char zero[1 << 16];
-	int rc = 0;
-
-	for (uint64_t off = 0; off < bytes && !rc; off += sizeof zero)
-		rc = t->be->buffer_write(t->state, b, off, zero,
-		                         bytes - off < sizeof zero ? bytes - off : sizeof zero, why,
-		                         whylen);
-	return rc;
-}
-
 static int alloc_layer(struct trit_kvcache *kv, const struct trit_hparams *hp, uint32_t il,
                        char *err, size_t errlen)
 {
@@ -146,7 +129,7 @@ static int alloc_layer(struct trit_kvcache *kv, const struct trit_hparams *hp, u
 	if ((rc = t->be->buffer_alloc(t->state, t->device, bytes, &kv->bufs[il], why, sizeof why)))
 		return trit_errf(err, errlen, rc, "KV cache of layer %u: %s cannot allocate %llu "
 		                 "bytes: %s", il, t->name, (unsigned long long)bytes, why);
-	if ((rc = clear(t, kv->bufs[il], bytes, why, sizeof why)))
+	if ((rc = trit_sched_zero(t, kv->bufs[il], bytes, why, sizeof why)))
 		return trit_errf(err, errlen, rc, "KV cache of layer %u: %s cannot clear it: %s", il,
 		                 t->name, why);
 	kv->k[il] = cache_tensor(hp, il, kv->n_ctx, kv->type, kv->bufs[il], 0);

@@ -359,3 +359,16 @@ int trit_sched_run(const struct trit_sched_target *dev, const struct trit_sched_
 		free(w);
 	return rc;
 }
+
+int trit_sched_zero(const struct trit_sched_target *t, struct trit_buffer *b, uint64_t bytes,
+                    char *why, size_t whylen)
+{
+	static const unsigned char zero[1 << 16];
+	int rc = 0;
+
+	for (uint64_t off = 0; off < bytes && !rc; off += sizeof zero)
+		rc = t->be->buffer_write(t->state, b, off, zero,
+		                         bytes - off < sizeof zero ? bytes - off : sizeof zero, why,
+		                         whylen);
+	return rc;
+}

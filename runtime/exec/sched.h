@@ -64,4 +64,13 @@ int trit_sched_run(const struct trit_sched_target *dev, const struct trit_sched_
                    const struct trit_node *nodes, uint32_t n, uint32_t n_threads,
                    uint8_t *where, struct trit_sched_stats *st, char *err, size_t errlen);
 
+/* Write zeros over bytes [0, bytes) of a new buffer of target t. The KV
+ * cache and the activation arena are zeroed when made (llama.cpp clears its
+ * cache at init too): every page is then resident from the start, so the
+ * process holds what the plan counted from the first token, and a machine
+ * that cannot back them fails at start-up, not in the middle of a long
+ * conversation. */
+int trit_sched_zero(const struct trit_sched_target *t, struct trit_buffer *b, uint64_t bytes,
+                    char *why, size_t whylen);
+
 #endif
