@@ -383,7 +383,31 @@ static uint64_t planned(const struct trit_plan_result *r, enum trit_mem_componen
 	return b;
 }
 
-static void mem_rows(const struct trit_session *s, struct trit_run_view *v)
+/* Planned bytes of the plan's named buffers starting with `prefix`, all devices. */
+static uint64_t planned_named(const struct trit_plan_result *r, const char *prefix)
+{
+	uint64_t b = 0;
+
+	for (uint32_t i = 0; i < r->est.n_devices; i++)
+		b += trit_estimate_named(&r->est, i, prefix);
+	return b;
+}
+
+/* The overhead the plan counted that neither row below measures: a GPU's
+ * context, which no host counter sees. */
+static void device_overhead_row(const struct trit_plan_result *r, struct trit_run_view *v)
+{
+	uint64_t all = planned(r, TRIT_MEM_OVERHEAD);
+	uint64_t host = planned_named(r, "process.baseline") + planned_named(r, "host.");
+
+	if (all > host)
+		v->rows[v->n_rows++] = (struct trit_run_mem_row){
+			"device ovh.", all - host, 0, 0,
+			"a device's own context: no host counter sees it" };
+}
+
+static void mem_rows(const struct trit_session *s, const struct trit_gen_result *g,
+                     struct trit_run_view *v)
 {
 	const struct trit_plan_result *r = &s->plan->r;
 	const struct trit_forward_memory *fm = trit_forward_memory(s->fwd);
@@ -402,11 +426,14 @@ static void mem_rows(const struct trit_session *s, struct trit_run_view *v)
 		  "graph_workspace of the device and the fallback" },
 		{ "repack", planned(r, TRIT_MEM_REPACK), s->load.staging_peak, 1,
 		  "largest staging/repack chunk held at load" },
-		{ "overhead", planned(r, TRIT_MEM_OVERHEAD), s->rss_start, 1,
+		{ "baseline", planned_named(r, "process.baseline"), s->rss_start, 1,
 		  "resident memory before the load (runtime, plugins, parsed model)" },
+		{ "host", planned_named(r, "host."), g->host_bytes + trit_vocab_bytes(s->vocab), 1,
+		  "last logits, sampler buffers, tokenizer tables" },
 	};
 	memcpy(v->rows, rows, sizeof rows);
 	v->n_rows = TRIT_ARRAY_LEN(rows);
+	device_overhead_row(r, v);
 	v->planned_total = r->est.total;
 }
 
@@ -428,7 +455,7 @@ static void fill_view(const struct trit_session *s, struct trit_run_report *rep)
 		.sample_seconds = g->sample_seconds, .estimate_tps = r->tokens_per_s,
 		.rss_start = s->rss_start, .rss_peak = trit_rss_peak(), .peak_reset = s->peak_reset,
 	};
-	mem_rows(s, v);
+	mem_rows(s, g, v);
 }
 
 int trit_session_generate(struct trit_session *s, const struct trit_generate_options *o,

@@ -260,10 +260,14 @@ static void print_plan_summary(const struct trit_plan *plan)
 	fprintf(stderr, "plan: %s, %u threads, context %u, ubatch %u, %.1f MiB planned\n",
 	        sum.strategy_name, sum.threads, sum.n_ctx, sum.ubatch,
 	        (double)sum.total_bytes / (1024.0 * 1024.0));
-	for (uint32_t i = 0; i < sum.n_devices && !trit_plan_get_device(plan, i, &d); i++)
-		fprintf(stderr, "  %s/%s: layers %u..%u, %.1f MiB\n", d.backend, d.device_id,
-		        d.first_layer, d.first_layer + d.n_layers - (d.n_layers ? 1 : 0),
+	for (uint32_t i = 0; i < sum.n_devices && !trit_plan_get_device(plan, i, &d); i++) {
+		char layers[48] = "no layers";
+		if (d.n_layers)
+			snprintf(layers, sizeof layers, "layers %u..%u", d.first_layer,
+			         d.first_layer + d.n_layers - 1);
+		fprintf(stderr, "  %s/%s: %s, %.1f MiB\n", d.backend, d.device_id, layers,
 		        (double)d.bytes / (1024.0 * 1024.0));
+	}
 }
 
 static int generate(struct cli *cli, struct run_args *a, struct trit_session *s)
@@ -281,8 +285,10 @@ static int generate(struct cli *cli, struct run_args *a, struct trit_session *s)
 			trit_session_load_report_text(s, stderr);
 	}
 	rc = trit_session_generate(s, &a->gen, &rep, err, sizeof err);
-	if (!a->json)
+	if (!a->json) {
 		putchar('\n');
+		fflush(stdout); /* before the report on stderr, which may be the same file */
+	}
 	if (rc)
 		fprintf(stderr, "trit: %s\n", err);
 	if (rep && a->json) {

@@ -186,6 +186,8 @@ int trit_generate(const struct trit_gen_params *p, struct trit_gen_result *r, ch
 	}
 	if ((rc = trit_sampler_new(&p->sampling, (int32_t)n_vocab, &smp, err, errlen)))
 		goto out;
+	r->host_bytes = (uint64_t)n_vocab * sizeof *logits +
+	                trit_sampler_bytes((int32_t)n_vocab, p->sampling.repeat_last_n);
 	for (uint32_t i = 0; i < r->n_prompt; i++)
 		if ((rc = trit_sampler_accept(smp, r->prompt[i], err, errlen)))
 			goto out;

@@ -48,6 +48,7 @@ struct trit_gen_result {
 	double decode_seconds;           /* the one-token passes after it ... */
 	uint32_t n_decode_evals;         /* ... and how many there were */
 	double sample_seconds;           /* sampling, all tokens */
+	uint64_t host_bytes;             /* the logits and the sampler's buffers it held */
 	enum trit_gen_stop stop;
 };
 
