@@ -5,7 +5,8 @@
  * rules as llama.cpp (cells padded to kv_pad (256), sliding-window layers
  * capped at window + ubatch, MLA caching only the compressed latent); the
  * activation buffers are those trit's forward pass holds for one ubatch;
- * workspace comes from each backend's matmul_workspace; overhead from what
+ * workspace from each backend's graph_workspace (matmul_workspace for int8
+ * ternary kernels and v1 plugins); overhead from what
  * the backend measured. BitLinear weights a device cannot run as stored are
  * counted in the ternary format the loader will repack them into, plus the
  * loader's transient repack buffers. docs/memory.md writes the formulas out.
@@ -222,6 +223,7 @@ static int file_type(const struct trit_model_tensor *t)
 	} map[] = {
 		{ "F32", TRIT_TYPE_F32 }, { "F16", TRIT_TYPE_F16 }, { "BF16", TRIT_TYPE_BF16 },
 		{ "I2_S", TRIT_TYPE_I2_S }, { "TQ1_0", TRIT_TYPE_TQ1_0 }, { "TQ2_0", TRIT_TYPE_TQ2_0 },
+		{ "Q8_0", TRIT_TYPE_Q8_0 },
 	};
 	for (size_t i = 0; i < TRIT_ARRAY_LEN(map); i++)
 		if (strcmp(map[i].name, t->type_name) == 0)
@@ -491,39 +493,77 @@ static int arena(struct est *s, const struct trit_model *m, uint32_t dev,
 	return 0;
 }
 
+/* Contiguous F32-or-other tensor [ne0, ne1] with no buffer (shapes only). */
+static struct trit_tensor shape2(uint32_t type, uint64_t ne0, uint64_t ne1)
+{
+	const struct trit_type_traits *tt = trit_type_traits(type);
+	uint64_t row = tt && tt->block_elems ? ne0 / tt->block_elems * tt->block_bytes : 0;
+	struct trit_tensor t = { .type = type, .ne = { ne0, ne1, 1, 1 } };
+
+	t.nb[0] = tt ? tt->block_bytes : 0, t.nb[1] = row, t.nb[2] = t.nb[3] = row * ne1;
+	return t;
+}
+
+/* Workspace one matrix needs for `tokens` columns of activations: what the
+ * device's graph_workspace says of the MATMUL node the forward pass builds
+ * for it (F32 activations; the int8 ones of I2_S/TL1/TL2 are the matmul
+ * kernels' own, which matmul_workspace answers, as it does for a v1 plugin). */
+static int matrix_workspace(const struct trit_estimate_device *d, const struct trit_model_tensor *t,
+                            uint32_t type, uint32_t tokens, uint64_t *bytes, char *why,
+                            size_t whylen)
+{
+	if (!d->be->graph_workspace || type == TRIT_TYPE_I2_S || type == TRIT_TYPE_TL1 ||
+	    type == TRIT_TYPE_TL2) {
+		struct trit_matmul op = { .struct_size = sizeof op, .weight_type = type,
+		                          .rows = t->ne[1], .cols = t->ne[0], .tokens = tokens };
+		return d->be->matmul_workspace(d->state, d->index, &op, bytes, why, whylen);
+	}
+	struct trit_node n = { .struct_size = sizeof n, .op = TRIT_OP_MATMUL, .name = t->name };
+	n.src[0] = shape2(type, t->ne[0], t->ne[1]);
+	n.src[1] = shape2(TRIT_TYPE_F32, t->ne[0], tokens);
+	n.dst = shape2(TRIT_TYPE_F32, t->ne[1], tokens);
+	struct trit_graph g = { .struct_size = sizeof g, .n_nodes = 1, .nodes = &n };
+	return d->be->graph_workspace(d->state, d->index, &g, bytes, why, whylen);
+}
+
+/* Does the model run its output head through the token embeddings? */
+static int tied_output(const struct trit_model *m)
+{
+	for (size_t i = 0; i < m->n_tensors; i++)
+		if (m->tensors[i].role == TRIT_ROLE_OUTPUT && m->tensors[i].part == TRIT_PART_WEIGHT)
+			return 0;
+	return 1;
+}
+
 /* Workspace: the largest any of the device's matrices needs, as its backend
- * reports it for u tokens. */
+ * reports it: u tokens through the layers, one through the output head (the
+ * forward pass computes the last position's logits only). */
 static void workspace(struct est *s, const struct trit_model *m, uint32_t dev,
                       const struct trit_placement *p, uint32_t u)
 {
 	const struct trit_estimate_device *d = &s->devs[dev];
 	uint64_t most = 0;
-	int refused = 0;
+	int refused = 0, tied = tied_output(m);
 	char why[256] = "";
 
 	for (size_t i = 0; i < m->n_tensors; i++) {
 		const struct trit_model_tensor *t = &m->tensors[i];
 		uint32_t tdev = t->layer >= 0 ? p->layer_device[t->layer] : nonlayer_device(t, p);
+		int head = t->role == TRIT_ROLE_OUTPUT || (tied && t->role == TRIT_ROLE_TOKEN_EMBD);
 		struct trit_weight_form f;
 		uint64_t bytes = 0;
 
 		if (tdev != dev || t->part != TRIT_PART_WEIGHT ||
-		    !(trit_role_is_matrix(t->role) || t->role == TRIT_ROLE_OUTPUT) || t->n_dims < 2)
+		    !(trit_role_is_matrix(t->role) || head) || t->n_dims < 2)
 			continue;
 		/* the type the kernel will run: the repacked one for BitLinear
 		 * weights, else the file's */
 		trit_estimate_weight_form(m, t, d->matmul_types, d->ternary_pref, &f);
 		if (f.run_type < 0 && !f.bitlinear)
 			f.run_type = f.file_type;
-		if (!d->be || f.run_type < 0) {
-			refused++;
-			continue;
-		}
-		struct trit_matmul op = {
-			.struct_size = sizeof op, .weight_type = (uint32_t)f.run_type,
-			.rows = t->ne[1], .cols = t->ne[0], .tokens = u,
-		};
-		if (d->be->matmul_workspace(d->state, d->index, &op, &bytes, why, sizeof why)) {
+		if (!d->be || f.run_type < 0 ||
+		    matrix_workspace(d, t, (uint32_t)f.run_type, head ? 1 : u, &bytes, why,
+		                     sizeof why)) {
 			refused++;
 			continue;
 		}
