@@ -1,18 +1,22 @@
 #!/bin/sh
 # plan-proof.sh - the plan proved: for three models (a tiny generated llama
 # with TQ2_0 weights, the bundled BitNet-b1.58-2B-4T-shaped I2_S file, a
-# GQA llama (ref-llama shape with Q8_0 matrices and an F16 head)), run the forward pass
-# and assert its peak resident set (VmHWM) is within 3% of what `trit plan`
-# counted on the CPU device (headroom left out). The prompt is one full
-# ubatch, so the whole activation arena is used; the KV cache is cleared at
-# allocation (exec/kvcache.c), so it is resident from the start.
+# GQA llama (ref-llama shape with Q8_0 matrices and an F16 head)), run the
+# model and assert its peak resident set (VmHWM) is within 3% of what the plan
+# counted on the CPU device (headroom left out). Twice per model:
 #
-# The measuring command is MEASURE (default tests/trit-forward); it prints
-# JSON with memory.rss_peak_bytes. Buffers the plan counts for `trit run`
-# that MEASURE does not hold are named by HOST_NOT_HELD (a regex over buffer
-# names; trit-forward loads no tokenizer and no sampler). To prove `trit
-# run` instead, point MEASURE at it and set HOST_NOT_HELD='^$'. The
-# comparison is compare() below, nothing else. TAP output.
+# - the forward pass alone (tests/trit-forward, or MEASURE): its weights, KV
+#   and arena bytes equal the plan's, and its peak is within 3% of `trit
+#   plan`'s total less the host buffers it does not hold (HOST_NOT_HELD, a
+#   regex over buffer names: trit-forward loads no tokenizer and no sampler);
+# - `trit run --json`, the product: the same exact components from its
+#   memory.components[], its planned_bytes equal to `trit plan`'s total with
+#   every buffer, and memory.measured_peak_bytes within 3% of it.
+#
+# The prompt of the forward pass is one full ubatch; trit run's is short,
+# which proves the arena and the KV cache are resident from setup (both are
+# cleared at allocation: exec/kvcache.c, exec/forward.c), as the plan counts
+# them. The comparison is compare() below, nothing else. TAP output.
 set -u
 : "${top_builddir:=.}"
 : "${MEASURE:=$top_builddir/tests/trit-forward}"
@@ -29,13 +33,13 @@ CTX=256
 ok() { n=$((n + 1)); echo "ok $n - $*"; }
 not_ok() { n=$((n + 1)); fail=1; echo "not ok $n - $*"; }
 
-# planned MODEL UBATCH: "component bytes" per line for the CPU device's
-# buffers (from --explain's Buffers table), host buffers MEASURE does not
-# hold left out, then "total BYTES".
+# planned MODEL UBATCH [SKIP]: "component bytes" per line for the CPU
+# device's buffers (from --explain's Buffers table), buffers whose name
+# matches SKIP (default HOST_NOT_HELD) left out, then "total BYTES".
 planned() {
 	"$trit" plan "$1" --ctx "$CTX" --batch "$2" --strategy cpu --explain > "$tmp/plan.txt" ||
 		return 1
-	awk -v skip="$HOST_NOT_HELD" '
+	awk -v skip="${3:-$HOST_NOT_HELD}" '
 		/^Buffers/ { on = 1; next }
 		on && NF == 0 { on = 0 }
 		on && $NF == "cpu0" {
@@ -67,8 +71,8 @@ compare() {
 		r = m / p; printf "%.4f", r; exit !(r >= 1 - tol && r <= 1 + tol) }'
 }
 
-# prove NAME MODEL UBATCH
-prove() {
+# prove NAME MODEL UBATCH: the forward pass alone
+prove_forward() {
 	name=$1 model=$2 ub=$3
 	if ! planned "$model" "$ub" > "$tmp/planned"; then
 		not_ok "$name: trit plan fails"
@@ -94,6 +98,63 @@ prove() {
 	else
 		not_ok "$name: peak RSS $peak is $r x the planned $total (tolerance $TOLERANCE)"
 	fi
+}
+
+# run_exact NAME COMPONENT: trit run's planned and measured bytes of COMPONENT agree
+run_exact() {
+	got=$(jq -r --arg c "$2" \
+		'.memory.components[] | select(.component == $c) | "\(.planned_bytes) \(.measured_bytes)"' \
+		"$tmp/run.json")
+	set -- "$1" "$2" $got
+	if [ $# -eq 4 ] && [ "$3" = "$4" ]; then ok "$1: trit run's $2: planned = measured = $3 bytes"
+	else not_ok "$1: trit run's $2: planned ${3:-missing}, measured ${4:-missing}"; fi
+}
+
+# prove_run NAME MODEL UBATCH: the whole of `trit run`
+prove_run() {
+	name="$1 (trit run)" model=$2 ub=$3
+	if ! planned "$model" "$ub" '^process\.baseline$' > "$tmp/planned"; then
+		not_ok "$name: trit plan fails"
+		return
+	fi
+	if ! "$trit" run "$model" -p "The plan proved" -n 4 --temp 0 --ctx "$CTX" --batch "$ub" \
+		--json > "$tmp/run.json" 2> "$tmp/run.err"; then
+		not_ok "$name: trit run fails: $(cat "$tmp/run.err")"
+		return
+	fi
+	# the process's own resident memory before the load is measured by each
+	# process (trit plan's and trit run's differ by a few pages): every other
+	# buffer must be planned alike
+	but_baseline=$(awk '$1 == "total" { print $2 }' "$tmp/planned")
+	planned_run=$(jq .memory.planned_bytes "$tmp/run.json")
+	baseline=$(jq '.memory.components[] | select(.component == "baseline") | .planned_bytes' \
+		"$tmp/run.json")
+	peak=$(jq .memory.measured_peak_bytes "$tmp/run.json")
+	echo "# $name: $(jq -c '[.memory.components[] | [.component, .planned_bytes, .measured_bytes]]' \
+		"$tmp/run.json")"
+	echo "# $name: decode $(jq .decode_tokens_per_s "$tmp/run.json") tokens/s," \
+		"plan estimated $(jq .estimate_tokens_per_s "$tmp/run.json")"
+	if [ -n "$baseline" ] && [ $((planned_run - baseline)) = "$but_baseline" ]; then
+		ok "$name: plans $but_baseline bytes besides the baseline, as trit plan does"
+	else
+		not_ok "$name: plans $planned_run bytes with a baseline of ${baseline:-?}," \
+			"trit plan $but_baseline besides it"
+	fi
+	run_exact "$name" weights
+	run_exact "$name" kv
+	run_exact "$name" activations
+	run_exact "$name" workspace
+	run_exact "$name" host
+	if r=$(compare "$name" "$planned_run" "$peak"); then
+		ok "$name: peak RSS $peak is $r x the planned $planned_run"
+	else
+		not_ok "$name: peak RSS $peak is $r x the planned $planned_run (tolerance $TOLERANCE)"
+	fi
+}
+
+prove() {
+	prove_forward "$@"
+	prove_run "$@"
 }
 
 # the comparison itself: a 5% miss fails, a 1% one passes
