@@ -9,7 +9,8 @@
 #   and arena bytes equal the plan's, and its peak is within 3% of `trit
 #   plan`'s total less the host buffers it does not hold (HOST_NOT_HELD, a
 #   regex over buffer names: trit-forward loads no tokenizer and no sampler);
-# - `trit run --json`, the product: the same exact components from its
+# - `trit run --json`, the product (and a fourth model, BitNet float
+#   weights the plan and the loader ternarise at load time): the same exact components from its
 #   memory.components[], its planned_bytes equal to `trit plan`'s total with
 #   every buffer, and memory.measured_peak_bytes within 3% of it.
 #
@@ -182,6 +183,16 @@ fi
 	--embd-type F16 --vocab-strings -o "$tmp/gqa.gguf" > /dev/null ||
 	{ echo "Bail out! genmodel"; exit 1; }
 prove "GQA ref-llama Q8_0, F16 head" "$tmp/gqa.gguf" 64
+
+# BitNet's float weights: ref-bitnet-b1.58 stored as F16, which the plan and
+# the loader both ternarise into I2_S at load time (bitnet_floats = ternary).
+"$gen" --shape ref-bitnet-b1.58 --format gguf --weights ternary --seed 7 --type F16 \
+	--vocab-strings -o "$tmp/bitnet-f16.gguf" > /dev/null ||
+	{ echo "Bail out! genmodel"; exit 1; }
+prove_run "ref-bitnet-b1.58 F16, ternarised at load" "$tmp/bitnet-f16.gguf" 64
+jq_repacked=$(jq '.load.repacked_tensors' "$tmp/run.json")
+if [ "$jq_repacked" = 28 ]; then ok "ref-bitnet-b1.58 F16: its 28 projection matrices were repacked"
+else not_ok "ref-bitnet-b1.58 F16: ${jq_repacked:-no} matrices repacked, wanted 28"; fi
 
 echo "1..$n"
 exit $fail

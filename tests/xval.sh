@@ -72,6 +72,10 @@ spm-bitnet ref-bitnet spm-mistral F32 F32 TQ2_0
 MODELS
 
 unset TRIT_PLUGIN_PATH TRIT_CONFIG TRIT_LOG
+# llama.cpp runs a BitNet model's float matrices as floats; trit ternarises
+# them by default ([planner] bitnet_floats): compare like with like
+TRIT_BITNET_FLOATS=as-stored
+export TRIT_BITNET_FLOATS
 NODE_LLAMA_CPP_SKIP_DOWNLOAD=true
 export NODE_LLAMA_CPP_SKIP_DOWNLOAD
 # Mistral's vocabulary: four prompts (0-3 of xval.mjs), 32 tokens, and

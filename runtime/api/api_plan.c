@@ -144,6 +144,7 @@ int trit_plan_create(const struct trit_runtime *rt, const struct trit_model *m,
 	}
 	struct trit_plan_opts po = planner_opts(o, bench);
 	po.measure_process = !rt->described; /* this machine's process, not a described one */
+	po.est.keep_floats = trit_config_int(&rt->cfg, "planner", "bitnet_floats", 0) == 1;
 	if ((rc = trit_plan_make(m, p->devs, p->n_devs, &po, &p->r, err, errlen))) {
 		free(p->devs);
 		free(p);

@@ -122,6 +122,7 @@ static int load_plan(struct trit_session *s, char *err, size_t errlen)
 		.layer_target = r->layer_slot, .embd_target = r->embd_slot,
 		.output_target = r->output_slot,
 		.allow_zero_copy = !(s->opts && s->opts->no_zero_copy),
+		.ternarise_floats = !r->est.keep_floats,
 	};
 	int rc;
 

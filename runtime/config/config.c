@@ -102,6 +102,12 @@ static const struct trit_config_key schema[] = {
 	{ .section = "planner", .key = "max_batch", .type = TRIT_CFG_INT,
 	  .env = "TRIT_MAX_BATCH", .min = 1, .max = 256, .def = "256",
 	  .doc = "Largest batch the planner considers when it chooses one." },
+	{ .section = "planner", .key = "bitnet_floats", .type = TRIT_CFG_ENUM,
+	  .env = "TRIT_BITNET_FLOATS", .choices = "ternary|as-stored", .def = "ternary",
+	  .doc = "A BitNet model's F32/F16/BF16 projection matrices: ternary repacks "
+	         "them at load time into the device's ternary format (BitNet's int8 "
+	         "activations, the model as trained); as-stored runs them as floats "
+	         "where the device has that kernel, as llama.cpp does." },
 };
 
 /* Sections checked key by key here, in documentation order. */

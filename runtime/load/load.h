@@ -56,6 +56,10 @@ struct trit_load_spec {
 	uint32_t output_target;         /* output norm and head */
 	uint64_t staging_bytes;         /* bounded staging/repack chunk; 0 = 64 MiB */
 	int allow_zero_copy;            /* 0 forces copies (tests, or a user's choice) */
+	int ternarise_floats;           /* 1: a BitNet model's F32/F16/BF16 projection
+	                                 * matrices are repacked into their target's
+	                                 * ternary_type too, as the plan counted them
+	                                 * ([planner] bitnet_floats = ternary) */
 	void (*progress)(void *ctx, const struct trit_load_progress *p);
 	void *progress_ctx;
 };

@@ -300,8 +300,10 @@ static int repack_rows(struct load_place *pl, struct trit_ternary_packer *p,
 	const unsigned char *src = map->base + mt->offset;
 	int rc;
 
-	if (host && tb * (step / tr) > pl->rep.staging_peak)
-		pl->rep.staging_peak = tb * (step / tr);
+	/* into a host-visible buffer the packer writes in place: what it holds
+	 * besides the source pages is its one tile */
+	if (host && tb > pl->rep.staging_peak)
+		pl->rep.staging_peak = tb;
 	for (uint64_t r0 = 0; r0 < g->rows_pad; r0 += step) {
 		uint64_t r1 = g->rows_pad - r0 < step ? g->rows_pad : r0 + step;
 		uint64_t seen = (r1 < rows ? r1 : rows) * (mt->n_bytes / rows);

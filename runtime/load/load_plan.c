@@ -17,6 +17,7 @@
 #include "formats/ternary.h"
 #include "load/load_int.h"
 #include "model/names.h"
+#include "plan/estimate.h"
 
 static const char *type_label(uint32_t type)
 {
@@ -204,12 +205,20 @@ static uint8_t value_check(const struct trit_model_tensor *mt, uint32_t src_type
 
 /* The type a tensor is placed as: a ternary matrix in the target's
  * ternary_type (or trit's I2_S when the file's layout is bitnet.cpp's
- * unaligned one), everything else as stored. */
-static uint32_t placed_type(const struct trit_model_tensor *mt, uint32_t src,
+ * unaligned one), a BitNet model's float projection matrix too when the spec
+ * ternarises floats (the plan's rule: trit_estimate_weight_form), everything
+ * else as stored. */
+static uint32_t placed_type(const struct trit_model *m, const struct trit_model_tensor *mt,
+                            uint32_t src, const struct trit_load_spec *spec,
                             const struct trit_load_target *lt)
 {
 	int ternary = src == TRIT_TYPE_I2_S || src == TRIT_TERNARY_SRC_I2S_BITNET ||
 	              src == TRIT_TYPE_TQ1_0 || src == TRIT_TYPE_TQ2_0;
+	int flt = src == TRIT_TYPE_F32 || src == TRIT_TYPE_F16 || src == TRIT_TYPE_BF16;
+
+	if (flt && spec->ternarise_floats && lt->ternary_type && mt->n_dims == 2 &&
+	    trit_estimate_is_bitlinear(m, mt))
+		return lt->ternary_type;
 
 	if (!ternary || mt->n_dims != 2)
 		return src;
@@ -237,7 +246,7 @@ int load_plan_tensor(const struct trit_model *m, size_t i, const struct trit_loa
 		                 "BF16, Q8_0, TQ1_0, TQ2_0 and I2_S)", mt->name, mt->type_name,
 		                 lt->t.name ? lt->t.name : "?");
 	it->src_type = (uint32_t)st;
-	it->type = placed_type(mt, it->src_type, lt);
+	it->type = placed_type(m, mt, it->src_type, spec, lt);
 	it->repack = it->type != it->src_type;
 	if (it->type == TRIT_TERNARY_SRC_I2S_BITNET || !trit_type_traits(it->type))
 		return trit_errf(err, errlen, TRIT_EINVAL, "tensor %s: target %s asks for ternary "

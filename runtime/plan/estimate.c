@@ -105,6 +105,7 @@ static uint32_t kv_trit_type(enum trit_kv_type t)
 struct est {
 	struct trit_estimate *e;
 	const struct trit_estimate_device *devs;
+	int keep_floats;             /* trit_estimate_opts' */
 	size_t cap;
 	int oom;
 };
@@ -250,7 +251,8 @@ int trit_estimate_is_bitlinear(const struct trit_model *m, const struct trit_mod
 static const int repack_order[] = { TRIT_TYPE_I2_S, TRIT_TYPE_TL2, TRIT_TYPE_TL1 };
 
 void trit_estimate_weight_form(const struct trit_model *m, const struct trit_model_tensor *t,
-                               uint64_t types, int32_t pref, struct trit_weight_form *f)
+                               uint64_t types, int32_t pref, int keep_floats,
+                               struct trit_weight_form *f)
 {
 	int ft = file_type(t), run = -1, runs_file;
 	uint64_t rows = t->ne[1], cols = t->ne[0], mats = 1, one;
@@ -272,6 +274,8 @@ void trit_estimate_weight_form(const struct trit_model *m, const struct trit_mod
 		return;
 	if (runs_file && (ft == TRIT_TYPE_TQ1_0 || ft == TRIT_TYPE_TQ2_0))
 		return;
+	if (runs_file && keep_floats && is_float(ft))
+		return; /* [planner] bitnet_floats = as-stored */
 	f->run_type = -1;
 	if (!(is_float(ft) || ft == TRIT_TYPE_TQ2_0 || ft == TRIT_TYPE_I2_S)) {
 		f->fate = TRIT_WEIGHT_NO_KERNEL;
@@ -313,6 +317,7 @@ static void weights(struct est *s, const struct trit_model *m, const struct trit
                     uint32_t tp)
 {
 	struct trit_estimate *e = s->e;
+	uint32_t kept_floats = 0;
 
 	for (size_t i = 0; i < m->n_tensors; i++) {
 		const struct trit_model_tensor *t = &m->tensors[i];
@@ -323,7 +328,7 @@ static void weights(struct est *s, const struct trit_model *m, const struct trit
 		struct trit_mem_buffer *b;
 		uint64_t bytes;
 
-		trit_estimate_weight_form(m, t, d->matmul_types, d->ternary_pref, &f);
+		trit_estimate_weight_form(m, t, d->matmul_types, d->ternary_pref, s->keep_floats, &f);
 		bytes = f.bytes;
 		/* tensor parallel: each rank holds its slice of every matrix */
 		if (tp > 1 && t->part == TRIT_PART_WEIGHT && trit_role_is_matrix(t->role))
@@ -339,6 +344,7 @@ static void weights(struct est *s, const struct trit_model *m, const struct trit
 				r->n_as_is++;
 				r->as_is_bytes += bytes;
 				r->as_is_types |= 1u << f.run_type;
+				kept_floats += is_float(f.run_type);
 				break;
 			case TRIT_WEIGHT_REPACKED:
 				r->n_repacked++;
@@ -369,6 +375,11 @@ static void weights(struct est *s, const struct trit_model *m, const struct trit
 			b->run_type = f.run_type;
 		}
 	}
+	e->keep_floats = s->keep_floats;
+	if (kept_floats)
+		note(e, "%u BitLinear matrices of this BitNet model run as the floats they are "
+		     "stored as, without BitNet's int8 activations ([planner] bitnet_floats = "
+		     "as-stored; llama.cpp runs them so too)", kept_floats);
 }
 
 /* The loader's repack buffers are host memory: counted on the first CPU
@@ -558,7 +569,7 @@ static void workspace(struct est *s, const struct trit_model *m, uint32_t dev,
 			continue;
 		/* the type the kernel will run: the repacked one for BitLinear
 		 * weights, else the file's */
-		trit_estimate_weight_form(m, t, d->matmul_types, d->ternary_pref, &f);
+		trit_estimate_weight_form(m, t, d->matmul_types, d->ternary_pref, s->keep_floats, &f);
 		if (f.run_type < 0 && !f.bitlinear)
 			f.run_type = f.file_type;
 		if (!d->be || f.run_type < 0 ||
@@ -581,7 +592,7 @@ int trit_estimate_run(const struct trit_model *m, const struct trit_estimate_opt
                       uint32_t n_devs, struct trit_estimate *out, char *err, size_t errlen)
 {
 	const struct trit_hparams *hp = &m->hp;
-	struct est s = { .e = out, .devs = devs };
+	struct est s = { .e = out, .devs = devs, .keep_floats = o->keep_floats };
 	uint32_t n_ctx = o->n_ctx ? o->n_ctx : hp->n_ctx_train;
 	uint32_t u = o->n_ubatch ? o->n_ubatch : 512, tp = o->tp ? o->tp : 1;
 	uint32_t n_seq = o->n_seq ? o->n_seq : 1;

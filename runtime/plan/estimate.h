@@ -43,6 +43,10 @@ struct trit_estimate_opts {
 	 * counted on the placement's CPU device (docs/memory.md): */
 	uint64_t host_tokenizer;  /* the tokenizer's tables (trit_vocab_bytes); 0: none */
 	int32_t sampler_history;  /* the sampler's repeat_last_n (its token ring); < 0: none */
+	/* 1: a BitNet model's F32/F16/BF16 projection matrices run as stored on a
+	 * device with that float kernel ([planner] bitnet_floats = as-stored, as
+	 * llama.cpp runs them); 0: ternarised at load time (the default) */
+	int keep_floats;
 };
 
 /* A device as the estimator needs it. `be`/`state` may be NULL (a device
@@ -94,9 +98,10 @@ struct trit_weight_form {
 
 /* Decide the form of tensor t of model m on a device that runs matmul_types,
  * repacking into `pref` when it is one of them (else I2_S, TL2, TL1 in that
- * order). Pure: reads only its arguments. */
+ * order); keep_floats as trit_estimate_opts'. Pure: reads only its arguments. */
 void trit_estimate_weight_form(const struct trit_model *m, const struct trit_model_tensor *t,
-                               uint64_t matmul_types, int32_t pref, struct trit_weight_form *out);
+                               uint64_t matmul_types, int32_t pref, int keep_floats,
+                               struct trit_weight_form *out);
 
 /* Whether tensor t is a BitLinear projection weight (the only ones repacked). */
 int trit_estimate_is_bitlinear(const struct trit_model *m, const struct trit_model_tensor *t);
@@ -147,6 +152,7 @@ struct trit_estimate {
 	uint64_t totals[TRIT_MEM_COUNT];
 	uint64_t total, headroom;
 	uint64_t *kv_layer;        /* KV bytes of each layer */
+	int keep_floats;           /* the options' keep_floats: the loader follows it */
 	uint32_t *kv_cells;        /* KV cells of each layer (sliding-window layers fewer) */
 	struct trit_repack_summary *repack; /* per device */
 	/* The loader converts one tensor at a time through two host buffers

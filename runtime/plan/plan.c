@@ -89,7 +89,8 @@ static int is_cpu(const struct trit_plan_device *d)
 
 /* Whether the device advertises a kernel for the model's primary type, or,
  * for a BitNet model, one its BitLinear weights can be repacked into. */
-static int runs_primary(const struct trit_plan_device *d, const struct trit_model *m)
+static int runs_primary(const struct trit_plan_device *d, const struct trit_model *m,
+                        int keep_floats)
 {
 	const char *prim = m->quant.primary;
 	int bitlinear = 0;
@@ -100,7 +101,8 @@ static int runs_primary(const struct trit_plan_device *d, const struct trit_mode
 			return 1;
 	for (size_t i = 0; i < m->n_tensors; i++) {
 		struct trit_weight_form f;
-		trit_estimate_weight_form(m, &m->tensors[i], d->dev->matmul_types, -1, &f);
+		trit_estimate_weight_form(m, &m->tensors[i], d->dev->matmul_types, -1, keep_floats,
+		                          &f);
 		if (f.bitlinear && f.fate == TRIT_WEIGHT_NO_KERNEL)
 			return 0;
 		bitlinear |= f.bitlinear;
@@ -111,9 +113,9 @@ static int runs_primary(const struct trit_plan_device *d, const struct trit_mode
 /* Rank CPU devices: one that runs the model's kernels, then known bandwidth,
  * then more bandwidth, then more hardware threads. */
 static int better_cpu(const struct trit_plan_device *a, const struct trit_plan_device *b,
-                      const struct trit_model *m)
+                      const struct trit_model *m, int keep_floats)
 {
-	int ka = runs_primary(a, m), kb = runs_primary(b, m);
+	int ka = runs_primary(a, m, keep_floats), kb = runs_primary(b, m, keep_floats);
 	if (ka != kb)
 		return ka > kb;
 	if (!!a->dev->mem_bandwidth.state != !!b->dev->mem_bandwidth.state)
@@ -687,7 +689,7 @@ int trit_plan_make(const struct trit_model *m, const struct trit_plan_device *de
 			continue;
 		}
 		if (is_cpu(&devs[i])) {
-			if (cpu < 0 || better_cpu(&devs[i], &devs[cpu], m))
+			if (cpu < 0 || better_cpu(&devs[i], &devs[cpu], m, o->est.keep_floats))
 				cpu = (int)i;
 			continue;
 		}
@@ -720,13 +722,13 @@ int trit_plan_make(const struct trit_model *m, const struct trit_plan_device *de
 			}
 		if (is_cpu(d) && o->measure_process)
 			measure_process(&c, s);
-		if (!is_cpu(d) && !runs_primary(d, m))
+		if (!is_cpu(d) && !runs_primary(d, m, o->est.keep_floats))
 			no_kernel(&c, (int)s, d);
 	}
 	if (!p->n_slots)
 		return fail(&c, TRIT_ENODEV, err, errlen, "no device with known free memory to plan on");
 	preferences(&c);
-	if (c.has_cpu && !runs_primary(&devs[cpu], m))
+	if (c.has_cpu && !runs_primary(&devs[cpu], m, o->est.keep_floats))
 		no_kernel(&c, (int)c.n_gpu, &devs[cpu]);
 
 	ubatch = o->est.n_ubatch ? o->est.n_ubatch : TRIT_PLAN_UBATCH_MAX;
