@@ -62,3 +62,4 @@ tests/run.log: trit tests/trit-genmodel$(EXEEXT) tests/trit-forward$(EXEEXT)
 include $(srcdir)/tests/replan.mk
 include $(srcdir)/tests/plan-proof.mk
 include $(srcdir)/tests/xval.mk
+include $(srcdir)/tests/bitnetcpp-dist.mk
