@@ -244,6 +244,7 @@ static void expect_ids(const struct trit_vocab *v, const char *text, int add, in
 	free(got);
 }
 
+static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
 static char *fmt(const char *f, ...)
 {
 	static char s[8][256];
