@@ -178,6 +178,7 @@ int main(int argc, char **argv)
 	long bos = -1, eos = -1;
 	int c, spm, n_kv;
 	cJSON *root;
+	char *json;
 	struct tok *t;
 	uint32_t n;
 
@@ -195,7 +196,10 @@ int main(int argc, char **argv)
 	spm = strcmp(model, "llama") == 0;
 	if (!spm && strcmp(model, "gpt2") != 0)
 		die("--model: gpt2 or llama");
-	if (!(root = cJSON_Parse(read_file(argv[optind]))))
+	json = read_file(argv[optind]);
+	root = cJSON_Parse(json);
+	free(json);
+	if (!root)
 		die("%s: not JSON", argv[optind]);
 	t = collect(root, spm, &n);
 	if (spm) {
