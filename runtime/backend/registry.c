@@ -75,7 +75,8 @@ static void host_log(void *ctx, int level, const char *message)
 		level = TRIT_LOG_ERROR;
 	if (level > TRIT_LOG_TRACE)
 		level = TRIT_LOG_TRACE;
-	trit_log(level, "%s: %s", p->name ? p->name : "plugin", message ? message : "(null)");
+	/* bounded: a plugin's message need not end */
+	trit_log(level, "%s: %.1024s", p->name ? p->name : "plugin", message ? message : "(null)");
 }
 
 static const char *host_config_get(void *ctx, const char *key)
@@ -146,6 +147,14 @@ static struct plugin *add_plugin(struct trit_registry *reg, const char *path, co
 	return p;
 }
 
+/* A plugin's message in a buffer it filled: ended on our side, whatever the
+ * plugin wrote into the last byte. */
+static void end_plugin_text(char *buf, size_t len)
+{
+	if (len)
+		buf[len - 1] = '\0';
+}
+
 /* Mark p skipped with a reason; undo whatever was done to it so far. */
 static void skip(struct plugin *p, const char *fmt, ...) TRIT_PRINTF(2, 3);
 static void skip(struct plugin *p, const char *fmt, ...)
@@ -206,7 +215,7 @@ static int valid_backend_name(const char *s)
 
 	if (!s)
 		return 0;
-	for (; s[n]; n++)
+	for (; s[n] && n < 64; n++)
 		if (!((s[n] >= 'a' && s[n] <= 'z') || (s[n] >= '0' && s[n] <= '9') || s[n] == '_'))
 			return 0;
 	return n > 0 && n < 64;
@@ -219,6 +228,113 @@ static int valid_backend_name(const char *s)
 static int value_ok(const struct trit_value *v)
 {
 	return v->state <= TRIT_VALUE_CONFIGURED;
+}
+
+/* Which text of device h (a copy; id and name set) does not end within
+ * TRIT_ADOPT_MAX_TEXT bytes: "id", "name", ...; NULL when all do. The
+ * properties' text is checked with the properties. */
+static const char *unended_text(const struct trit_device *h)
+{
+	const struct trit_value *vals[] = { &h->mem_total, &h->mem_free, &h->mem_bandwidth,
+		&h->compute_units, &h->hw_threads, &h->clock_hz, &h->compute_capability };
+
+	if (!trit_adopt_text_ok(h->id))
+		return "id";
+	if (!trit_adopt_text_ok(h->name))
+		return "name";
+	if (!trit_adopt_text_ok(h->vendor))
+		return "vendor";
+	for (size_t k = 0; k < TRIT_ARRAY_LEN(vals); k++)
+		if (!trit_adopt_text_ok(vals[k]->source))
+			return "source of a value";
+	return NULL;
+}
+
+/* Refuse a device whose numbers would mislead the planner. */
+static int check_values(struct plugin *p, const struct trit_device *h)
+{
+	const struct trit_value *vals[] = { &h->mem_total, &h->mem_free, &h->mem_bandwidth,
+		&h->compute_units, &h->hw_threads, &h->clock_hz, &h->compute_capability };
+
+	for (size_t k = 0; k < TRIT_ARRAY_LEN(vals); k++)
+		if (!value_ok(vals[k])) {
+			skip(p, "device %s: a value has state %u (0-3 are defined)", h->id,
+			     vals[k]->state);
+			return -1;
+		}
+	if (h->mem_total.state && h->mem_free.state && h->mem_free.value > h->mem_total.value) {
+		skip(p, "device %s: reports %llu bytes free out of %llu total", h->id,
+		     (unsigned long long)h->mem_free.value, (unsigned long long)h->mem_total.value);
+		return -1;
+	}
+	return 0;
+}
+
+static int check_props(struct plugin *p, const struct trit_device *h)
+{
+	if (h->n_props > TRIT_REGISTRY_MAX_PROPS || (h->n_props && !h->props)) {
+		skip(p, "device %s: %u properties %s", h->id, h->n_props,
+		     h->props ? "(trit accepts at most 256)" : "but no property array");
+		return -1;
+	}
+	for (uint32_t k = 0; k < h->n_props; k++) {
+		const struct trit_property *q = &h->props[k];
+		if (!q->key || !value_ok(&q->value)) {
+			skip(p, "device %s: property %u has no key or a bad value state", h->id, k);
+			return -1;
+		}
+		if (!trit_adopt_text_ok(q->key) || !trit_adopt_text_ok(q->unit) ||
+		    !trit_adopt_text_ok(q->text) || !trit_adopt_text_ok(q->value.source)) {
+			skip(p, "device %s: property %u has text that does not end (no NUL) within "
+			     "%u bytes", h->id, k, TRIT_ADOPT_MAX_TEXT);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Copy device i of n into p->devices[i] and check it; -1 with p skipped
+ * when it is unfit. */
+static int take_device(struct plugin *p, uint32_t i, uint32_t n)
+{
+	const struct trit_device *d = p->ad.t.device_get(p->state, i);
+	struct trit_device *h = &p->devices[i];
+	const char *bad;
+
+	if (!d) {
+		skip(p, "device_get(%u) returned NULL although device_count() is %u", i, n);
+		return -1;
+	}
+	if (d->struct_size < TRIT_DEVICE_MIN_STRUCT_SIZE) {
+		skip(p, "device %u: struct trit_device is %u bytes, smaller than the %zu bytes ABI "
+		     "%u requires", i, d->struct_size, (size_t)TRIT_DEVICE_MIN_STRUCT_SIZE,
+		     TRIT_BACKEND_ABI_VERSION);
+		return -1;
+	}
+	memcpy(h, d, d->struct_size < sizeof *h ? d->struct_size : sizeof *h);
+	h->struct_size = sizeof *h;
+	if (!h->id || !h->name) {
+		skip(p, "device %u has no %s", i, h->id ? "name" : "id");
+		return -1;
+	}
+	if ((bad = unended_text(h))) {
+		skip(p, "device %u: its %s does not end (no NUL) within %u bytes", i, bad,
+		     TRIT_ADOPT_MAX_TEXT);
+		return -1;
+	}
+	if (h->kind > TRIT_DEVICE_ACCELERATOR) {
+		skip(p, "device %s: kind %u is not cpu (0), gpu (1) or accelerator (2)", h->id,
+		     h->kind);
+		return -1;
+	}
+	if (check_values(p, h) || check_props(p, h))
+		return -1;
+	for (uint32_t j = 0; j < i; j++)
+		if (strcmp(p->devices[j].id, h->id) == 0) {
+			skip(p, "two devices share the id '%s'", h->id);
+			return -1;
+		}
+	return 0;
 }
 
 static int adopt_devices(struct plugin *p)
@@ -235,62 +351,9 @@ static int adopt_devices(struct plugin *p)
 		skip(p, "out of memory copying %u device descriptions", n);
 		return -1;
 	}
-	for (uint32_t i = 0; i < n; i++) {
-		const struct trit_device *d = p->ad.t.device_get(p->state, i);
-		struct trit_device *h = &p->devices[i];
-
-		if (!d) {
-			skip(p, "device_get(%u) returned NULL although device_count() is %u", i, n);
+	for (uint32_t i = 0; i < n; i++)
+		if (take_device(p, i, n))
 			return -1;
-		}
-		if (d->struct_size < TRIT_DEVICE_MIN_STRUCT_SIZE) {
-			skip(p, "device %u: struct trit_device is %u bytes, smaller than the %zu "
-			     "bytes ABI %u requires", i, d->struct_size,
-			     (size_t)TRIT_DEVICE_MIN_STRUCT_SIZE, TRIT_BACKEND_ABI_VERSION);
-			return -1;
-		}
-		memcpy(h, d, d->struct_size < sizeof *h ? d->struct_size : sizeof *h);
-		h->struct_size = sizeof *h;
-		if (!h->id || !h->name) {
-			skip(p, "device %u has no %s", i, h->id ? "name" : "id");
-			return -1;
-		}
-		if (h->kind > TRIT_DEVICE_ACCELERATOR) {
-			skip(p, "device %s: kind %u is not cpu (0), gpu (1) or accelerator (2)",
-			     h->id, h->kind);
-			return -1;
-		}
-		const struct trit_value *vals[] = { &h->mem_total, &h->mem_free, &h->mem_bandwidth,
-			&h->compute_units, &h->hw_threads, &h->clock_hz, &h->compute_capability };
-		for (size_t k = 0; k < TRIT_ARRAY_LEN(vals); k++)
-			if (!value_ok(vals[k])) {
-				skip(p, "device %s: a value has state %u (0-3 are defined)",
-				     h->id, vals[k]->state);
-				return -1;
-			}
-		if (h->mem_total.state && h->mem_free.state && h->mem_free.value > h->mem_total.value) {
-			skip(p, "device %s: reports %llu bytes free out of %llu total", h->id,
-			     (unsigned long long)h->mem_free.value,
-			     (unsigned long long)h->mem_total.value);
-			return -1;
-		}
-		if (h->n_props > TRIT_REGISTRY_MAX_PROPS || (h->n_props && !h->props)) {
-			skip(p, "device %s: %u properties %s", h->id, h->n_props,
-			     h->props ? "(trit accepts at most 256)" : "but no property array");
-			return -1;
-		}
-		for (uint32_t k = 0; k < h->n_props; k++)
-			if (!h->props[k].key || !value_ok(&h->props[k].value)) {
-				skip(p, "device %s: property %u has no key or a bad value state",
-				     h->id, k);
-				return -1;
-			}
-		for (uint32_t j = 0; j < i; j++)
-			if (strcmp(p->devices[j].id, h->id) == 0) {
-				skip(p, "two devices share the id '%s'", h->id);
-				return -1;
-			}
-	}
 	p->info.n_devices = n;
 	p->ad.devices = p->devices;
 	p->ad.n_devices = n;
@@ -324,8 +387,13 @@ static void start_backend(struct trit_registry *reg, struct plugin *p, const str
 		     t->abi_version);
 		return;
 	}
+	if (!trit_adopt_text_ok(t->version) || !trit_adopt_text_ok(t->description)) {
+		skip(p, "backend table's %s does not end (no NUL) within %u bytes",
+		     trit_adopt_text_ok(t->version) ? "description" : "version", TRIT_ADOPT_MAX_TEXT);
+		return;
+	}
 	if (!valid_backend_name(t->name)) {
-		skip(p, "backend name %s%s%s is not 1-63 characters of [a-z0-9_]",
+		skip(p, "backend name %s%.64s%s is not 1-63 characters of [a-z0-9_]",
 		     t->name ? "'" : "", t->name ? t->name : "(null)", t->name ? "'" : "");
 		return;
 	}
@@ -359,6 +427,7 @@ static void start_backend(struct trit_registry *reg, struct plugin *p, const str
 	init_host_table(p);
 	err[0] = '\0';
 	rc = p->ad.t.init(&p->host, &p->state, err, sizeof err);
+	end_plugin_text(err, sizeof err);
 	if (rc) {
 		skip(p, "init failed (%s): %s", result_name(rc), err[0] ? err : "no reason given");
 		return;
