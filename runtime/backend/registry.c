@@ -21,6 +21,7 @@
 
 #include "backend/adopt.h"
 #include "backend/described.h"
+#include "backend/plugin_guard.h"
 #include "backend/ref.h"
 #include "core/common.h"
 #include "config/config.h"
@@ -62,6 +63,7 @@ struct trit_registry {
 	struct trit_config *config;     /* the caller's, or own_config */
 	struct trit_config own_config;
 	int ltdl_ready;
+	unsigned watchdog_s;            /* [runtime] plugin_watchdog */
 };
 
 /* ------------------------------------------------------------------------ */
@@ -147,6 +149,37 @@ static struct plugin *add_plugin(struct trit_registry *reg, const char *path, co
 	return p;
 }
 
+/* ------------------------------------------------------------------------ */
+/* Running a plugin's code: each call under a guard (plugin_guard.h), so     */
+/* that a crash, an exit() or a hang in it names the plugin.                 */
+
+static void guard(struct trit_guard *g, const struct plugin *p, const char *phase)
+{
+	int builtin = strcmp(p->origin, "built-in") == 0;
+
+	trit_guard_enter(g, builtin ? p->name : p->path, phase, p->reg->watchdog_s);
+}
+
+/* Shut p down and unload it, as far as it got. */
+static void unload(struct plugin *p)
+{
+	struct trit_guard g;
+
+	if (p->initialised && p->ad.t.shutdown) {
+		guard(&g, p, "shutdown");
+		p->ad.t.shutdown(p->state);
+		trit_guard_leave(&g);
+	}
+	p->initialised = 0;
+	p->state = NULL;
+	if (p->handle) {
+		guard(&g, p, "dlclose");
+		lt_dlclose(p->handle);
+		trit_guard_leave(&g);
+	}
+	p->handle = NULL;
+}
+
 /* A plugin's message in a buffer it filled: ended on our side, whatever the
  * plugin wrote into the last byte. */
 static void end_plugin_text(char *buf, size_t len)
@@ -167,15 +200,9 @@ static void skip(struct plugin *p, const char *fmt, ...)
 	va_end(ap);
 	free(p->reason);
 	p->reason = trit_strdup(buf);
-	if (p->initialised && p->ad.t.shutdown)
-		p->ad.t.shutdown(p->state);
-	p->initialised = 0;
-	p->state = NULL;
+	unload(p);
 	free(p->devices);
 	p->devices = NULL;
-	if (p->handle)
-		lt_dlclose(p->handle);
-	p->handle = NULL;
 	p->table = NULL;
 	trit_log(TRIT_LOG_INFO, "skipped plugin %s: %s", p->path, buf);
 }
@@ -364,6 +391,7 @@ static int adopt_devices(struct plugin *p)
 static void start_backend(struct trit_registry *reg, struct plugin *p, const struct trit_backend *t)
 {
 	char err[4096] = ""; /* room for a file's problems, one per line */
+	struct trit_guard g;
 	int rc;
 
 	p->info.abi_version = t->abi_version;
@@ -426,7 +454,10 @@ static void start_backend(struct trit_registry *reg, struct plugin *p, const str
 	}
 	init_host_table(p);
 	err[0] = '\0';
+	trit_log(TRIT_LOG_DEBUG, "initialising plugin %s (backend %s)", p->path, p->name);
+	guard(&g, p, "init");
 	rc = p->ad.t.init(&p->host, &p->state, err, sizeof err);
+	trit_guard_leave(&g);
 	end_plugin_text(err, sizeof err);
 	if (rc) {
 		skip(p, "init failed (%s): %s", result_name(rc), err[0] ? err : "no reason given");
@@ -435,7 +466,10 @@ static void start_backend(struct trit_registry *reg, struct plugin *p, const str
 	p->initialised = 1;
 	p->ad.state = p->state;
 	p->ad.name = p->name;
-	if (adopt_devices(p))
+	guard(&g, p, "device enumeration");
+	rc = adopt_devices(p);
+	trit_guard_leave(&g);
+	if (rc)
 		return;
 	trit_adopt_table(&p->be, &p->ad);
 	trit_log(TRIT_LOG_DEBUG, "loaded plugin %s (%s %s, %u device%s)", p->path, p->name,
@@ -489,6 +523,7 @@ static void open_plugin(struct trit_registry *reg, const char *file, const char 
                         const char *stem, int ext_search, const char *origin)
 {
 	struct plugin *p = add_plugin(reg, file, origin, stem);
+	struct trit_guard g;
 	lt_dladvise advise;
 	lt_dlhandle h = NULL;
 	void *sym;
@@ -496,9 +531,13 @@ static void open_plugin(struct trit_registry *reg, const char *file, const char 
 
 	if (!p)
 		return;
+	trit_log(TRIT_LOG_DEBUG, "loading plugin %s (%s)", file, origin);
 	if (!lt_dladvise_init(&advise) && (!ext_search || !lt_dladvise_ext(&advise)) &&
-	    !lt_dladvise_local(&advise))
+	    !lt_dladvise_local(&advise)) {
+		guard(&g, p, "dlopen (its constructors)");
 		h = lt_dlopenadvise(open_name, advise);
+		trit_guard_leave(&g);
+	}
 	lt_dladvise_destroy(&advise);
 	if (!h) {
 		char why[768];
@@ -516,7 +555,9 @@ static void open_plugin(struct trit_registry *reg, const char *file, const char 
 	/* ISO C has no object-to-function pointer conversion; POSIX guarantees
 	 * the representation is the same. */
 	memcpy(&entry, &sym, sizeof entry);
+	guard(&g, p, TRIT_BACKEND_ENTRY_SYMBOL "()");
 	const struct trit_backend *t = entry();
+	trit_guard_leave(&g);
 	if (!t) {
 		skip(p, "entry point %s returned NULL", TRIT_BACKEND_ENTRY_SYMBOL);
 		return;
@@ -770,6 +811,7 @@ int trit_registry_open(const struct trit_registry_options *opts, struct trit_reg
 		                 lt_dlerror());
 	}
 	reg->ltdl_ready = 1;
+	reg->watchdog_s = (unsigned)trit_config_int(reg->config, "runtime", "plugin_watchdog", 10);
 
 	if (opts->devices_file) {
 		rc = open_described(reg, opts->devices_file, err, errlen);
@@ -825,10 +867,7 @@ void trit_registry_close(struct trit_registry *reg)
 		return;
 	for (size_t i = reg->n_plugins; i-- > 0;) {
 		struct plugin *p = reg->plugins[i];
-		if (p->initialised && p->ad.t.shutdown)
-			p->ad.t.shutdown(p->state);
-		if (p->handle)
-			lt_dlclose(p->handle);
+		unload(p);
 		free(p->devices);
 		free(p->path);
 		free(p->origin);

@@ -30,6 +30,11 @@ static const struct trit_config_key schema[] = {
 	{ .section = "runtime", .key = "plugin_path", .type = TRIT_CFG_PATH_LIST,
 	  .doc = "Extra plugin directories (colon-separated), searched after "
 	         "the directories in TRIT_PLUGIN_PATH." },
+	{ .section = "runtime", .key = "plugin_watchdog", .type = TRIT_CFG_INT,
+	  .env = "TRIT_PLUGIN_WATCHDOG", .min = 0, .max = 86400, .def = "10",
+	  .doc = "Seconds a plugin may spend loading (dlopen, init, its devices) "
+	         "before trit warns, naming it, that it has not returned; trit keeps "
+	         "waiting. 0: never warn." },
 	{ .section = "runtime", .key = "log_level", .type = TRIT_CFG_ENUM,
 	  .env = "TRIT_LOG", .choices = "error|warn|info|debug|trace", .def = "warn",
 	  .doc = "How much the runtime logs, from errors only to every step." },
