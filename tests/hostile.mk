@@ -16,7 +16,8 @@ tests_hostile_slow_init_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
 tests_hostile_unterminated_la_SOURCES = tests/hostile/unterminated.c
 tests_hostile_unterminated_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
 
-# A crash, an exit() and a hang in a plugin's init, as `trit devices` meets them.
+# A crash, an exit() and a hang in a plugin's init, and plugins refused for
+# where they lie, as `trit devices` shows them.
 TESTS += tests/hostile.sh
 EXTRA_DIST += tests/hostile.sh
 tests/hostile.log: trit$(EXEEXT)

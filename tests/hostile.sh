@@ -1,13 +1,15 @@
 #!/bin/sh
 # Plugins as a hostile or broken environment hands them to trit, through
 # `trit devices`: one whose init crashes, calls exit() or hangs is named (and
-# the process fails, or, for a hang, trit warns and waits). Each plugin is
-# copied into a directory of its own, so that one run meets exactly it (and
-# the build tree's plugins). Speaks TAP. Needs jq.
+# the process fails, or, for a hang, trit warns and waits); one that someone
+# else could have written is refused with the reason, unless the operator
+# allows it. Each plugin is copied into a directory of its own, so that one
+# run meets exactly it (and the build tree's plugins). Speaks TAP. Needs jq.
 set -u
 : "${top_builddir:?run through make check}"
 trit="$top_builddir/trit"
 hostile="$top_builddir/tests/hostile/.libs"
+plugins="$top_builddir/tests/plugins"
 work=$(mktemp -d "${TMPDIR:-/tmp}/trit-hostile-XXXXXX")
 trap 'rm -rf "$work"' EXIT INT TERM
 work=$(cd "$work" && pwd -P) # as the registry names it: symbolic links resolved
@@ -38,7 +40,7 @@ alone() {
 	dir="$work/$1"
 }
 
-unset TRIT_PLUGIN_PATH TRIT_CONFIG TRIT_LOG TRIT_PLUGIN_WATCHDOG
+unset TRIT_PLUGIN_PATH TRIT_CONFIG TRIT_LOG TRIT_ALLOW_INSECURE_PLUGINS TRIT_PLUGIN_WATCHDOG
 
 # --- a plugin's init calls exit() -------------------------------------------
 alone exit_init "$hostile"
@@ -72,6 +74,68 @@ expect "... after a warning naming it" "$work/err" \
 jq_eq "... and it is listed as loaded" '.plugins[] | select(.name == "test_slow_init") | .status' loaded
 TRIT_PLUGIN_TEST_SLOW_INIT_SLEEP_MS=200 run "$trit" -P "$dir" devices --json
 reject "a plugin within the default watchdog (10 s) draws no warning" "$work/err" "has not returned"
+
+# --- plugins someone else could have written --------------------------------
+# refused DESC DIR NEEDLE: `trit -P DIR devices` lists DIR's good plugin as
+# skipped for a reason that starts with NEEDLE, in JSON and in text.
+refused() {
+	run "$trit" -P "$2" devices --json
+	status_is "$1: trit devices still exits 0" 0
+	jq_eq "$1: refused in JSON" \
+		".plugins[] | select(.path == \"$2/good.so\" or .path == \"$2/good.la\") | .status" skipped
+	jq -r ".plugins[] | select(.path == \"$2/good.so\" or .path == \"$2/good.la\") | .reason" \
+		"$work/out" >"$work/reason"
+	expect "$1: the reason says why" "$work/reason" "^$3"
+	expect "$1: and how to allow it" "$work/reason" "TRIT_ALLOW_INSECURE_PLUGINS=1"
+	run "$trit" -P "$2" devices
+	expect "$1: refused in text" "$work/out" "^    $3"
+}
+loads() { # NAME DIR [VAR=VALUE...]: DIR's good plugin loads
+	name=$1 d=$2; shift 2
+	run env "$@" "$trit" -P "$d" devices --json
+	jq_eq "$name" '.plugins[] | select(.name == "test_good") | .status' loaded
+}
+
+alone good "$plugins/.libs"
+mv "$work/good" "$work/ww"
+chmod 0777 "$work/ww"
+refused "a plugin in a world-writable directory" "$work/ww" \
+	"refused: directory $work/ww is writable by every user \(mode 0777\)"
+loads "TRIT_ALLOW_INSECURE_PLUGINS=1 loads it anyway" "$work/ww" TRIT_ALLOW_INSECURE_PLUGINS=1
+printf '[runtime]\nallow_insecure_plugins = yes\n' >"$work/allow.ini"
+loads "so does [runtime] allow_insecure_plugins = yes" "$work/ww" TRIT_CONFIG="$work/allow.ini"
+chmod 1777 "$work/ww"
+loads "a plugin we own in a sticky world-writable directory (as /tmp) loads" "$work/ww"
+
+alone good "$plugins/.libs"
+mv "$work/good" "$work/wwfile"
+chmod 0666 "$work/wwfile/good.so"
+refused "a world-writable plugin file" "$work/wwfile" \
+	"refused: plugin file $work/wwfile/good\.so is writable by every user \(mode 0666\)"
+
+# A libtool archive: the shared object libltdl opens is in .libs/.
+mkdir -m 0755 "$work/la" "$work/la/.libs"
+cp "$plugins/good.la" "$work/la/" && cp "$plugins/.libs/good.so" "$work/la/.libs/"
+chmod 0777 "$work/la/.libs"
+refused "a libtool archive whose .libs/ is world-writable" "$work/la" \
+	"refused: directory $work/la/\.libs is writable by every user"
+chmod 0755 "$work/la/.libs"
+loads "the same archive loads once .libs/ is not" "$work/la"
+
+if [ "$(id -u)" -eq 0 ]; then
+	other=65534
+	alone good "$plugins/.libs"
+	mv "$work/good" "$work/owned"
+	chown "$other" "$work/owned/good.so"
+	refused "a plugin file owned by another user" "$work/owned" \
+		"refused: plugin file $work/owned/good\.so is owned by uid $other"
+	chown 0 "$work/owned/good.so"
+	chgrp "$other" "$work/owned" && chmod 0775 "$work/owned"
+	refused "a plugin in a directory writable by another group" "$work/owned" \
+		"refused: directory $work/owned is writable by group $other"
+else
+	ok "a plugin file owned by another user is refused # SKIP needs root to chown"
+fi
 
 echo "1..$n"
 [ "$failed" -eq 0 ]

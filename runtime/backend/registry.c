@@ -22,6 +22,7 @@
 #include "backend/adopt.h"
 #include "backend/described.h"
 #include "backend/plugin_guard.h"
+#include "backend/plugin_trust.h"
 #include "backend/ref.h"
 #include "core/common.h"
 #include "config/config.h"
@@ -517,6 +518,21 @@ static int is_convenience_la(const char *file)
 	return convenience;
 }
 
+/* Skip p, without opening it, when someone else could have written `file`
+ * (plugin_trust.h) and the operator has not allowed that. */
+static int refuse_untrusted(struct plugin *p, const char *file)
+{
+	char why[PATH_MAX + 256];
+
+	if (trit_config_int(p->reg->config, "runtime", "allow_insecure_plugins", 0) ||
+	    !trit_plugin_untrusted(file, why, sizeof why))
+		return 0;
+	skip(p, "refused: %s, so it may not be the plugin that was installed; set [runtime] "
+	     "allow_insecure_plugins = yes or TRIT_ALLOW_INSECURE_PLUGINS=1 to load it anyway",
+	     why);
+	return 1;
+}
+
 /* Open `open_name` (libltdl adding the extension when ext_search) as plugin
  * file `file`, run its entry point and start the backend. */
 static void open_plugin(struct trit_registry *reg, const char *file, const char *open_name,
@@ -529,7 +545,7 @@ static void open_plugin(struct trit_registry *reg, const char *file, const char 
 	void *sym;
 	trit_backend_entry_fn entry;
 
-	if (!p)
+	if (!p || refuse_untrusted(p, file))
 		return;
 	trit_log(TRIT_LOG_DEBUG, "loading plugin %s (%s)", file, origin);
 	if (!lt_dladvise_init(&advise) && (!ext_search || !lt_dladvise_ext(&advise)) &&

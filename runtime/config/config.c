@@ -35,6 +35,11 @@ static const struct trit_config_key schema[] = {
 	  .doc = "Seconds a plugin may spend loading (dlopen, init, its devices) "
 	         "before trit warns, naming it, that it has not returned; trit keeps "
 	         "waiting. 0: never warn." },
+	{ .section = "runtime", .key = "allow_insecure_plugins", .type = TRIT_CFG_BOOL,
+	  .env = "TRIT_ALLOW_INSECURE_PLUGINS", .def = "no",
+	  .doc = "Load plugin files that a user other than root and the one trit "
+	         "runs as could have written (a world-writable directory, a file "
+	         "someone else owns); refused with the reason otherwise." },
 	{ .section = "runtime", .key = "log_level", .type = TRIT_CFG_ENUM,
 	  .env = "TRIT_LOG", .choices = "error|warn|info|debug|trace", .def = "warn",
 	  .doc = "How much the runtime logs, from errors only to every step." },
