@@ -131,7 +131,8 @@ START_TEST(schema_lists_sections_and_keys_in_documentation_order)
 {
 	static const char *const expected[][2] = {
 		{ "runtime", "plugin_path" }, { "runtime", "plugin_watchdog" },
-		{ "runtime", "allow_insecure_plugins" },
+		{ "runtime", "allow_insecure_plugins" }, { "runtime", "isolate_plugins" },
+		{ "runtime", "isolate_timeout" },
 		{ "runtime", "log_level" }, { "runtime", "threads" },
 		{ "runtime", "bench_cache" },
 		{ "model", "path" }, { "model", "context" }, { "model", "batch" },

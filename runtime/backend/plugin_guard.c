@@ -239,3 +239,11 @@ void trit_guard_leave(struct trit_guard *g)
 		restore_handlers();
 	pthread_mutex_unlock(&handlers_mu);
 }
+
+const char *trit_guard_signal_name(int sig)
+{
+	for (size_t i = 0; i < TRIT_ARRAY_LEN(fatal); i++)
+		if (fatal[i].sig == sig)
+			return fatal[i].name;
+	return NULL;
+}

@@ -49,4 +49,7 @@ void trit_guard_enter(struct trit_guard *g, const char *plugin, const char *phas
 /* End the call that trit_guard_enter(g, ...) started (the innermost one). */
 void trit_guard_leave(struct trit_guard *g);
 
+/* "SIGSEGV" for each signal the guard reports, NULL for any other. */
+const char *trit_guard_signal_name(int sig);
+
 #endif

@@ -22,6 +22,7 @@
 #include "backend/adopt.h"
 #include "backend/described.h"
 #include "backend/plugin_guard.h"
+#include "backend/plugin_probe.h"
 #include "backend/plugin_trust.h"
 #include "backend/ref.h"
 #include "core/common.h"
@@ -65,6 +66,9 @@ struct trit_registry {
 	struct trit_config own_config;
 	int ltdl_ready;
 	unsigned watchdog_s;            /* [runtime] plugin_watchdog */
+	int isolate;                    /* [runtime] isolate_plugins */
+	unsigned isolate_timeout_s;     /* [runtime] isolate_timeout */
+	int probe_fd;                   /* in a probe's child: its report pipe; else -1 */
 };
 
 /* ------------------------------------------------------------------------ */
@@ -158,6 +162,9 @@ static void guard(struct trit_guard *g, const struct plugin *p, const char *phas
 {
 	int builtin = strcmp(p->origin, "built-in") == 0;
 
+	/* in a probe's child, the parent learns the phase it may die in */
+	if (p->reg->probe_fd >= 0 && trit_probe_write(p->reg->probe_fd, "phase", 6) == 0)
+		trit_probe_write(p->reg->probe_fd, phase, strlen(phase) + 1);
 	trit_guard_enter(g, builtin ? p->name : p->path, phase, p->reg->watchdog_s);
 }
 
@@ -533,6 +540,141 @@ static int refuse_untrusted(struct plugin *p, const char *file)
 	return 1;
 }
 
+/* ------------------------------------------------------------------------ */
+/* Loading a plugin in a child process first ([runtime] isolate_plugins):    */
+/* a crash, exit() or hang there refuses the plugin instead of ending trit.  */
+
+static void open_plugin(struct trit_registry *reg, const char *file, const char *open_name,
+                        const char *stem, int ext_search, const char *origin);
+
+struct probe_job {
+	struct plugin *p;               /* the parent's entry, copied into the child */
+	const char *open_name, *stem;
+	int ext_search;
+};
+
+/* The child's report: "phase\0<phase>\0" before each guarded call, then
+ * "loaded\0" or "skipped\0<name>\0<reason>\0". */
+struct probe_report {
+	const char *phase, *result, *name, *reason;
+};
+
+/* In the child: load the plugin as open_plugin would, and report. */
+static void probe_work(void *arg, int fd)
+{
+	const struct probe_job *j = arg;
+	struct trit_registry *reg = j->p->reg;
+	const struct plugin *q;
+
+	reg->probe_fd = fd;
+	open_plugin(reg, j->p->path, j->open_name, j->stem, j->ext_search, j->p->origin);
+	q = reg->plugins[reg->n_plugins - 1];
+	if (q == j->p)
+		return; /* out of memory: no report */
+	if (!q->reason)
+		trit_probe_write(fd, "loaded", 7);
+	else if (!trit_probe_write(fd, "skipped", 8) &&
+	         !trit_probe_write(fd, q->name, strlen(q->name) + 1))
+		trit_probe_write(fd, q->reason, strlen(q->reason) + 1);
+}
+
+static void parse_report(const struct trit_probe *pr, struct probe_report *r)
+{
+	const char *s = pr->report, *end = pr->report + pr->len; /* report[len] is NUL */
+
+	memset(r, 0, sizeof *r);
+	while (s < end) {
+		const char *tok = s;
+		s += strlen(s) + 1;
+		if (strcmp(tok, "phase") == 0 && s < end) {
+			r->phase = s;
+			s += strlen(s) + 1;
+		} else if (strcmp(tok, "loaded") == 0) {
+			r->result = tok;
+		} else if (strcmp(tok, "skipped") == 0 && s < end) {
+			r->result = tok;
+			r->name = s;
+			s += strlen(s) + 1;
+			r->reason = s < end ? s : "no reason given";
+			s += strlen(r->reason) + 1;
+		}
+	}
+}
+
+/* Why the child's end refuses the plugin, into why; 0 when it loaded. */
+static int probe_verdict(const struct trit_probe *pr, const struct probe_report *r,
+                         unsigned timeout_s, char *why, size_t len)
+{
+	const char *at = r->phase ? r->phase : "startup", *sig = trit_guard_signal_name(pr->sig);
+
+	switch (pr->end) {
+	case TRIT_PROBE_RETURNED:
+		if (r->result && strcmp(r->result, "loaded") == 0)
+			return 0;
+		snprintf(why, len, "its probe process ended in %s without a report", at);
+		break;
+	case TRIT_PROBE_EXITED:
+		if (pr->code == TRIT_GUARD_EXIT_STATUS)
+			snprintf(why, len, "it called exit() during %s", at);
+		else
+			snprintf(why, len, "its probe process ended with exit status %d during %s",
+			         pr->code, at);
+		break;
+	case TRIT_PROBE_SIGNALED:
+		if (sig)
+			snprintf(why, len, "it crashed with %s during %s", sig, at);
+		else
+			snprintf(why, len, "its probe process was killed by signal %d during %s",
+			         pr->sig, at);
+		break;
+	case TRIT_PROBE_TIMEOUT:
+		snprintf(why, len, "it had not finished loading after %u s (it was in %s; "
+		         "[runtime] isolate_timeout)", timeout_s, at);
+		break;
+	case TRIT_PROBE_FAILED:
+		snprintf(why, len, "it could not be loaded in a separate process: %s",
+		         strerror(pr->code));
+		break;
+	}
+	return 1;
+}
+
+/* With isolate_plugins: load p in a child first; skip it (1) unless it
+ * loaded there. A plugin the child skipped is skipped for the same reason. */
+static int refuse_after_probe(struct plugin *p, const char *open_name, const char *stem,
+                              int ext_search)
+{
+	struct probe_job job = { p, open_name, stem, ext_search };
+	struct probe_report r;
+	struct trit_probe *pr;
+	char why[512];
+	int refused;
+
+	if (!p->reg->isolate || p->reg->probe_fd >= 0)
+		return 0;
+	if (!(pr = malloc(sizeof *pr))) {
+		skip(p, "out of memory for loading it in a separate process first");
+		return 1;
+	}
+	trit_log(TRIT_LOG_DEBUG, "loading plugin %s in a separate process first", p->path);
+	trit_probe_run(probe_work, &job, p->reg->isolate_timeout_s, pr);
+	parse_report(pr, &r);
+	refused = probe_verdict(pr, &r, p->reg->isolate_timeout_s, why, sizeof why);
+	if (refused && pr->end == TRIT_PROBE_RETURNED && r.result && r.name && r.reason) {
+		char *name = trit_strdup(r.name);
+		if (name) {
+			free(p->name);
+			p->name = name;
+		}
+		skip(p, "%s", r.reason);
+	} else if (refused) {
+		skip(p, "refused: %s when trit loaded it in a separate process first "
+		     "([runtime] isolate_plugins); it was not loaded into trit", why);
+	}
+	free(pr);
+	return refused;
+}
+
 /* Open `open_name` (libltdl adding the extension when ext_search) as plugin
  * file `file`, run its entry point and start the backend. */
 static void open_plugin(struct trit_registry *reg, const char *file, const char *open_name,
@@ -545,7 +687,7 @@ static void open_plugin(struct trit_registry *reg, const char *file, const char 
 	void *sym;
 	trit_backend_entry_fn entry;
 
-	if (!p || refuse_untrusted(p, file))
+	if (!p || refuse_untrusted(p, file) || refuse_after_probe(p, open_name, stem, ext_search))
 		return;
 	trit_log(TRIT_LOG_DEBUG, "loading plugin %s (%s)", file, origin);
 	if (!lt_dladvise_init(&advise) && (!ext_search || !lt_dladvise_ext(&advise)) &&
@@ -827,6 +969,10 @@ int trit_registry_open(const struct trit_registry_options *opts, struct trit_reg
 		                 lt_dlerror());
 	}
 	reg->ltdl_ready = 1;
+	reg->probe_fd = -1;
+	reg->isolate = trit_config_int(reg->config, "runtime", "isolate_plugins", 0) != 0;
+	reg->isolate_timeout_s = (unsigned)trit_config_int(reg->config, "runtime", "isolate_timeout",
+	                                                   60);
 	reg->watchdog_s = (unsigned)trit_config_int(reg->config, "runtime", "plugin_watchdog", 10);
 
 	if (opts->devices_file) {
