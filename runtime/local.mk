@@ -16,6 +16,9 @@ runtime_libtrit_internal_la_SOURCES = \
 	runtime/config/config.c runtime/config/config.h \
 	runtime/backend/registry.c runtime/backend/registry.h \
 	runtime/backend/adopt.c runtime/backend/adopt.h \
+	runtime/backend/plugin_guard.c runtime/backend/plugin_guard.h \
+	runtime/backend/plugin_trust.c runtime/backend/plugin_trust.h \
+	runtime/backend/plugin_probe.c runtime/backend/plugin_probe.h \
 	runtime/backend/ref.c runtime/backend/ref.h \
 	runtime/backend/ref_node.c runtime/backend/ref_node.h \
 	runtime/backend/ref_ops.c runtime/backend/ref_move.c \

@@ -130,7 +130,10 @@ static void capture(void *ctx, int level, const char *message)
 START_TEST(schema_lists_sections_and_keys_in_documentation_order)
 {
 	static const char *const expected[][2] = {
-		{ "runtime", "plugin_path" }, { "runtime", "log_level" }, { "runtime", "threads" },
+		{ "runtime", "plugin_path" }, { "runtime", "plugin_watchdog" },
+		{ "runtime", "allow_insecure_plugins" }, { "runtime", "isolate_plugins" },
+		{ "runtime", "isolate_timeout" },
+		{ "runtime", "log_level" }, { "runtime", "threads" },
 		{ "runtime", "bench_cache" },
 		{ "model", "path" }, { "model", "context" }, { "model", "batch" },
 		{ "model", "ubatch" }, { "model", "sequences" }, { "model", "kv_type" },

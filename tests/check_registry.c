@@ -7,6 +7,7 @@
 #include <build-config.h>
 
 #include <check.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -729,6 +730,82 @@ START_TEST(uninstalled_program_searches_its_build_tree)
 }
 END_TEST
 
+/* ---------------------------------------------------------------------- */
+/* tests/hostile/unterminated.c: text a plugin hands over without its NUL */
+
+static struct trit_registry *open_unterminated(const char *mode)
+{
+	static char path[PATH_MAX];
+	const char *top = getenv("top_builddir");
+	const char *files[1] = { path };
+	struct trit_registry_options o = {
+		.flags = TRIT_REGISTRY_NO_ENV | TRIT_REGISTRY_NO_DEFAULT_DIRS | TRIT_REGISTRY_NO_BUILTIN,
+		.plugin_files = files, .n_plugin_files = 1,
+	};
+	struct trit_registry *reg = NULL;
+	char err[512];
+
+	ck_assert_msg(top != NULL, "top_builddir is not set (run through make check)");
+	snprintf(path, sizeof path, "%s/tests/hostile/unterminated.la", top);
+	setenv("TRIT_TEST_UNTERMINATED", mode, 1);
+	ck_assert_msg(trit_registry_open(&o, &reg, err, sizeof err) == 0, "%s", err);
+	ck_assert_uint_eq(trit_registry_plugin_count(reg), 1);
+	return reg;
+}
+
+START_TEST(error_text_filling_the_whole_buffer_is_ended_by_the_host)
+{
+	struct trit_registry *reg = open_unterminated("init");
+	const struct trit_plugin_info *p = trit_registry_plugin(reg, 0);
+	static const char prefix[] = "init failed (EIO): ";
+	size_t n = sizeof prefix - 1;
+
+	assert_skipped(p, prefix);
+	/* the plugin's 4096 bytes, the last replaced by the NUL it left out */
+	ck_assert_uint_eq(strlen(p->reason), n + 4095);
+	ck_assert_uint_eq(strspn(p->reason + n, "X"), 4095);
+	trit_registry_close(reg);
+}
+END_TEST
+
+START_TEST(error_text_of_a_later_call_ends_within_the_callers_buffer)
+{
+	struct trit_registry *reg = open_unterminated("update");
+	char buf[8192];
+
+	ck_assert_int_eq(trit_registry_plugin(reg, 0)->status, TRIT_PLUGIN_LOADED);
+	memset(buf, 'Y', sizeof buf);
+	ck_assert_int_eq(trit_registry_remeasure(reg, 0, 0, buf, 100), TRIT_EIO);
+	ck_assert_uint_eq(strnlen(buf, sizeof buf), 99);
+	ck_assert_uint_eq(strspn(buf, "X"), 99);
+	trit_registry_close(reg);
+}
+END_TEST
+
+START_TEST(device_text_without_an_end_is_refused)
+{
+	static const struct {
+		const char *mode, *reason;
+	} cases[] = {
+		{ "name", "device 0: its name does not end (no NUL) within 4096 bytes" },
+		{ "property", "device u0: property 0 has text that does not end (no NUL) within 4096 bytes" },
+		{ "description", "backend table's description does not end (no NUL) within 4096 bytes" },
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct trit_registry *reg = open_unterminated(cases[i].mode);
+		const struct trit_plugin_info *p = trit_registry_plugin(reg, 0);
+		assert_skipped(p, cases[i].reason);
+		trit_registry_close(reg);
+	}
+	/* and well-ended text is taken */
+	struct trit_registry *reg = open_unterminated("");
+	ck_assert_int_eq(trit_registry_plugin(reg, 0)->status, TRIT_PLUGIN_LOADED);
+	ck_assert_str_eq(trit_registry_plugin(reg, 0)->devices[0].props[0].text, "terminated");
+	trit_registry_close(reg);
+}
+END_TEST
+
 static Suite *registry_suite(void)
 {
 	Suite *s = suite_create("registry");
@@ -761,6 +838,9 @@ static Suite *registry_suite(void)
 		{ "ref", reference_backend_is_always_present_and_computes },
 		{ "log", plugin_messages_reach_the_host_log_with_the_plugin_name },
 		{ "buildtree", uninstalled_program_searches_its_build_tree },
+		{ "errtext", error_text_filling_the_whole_buffer_is_ended_by_the_host },
+		{ "errtext2", error_text_of_a_later_call_ends_within_the_callers_buffer },
+		{ "devtext", device_text_without_an_end_is_refused },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		TCase *tc = tcase_create(cases[i].name);

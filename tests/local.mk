@@ -30,6 +30,7 @@ TEST_LIBS = tests/support/libtestsupport.la runtime/libtrit-internal.la $(CHECK_
 include $(srcdir)/tests/support/local.mk
 include $(srcdir)/tests/config.mk
 include $(srcdir)/tests/registry.mk
+include $(srcdir)/tests/hostile.mk
 include $(srcdir)/tests/described.mk
 include $(srcdir)/tests/genmodel.mk
 include $(srcdir)/tests/bench.mk

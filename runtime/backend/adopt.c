@@ -29,6 +29,15 @@ static struct trit_adopted *A(void *s)
 	return s;
 }
 
+/* What a plugin's entry returned, its message in err ended on our side: a
+ * plugin may fill the whole buffer and leave out the NUL. */
+static int ended(int rc, char *err, size_t errlen)
+{
+	if (err && errlen)
+		err[errlen - 1] = '\0';
+	return rc;
+}
+
 static int absent(const struct trit_adopted *a, const char *entry, const char *what,
                   char *err, size_t errlen)
 {
@@ -76,6 +85,8 @@ static void refresh_memory(struct trit_adopted *a, uint32_t d)
 		return;
 	if (p->mem_total.state && p->mem_free.state && p->mem_free.value > p->mem_total.value)
 		return;
+	if (!trit_adopt_text_ok(p->mem_total.source) || !trit_adopt_text_ok(p->mem_free.source))
+		return;
 	h->mem_total = p->mem_total;
 	h->mem_free = p->mem_free;
 }
@@ -89,7 +100,7 @@ static int h_device_update(void *s, uint32_t d, char *err, size_t errlen)
 		return rc;
 	if (!a->t.device_update)
 		return absent(a, "device_update", "cannot re-measure its devices", err, errlen);
-	rc = a->t.device_update(a->state, d, err, errlen);
+	rc = ended(a->t.device_update(a->state, d, err, errlen), err, errlen);
 	if (!rc)
 		refresh_memory(a, d);
 	return rc;
@@ -111,7 +122,8 @@ static int h_get_memory(void *s, uint32_t d, uint64_t *free_bytes, uint64_t *tot
 	if (rc)
 		return rc;
 	if (a->t.get_memory)
-		return a->t.get_memory(a->state, d, free_bytes, total_bytes, err, errlen);
+		return ended(a->t.get_memory(a->state, d, free_bytes, total_bytes, err, errlen),
+		             err, errlen);
 	if ((rc = h_device_update(s, d, why, sizeof why)))
 		return trit_errf(err, errlen, rc, "backend %s cannot measure the live memory of %s "
 		                 "(no get_memory, and device_update failed: %s)", a->name,
@@ -142,7 +154,7 @@ static int h_buffer_alloc(void *s, uint32_t d, uint64_t size, struct trit_buffer
 		return rc;
 	if (!a->t.buffer_alloc)
 		return absent(a, "buffer_alloc", "does not allocate buffers", err, errlen);
-	return a->t.buffer_alloc(a->state, d, size, out, err, errlen);
+	return ended(a->t.buffer_alloc(a->state, d, size, out, err, errlen), err, errlen);
 }
 
 static void h_buffer_free(void *s, struct trit_buffer *b)
@@ -158,7 +170,7 @@ static int h_buffer_write(void *s, struct trit_buffer *b, uint64_t off, const vo
 	struct trit_adopted *a = A(s);
 	if (!a->t.buffer_write)
 		return absent(a, "buffer_write", "does not write buffers", err, errlen);
-	return a->t.buffer_write(a->state, b, off, src, size, err, errlen);
+	return ended(a->t.buffer_write(a->state, b, off, src, size, err, errlen), err, errlen);
 }
 
 static int h_buffer_read(void *s, struct trit_buffer *b, uint64_t off, void *dst,
@@ -167,7 +179,7 @@ static int h_buffer_read(void *s, struct trit_buffer *b, uint64_t off, void *dst
 	struct trit_adopted *a = A(s);
 	if (!a->t.buffer_read)
 		return absent(a, "buffer_read", "does not read buffers", err, errlen);
-	return a->t.buffer_read(a->state, b, off, dst, size, err, errlen);
+	return ended(a->t.buffer_read(a->state, b, off, dst, size, err, errlen), err, errlen);
 }
 
 static int h_buffer_limits(void *s, uint32_t d, struct trit_buffer_limits *out,
@@ -180,7 +192,7 @@ static int h_buffer_limits(void *s, uint32_t d, struct trit_buffer_limits *out,
 		return rc;
 	if (!a->t.buffer_limits)
 		return absent(a, "buffer_limits", "does not describe its buffers", err, errlen);
-	return a->t.buffer_limits(a->state, d, out, err, errlen);
+	return ended(a->t.buffer_limits(a->state, d, out, err, errlen), err, errlen);
 }
 
 static int h_buffer_from_host_ptr(void *s, uint32_t d, void *ptr, uint64_t size,
@@ -194,7 +206,8 @@ static int h_buffer_from_host_ptr(void *s, uint32_t d, void *ptr, uint64_t size,
 		return rc;
 	if (!a->t.buffer_from_host_ptr)
 		return absent(a, "buffer_from_host_ptr", "cannot wrap host memory", err, errlen);
-	return a->t.buffer_from_host_ptr(a->state, d, ptr, size, out, err, errlen);
+	return ended(a->t.buffer_from_host_ptr(a->state, d, ptr, size, out, err, errlen),
+	             err, errlen);
 }
 
 static void *h_buffer_host_ptr(void *s, struct trit_buffer *b)
@@ -223,9 +236,11 @@ static int staged_copy(struct trit_adopted *a, struct trit_buffer *dst, uint64_t
 	for (uint64_t done = 0; done < size && !rc; done += chunk) {
 		uint64_t n = size - done < chunk ? size - done : chunk;
 		uint64_t at = backward ? size - done - n : done;
-		rc = a->t.buffer_read(a->state, src, soff + at, tmp, n, err, errlen);
+		rc = ended(a->t.buffer_read(a->state, src, soff + at, tmp, n, err, errlen),
+		           err, errlen);
 		if (!rc)
-			rc = a->t.buffer_write(a->state, dst, doff + at, tmp, n, err, errlen);
+			rc = ended(a->t.buffer_write(a->state, dst, doff + at, tmp, n, err, errlen),
+			           err, errlen);
 	}
 	free(tmp);
 	return rc;
@@ -238,7 +253,8 @@ static int h_buffer_copy(void *s, struct trit_buffer *dst, uint64_t doff,
 	struct trit_adopted *a = A(s);
 
 	if (a->t.buffer_copy)
-		return a->t.buffer_copy(a->state, dst, doff, src, soff, size, err, errlen);
+		return ended(a->t.buffer_copy(a->state, dst, doff, src, soff, size, err, errlen),
+		             err, errlen);
 	if (!a->t.buffer_read || !a->t.buffer_write)
 		return absent(a, "buffer_copy", "cannot copy buffers (and has no buffer_read and "
 		              "buffer_write to stage through)", err, errlen);
@@ -396,7 +412,8 @@ static int v1_workspace(struct trit_adopted *a, uint32_t d, const struct trit_ma
 	*bytes = 0;
 	if (!a->t.matmul_workspace)
 		return 0;
-	return a->t.matmul_workspace(a->state, d, op, bytes, err, errlen);
+	return ended(a->t.matmul_workspace(a->state, d, op, bytes, err, errlen),
+	             err, errlen);
 }
 
 static int h_graph_workspace(void *s, uint32_t d, const struct trit_graph *g,
@@ -409,7 +426,8 @@ static int h_graph_workspace(void *s, uint32_t d, const struct trit_graph *g,
 	if (rc)
 		return rc;
 	if (a->t.graph_workspace)
-		return a->t.graph_workspace(a->state, d, g, bytes, err, errlen);
+		return ended(a->t.graph_workspace(a->state, d, g, bytes, err, errlen),
+		             err, errlen);
 	if (a->t.graph_compute)
 		return 0; /* its graph_compute() declared no need */
 	for (uint32_t i = 0; i < g->n_nodes; i++) {
@@ -448,7 +466,7 @@ static int v1_node(struct trit_adopted *a, uint32_t d, const struct trit_graph *
 		op.workspace_offset = g->workspace_offset;
 	}
 	if (!rc)
-		rc = a->t.matmul(a->state, d, &op, why, sizeof why);
+		rc = ended(a->t.matmul(a->state, d, &op, why, sizeof why), why, sizeof why);
 	return rc ? trit_errf(err, errlen, rc, "node %u (%s): %s", i, node_name(n),
 	                      why[0] ? why : "matmul failed without a reason") : 0;
 }
@@ -462,7 +480,7 @@ static int h_graph_compute(void *s, uint32_t d, const struct trit_graph *g,
 	if (rc || (rc = check_nodes(a, d, g, err, errlen)))
 		return rc;
 	if (a->t.graph_compute)
-		return a->t.graph_compute(a->state, d, g, err, errlen);
+		return ended(a->t.graph_compute(a->state, d, g, err, errlen), err, errlen);
 	for (uint32_t i = 0; i < g->n_nodes && !rc; i++)
 		if (g->nodes[i].op == TRIT_OP_MATMUL)
 			rc = v1_node(a, d, g, i, err, errlen);
@@ -486,7 +504,8 @@ static int graph_matmul(struct trit_adopted *a, uint32_t d, const struct trit_ma
 		                 "run a %s matmul of %llux%llu", a->devices[d].id, a->name,
 		                 trit_type_traits(op->weight_type)->name,
 		                 (unsigned long long)op->rows, (unsigned long long)op->cols);
-	if (a->t.graph_workspace && (rc = a->t.graph_workspace(a->state, d, &g, &need, err, errlen)))
+	if (a->t.graph_workspace &&
+	    (rc = ended(a->t.graph_workspace(a->state, d, &g, &need, err, errlen), err, errlen)))
 		return rc;
 	if (ws_bytes) {
 		*ws_bytes = need;
@@ -498,7 +517,7 @@ static int graph_matmul(struct trit_adopted *a, uint32_t d, const struct trit_ma
 	g.workspace = need ? op->workspace : NULL;
 	g.workspace_offset = op->workspace_offset;
 	g.workspace_size = need;
-	return a->t.graph_compute(a->state, d, &g, err, errlen);
+	return ended(a->t.graph_compute(a->state, d, &g, err, errlen), err, errlen);
 }
 
 static int h_matmul_workspace(void *s, uint32_t d, const struct trit_matmul *op,
@@ -511,7 +530,8 @@ static int h_matmul_workspace(void *s, uint32_t d, const struct trit_matmul *op,
 	if (rc)
 		return rc;
 	if (a->t.matmul_workspace)
-		return a->t.matmul_workspace(a->state, d, op, bytes, err, errlen);
+		return ended(a->t.matmul_workspace(a->state, d, op, bytes, err, errlen),
+		             err, errlen);
 	if (!a->t.matmul && a->t.graph_compute)
 		return graph_matmul(a, d, op, bytes, err, errlen);
 	return absent(a, "matmul_workspace", "has no matmul kernels", err, errlen);
@@ -525,7 +545,7 @@ static int h_matmul(void *s, uint32_t d, const struct trit_matmul *op, char *err
 	if (rc)
 		return rc;
 	if (a->t.matmul)
-		return a->t.matmul(a->state, d, op, err, errlen);
+		return ended(a->t.matmul(a->state, d, op, err, errlen), err, errlen);
 	if (a->t.graph_compute)
 		return graph_matmul(a, d, op, NULL, err, errlen);
 	return absent(a, "matmul", "has no matmul kernels", err, errlen);
@@ -546,7 +566,7 @@ static int h_graph_submit(void *s, uint32_t d, const struct trit_graph *g,
 	if (a->async) {
 		if ((rc = check_graph(a, d, g, err, errlen)) || (rc = check_nodes(a, d, g, err, errlen)))
 			return rc;
-		return a->t.graph_submit(a->state, d, g, ev, err, errlen);
+		return ended(a->t.graph_submit(a->state, d, g, ev, err, errlen), err, errlen);
 	}
 	if (!(e = calloc(1, sizeof *e)))
 		return trit_errf(err, errlen, TRIT_ENOMEM, "out of memory for an event");
@@ -564,7 +584,7 @@ static int h_event_wait(void *s, struct trit_event *ev, char *err, size_t errlen
 		return trit_errf(err, errlen, TRIT_EINVAL, "backend %s: event_wait without an event",
 		                 a->name);
 	if (a->async)
-		return a->t.event_wait(a->state, ev, err, errlen);
+		return ended(a->t.event_wait(a->state, ev, err, errlen), err, errlen);
 	return e->rc ? trit_errf(err, errlen, e->rc, "%s", e->msg) : 0;
 }
 
@@ -579,6 +599,11 @@ static void h_event_free(void *s, struct trit_event *ev)
 }
 
 /* ------------------------------------------------------------------------ */
+
+int trit_adopt_text_ok(const char *s)
+{
+	return !s || strnlen(s, TRIT_ADOPT_MAX_TEXT) < TRIT_ADOPT_MAX_TEXT;
+}
 
 void trit_adopt_entries(struct trit_adopted *a, const struct trit_backend *t)
 {

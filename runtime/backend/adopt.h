@@ -25,6 +25,15 @@ struct trit_adopted {
 	int async;                      /* graph_submit, event_wait, event_free all given */
 };
 
+/* Most bytes, its NUL included, trit reads of any text a plugin hands it
+ * (names, ids, descriptions, sources, property texts): text that does not
+ * end within them is not taken. */
+#define TRIT_ADOPT_MAX_TEXT 4096u
+
+/* 1 when s is NULL or ends within TRIT_ADOPT_MAX_TEXT bytes (reading no
+ * more than those); 0 otherwise. */
+int trit_adopt_text_ok(const char *s);
+
 /* Bytes of an ABI v1 table: everything up to and including matmul. */
 #define TRIT_ADOPT_V1_TABLE_SIZE \
 	(offsetof(struct trit_backend, matmul) + sizeof(void (*)(void)))

@@ -21,6 +21,9 @@
 
 #include "backend/adopt.h"
 #include "backend/described.h"
+#include "backend/plugin_guard.h"
+#include "backend/plugin_probe.h"
+#include "backend/plugin_trust.h"
 #include "backend/ref.h"
 #include "core/common.h"
 #include "config/config.h"
@@ -62,6 +65,10 @@ struct trit_registry {
 	struct trit_config *config;     /* the caller's, or own_config */
 	struct trit_config own_config;
 	int ltdl_ready;
+	unsigned watchdog_s;            /* [runtime] plugin_watchdog */
+	int isolate;                    /* [runtime] isolate_plugins */
+	unsigned isolate_timeout_s;     /* [runtime] isolate_timeout */
+	int probe_fd;                   /* in a probe's child: its report pipe; else -1 */
 };
 
 /* ------------------------------------------------------------------------ */
@@ -75,7 +82,8 @@ static void host_log(void *ctx, int level, const char *message)
 		level = TRIT_LOG_ERROR;
 	if (level > TRIT_LOG_TRACE)
 		level = TRIT_LOG_TRACE;
-	trit_log(level, "%s: %s", p->name ? p->name : "plugin", message ? message : "(null)");
+	/* bounded: a plugin's message need not end */
+	trit_log(level, "%s: %.1024s", p->name ? p->name : "plugin", message ? message : "(null)");
 }
 
 static const char *host_config_get(void *ctx, const char *key)
@@ -146,6 +154,48 @@ static struct plugin *add_plugin(struct trit_registry *reg, const char *path, co
 	return p;
 }
 
+/* ------------------------------------------------------------------------ */
+/* Running a plugin's code: each call under a guard (plugin_guard.h), so     */
+/* that a crash, an exit() or a hang in it names the plugin.                 */
+
+static void guard(struct trit_guard *g, const struct plugin *p, const char *phase)
+{
+	int builtin = strcmp(p->origin, "built-in") == 0;
+
+	/* in a probe's child, the parent learns the phase it may die in */
+	if (p->reg->probe_fd >= 0 && trit_probe_write(p->reg->probe_fd, "phase", 6) == 0)
+		trit_probe_write(p->reg->probe_fd, phase, strlen(phase) + 1);
+	trit_guard_enter(g, builtin ? p->name : p->path, phase, p->reg->watchdog_s);
+}
+
+/* Shut p down and unload it, as far as it got. */
+static void unload(struct plugin *p)
+{
+	struct trit_guard g;
+
+	if (p->initialised && p->ad.t.shutdown) {
+		guard(&g, p, "shutdown");
+		p->ad.t.shutdown(p->state);
+		trit_guard_leave(&g);
+	}
+	p->initialised = 0;
+	p->state = NULL;
+	if (p->handle) {
+		guard(&g, p, "dlclose");
+		lt_dlclose(p->handle);
+		trit_guard_leave(&g);
+	}
+	p->handle = NULL;
+}
+
+/* A plugin's message in a buffer it filled: ended on our side, whatever the
+ * plugin wrote into the last byte. */
+static void end_plugin_text(char *buf, size_t len)
+{
+	if (len)
+		buf[len - 1] = '\0';
+}
+
 /* Mark p skipped with a reason; undo whatever was done to it so far. */
 static void skip(struct plugin *p, const char *fmt, ...) TRIT_PRINTF(2, 3);
 static void skip(struct plugin *p, const char *fmt, ...)
@@ -158,15 +208,9 @@ static void skip(struct plugin *p, const char *fmt, ...)
 	va_end(ap);
 	free(p->reason);
 	p->reason = trit_strdup(buf);
-	if (p->initialised && p->ad.t.shutdown)
-		p->ad.t.shutdown(p->state);
-	p->initialised = 0;
-	p->state = NULL;
+	unload(p);
 	free(p->devices);
 	p->devices = NULL;
-	if (p->handle)
-		lt_dlclose(p->handle);
-	p->handle = NULL;
 	p->table = NULL;
 	trit_log(TRIT_LOG_INFO, "skipped plugin %s: %s", p->path, buf);
 }
@@ -206,7 +250,7 @@ static int valid_backend_name(const char *s)
 
 	if (!s)
 		return 0;
-	for (; s[n]; n++)
+	for (; s[n] && n < 64; n++)
 		if (!((s[n] >= 'a' && s[n] <= 'z') || (s[n] >= '0' && s[n] <= '9') || s[n] == '_'))
 			return 0;
 	return n > 0 && n < 64;
@@ -219,6 +263,113 @@ static int valid_backend_name(const char *s)
 static int value_ok(const struct trit_value *v)
 {
 	return v->state <= TRIT_VALUE_CONFIGURED;
+}
+
+/* Which text of device h (a copy; id and name set) does not end within
+ * TRIT_ADOPT_MAX_TEXT bytes: "id", "name", ...; NULL when all do. The
+ * properties' text is checked with the properties. */
+static const char *unended_text(const struct trit_device *h)
+{
+	const struct trit_value *vals[] = { &h->mem_total, &h->mem_free, &h->mem_bandwidth,
+		&h->compute_units, &h->hw_threads, &h->clock_hz, &h->compute_capability };
+
+	if (!trit_adopt_text_ok(h->id))
+		return "id";
+	if (!trit_adopt_text_ok(h->name))
+		return "name";
+	if (!trit_adopt_text_ok(h->vendor))
+		return "vendor";
+	for (size_t k = 0; k < TRIT_ARRAY_LEN(vals); k++)
+		if (!trit_adopt_text_ok(vals[k]->source))
+			return "source of a value";
+	return NULL;
+}
+
+/* Refuse a device whose numbers would mislead the planner. */
+static int check_values(struct plugin *p, const struct trit_device *h)
+{
+	const struct trit_value *vals[] = { &h->mem_total, &h->mem_free, &h->mem_bandwidth,
+		&h->compute_units, &h->hw_threads, &h->clock_hz, &h->compute_capability };
+
+	for (size_t k = 0; k < TRIT_ARRAY_LEN(vals); k++)
+		if (!value_ok(vals[k])) {
+			skip(p, "device %s: a value has state %u (0-3 are defined)", h->id,
+			     vals[k]->state);
+			return -1;
+		}
+	if (h->mem_total.state && h->mem_free.state && h->mem_free.value > h->mem_total.value) {
+		skip(p, "device %s: reports %llu bytes free out of %llu total", h->id,
+		     (unsigned long long)h->mem_free.value, (unsigned long long)h->mem_total.value);
+		return -1;
+	}
+	return 0;
+}
+
+static int check_props(struct plugin *p, const struct trit_device *h)
+{
+	if (h->n_props > TRIT_REGISTRY_MAX_PROPS || (h->n_props && !h->props)) {
+		skip(p, "device %s: %u properties %s", h->id, h->n_props,
+		     h->props ? "(trit accepts at most 256)" : "but no property array");
+		return -1;
+	}
+	for (uint32_t k = 0; k < h->n_props; k++) {
+		const struct trit_property *q = &h->props[k];
+		if (!q->key || !value_ok(&q->value)) {
+			skip(p, "device %s: property %u has no key or a bad value state", h->id, k);
+			return -1;
+		}
+		if (!trit_adopt_text_ok(q->key) || !trit_adopt_text_ok(q->unit) ||
+		    !trit_adopt_text_ok(q->text) || !trit_adopt_text_ok(q->value.source)) {
+			skip(p, "device %s: property %u has text that does not end (no NUL) within "
+			     "%u bytes", h->id, k, TRIT_ADOPT_MAX_TEXT);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Copy device i of n into p->devices[i] and check it; -1 with p skipped
+ * when it is unfit. */
+static int take_device(struct plugin *p, uint32_t i, uint32_t n)
+{
+	const struct trit_device *d = p->ad.t.device_get(p->state, i);
+	struct trit_device *h = &p->devices[i];
+	const char *bad;
+
+	if (!d) {
+		skip(p, "device_get(%u) returned NULL although device_count() is %u", i, n);
+		return -1;
+	}
+	if (d->struct_size < TRIT_DEVICE_MIN_STRUCT_SIZE) {
+		skip(p, "device %u: struct trit_device is %u bytes, smaller than the %zu bytes ABI "
+		     "%u requires", i, d->struct_size, (size_t)TRIT_DEVICE_MIN_STRUCT_SIZE,
+		     TRIT_BACKEND_ABI_VERSION);
+		return -1;
+	}
+	memcpy(h, d, d->struct_size < sizeof *h ? d->struct_size : sizeof *h);
+	h->struct_size = sizeof *h;
+	if (!h->id || !h->name) {
+		skip(p, "device %u has no %s", i, h->id ? "name" : "id");
+		return -1;
+	}
+	if ((bad = unended_text(h))) {
+		skip(p, "device %u: its %s does not end (no NUL) within %u bytes", i, bad,
+		     TRIT_ADOPT_MAX_TEXT);
+		return -1;
+	}
+	if (h->kind > TRIT_DEVICE_ACCELERATOR) {
+		skip(p, "device %s: kind %u is not cpu (0), gpu (1) or accelerator (2)", h->id,
+		     h->kind);
+		return -1;
+	}
+	if (check_values(p, h) || check_props(p, h))
+		return -1;
+	for (uint32_t j = 0; j < i; j++)
+		if (strcmp(p->devices[j].id, h->id) == 0) {
+			skip(p, "two devices share the id '%s'", h->id);
+			return -1;
+		}
+	return 0;
 }
 
 static int adopt_devices(struct plugin *p)
@@ -235,62 +386,9 @@ static int adopt_devices(struct plugin *p)
 		skip(p, "out of memory copying %u device descriptions", n);
 		return -1;
 	}
-	for (uint32_t i = 0; i < n; i++) {
-		const struct trit_device *d = p->ad.t.device_get(p->state, i);
-		struct trit_device *h = &p->devices[i];
-
-		if (!d) {
-			skip(p, "device_get(%u) returned NULL although device_count() is %u", i, n);
+	for (uint32_t i = 0; i < n; i++)
+		if (take_device(p, i, n))
 			return -1;
-		}
-		if (d->struct_size < TRIT_DEVICE_MIN_STRUCT_SIZE) {
-			skip(p, "device %u: struct trit_device is %u bytes, smaller than the %zu "
-			     "bytes ABI %u requires", i, d->struct_size,
-			     (size_t)TRIT_DEVICE_MIN_STRUCT_SIZE, TRIT_BACKEND_ABI_VERSION);
-			return -1;
-		}
-		memcpy(h, d, d->struct_size < sizeof *h ? d->struct_size : sizeof *h);
-		h->struct_size = sizeof *h;
-		if (!h->id || !h->name) {
-			skip(p, "device %u has no %s", i, h->id ? "name" : "id");
-			return -1;
-		}
-		if (h->kind > TRIT_DEVICE_ACCELERATOR) {
-			skip(p, "device %s: kind %u is not cpu (0), gpu (1) or accelerator (2)",
-			     h->id, h->kind);
-			return -1;
-		}
-		const struct trit_value *vals[] = { &h->mem_total, &h->mem_free, &h->mem_bandwidth,
-			&h->compute_units, &h->hw_threads, &h->clock_hz, &h->compute_capability };
-		for (size_t k = 0; k < TRIT_ARRAY_LEN(vals); k++)
-			if (!value_ok(vals[k])) {
-				skip(p, "device %s: a value has state %u (0-3 are defined)",
-				     h->id, vals[k]->state);
-				return -1;
-			}
-		if (h->mem_total.state && h->mem_free.state && h->mem_free.value > h->mem_total.value) {
-			skip(p, "device %s: reports %llu bytes free out of %llu total", h->id,
-			     (unsigned long long)h->mem_free.value,
-			     (unsigned long long)h->mem_total.value);
-			return -1;
-		}
-		if (h->n_props > TRIT_REGISTRY_MAX_PROPS || (h->n_props && !h->props)) {
-			skip(p, "device %s: %u properties %s", h->id, h->n_props,
-			     h->props ? "(trit accepts at most 256)" : "but no property array");
-			return -1;
-		}
-		for (uint32_t k = 0; k < h->n_props; k++)
-			if (!h->props[k].key || !value_ok(&h->props[k].value)) {
-				skip(p, "device %s: property %u has no key or a bad value state",
-				     h->id, k);
-				return -1;
-			}
-		for (uint32_t j = 0; j < i; j++)
-			if (strcmp(p->devices[j].id, h->id) == 0) {
-				skip(p, "two devices share the id '%s'", h->id);
-				return -1;
-			}
-	}
 	p->info.n_devices = n;
 	p->ad.devices = p->devices;
 	p->ad.n_devices = n;
@@ -301,6 +399,7 @@ static int adopt_devices(struct plugin *p)
 static void start_backend(struct trit_registry *reg, struct plugin *p, const struct trit_backend *t)
 {
 	char err[4096] = ""; /* room for a file's problems, one per line */
+	struct trit_guard g;
 	int rc;
 
 	p->info.abi_version = t->abi_version;
@@ -324,8 +423,13 @@ static void start_backend(struct trit_registry *reg, struct plugin *p, const str
 		     t->abi_version);
 		return;
 	}
+	if (!trit_adopt_text_ok(t->version) || !trit_adopt_text_ok(t->description)) {
+		skip(p, "backend table's %s does not end (no NUL) within %u bytes",
+		     trit_adopt_text_ok(t->version) ? "description" : "version", TRIT_ADOPT_MAX_TEXT);
+		return;
+	}
 	if (!valid_backend_name(t->name)) {
-		skip(p, "backend name %s%s%s is not 1-63 characters of [a-z0-9_]",
+		skip(p, "backend name %s%.64s%s is not 1-63 characters of [a-z0-9_]",
 		     t->name ? "'" : "", t->name ? t->name : "(null)", t->name ? "'" : "");
 		return;
 	}
@@ -358,7 +462,11 @@ static void start_backend(struct trit_registry *reg, struct plugin *p, const str
 	}
 	init_host_table(p);
 	err[0] = '\0';
+	trit_log(TRIT_LOG_DEBUG, "initialising plugin %s (backend %s)", p->path, p->name);
+	guard(&g, p, "init");
 	rc = p->ad.t.init(&p->host, &p->state, err, sizeof err);
+	trit_guard_leave(&g);
+	end_plugin_text(err, sizeof err);
 	if (rc) {
 		skip(p, "init failed (%s): %s", result_name(rc), err[0] ? err : "no reason given");
 		return;
@@ -366,7 +474,10 @@ static void start_backend(struct trit_registry *reg, struct plugin *p, const str
 	p->initialised = 1;
 	p->ad.state = p->state;
 	p->ad.name = p->name;
-	if (adopt_devices(p))
+	guard(&g, p, "device enumeration");
+	rc = adopt_devices(p);
+	trit_guard_leave(&g);
+	if (rc)
 		return;
 	trit_adopt_table(&p->be, &p->ad);
 	trit_log(TRIT_LOG_DEBUG, "loaded plugin %s (%s %s, %u device%s)", p->path, p->name,
@@ -414,22 +525,177 @@ static int is_convenience_la(const char *file)
 	return convenience;
 }
 
+/* Skip p, without opening it, when someone else could have written `file`
+ * (plugin_trust.h) and the operator has not allowed that. */
+static int refuse_untrusted(struct plugin *p, const char *file)
+{
+	char why[PATH_MAX + 256];
+
+	if (trit_config_int(p->reg->config, "runtime", "allow_insecure_plugins", 0) ||
+	    !trit_plugin_untrusted(file, why, sizeof why))
+		return 0;
+	skip(p, "refused: %s, so it may not be the plugin that was installed; set [runtime] "
+	     "allow_insecure_plugins = yes or TRIT_ALLOW_INSECURE_PLUGINS=1 to load it anyway",
+	     why);
+	return 1;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Loading a plugin in a child process first ([runtime] isolate_plugins):    */
+/* a crash, exit() or hang there refuses the plugin instead of ending trit.  */
+
+static void open_plugin(struct trit_registry *reg, const char *file, const char *open_name,
+                        const char *stem, int ext_search, const char *origin);
+
+struct probe_job {
+	struct plugin *p;               /* the parent's entry, copied into the child */
+	const char *open_name, *stem;
+	int ext_search;
+};
+
+/* The child's report: "phase\0<phase>\0" before each guarded call, then
+ * "loaded\0" or "skipped\0<name>\0<reason>\0". */
+struct probe_report {
+	const char *phase, *result, *name, *reason;
+};
+
+/* In the child: load the plugin as open_plugin would, and report. */
+static void probe_work(void *arg, int fd)
+{
+	const struct probe_job *j = arg;
+	struct trit_registry *reg = j->p->reg;
+	const struct plugin *q;
+
+	reg->probe_fd = fd;
+	open_plugin(reg, j->p->path, j->open_name, j->stem, j->ext_search, j->p->origin);
+	q = reg->plugins[reg->n_plugins - 1];
+	if (q == j->p)
+		return; /* out of memory: no report */
+	if (!q->reason)
+		trit_probe_write(fd, "loaded", 7);
+	else if (!trit_probe_write(fd, "skipped", 8) &&
+	         !trit_probe_write(fd, q->name, strlen(q->name) + 1))
+		trit_probe_write(fd, q->reason, strlen(q->reason) + 1);
+}
+
+static void parse_report(const struct trit_probe *pr, struct probe_report *r)
+{
+	const char *s = pr->report, *end = pr->report + pr->len; /* report[len] is NUL */
+
+	memset(r, 0, sizeof *r);
+	while (s < end) {
+		const char *tok = s;
+		s += strlen(s) + 1;
+		if (strcmp(tok, "phase") == 0 && s < end) {
+			r->phase = s;
+			s += strlen(s) + 1;
+		} else if (strcmp(tok, "loaded") == 0) {
+			r->result = tok;
+		} else if (strcmp(tok, "skipped") == 0 && s < end) {
+			r->result = tok;
+			r->name = s;
+			s += strlen(s) + 1;
+			r->reason = s < end ? s : "no reason given";
+			s += strlen(r->reason) + 1;
+		}
+	}
+}
+
+/* Why the child's end refuses the plugin, into why; 0 when it loaded. */
+static int probe_verdict(const struct trit_probe *pr, const struct probe_report *r,
+                         unsigned timeout_s, char *why, size_t len)
+{
+	const char *at = r->phase ? r->phase : "startup", *sig = trit_guard_signal_name(pr->sig);
+
+	switch (pr->end) {
+	case TRIT_PROBE_RETURNED:
+		if (r->result && strcmp(r->result, "loaded") == 0)
+			return 0;
+		snprintf(why, len, "its probe process ended in %s without a report", at);
+		break;
+	case TRIT_PROBE_EXITED:
+		if (pr->code == TRIT_GUARD_EXIT_STATUS)
+			snprintf(why, len, "it called exit() during %s", at);
+		else
+			snprintf(why, len, "its probe process ended with exit status %d during %s",
+			         pr->code, at);
+		break;
+	case TRIT_PROBE_SIGNALED:
+		if (sig)
+			snprintf(why, len, "it crashed with %s during %s", sig, at);
+		else
+			snprintf(why, len, "its probe process was killed by signal %d during %s",
+			         pr->sig, at);
+		break;
+	case TRIT_PROBE_TIMEOUT:
+		snprintf(why, len, "it had not finished loading after %u s (it was in %s; "
+		         "[runtime] isolate_timeout)", timeout_s, at);
+		break;
+	case TRIT_PROBE_FAILED:
+		snprintf(why, len, "it could not be loaded in a separate process: %s",
+		         strerror(pr->code));
+		break;
+	}
+	return 1;
+}
+
+/* With isolate_plugins: load p in a child first; skip it (1) unless it
+ * loaded there. A plugin the child skipped is skipped for the same reason. */
+static int refuse_after_probe(struct plugin *p, const char *open_name, const char *stem,
+                              int ext_search)
+{
+	struct probe_job job = { p, open_name, stem, ext_search };
+	struct probe_report r;
+	struct trit_probe *pr;
+	char why[512];
+	int refused;
+
+	if (!p->reg->isolate || p->reg->probe_fd >= 0)
+		return 0;
+	if (!(pr = malloc(sizeof *pr))) {
+		skip(p, "out of memory for loading it in a separate process first");
+		return 1;
+	}
+	trit_log(TRIT_LOG_DEBUG, "loading plugin %s in a separate process first", p->path);
+	trit_probe_run(probe_work, &job, p->reg->isolate_timeout_s, pr);
+	parse_report(pr, &r);
+	refused = probe_verdict(pr, &r, p->reg->isolate_timeout_s, why, sizeof why);
+	if (refused && pr->end == TRIT_PROBE_RETURNED && r.result && r.name && r.reason) {
+		char *name = trit_strdup(r.name);
+		if (name) {
+			free(p->name);
+			p->name = name;
+		}
+		skip(p, "%s", r.reason);
+	} else if (refused) {
+		skip(p, "refused: %s when trit loaded it in a separate process first "
+		     "([runtime] isolate_plugins); it was not loaded into trit", why);
+	}
+	free(pr);
+	return refused;
+}
+
 /* Open `open_name` (libltdl adding the extension when ext_search) as plugin
  * file `file`, run its entry point and start the backend. */
 static void open_plugin(struct trit_registry *reg, const char *file, const char *open_name,
                         const char *stem, int ext_search, const char *origin)
 {
 	struct plugin *p = add_plugin(reg, file, origin, stem);
+	struct trit_guard g;
 	lt_dladvise advise;
 	lt_dlhandle h = NULL;
 	void *sym;
 	trit_backend_entry_fn entry;
 
-	if (!p)
+	if (!p || refuse_untrusted(p, file) || refuse_after_probe(p, open_name, stem, ext_search))
 		return;
+	trit_log(TRIT_LOG_DEBUG, "loading plugin %s (%s)", file, origin);
 	if (!lt_dladvise_init(&advise) && (!ext_search || !lt_dladvise_ext(&advise)) &&
-	    !lt_dladvise_local(&advise))
+	    !lt_dladvise_local(&advise)) {
+		guard(&g, p, "dlopen (its constructors)");
 		h = lt_dlopenadvise(open_name, advise);
+		trit_guard_leave(&g);
+	}
 	lt_dladvise_destroy(&advise);
 	if (!h) {
 		char why[768];
@@ -447,7 +713,9 @@ static void open_plugin(struct trit_registry *reg, const char *file, const char 
 	/* ISO C has no object-to-function pointer conversion; POSIX guarantees
 	 * the representation is the same. */
 	memcpy(&entry, &sym, sizeof entry);
+	guard(&g, p, TRIT_BACKEND_ENTRY_SYMBOL "()");
 	const struct trit_backend *t = entry();
+	trit_guard_leave(&g);
 	if (!t) {
 		skip(p, "entry point %s returned NULL", TRIT_BACKEND_ENTRY_SYMBOL);
 		return;
@@ -701,6 +969,11 @@ int trit_registry_open(const struct trit_registry_options *opts, struct trit_reg
 		                 lt_dlerror());
 	}
 	reg->ltdl_ready = 1;
+	reg->probe_fd = -1;
+	reg->isolate = trit_config_int(reg->config, "runtime", "isolate_plugins", 0) != 0;
+	reg->isolate_timeout_s = (unsigned)trit_config_int(reg->config, "runtime", "isolate_timeout",
+	                                                   60);
+	reg->watchdog_s = (unsigned)trit_config_int(reg->config, "runtime", "plugin_watchdog", 10);
 
 	if (opts->devices_file) {
 		rc = open_described(reg, opts->devices_file, err, errlen);
@@ -756,10 +1029,7 @@ void trit_registry_close(struct trit_registry *reg)
 		return;
 	for (size_t i = reg->n_plugins; i-- > 0;) {
 		struct plugin *p = reg->plugins[i];
-		if (p->initialised && p->ad.t.shutdown)
-			p->ad.t.shutdown(p->state);
-		if (p->handle)
-			lt_dlclose(p->handle);
+		unload(p);
 		free(p->devices);
 		free(p->path);
 		free(p->origin);

@@ -2,7 +2,8 @@
  * main.c - `trit`: parse the global options, create the runtime and hand the
  * command line to the command named. Exit codes: 0 success, 1 failure, 2
  * usage error, 3 configuration error, 4 a plugin was skipped under --strict,
- * 5 nothing fits (plan). What each command does is in its cmd_<name>.c.
+ * 5 nothing fits (plan); 70 is libtrit's, for a plugin calling exit() while it
+ * loads (backend/plugin_guard.h). What each command does is in its cmd_<name>.c.
  */
 #include <build-config.h>
 
@@ -42,7 +43,8 @@ static const char usage_main[] =
 	"\n"
 	"Exit status: 0 success, 1 failure, 2 usage error, 3 configuration error\n"
 	"(including a --devices file that does not load), 4 a plugin was skipped\n"
-	"(devices --strict), 5 the model fits nowhere (plan).\n"
+	"(devices --strict), 5 the model fits nowhere (plan), 70 a plugin called exit()\n"
+	"while it was loading (docs/plugins.md).\n"
 	"Configuration keys and TRIT_* environment variables: docs/config.md,\n"
 	"or `trit config --schema`.\n";
 

@@ -30,6 +30,25 @@ static const struct trit_config_key schema[] = {
 	{ .section = "runtime", .key = "plugin_path", .type = TRIT_CFG_PATH_LIST,
 	  .doc = "Extra plugin directories (colon-separated), searched after "
 	         "the directories in TRIT_PLUGIN_PATH." },
+	{ .section = "runtime", .key = "plugin_watchdog", .type = TRIT_CFG_INT,
+	  .env = "TRIT_PLUGIN_WATCHDOG", .min = 0, .max = 86400, .def = "10",
+	  .doc = "Seconds a plugin may spend loading (dlopen, init, its devices) "
+	         "before trit warns, naming it, that it has not returned; trit keeps "
+	         "waiting. 0: never warn." },
+	{ .section = "runtime", .key = "allow_insecure_plugins", .type = TRIT_CFG_BOOL,
+	  .env = "TRIT_ALLOW_INSECURE_PLUGINS", .def = "no",
+	  .doc = "Load plugin files that a user other than root and the one trit "
+	         "runs as could have written (a world-writable directory, a file "
+	         "someone else owns); refused with the reason otherwise." },
+	{ .section = "runtime", .key = "isolate_plugins", .type = TRIT_CFG_BOOL,
+	  .env = "TRIT_ISOLATE_PLUGINS", .def = "no",
+	  .doc = "Load each plugin file in a separate process first (its init and "
+	         "device list included) and load it into trit only when that went "
+	         "well; a crash, exit() or hang there refuses the plugin." },
+	{ .section = "runtime", .key = "isolate_timeout", .type = TRIT_CFG_INT,
+	  .env = "TRIT_ISOLATE_TIMEOUT", .min = 1, .max = 86400, .def = "60",
+	  .doc = "Seconds a plugin may take to load in its separate process "
+	         "(isolate_plugins) before it is stopped and refused." },
 	{ .section = "runtime", .key = "log_level", .type = TRIT_CFG_ENUM,
 	  .env = "TRIT_LOG", .choices = "error|warn|info|debug|trace", .def = "warn",
 	  .doc = "How much the runtime logs, from errors only to every step." },
