@@ -12,6 +12,7 @@ runtime_libtrit_internal_la_SOURCES = \
 	runtime/core/log.c runtime/core/log.h \
 	runtime/core/caps.c runtime/core/caps.h \
 	runtime/core/proc.c runtime/core/proc.h \
+	runtime/core/safeopen.c runtime/core/safeopen.h \
 	runtime/config/inifile.c runtime/config/inifile.h \
 	runtime/config/config.c runtime/config/config.h \
 	runtime/backend/registry.c runtime/backend/registry.h \
