@@ -13,8 +13,10 @@ runtime_libtrit_internal_la_SOURCES = \
 	runtime/core/caps.c runtime/core/caps.h \
 	runtime/core/proc.c runtime/core/proc.h \
 	runtime/core/safeopen.c runtime/core/safeopen.h \
+	runtime/core/strmap.c runtime/core/strmap.h \
 	runtime/config/inifile.c runtime/config/inifile.h \
 	runtime/config/config.c runtime/config/config.h \
+	runtime/config/config_index.c runtime/config/config_index.h \
 	runtime/backend/registry.c runtime/backend/registry.h \
 	runtime/backend/adopt.c runtime/backend/adopt.h \
 	runtime/backend/ref.c runtime/backend/ref.h \
