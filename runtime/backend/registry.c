@@ -23,6 +23,7 @@
 #include "backend/described.h"
 #include "backend/ref.h"
 #include "core/common.h"
+#include "core/safeopen.h"
 #include "config/config.h"
 #include "core/log.h"
 #include "backend/registry.h"
@@ -403,7 +404,7 @@ static int is_convenience_la(const char *file)
 {
 	char line[512];
 	int convenience = 0;
-	FILE *f = fopen(file, "r");
+	FILE *f = trit_fopen_regular(file, NULL, NULL, 0); /* open_plugin says why not */
 
 	if (!f)
 		return 0;
@@ -412,6 +413,31 @@ static int is_convenience_la(const char *file)
 			convenience = 1;
 	fclose(f);
 	return convenience;
+}
+
+/* dlopen() of a FIFO waits for a writer and of a directory fails obscurely:
+ * skip p unless each file libltdl may open for it is a regular file. */
+static int plugin_file_check(const char *file, const char *open_name, int ext_search,
+                             struct plugin *p)
+{
+	static const char *const ext[] = { ".la", ".so" };
+	char why[1024];
+	int errnum;
+
+	if (trit_check_regular(file, NULL, why, sizeof why)) {
+		skip(p, "%s (a shared object)", why);
+		return 1;
+	}
+	for (size_t i = 0; ext_search && i < TRIT_ARRAY_LEN(ext); i++) {
+		char *f = trit_asprintf("%s%s", open_name, ext[i]);
+		int bad = f && trit_check_regular(f, &errnum, why, sizeof why) && errnum != ENOENT;
+		free(f);
+		if (bad) {
+			skip(p, "%s (a shared object)", why);
+			return 1;
+		}
+	}
+	return 0;
 }
 
 /* Open `open_name` (libltdl adding the extension when ext_search) as plugin
@@ -426,6 +452,8 @@ static void open_plugin(struct trit_registry *reg, const char *file, const char 
 	trit_backend_entry_fn entry;
 
 	if (!p)
+		return;
+	if (plugin_file_check(file, open_name, ext_search, p))
 		return;
 	if (!lt_dladvise_init(&advise) && (!ext_search || !lt_dladvise_ext(&advise)) &&
 	    !lt_dladvise_local(&advise))
