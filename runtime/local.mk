@@ -59,7 +59,7 @@ EXTRA_DIST += sdk/public-symbols.sh
 # The CLI is a client of the public API: its include path holds the SDK's
 # headers and its own, not the runtime's, and it links libtrit.so.
 bin_PROGRAMS += trit
-trit_SOURCES = runtime/cli/cli.h runtime/cli/cli.c runtime/cli/main.c \
+trit_SOURCES = runtime/cli/cli.h runtime/cli/cli.c runtime/cli/main.c runtime/cli/input.c \
 	runtime/cli/cmd_devices.c runtime/cli/cmd_inspect.c runtime/cli/cmd_plan.c \
 	runtime/cli/cmd_bench.c runtime/cli/cmd_config.c runtime/cli/cmd_tokenize.c runtime/cli/cmd_run.c
 trit_CPPFLAGS = -I$(top_srcdir)/sdk/include -I$(top_builddir)
