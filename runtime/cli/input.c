@@ -25,8 +25,9 @@ static const char *kind(mode_t m)
 	       "not a regular file";
 }
 
-/* path opened for reading if it is a regular file; NULL with a message. */
-static FILE *open_regular(const char *path)
+/* path opened for reading if it is a regular file of at most max bytes;
+ * NULL with a message. */
+static FILE *open_regular(const char *path, size_t max)
 {
 	struct stat sb;
 	FILE *f;
@@ -48,6 +49,12 @@ static FILE *open_regular(const char *path)
 	}
 	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
 		fprintf(stderr, "trit: %s: is no longer a regular file\n", path);
+		close(fd);
+		return NULL;
+	}
+	if ((unsigned long long)sb.st_size > max) {
+		fprintf(stderr, "trit: %s: file larger than %zu MiB (%lld bytes)\n", path, max >> 20,
+		        (long long)sb.st_size);
 		close(fd);
 		return NULL;
 	}
@@ -82,7 +89,7 @@ static int grow(char **buf, size_t *cap, size_t max, const char *name)
 
 char *cli_read_input(const char *path, size_t max, size_t *len)
 {
-	FILE *f = strcmp(path, "-") == 0 ? stdin : open_regular(path);
+	FILE *f = strcmp(path, "-") == 0 ? stdin : open_regular(path, max);
 	const char *name = f == stdin ? "standard input" : path;
 	char *buf = NULL;
 	size_t cap = 0, got = 1;
