@@ -398,7 +398,7 @@ int trit_ini_parse(const char *path, const struct trit_ini_handler *h, void *use
 	fclose(r.f);
 	if (ret > 0 && !problem_at(&r.probs, ret))
 		trit_ini_problem(&r, ret, SYNTAX_ERROR);
-	if (!r.probs.oom && ret != -2 && h->end)
+	if (!r.probs.oom && ret != -2 && !r.halted && h->end) /* not after a partial read */
 		h->end(&r, user);
 	if (r.stopped)
 		trit_problems_add(&r.probs, INT32_MAX, "%s: stopped reading after %d problems; is "

@@ -63,7 +63,8 @@ struct trit_ini_handler {
 	 * " ;" comments removed. */
 	void (*key)(struct trit_ini *ini, void *user, const char *section,
 	            const char *key, const char *value);
-	/* Called once after the last line, unless memory ran out; may be NULL. */
+	/* Called once after the last line, unless memory ran out or a limit
+	 * stopped the read; may be NULL. */
 	void (*end)(struct trit_ini *ini, void *user);
 };
 
