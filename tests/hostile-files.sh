@@ -4,10 +4,11 @@
 # directory and a 64 GiB sparse file. For each option that names a file (the
 # model, a SafeTensors shard, index.json and config.json, -c, --devices,
 # bench --cache, run/tokenize -f, TRIT_CUDA_DRIVER, a plugin in a plugin
-# directory) trit must end within 20 s with a failure status, a sentence
-# naming the path and what is wrong, and a peak RSS under 200 MB. Also: a
-# 5,000-section INI file loads in bounded time, and one past the section
-# limit is refused naming the line. Speaks TAP.
+# directory, a file the CPU plugins read under proc_root) trit must end
+# within 20 s with a failure status (where the file is optional, success),
+# a sentence naming the path and what is wrong, and a peak RSS under 200 MB.
+# Also: a 5,000-section INI file loads in bounded time, and one past the
+# section limit is refused naming the line. Speaks TAP.
 set -u
 : "${top_builddir:?run through make check}" "${top_srcdir:?run through make check}"
 trit="$top_builddir/trit"
@@ -178,6 +179,21 @@ for k in $kinds; do
 			env TRIT_CUDA_DRIVER="$work/plugins-$k/hostile.so" "$trit" devices --strict
 	fi
 done
+
+# --- files the CPU plugins read under proc_root (a fixture /proc) --------------
+# The plugin still loads, with the memory it could not read unknown and why.
+if [ -f "$top_builddir/plugins/cpu_avx2/cpu_avx2.la" ] && grep -qw avx2 /proc/cpuinfo; then
+	mkdir -p "$work/proc/self"
+	for k in $kinds; do
+		make_hostile $k "$work/proc/meminfo"
+		eval "want=\${says_$k:-}"
+		[ $k = sparse ] && want='is longer than [0-9]+ bytes'
+		may_succeed=1
+		hostile "cpu_avx2 with proc_root/meminfo as $k" "$work/proc/meminfo" "$want" \
+			env TRIT_PLUGIN_CPU_AVX2_PROC_ROOT="$work/proc" "$trit" devices --json
+		may_succeed=0
+	done
+fi
 
 # --- many sections --------------------------------------------------------------
 # 5,000 [plugin.*] sections took minutes when listing them was cubic.
