@@ -12,8 +12,11 @@ runtime_libtrit_internal_la_SOURCES = \
 	runtime/core/log.c runtime/core/log.h \
 	runtime/core/caps.c runtime/core/caps.h \
 	runtime/core/proc.c runtime/core/proc.h \
+	runtime/core/safeopen.c runtime/core/safeopen.h \
+	runtime/core/strmap.c runtime/core/strmap.h \
 	runtime/config/inifile.c runtime/config/inifile.h \
 	runtime/config/config.c runtime/config/config.h \
+	runtime/config/config_index.c runtime/config/config_index.h \
 	runtime/backend/registry.c runtime/backend/registry.h \
 	runtime/backend/adopt.c runtime/backend/adopt.h \
 	runtime/backend/plugin_guard.c runtime/backend/plugin_guard.h \
@@ -59,7 +62,7 @@ EXTRA_DIST += sdk/public-symbols.sh
 # The CLI is a client of the public API: its include path holds the SDK's
 # headers and its own, not the runtime's, and it links libtrit.so.
 bin_PROGRAMS += trit
-trit_SOURCES = runtime/cli/cli.h runtime/cli/cli.c runtime/cli/main.c \
+trit_SOURCES = runtime/cli/cli.h runtime/cli/cli.c runtime/cli/main.c runtime/cli/input.c \
 	runtime/cli/cmd_devices.c runtime/cli/cmd_inspect.c runtime/cli/cmd_plan.c \
 	runtime/cli/cmd_bench.c runtime/cli/cmd_config.c runtime/cli/cmd_tokenize.c runtime/cli/cmd_run.c
 trit_CPPFLAGS = -I$(top_srcdir)/sdk/include -I$(top_builddir)

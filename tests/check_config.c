@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* "config.h" alone would find the autoconf header first; name ours by path. */
@@ -331,7 +332,7 @@ START_TEST(missing_file_names_path_and_reason)
 	rc = trit_config_load_file(&cfg, tmpdir, err, sizeof err);
 	ck_assert_int_eq(rc, TRIT_EIO);
 	assert_err_has(tmpdir);
-	assert_err_has(strerror(EISDIR));
+	assert_err_has(": is a directory, expected a regular file");
 	ck_assert_uint_eq(cfg.n_entries, 0);
 	ck_assert_ptr_null(cfg.path);
 }
@@ -350,6 +351,115 @@ START_TEST(file_that_is_not_text_is_refused_without_reading_it_all)
 	assert_err_has("NUL byte");
 	assert_err_has("stopped reading after 50 problems");
 	assert_err_lacks(at(p, 51));
+}
+END_TEST
+
+START_TEST(fifo_is_refused_without_waiting_for_a_writer)
+{
+	char p[PATH_MAX];
+
+	snprintf(p, sizeof p, "%s/deploy.ini", tmpdir);
+	ck_assert_int_eq(mkfifo(p, 0600), 0);
+	ck_assert_int_eq(trit_config_load_file(&cfg, p, err, sizeof err), TRIT_EIO);
+	assert_err_has(p);
+	assert_err_has(": is a FIFO, expected a regular file");
+	ck_assert_uint_eq(cfg.n_entries, 0);
+}
+END_TEST
+
+START_TEST(line_longer_than_4096_bytes_stops_the_read_naming_the_line)
+{
+	static char text[8192];
+	const char *p;
+
+	/* a comment, so only the length can be wrong; the bad value after it is
+	 * not read */
+	snprintf(text, sizeof text, "[runtime]\n; %04100d\nthreads = x\n", 0);
+	p = load_bad(text);
+	ck_assert_uint_eq(err_lines(), 1);
+	assert_err_has(at(p, 2));
+	assert_err_has(": line longer than 4096 bytes");
+}
+END_TEST
+
+START_TEST(file_larger_than_16_MiB_stops_the_read_naming_the_line)
+{
+	size_t line = 64, n = (17u << 20) / line;
+	char *text = malloc(n * line + 1);
+	const char *p;
+
+	ck_assert_ptr_nonnull(text);
+	for (size_t i = 0; i < n; i++) {
+		memset(text + i * line, ' ', line - 1);
+		text[i * line] = ';';
+		text[i * line + line - 1] = '\n';
+	}
+	p = fixture_bytes("deploy.ini", text, n * line);
+	free(text);
+	ck_assert_int_eq(trit_config_load_file(&cfg, p, err, sizeof err), TRIT_ECONFIG);
+	ck_assert_uint_eq(err_lines(), 1);
+	assert_err_has(at(p, (16 << 20) / 64 + 1));
+	assert_err_has(": file larger than 16 MiB");
+}
+END_TEST
+
+/* text of `n` sections [plugin.p<i>] with `keys` keys each; free it */
+static char *many_sections(size_t n, size_t keys)
+{
+	size_t cap = n * (32 + 24 * keys) + 1, used = 0;
+	char *text = malloc(cap);
+
+	ck_assert_ptr_nonnull(text);
+	for (size_t i = 0; i < n; i++) {
+		used += (size_t)snprintf(text + used, cap - used, "[plugin.p%zu]\n", i);
+		for (size_t k = 0; k < keys; k++)
+			used += (size_t)snprintf(text + used, cap - used, "k%zu = %zu\n", k, i);
+	}
+	return text;
+}
+
+START_TEST(sections_past_the_limit_are_refused_naming_the_line)
+{
+	char *text = many_sections(10001, 1);
+	const char *p = fixture("deploy.ini", text);
+
+	free(text);
+	ck_assert_int_eq(trit_config_load_file(&cfg, p, err, sizeof err), TRIT_ECONFIG);
+	ck_assert_uint_eq(err_lines(), 1);
+	assert_err_has(at(p, 20001));
+	assert_err_has(": more than 10000 sections");
+	ck_assert_uint_eq(cfg.n_entries, 0);
+}
+END_TEST
+
+START_TEST(keys_past_the_limit_are_refused_naming_the_line)
+{
+	char *text = many_sections(1, 100001);
+	const char *p = fixture("deploy.ini", text);
+
+	free(text);
+	ck_assert_int_eq(trit_config_load_file(&cfg, p, err, sizeof err), TRIT_ECONFIG);
+	ck_assert_uint_eq(err_lines(), 1);
+	assert_err_has(at(p, 100002));
+	assert_err_has(": more than 100000 keys");
+}
+END_TEST
+
+START_TEST(ten_thousand_sections_are_found_in_order)
+{
+	char *text = many_sections(10000, 2);
+	char name[32];
+
+	load_ok(text);
+	free(text);
+	for (size_t i = 0; i < 10000; i++) {
+		snprintf(name, sizeof name, "p%zu", i);
+		ck_assert_str_eq(trit_config_plugin_section(&cfg, i), name);
+		ck_assert_str_eq(trit_config_plugin_key(&cfg, name, 1), "k1");
+		ck_assert_ptr_null(trit_config_plugin_key(&cfg, name, 2));
+		ck_assert_str_eq(trit_config_plugin_get(&cfg, name, "k0", NULL), name + 1);
+	}
+	ck_assert_ptr_null(trit_config_plugin_section(&cfg, 10000));
 }
 END_TEST
 
@@ -1179,6 +1289,12 @@ int main(void)
 	ADD(s, example_files_in_docs_load);
 	ADD(s, missing_file_names_path_and_reason);
 	ADD(s, file_that_is_not_text_is_refused_without_reading_it_all);
+	ADD(s, fifo_is_refused_without_waiting_for_a_writer);
+	ADD(s, line_longer_than_4096_bytes_stops_the_read_naming_the_line);
+	ADD(s, file_larger_than_16_MiB_stops_the_read_naming_the_line);
+	ADD(s, sections_past_the_limit_are_refused_naming_the_line);
+	ADD(s, keys_past_the_limit_are_refused_naming_the_line);
+	ADD(s, ten_thousand_sections_are_found_in_order);
 	ADD(s, fifty_problems_at_the_end_of_a_file_are_all_reported);
 	ADD(s, syntax_error_names_file_and_line);
 	ADD(s, every_syntax_error_is_reported);

@@ -113,6 +113,19 @@ if [ -f "$top_builddir/plugins/cpu_avx2/cpu_avx2.la" ]; then
 	fi
 fi
 
+# The TRIT_PLUGIN_<NAME>_<KEY> example docs/config.md gives works as written
+# (it once set a key the plugin does not have, which skips the plugin).
+if [ -f "$top_builddir/plugins/cpu_avx2/cpu_avx2.la" ] && grep -qw avx2 /proc/cpuinfo; then
+	example=$(grep -o 'TRIT_PLUGIN_CPU_AVX2_[A-Z_]*=[^`]*' "$top_srcdir/docs/config.md" | head -n 1)
+	if [ -n "$example" ]; then
+		env "$example" "$trit" devices --json >"$work/out" 2>"$work/err"
+		jq_eq "docs/config.md's example $example leaves cpu_avx2 loaded" \
+			'.plugins[] | select(.name == "cpu_avx2") | .status' loaded
+	else
+		not_ok "docs/config.md gives a TRIT_PLUGIN_CPU_AVX2_* example"
+	fi
+fi
+
 # A real cgroup v1 memory limit, when this process may create a child cgroup
 # (root on a cgroup v1 host, as on the development and CI machines).
 real_cgroup_test() {

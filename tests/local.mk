@@ -46,6 +46,11 @@ include $(srcdir)/tests/text.mk
 TESTS += tests/cli.sh
 EXTRA_DIST += tests/cli.sh tests/sdk-example.sh
 
+# Every file-taking option given a FIFO, /dev/zero, a directory, a sparse file.
+TESTS += tests/hostile-files.sh
+EXTRA_DIST += tests/hostile-files.sh
+tests/hostile-files.log: trit$(EXEEXT) tests/trit-genmodel$(EXEEXT)
+
 # libtrit.so's exports against the public headers' declarations.
 TESTS += tests/exports.sh
 EXTRA_DIST += tests/exports.sh

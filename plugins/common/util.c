@@ -102,14 +102,23 @@ int cpu_common_read_file(const char *path, size_t limit, char **out, size_t *len
 {
 	char *buf = NULL;
 	size_t have = 0, cap = 0;
+	struct stat sb;
 	int fd, code = 0;
 
 	*out = NULL;
 	if (len)
 		*len = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer; only regular
+	 * files (those of /proc and /sys are) are read */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return cpu_common_errf(why, whylen, TRIT_EIO, "%s: %s", path, strerror(errno));
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		close(fd);
+		return cpu_common_errf(why, whylen, TRIT_EIO, "%s: is %s, expected a regular file", path,
+		                S_ISDIR(sb.st_mode) ? "a directory" : S_ISFIFO(sb.st_mode) ? "a FIFO" :
+		                S_ISCHR(sb.st_mode) ? "a character device" : "not a regular file");
+	}
 	for (;;) {
 		ssize_t r;
 		/* Keep one byte beyond the limit free: reading it tells "exactly

@@ -11,8 +11,26 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "internal.h"
+
+/* dlopen() of a FIFO blocks until a writer comes and of a device or a
+ * directory fails with a confusing message: a path (a name with a '/';
+ * a bare soname is searched for by dlopen) must name a regular file. */
+static int check_regular(const char *path, const char *origin, char *err, size_t errlen)
+{
+	struct stat sb;
+
+	if (!strchr(path, '/') || stat(path, &sb) != 0 || S_ISREG(sb.st_mode))
+		return 0; /* dlopen says what is wrong with a missing file */
+	snprintf(err, errlen, "no CUDA driver: %s (%s): is %s, expected a regular file (the "
+	         "driver's libcuda.so.1)", path, origin,
+	         S_ISDIR(sb.st_mode) ? "a directory" : S_ISFIFO(sb.st_mode) ? "a FIFO" :
+	         S_ISCHR(sb.st_mode) ? "a character device" : S_ISBLK(sb.st_mode) ?
+	         "a block device" : S_ISSOCK(sb.st_mode) ? "a socket" : "not a regular file");
+	return TRIT_ENODEV;
+}
 
 int cuda_driver_open(struct cuda_driver *drv, const char *path, const char *origin,
                      char *err, size_t errlen)
@@ -22,6 +40,8 @@ int cuda_driver_open(struct cuda_driver *drv, const char *path, const char *orig
 	memset(drv, 0, sizeof *drv);
 	snprintf(drv->path, sizeof drv->path, "%s", path);
 	snprintf(drv->origin, sizeof drv->origin, "%s", origin);
+	if (check_regular(path, origin, err, errlen))
+		return TRIT_ENODEV;
 	dlerror();
 	h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
 	if (!h) {

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -112,14 +113,23 @@ int ocl_read_file(const char *path, size_t limit, char **out, size_t *len, char 
 {
 	char *buf = NULL;
 	size_t have = 0, cap = 0;
+	struct stat sb;
 	int fd;
 
 	*out = NULL;
 	if (len)
 		*len = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer; only regular
+	 * files (those of /proc and /sys are) are read */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return ocl_errf(why, whylen, TRIT_EIO, "cannot open %s: %s", path, strerror(errno));
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		close(fd);
+		return ocl_errf(why, whylen, TRIT_EIO, "%s: is %s, expected a regular file", path,
+		                S_ISDIR(sb.st_mode) ? "a directory" : S_ISFIFO(sb.st_mode) ? "a FIFO" :
+		                S_ISCHR(sb.st_mode) ? "a character device" : "not a regular file");
+	}
 	for (;;) {
 		ssize_t r;
 		if (have + 2 > cap) {

@@ -26,6 +26,7 @@
 #include "backend/plugin_trust.h"
 #include "backend/ref.h"
 #include "core/common.h"
+#include "core/safeopen.h"
 #include "config/config.h"
 #include "core/log.h"
 #include "backend/registry.h"
@@ -514,7 +515,7 @@ static int is_convenience_la(const char *file)
 {
 	char line[512];
 	int convenience = 0;
-	FILE *f = fopen(file, "r");
+	FILE *f = trit_fopen_regular(file, NULL, NULL, 0); /* open_plugin says why not */
 
 	if (!f)
 		return 0;
@@ -675,6 +676,31 @@ static int refuse_after_probe(struct plugin *p, const char *open_name, const cha
 	return refused;
 }
 
+/* dlopen() of a FIFO waits for a writer and of a directory fails obscurely:
+ * skip p unless each file libltdl may open for it is a regular file. */
+static int plugin_file_check(const char *file, const char *open_name, int ext_search,
+                             struct plugin *p)
+{
+	static const char *const ext[] = { ".la", ".so" };
+	char why[1024];
+	int errnum;
+
+	if (trit_check_regular(file, NULL, why, sizeof why)) {
+		skip(p, "%s (a shared object)", why);
+		return 1;
+	}
+	for (size_t i = 0; ext_search && i < TRIT_ARRAY_LEN(ext); i++) {
+		char *f = trit_asprintf("%s%s", open_name, ext[i]);
+		int bad = f && trit_check_regular(f, &errnum, why, sizeof why) && errnum != ENOENT;
+		free(f);
+		if (bad) {
+			skip(p, "%s (a shared object)", why);
+			return 1;
+		}
+	}
+	return 0;
+}
+
 /* Open `open_name` (libltdl adding the extension when ext_search) as plugin
  * file `file`, run its entry point and start the backend. */
 static void open_plugin(struct trit_registry *reg, const char *file, const char *open_name,
@@ -687,7 +713,8 @@ static void open_plugin(struct trit_registry *reg, const char *file, const char 
 	void *sym;
 	trit_backend_entry_fn entry;
 
-	if (!p || refuse_untrusted(p, file) || refuse_after_probe(p, open_name, stem, ext_search))
+	if (!p || plugin_file_check(file, open_name, ext_search, p) || refuse_untrusted(p, file) ||
+	    refuse_after_probe(p, open_name, stem, ext_search))
 		return;
 	trit_log(TRIT_LOG_DEBUG, "loading plugin %s (%s)", file, origin);
 	if (!lt_dladvise_init(&advise) && (!ext_search || !lt_dladvise_ext(&advise)) &&

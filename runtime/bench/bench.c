@@ -31,6 +31,7 @@
 
 #include "bench/bench.h"
 #include "core/common.h"
+#include "core/safeopen.h"
 #include "formats/ternary.h"
 
 /* ------------------------------------------------------------------------ */
@@ -965,38 +966,18 @@ void trit_bench_cache_free(struct trit_bench_cache *c)
 
 int trit_bench_cache_load(struct trit_bench_cache *c, const char *path, char *err, size_t errlen)
 {
-	FILE *f;
-	char *text = NULL;
-	long size;
+	char *text = NULL, why[512];
 	cJSON *root = NULL, *item;
 	const cJSON *results;
-	int rc = 0;
+	int rc = 0, errnum;
 	size_t k = 0;
 
 	memset(c, 0, sizeof *c);
 	snprintf(c->path, sizeof c->path, "%s", path);
-	if (!(f = fopen(path, "rb")))
-		return errno == ENOENT ? 0 : trit_errf(err, errlen, TRIT_EIO, "cannot read the bench "
-		                                       "cache %s: %s", path, strerror(errno));
-	if (fseek(f, 0, SEEK_END) || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET)) {
-		fclose(f);
-		return trit_errf(err, errlen, TRIT_EIO, "cannot read the bench cache %s: %s", path,
-		                 strerror(errno));
-	}
-	if ((uint64_t)size > CACHE_MAX_BYTES) {
-		fclose(f);
-		return trit_errf(err, errlen, TRIT_EFORMAT, "the bench cache %s is %ld bytes: more than "
-		                 "a trit bench cache holds; remove it or choose another file", path, size);
-	}
-	text = malloc((size_t)size + 1);
-	if (!text || fread(text, 1, (size_t)size, f) != (size_t)size) {
-		fclose(f);
-		free(text);
-		return trit_errf(err, errlen, text ? TRIT_EIO : TRIT_ENOMEM, "cannot read the bench "
-		                 "cache %s", path);
-	}
-	fclose(f);
-	text[size] = '\0';
+	if ((rc = trit_read_file(path, CACHE_MAX_BYTES, &text, NULL, &errnum, why, sizeof why)))
+		return errnum == ENOENT ? 0 : trit_errf(err, errlen, rc, "the bench cache %s; "
+		                                        "remove it or choose another file with --cache",
+		                                        why);
 	root = cJSON_Parse(text);
 	results = cJSON_GetObjectItemCaseSensitive(root, "results");
 	if (!root || !cJSON_IsArray(results) || get_num(root, "format") != TRIT_BENCH_CACHE_FORMAT) {

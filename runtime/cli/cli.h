@@ -41,6 +41,10 @@ int cli_set(struct cli *cli, const char *section, const char *key, const char *v
 /* Open the devices as the global options say (--devices FILE that does not
  * load: EXIT_CONFIG). */
 int cli_open_devices(struct cli *cli);
+/* The whole of a file named with -f (a regular file, or "-" for standard
+ * input), NUL-terminated, *len its size; at most max bytes. NULL after a
+ * message naming the file (not a regular file, larger than max, unreadable). */
+char *cli_read_input(const char *path, size_t max, size_t *len);
 /* Print a JSON report and free it; NULL means memory ran out. */
 int cli_print_json(char *s);
 

@@ -162,48 +162,6 @@ static int run_options(struct cli *cli, int argc, char **argv, struct run_args *
 	return EXIT_OK;
 }
 
-/* The prompt file (or stdin for "-"), at most 64 MiB; NULL with a message. */
-static char *read_prompt(const char *path)
-{
-	const size_t max = (size_t)64 << 20;
-	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-	char *buf = NULL;
-	size_t len = 0, cap = 0;
-
-	if (!f) {
-		fprintf(stderr, "trit: %s: %s\n", path, strerror(errno));
-		return NULL;
-	}
-	for (;;) {
-		if (len + 4096 + 1 > cap) {
-			char *b = cap >= max ? NULL : realloc(buf, cap = cap ? cap * 2 : 8192);
-			if (!b) {
-				fprintf(stderr, "trit: %s: %s\n", path, cap >= max ?
-				        "prompt larger than 64 MiB" : "out of memory");
-				free(buf);
-				buf = NULL;
-				break;
-			}
-			buf = b;
-		}
-		size_t n = fread(buf + len, 1, cap - len - 1, f);
-		len += n;
-		if (n == 0) {
-			if (ferror(f)) {
-				fprintf(stderr, "trit: %s: read error\n", path);
-				free(buf);
-				buf = NULL;
-			}
-			break;
-		}
-	}
-	if (buf)
-		buf[len] = 0;
-	if (f != stdin)
-		fclose(f);
-	return buf;
-}
-
 /* ------------------------------------------------------------ progress */
 
 struct progress {
@@ -343,6 +301,7 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 	struct run_args a = { 0 };
 	struct trit_model *m = NULL;
 	char *prompt = NULL, err[4096];
+	size_t prompt_len;
 	int rc;
 
 	if ((rc = run_options(cli, argc, argv, &a)))
@@ -352,7 +311,7 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 	for (int i = 0; i < a.n_sets; i++)
 		if ((rc = cli_set(cli, a.sets[i][0], a.sets[i][1], a.sets[i][2], a.sets[i][3])))
 			return rc;
-	if (a.file && !(prompt = read_prompt(a.file)))
+	if (a.file && !(prompt = cli_read_input(a.file, (size_t)64 << 20, &prompt_len)))
 		return EXIT_FAIL;
 	a.gen.prompt = prompt ? prompt : a.prompt;
 	if (trit_model_open(a.model, &m, err, sizeof err)) {

@@ -26,42 +26,6 @@ const char cli_usage_tokenize[] =
 
 #define MAX_TEXT (64u << 20)
 
-static char *read_text(const char *path, size_t *len)
-{
-	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-	char *buf = NULL;
-	size_t cap = 0;
-
-	*len = 0;
-	if (!f)
-		return NULL;
-	for (;;) {
-		size_t got;
-		if (*len == cap) {
-			char *p = cap >= MAX_TEXT ? NULL : realloc(buf, cap ? 2 * cap : 65536);
-			if (!p) {
-				free(buf);
-				buf = NULL;
-				break;
-			}
-			buf = p;
-			cap = cap ? 2 * cap : 65536;
-		}
-		got = fread(buf + *len, 1, cap - *len, f);
-		*len += got;
-		if (got == 0) {
-			if (ferror(f)) {
-				free(buf);
-				buf = NULL;
-			}
-			break;
-		}
-	}
-	if (f != stdin)
-		fclose(f);
-	return buf;
-}
-
 /* A piece as a JSON string: valid UTF-8 as is, each malformed byte as U+FFFD. */
 static void json_piece(const char *s, size_t n)
 {
@@ -185,11 +149,8 @@ int cmd_tokenize(struct cli *cli, int argc, char **argv)
 	if (!file)
 		return tokenize_and_print(argv[optind], argv[optind + 1], strlen(argv[optind + 1]),
 		                          add_special, parse_special, json);
-	if (!(text = read_text(file, &len))) {
-		fprintf(stderr, "trit: %s: cannot read the text (missing, unreadable or over %u MiB)\n",
-		        file, MAX_TEXT >> 20);
+	if (!(text = cli_read_input(file, MAX_TEXT, &len)))
 		return EXIT_FAIL;
-	}
 	rc = tokenize_and_print(argv[optind], text, len, add_special, parse_special, json);
 	free(text);
 	return rc;

@@ -524,6 +524,7 @@ void trit_config_free(struct trit_config *cfg)
 		entry_free(&cfg->entries[i]);
 	free(cfg->entries);
 	free(cfg->path);
+	trit_config_index_free(&cfg->index);
 	trit_config_init(cfg);
 }
 
@@ -547,19 +548,25 @@ static int reserve(struct trit_config *cfg, size_t need)
 static struct trit_config_entry *find_mut(const struct trit_config *cfg,
                                           const char *section, const char *key)
 {
-	for (size_t i = 0; i < cfg->n_entries; i++)
-		if (strcmp(cfg->entries[i].section, section) == 0 &&
-		    strcmp(cfg->entries[i].key, key) == 0)
-			return &cfg->entries[i];
-	return NULL;
+	size_t at;
+
+	return trit_config_index_find(&cfg->index, section, key, &at) ? &cfg->entries[at] : NULL;
 }
 
-/* Append a copy of *parsed (its parsed fields) with fresh strings. */
+static int is_plugin(const char *section)
+{
+	return strncmp(section, PLUGIN_PREFIX, strlen(PLUGIN_PREFIX)) == 0;
+}
+
+/* Add a copy of *parsed (its parsed fields) with fresh strings: appended, or
+ * in place of an entry of the same section and key (the later one wins, as
+ * merge() would have it). Used on the scratch configurations that merge()
+ * then moves into the real one: a failure leaves them to be freed. */
 static int add_entry(struct trit_config *cfg, const struct trit_config_entry *parsed,
                      const char *section, const char *key, const char *value,
                      const char *where)
 {
-	struct trit_config_entry e = *parsed;
+	struct trit_config_entry e = *parsed, *old;
 
 	if (reserve(cfg, cfg->n_entries + 1) != 0)
 		return TRIT_ENOMEM;
@@ -571,8 +578,42 @@ static int add_entry(struct trit_config *cfg, const struct trit_config_entry *pa
 		entry_free(&e);
 		return TRIT_ENOMEM;
 	}
+	if ((old = find_mut(cfg, section, key)) != NULL) {
+		entry_free(old);
+		*old = e;
+		return 0;
+	}
+	if (trit_config_index_add(&cfg->index, section, key, cfg->n_entries, is_plugin(section))) {
+		entry_free(&e);
+		return TRIT_ENOMEM;
+	}
 	cfg->entries[cfg->n_entries++] = e;
 	return 0;
+}
+
+/* The index cfg will have once merge() has moved tmp's entries in: cfg's
+ * entries where they are, then tmp's new keys appended in tmp's order. */
+static int merged_index(const struct trit_config *cfg, const struct trit_config *tmp,
+                        struct trit_config_index *out)
+{
+	size_t n = cfg->n_entries;
+
+	memset(out, 0, sizeof *out);
+	for (size_t i = 0; i < cfg->n_entries; i++) {
+		const struct trit_config_entry *e = &cfg->entries[i];
+		if (trit_config_index_add(out, e->section, e->key, i, is_plugin(e->section)))
+			goto oom;
+	}
+	for (size_t i = 0; i < tmp->n_entries; i++) {
+		const struct trit_config_entry *e = &tmp->entries[i];
+		if (!find_mut(cfg, e->section, e->key) &&
+		    trit_config_index_add(out, e->section, e->key, n++, is_plugin(e->section)))
+			goto oom;
+	}
+	return 0;
+oom:
+	trit_config_index_free(out);
+	return TRIT_ENOMEM;
 }
 
 /*
@@ -583,8 +624,13 @@ static int add_entry(struct trit_config *cfg, const struct trit_config_entry *pa
  */
 static int merge(struct trit_config *cfg, struct trit_config *tmp)
 {
-	if (reserve(cfg, cfg->n_entries + tmp->n_entries) != 0)
+	struct trit_config_index ix;
+
+	if (reserve(cfg, cfg->n_entries + tmp->n_entries) != 0 ||
+	    merged_index(cfg, tmp, &ix) != 0)
 		return TRIT_ENOMEM;
+	/* tmp holds each key once (add_entry), so looking tmp's keys up in
+	 * cfg's old index while appending finds only cfg's old entries */
 	for (size_t i = 0; i < tmp->n_entries; i++) {
 		struct trit_config_entry *e = &tmp->entries[i];
 		struct trit_config_entry *old = find_mut(cfg, e->section, e->key);
@@ -599,6 +645,8 @@ static int merge(struct trit_config *cfg, struct trit_config *tmp)
 		memset(e, 0, sizeof *e);
 	}
 	tmp->n_entries = 0;
+	trit_config_index_free(&cfg->index);
+	cfg->index = ix;
 	return 0;
 }
 
@@ -935,10 +983,15 @@ static int env_spells_key(const char *rest, const char *key)
 	return *rest == '\0';
 }
 
-static int is_plugin_section(const char *section, const char *plugin)
+/* The entries of [plugin.<plugin>] in the order they were set, or NULL. */
+static const struct trit_config_group *plugin_group(const struct trit_config *cfg,
+                                                    const char *plugin)
 {
-	size_t n = strlen(PLUGIN_PREFIX);
-	return strncmp(section, PLUGIN_PREFIX, n) == 0 && strcmp(section + n, plugin) == 0;
+	char section[512];
+
+	if ((size_t)snprintf(section, sizeof section, PLUGIN_PREFIX "%s", plugin) >= sizeof section)
+		return NULL; /* no section this long is ever set: the INI reader's lines are shorter */
+	return trit_config_index_group(&cfg->index, section);
 }
 
 int trit_config_import_plugin_env(struct trit_config *cfg, const char *plugin,
@@ -979,10 +1032,10 @@ int trit_config_import_plugin_env(struct trit_config *cfg, const char *plugin,
 		}
 		/* Keep the INI spelling of a key already set ("num-threads"). */
 		key = NULL;
-		for (size_t i = 0; i < cfg->n_entries && !key; i++)
-			if (is_plugin_section(cfg->entries[i].section, plugin) &&
-			    env_spells_key(rest, cfg->entries[i].key))
-				key = cfg->entries[i].key;
+		const struct trit_config_group *g = plugin_group(cfg, plugin);
+		for (size_t i = 0; g && i < g->n && !key; i++)
+			if (env_spells_key(rest, cfg->entries[g->at[i]].key))
+				key = cfg->entries[g->at[i]].key;
 		if (!key && (lower = trit_strdup(rest)) != NULL) {
 			for (char *c = lower; *c; c++)
 				*c = (char)tolower((unsigned char)*c);
@@ -1012,45 +1065,30 @@ const char *trit_config_plugin_get(const struct trit_config *cfg, const char *pl
 {
 	if (where)
 		*where = NULL;
-	if (!cfg || !plugin || !key)
+	const struct trit_config_group *g;
+	const struct trit_config_entry *e;
+
+	if (!cfg || !plugin || !key || !(g = plugin_group(cfg, plugin)) ||
+	    !(e = find_mut(cfg, cfg->entries[g->at[0]].section, key)))
 		return NULL;
-	for (size_t i = 0; i < cfg->n_entries; i++) {
-		const struct trit_config_entry *e = &cfg->entries[i];
-		if (is_plugin_section(e->section, plugin) && strcmp(e->key, key) == 0) {
-			if (where)
-				*where = e->where;
-			return e->value;
-		}
-	}
-	return NULL;
+	if (where)
+		*where = e->where;
+	return e->value;
 }
 
 const char *trit_config_plugin_key(const struct trit_config *cfg, const char *plugin,
                                    size_t index)
 {
-	if (!cfg || !plugin)
+	const struct trit_config_group *g;
+
+	if (!cfg || !plugin || !(g = plugin_group(cfg, plugin)) || index >= g->n)
 		return NULL;
-	for (size_t i = 0; i < cfg->n_entries; i++)
-		if (is_plugin_section(cfg->entries[i].section, plugin) && index-- == 0)
-			return cfg->entries[i].key;
-	return NULL;
+	return cfg->entries[g->at[index]].key;
 }
 
 const char *trit_config_plugin_section(const struct trit_config *cfg, size_t index)
 {
-	size_t n = strlen(PLUGIN_PREFIX);
-
-	if (!cfg)
+	if (!cfg || index >= cfg->index.n_groups)
 		return NULL;
-	for (size_t i = 0; i < cfg->n_entries; i++) {
-		const char *s = cfg->entries[i].section;
-		int repeat = 0;
-		if (strncmp(s, PLUGIN_PREFIX, n) != 0)
-			continue;
-		for (size_t j = 0; j < i && !repeat; j++)
-			repeat = strcmp(cfg->entries[j].section, s) == 0;
-		if (!repeat && index-- == 0)
-			return s + n;
-	}
-	return NULL;
+	return cfg->entries[cfg->index.groups[index].at[0]].section + strlen(PLUGIN_PREFIX);
 }

@@ -21,6 +21,8 @@
 
 #include <trit/trit.h> /* struct trit_config_value */
 
+#include "config/config_index.h"
+
 enum trit_config_type {
 	TRIT_CFG_STRING,    /* any text */
 	TRIT_CFG_PATH,      /* a file or directory path (not checked for existence here) */
@@ -73,6 +75,9 @@ struct trit_config {
 	char *path;                        /* the INI file read, or NULL */
 	struct trit_config_entry *entries;
 	size_t n_entries, cap_entries;
+	/* entries by section/key and [plugin.*] sections in order; always
+	 * describes entries[0..n_entries) (config.c keeps it so) */
+	struct trit_config_index index;
 };
 
 /* The schema, in documentation order. */

@@ -17,6 +17,8 @@
 #include <ini.h>
 
 #include "core/common.h"
+#include "core/safeopen.h"
+#include "core/strmap.h"
 #include "config/inifile.h"
 
 /* --------------------------------------------------------------- problems */
@@ -142,27 +144,23 @@ enum section_state {
 	SEC_BAD     /* reported already; its keys are skipped */
 };
 
-struct seen_key {
-	char *section, *key;
-	int line;
-};
-
 struct trit_ini {
 	const char *path;
 	const struct trit_ini_handler *h;
 	void *user;
 	FILE *f;
-	char *line;
-	size_t cap;
+	char *line;         /* TRIT_INI_MAX_LINE + 1 bytes */
 	int lineno;
 	int expect_handler; /* the line just given to inih is a key line */
 	int handled;        /* ...and the handler was called for it */
 	int read_errno;
 	int stopped;        /* gave up after TRIT_INI_MAX_PROBLEMS */
+	int halted;         /* a limit was reached (and reported): read no further */
+	uint64_t bytes;     /* read so far */
+	size_t n_sections, n_keys;
 	char *section;
 	enum section_state state;
-	struct seen_key *seen;
-	size_t n_seen, cap_seen;
+	struct trit_strmap seen; /* section + key -> the line that set it */
 	struct trit_problems probs;
 };
 
@@ -207,6 +205,12 @@ static void section_line(struct trit_ini *r, char *text)
 	char *close = strchr(text, ']'), *name = text + 1, *after;
 
 	r->state = SEC_BAD;
+	if (++r->n_sections > TRIT_INI_MAX_SECTIONS) {
+		trit_ini_problem(r, r->lineno, "more than %d sections; trit reads at most %d",
+		                 TRIT_INI_MAX_SECTIONS, TRIT_INI_MAX_SECTIONS);
+		r->halted = 1;
+		return;
+	}
 	if (!close) {
 		trit_ini_problem(r, r->lineno, SYNTAX_ERROR);
 		return;
@@ -233,23 +237,57 @@ static void section_line(struct trit_ini *r, char *text)
 	r->state = SEC_OK;
 }
 
+/*
+ * The next line into r->line, without its '\n': its length, or -1 at the end
+ * of the file (or a read error, kept in read_errno), or -2 when the line or
+ * the file is longer than trit reads (reported: reading stops there, so
+ * /dev/zero or a binary file given as an INI file costs a bounded read).
+ */
+static long next_line(struct trit_ini *r)
+{
+	size_t len = 0;
+	int c;
+
+	if (!r->line && !(r->line = malloc(TRIT_INI_MAX_LINE + 1))) {
+		r->probs.oom = 1;
+		return -1;
+	}
+	errno = 0;
+	while ((c = getc(r->f)) != EOF) {
+		if (r->bytes++ >= TRIT_INI_MAX_BYTES || (c != '\n' && len == TRIT_INI_MAX_LINE)) {
+			if (len == TRIT_INI_MAX_LINE)
+				trit_ini_problem(r, r->lineno + 1, "line longer than %d bytes",
+				                 TRIT_INI_MAX_LINE);
+			else
+				trit_ini_problem(r, r->lineno + 1, "file larger than %d MiB",
+				                 TRIT_INI_MAX_BYTES >> 20);
+			r->halted = 1;
+			return -2;
+		}
+		if (c == '\n')
+			break;
+		r->line[len++] = (char)c;
+	}
+	if (c == EOF && ferror(r->f))
+		r->read_errno = errno ? errno : EIO;
+	if (c == EOF && (len == 0 || r->read_errno))
+		return -1;
+	r->line[len] = '\0';
+	return (long)len;
+}
+
 static char *read_line(char *str, int num, void *stream)
 {
 	struct trit_ini *r = stream;
-	ssize_t n;
+	long n;
 	size_t len;
 	char *text;
 
 	finish_line(r);
-	if (r->probs.oom)
+	if (r->probs.oom || r->halted)
 		return NULL;
-	errno = 0;
-	n = getline(&r->line, &r->cap, r->f);
-	if (n < 0) {
-		if (ferror(r->f))
-			r->read_errno = errno ? errno : EIO;
+	if ((n = next_line(r)) < 0)
 		return NULL;
-	}
 	if (r->probs.n >= TRIT_INI_MAX_PROBLEMS) {
 		r->stopped = 1; /* there is more, but this is not an INI file */
 		return NULL;
@@ -257,8 +295,6 @@ static char *read_line(char *str, int num, void *stream)
 	r->lineno++;
 	text = r->line;
 	len = (size_t)n;
-	if (len && text[len - 1] == '\n')
-		text[--len] = '\0';
 	if (len && text[len - 1] == '\r')
 		text[--len] = '\0';
 	snprintf(str, (size_t)num, "\n"); /* what inih sees unless it is a key line */
@@ -286,34 +322,11 @@ static char *read_line(char *str, int num, void *stream)
 	return str;
 }
 
-static int seen_add(struct trit_ini *r, const char *key)
-{
-	if (r->n_seen == r->cap_seen) {
-		size_t cap = r->cap_seen ? r->cap_seen * 2 : 16;
-		struct seen_key *v = realloc(r->seen, cap * sizeof *v);
-		if (!v)
-			return TRIT_ENOMEM;
-		r->seen = v;
-		r->cap_seen = cap;
-	}
-	r->seen[r->n_seen].section = trit_strdup(r->section);
-	r->seen[r->n_seen].key = trit_strdup(key);
-	r->seen[r->n_seen].line = r->lineno;
-	if (!r->seen[r->n_seen].section || !r->seen[r->n_seen].key) {
-		free(r->seen[r->n_seen].section);
-		free(r->seen[r->n_seen].key);
-		return TRIT_ENOMEM;
-	}
-	r->n_seen++;
-	return 0;
-}
-
 static int seen_line(const struct trit_ini *r, const char *key)
 {
-	for (size_t i = 0; i < r->n_seen; i++)
-		if (strcmp(r->seen[i].section, r->section) == 0 && strcmp(r->seen[i].key, key) == 0)
-			return r->seen[i].line;
-	return 0;
+	size_t line;
+
+	return trit_strmap_get2(&r->seen, r->section, key, &line) ? (int)line : 0;
 }
 
 /* inih's handler. Always returns 1: problems are recorded here, not by inih. */
@@ -336,12 +349,18 @@ static int on_key(void *user, const char *inih_section, const char *name, const 
 	}
 	if (r->state == SEC_BAD)
 		return 1;
+	if (++r->n_keys > TRIT_INI_MAX_KEYS) {
+		trit_ini_problem(r, line, "more than %d keys; trit reads at most %d",
+		                 TRIT_INI_MAX_KEYS, TRIT_INI_MAX_KEYS);
+		r->halted = 1;
+		return 1;
+	}
 	if ((first = seen_line(r, name)) != 0) {
 		trit_ini_problem(r, line, "[%s] %s is already set at line %d", r->section, name,
 		                 first);
 		return 1;
 	}
-	if (seen_add(r, name) != 0) {
+	if (trit_strmap_put2(&r->seen, r->section, name, (size_t)line) != 0) {
 		r->probs.oom = 1;
 		return 1;
 	}
@@ -351,11 +370,7 @@ static int on_key(void *user, const char *inih_section, const char *name, const 
 
 static void reader_free(struct trit_ini *r)
 {
-	for (size_t i = 0; i < r->n_seen; i++) {
-		free(r->seen[i].section);
-		free(r->seen[i].key);
-	}
-	free(r->seen);
+	trit_strmap_free(&r->seen);
 	free(r->section);
 	free(r->line);
 	trit_problems_free(&r->probs);
@@ -365,21 +380,25 @@ int trit_ini_parse(const char *path, const struct trit_ini_handler *h, void *use
                    char *err, size_t errlen)
 {
 	struct trit_ini r = { .path = path, .h = h, .user = user, .state = SEC_NONE };
-	int rc, ret;
+	char why[512];
+	int rc, ret, errnum;
 
 	if (!path || !h || !h->section || !h->key)
 		return trit_errf(err, errlen, TRIT_EINVAL,
 		                 "trit_ini_parse: no path or no handler given");
-	r.f = fopen(path, "r");
-	if (!r.f)
+	/* a FIFO or a device is refused here: reading one could block or not end */
+	r.f = trit_fopen_regular(path, &errnum, why, sizeof why);
+	if (!r.f && errnum)
 		return trit_errf(err, errlen, TRIT_EIO, "cannot open %s '%s': %s", h->what,
-		                 path, strerror(errno));
+		                 path, strerror(errnum));
+	if (!r.f)
+		return trit_errf(err, errlen, TRIT_EIO, "%s %s", h->what, why);
 	ret = ini_parse_stream(read_line, &r, on_key, &r);
 	finish_line(&r);
 	fclose(r.f);
 	if (ret > 0 && !problem_at(&r.probs, ret))
 		trit_ini_problem(&r, ret, SYNTAX_ERROR);
-	if (!r.probs.oom && ret != -2 && h->end)
+	if (!r.probs.oom && ret != -2 && !r.halted && h->end) /* not after a partial read */
 		h->end(&r, user);
 	if (r.stopped)
 		trit_problems_add(&r.probs, INT32_MAX, "%s: stopped reading after %d problems; is "

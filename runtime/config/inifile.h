@@ -14,6 +14,14 @@
 
 /* A file reporting more problems than this is probably not an INI file. */
 #define TRIT_INI_MAX_PROBLEMS 50
+/* Limits on what one file may hold (docs/config.md lists them): reaching one
+ * is a problem at that line and reading stops, so a wrong file (a binary,
+ * /dev/zero behind a symlink, a generated monster) costs bounded time and
+ * memory. Real files are far below each. */
+#define TRIT_INI_MAX_LINE     4096      /* bytes in one line, comments included */
+#define TRIT_INI_MAX_BYTES    (16 << 20) /* bytes in the file */
+#define TRIT_INI_MAX_SECTIONS 10000     /* [section] lines */
+#define TRIT_INI_MAX_KEYS     100000    /* key lines */
 
 /* Problems found so far, kept in line order; each is one line of err.
  * Zero-initialise before use. oom is set when a problem could not be kept. */
@@ -55,7 +63,8 @@ struct trit_ini_handler {
 	 * " ;" comments removed. */
 	void (*key)(struct trit_ini *ini, void *user, const char *section,
 	            const char *key, const char *value);
-	/* Called once after the last line, unless memory ran out; may be NULL. */
+	/* Called once after the last line, unless memory ran out or a limit
+	 * stopped the read; may be NULL. */
 	void (*end)(struct trit_ini *ini, void *user);
 };
 
@@ -75,8 +84,9 @@ void trit_ini_oom(struct trit_ini *ini);
  * of its own, never a continuation), [section] syntax, lines longer than
  * inih's buffer ("line too long (max N characters)"), NUL bytes, keys set
  * twice in one section ("already set at line N"), keys before any section,
- * syntax errors (every one, not only the first), and giving up after
- * TRIT_INI_MAX_PROBLEMS problems.
+ * syntax errors (every one, not only the first), giving up after
+ * TRIT_INI_MAX_PROBLEMS problems, and the limits above. A path that is not a
+ * regular file (a FIFO, a device, a directory) is refused before any read.
  *
  * Returns 0 when nothing was reported; TRIT_ECONFIG with every problem in
  * err, one per line in line order; TRIT_EIO when the file cannot be opened

@@ -21,6 +21,7 @@
 #include <trit/ternary.h>
 
 #include "core/common.h"
+#include "core/safeopen.h"
 #include "formats/ternary.h"
 #include "load/load_int.h"
 
@@ -34,18 +35,11 @@ void load_unmap_files(struct load_map *maps, uint32_t n)
 
 static int map_one(const char *path, struct load_map *out, char *err, size_t errlen)
 {
-	struct stat st;
 	void *p;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = trit_open_regular(path, &out->size, NULL, err, errlen);
 
 	if (fd < 0)
-		return trit_errf(err, errlen, TRIT_EIO, "cannot open %s: %s", path, strerror(errno));
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return trit_errf(err, errlen, TRIT_EIO, "%s is not a regular file that can be mapped",
-		                 path);
-	}
-	out->size = (uint64_t)st.st_size;
+		return fd;
 	out->base = NULL;
 	if (out->size == 0 || (uint64_t)(size_t)out->size != out->size) {
 		close(fd);

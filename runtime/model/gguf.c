@@ -20,6 +20,7 @@
 #include <trit/backend.h>
 
 #include "core/common.h"
+#include "core/safeopen.h"
 #include "core/log.h"
 #include "model/gguf.h"
 
@@ -910,26 +911,14 @@ int trit_gguf_parse(const void *data, size_t len, uint64_t file_size, const char
 int trit_gguf_open(const char *path, struct trit_gguf **out, char *err, size_t errlen)
 {
 	struct rd r = { .name = path, .err = err, .errlen = errlen };
-	struct stat st;
 	int rc;
 
 	if (!out || !path)
 		return trit_errf(err, errlen, TRIT_EINVAL, "trit_gguf_open needs a path and out");
 	*out = NULL;
-	r.fd = open(path, O_RDONLY | O_CLOEXEC);
+	r.fd = trit_open_regular(path, &r.file_size, NULL, err, errlen);
 	if (r.fd < 0)
-		return trit_errf(err, errlen, TRIT_EIO, "%s: cannot open: %s", path, strerror(errno));
-	if (fstat(r.fd, &st) != 0) {
-		rc = trit_errf(err, errlen, TRIT_EIO, "%s: fstat: %s", path, strerror(errno));
-		close(r.fd);
-		return rc;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		close(r.fd);
-		return trit_errf(err, errlen, TRIT_EIO, "%s: expected a regular file, found %s", path,
-		                 S_ISDIR(st.st_mode) ? "a directory" : "a device, pipe or socket");
-	}
-	r.file_size = (uint64_t)st.st_size;
+		return r.fd;
 	r.limit = r.file_size < TRIT_GGUF_MAX_HEADER ? r.file_size : TRIT_GGUF_MAX_HEADER;
 	rc = parse(&r, out);
 	close(r.fd);

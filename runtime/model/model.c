@@ -21,6 +21,7 @@
 #include <trit/backend.h>
 
 #include "core/common.h"
+#include "core/safeopen.h"
 #include "model/gguf.h"
 #include "model/model.h"
 #include "model/names.h"
@@ -635,7 +636,7 @@ static int summarise(struct builder *b)
 static int is_gguf(const char *path)
 {
 	char magic[4];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = trit_open_regular(path, NULL, NULL, NULL, 0);
 	ssize_t n = fd >= 0 ? read(fd, magic, 4) : -1;
 
 	if (fd >= 0)
@@ -652,6 +653,9 @@ int trit_model_open(const char *path, struct trit_model **out, char *err, size_t
 	*out = NULL;
 	if (stat(path, &st) != 0)
 		return trit_errf(err, errlen, TRIT_EIO, "%s: %s", path, strerror(errno));
+	if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
+		return trit_errf(err, errlen, TRIT_EIO, "%s: is %s, expected a model file (GGUF or "
+		                 "SafeTensors) or a directory", path, trit_file_kind(st.st_mode));
 	b.m = calloc(1, sizeof *b.m);
 	if (!b.m || !(b.m->path = trit_strdup(path))) {
 		free(b.m);

@@ -20,6 +20,7 @@
 #include <cjson/cJSON.h>
 
 #include "core/common.h"
+#include "core/safeopen.h"
 #include "core/log.h"
 #include "model/safetensors.h"
 
@@ -825,25 +826,11 @@ static int read_at(int fd, const char *file, void *buf, uint64_t len, uint64_t o
 static int open_file(const char *path, int *fd_out, uint64_t *size, int *errnum,
                      char *err, size_t errlen)
 {
-	struct stat sb;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = trit_open_regular(path, size, errnum, err, errlen);
 
-	*errnum = 0;
-	if (fd < 0) {
-		*errnum = errno;
-		return trit_errf(err, errlen, TRIT_EIO, "%s: cannot open: %s", path, strerror(errno));
-	}
-	if (fstat(fd, &sb) != 0) {
-		*errnum = errno;
-		close(fd);
-		return trit_errf(err, errlen, TRIT_EIO, "%s: %s", path, strerror(*errnum));
-	}
-	if (!S_ISREG(sb.st_mode)) {
-		close(fd);
-		return trit_errf(err, errlen, TRIT_EIO, "%s: not a regular file", path);
-	}
+	if (fd < 0)
+		return fd;
 	*fd_out = fd;
-	*size = (uint64_t)sb.st_size;
 	return 0;
 }
 
@@ -886,27 +873,14 @@ out:
 /* Read a small JSON file (index.json, config.json) whole, bounded. */
 static int read_json_file(const char *path, cJSON **out, int *errnum, char *err, size_t errlen)
 {
-	uint64_t size;
+	size_t size;
 	char *buf;
-	int fd, rc;
+	int rc;
 
 	*out = NULL;
-	if ((rc = open_file(path, &fd, &size, errnum, err, errlen)))
+	if ((rc = trit_read_file(path, TRIT_ST_MAX_CONFIG, &buf, &size, errnum, err, errlen)))
 		return rc;
-	if (size > TRIT_ST_MAX_CONFIG) {
-		close(fd);
-		return trit_errf(err, errlen, TRIT_ERANGE,
-		                 "%s: %" PRIu64 " bytes; trit reads at most %" PRIu64 " bytes of JSON "
-		                 "beside a model", path, size, TRIT_ST_MAX_CONFIG);
-	}
-	if (!(buf = malloc((size_t)size + 1))) {
-		close(fd);
-		return trit_errf(err, errlen, TRIT_ENOMEM, "%s: out of memory", path);
-	}
-	rc = read_at(fd, path, buf, size, 0, err, errlen);
-	close(fd);
-	if (!rc)
-		rc = parse_json(path, buf, size, 0, out, err, errlen);
+	rc = parse_json(path, buf, size, 0, out, err, errlen);
 	free(buf);
 	return rc;
 }
@@ -926,12 +900,6 @@ static int ends_with(const char *s, const char *suffix)
 {
 	size_t n = strlen(s), m = strlen(suffix);
 	return n >= m && strcmp(s + n - m, suffix) == 0;
-}
-
-static int is_regular(const char *path)
-{
-	struct stat sb;
-	return stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
 }
 
 /* ------------------------------------------------------------ the index */
@@ -1276,7 +1244,10 @@ int trit_st_open(const char *path, struct trit_st **out, char *err, size_t errle
 	if (S_ISDIR(sb.st_mode)) {
 		dir = trit_strdup(path);
 		file = dir ? trit_asprintf("%s/%s", dir, INDEX_NAME) : NULL;
-		if (file && !is_regular(file)) {
+		/* an index that is there but is no regular file is an error, not absent */
+		if (file && (rc = trit_check_regular(file, &errnum, err, errlen))) {
+			if (errnum != ENOENT)
+				goto out;
 			free(file);
 			file = NULL;
 			if ((rc = find_single_file(dir, &file, err, errlen)))
