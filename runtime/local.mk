@@ -9,6 +9,7 @@
 noinst_LTLIBRARIES += runtime/libtrit-internal.la
 runtime_libtrit_internal_la_SOURCES = \
 	runtime/core/common.c runtime/core/common.h \
+	runtime/core/textsafe.c runtime/core/textsafe.h \
 	runtime/core/log.c runtime/core/log.h \
 	runtime/core/caps.c runtime/core/caps.h \
 	runtime/core/proc.c runtime/core/proc.h \

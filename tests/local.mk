@@ -63,3 +63,10 @@ include $(srcdir)/tests/replan.mk
 include $(srcdir)/tests/plan-proof.mk
 include $(srcdir)/tests/xval.mk
 include $(srcdir)/tests/bitnetcpp-dist.mk
+
+# Text from files shown to people: terminal controls escaped (core/textsafe.c).
+check_PROGRAMS += tests/check_textsafe
+TESTS += tests/check_textsafe
+tests_check_textsafe_SOURCES = tests/check_textsafe.c
+tests_check_textsafe_CFLAGS = $(TEST_CFLAGS)
+tests_check_textsafe_LDADD = $(TEST_LIBS)

@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "core/common.h"
+#include "core/textsafe.h"
 
 int trit_errf(char *err, size_t errlen, int code, const char *fmt, ...)
 {
@@ -21,6 +22,7 @@ int trit_errf(char *err, size_t errlen, int code, const char *fmt, ...)
 		va_start(ap, fmt);
 		vsnprintf(err, errlen, fmt, ap);
 		va_end(ap);
+		trit_text_sanitize(err, errlen); /* messages quote file content */
 	}
 	return code;
 }

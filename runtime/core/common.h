@@ -13,7 +13,9 @@
 
 #define TRIT_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
-/* Write a formatted sentence into err (if err && errlen) and return code. */
+/* Write a formatted sentence into err (if err && errlen) and return code.
+ * Control characters and malformed UTF-8 in it (from a file the sentence
+ * quotes) are escaped (core/textsafe.h); newlines are kept. */
 int trit_errf(char *err, size_t errlen, int code, const char *fmt, ...) TRIT_PRINTF(4, 5);
 
 /* strdup that returns NULL for NULL. */

@@ -12,7 +12,7 @@ tests_check_safetensors_LDADD = $(TEST_LIBS) $(CJSON_LIBS)
 # through tests/fuzz-safetensors.sh; `make fuzz-safetensors` runs 1,000,000
 # inputs.
 FUZZ_SAFETENSORS_SRC = $(srcdir)/tests/fuzz/fuzz_safetensors.c \
-	$(srcdir)/runtime/model/safetensors.c $(srcdir)/runtime/core/common.c \
+	$(srcdir)/runtime/model/safetensors.c $(srcdir)/runtime/core/common.c $(srcdir)/runtime/core/textsafe.c \
 	$(srcdir)/runtime/core/log.c
 EXTRA_DIST += tests/fuzz/fuzz_safetensors.c tests/fuzz-safetensors.sh
 CLEANFILES += tests/fuzz/fuzz_safetensors
