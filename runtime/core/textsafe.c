@@ -185,3 +185,106 @@ void trit_text_sanitize(char *msg, size_t cap)
 		if (((unsigned char)msg[i] < 0x20 && msg[i] != '\n') || (unsigned char)msg[i] >= 0x7F)
 			msg[i] = '?';
 }
+
+/* ------------------------------------------------------------------ JSON */
+
+/* The JSON form of the character at s (k bytes, code point cp; k 0 for a
+ * malformed byte) into e; 0 when it is written as it is. */
+static size_t json_one(uint32_t cp, size_t k, char e[8])
+{
+	static const char hex[] = "0123456789abcdef";
+
+	if (!k) {
+		memcpy(e, "\\ufffd", 6);
+		return 6;
+	}
+	if (cp == '"' || cp == '\\') {
+		e[0] = '\\';
+		e[1] = (char)cp;
+		return 2;
+	}
+	if (!trit_text_is_control(cp))
+		return 0;
+	memcpy(e, "\\u00", 4);
+	e[4] = hex[cp >> 4];
+	e[5] = hex[cp & 15];
+	return 6;
+}
+
+size_t trit_json_quote(char *dst, size_t cap, const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t need = 1, out = 0;
+	int full = cap < 2;
+
+	if (!full)
+		dst[out++] = '"';
+	for (size_t i = 0; i < n;) {
+		uint32_t cp = 0;
+		size_t k = trit_utf8_next(p + i, n - i, &cp), len;
+		char e[8];
+		const char *piece = e;
+
+		if (!(len = json_one(cp, k, e))) {
+			piece = s + i;
+			len = k;
+		}
+		if (!full && out + len + 1 < cap) { /* room for the closing quote */
+			memcpy(dst + out, piece, len);
+			out += len;
+		} else {
+			full = 1;
+		}
+		need += len;
+		i += k ? k : 1;
+	}
+	if (!full)
+		dst[out++] = '"';
+	if (cap)
+		dst[out < cap ? out : cap - 1] = '\0';
+	return need + 1;
+}
+
+/* Whether the byte at p (n left) must change in a JSON text: DEL, C1 or
+ * malformed UTF-8 (cJSON already escaped C0, quotes and backslashes). */
+static size_t json_fix_at(const unsigned char *p, size_t n, size_t *k, char e[8])
+{
+	uint32_t cp = 0;
+
+	if (p[0] < 0x7F) {
+		*k = 1;
+		return 0;
+	}
+	*k = trit_utf8_next(p, n, &cp);
+	if (*k && !trit_text_is_control(cp))
+		return 0;
+	return json_one(cp, *k, e);
+}
+
+char *trit_json_make_safe(char *json)
+{
+	const unsigned char *p = (const unsigned char *)json;
+	size_t n, need = 0, changed = 0, k, out = 0;
+	char e[8], *safe;
+
+	if (!json)
+		return NULL;
+	n = strlen(json);
+	for (size_t i = 0; i < n; i += k ? k : 1) {
+		size_t len = json_fix_at(p + i, n - i, &k, e);
+		need += len ? len : k;
+		changed |= len;
+	}
+	if (!changed)
+		return json;
+	if ((safe = malloc(need + 1)) != NULL) {
+		for (size_t i = 0; i < n; i += k ? k : 1) {
+			size_t len = json_fix_at(p + i, n - i, &k, e);
+			memcpy(safe + out, len ? e : json + i, len ? len : k);
+			out += len ? len : k;
+		}
+		safe[out] = '\0';
+	}
+	free(json);
+	return safe;
+}

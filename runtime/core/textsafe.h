@@ -3,8 +3,8 @@
  * vocabulary pieces, config.json values) to people without letting it act on
  * their terminal: escape sequences, title changes, bells and bytes that are
  * not UTF-8 are written as visible escapes. Every text report and error
- * message that quotes file content goes through here; JSON has its own
- * escaping (cJSON, and report.c's streamed tensors).
+ * message that quotes file content goes through here, and every JSON
+ * report (cJSON escapes C0 only, and passes malformed UTF-8 on).
  *
  * The escapes are for reading, not for round trips: a backslash in the
  * input is kept as it is.
@@ -52,5 +52,20 @@ void trit_text_fputs(const char *s, FILE *out);
 /* Escape the message in msg (a buffer of cap bytes) in place, keeping
  * newlines: what trit_errf does to every error. */
 void trit_text_sanitize(char *msg, size_t cap);
+
+/* JSON. A JSON text may hold any code point raw inside its strings, and
+ * cJSON escapes only C0 there; these add DEL and C1 (a terminal acts on
+ * them too) and make the text valid UTF-8, which a file's strings need not
+ * be: each malformed byte becomes U+FFFD. */
+
+/* s (n bytes) as a quoted JSON string into dst (cap bytes, NUL-terminated
+ * when cap > 0, cut only between characters); returns the length it needs,
+ * as trit_text_escape does. */
+size_t trit_json_quote(char *dst, size_t cap, const char *s, size_t n);
+
+/* A whole JSON text from cJSON_Print, made safe as above: returns json
+ * itself when nothing needed changing, else a new string (json is freed);
+ * NULL, with json freed, when memory ran out. NULL in, NULL out. */
+char *trit_json_make_safe(char *json);
 
 #endif
