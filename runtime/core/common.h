@@ -18,6 +18,11 @@
  * quotes) are escaped (core/textsafe.h); newlines are kept. */
 int trit_errf(char *err, size_t errlen, int code, const char *fmt, ...) TRIT_PRINTF(4, 5);
 
+/* calloc for tables of many megabytes (a million tensor infos): aligned
+ * to, and advised to use, transparent huge pages, so filling one costs a
+ * few hundred page faults instead of tens of thousands. Free with free(). */
+void *trit_calloc_large(size_t n, size_t size);
+
 /* strdup that returns NULL for NULL. */
 char *trit_strdup(const char *s);
 /* printf into a new heap string; NULL on allocation failure. */

@@ -290,24 +290,42 @@ static int hparams_from_gguf(struct builder *b, const struct trit_gguf *g)
 	return 0;
 }
 
-static int tensors_from_gguf(struct builder *b, const struct trit_gguf *g, int post_attn_ffn)
+/* The tensor table and one block for all the names (a million tensors are
+ * a million names: one allocation, not a million). */
+static int alloc_tensors(struct builder *b, uint64_t n, uint64_t name_bytes)
 {
 	struct trit_model *m = b->m;
 
-	m->tensors = calloc(g->n_tensors ? g->n_tensors : 1, sizeof *m->tensors);
-	if (!m->tensors)
-		return trit_errf(b->err, b->errlen, TRIT_ENOMEM, "out of memory");
+	m->tensors = trit_calloc_large(n, sizeof *m->tensors);
+	m->names = name_bytes < SIZE_MAX ? malloc(name_bytes ? name_bytes : 1) : NULL;
+	if (!m->tensors || !m->names)
+		return trit_errf(b->err, b->errlen, TRIT_ENOMEM, "%s: out of memory for %llu "
+		                 "tensors", m->path, (unsigned long long)n);
+	return 0;
+}
+
+static int tensors_from_gguf(struct builder *b, const struct trit_gguf *g, int post_attn_ffn)
+{
+	struct trit_model *m = b->m;
+	uint64_t name_bytes = 0;
+	char *name;
+	int rc;
+
+	for (uint64_t i = 0; i < g->n_tensors; i++) /* each < 64 KiB, in a < 1 GiB header */
+		name_bytes += g->tensors[i].name.len + 1;
+	if ((rc = alloc_tensors(b, g->n_tensors, name_bytes)))
+		return rc;
+	name = m->names;
 	for (uint64_t i = 0; i < g->n_tensors; i++) {
 		const struct trit_gguf_tensor *gt = &g->tensors[i];
 		struct trit_model_tensor *t = &m->tensors[m->n_tensors];
 		struct trit_name_class c;
 		uint64_t n = 1;
 
-		t->name = malloc(gt->name.len + 1);
-		if (!t->name)
-			return trit_errf(b->err, b->errlen, TRIT_ENOMEM, "out of memory");
-		memcpy(t->name, gt->name.s, gt->name.len);
-		t->name[gt->name.len] = '\0';
+		t->name = name;
+		memcpy(name, gt->name.s, gt->name.len);
+		name[gt->name.len] = '\0';
+		name += gt->name.len + 1;
 		m->n_tensors++;
 		if (trit_names_classify(t->name, TRIT_NAMING_GGUF, post_attn_ffn, &c))
 			warn(b, "tensor %s: name not recognised; counted as 'other'", t->name);
@@ -488,9 +506,14 @@ static int from_safetensors(struct builder *b)
 	ai = arch_index(m->hp.arch);
 	packed = bitnet_packed(st->config);
 	m->files = calloc(st->n_shards, sizeof *m->files);
-	m->tensors = calloc(st->n_tensors ? st->n_tensors : 1, sizeof *m->tensors);
-	if (!rc && (!m->files || !m->tensors))
+	if (!rc && !m->files)
 		rc = trit_errf(b->err, b->errlen, TRIT_ENOMEM, "out of memory");
+	uint64_t name_bytes = 0;
+	for (uint64_t i = 0; i < st->n_tensors; i++)
+		name_bytes += strlen(st->tensors[i].name) + 1;
+	if (!rc)
+		rc = alloc_tensors(b, st->n_tensors, name_bytes);
+	char *name = m->names;
 	for (uint32_t i = 0; !rc && i < st->n_shards; i++) {
 		if (!(m->files[i] = trit_strdup(st->shards[i].path)))
 			rc = trit_errf(b->err, b->errlen, TRIT_ENOMEM, "out of memory");
@@ -503,10 +526,8 @@ static int from_safetensors(struct builder *b)
 		struct trit_name_class c;
 		uint64_t n = 1;
 
-		if (!(t->name = trit_strdup(s->name))) {
-			rc = trit_errf(b->err, b->errlen, TRIT_ENOMEM, "out of memory");
-			break;
-		}
+		t->name = name;
+		name = stpcpy(name, s->name) + 1;
 		m->n_tensors++;
 		if (trit_names_classify(t->name, TRIT_NAMING_HF,
 		                        ai < 0 ? 1 : arch_table[ai].post_attn_is_ffn_norm, &c))
@@ -682,8 +703,7 @@ void trit_model_close(struct trit_model *m)
 {
 	if (!m)
 		return;
-	for (size_t i = 0; i < m->n_tensors; i++)
-		free(m->tensors[i].name);
+	free(m->names);
 	free(m->tensors);
 	for (uint32_t i = 0; i < m->n_files; i++)
 		free(m->files[i]);

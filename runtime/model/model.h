@@ -91,6 +91,7 @@ struct trit_model {
 	struct trit_hparams hp;
 	struct trit_model_tensor *tensors;
 	size_t n_tensors;
+	char *names;                      /* one block holding every tensor's name */
 	uint64_t n_params, n_bytes;       /* all tensors */
 	uint64_t *layer_bytes;            /* n_layer entries */
 	uint64_t *layer_params;
