@@ -29,6 +29,7 @@ runtime_libtrit_internal_la_SOURCES = \
 	runtime/model/ggml_types.c runtime/model/ggml_types.h \
 	runtime/model/names.c runtime/model/names.h \
 	runtime/model/model.c runtime/model/model.h \
+	runtime/model/validate.c runtime/model/validate.h \
 	runtime/plan/estimate.c runtime/plan/estimate.h \
 	runtime/plan/plan.c runtime/plan/plan.h \
 	runtime/bench/bench.c runtime/bench/bench.h \

@@ -25,6 +25,7 @@
 #include "model/model.h"
 #include "model/names.h"
 #include "model/safetensors.h"
+#include "model/validate.h"
 
 /* ------------------------------------------------------------------------ */
 /* Architectures trit knows by name. Anything else is still analysed (the   */
@@ -66,6 +67,7 @@ struct builder {
 	char *err;
 	size_t errlen;
 	int oom;
+	struct trit_hp_keys keys;  /* where the checked hyper-parameters came from */
 };
 
 static void warn(struct builder *b, const char *fmt, ...) TRIT_PRINTF(2, 3);
@@ -188,6 +190,75 @@ static int gguf_per_layer(struct builder *b, const struct trit_gguf *g, const ch
 	return 0;
 }
 
+/* Note in b->keys that arch.key gave a value (for validate.c's messages). */
+static void stated(char *src, const char *arch, const char *key)
+{
+	snprintf(src, TRIT_HP_KEY_LEN, "%s.%s", arch, key);
+}
+
+/* Embedding, context, heads, FFN width and head sizes. */
+static int gguf_counts(struct builder *b, const struct trit_gguf *g, const char *arch)
+{
+	struct trit_hparams *hp = &b->m->hp;
+	struct trit_hp_keys *k = &b->keys;
+	int rc;
+
+	if (gguf_u32(g, arch, "embedding_length", &hp->n_embd))
+		warn(b, "metadata key %s.embedding_length is missing", arch);
+	else
+		stated(k->n_embd, arch, "embedding_length");
+	if (!gguf_u32(g, arch, "context_length", &hp->n_ctx_train))
+		stated(k->n_ctx_train, arch, "context_length");
+	if ((rc = gguf_per_layer(b, g, arch, "attention.head_count", hp->n_head, 1)) < 0)
+		return rc;
+	if (rc == 0)
+		stated(k->n_head, arch, "attention.head_count");
+	rc = gguf_per_layer(b, g, arch, "attention.head_count_kv", hp->n_head_kv, 0);
+	if (rc < 0)
+		return rc;
+	if (rc == 1) { /* no GQA: as many KV heads as heads */
+		memcpy(hp->n_head_kv, hp->n_head, hp->n_layer * sizeof *hp->n_head);
+		memcpy(k->n_head_kv, k->n_head, sizeof k->n_head);
+	} else {
+		stated(k->n_head_kv, arch, "attention.head_count_kv");
+	}
+	if ((rc = gguf_per_layer(b, g, arch, "feed_forward_length", hp->n_ff, 0)) < 0)
+		return rc;
+	if (rc == 0)
+		stated(k->n_ff, arch, "feed_forward_length");
+	if (!gguf_u32(g, arch, "attention.key_length", &hp->head_dim_k))
+		stated(k->head_dim_k, arch, "attention.key_length");
+	else if (hp->n_head[0])
+		hp->head_dim_k = hp->n_embd / hp->n_head[0];
+	if (!gguf_u32(g, arch, "attention.value_length", &hp->head_dim_v))
+		stated(k->head_dim_v, arch, "attention.value_length");
+	else
+		hp->head_dim_v = hp->head_dim_k;
+	return 0;
+}
+
+/* The vocabulary size: {arch}.vocab_size, else the tokenizer's token count;
+ * when both are stated they must agree. */
+static int gguf_vocab(struct builder *b, const struct trit_gguf *g, const char *arch)
+{
+	struct trit_hparams *hp = &b->m->hp;
+	const struct trit_gguf_kv *tok = trit_gguf_find(g, "tokenizer.ggml.tokens");
+	int has_tokens = tok && tok->type == TRIT_GGUF_ARRAY && tok->arr_count <= UINT32_MAX;
+
+	if (!gguf_u32(g, arch, "vocab_size", &hp->n_vocab)) {
+		stated(b->keys.n_vocab, arch, "vocab_size");
+		if (has_tokens && tok->arr_count != hp->n_vocab)
+			return trit_errf(b->err, b->errlen, TRIT_EFORMAT, "%s: %s.vocab_size = %u, but "
+			                 "tokenizer.ggml.tokens holds %llu tokens: they must agree",
+			                 b->m->path, arch, hp->n_vocab,
+			                 (unsigned long long)tok->arr_count);
+	} else if (has_tokens) {
+		hp->n_vocab = (uint32_t)tok->arr_count;
+		snprintf(b->keys.n_vocab, TRIT_HP_KEY_LEN, "the count of tokenizer.ggml.tokens");
+	}
+	return 0;
+}
+
 static int hparams_from_gguf(struct builder *b, const struct trit_gguf *g)
 {
 	struct trit_hparams *hp = &b->m->hp;
@@ -218,22 +289,8 @@ static int hparams_from_gguf(struct builder *b, const struct trit_gguf *g)
 		                 "%s: %s.block_count is missing or not an integer", b->m->path, arch);
 	if ((rc = alloc_layers(b, n_layer)))
 		return rc;
-	if (gguf_u32(g, arch, "embedding_length", &hp->n_embd))
-		warn(b, "metadata key %s.embedding_length is missing", arch);
-	gguf_u32(g, arch, "context_length", &hp->n_ctx_train);
-	if ((rc = gguf_per_layer(b, g, arch, "attention.head_count", hp->n_head, 1)) < 0)
+	if ((rc = gguf_counts(b, g, arch)))
 		return rc;
-	rc = gguf_per_layer(b, g, arch, "attention.head_count_kv", hp->n_head_kv, 0);
-	if (rc < 0)
-		return rc;
-	if (rc == 1) /* no GQA: as many KV heads as heads */
-		memcpy(hp->n_head_kv, hp->n_head, n_layer * sizeof *hp->n_head);
-	if ((rc = gguf_per_layer(b, g, arch, "feed_forward_length", hp->n_ff, 0)) < 0)
-		return rc;
-	if (gguf_u32(g, arch, "attention.key_length", &hp->head_dim_k) && hp->n_head[0])
-		hp->head_dim_k = hp->n_embd / hp->n_head[0];
-	if (gguf_u32(g, arch, "attention.value_length", &hp->head_dim_v))
-		hp->head_dim_v = hp->head_dim_k;
 	if (gguf_u32(g, arch, "rope.dimension_count", &hp->n_rot))
 		hp->n_rot = hp->head_dim_k;
 	hp->rope_freq_base = gguf_f64(g, arch, "rope.freq_base");
@@ -266,13 +323,8 @@ static int hparams_from_gguf(struct builder *b, const struct trit_gguf *g)
 		hp->sliding_window = 4096; /* Gemma 2's window, which llama.cpp assumes when absent */
 	if (!gguf_u32(g, "general", "file_type", &v))
 		hp->file_type = v;
-	if (!gguf_u32(g, arch, "vocab_size", &v))
-		hp->n_vocab = v;
-	else {
-		const struct trit_gguf_kv *tok = trit_gguf_find(g, "tokenizer.ggml.tokens");
-		if (tok && tok->type == TRIT_GGUF_ARRAY && tok->arr_count <= UINT32_MAX)
-			hp->n_vocab = (uint32_t)tok->arr_count;
-	}
+	if ((rc = gguf_vocab(b, g, arch)))
+		return rc;
 	set_swa(hp, ai >= 0 ? arch_table[ai].swa_pattern : 0);
 	/* an explicit pattern in the file wins: a period, or one flag per layer */
 	const struct trit_gguf_kv *pat;
@@ -392,6 +444,18 @@ static int json_u32_any(const cJSON *obj, const char *const *keys, uint32_t *out
 	return -1;
 }
 
+/* json_u32_any, noting in src (TRIT_HP_KEY_LEN bytes) which key gave the
+ * value, for validate.c's messages. */
+static int json_u32_src(const cJSON *obj, const char *const *keys, uint32_t *out, char *src)
+{
+	for (; *keys; keys++)
+		if (!json_u32(obj, *keys, out)) {
+			snprintf(src, TRIT_HP_KEY_LEN, "config.json %s", *keys);
+			return 0;
+		}
+	return -1;
+}
+
 static double json_f64(const cJSON *obj, const char *key)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
@@ -406,6 +470,7 @@ static int hparams_from_config(struct builder *b, const cJSON *cfg)
 	const cJSON *mt = cJSON_GetObjectItemCaseSensitive(cfg, "model_type");
 	const cJSON *archs = cJSON_GetObjectItemCaseSensitive(cfg, "architectures");
 	uint32_t n_layer = 0, n_head = 0, n_head_kv = 0, n_ff = 0, head_dim = 0, v;
+	struct trit_hp_keys *k = &b->keys;
 	int ai = -1, rc;
 
 	if (cJSON_IsString(mt) && strlen(mt->valuestring) < sizeof hp->arch) {
@@ -422,28 +487,36 @@ static int hparams_from_config(struct builder *b, const cJSON *cfg)
 		                 "%s: config.json has no num_hidden_layers (or n_layer)", b->m->path);
 	if ((rc = alloc_layers(b, n_layer)))
 		return rc;
-	json_u32_any(cfg, KEYS("hidden_size", "n_embd", "d_model"), &hp->n_embd);
-	json_u32_any(cfg, KEYS("vocab_size"), &hp->n_vocab);
-	json_u32_any(cfg, KEYS("max_position_embeddings", "n_positions", "n_ctx"), &hp->n_ctx_train);
-	json_u32_any(cfg, KEYS("num_attention_heads", "n_head"), &n_head);
-	if (json_u32_any(cfg, KEYS("num_key_value_heads", "num_kv_heads", "n_head_kv"), &n_head_kv)) {
+	json_u32_src(cfg, KEYS("hidden_size", "n_embd", "d_model"), &hp->n_embd, k->n_embd);
+	json_u32_src(cfg, KEYS("vocab_size"), &hp->n_vocab, k->n_vocab);
+	json_u32_src(cfg, KEYS("max_position_embeddings", "n_positions", "n_ctx"), &hp->n_ctx_train,
+	             k->n_ctx_train);
+	json_u32_src(cfg, KEYS("num_attention_heads", "n_head"), &n_head, k->n_head);
+	if (json_u32_src(cfg, KEYS("num_key_value_heads", "num_kv_heads", "n_head_kv"), &n_head_kv,
+	                 k->n_head_kv)) {
 		const cJSON *mq = cJSON_GetObjectItemCaseSensitive(cfg, "multi_query");
 		n_head_kv = cJSON_IsTrue(mq) ? 1 : n_head;
+		snprintf(k->n_head_kv, TRIT_HP_KEY_LEN, "%s",
+		         cJSON_IsTrue(mq) ? "config.json multi_query" : k->n_head);
 	}
-	if (json_u32_any(cfg, KEYS("intermediate_size", "n_inner", "ffn_hidden_size"), &n_ff))
+	if (json_u32_src(cfg, KEYS("intermediate_size", "n_inner", "ffn_hidden_size"), &n_ff, k->n_ff))
 		n_ff = hp->n_embd * 4; /* GPT-2 and Falcon define the FFN as 4 x embedding */
 	for (uint32_t i = 0; i < n_layer; i++) {
 		hp->n_head[i] = n_head;
 		hp->n_head_kv[i] = n_head_kv;
 		hp->n_ff[i] = n_ff;
 	}
-	if (json_u32(cfg, "head_dim", &head_dim) && n_head)
+	if (!json_u32_src(cfg, KEYS("head_dim"), &head_dim, k->head_dim_k))
+		memcpy(k->head_dim_v, k->head_dim_k, TRIT_HP_KEY_LEN);
+	else if (n_head)
 		head_dim = hp->n_embd / n_head;
 	hp->head_dim_k = hp->head_dim_v = head_dim;
 	if (!json_u32(cfg, "qk_nope_head_dim", &v)) { /* MLA */
 		uint32_t rope = 0, vdim = 0;
 		json_u32(cfg, "qk_rope_head_dim", &rope);
-		json_u32(cfg, "v_head_dim", &vdim);
+		snprintf(k->head_dim_k, TRIT_HP_KEY_LEN, "config.json qk_nope_head_dim + qk_rope_head_dim");
+		if (json_u32_src(cfg, KEYS("v_head_dim"), &vdim, k->head_dim_v))
+			k->head_dim_v[0] = '\0';
 		hp->head_dim_k = v + rope;
 		hp->head_dim_v = vdim;
 		hp->rope_head_dim_mla = rope;
@@ -691,6 +764,8 @@ int trit_model_open(const char *path, struct trit_model **out, char *err, size_t
 	}
 	if (!rc)
 		rc = summarise(&b);
+	if (!rc)
+		rc = trit_model_validate(b.m, &b.keys, err, errlen);
 	if (rc) {
 		trit_model_close(b.m);
 		return rc;
