@@ -421,6 +421,44 @@ START_TEST(impossible_config_json_values_are_refused_naming_the_key)
 }
 END_TEST
 
+/* Format detection: the magic first; a .gguf name only shapes the message. */
+START_TEST(a_gguf_with_a_bad_magic_is_reported_as_not_gguf)
+{
+	char path[256];
+	struct trit_model *m = NULL;
+	char err[512];
+	static const char elf[24] = "\x7f" "ELF\2\1\1";
+
+	snprintf(path, sizeof path, "%s/bad.gguf", tmpdir);
+	spill(path, "GGUX\3\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 24);
+	expect_refused(path, "not a GGUF file: bad magic 0x47475558 ('GGUX') at offset 0 "
+	               "(expected 'GGUF')", NULL);
+	ck_assert_int_ne(trit_model_open(path, &m, err, sizeof err), 0);
+	ck_assert_msg(!strstr(err, "SafeTensors"), "%s", err);
+	spill(path, "GG", 2);
+	expect_refused(path, "not a GGUF file: it is 2 bytes", NULL);
+	snprintf(path, sizeof path, "%s/weights.bin", tmpdir);
+	spill(path, elf, sizeof elf);
+	expect_refused(path, "not a model file trit reads: it starts with 0x7f454c46 "
+	               "('\\x7fELF')", NULL);
+}
+END_TEST
+
+START_TEST(formats_are_recognised_by_content_not_name)
+{
+	char path[512], cmd[1200];
+	struct trit_model *m;
+
+	/* a GGUF named .safetensors is read as GGUF */
+	snprintf(path, sizeof path, "%s/model.safetensors", tmpdir);
+	snprintf(cmd, sizeof cmd, "cp '%s' '%s'", generate("tiny-llama", "gguf", NULL), path);
+	ck_assert_int_eq(system(cmd), 0);
+	m = open_model(path);
+	ck_assert_int_eq(m->format, TRIT_MODEL_GGUF);
+	trit_model_close(m);
+}
+END_TEST
+
 static Suite *model_suite(void)
 {
 	Suite *s = suite_create("model");
@@ -454,6 +492,8 @@ static Suite *model_suite(void)
 	tcase_add_test(tc, an_embedding_that_does_not_split_into_heads_is_refused);
 	tcase_add_test(tc, a_vocab_size_the_tokenizer_contradicts_is_refused);
 	tcase_add_test(tc, impossible_config_json_values_are_refused_naming_the_key);
+	tcase_add_test(tc, a_gguf_with_a_bad_magic_is_reported_as_not_gguf);
+	tcase_add_test(tc, formats_are_recognised_by_content_not_name);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -21,6 +22,7 @@
 #include <trit/backend.h>
 
 #include "core/common.h"
+#include "core/textsafe.h"
 #include "model/gguf.h"
 #include "model/model.h"
 #include "model/names.h"
@@ -724,17 +726,76 @@ static int summarise(struct builder *b)
 	return b->oom ? trit_errf(b->err, b->errlen, TRIT_ENOMEM, "out of memory") : 0;
 }
 
-/* GGUF starts with "GGUF"; anything else is tried as SafeTensors (a file,
- * an index.json or a directory). */
-static int is_gguf(const char *path)
+/* The first bytes of the file (up to len), to recognise its format; how
+ * many were read, -1 when it cannot be read. */
+static ssize_t file_start(const char *path, unsigned char *buf, size_t len)
 {
-	char magic[4];
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd >= 0 ? read(fd, magic, 4) : -1;
+	ssize_t n = fd >= 0 ? read(fd, buf, len) : -1;
 
 	if (fd >= 0)
 		close(fd);
-	return n == 4 && memcmp(magic, "GGUF", 4) == 0;
+	return n;
+}
+
+enum format { FORMAT_GGUF, FORMAT_SAFETENSORS, FORMAT_NEITHER };
+
+static int has_suffix(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), k = strlen(suffix);
+	return n >= k && strcasecmp(s + n - k, suffix) == 0;
+}
+
+/* A regular file's format, by its first n bytes (of size): GGUF's magic; a
+ * SafeTensors header (an 8-byte little-endian length that fits the file,
+ * then '{'); a JSON text (model.safetensors.index.json). The name decides
+ * only when the bytes are neither: a .safetensors or .json file goes to the
+ * SafeTensors reader, whose message says what is wrong with it. */
+static enum format sniff(const char *path, const unsigned char *b, ssize_t n, uint64_t size)
+{
+	ssize_t i = 0;
+
+	if (n >= 4 && memcmp(b, "GGUF", 4) == 0)
+		return FORMAT_GGUF;
+	if (n >= 9 && b[8] == '{') {
+		uint64_t len = 0;
+		for (int k = 7; k >= 0; k--)
+			len = len << 8 | b[k];
+		if (len >= 2 && len <= size - 8)
+			return FORMAT_SAFETENSORS;
+	}
+	while (i < n && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r'))
+		i++;
+	if (i < n && b[i] == '{')
+		return FORMAT_SAFETENSORS;
+	if (has_suffix(path, ".safetensors") || has_suffix(path, ".json"))
+		return FORMAT_SAFETENSORS;
+	return FORMAT_NEITHER;
+}
+
+/* Why a file that is neither format is refused; a .gguf name says which
+ * one it was meant to be. */
+static int not_a_model(const char *path, const unsigned char *b, ssize_t n, char *err,
+                       size_t errlen)
+{
+	int gguf = has_suffix(path, ".gguf");
+	char shown[32];
+
+	if (n < 0)
+		return trit_errf(err, errlen, TRIT_EIO, "%s: cannot read its first bytes", path);
+	if (n < 4)
+		return trit_errf(err, errlen, TRIT_EFORMAT, "%s: not a %s: it is %zd bytes, too short "
+		                 "for the magic 'GGUF' at offset 0", path,
+		                 gguf ? "GGUF file" : "model file trit reads", n);
+	trit_text_escape(shown, sizeof shown, (const char *)b, 4, 0);
+	if (gguf)
+		return trit_errf(err, errlen, TRIT_EFORMAT, "%s: not a GGUF file: bad magic "
+		                 "0x%02x%02x%02x%02x ('%s') at offset 0 (expected 'GGUF')", path, b[0],
+		                 b[1], b[2], b[3], shown);
+	return trit_errf(err, errlen, TRIT_EFORMAT, "%s: not a model file trit reads: it starts "
+	                 "with 0x%02x%02x%02x%02x ('%s'), where GGUF has the magic 'GGUF' and "
+	                 "SafeTensors an 8-byte header length, then '{'", path, b[0], b[1], b[2],
+	                 b[3], shown);
 }
 
 int trit_model_open(const char *path, struct trit_model **out, char *err, size_t errlen)
@@ -751,7 +812,14 @@ int trit_model_open(const char *path, struct trit_model **out, char *err, size_t
 		free(b.m);
 		return trit_errf(err, errlen, TRIT_ENOMEM, "out of memory");
 	}
-	if (S_ISREG(st.st_mode) && is_gguf(path)) {
+	unsigned char start[16];
+	ssize_t n = S_ISREG(st.st_mode) ? file_start(path, start, sizeof start) : 0;
+	enum format f = S_ISREG(st.st_mode) ? sniff(path, start, n, (uint64_t)st.st_size)
+	                                    : FORMAT_SAFETENSORS; /* a directory */
+
+	if (f == FORMAT_NEITHER) {
+		rc = not_a_model(path, start, n, err, errlen);
+	} else if (f == FORMAT_GGUF) {
 		rc = from_gguf(&b);
 		if (!rc) {
 			b.m->files = calloc(1, sizeof *b.m->files);
