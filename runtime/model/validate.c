@@ -109,7 +109,8 @@ static int expected(const struct trit_model *m, const struct trit_hp_keys *k,
 	case TRIT_ROLE_TOKEN_EMBD:
 	case TRIT_ROLE_OUTPUT:
 		want[0] = e, want[1] = hp->n_vocab;
-		snprintf(how, len, "[%s, %s]", nm(k->n_embd, "embedding"), nm(k->n_vocab, "vocabulary"));
+		snprintf(how, len, "[%s, %s]", nm(k->n_embd, "embedding"),
+		         nm(k->n_vocab, "vocabulary"));
 		return 1;
 	case TRIT_ROLE_ATTN_Q:
 	case TRIT_ROLE_ATTN_K:
@@ -117,7 +118,8 @@ static int expected(const struct trit_model *m, const struct trit_hp_keys *k,
 		want[0] = e;
 		want[1] = t->role == TRIT_ROLE_ATTN_Q ? q : t->role == TRIT_ROLE_ATTN_K ? kd : vd;
 		snprintf(how, len, "[%s, %s x head size %u]", nm(k->n_embd, "embedding"),
-		         t->role == TRIT_ROLE_ATTN_Q ? nm(k->n_head, "heads") : nm(k->n_head_kv, "KV heads"),
+		         t->role == TRIT_ROLE_ATTN_Q ? nm(k->n_head, "heads")
+		                                     : nm(k->n_head_kv, "KV heads"),
 		         t->role == TRIT_ROLE_ATTN_V ? hp->head_dim_v : hp->head_dim_k);
 		return 1;
 	case TRIT_ROLE_ATTN_OUT:

@@ -130,7 +130,6 @@ static void text_summary(FILE *out, const struct trit_model *m)
 	        "ternary kernels", m->quant.ternary_kernels ? "apply" : "do not apply",
 	        m->quant.ternary_kernels ? "" : ": ",
 	        m->quant.ternary_kernels ? "" : trit_text_safe(m->quant.ternary_why, s1, sizeof s1));
-
 }
 
 static void text_layers(FILE *out, const struct trit_model *m)
@@ -414,7 +413,8 @@ static int tensor_line(struct line *l, const struct trit_model_tensor *t)
 		put(l, d ? ", " : "");
 		put_u64(l, t->ne[d]);
 	}
-	put(l, t->ternary ? "], \"ternary\": true, \"params\": " : "], \"ternary\": false, \"params\": ");
+	put(l, t->ternary ? "], \"ternary\": true" : "], \"ternary\": false");
+	put(l, ", \"params\": ");
 	put_u64(l, t->n_params);
 	put(l, ", \"bytes\": ");
 	put_u64(l, t->n_bytes);

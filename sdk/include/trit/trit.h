@@ -255,7 +255,9 @@ struct trit_model;
 
 /* Open and analyse a GGUF file, a .safetensors file, a
  * model.safetensors.index.json or a directory holding a SafeTensors model
- * (recognised by content, not name). */
+ * (recognised by content, not name: a .gguf name only makes a file that is
+ * neither format "not a GGUF file" in the message). Hyper-parameters no
+ * model can have are refused with TRIT_EFORMAT, naming the key and value. */
 int trit_model_open(const char *path, struct trit_model **out, char *err, size_t errlen);
 void trit_model_close(struct trit_model *m);
 
