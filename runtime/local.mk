@@ -28,7 +28,7 @@ runtime_libtrit_internal_la_SOURCES = \
 	runtime/report/report.c runtime/report/report.h \
 	runtime/model/ggml_types.c runtime/model/ggml_types.h \
 	runtime/model/names.c runtime/model/names.h \
-	runtime/model/model.c runtime/model/model.h \
+	runtime/model/model.c runtime/model/model.h runtime/model/hparams.h \
 	runtime/model/validate.c runtime/model/validate.h \
 	runtime/plan/estimate.c runtime/plan/estimate.h \
 	runtime/plan/plan.c runtime/plan/plan.h \

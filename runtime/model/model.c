@@ -832,8 +832,14 @@ int trit_model_open(const char *path, struct trit_model **out, char *err, size_t
 	}
 	if (!rc)
 		rc = summarise(&b);
-	if (!rc)
-		rc = trit_model_validate(b.m, &b.keys, err, errlen);
+	if (!rc) {
+		struct trit_validate_in v = {
+			.path = b.m->path, .hf_layout = b.m->format == TRIT_MODEL_SAFETENSORS,
+			.hp = &b.m->hp, .tensors = b.m->tensors, .n_tensors = b.m->n_tensors,
+			.keys = &b.keys,
+		};
+		rc = trit_model_validate(&v, err, errlen);
+	}
 	if (rc) {
 		trit_model_close(b.m);
 		return rc;

@@ -13,6 +13,7 @@
 #include <trit/backend.h>
 
 #include "core/common.h"
+#include "model/names.h"
 #include "model/validate.h"
 
 #define U(x) ((unsigned long long)(x))
@@ -23,8 +24,8 @@ static const char *nm(const char *key, const char *what)
 	return *key ? key : what;
 }
 
-static int positive(const struct trit_model *m, const char *key, uint64_t v, char *err,
-                    size_t errlen)
+static int positive(const struct trit_validate_in *m, const char *key, uint64_t v,
+                    char *err, size_t errlen)
 {
 	if (!*key || v > 0)
 		return 0;
@@ -43,10 +44,10 @@ static const char *layer_key(const char *key, const uint32_t *v, uint32_t n, uin
 	return key;
 }
 
-static int check_layer(const struct trit_model *m, const struct trit_hp_keys *k, uint32_t il,
-                       char *err, size_t errlen)
+static int check_layer(const struct trit_validate_in *m, uint32_t il, char *err, size_t errlen)
 {
-	const struct trit_hparams *hp = &m->hp;
+	const struct trit_hparams *hp = m->hp;
+	const struct trit_hp_keys *k = m->keys;
 	char a[112], b[112];
 	const char *kh = layer_key(k->n_head, hp->n_head, hp->n_layer, il, a, sizeof a);
 	const char *kv = layer_key(k->n_head_kv, hp->n_head_kv, hp->n_layer, il, b, sizeof b);
@@ -66,10 +67,10 @@ static int check_layer(const struct trit_model *m, const struct trit_hp_keys *k,
 	return 0;
 }
 
-static int check_counts(const struct trit_model *m, const struct trit_hp_keys *k, char *err,
-                        size_t errlen)
+static int check_counts(const struct trit_validate_in *m, char *err, size_t errlen)
 {
-	const struct trit_hparams *hp = &m->hp;
+	const struct trit_hparams *hp = m->hp;
+	const struct trit_hp_keys *k = m->keys;
 	int rc;
 
 	if ((rc = positive(m, k->n_embd, hp->n_embd, err, errlen)) ||
@@ -79,7 +80,7 @@ static int check_counts(const struct trit_model *m, const struct trit_hp_keys *k
 	    (rc = positive(m, k->head_dim_v, hp->head_dim_v, err, errlen)))
 		return rc;
 	for (uint32_t il = 0; il < hp->n_layer; il++)
-		if ((rc = check_layer(m, k, il, err, errlen)))
+		if ((rc = check_layer(m, il, err, errlen)))
 			return rc;
 	/* without a stated head size, the embedding is split among the heads */
 	if (!*k->head_dim_k && hp->n_head[0] && hp->n_embd % hp->n_head[0])
@@ -95,10 +96,11 @@ static int check_counts(const struct trit_model *m, const struct trit_hp_keys *k
 /* The shape a weight matrix must have, [ne0, ne1] (0: not known), and how
  * that follows from the keys, for the message. 0 when the role is not
  * checked. */
-static int expected(const struct trit_model *m, const struct trit_hp_keys *k,
-                    const struct trit_model_tensor *t, uint64_t want[2], char *how, size_t len)
+static int expected(const struct trit_validate_in *m, const struct trit_model_tensor *t,
+                    uint64_t want[2], char *how, size_t len)
 {
-	const struct trit_hparams *hp = &m->hp;
+	const struct trit_hparams *hp = m->hp;
+	const struct trit_hp_keys *k = m->keys;
 	uint32_t il = t->layer >= 0 ? (uint32_t)t->layer : 0;
 	uint64_t e = hp->n_embd, h = hp->n_head[il], hkv = hp->n_head_kv[il], f = hp->n_ff[il];
 	uint64_t q = h * hp->head_dim_k, kd = hkv * hp->head_dim_k, vd = hkv * hp->head_dim_v;
@@ -143,7 +145,7 @@ static int expected(const struct trit_model *m, const struct trit_hp_keys *k,
 
 /* Whether layer il has a separate gate matrix (else an ffn_up of twice the
  * FFN width is gate and up fused, as Phi-3's GGUF files store it). */
-static int has_gate(const struct trit_model *m, int32_t il)
+static int has_gate(const struct trit_validate_in *m, int32_t il)
 {
 	for (size_t i = 0; i < m->n_tensors; i++)
 		if (m->tensors[i].layer == il && m->tensors[i].role == TRIT_ROLE_FFN_GATE)
@@ -151,8 +153,8 @@ static int has_gate(const struct trit_model *m, int32_t il)
 	return 0;
 }
 
-static int check_shape(const struct trit_model *m, const struct trit_hp_keys *k,
-                       const struct trit_model_tensor *t, char *err, size_t errlen)
+static int check_shape(const struct trit_validate_in *m, const struct trit_model_tensor *t,
+                       char *err, size_t errlen)
 {
 	uint64_t want[2], rest = 1;
 	char how[400];
@@ -160,11 +162,11 @@ static int check_shape(const struct trit_model *m, const struct trit_hp_keys *k,
 
 	/* biases, scales, one expert's slice and BitNet-packed bytes are not the matrix */
 	if (t->part != TRIT_PART_WEIGHT || t->expert >= 0 || (t->ternary && t->st_dtype >= 0) ||
-	    !expected(m, k, t, want, how, sizeof how))
+	    !expected(m, t, want, how, sizeof how))
 		return 0;
 	for (uint32_t d = 2; d < t->n_dims && d < 8; d++)
 		rest *= t->ne[d];
-	if (m->format == TRIT_MODEL_SAFETENSORS && strcmp(m->hp.family, "gpt2") == 0 &&
+	if (m->hf_layout && strcmp(m->hp->family, "gpt2") == 0 &&
 	    t->role != TRIT_ROLE_TOKEN_EMBD && t->role != TRIT_ROLE_OUTPUT) {
 		uint64_t x = want[0]; /* GPT-2's Conv1D layers store [in, out]: the transpose */
 		want[0] = want[1];
@@ -181,13 +183,12 @@ static int check_shape(const struct trit_model *m, const struct trit_hp_keys *k,
 	                 U(t->ne[1]), rest == 1 ? "" : ", ...", how, U(want[0]), U(want[1]));
 }
 
-int trit_model_validate(const struct trit_model *m, const struct trit_hp_keys *k, char *err,
-                        size_t errlen)
+int trit_model_validate(const struct trit_validate_in *m, char *err, size_t errlen)
 {
-	int rc = check_counts(m, k, err, errlen);
+	int rc = check_counts(m, err, errlen);
 
 	for (size_t i = 0; !rc && i < m->n_tensors; i++)
-		if (m->tensors[i].layer < (int32_t)m->hp.n_layer)
-			rc = check_shape(m, k, &m->tensors[i], err, errlen);
+		if (m->tensors[i].layer < (int32_t)m->hp->n_layer)
+			rc = check_shape(m, &m->tensors[i], err, errlen);
 	return rc;
 }

@@ -11,7 +11,7 @@
 
 #include <stddef.h>
 
-#include "model/model.h"
+#include "model/hparams.h"
 
 /* Where each checked hyper-parameter came from: the GGUF key
  * ("llama.attention.head_count") or config.json key ("config.json
@@ -24,9 +24,20 @@ struct trit_hp_keys {
 	char head_dim_k[TRIT_HP_KEY_LEN], head_dim_v[TRIT_HP_KEY_LEN];
 };
 
+/* What is checked: the model model.c is building (this module sits below
+ * it, so it takes the parts rather than the model). */
+struct trit_validate_in {
+	const char *path;                        /* for messages */
+	int hf_layout;                           /* SafeTensors: GPT-2's Conv1D matrices are
+	                                          * stored [in, out] */
+	const struct trit_hparams *hp;
+	const struct trit_model_tensor *tensors; /* classified: layer, role, part */
+	size_t n_tensors;
+	const struct trit_hp_keys *keys;
+};
+
 /* 0, or TRIT_EFORMAT with err naming the file, the key, the value and
- * what it must be. Needs the tensors classified (layer, role, part). */
-int trit_model_validate(const struct trit_model *m, const struct trit_hp_keys *k, char *err,
-                        size_t errlen);
+ * what it must be. */
+int trit_model_validate(const struct trit_validate_in *in, char *err, size_t errlen);
 
 #endif
