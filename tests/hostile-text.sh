@@ -108,8 +108,10 @@ vocab[u[0xc2] + u[0x9b]] = 256
 json.dump({"model": {"type": "BPE", "vocab": vocab, "merges": [u[0xc2] + " " + u[0x9b]]},
            "added_tokens": []}, open(sys.argv[1], "w"))
 EOF
-if "$top_builddir/tests/trit-genvocab" --model gpt2 --pre gpt-2 "$work/tok.json" "$work/tok.gguf" \
-	>"$work/gv" 2>&1; then
+# (trit-genvocab, a test tool, does not free what it exits with)
+if ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+	"$top_builddir/tests/trit-genvocab" --model gpt2 --pre gpt-2 "$work/tok.json" \
+	"$work/tok.gguf" >"$work/gv" 2>&1; then
 	clean "tokenize shows DEL, ESC and C1 pieces escaped" 0 \
 		"$trit" tokenize "$work/tok.gguf" "$(printf 'a\177b\033c\302\233')"
 	expect "the C1 piece is one token, written \\u009b" "$work/out" '"\\u009b"'
