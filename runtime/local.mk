@@ -9,6 +9,7 @@
 noinst_LTLIBRARIES += runtime/libtrit-internal.la
 runtime_libtrit_internal_la_SOURCES = \
 	runtime/core/common.c runtime/core/common.h \
+	runtime/core/textsafe.c runtime/core/textsafe.h \
 	runtime/core/log.c runtime/core/log.h \
 	runtime/core/caps.c runtime/core/caps.h \
 	runtime/core/proc.c runtime/core/proc.h \
@@ -33,7 +34,8 @@ runtime_libtrit_internal_la_SOURCES = \
 	runtime/report/report.c runtime/report/report.h \
 	runtime/model/ggml_types.c runtime/model/ggml_types.h \
 	runtime/model/names.c runtime/model/names.h \
-	runtime/model/model.c runtime/model/model.h \
+	runtime/model/model.c runtime/model/model.h runtime/model/hparams.h \
+	runtime/model/validate.c runtime/model/validate.h \
 	runtime/plan/estimate.c runtime/plan/estimate.h \
 	runtime/plan/plan.c runtime/plan/plan.h \
 	runtime/bench/bench.c runtime/bench/bench.h \

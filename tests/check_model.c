@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/common.h"
 #include "model/model.h"
 #include "shapes.h"
 #include "support/support.h"
@@ -250,6 +251,214 @@ START_TEST(missing_file_is_an_error_naming_it)
 }
 END_TEST
 
+/* ------------------------------------------------- impossible files */
+
+/* The whole of a (small) file, and writing it back. */
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
+	*len = (size_t)ftell(f);
+	rewind(f);
+	ck_assert_ptr_nonnull(buf = malloc(*len + 1));
+	ck_assert_uint_eq(fread(buf, 1, *len, f), *len);
+	buf[*len] = '\0';
+	fclose(f);
+	return buf;
+}
+
+static void spill(const char *path, const char *buf, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(fwrite(buf, 1, len, f), len);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+/* The GGUF metadata pair KEY of type u32: its value becomes v (or, when
+ * rename is not NULL, its key becomes rename, of the same length). */
+static void patch_gguf(const char *path, const char *key, uint32_t v, const char *rename)
+{
+	size_t len, klen = strlen(key);
+	char *buf = slurp(path, &len), pat[128];
+	uint64_t l = klen;
+	uint32_t u32 = 4;
+	char *at = NULL;
+
+	memcpy(pat, &l, 8); /* little-endian, as the file */
+	memcpy(pat + 8, key, klen);
+	memcpy(pat + 8 + klen, &u32, 4);
+	for (size_t i = 0; !at && i + klen + 12 <= len; i++)
+		if (memcmp(buf + i, pat, klen + 12) == 0)
+			at = buf + i;
+	ck_assert_msg(at, "%s has no u32 key %s", path, key);
+	if (rename)
+		memcpy(at + 8, rename, klen);
+	else
+		memcpy(at + 8 + klen + 4, &v, 4);
+	spill(path, buf, len);
+	free(buf);
+}
+
+/* config.json's "KEY": NUMBER becomes "KEY": v. */
+static void patch_config(const char *dir_path, const char *key, uint32_t v)
+{
+	char path[512], pat[96], *buf, *at, *end, *out;
+	size_t len;
+
+	snprintf(path, sizeof path, "%s/config.json", dir_path);
+	buf = slurp(path, &len);
+	snprintf(pat, sizeof pat, "\"%s\": ", key);
+	ck_assert_msg((at = strstr(buf, pat)) != NULL, "config.json has no %s", key);
+	at += strlen(pat);
+	for (end = at; *end >= '0' && *end <= '9'; end++)
+		;
+	ck_assert_ptr_nonnull(out = malloc(len + 16));
+	len = (size_t)sprintf(out, "%.*s%u%s", (int)(at - buf), buf, v, end);
+	spill(path, out, len);
+	free(out);
+	free(buf);
+}
+
+/* trit_model_open refuses path with a message holding each of the strings. */
+static void expect_refused(const char *path, const char *want1, const char *want2)
+{
+	struct trit_model *m = NULL;
+	char err[1024];
+
+	ck_assert_int_eq(trit_model_open(path, &m, err, sizeof err), TRIT_EFORMAT);
+	ck_assert_ptr_null(m);
+	ck_assert_msg(strstr(err, path) && strstr(err, want1) && (!want2 || strstr(err, want2)),
+	              "wanted '%s' and '%s' in: %s", want1, want2 ? want2 : "", err);
+}
+
+/* tiny-llama: 2 layers, embedding 64, 4 heads, 2 KV heads (no key_length:
+ * head size 64 / 4), FFN 128, vocabulary 256, context 256. */
+static const struct {
+	const char *key;
+	uint32_t value;
+	const char *want1, *want2;
+} bad_gguf[] = {
+	{ "llama.attention.head_count", 0, "llama.attention.head_count = 0: must be > 0", NULL },
+	{ "llama.attention.head_count_kv", 0, "llama.attention.head_count_kv = 0: must be > 0",
+	  NULL },
+	{ "llama.attention.head_count_kv", 3, "llama.attention.head_count = 4 is not a multiple "
+	  "of llama.attention.head_count_kv = 3", NULL },
+	{ "llama.embedding_length", 0, "llama.embedding_length = 0: must be > 0", NULL },
+	{ "llama.context_length", 0, "llama.context_length = 0: must be > 0", NULL },
+	{ "llama.feed_forward_length", 0, "llama.feed_forward_length = 0: must be > 0", NULL },
+	{ "llama.vocab_size", 0, "llama.vocab_size = 0", NULL },
+	{ "llama.vocab_size", 255, "tensor token_embd.weight: shape [64, 256]",
+	  "[llama.embedding_length, llama.vocab_size] = [64, 255]" },
+	{ "llama.feed_forward_length", 96, "tensor blk.0.ffn_gate.weight: shape [64, 128]",
+	  "[llama.embedding_length, llama.feed_forward_length] = [64, 96]" },
+	{ "llama.embedding_length", 32, "tensor token_embd.weight: shape [64, 256]", "[32, 256]" },
+	/* 8 heads of 64 / 8: attn_q fits, attn_k's 2 KV heads of 8 do not */
+	{ "llama.attention.head_count", 8, "tensor blk.0.attn_k.weight: shape [64, 32]",
+	  "[llama.embedding_length, llama.attention.head_count_kv x head size 8] = [64, 16]" },
+};
+
+START_TEST(impossible_gguf_hyper_parameters_are_refused_naming_the_key)
+{
+	const char *path = generate("tiny-llama", "gguf", NULL);
+
+	patch_gguf(path, bad_gguf[_i].key, bad_gguf[_i].value, NULL);
+	expect_refused(path, bad_gguf[_i].want1, bad_gguf[_i].want2);
+}
+END_TEST
+
+START_TEST(an_embedding_that_does_not_split_into_heads_is_refused)
+{
+	const char *path = generate("tiny-llama", "gguf", NULL);
+	struct trit_model *m = open_model(path);
+
+	ck_assert_uint_eq(m->hp.head_dim_k, 16); /* 64 / 4: no key_length in the file */
+	trit_model_close(m);
+	patch_gguf(path, "llama.attention.head_count", 6, NULL);
+	expect_refused(path, "llama.embedding_length = 64 is not a multiple of "
+	               "llama.attention.head_count = 6", "states no head size");
+}
+END_TEST
+
+START_TEST(a_vocab_size_the_tokenizer_contradicts_is_refused)
+{
+	char path[256], args[512];
+
+	snprintf(path, sizeof path, "%s/vocab.gguf", tmpdir);
+	snprintf(args, sizeof args, "--shape tiny-llama --format gguf --vocab-strings -o '%s' "
+	         ">/dev/null", path);
+	ck_assert_int_eq(test_genmodel(args), 0);
+	patch_gguf(path, "llama.vocab_size", 255, NULL);
+	expect_refused(path, "llama.vocab_size = 255, but tokenizer.ggml.tokens holds 256 tokens",
+	               NULL);
+}
+END_TEST
+
+START_TEST(impossible_config_json_values_are_refused_naming_the_key)
+{
+	static const struct {
+		const char *key;
+		uint32_t value;
+		const char *want1, *want2;
+	} bad[] = {
+		{ "num_attention_heads", 0, "config.json num_attention_heads = 0: must be > 0", NULL },
+		{ "num_key_value_heads", 3, "config.json num_attention_heads = 4 is not a multiple of "
+		  "config.json num_key_value_heads = 3", NULL },
+		{ "hidden_size", 0, "config.json hidden_size = 0: must be > 0", NULL },
+		{ "intermediate_size", 96, "mlp.", "[config.json hidden_size, "
+		  "config.json intermediate_size] = [64, 96]" },
+	};
+	for (size_t i = 0; i < TRIT_ARRAY_LEN(bad); i++) {
+		const char *path = generate("tiny-llama", "safetensors", NULL);
+		patch_config(path, bad[i].key, bad[i].value);
+		expect_refused(path, bad[i].want1, bad[i].want2);
+		test_remove_tree(path);
+	}
+}
+END_TEST
+
+/* Format detection: the magic first; a .gguf name only shapes the message. */
+START_TEST(a_gguf_with_a_bad_magic_is_reported_as_not_gguf)
+{
+	char path[256];
+	struct trit_model *m = NULL;
+	char err[512];
+	static const char elf[24] = "\x7f" "ELF\2\1\1";
+
+	snprintf(path, sizeof path, "%s/bad.gguf", tmpdir);
+	spill(path, "GGUX\3\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 24);
+	expect_refused(path, "not a GGUF file: bad magic 0x47475558 ('GGUX') at offset 0 "
+	               "(expected 'GGUF')", NULL);
+	ck_assert_int_ne(trit_model_open(path, &m, err, sizeof err), 0);
+	ck_assert_msg(!strstr(err, "SafeTensors"), "%s", err);
+	spill(path, "GG", 2);
+	expect_refused(path, "not a GGUF file: it is 2 bytes", NULL);
+	snprintf(path, sizeof path, "%s/weights.bin", tmpdir);
+	spill(path, elf, sizeof elf);
+	expect_refused(path, "not a model file trit reads: it starts with 0x7f454c46 "
+	               "('\\x7fELF')", NULL);
+}
+END_TEST
+
+START_TEST(formats_are_recognised_by_content_not_name)
+{
+	char path[512], cmd[1200];
+	struct trit_model *m;
+
+	/* a GGUF named .safetensors is read as GGUF */
+	snprintf(path, sizeof path, "%s/model.safetensors", tmpdir);
+	snprintf(cmd, sizeof cmd, "cp '%s' '%s'", generate("tiny-llama", "gguf", NULL), path);
+	ck_assert_int_eq(system(cmd), 0);
+	m = open_model(path);
+	ck_assert_int_eq(m->format, TRIT_MODEL_GGUF);
+	trit_model_close(m);
+}
+END_TEST
+
 static Suite *model_suite(void)
 {
 	Suite *s = suite_create("model");
@@ -275,6 +484,17 @@ static Suite *model_suite(void)
 		tcase_add_test(tc, cases[i].fn);
 		suite_add_tcase(s, tc);
 	}
+	TCase *tc = tcase_create("impossible");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_loop_test(tc, impossible_gguf_hyper_parameters_are_refused_naming_the_key, 0,
+	                    (int)(sizeof bad_gguf / sizeof bad_gguf[0]));
+	tcase_add_test(tc, an_embedding_that_does_not_split_into_heads_is_refused);
+	tcase_add_test(tc, a_vocab_size_the_tokenizer_contradicts_is_refused);
+	tcase_add_test(tc, impossible_config_json_values_are_refused_naming_the_key);
+	tcase_add_test(tc, a_gguf_with_a_bad_magic_is_reported_as_not_gguf);
+	tcase_add_test(tc, formats_are_recognised_by_content_not_name);
+	suite_add_tcase(s, tc);
 	return s;
 }
 

@@ -748,6 +748,34 @@ START_TEST(bench_results_choose_the_repack_format_and_the_decode_rate)
 }
 END_TEST
 
+/* A model built in memory, not read by trit_model_open (which refuses a
+ * file stating these), still cannot be planned with a zero head count or
+ * head size: the estimator would size the KV cache as 0 and promise
+ * millions of tokens per second. */
+START_TEST(zero_heads_or_head_sizes_are_refused_by_the_estimator)
+{
+	struct trit_model *m = model("tiny-llama", "F16");
+	struct trit_device d[1] = { cpu(64 * GIB) };
+	struct trit_plan_device pd[1] = { { .dev = &d[0], .backend = "sim" } };
+	struct trit_plan_opts o = opts(256);
+	struct trit_plan_result p;
+	uint32_t *field[] = { &m->hp.n_head[1], &m->hp.n_head_kv[0], &m->hp.head_dim_k,
+	                      &m->hp.head_dim_v, &m->hp.n_embd };
+	char err[512];
+
+	for (size_t i = 0; i < sizeof field / sizeof field[0]; i++) {
+		uint32_t keep = *field[i];
+		*field[i] = 0;
+		ck_assert_int_eq(trit_plan_make(m, pd, 1, &o, &p, err, sizeof err), TRIT_EFORMAT);
+		ck_assert_msg(strstr(err, "head counts and head sizes"), "%s", err);
+		*field[i] = keep;
+	}
+	plan_on(m, d, 1, &o, &p);
+	trit_plan_result_free(&p);
+	trit_model_close(m);
+}
+END_TEST
+
 static Suite *plan_suite(void)
 {
 	Suite *s = suite_create("plan");
@@ -774,6 +802,7 @@ static Suite *plan_suite(void)
 		{ "repack_float", float_and_tq2_0_bitnet_weights_are_repacked_into_i2s },
 		{ "repack_llama", non_bitnet_float_weights_are_never_repacked },
 		{ "bench", bench_results_choose_the_repack_format_and_the_decode_rate },
+		{ "zero_heads", zero_heads_or_head_sizes_are_refused_by_the_estimator },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		TCase *tc = tcase_create(cases[i].name);

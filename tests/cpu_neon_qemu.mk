@@ -41,7 +41,7 @@ NEON_PLUGIN_SRCS = \
 	$(srcdir)/plugins/common/ops_kern.c \
 	$(srcdir)/plugins/common/opcheck.c \
 	$(srcdir)/runtime/formats/ternary.c \
-	$(srcdir)/runtime/core/common.c
+	$(srcdir)/runtime/core/common.c $(srcdir)/runtime/core/textsafe.c
 NEON_QEMU_HDRS = \
 	$(srcdir)/plugins/cpu_neon/neon.h \
 	$(srcdir)/plugins/cpu_neon/kernels_i2s.h \

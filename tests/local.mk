@@ -71,3 +71,18 @@ include $(srcdir)/tests/replan.mk
 include $(srcdir)/tests/plan-proof.mk
 include $(srcdir)/tests/xval.mk
 include $(srcdir)/tests/bitnetcpp-dist.mk
+
+# Text from files shown to people: terminal controls escaped (core/textsafe.c).
+check_PROGRAMS += tests/check_textsafe
+TESTS += tests/check_textsafe
+tests_check_textsafe_SOURCES = tests/check_textsafe.c
+tests_check_textsafe_CFLAGS = $(TEST_CFLAGS)
+tests_check_textsafe_LDADD = $(TEST_LIBS)
+
+# Hostile model files: text from them cannot drive the terminal; a million
+# tensors inspected in memory bounded by the header (tests/mkgguf.py writes
+# the files).
+TESTS += tests/hostile-text.sh tests/inspect-many.sh
+EXTRA_DIST += tests/hostile-text.sh tests/inspect-many.sh tests/mkgguf.py
+tests/hostile-text.log: trit$(EXEEXT) tests/trit-genvocab$(EXEEXT)
+tests/inspect-many.log: trit$(EXEEXT)

@@ -8,7 +8,7 @@ tests_check_ternary_LDADD = $(TEST_LIBS)
 # libFuzzer target for the packer (see runtime/model/safetensors.mk for why a
 # plain rule): `make check` runs it briefly, `make fuzz-ternary` for 1,000,000.
 FUZZ_TERNARY_SRC = $(srcdir)/tests/fuzz/fuzz_ternary.c $(srcdir)/runtime/formats/ternary.c \
-	$(srcdir)/runtime/core/common.c $(srcdir)/runtime/core/log.c
+	$(srcdir)/runtime/core/common.c $(srcdir)/runtime/core/textsafe.c $(srcdir)/runtime/core/log.c
 EXTRA_DIST += tests/fuzz/fuzz_ternary.c tests/fuzz-ternary.sh
 CLEANFILES += tests/fuzz/fuzz_ternary
 .PHONY: fuzz-ternary clean-fuzz-ternary

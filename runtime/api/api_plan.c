@@ -53,6 +53,11 @@ char *trit_model_report_json(const struct trit_model *m, int with_tensors)
 	return trit_report_model_json(m, with_tensors);
 }
 
+int trit_model_report_json_write(const struct trit_model *m, FILE *out, int with_tensors)
+{
+	return trit_report_model_json_write(out, m, with_tensors);
+}
+
 void trit_runtime_plan_options(const struct trit_runtime *rt, struct trit_plan_options *out)
 {
 	const struct trit_config *c = &rt->cfg;

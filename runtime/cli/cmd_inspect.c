@@ -51,9 +51,10 @@ int cmd_inspect(struct cli *cli, int argc, char **argv)
 		fprintf(stderr, "trit: %s\n", err);
 		return EXIT_FAIL;
 	}
-	if (json)
-		rc = cli_print_json(trit_model_report_json(m, tensors));
-	else
+	if (json && trit_model_report_json_write(m, stdout, tensors)) {
+		fprintf(stderr, "trit: out of memory or an output error writing the JSON report\n");
+		rc = EXIT_FAIL;
+	} else if (!json)
 		trit_model_report_text(m, stdout, tensors);
 	trit_model_close(m);
 	return rc;

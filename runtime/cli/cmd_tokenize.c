@@ -26,28 +26,45 @@ const char cli_usage_tokenize[] =
 
 #define MAX_TEXT (64u << 20)
 
-/* A piece as a JSON string: valid UTF-8 as is, each malformed byte as U+FFFD. */
+/* The code point of the well-formed UTF-8 sequence at s (n bytes), its
+ * length in *k; -1 when malformed (cut short, overlong, a surrogate). */
+static long utf8_at(const unsigned char *s, size_t n, size_t *k)
+{
+	static const unsigned long min[] = { 0, 0, 0x80, 0x800, 0x10000 };
+	size_t need = s[0] < 0x80 ? 1 : (s[0] & 0xE0) == 0xC0 ? 2 : (s[0] & 0xF0) == 0xE0 ? 3 :
+	              (s[0] & 0xF8) == 0xF0 ? 4 : 0;
+	unsigned long cp = need == 1 ? s[0] : need ? s[0] & (0x7Fu >> need) : 0;
+
+	*k = 1;
+	if (!need || need > n)
+		return -1;
+	for (size_t i = 1; i < need; i++) {
+		if ((s[i] & 0xC0) != 0x80)
+			return -1;
+		cp = cp << 6 | (s[i] & 0x3Fu);
+	}
+	if (cp < min[need] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+		return -1;
+	*k = need;
+	return (long)cp;
+}
+
+/* A piece as a JSON string: valid UTF-8 as is, each malformed byte as
+ * U+FFFD, and every control a terminal acts on (C0, DEL, C1) as \uNNNN, so
+ * a vocabulary cannot drive the terminal the text form is read on. */
 static void json_piece(const char *s, size_t n)
 {
 	putchar('"');
-	for (size_t i = 0; i < n;) {
-		unsigned char c = (unsigned char)s[i];
-		size_t k = 1, need = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 :
-		           (c & 0xF8) == 0xF0 ? 4 : 0;
-		while (need > 1 && k < need && i + k < n && ((unsigned char)s[i + k] & 0xC0) == 0x80)
-			k++;
-		if (need == 0 || k != need) {
+	for (size_t i = 0, k; i < n; i += k) {
+		long cp = utf8_at((const unsigned char *)s + i, n - i, &k);
+		if (cp < 0)
 			fputs("\\ufffd", stdout);
-			i++;
-			continue;
-		}
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20)
-			printf("\\u%04x", c);
+		else if (cp == '"' || cp == '\\')
+			printf("\\%c", (int)cp);
+		else if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F))
+			printf("\\u%04lx", (unsigned long)cp);
 		else
 			fwrite(s + i, 1, k, stdout);
-		i += k;
 	}
 	putchar('"');
 }

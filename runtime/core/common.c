@@ -11,8 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 
 #include "core/common.h"
+#include "core/textsafe.h"
 
 int trit_errf(char *err, size_t errlen, int code, const char *fmt, ...)
 {
@@ -21,8 +23,27 @@ int trit_errf(char *err, size_t errlen, int code, const char *fmt, ...)
 		va_start(ap, fmt);
 		vsnprintf(err, errlen, fmt, ap);
 		va_end(ap);
+		trit_text_sanitize(err, errlen); /* messages quote file content */
 	}
 	return code;
+}
+
+void *trit_calloc_large(size_t n, size_t size)
+{
+	const size_t huge = (size_t)1 << 21;
+	size_t bytes;
+	void *p;
+
+	if (size && n > SIZE_MAX / size)
+		return NULL;
+	bytes = n * size;
+	if (bytes < 4 * huge || posix_memalign(&p, huge, bytes) != 0)
+		return calloc(n ? n : 1, size ? size : 1);
+#ifdef MADV_HUGEPAGE
+	madvise(p, bytes / huge * huge, MADV_HUGEPAGE); /* advice: failure changes nothing */
+#endif
+	memset(p, 0, bytes);
+	return p;
 }
 
 char *trit_strdup(const char *s)

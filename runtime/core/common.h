@@ -13,8 +13,15 @@
 
 #define TRIT_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
-/* Write a formatted sentence into err (if err && errlen) and return code. */
+/* Write a formatted sentence into err (if err && errlen) and return code.
+ * Control characters and malformed UTF-8 in it (from a file the sentence
+ * quotes) are escaped (core/textsafe.h); newlines are kept. */
 int trit_errf(char *err, size_t errlen, int code, const char *fmt, ...) TRIT_PRINTF(4, 5);
+
+/* calloc for tables of many megabytes (a million tensor infos): aligned
+ * to, and advised to use, transparent huge pages, so filling one costs a
+ * few hundred page faults instead of tens of thousands. Free with free(). */
+void *trit_calloc_large(size_t n, size_t size);
 
 /* strdup that returns NULL for NULL. */
 char *trit_strdup(const char *s);

@@ -847,7 +847,8 @@ static int parse(struct rd *r, struct trit_gguf **out)
 	if ((rc = read_preamble(&ps)) != 0)
 		goto fail;
 	if ((g->n_kv && !(g->kv = calloc((size_t)g->n_kv, sizeof *g->kv))) ||
-	    (g->n_tensors && !(g->tensors = calloc((size_t)g->n_tensors, sizeof *g->tensors)))) {
+	    (g->n_tensors && !(g->tensors = trit_calloc_large((size_t)g->n_tensors,
+	                                                    sizeof *g->tensors)))) {
 		rc = fail(r, TRIT_ENOMEM, 8, "header: expected memory for %llu metadata pairs and "
 		          "%llu tensor infos, found the allocation failed", U(g->n_kv),
 		          U(g->n_tensors));

@@ -15,10 +15,10 @@ tests_check_gguf_LDADD = $(TEST_LIBS)
 EXTRA_DIST += tests/fuzz/fuzz_gguf.c tests/fuzz-gguf.sh
 gguf_fuzz_src = $(srcdir)/tests/fuzz/fuzz_gguf.c $(srcdir)/runtime/model/gguf.c \
 	$(srcdir)/runtime/model/ggml_types.c $(srcdir)/runtime/core/common.c $(srcdir)/runtime/core/log.c \
-	$(srcdir)/runtime/core/safeopen.c
+	$(srcdir)/runtime/core/safeopen.c $(srcdir)/runtime/core/textsafe.c
 gguf_fuzz_deps = $(srcdir)/runtime/model/gguf.h $(srcdir)/runtime/model/ggml_types.h \
 	$(srcdir)/runtime/core/common.h $(srcdir)/runtime/core/log.h $(srcdir)/sdk/include/trit/backend.h \
-	$(srcdir)/runtime/core/safeopen.h \
+	$(srcdir)/runtime/core/safeopen.h $(srcdir)/runtime/core/textsafe.h \
 	build-config.h
 gguf_fuzz_run = $(AM_TESTS_ENVIRONMENT) FUZZ_GGUF_RUNS=1000000 FUZZ_GGUF_SECONDS=3600 \
 	FUZZ_GGUF_CORPUS=tests/fuzz/gguf-corpus $(SHELL) $(srcdir)/tests/fuzz-gguf.sh

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -22,10 +23,12 @@
 
 #include "core/common.h"
 #include "core/safeopen.h"
+#include "core/textsafe.h"
 #include "model/gguf.h"
 #include "model/model.h"
 #include "model/names.h"
 #include "model/safetensors.h"
+#include "model/validate.h"
 
 /* ------------------------------------------------------------------------ */
 /* Architectures trit knows by name. Anything else is still analysed (the   */
@@ -67,6 +70,7 @@ struct builder {
 	char *err;
 	size_t errlen;
 	int oom;
+	struct trit_hp_keys keys;  /* where the checked hyper-parameters came from */
 };
 
 static void warn(struct builder *b, const char *fmt, ...) TRIT_PRINTF(2, 3);
@@ -189,6 +193,75 @@ static int gguf_per_layer(struct builder *b, const struct trit_gguf *g, const ch
 	return 0;
 }
 
+/* Note in b->keys that arch.key gave a value (for validate.c's messages). */
+static void stated(char *src, const char *arch, const char *key)
+{
+	snprintf(src, TRIT_HP_KEY_LEN, "%s.%s", arch, key);
+}
+
+/* Embedding, context, heads, FFN width and head sizes. */
+static int gguf_counts(struct builder *b, const struct trit_gguf *g, const char *arch)
+{
+	struct trit_hparams *hp = &b->m->hp;
+	struct trit_hp_keys *k = &b->keys;
+	int rc;
+
+	if (gguf_u32(g, arch, "embedding_length", &hp->n_embd))
+		warn(b, "metadata key %s.embedding_length is missing", arch);
+	else
+		stated(k->n_embd, arch, "embedding_length");
+	if (!gguf_u32(g, arch, "context_length", &hp->n_ctx_train))
+		stated(k->n_ctx_train, arch, "context_length");
+	if ((rc = gguf_per_layer(b, g, arch, "attention.head_count", hp->n_head, 1)) < 0)
+		return rc;
+	if (rc == 0)
+		stated(k->n_head, arch, "attention.head_count");
+	rc = gguf_per_layer(b, g, arch, "attention.head_count_kv", hp->n_head_kv, 0);
+	if (rc < 0)
+		return rc;
+	if (rc == 1) { /* no GQA: as many KV heads as heads */
+		memcpy(hp->n_head_kv, hp->n_head, hp->n_layer * sizeof *hp->n_head);
+		memcpy(k->n_head_kv, k->n_head, sizeof k->n_head);
+	} else {
+		stated(k->n_head_kv, arch, "attention.head_count_kv");
+	}
+	if ((rc = gguf_per_layer(b, g, arch, "feed_forward_length", hp->n_ff, 0)) < 0)
+		return rc;
+	if (rc == 0)
+		stated(k->n_ff, arch, "feed_forward_length");
+	if (!gguf_u32(g, arch, "attention.key_length", &hp->head_dim_k))
+		stated(k->head_dim_k, arch, "attention.key_length");
+	else if (hp->n_head[0])
+		hp->head_dim_k = hp->n_embd / hp->n_head[0];
+	if (!gguf_u32(g, arch, "attention.value_length", &hp->head_dim_v))
+		stated(k->head_dim_v, arch, "attention.value_length");
+	else
+		hp->head_dim_v = hp->head_dim_k;
+	return 0;
+}
+
+/* The vocabulary size: {arch}.vocab_size, else the tokenizer's token count;
+ * when both are stated they must agree. */
+static int gguf_vocab(struct builder *b, const struct trit_gguf *g, const char *arch)
+{
+	struct trit_hparams *hp = &b->m->hp;
+	const struct trit_gguf_kv *tok = trit_gguf_find(g, "tokenizer.ggml.tokens");
+	int has_tokens = tok && tok->type == TRIT_GGUF_ARRAY && tok->arr_count <= UINT32_MAX;
+
+	if (!gguf_u32(g, arch, "vocab_size", &hp->n_vocab)) {
+		stated(b->keys.n_vocab, arch, "vocab_size");
+		if (has_tokens && tok->arr_count != hp->n_vocab)
+			return trit_errf(b->err, b->errlen, TRIT_EFORMAT, "%s: %s.vocab_size = %u, but "
+			                 "tokenizer.ggml.tokens holds %llu tokens: they must agree",
+			                 b->m->path, arch, hp->n_vocab,
+			                 (unsigned long long)tok->arr_count);
+	} else if (has_tokens) {
+		hp->n_vocab = (uint32_t)tok->arr_count;
+		snprintf(b->keys.n_vocab, TRIT_HP_KEY_LEN, "the count of tokenizer.ggml.tokens");
+	}
+	return 0;
+}
+
 static int hparams_from_gguf(struct builder *b, const struct trit_gguf *g)
 {
 	struct trit_hparams *hp = &b->m->hp;
@@ -219,22 +292,8 @@ static int hparams_from_gguf(struct builder *b, const struct trit_gguf *g)
 		                 "%s: %s.block_count is missing or not an integer", b->m->path, arch);
 	if ((rc = alloc_layers(b, n_layer)))
 		return rc;
-	if (gguf_u32(g, arch, "embedding_length", &hp->n_embd))
-		warn(b, "metadata key %s.embedding_length is missing", arch);
-	gguf_u32(g, arch, "context_length", &hp->n_ctx_train);
-	if ((rc = gguf_per_layer(b, g, arch, "attention.head_count", hp->n_head, 1)) < 0)
+	if ((rc = gguf_counts(b, g, arch)))
 		return rc;
-	rc = gguf_per_layer(b, g, arch, "attention.head_count_kv", hp->n_head_kv, 0);
-	if (rc < 0)
-		return rc;
-	if (rc == 1) /* no GQA: as many KV heads as heads */
-		memcpy(hp->n_head_kv, hp->n_head, n_layer * sizeof *hp->n_head);
-	if ((rc = gguf_per_layer(b, g, arch, "feed_forward_length", hp->n_ff, 0)) < 0)
-		return rc;
-	if (gguf_u32(g, arch, "attention.key_length", &hp->head_dim_k) && hp->n_head[0])
-		hp->head_dim_k = hp->n_embd / hp->n_head[0];
-	if (gguf_u32(g, arch, "attention.value_length", &hp->head_dim_v))
-		hp->head_dim_v = hp->head_dim_k;
 	if (gguf_u32(g, arch, "rope.dimension_count", &hp->n_rot))
 		hp->n_rot = hp->head_dim_k;
 	hp->rope_freq_base = gguf_f64(g, arch, "rope.freq_base");
@@ -267,13 +326,8 @@ static int hparams_from_gguf(struct builder *b, const struct trit_gguf *g)
 		hp->sliding_window = 4096; /* Gemma 2's window, which llama.cpp assumes when absent */
 	if (!gguf_u32(g, "general", "file_type", &v))
 		hp->file_type = v;
-	if (!gguf_u32(g, arch, "vocab_size", &v))
-		hp->n_vocab = v;
-	else {
-		const struct trit_gguf_kv *tok = trit_gguf_find(g, "tokenizer.ggml.tokens");
-		if (tok && tok->type == TRIT_GGUF_ARRAY && tok->arr_count <= UINT32_MAX)
-			hp->n_vocab = (uint32_t)tok->arr_count;
-	}
+	if ((rc = gguf_vocab(b, g, arch)))
+		return rc;
 	set_swa(hp, ai >= 0 ? arch_table[ai].swa_pattern : 0);
 	/* an explicit pattern in the file wins: a period, or one flag per layer */
 	const struct trit_gguf_kv *pat;
@@ -291,24 +345,42 @@ static int hparams_from_gguf(struct builder *b, const struct trit_gguf *g)
 	return 0;
 }
 
-static int tensors_from_gguf(struct builder *b, const struct trit_gguf *g, int post_attn_ffn)
+/* The tensor table and one block for all the names (a million tensors are
+ * a million names: one allocation, not a million). */
+static int alloc_tensors(struct builder *b, uint64_t n, uint64_t name_bytes)
 {
 	struct trit_model *m = b->m;
 
-	m->tensors = calloc(g->n_tensors ? g->n_tensors : 1, sizeof *m->tensors);
-	if (!m->tensors)
-		return trit_errf(b->err, b->errlen, TRIT_ENOMEM, "out of memory");
+	m->tensors = trit_calloc_large(n, sizeof *m->tensors);
+	m->names = name_bytes < SIZE_MAX ? malloc(name_bytes ? name_bytes : 1) : NULL;
+	if (!m->tensors || !m->names)
+		return trit_errf(b->err, b->errlen, TRIT_ENOMEM, "%s: out of memory for %llu "
+		                 "tensors", m->path, (unsigned long long)n);
+	return 0;
+}
+
+static int tensors_from_gguf(struct builder *b, const struct trit_gguf *g, int post_attn_ffn)
+{
+	struct trit_model *m = b->m;
+	uint64_t name_bytes = 0;
+	char *name;
+	int rc;
+
+	for (uint64_t i = 0; i < g->n_tensors; i++) /* each < 64 KiB, in a < 1 GiB header */
+		name_bytes += g->tensors[i].name.len + 1;
+	if ((rc = alloc_tensors(b, g->n_tensors, name_bytes)))
+		return rc;
+	name = m->names;
 	for (uint64_t i = 0; i < g->n_tensors; i++) {
 		const struct trit_gguf_tensor *gt = &g->tensors[i];
 		struct trit_model_tensor *t = &m->tensors[m->n_tensors];
 		struct trit_name_class c;
 		uint64_t n = 1;
 
-		t->name = malloc(gt->name.len + 1);
-		if (!t->name)
-			return trit_errf(b->err, b->errlen, TRIT_ENOMEM, "out of memory");
-		memcpy(t->name, gt->name.s, gt->name.len);
-		t->name[gt->name.len] = '\0';
+		t->name = name;
+		memcpy(name, gt->name.s, gt->name.len);
+		name[gt->name.len] = '\0';
+		name += gt->name.len + 1;
 		m->n_tensors++;
 		if (trit_names_classify(t->name, TRIT_NAMING_GGUF, post_attn_ffn, &c))
 			warn(b, "tensor %s: name not recognised; counted as 'other'", t->name);
@@ -375,6 +447,18 @@ static int json_u32_any(const cJSON *obj, const char *const *keys, uint32_t *out
 	return -1;
 }
 
+/* json_u32_any, noting in src (TRIT_HP_KEY_LEN bytes) which key gave the
+ * value, for validate.c's messages. */
+static int json_u32_src(const cJSON *obj, const char *const *keys, uint32_t *out, char *src)
+{
+	for (; *keys; keys++)
+		if (!json_u32(obj, *keys, out)) {
+			snprintf(src, TRIT_HP_KEY_LEN, "config.json %s", *keys);
+			return 0;
+		}
+	return -1;
+}
+
 static double json_f64(const cJSON *obj, const char *key)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
@@ -389,6 +473,7 @@ static int hparams_from_config(struct builder *b, const cJSON *cfg)
 	const cJSON *mt = cJSON_GetObjectItemCaseSensitive(cfg, "model_type");
 	const cJSON *archs = cJSON_GetObjectItemCaseSensitive(cfg, "architectures");
 	uint32_t n_layer = 0, n_head = 0, n_head_kv = 0, n_ff = 0, head_dim = 0, v;
+	struct trit_hp_keys *k = &b->keys;
 	int ai = -1, rc;
 
 	if (cJSON_IsString(mt) && strlen(mt->valuestring) < sizeof hp->arch) {
@@ -405,28 +490,36 @@ static int hparams_from_config(struct builder *b, const cJSON *cfg)
 		                 "%s: config.json has no num_hidden_layers (or n_layer)", b->m->path);
 	if ((rc = alloc_layers(b, n_layer)))
 		return rc;
-	json_u32_any(cfg, KEYS("hidden_size", "n_embd", "d_model"), &hp->n_embd);
-	json_u32_any(cfg, KEYS("vocab_size"), &hp->n_vocab);
-	json_u32_any(cfg, KEYS("max_position_embeddings", "n_positions", "n_ctx"), &hp->n_ctx_train);
-	json_u32_any(cfg, KEYS("num_attention_heads", "n_head"), &n_head);
-	if (json_u32_any(cfg, KEYS("num_key_value_heads", "num_kv_heads", "n_head_kv"), &n_head_kv)) {
+	json_u32_src(cfg, KEYS("hidden_size", "n_embd", "d_model"), &hp->n_embd, k->n_embd);
+	json_u32_src(cfg, KEYS("vocab_size"), &hp->n_vocab, k->n_vocab);
+	json_u32_src(cfg, KEYS("max_position_embeddings", "n_positions", "n_ctx"), &hp->n_ctx_train,
+	             k->n_ctx_train);
+	json_u32_src(cfg, KEYS("num_attention_heads", "n_head"), &n_head, k->n_head);
+	if (json_u32_src(cfg, KEYS("num_key_value_heads", "num_kv_heads", "n_head_kv"), &n_head_kv,
+	                 k->n_head_kv)) {
 		const cJSON *mq = cJSON_GetObjectItemCaseSensitive(cfg, "multi_query");
 		n_head_kv = cJSON_IsTrue(mq) ? 1 : n_head;
+		snprintf(k->n_head_kv, TRIT_HP_KEY_LEN, "%s",
+		         cJSON_IsTrue(mq) ? "config.json multi_query" : k->n_head);
 	}
-	if (json_u32_any(cfg, KEYS("intermediate_size", "n_inner", "ffn_hidden_size"), &n_ff))
+	if (json_u32_src(cfg, KEYS("intermediate_size", "n_inner", "ffn_hidden_size"), &n_ff, k->n_ff))
 		n_ff = hp->n_embd * 4; /* GPT-2 and Falcon define the FFN as 4 x embedding */
 	for (uint32_t i = 0; i < n_layer; i++) {
 		hp->n_head[i] = n_head;
 		hp->n_head_kv[i] = n_head_kv;
 		hp->n_ff[i] = n_ff;
 	}
-	if (json_u32(cfg, "head_dim", &head_dim) && n_head)
+	if (!json_u32_src(cfg, KEYS("head_dim"), &head_dim, k->head_dim_k))
+		memcpy(k->head_dim_v, k->head_dim_k, TRIT_HP_KEY_LEN);
+	else if (n_head)
 		head_dim = hp->n_embd / n_head;
 	hp->head_dim_k = hp->head_dim_v = head_dim;
 	if (!json_u32(cfg, "qk_nope_head_dim", &v)) { /* MLA */
 		uint32_t rope = 0, vdim = 0;
 		json_u32(cfg, "qk_rope_head_dim", &rope);
-		json_u32(cfg, "v_head_dim", &vdim);
+		snprintf(k->head_dim_k, TRIT_HP_KEY_LEN, "config.json qk_nope_head_dim + qk_rope_head_dim");
+		if (json_u32_src(cfg, KEYS("v_head_dim"), &vdim, k->head_dim_v))
+			k->head_dim_v[0] = '\0';
 		hp->head_dim_k = v + rope;
 		hp->head_dim_v = vdim;
 		hp->rope_head_dim_mla = rope;
@@ -489,9 +582,14 @@ static int from_safetensors(struct builder *b)
 	ai = arch_index(m->hp.arch);
 	packed = bitnet_packed(st->config);
 	m->files = calloc(st->n_shards, sizeof *m->files);
-	m->tensors = calloc(st->n_tensors ? st->n_tensors : 1, sizeof *m->tensors);
-	if (!rc && (!m->files || !m->tensors))
+	if (!rc && !m->files)
 		rc = trit_errf(b->err, b->errlen, TRIT_ENOMEM, "out of memory");
+	uint64_t name_bytes = 0;
+	for (uint64_t i = 0; i < st->n_tensors; i++)
+		name_bytes += strlen(st->tensors[i].name) + 1;
+	if (!rc)
+		rc = alloc_tensors(b, st->n_tensors, name_bytes);
+	char *name = m->names;
 	for (uint32_t i = 0; !rc && i < st->n_shards; i++) {
 		if (!(m->files[i] = trit_strdup(st->shards[i].path)))
 			rc = trit_errf(b->err, b->errlen, TRIT_ENOMEM, "out of memory");
@@ -504,10 +602,8 @@ static int from_safetensors(struct builder *b)
 		struct trit_name_class c;
 		uint64_t n = 1;
 
-		if (!(t->name = trit_strdup(s->name))) {
-			rc = trit_errf(b->err, b->errlen, TRIT_ENOMEM, "out of memory");
-			break;
-		}
+		t->name = name;
+		name = stpcpy(name, s->name) + 1;
 		m->n_tensors++;
 		if (trit_names_classify(t->name, TRIT_NAMING_HF,
 		                        ai < 0 ? 1 : arch_table[ai].post_attn_is_ffn_norm, &c))
@@ -631,17 +727,76 @@ static int summarise(struct builder *b)
 	return b->oom ? trit_errf(b->err, b->errlen, TRIT_ENOMEM, "out of memory") : 0;
 }
 
-/* GGUF starts with "GGUF"; anything else is tried as SafeTensors (a file,
- * an index.json or a directory). */
-static int is_gguf(const char *path)
+/* The first bytes of the file (up to len), to recognise its format; how
+ * many were read, -1 when it cannot be read. */
+static ssize_t file_start(const char *path, unsigned char *buf, size_t len)
 {
-	char magic[4];
 	int fd = trit_open_regular(path, NULL, NULL, NULL, 0);
-	ssize_t n = fd >= 0 ? read(fd, magic, 4) : -1;
+	ssize_t n = fd >= 0 ? read(fd, buf, len) : -1;
 
 	if (fd >= 0)
 		close(fd);
-	return n == 4 && memcmp(magic, "GGUF", 4) == 0;
+	return n;
+}
+
+enum format { FORMAT_GGUF, FORMAT_SAFETENSORS, FORMAT_NEITHER };
+
+static int has_suffix(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), k = strlen(suffix);
+	return n >= k && strcasecmp(s + n - k, suffix) == 0;
+}
+
+/* A regular file's format, by its first n bytes (of size): GGUF's magic; a
+ * SafeTensors header (an 8-byte little-endian length that fits the file,
+ * then '{'); a JSON text (model.safetensors.index.json). The name decides
+ * only when the bytes are neither: a .safetensors or .json file goes to the
+ * SafeTensors reader, whose message says what is wrong with it. */
+static enum format sniff(const char *path, const unsigned char *b, ssize_t n, uint64_t size)
+{
+	ssize_t i = 0;
+
+	if (n >= 4 && memcmp(b, "GGUF", 4) == 0)
+		return FORMAT_GGUF;
+	if (n >= 9 && b[8] == '{') {
+		uint64_t len = 0;
+		for (int k = 7; k >= 0; k--)
+			len = len << 8 | b[k];
+		if (len >= 2 && len <= size - 8)
+			return FORMAT_SAFETENSORS;
+	}
+	while (i < n && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r'))
+		i++;
+	if (i < n && b[i] == '{')
+		return FORMAT_SAFETENSORS;
+	if (has_suffix(path, ".safetensors") || has_suffix(path, ".json"))
+		return FORMAT_SAFETENSORS;
+	return FORMAT_NEITHER;
+}
+
+/* Why a file that is neither format is refused; a .gguf name says which
+ * one it was meant to be. */
+static int not_a_model(const char *path, const unsigned char *b, ssize_t n, char *err,
+                       size_t errlen)
+{
+	int gguf = has_suffix(path, ".gguf");
+	char shown[32];
+
+	if (n < 0)
+		return trit_errf(err, errlen, TRIT_EIO, "%s: cannot read its first bytes", path);
+	if (n < 4)
+		return trit_errf(err, errlen, TRIT_EFORMAT, "%s: not a %s: it is %zd bytes, too short "
+		                 "for the magic 'GGUF' at offset 0", path,
+		                 gguf ? "GGUF file" : "model file trit reads", n);
+	trit_text_escape(shown, sizeof shown, (const char *)b, 4, 0);
+	if (gguf)
+		return trit_errf(err, errlen, TRIT_EFORMAT, "%s: not a GGUF file: bad magic "
+		                 "0x%02x%02x%02x%02x ('%s') at offset 0 (expected 'GGUF')", path, b[0],
+		                 b[1], b[2], b[3], shown);
+	return trit_errf(err, errlen, TRIT_EFORMAT, "%s: not a model file trit reads: it starts "
+	                 "with 0x%02x%02x%02x%02x ('%s'), where GGUF has the magic 'GGUF' and "
+	                 "SafeTensors an 8-byte header length, then '{'", path, b[0], b[1], b[2],
+	                 b[3], shown);
 }
 
 int trit_model_open(const char *path, struct trit_model **out, char *err, size_t errlen)
@@ -661,7 +816,14 @@ int trit_model_open(const char *path, struct trit_model **out, char *err, size_t
 		free(b.m);
 		return trit_errf(err, errlen, TRIT_ENOMEM, "out of memory");
 	}
-	if (S_ISREG(st.st_mode) && is_gguf(path)) {
+	unsigned char start[16];
+	ssize_t n = S_ISREG(st.st_mode) ? file_start(path, start, sizeof start) : 0;
+	enum format f = S_ISREG(st.st_mode) ? sniff(path, start, n, (uint64_t)st.st_size)
+	                                    : FORMAT_SAFETENSORS; /* a directory */
+
+	if (f == FORMAT_NEITHER) {
+		rc = not_a_model(path, start, n, err, errlen);
+	} else if (f == FORMAT_GGUF) {
 		rc = from_gguf(&b);
 		if (!rc) {
 			b.m->files = calloc(1, sizeof *b.m->files);
@@ -674,6 +836,14 @@ int trit_model_open(const char *path, struct trit_model **out, char *err, size_t
 	}
 	if (!rc)
 		rc = summarise(&b);
+	if (!rc) {
+		struct trit_validate_in v = {
+			.path = b.m->path, .hf_layout = b.m->format == TRIT_MODEL_SAFETENSORS,
+			.hp = &b.m->hp, .tensors = b.m->tensors, .n_tensors = b.m->n_tensors,
+			.keys = &b.keys,
+		};
+		rc = trit_model_validate(&v, err, errlen);
+	}
 	if (rc) {
 		trit_model_close(b.m);
 		return rc;
@@ -686,8 +856,7 @@ void trit_model_close(struct trit_model *m)
 {
 	if (!m)
 		return;
-	for (size_t i = 0; i < m->n_tensors; i++)
-		free(m->tensors[i].name);
+	free(m->names);
 	free(m->tensors);
 	for (uint32_t i = 0; i < m->n_files; i++)
 		free(m->files[i]);

@@ -13,7 +13,7 @@ tests_check_safetensors_LDADD = $(TEST_LIBS) $(CJSON_LIBS)
 # inputs.
 FUZZ_SAFETENSORS_SRC = $(srcdir)/tests/fuzz/fuzz_safetensors.c \
 	$(srcdir)/runtime/model/safetensors.c $(srcdir)/runtime/core/common.c \
-	$(srcdir)/runtime/core/log.c $(srcdir)/runtime/core/safeopen.c
+	$(srcdir)/runtime/core/log.c $(srcdir)/runtime/core/safeopen.c $(srcdir)/runtime/core/textsafe.c
 EXTRA_DIST += tests/fuzz/fuzz_safetensors.c tests/fuzz-safetensors.sh
 CLEANFILES += tests/fuzz/fuzz_safetensors
 .PHONY: fuzz-safetensors clean-fuzz-safetensors

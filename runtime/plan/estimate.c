@@ -587,6 +587,22 @@ static void workspace(struct est *s, const struct trit_model *m, uint32_t dev,
 		     "type yet%s%s): counted as 0", d->name, refused, why[0] ? ": " : "", why);
 }
 
+/* The sizes the KV cache and the activations are computed from, each > 0
+ * (trit_model_open refuses a file stating 0; a file may leave them out). */
+static int sizes_stated(const struct trit_model *m, char *err, size_t errlen)
+{
+	const struct trit_hparams *hp = &m->hp;
+	int heads = hp->n_head && hp->n_head_kv && hp->n_layer;
+
+	for (uint32_t il = 0; heads && il < hp->n_layer; il++)
+		heads = hp->n_head[il] && hp->n_head_kv[il];
+	if (!hp->n_embd || !heads || !hp->head_dim_k || (!hp->head_dim_v && !hp->kv_lora_rank))
+		return trit_errf(err, errlen, TRIT_EFORMAT, "%s does not state its embedding size "
+		                 "(%u), head counts and head sizes (%u, %u), which the KV cache and "
+		                 "activations need", m->path, hp->n_embd, hp->head_dim_k, hp->head_dim_v);
+	return 0;
+}
+
 int trit_estimate_run(const struct trit_model *m, const struct trit_estimate_opts *o,
                       const struct trit_placement *p, const struct trit_estimate_device *devs,
                       uint32_t n_devs, struct trit_estimate *out, char *err, size_t errlen)
@@ -597,6 +613,7 @@ int trit_estimate_run(const struct trit_model *m, const struct trit_estimate_opt
 	uint32_t u = o->n_ubatch ? o->n_ubatch : 512, tp = o->tp ? o->tp : 1;
 	uint32_t n_seq = o->n_seq ? o->n_seq : 1;
 	uint32_t pad = o->kv_pad ? o->kv_pad : TRIT_KV_PAD;
+	int rc;
 
 	memset(out, 0, sizeof *out);
 	if (!n_devs)
@@ -604,9 +621,8 @@ int trit_estimate_run(const struct trit_model *m, const struct trit_estimate_opt
 	if (!n_ctx)
 		return trit_errf(err, errlen, TRIT_EINVAL, "%s states no training context: give "
 		                 "a context length ([model] context or --ctx)", m->path);
-	if (!hp->n_embd || !hp->n_head || !hp->n_head_kv)
-		return trit_errf(err, errlen, TRIT_EFORMAT, "%s does not state its embedding size "
-		                 "and head counts, which the KV cache and activations need", m->path);
+	if ((rc = sizes_stated(m, err, errlen)))
+		return rc;
 	if (p->embd_device >= n_devs || p->output_device >= n_devs)
 		return trit_errf(err, errlen, TRIT_EINVAL, "placement names device %u of %u",
 		                 p->embd_device >= n_devs ? p->embd_device : p->output_device, n_devs);

@@ -12,6 +12,7 @@
 #include <cjson/cJSON.h>
 
 #include "core/common.h"
+#include "core/textsafe.h"
 #include "report/plan_model.h"
 #include "report/report.h"
 
@@ -47,11 +48,20 @@ static const char *type_name_or(int32_t t, const char *none)
 
 static void text_header(FILE *out, const struct trit_pm *pm)
 {
-	fprintf(out, "Plan for %s\n  model       %s, %.3f B parameters, %s\n", pm->path, pm->arch,
-	        pm->params_b, pm->primary ? pm->primary : "?");
+	char arch[128];
+
+	/* the path, the architecture and sentences naming tensors come from the
+	 * file: printed through core/textsafe.h */
+	fputs("Plan for ", out);
+	trit_text_fputs(pm->path, out);
+	fprintf(out, "\n  model       %s, %.3f B parameters, %s\n",
+	        trit_text_safe(pm->arch, arch, sizeof arch), pm->params_b,
+	        pm->primary ? pm->primary : "?");
 	fprintf(out, "  context     %u tokens (KV cells, padded to %u), ubatch %u\n", pm->n_ctx,
 	        pm->kv_pad, pm->ubatch);
-	fprintf(out, "  strategy    %s\n  why         %s\n", pm->strategy, pm->why);
+	fprintf(out, "  strategy    %s\n  why         ", pm->strategy);
+	trit_text_fputs(pm->why, out);
+	fputc('\n', out);
 	if (pm->planned) {
 		fprintf(out, "  threads     %u\n  GPU fraction %.2f\n", pm->threads, pm->gpu_fraction);
 		if (pm->tokens_per_s >= 0)
@@ -111,13 +121,16 @@ static void text_repack(FILE *out, const struct trit_pm *pm)
 			        "%.1f MiB\n", id, r->n_repacked, type_list(r->from_types, types, sizeof types),
 			        pm->devices[s].format ? pm->devices[s].format : "?", mib(r->file_bytes),
 			        mib(r->repacked_bytes));
-			fprintf(out, "  %-14s   format %s\n", "", pm->devices[s].format_why);
+			fprintf(out, "  %-14s   format ", "");
+			trit_text_fputs(pm->devices[s].format_why, out);
+			fputc('\n', out);
 			id = "";
 		}
-		if (r && r->n_no_kernel)
-			fprintf(out, "  %-14s %u cannot run here (%s): %.1f MiB counted as stored\n", id,
-			        r->n_no_kernel, r->no_kernel_why ? r->no_kernel_why : "?",
-			        mib(r->no_kernel_bytes));
+		if (r && r->n_no_kernel) {
+			fprintf(out, "  %-14s %u cannot run here (", id, r->n_no_kernel);
+			trit_text_fputs(r->no_kernel_why ? r->no_kernel_why : "?", out);
+			fprintf(out, "): %.1f MiB counted as stored\n", mib(r->no_kernel_bytes));
+		}
 	}
 	if (pm->repack_device)
 		fprintf(out, "  %-14s repack buffers %.1f MiB (largest source) + %.1f MiB (largest "
@@ -152,7 +165,7 @@ static void text_explain(FILE *out, const struct trit_pm *pm)
 	fprintf(out, "\nBuffers\n");
 	for (size_t i = 0; i < e->n_buffers; i++) {
 		const struct trit_mem_buffer *b = &e->buffers[i];
-		char form[40] = "";
+		char form[40] = "", name[192];
 		if (b->from_type >= 0)
 			snprintf(form, sizeof form, "%s <- %s", type_name_or(b->run_type, "?"),
 			         type_name_or(b->from_type, "?"));
@@ -161,7 +174,8 @@ static void text_explain(FILE *out, const struct trit_pm *pm)
 		else if (b->component == TRIT_MEM_WEIGHTS && b->tensor >= 0 &&
 		         trit_estimate_is_bitlinear(m, &m->tensors[b->tensor]))
 			snprintf(form, sizeof form, "(no kernel)");
-		fprintf(out, "  %-40s %-12s %-14s %14llu  on %s\n", b->name,
+		fprintf(out, "  %-40s %-12s %-14s %14llu  on %s\n",
+		        trit_text_safe(b->name, name, sizeof name),
 		        trit_mem_component_name(b->component), form, (unsigned long long)b->bytes,
 		        pm->devices[b->device].id);
 	}
@@ -189,8 +203,11 @@ static void text_plan(FILE *out, const struct trit_pm *pm, int explain)
 	text_repack(out, pm);
 	if (pm->n_notes) {
 		fprintf(out, "\nNotes\n");
-		for (uint32_t i = 0; i < pm->n_notes; i++)
-			fprintf(out, "  - %s\n", pm->notes[i]);
+		for (uint32_t i = 0; i < pm->n_notes; i++) {
+			fputs("  - ", out);
+			trit_text_fputs(pm->notes[i], out);
+			fputc('\n', out);
+		}
 	}
 	if (explain)
 		text_explain(out, pm);
@@ -202,7 +219,9 @@ void trit_report_plan_text(FILE *out, const struct trit_model *m, const struct t
 	struct trit_pm pm;
 
 	if (trit_pm_build(&pm, m, p, devs)) {
-		fprintf(out, "Plan for %s: out of memory writing the report\n", m->path);
+		fputs("Plan for ", out);
+		trit_text_fputs(m->path, out);
+		fputs(": out of memory writing the report\n", out);
 		return;
 	}
 	text_plan(out, &pm, explain);
@@ -430,7 +449,7 @@ char *trit_report_plan_json(const struct trit_model *m, const struct trit_plan_r
 	if ((root = cJSON_CreateObject())) {
 		json_plan(&jb, root, &pm, explain);
 		if (!jb.oom)
-			s = cJSON_Print(root);
+			s = trit_json_make_safe(cJSON_Print(root)); /* core/textsafe.h */
 		cJSON_Delete(root);
 	}
 	trit_pm_free(&pm);

@@ -43,6 +43,9 @@ char *trit_report_config_json(const struct trit_config *cfg);
  * byte counts by role group, type and layer; with_tensors adds every tensor. */
 void trit_report_model_text(FILE *out, const struct trit_model *m, int with_tensors);
 char *trit_report_model_json(const struct trit_model *m, int with_tensors);
+/* The JSON written to out as it is made (the tensor list is never held in
+ * memory whole), with a final newline; 0, TRIT_ENOMEM or TRIT_EIO. */
+int trit_report_model_json_write(FILE *out, const struct trit_model *m, int with_tensors);
 
 /* `trit plan`: the strategy and why, the placement, the per-device memory
  * table, threads, ubatch, GPU fraction, speed estimate; explain adds the

@@ -11,6 +11,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "core/textsafe.h"
 #include "report/run_report.h"
 
 double trit_run_rate(uint64_t n, double s)
@@ -85,7 +86,7 @@ static char *jfinish(struct jb *jb, cJSON *root)
 	char *s = NULL;
 
 	if (root && !jb->oom)
-		s = cJSON_Print(root);
+		s = trit_json_make_safe(cJSON_Print(root)); /* core/textsafe.h */
 	cJSON_Delete(root);
 	return s;
 }
@@ -173,10 +174,15 @@ void trit_report_run_text(FILE *out, const struct trit_run_view *v)
 {
 	double est = v->estimate_tps, dec = trit_run_rate(v->n_decode_evals, v->decode_seconds);
 
-	fprintf(out, "run: %s on %s, %u threads, context %u, ubatch %u, KV %s\n", v->model,
-	        v->device, v->threads, v->n_ctx, v->ubatch, v->kv_type);
-	if (v->replanned)
-		fprintf(out, "  re-planned at load: %s\n", v->replanned);
+	fputs("run: ", out);
+	trit_text_fputs(v->model, out); /* from the file: core/textsafe.h */
+	fprintf(out, " on %s, %u threads, context %u, ubatch %u, KV %s\n", v->device, v->threads,
+	        v->n_ctx, v->ubatch, v->kv_type);
+	if (v->replanned) {
+		fputs("  re-planned at load: ", out);
+		trit_text_fputs(v->replanned, out);
+		fputc('\n', out);
+	}
 	text_rate(out, "prompt", v->n_prompt, v->prompt_seconds);
 	text_rate(out, "decode", v->n_decode_evals, v->decode_seconds);
 	if (est > 0 && dec > 0)

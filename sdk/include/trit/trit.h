@@ -255,7 +255,9 @@ struct trit_model;
 
 /* Open and analyse a GGUF file, a .safetensors file, a
  * model.safetensors.index.json or a directory holding a SafeTensors model
- * (recognised by content, not name). */
+ * (recognised by content, not name: a .gguf name only makes a file that is
+ * neither format "not a GGUF file" in the message). Hyper-parameters no
+ * model can have are refused with TRIT_EFORMAT, naming the key and value. */
 int trit_model_open(const char *path, struct trit_model **out, char *err, size_t errlen);
 void trit_model_close(struct trit_model *m);
 
@@ -284,6 +286,10 @@ void trit_model_get_facts(const struct trit_model *m, struct trit_model_facts *o
  * and layer; with_tensors adds every tensor. */
 void trit_model_report_text(const struct trit_model *m, FILE *out, int with_tensors);
 char *trit_model_report_json(const struct trit_model *m, int with_tensors);
+/* The same JSON written to out as it is made (with a final newline): the
+ * tensor list of a million-tensor model is never held in memory. Returns 0,
+ * TRIT_ENOMEM or TRIT_EIO (out reported an error). */
+int trit_model_report_json_write(const struct trit_model *m, FILE *out, int with_tensors);
 
 /* ------------------------------------------------------------------------ */
 /* Plans: where a model runs, with every buffer, and why.                   */
