@@ -16,7 +16,8 @@ fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/trit-hostile-XXXXXX")
 trap 'rm -rf "$work"' EXIT INT TERM
 n=0
-export TRIT_CONFIG=/dev/null
+: > "$work/empty.ini"
+export TRIT_CONFIG="$work/empty.ini" # no operator config (a device such as /dev/null is refused)
 unset TRIT_PLUGIN_PATH TRIT_LOG
 
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
