@@ -3,7 +3,7 @@
 runtime_libtrit_internal_la_SOURCES += \
 	runtime/report/reason.c runtime/report/reason.h \
 	runtime/report/plan_model.c runtime/report/plan_model.h \
-	runtime/report/plan_report.c
+	runtime/report/plan_report.c runtime/report/json_build.h
 # `trit inspect`: the model report, its JSON tensor list streamed.
 runtime_libtrit_internal_la_SOURCES += runtime/report/model_report.c
 # The load and run reports of `trit run`.

@@ -14,6 +14,7 @@
 
 #include "core/common.h"
 #include "core/textsafe.h"
+#include "report/json_build.h"
 #include "report/report.h"
 
 /* ------------------------------------------------------------------ Text */
@@ -183,24 +184,6 @@ void trit_report_model_text(FILE *out, const struct trit_model *m, int with_tens
 }
 
 /* ------------------------------------------------------------------ JSON */
-
-/* cJSON_Add* return NULL on allocation failure; collect that in one flag
- * instead of checking each call. */
-struct jb {
-	int oom;
-};
-
-static cJSON *chk(struct jb *jb, cJSON *item)
-{
-	if (!item)
-		jb->oom = 1;
-	return item;
-}
-
-static void json_str(struct jb *jb, cJSON *obj, const char *key, const char *s)
-{
-	chk(jb, s ? cJSON_AddStringToObject(obj, key, s) : cJSON_AddNullToObject(obj, key));
-}
 
 static void json_u64(struct jb *jb, cJSON *o, const char *key, uint64_t v)
 {

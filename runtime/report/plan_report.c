@@ -13,6 +13,7 @@
 
 #include "core/common.h"
 #include "core/textsafe.h"
+#include "report/json_build.h"
 #include "report/plan_model.h"
 #include "report/report.h"
 
@@ -230,27 +231,6 @@ void trit_report_plan_text(FILE *out, const struct trit_model *m, const struct t
 
 /* ------------------------------------------------------------------------ */
 /* JSON                                                                      */
-
-struct jb {
-	int oom;
-};
-
-static cJSON *chk(struct jb *jb, cJSON *item)
-{
-	if (!item)
-		jb->oom = 1;
-	return item;
-}
-
-static void json_str(struct jb *jb, cJSON *obj, const char *key, const char *s)
-{
-	chk(jb, s ? cJSON_AddStringToObject(obj, key, s) : cJSON_AddNullToObject(obj, key));
-}
-
-static void json_num(struct jb *jb, cJSON *o, const char *key, double v)
-{
-	chk(jb, cJSON_AddNumberToObject(o, key, v));
-}
 
 /* {"code", "topic", "device", "numbers": {...}, "names": {...}, "text"} */
 static void json_reason(struct jb *jb, cJSON *a, const struct trit_pm_reason *r)

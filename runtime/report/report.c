@@ -16,6 +16,7 @@
 #include "core/caps.h"
 #include "core/common.h"
 #include "core/textsafe.h"
+#include "report/json_build.h"
 #include "report/report.h"
 
 static const char *kind_name(uint32_t kind)
@@ -205,24 +206,6 @@ void trit_report_devices_text(FILE *out, const struct trit_registry *reg, int ve
 
 /* ------------------------------------------------------------------------ */
 /* JSON                                                                      */
-
-/* cJSON_Add* return NULL on allocation failure; collect that in one flag
- * instead of checking each call. */
-struct jb {
-	int oom;
-};
-
-static cJSON *chk(struct jb *jb, cJSON *item)
-{
-	if (!item)
-		jb->oom = 1;
-	return item;
-}
-
-static void json_str(struct jb *jb, cJSON *obj, const char *key, const char *s)
-{
-	chk(jb, s ? cJSON_AddStringToObject(obj, key, s) : cJSON_AddNullToObject(obj, key));
-}
 
 static void json_value(struct jb *jb, cJSON *obj, const char *key, const struct trit_value *v,
                        const char *unit)

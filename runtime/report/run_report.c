@@ -12,6 +12,7 @@
 #include <cjson/cJSON.h>
 
 #include "core/textsafe.h"
+#include "report/json_build.h"
 #include "report/run_report.h"
 
 double trit_run_rate(uint64_t n, double s)
@@ -26,31 +27,10 @@ static double mib(uint64_t b)
 
 /* ------------------------------------------------------------ JSON helpers */
 
-struct jb {
-	int oom;
-};
-
-static cJSON *chk(struct jb *jb, cJSON *item)
-{
-	if (!item)
-		jb->oom = 1;
-	return item;
-}
-
-static void jnum(struct jb *jb, cJSON *o, const char *key, double v)
-{
-	chk(jb, cJSON_AddNumberToObject(o, key, v));
-}
-
 /* A rate, or null when unknown. */
 static void jrate(struct jb *jb, cJSON *o, const char *key, double v)
 {
 	chk(jb, v >= 0 ? cJSON_AddNumberToObject(o, key, v) : cJSON_AddNullToObject(o, key));
-}
-
-static void jstr(struct jb *jb, cJSON *o, const char *key, const char *s)
-{
-	chk(jb, s ? cJSON_AddStringToObject(o, key, s) : cJSON_AddNullToObject(o, key));
 }
 
 static void jids(struct jb *jb, cJSON *o, const char *key, const int32_t *ids, uint32_t n)
@@ -122,23 +102,23 @@ char *trit_report_load_json(const struct trit_load_report *r, const char *const 
 
 	if (!o)
 		return NULL;
-	jnum(&jb, o, "tensors", r->n_tensors);
-	jnum(&jb, o, "model_bytes", (double)r->model_bytes);
-	jnum(&jb, o, "seconds", r->seconds);
-	jnum(&jb, o, "rss_before_bytes", (double)r->rss_before);
-	jnum(&jb, o, "rss_peak_bytes", (double)r->rss_peak);
-	jnum(&jb, o, "rss_after_bytes", (double)r->rss_after);
-	jstr(&jb, o, "rss_peak_source", peak_how(r->peak_source));
+	json_num(&jb, o, "tensors", r->n_tensors);
+	json_num(&jb, o, "model_bytes", (double)r->model_bytes);
+	json_num(&jb, o, "seconds", r->seconds);
+	json_num(&jb, o, "rss_before_bytes", (double)r->rss_before);
+	json_num(&jb, o, "rss_peak_bytes", (double)r->rss_peak);
+	json_num(&jb, o, "rss_after_bytes", (double)r->rss_after);
+	json_str(&jb, o, "rss_peak_source", peak_how(r->peak_source));
 	jrate(&jb, o, "peak_over_model", r->model_bytes ?
 	      (double)r->rss_peak / (double)r->model_bytes : -1);
-	jnum(&jb, o, "in_place_tensors", r->n_in_place);
-	jnum(&jb, o, "in_place_bytes", (double)r->bytes_in_place);
-	jnum(&jb, o, "copied_tensors", r->n_copied);
-	jnum(&jb, o, "copied_bytes", (double)r->bytes_copied);
-	jnum(&jb, o, "repacked_tensors", r->n_repacked);
-	jnum(&jb, o, "repacked_bytes", (double)r->bytes_repacked);
-	jnum(&jb, o, "allocated_bytes", (double)r->bytes_allocated);
-	jnum(&jb, o, "staging_peak_bytes", (double)r->staging_peak);
+	json_num(&jb, o, "in_place_tensors", r->n_in_place);
+	json_num(&jb, o, "in_place_bytes", (double)r->bytes_in_place);
+	json_num(&jb, o, "copied_tensors", r->n_copied);
+	json_num(&jb, o, "copied_bytes", (double)r->bytes_copied);
+	json_num(&jb, o, "repacked_tensors", r->n_repacked);
+	json_num(&jb, o, "repacked_bytes", (double)r->bytes_repacked);
+	json_num(&jb, o, "allocated_bytes", (double)r->bytes_allocated);
+	json_num(&jb, o, "staging_peak_bytes", (double)r->staging_peak);
 	a = chk(&jb, cJSON_AddArrayToObject(o, "devices"));
 	for (uint32_t i = 0; a && i < r->n_targets; i++) {
 		cJSON *d = chk(&jb, cJSON_CreateObject());
@@ -147,8 +127,8 @@ char *trit_report_load_json(const struct trit_load_report *r, const char *const 
 			jb.oom = 1;
 			break;
 		}
-		jstr(&jb, d, "device", names[i]);
-		jnum(&jb, d, "bytes", (double)r->target_bytes[i]);
+		json_str(&jb, d, "device", names[i]);
+		json_num(&jb, d, "bytes", (double)r->target_bytes[i]);
 	}
 	return jfinish(&jb, o);
 }
@@ -212,11 +192,11 @@ static void json_memory(struct jb *jb, cJSON *root, const struct trit_run_view *
 
 	if (!m)
 		return;
-	jnum(jb, m, "planned_bytes", (double)v->planned_total);
-	jnum(jb, m, "measured_peak_bytes", (double)v->rss_peak);
+	json_num(jb, m, "planned_bytes", (double)v->planned_total);
+	json_num(jb, m, "measured_peak_bytes", (double)v->rss_peak);
 	jrate(jb, m, "measured_over_planned", ratio(v->rss_peak, v->planned_total));
-	jnum(jb, m, "rss_start_bytes", (double)v->rss_start);
-	jstr(jb, m, "device", v->device);
+	json_num(jb, m, "rss_start_bytes", (double)v->rss_start);
+	json_str(jb, m, "device", v->device);
 	a = chk(jb, cJSON_AddArrayToObject(m, "components"));
 	for (uint32_t i = 0; a && i < v->n_rows; i++) {
 		const struct trit_run_mem_row *r = &v->rows[i];
@@ -226,13 +206,13 @@ static void json_memory(struct jb *jb, cJSON *root, const struct trit_run_view *
 			jb->oom = 1;
 			return;
 		}
-		jstr(jb, x, "component", r->component);
-		jnum(jb, x, "planned_bytes", (double)r->planned);
+		json_str(jb, x, "component", r->component);
+		json_num(jb, x, "planned_bytes", (double)r->planned);
 		if (r->has_measured)
-			jnum(jb, x, "measured_bytes", (double)r->measured);
+			json_num(jb, x, "measured_bytes", (double)r->measured);
 		else
 			chk(jb, cJSON_AddNullToObject(x, "measured_bytes"));
-		jstr(jb, x, "measured", r->how);
+		json_str(jb, x, "measured", r->how);
 	}
 }
 
@@ -244,23 +224,23 @@ char *trit_report_run_json(const struct trit_run_view *v, const char *plan_json,
 
 	if (!o)
 		return NULL;
-	jstr(&jb, o, "model", v->model);
+	json_str(&jb, o, "model", v->model);
 	jids(&jb, o, "prompt_tokens", v->prompt_tokens, v->n_prompt);
 	jids(&jb, o, "tokens", v->tokens, v->n_tokens);
 	chk(&jb, cJSON_AddStringToObject(o, "text", v->text ? v->text : ""));
-	jstr(&jb, o, "stop", v->stop);
+	json_str(&jb, o, "stop", v->stop);
 	jrate(&jb, o, "prompt_tokens_per_s", trit_run_rate(v->n_prompt, v->prompt_seconds));
 	jrate(&jb, o, "decode_tokens_per_s", trit_run_rate(v->n_decode_evals, v->decode_seconds));
 	jrate(&jb, o, "estimate_tokens_per_s", v->estimate_tps);
-	jnum(&jb, o, "prompt_seconds", v->prompt_seconds);
-	jnum(&jb, o, "decode_seconds", v->decode_seconds);
-	jnum(&jb, o, "decode_evals", v->n_decode_evals);
-	jnum(&jb, o, "sample_seconds", v->sample_seconds);
-	jnum(&jb, o, "threads", v->threads);
-	jnum(&jb, o, "n_ctx", v->n_ctx);
-	jnum(&jb, o, "ubatch", v->ubatch);
-	jstr(&jb, o, "kv_type", v->kv_type);
-	jstr(&jb, o, "replanned", v->replanned);
+	json_num(&jb, o, "prompt_seconds", v->prompt_seconds);
+	json_num(&jb, o, "decode_seconds", v->decode_seconds);
+	json_num(&jb, o, "decode_evals", v->n_decode_evals);
+	json_num(&jb, o, "sample_seconds", v->sample_seconds);
+	json_num(&jb, o, "threads", v->threads);
+	json_num(&jb, o, "n_ctx", v->n_ctx);
+	json_num(&jb, o, "ubatch", v->ubatch);
+	json_str(&jb, o, "kv_type", v->kv_type);
+	json_str(&jb, o, "replanned", v->replanned);
 	json_memory(&jb, o, v);
 	jraw(&jb, o, "load", load_json);
 	jraw(&jb, o, "plan", plan_json);
