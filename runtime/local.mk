@@ -14,6 +14,7 @@ runtime_libtrit_internal_la_SOURCES = \
 	runtime/core/caps.c runtime/core/caps.h \
 	runtime/core/proc.c runtime/core/proc.h \
 	runtime/core/safeopen.c runtime/core/safeopen.h \
+	runtime/core/cachefile.c runtime/core/cachefile.h \
 	runtime/core/strmap.c runtime/core/strmap.h \
 	runtime/config/inifile.c runtime/config/inifile.h \
 	runtime/config/config.c runtime/config/config.h \
@@ -23,6 +24,7 @@ runtime_libtrit_internal_la_SOURCES = \
 	runtime/backend/plugin_guard.c runtime/backend/plugin_guard.h \
 	runtime/backend/plugin_trust.c runtime/backend/plugin_trust.h \
 	runtime/backend/plugin_probe.c runtime/backend/plugin_probe.h \
+	runtime/backend/probe_cache.c runtime/backend/probe_cache.h \
 	runtime/backend/ref.c runtime/backend/ref.h \
 	runtime/backend/ref_node.c runtime/backend/ref_node.h \
 	runtime/backend/ref_ops.c runtime/backend/ref_move.c \

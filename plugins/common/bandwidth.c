@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/utsname.h>
 
 #include "cpu_common.h"
 
@@ -210,15 +211,64 @@ static const char *bytes_text(uint64_t b, struct cpu_common_pool *pool)
 	return cpu_common_pool_printf(pool, "%llu bytes", (unsigned long long)b);
 }
 
+#define CACHE_KEY "cpu0.mem_bandwidth"
+
+/* What a bandwidth result depends on, as the probe cache's stamp: 1 when
+ * it fits (only printable bytes: the CPU name comes from the hardware). */
+static int cache_stamp(const struct cpu_common_bandwidth_opts *o, uint64_t l3_total,
+                       unsigned threads, uint64_t bytes, char *stamp, size_t len)
+{
+	struct utsname u;
+	int n;
+
+	if (!o->host || !TRIT_HOST_HAS(o->host, cache_put) || !o->host->cache_get ||
+	    !o->host->cache_put || uname(&u))
+		return 0;
+	n = snprintf(stamp, len, "%s|l3=%llu|threads=%u|bytes=%llu|memtotal=%llu|kernel=%s %s",
+	             o->machine ? o->machine : "?", (unsigned long long)l3_total, threads,
+	             (unsigned long long)bytes, (unsigned long long)o->host_mem_total, u.release,
+	             u.machine);
+	if (n < 0 || (size_t)n >= len) {
+		stamp[0] = '\0';
+		return 0;
+	}
+	for (char *c = stamp; *c; c++)
+		if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e)
+			*c = '?';
+	return 1;
+}
+
+/* A cached result for stamp: 1 with *bps and *age. */
+static int cache_get(const struct trit_host *host, const char *stamp, uint64_t *bps,
+                     uint64_t *age)
+{
+	char value[32];
+
+	return host->cache_get(host->ctx, CACHE_KEY, stamp, value, sizeof value, age) == 1 &&
+	       cpu_common_parse_u64(value, bps) == 0 && *bps > 0;
+}
+
+/* "3 min", "2 h", "5 days": how long ago, for a source text. */
+static const char *age_text(uint64_t s, struct cpu_common_pool *pool)
+{
+	if (s < 120)
+		return cpu_common_pool_printf(pool, "%llu s", (unsigned long long)s);
+	if (s < 7200)
+		return cpu_common_pool_printf(pool, "%llu min", (unsigned long long)(s / 60));
+	if (s < 172800)
+		return cpu_common_pool_printf(pool, "%llu h", (unsigned long long)(s / 3600));
+	return cpu_common_pool_printf(pool, "%llu days", (unsigned long long)(s / 86400));
+}
+
 struct trit_value cpu_common_bandwidth_probe(const struct cpu_common_bandwidth_opts *o,
                                              uint64_t l3_total, struct trit_value hw_threads,
                                              struct trit_value mem_free,
                                              struct cpu_common_pool *pool)
 {
-	uint64_t bytes, bps = 0;
+	uint64_t bytes, bps = 0, age = 0;
 	unsigned threads = 1;
-	const char *why_size;
-	char why[400];
+	const char *why_size, *what;
+	char why[400], stamp[TRIT_HOST_CACHE_STAMP_MAX + 1] = "";
 
 	if (!o->probe)
 		return cpu_common_unknown(cpu_common_pool_printf(pool,
@@ -243,6 +293,13 @@ struct trit_value cpu_common_bandwidth_probe(const struct cpu_common_bandwidth_o
 	}
 	if (hw_threads.state != TRIT_VALUE_UNKNOWN && hw_threads.value)
 		threads = hw_threads.value > 4096 ? 4096 : (unsigned)hw_threads.value;
+	what = cpu_common_pool_printf(pool, "streaming read of %s by %u thread%s, best of 3 (%s)",
+	                              bytes_text(bytes, pool), threads, threads == 1 ? "" : "s",
+	                              why_size);
+	if (cache_stamp(o, l3_total, threads, bytes, stamp, sizeof stamp) &&
+	    cache_get(o->host, stamp, &bps, &age))
+		return cpu_common_measured(bps, cpu_common_pool_printf(pool,
+			"%s, measured %s ago (probe cache)", what, age_text(age, pool)));
 	/* Do not push the process towards its memory limit to measure. */
 	if (mem_free.state != TRIT_VALUE_UNKNOWN && bytes > mem_free.value / 2)
 		return cpu_common_unknown(cpu_common_pool_printf(pool,
@@ -251,7 +308,10 @@ struct trit_value cpu_common_bandwidth_probe(const struct cpu_common_bandwidth_o
 			(unsigned long long)mem_free.value));
 	if (cpu_common_bandwidth_measure(bytes, threads, &bps, why, sizeof why) != 0)
 		return cpu_common_unknown(cpu_common_pool_printf(pool, "not measured: %s", why));
-	return cpu_common_measured(bps, cpu_common_pool_printf(pool,
-		"streaming read of %s by %u thread%s, best of 3 (%s)", bytes_text(bytes, pool),
-		threads, threads == 1 ? "" : "s", why_size));
+	if (stamp[0] && o->host && TRIT_HOST_HAS(o->host, cache_put) && o->host->cache_put) {
+		char value[32];
+		snprintf(value, sizeof value, "%llu", (unsigned long long)bps);
+		o->host->cache_put(o->host->ctx, CACHE_KEY, stamp, value);
+	}
+	return cpu_common_measured(bps, what);
 }

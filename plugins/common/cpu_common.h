@@ -162,11 +162,21 @@ struct cpu_common_bandwidth_opts {
 	const char *probe_text, *probe_where;
 	uint64_t bytes;            /* 0: 4 x L3, at least 64 MiB (256 MiB if L3 is unknown) */
 	const char *bytes_where;
+	/* The probe cache (backend.h cache_get/put; host may be NULL: no cache).
+	 * A result is reused when the machine, the caches, the threads, the
+	 * buffer, the host's memory and the kernel are the same: `machine`
+	 * names the CPU (model and features), host_mem_total is MemTotal. */
+	const struct trit_host *host;
+	const char *machine;
+	uint64_t host_mem_total;
 };
 
 /* The device's memory bandwidth: measured with hw_threads threads over a
  * buffer sized as above, or unknown with the reason (disabled, the buffer
- * would take more than half of mem_free, the run failed). */
+ * would take more than half of mem_free, the run failed). A measurement is
+ * kept in the probe cache as "cpu0.mem_bandwidth" and taken from it while
+ * its stamp (see cpu_common_bandwidth_opts) holds; the source then says
+ * how long ago it was measured. */
 struct trit_value cpu_common_bandwidth_probe(const struct cpu_common_bandwidth_opts *o,
                                              uint64_t l3_total, struct trit_value hw_threads,
                                              struct trit_value mem_free,

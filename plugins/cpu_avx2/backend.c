@@ -64,6 +64,10 @@ static void clock_probe(struct cpu_avx2_state *st)
 
 static void bandwidth_probe(struct cpu_avx2_state *st)
 {
+	const char *machine = cpu_avx2_pool_printf(&st->pool, "%s|%s|features=%s",
+	                                        st->dev.name ? st->dev.name : "?",
+	                                        st->dev.vendor ? st->dev.vendor : "?",
+	                                        st->features ? st->features : "?");
 	struct cpu_common_bandwidth_opts o = {
 		.section = "[plugin.cpu_avx2]",
 		.probe = st->opt.bandwidth_probe,
@@ -71,6 +75,10 @@ static void bandwidth_probe(struct cpu_avx2_state *st)
 		.probe_where = st->opt.bandwidth_probe_where,
 		.bytes = st->opt.bandwidth_bytes,
 		.bytes_where = st->opt.bandwidth_bytes_where,
+		.host = &st->host,
+		.machine = machine,
+		.host_mem_total = st->mem.host_total.state != TRIT_VALUE_UNKNOWN
+		                          ? st->mem.host_total.value : 0,
 	};
 	st->bandwidth = cpu_common_bandwidth_probe(&o, st->topo.l3.total, st->threads.hw_threads,
 	                                           st->mem.free, &st->pool);

@@ -24,7 +24,9 @@
 #include "backend/plugin_guard.h"
 #include "backend/plugin_probe.h"
 #include "backend/plugin_trust.h"
+#include "backend/probe_cache.h"
 #include "backend/ref.h"
+#include "core/cachefile.h"
 #include "core/common.h"
 #include "core/safeopen.h"
 #include "config/config.h"
@@ -50,6 +52,10 @@ struct plugin {
 	struct trit_host host;
 	struct trit_registry *reg;
 	struct trit_device *devices;
+	char *cache_id;                 /* the file's identity for the probe cache */
+	struct trit_cached_measurement cached[TRIT_REGISTRY_MAX_CACHED];
+	char cached_key[TRIT_REGISTRY_MAX_CACHED][TRIT_HOST_CACHE_KEY_MAX + 1];
+	uint32_t n_cached;
 };
 
 struct search_dir {
@@ -70,6 +76,8 @@ struct trit_registry {
 	int isolate;                    /* [runtime] isolate_plugins */
 	unsigned isolate_timeout_s;     /* [runtime] isolate_timeout */
 	int probe_fd;                   /* in a probe's child: its report pipe; else -1 */
+	struct trit_probe_cache *pcache;/* [runtime] probe_cache; never NULL once open */
+	const char *pcache_off;         /* why there is no probe cache file, or NULL */
 };
 
 /* ------------------------------------------------------------------------ */
@@ -109,6 +117,60 @@ static const char *host_config_where(void *ctx, const char *key)
 	return NULL;
 }
 
+/* Note that plugin p used (from_cache) or stored the measurement `key`,
+ * for trit devices; the latest use of a key wins. */
+static void note_cached(struct plugin *p, const char *key, int from_cache, uint64_t age_s)
+{
+	uint32_t i = 0;
+
+	while (i < p->n_cached && strcmp(p->cached_key[i], key))
+		i++;
+	if (i == TRIT_REGISTRY_MAX_CACHED)
+		return;
+	if (i == p->n_cached)
+		p->n_cached++;
+	snprintf(p->cached_key[i], sizeof p->cached_key[i], "%s", key);
+	p->cached[i].key = p->cached_key[i];
+	p->cached[i].from_cache = from_cache;
+	p->cached[i].age_s = age_s;
+}
+
+static int host_cache_get(void *ctx, const char *key, const char *stamp, char *value, size_t len,
+                          uint64_t *age_s)
+{
+	struct plugin *p = ctx;
+	uint64_t age = 0;
+	int rc = trit_probe_cache_get(p->reg->pcache, p->name, p->cache_id ? p->cache_id : "",
+	                              key, stamp, value, len, &age);
+
+	if (rc == 1) {
+		note_cached(p, key, 1, age);
+		trit_log(TRIT_LOG_DEBUG, "%s: %s from the probe cache (measured %llu s ago)", p->name,
+		         key, (unsigned long long)age);
+		if (age_s)
+			*age_s = age;
+	} else if (rc < 0) {
+		trit_log(TRIT_LOG_DEBUG, "%s: cache_get refused: %s", p->name,
+		         rc == TRIT_ERANGE ? "the value is longer than the plugin's buffer" :
+		         trit_probe_cache_check(key, stamp, NULL));
+	}
+	return rc;
+}
+
+static int host_cache_put(void *ctx, const char *key, const char *stamp, const char *value)
+{
+	struct plugin *p = ctx;
+	int rc = trit_probe_cache_put(p->reg->pcache, p->name, p->cache_id ? p->cache_id : "",
+	                              key, stamp, value);
+
+	if (!rc && trit_probe_cache_path(p->reg->pcache))
+		note_cached(p, key, 0, 0);
+	else if (rc == TRIT_EINVAL)
+		trit_log(TRIT_LOG_DEBUG, "%s: cache_put refused: %s", p->name,
+		         value ? trit_probe_cache_check(key, stamp, value) : "no value");
+	return rc;
+}
+
 static void init_host_table(struct plugin *p)
 {
 	p->host.abi_version = TRIT_BACKEND_ABI_VERSION;
@@ -119,6 +181,27 @@ static void init_host_table(struct plugin *p)
 	p->host.config_get = host_config_get;
 	p->host.config_key = host_config_key;
 	p->host.config_where = host_config_where;
+	p->host.cache_get = host_cache_get;
+	p->host.cache_put = host_cache_put;
+}
+
+/* What identifies the plugin's code for the probe cache: its version and
+ * the file the dynamic linker opened (path, size, modification time, inode),
+ * so a rebuilt or reinstalled plugin measures again; the runtime's version
+ * for a built-in backend. */
+static char *plugin_cache_id(const struct plugin *p, const struct trit_backend *t)
+{
+	const lt_dlinfo *info = p->handle ? lt_dlgetinfo(p->handle) : NULL;
+	struct stat st;
+
+	if (!p->handle)
+		return trit_asprintf("built-in|trit %s", PACKAGE_VERSION);
+	if (!info || !info->filename || stat(info->filename, &st))
+		return NULL;
+	return trit_asprintf("%s|%s|%llu|%lld.%09ld|%llu", t->version ? t->version : "?",
+	                     info->filename, (unsigned long long)st.st_size,
+	                     (long long)st.st_mtim.tv_sec, (long)st.st_mtim.tv_nsec,
+	                     (unsigned long long)st.st_ino);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -462,6 +545,7 @@ static void start_backend(struct trit_registry *reg, struct plugin *p, const str
 		return;
 	}
 	init_host_table(p);
+	p->cache_id = plugin_cache_id(p, t);
 	err[0] = '\0';
 	trit_log(TRIT_LOG_DEBUG, "initialising plugin %s (backend %s)", p->path, p->name);
 	guard(&g, p, "init");
@@ -974,6 +1058,26 @@ static int open_described(struct trit_registry *reg, const char *devices_file,
 	       trit_errf(err, errlen, TRIT_ENOMEM, "out of memory") : 0;
 }
 
+/* The probe cache as [runtime] probe_cache and probe_cache_max_age say:
+ * off (every measurement taken again, nothing stored) when the age is 0 or
+ * no path can be found; NULL only when out of memory. */
+static struct trit_probe_cache *open_probe_cache(struct trit_registry *reg, int remeasure)
+{
+	char path[4096], why[512];
+	uint64_t max_age = (uint64_t)trit_config_int(reg->config, "runtime", "probe_cache_max_age",
+	                                             604800);
+	int rc = trit_cachefile_path("the probe cache", NULL, NULL,
+	                             trit_config_get(reg->config, "runtime", "probe_cache"),
+	                             "[runtime] probe_cache", "probe.json", path, sizeof path, NULL,
+	                             why, sizeof why);
+
+	if (!max_age)
+		reg->pcache_off = "switched off ([runtime] probe_cache_max_age = 0)";
+	else if (rc)
+		reg->pcache_off = "no place for it: HOME and XDG_CACHE_HOME are unset";
+	return trit_probe_cache_open(reg->pcache_off ? NULL : path, max_age, remeasure);
+}
+
 int trit_registry_open(const struct trit_registry_options *opts, struct trit_registry **out,
                        char *err, size_t errlen)
 {
@@ -1001,6 +1105,10 @@ int trit_registry_open(const struct trit_registry_options *opts, struct trit_reg
 	reg->isolate_timeout_s = (unsigned)trit_config_int(reg->config, "runtime", "isolate_timeout",
 	                                                   60);
 	reg->watchdog_s = (unsigned)trit_config_int(reg->config, "runtime", "plugin_watchdog", 10);
+	if (!(reg->pcache = open_probe_cache(reg, opts->flags & TRIT_REGISTRY_REMEASURE))) {
+		trit_registry_close(reg);
+		return trit_errf(err, errlen, TRIT_ENOMEM, "out of memory");
+	}
 
 	if (opts->devices_file) {
 		rc = open_described(reg, opts->devices_file, err, errlen);
@@ -1040,6 +1148,7 @@ int trit_registry_open(const struct trit_registry_options *opts, struct trit_reg
 		trit_registry_close(reg);
 		return trit_errf(err, errlen, rc, "out of memory while searching for plugins");
 	}
+	trit_probe_cache_save(reg->pcache);
 	/* A [plugin.<name>] section that names no loaded plugin is most likely a typo. */
 	const char *sec;
 	for (size_t i = 0; (sec = trit_config_plugin_section(reg->config, i)); i++)
@@ -1058,6 +1167,7 @@ void trit_registry_close(struct trit_registry *reg)
 		struct plugin *p = reg->plugins[i];
 		unload(p);
 		free(p->devices);
+		free(p->cache_id);
 		free(p->path);
 		free(p->origin);
 		free(p->name);
@@ -1070,10 +1180,32 @@ void trit_registry_close(struct trit_registry *reg)
 		free(reg->dirs[i].origin);
 	}
 	free(reg->dirs);
+	if (reg->probe_fd < 0)
+		trit_probe_cache_save(reg->pcache); /* what plugins stored after init */
+	trit_probe_cache_close(reg->pcache);
 	trit_config_free(&reg->own_config);
 	if (reg->ltdl_ready)
 		lt_dlexit();
 	free(reg);
+}
+
+const struct trit_cached_measurement *trit_registry_cached(const struct trit_registry *reg,
+                                                           size_t index, size_t *n)
+{
+	const struct plugin *p = reg && index < reg->n_plugins ? reg->plugins[index] : NULL;
+
+	*n = p ? p->n_cached : 0;
+	return *n ? p->cached : NULL;
+}
+
+const char *trit_registry_probe_cache(const struct trit_registry *reg, const char **why)
+{
+	const char *path = reg ? trit_probe_cache_path(reg->pcache) : NULL;
+
+	if (why)
+		*why = path ? NULL : reg && reg->pcache_off ? reg->pcache_off :
+		       "no plugins were probed (a described machine)";
+	return path;
 }
 
 size_t trit_registry_plugin_count(const struct trit_registry *reg)

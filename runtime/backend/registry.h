@@ -14,6 +14,8 @@
  * limits on what a (possibly broken) plugin can make the host store. */
 #define TRIT_REGISTRY_MAX_DEVICES 1024u
 #define TRIT_REGISTRY_MAX_PROPS   256u
+/* Most probe-cache measurements recorded per plugin for trit devices. */
+#define TRIT_REGISTRY_MAX_CACHED  64u
 
 /* Where the registry was built, for the "build tree" search step. Exposed for
  * tests; NULL when this libtrit is not running from its build tree. */

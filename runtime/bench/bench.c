@@ -31,6 +31,7 @@
 
 #include "bench/bench.h"
 #include "core/common.h"
+#include "core/cachefile.h"
 #include "core/safeopen.h"
 #include "formats/ternary.h"
 
@@ -738,32 +739,9 @@ int trit_bench_kernel(const struct trit_backend *be, void *state, uint32_t index
 int trit_bench_cache_path(const char *option, const char *configured, char *out, size_t len,
                           const char **origin, char *err, size_t errlen)
 {
-	const char *xdg = trit_getenv("XDG_CACHE_HOME"), *home = trit_getenv("HOME"), *o;
-	int n;
-
-	if (option && *option) {
-		n = snprintf(out, len, "%s", option);
-		o = "--cache";
-	} else if (configured && *configured) {
-		n = snprintf(out, len, "%s", configured);
-		o = "[runtime] bench_cache";
-	} else if (xdg && xdg[0] == '/') {
-		/* the XDG spec ignores a relative XDG_CACHE_HOME */
-		n = snprintf(out, len, "%s/trit/bench.json", xdg);
-		o = "$XDG_CACHE_HOME";
-	} else if (home && *home) {
-		n = snprintf(out, len, "%s/.cache/trit/bench.json", home);
-		o = "$HOME/.cache";
-	} else {
-		return trit_errf(err, errlen, TRIT_ECONFIG, "no place for the bench cache: HOME and "
-		                 "XDG_CACHE_HOME are unset; give one with --cache FILE or [runtime] "
-		                 "bench_cache");
-	}
-	if (n < 0 || (size_t)n >= len)
-		return trit_errf(err, errlen, TRIT_ERANGE, "bench cache path is too long");
-	if (origin)
-		*origin = o;
-	return 0;
+	return trit_cachefile_path("the bench cache", option, "--cache", configured,
+	                           "[runtime] bench_cache", "bench.json", out, len, origin, err,
+	                           errlen);
 }
 
 static void put_num(cJSON *o, const char *key, double v, int *oom)
@@ -1010,35 +988,10 @@ out:
 }
 
 /* mkdir -p of the directory part of path. */
-static int make_parents(const char *path, char *err, size_t errlen)
-{
-	char dir[4096];
-	char *slash;
-
-	snprintf(dir, sizeof dir, "%s", path);
-	if (!(slash = strrchr(dir, '/')) || slash == dir)
-		return 0;
-	*slash = '\0';
-	for (char *p = dir + 1; ; p++) {
-		if (*p == '/' || *p == '\0') {
-			char c = *p;
-			*p = '\0';
-			if (mkdir(dir, 0755) && errno != EEXIST)
-				return trit_errf(err, errlen, TRIT_EIO, "cannot create %s for the bench "
-				                 "cache: %s", dir, strerror(errno));
-			*p = c;
-			if (!c)
-				break;
-		}
-	}
-	return 0;
-}
-
 int trit_bench_cache_save(const struct trit_bench_cache *c, char *err, size_t errlen)
 {
 	cJSON *root = cJSON_CreateObject(), *a;
-	char tmp[4200], *text = NULL;
-	FILE *f;
+	char *text;
 	int rc;
 
 	if (!root || !cJSON_AddNumberToObject(root, "format", TRIT_BENCH_CACHE_FORMAT) ||
@@ -1059,32 +1012,9 @@ int trit_bench_cache_save(const struct trit_bench_cache *c, char *err, size_t er
 	cJSON_Delete(root);
 	if (!text)
 		return trit_errf(err, errlen, TRIT_ENOMEM, "out of memory");
-	if ((rc = make_parents(c->path, err, errlen))) {
-		free(text);
-		return rc;
-	}
-	snprintf(tmp, sizeof tmp, "%s.tmp.%ld", c->path, (long)getpid());
-	if (!(f = fopen(tmp, "w"))) {
-		rc = trit_errf(err, errlen, TRIT_EIO, "cannot write the bench cache %s: %s", tmp,
-		               strerror(errno));
-		free(text);
-		return rc;
-	}
-	if (fputs(text, f) == EOF || fputc('\n', f) == EOF || fclose(f)) {
-		rc = trit_errf(err, errlen, TRIT_EIO, "cannot write the bench cache %s: %s", tmp,
-		               strerror(errno));
-		remove(tmp);
-		free(text);
-		return rc;
-	}
+	rc = trit_cachefile_write(c->path, "the bench cache", text, err, errlen);
 	free(text);
-	if (rename(tmp, c->path)) {
-		rc = trit_errf(err, errlen, TRIT_EIO, "cannot replace the bench cache %s: %s", c->path,
-		               strerror(errno));
-		remove(tmp);
-		return rc;
-	}
-	return 0;
+	return rc;
 }
 
 const struct trit_bench_result *trit_bench_cache_find(const struct trit_bench_cache *c,

@@ -62,6 +62,16 @@ static const struct trit_config_key schema[] = {
 	         "trit plan read them from; unset: $XDG_CACHE_HOME/trit/bench.json, "
 	         "else ~/.cache/trit/bench.json." },
 
+	{ .section = "runtime", .key = "probe_cache", .type = TRIT_CFG_PATH,
+	  .env = "TRIT_PROBE_CACHE",
+	  .doc = "The file where plugins keep measurements that are slow to take "
+	         "and do not change (memory bandwidth, a driver's device list); "
+	         "unset: $XDG_CACHE_HOME/trit/probe.json, else ~/.cache/trit/probe.json." },
+	{ .section = "runtime", .key = "probe_cache_max_age", .type = TRIT_CFG_INT,
+	  .env = "TRIT_PROBE_CACHE_MAX_AGE", .min = 0, .max = 31536000, .def = "604800",
+	  .doc = "Seconds a cached measurement is used before it is taken again; "
+	         "0: never use or write the probe cache." },
+
 	{ .section = "model", .key = "path", .type = TRIT_CFG_PATH,
 	  .env = "TRIT_MODEL",
 	  .doc = "The model file to load." },

@@ -470,7 +470,42 @@ struct trit_host {
 	const char *(*config_get)(void *ctx, const char *key);
 	const char *(*config_key)(void *ctx, uint32_t index);
 	const char *(*config_where)(void *ctx, const char *key);
+
+	/* Added within ABI 2 (trit 0.2); test with TRIT_HOST_HAS(h, cache_put).
+	 *
+	 * A store for measurements that are slow to take and do not change
+	 * from one run to the next (a memory bandwidth run, a driver's device
+	 * list), so that init() costs milliseconds instead of seconds on every
+	 * command. Free memory and anything else that moves is never cached.
+	 *
+	 * `key` names the measurement within the plugin: [a-z0-9_.-], 1 to 64
+	 * bytes ("cpu0.mem_bandwidth"). `stamp` identifies what it was measured
+	 * on: the plugin's own fingerprint of everything the value depends on
+	 * (CPU model and features, cache sizes, threads, memory size, kernel
+	 * release, driver files and versions, its settings), printable ASCII,
+	 * at most TRIT_HOST_CACHE_STAMP_MAX bytes. The runtime adds its part:
+	 * the plugin's name, version and file (path, size, modification time),
+	 * so an upgraded or rebuilt plugin measures again.
+	 *
+	 * cache_get copies the value stored under `key` with an equal `stamp`
+	 * into value[len] (NUL-terminated) and returns 1, with *age_s (may be
+	 * NULL) the seconds since it was measured. It returns 0 when there is
+	 * no such value: never stored, another stamp, older than the operator's
+	 * limit, caching switched off, or `trit devices --remeasure`. A
+	 * negative trit_result means the call was wrong (bad key or stamp, len
+	 * too small for the value). The plugin then measures, and reports the
+	 * value with cache_put: printable ASCII (no control characters), at
+	 * most TRIT_HOST_CACHE_VALUE_MAX bytes; 0 or a negative trit_result.
+	 * Both are cheap (memory; the runtime writes the file after init). A
+	 * plugin must work when the cache fails: it is an optimisation. */
+	int (*cache_get)(void *ctx, const char *key, const char *stamp,
+	                 char *value, size_t len, uint64_t *age_s);
+	int (*cache_put)(void *ctx, const char *key, const char *stamp, const char *value);
 };
+
+#define TRIT_HOST_CACHE_KEY_MAX   64
+#define TRIT_HOST_CACHE_STAMP_MAX 1024
+#define TRIT_HOST_CACHE_VALUE_MAX 8192
 
 /* True when the host table `h` is large enough to contain `field`. */
 #define TRIT_HOST_HAS(h, field) \

@@ -75,6 +75,8 @@ struct trit_plugin_info {
 #define TRIT_REGISTRY_NO_BUILTIN      1u /* leave out the built-in reference backend */
 #define TRIT_REGISTRY_NO_ENV          2u /* ignore TRIT_PLUGIN_PATH */
 #define TRIT_REGISTRY_NO_DEFAULT_DIRS 4u /* skip the build tree and pkglibdir */
+#define TRIT_REGISTRY_REMEASURE       8u /* plugins measure again what they keep in
+                                          * the probe cache, and store it anew */
 
 struct trit_registry_options {
 	/* Directories searched first (the CLI's --plugin-dir), in order. */
@@ -120,6 +122,21 @@ void trit_registry_close(struct trit_registry *reg);
 size_t trit_registry_plugin_count(const struct trit_registry *reg);
 const struct trit_plugin_info *trit_registry_plugin(const struct trit_registry *reg,
                                                     size_t index);
+/* A measurement a plugin keeps in the probe cache (backend.h, cache_get):
+ * taken from it in this run, or measured now and stored. */
+struct trit_cached_measurement {
+	const char *key;      /* the plugin's name for it: "cpu0.mem_bandwidth" */
+	int from_cache;       /* 1: read from the cache; 0: measured now and stored */
+	uint64_t age_s;       /* seconds since it was measured (0 when just now) */
+};
+
+/* The cached measurements of plugin `index` (*n of them), NULL when none. */
+const struct trit_cached_measurement *trit_registry_cached(const struct trit_registry *reg,
+                                                           size_t index, size_t *n);
+/* The probe cache file ([runtime] probe_cache), or NULL when there is none,
+ * with *why (may be NULL) saying why. */
+const char *trit_registry_probe_cache(const struct trit_registry *reg, const char **why);
+
 /* The directories searched, in order, with the step that contributed each
  * (origin as in trit_plugin_info) and whether it existed. NULL past the end. */
 const char *trit_registry_search_dir(const struct trit_registry *reg, size_t index,
