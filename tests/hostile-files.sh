@@ -157,6 +157,17 @@ for k in $kinds; do
 	may_succeed=0
 done
 
+# --- the probe cache: a warning, never a failure or a hang --------------------
+for k in $kinds; do
+	make_hostile $k "$work/probe-$k"
+	eval "want=\${says_$k:-}"
+	[ $k = sparse ] && want='file larger than 4 MiB'
+	may_succeed=1
+	hostile "TRIT_PROBE_CACHE=FILE devices where FILE is $k" "$work/probe-$k" "$want" \
+		env TRIT_PROBE_CACHE="$work/probe-$k" "$trit" devices
+	may_succeed=0
+done
+
 # --- -f: the prompt of run, the text of tokenize ------------------------------
 for k in $kinds; do
 	make_hostile $k "$work/text-$k"

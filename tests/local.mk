@@ -12,16 +12,19 @@ SH_LOG_DRIVER = $(LOG_DRIVER)
 # 2-core VM with 2 x 508 MiB of L3 spent 16 s of CPU per `trit devices`). The
 # tests set each plugin's bandwidth_bytes to 8 MiB through the environment,
 # so the probe still runs, over the same code, on a small buffer; tests/cli.sh
-# checks the default size rule without the variable.
+# checks the default size rule without the variable. TRIT_PROBE_CACHE keeps
+# the plugins' cached measurements in the build tree, never the user's
+# ~/.cache (tests/probe-cache.sh checks the cache itself).
 TRIT_TEST_BANDWIDTH_ENV = \
 	TRIT_PLUGIN_CPU_AVX2_BANDWIDTH_BYTES=8MiB TRIT_PLUGIN_CPU_NEON_BANDWIDTH_BYTES=8MiB
 AM_TESTS_ENVIRONMENT = \
 	CK_TAP_LOG_FILE_NAME=- CK_FORK=yes CK_VERBOSITY=silent \
 	top_builddir='$(abs_top_builddir)' top_srcdir='$(abs_top_srcdir)' \
 	TRIT_TEST_PLUGIN_DIR='$(abs_top_builddir)/tests/plugins' $(TRIT_TEST_BANDWIDTH_ENV) \
-	TRIT_TEST_SANITIZER='$(TRIT_SANITIZER)'; \
+	TRIT_TEST_SANITIZER='$(TRIT_SANITIZER)' \
+	TRIT_PROBE_CACHE='$(abs_top_builddir)/tests/probe-cache.json'; \
 	export CK_TAP_LOG_FILE_NAME CK_FORK CK_VERBOSITY top_builddir top_srcdir TRIT_TEST_PLUGIN_DIR \
-	TRIT_TEST_SANITIZER \
+	TRIT_TEST_SANITIZER TRIT_PROBE_CACHE \
 	TRIT_PLUGIN_CPU_AVX2_BANDWIDTH_BYTES TRIT_PLUGIN_CPU_NEON_BANDWIDTH_BYTES;
 
 TEST_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
@@ -86,3 +89,14 @@ TESTS += tests/hostile-text.sh tests/inspect-many.sh
 EXTRA_DIST += tests/hostile-text.sh tests/inspect-many.sh tests/mkgguf.py
 tests/hostile-text.log: trit$(EXEEXT) tests/trit-genvocab$(EXEEXT)
 tests/inspect-many.log: trit$(EXEEXT)
+
+# The plugins' probe cache (runtime/backend/probe_cache.c).
+check_PROGRAMS += tests/check_probe_cache
+TESTS += tests/check_probe_cache
+tests_check_probe_cache_SOURCES = tests/check_probe_cache.c
+tests_check_probe_cache_CFLAGS = $(TEST_CFLAGS)
+tests_check_probe_cache_LDADD = $(TEST_LIBS)
+CLEANFILES += tests/probe-cache.json
+TESTS += tests/probe-cache.sh
+EXTRA_DIST += tests/probe-cache.sh
+tests/probe-cache.log: trit$(EXEEXT)

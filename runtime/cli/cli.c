@@ -60,6 +60,7 @@ int cli_open_devices(struct cli *cli)
 		.plugin_dirs = cli->plugin_dirs,
 		.n_plugin_dirs = cli->n_plugin_dirs,
 		.devices_file = cli->devices_file,
+		.flags = cli->remeasure ? TRIT_REGISTRY_REMEASURE : 0,
 	};
 	char err[16384];
 	int rc = trit_runtime_open_devices(cli->rt, &ro, err, sizeof err);

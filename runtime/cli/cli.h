@@ -29,6 +29,7 @@ struct cli {
 	const char *plugin_dirs[CLI_MAX_PLUGIN_DIRS];
 	size_t n_plugin_dirs;
 	int verbose, quiet;
+	int remeasure;            /* devices --remeasure: bypass the probe cache */
 };
 
 /* Report a usage error for command cmd (NULL: trit itself); returns EXIT_USAGE. */

@@ -11,7 +11,7 @@
 #include "cli.h"
 
 const char cli_usage_devices[] =
-	"Usage: trit devices [--json] [--strict] [-v]\n"
+	"Usage: trit devices [--json] [--strict] [--remeasure] [-v]\n"
 	"\n"
 	"Find the backend plugins (in --plugin-dir, $TRIT_PLUGIN_PATH, [runtime] plugin_path,\n"
 	"the build tree when run uninstalled, and the installed plugin directory), probe\n"
@@ -22,6 +22,8 @@ const char cli_usage_devices[] =
 	"\n"
 	"  --json     print one JSON document (schema: docs/json.md)\n"
 	"  --strict   exit with status 4 when any plugin was skipped\n"
+	"  --remeasure  take again the measurements plugins keep in the probe cache\n"
+	"             (memory bandwidth, device lists) and store the new ones\n"
 	"  -v         also show the search path and how every value was measured\n";
 
 /* EXIT_SKIPPED when a plugin was not loaded. */
@@ -38,6 +40,7 @@ int cmd_devices(struct cli *cli, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "strict", no_argument, NULL, 's' },
+		{ "remeasure", no_argument, NULL, 'r' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -49,6 +52,7 @@ int cmd_devices(struct cli *cli, int argc, char **argv)
 		switch (c) {
 		case 'j': json = 1; break;
 		case 's': strict = 1; break;
+		case 'r': cli->remeasure = 1; break;
 		case 'v': cli->verbose++; break;
 		case 'h': fputs(cli_usage_devices, stdout); return EXIT_OK;
 		default: return cli_usage_error("devices", "bad option");

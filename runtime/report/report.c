@@ -152,6 +152,46 @@ static void text_device(FILE *out, const struct trit_device *d, int verbose)
 	}
 }
 
+/* "42 s", "12 min", "3 h", "9 days": a cached measurement's age. */
+static const char *fmt_age(uint64_t s, char *buf, size_t len)
+{
+	if (s < 120)
+		snprintf(buf, len, "%llu s", (unsigned long long)s);
+	else if (s < 7200)
+		snprintf(buf, len, "%llu min", (unsigned long long)(s / 60));
+	else if (s < 172800)
+		snprintf(buf, len, "%llu h", (unsigned long long)(s / 3600));
+	else
+		snprintf(buf, len, "%llu days", (unsigned long long)(s / 86400));
+	return buf;
+}
+
+/* Which of plugin i's measurements came from the probe cache, and when. */
+static void text_cached(FILE *out, const struct trit_registry *reg, size_t i)
+{
+	size_t n;
+	const struct trit_cached_measurement *c = trit_registry_cached(reg, i, &n);
+	char age[32];
+
+	for (size_t k = 0; k < n; k++)
+		if (c[k].from_cache)
+			fprintf(out, "  cached           %s, measured %s ago (probe cache)\n", c[k].key,
+			        fmt_age(c[k].age_s, age, sizeof age));
+		else
+			fprintf(out, "  cached           %s, measured now and stored\n", c[k].key);
+}
+
+static void text_probe_cache(FILE *out, const struct trit_registry *reg)
+{
+	const char *why, *path = trit_registry_probe_cache(reg, &why);
+
+	if (path)
+		fprintf(out, "\nProbe cache: %s (`trit devices --remeasure` measures everything "
+		        "again)\n", path);
+	else
+		fprintf(out, "\nProbe cache: none: %s\n", why);
+}
+
 void trit_report_devices_text(FILE *out, const struct trit_registry *reg, int verbose,
                               const struct trit_bench_cache *bench, const char *bench_error)
 {
@@ -187,7 +227,9 @@ void trit_report_devices_text(FILE *out, const struct trit_registry *reg, int ve
 			text_device(out, &p->devices[k], verbose);
 			text_device_bench(out, p->name, &p->devices[k], bench);
 		}
+		text_cached(out, reg, i);
 	}
+	text_probe_cache(out, reg);
 	if (bench_error)
 		fprintf(out, "\nBench results: none shown: %s\n", bench_error);
 	else if (bench && bench->n)
@@ -295,6 +337,25 @@ static void json_device(struct jb *jb, cJSON *arr, const struct trit_device *d)
 	}
 }
 
+/* "cached": [{"key", "from_cache", "age_s"}] of plugin i. */
+static void json_cached(struct jb *jb, cJSON *o, const struct trit_registry *reg, size_t i)
+{
+	size_t n;
+	const struct trit_cached_measurement *c = trit_registry_cached(reg, i, &n);
+	cJSON *arr = chk(jb, cJSON_AddArrayToObject(o, "cached")), *e;
+
+	for (size_t k = 0; arr && k < n; k++) {
+		if (!(e = chk(jb, cJSON_CreateObject())) || !cJSON_AddItemToArray(arr, e)) {
+			cJSON_Delete(e);
+			jb->oom = 1;
+			return;
+		}
+		json_str(jb, e, "key", c[k].key);
+		chk(jb, cJSON_AddBoolToObject(e, "from_cache", c[k].from_cache));
+		chk(jb, cJSON_AddNumberToObject(e, "age_s", (double)c[k].age_s));
+	}
+}
+
 char *trit_report_devices_json(const struct trit_registry *reg,
                                const struct trit_bench_cache *bench, const char *bench_error)
 {
@@ -334,6 +395,7 @@ char *trit_report_devices_json(const struct trit_registry *reg,
 			chk(&jb, cJSON_AddNumberToObject(o, "abi_version", p->abi_version));
 		else
 			chk(&jb, cJSON_AddNullToObject(o, "abi_version"));
+		json_cached(&jb, o, reg, i);
 		devs = chk(&jb, cJSON_AddArrayToObject(o, "devices"));
 		for (uint32_t k = 0; devs && k < p->n_devices; k++) {
 			json_device(&jb, devs, &p->devices[k]);
@@ -341,6 +403,12 @@ char *trit_report_devices_json(const struct trit_registry *reg,
 			if (last)
 				json_device_bench(&jb, last, p->name, &p->devices[k], bench);
 		}
+	}
+	cJSON *pc = chk(&jb, cJSON_AddObjectToObject(root, "probe_cache"));
+	if (pc) {
+		const char *why, *path = trit_registry_probe_cache(reg, &why);
+		json_str(&jb, pc, "path", path);
+		json_str(&jb, pc, "off_reason", why);
 	}
 	cJSON *bc = chk(&jb, cJSON_AddObjectToObject(root, "bench_cache"));
 	if (bc) {

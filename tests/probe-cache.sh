@@ -1,0 +1,89 @@
+#!/bin/sh
+# The probe cache as an operator meets it through `trit devices`: a CPU
+# plugin's bandwidth run is stored once and reused while nothing it depends
+# on changes; a new probe size, a rebuilt plugin file, `--remeasure` or an
+# expired entry measure again; probe_cache_max_age = 0 switches it off; a
+# damaged cache file is a warning, then rewritten. The cpu_avx2 plugin is
+# copied into a directory of its own (it shadows the build tree's), so its
+# file can be touched. Speaks TAP. Needs jq.
+set -u
+: "${top_builddir:?run through make check}"
+trit="$top_builddir/trit"
+so="$top_builddir/plugins/cpu_avx2/.libs/cpu_avx2.so"
+work=$(mktemp -d "${TMPDIR:-/tmp}/trit-pcache-XXXXXX")
+trap 'rm -rf "$work"' EXIT INT TERM
+work=$(cd "$work" && pwd -P)
+n=0 failed=0
+
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
+run() { "$@" >"$work/out" 2>"$work/err"; got=$?; }
+expect() { # NAME FILE PATTERN (extended regex)
+	if grep -Eq -- "$3" "$2"; then ok "$1"; else not_ok "$1" "no match for /$3/ in:" "$(head -c 2000 "$2")"; fi
+}
+jq_eq() { # NAME FILTER WANT (on $work/out)
+	got_jq=$(jq -r "$2" "$work/out" 2>&1)
+	if [ "$got_jq" = "$3" ]; then ok "$1"; else not_ok "$1" "jq '$2' gave '$got_jq', wanted '$3'" "$(head -c 1000 "$work/err")"; fi
+}
+
+if ! command -v jq >/dev/null 2>&1; then echo "1..0 # SKIP jq is not installed"; exit 0; fi
+if [ ! -f "$so" ]; then echo "1..0 # SKIP the cpu_avx2 plugin was not built"; exit 0; fi
+unset TRIT_PLUGIN_PATH TRIT_CONFIG TRIT_LOG TRIT_PROBE_CACHE_MAX_AGE
+export TRIT_PROBE_CACHE="$work/cache/probe.json"
+mkdir -m 0755 "$work/plug" && cp "$so" "$work/plug/" && chmod 0755 "$work/plug/cpu_avx2.so"
+avx2='.plugins[] | select(.name == "cpu_avx2" and .status == "loaded")'
+devices() { run "$trit" -P "$work/plug" devices --json "$@"; }
+
+devices
+jq_eq "a first run measures the bandwidth and stores it" "$avx2 | .cached[0] | \"\(.key) \(.from_cache)\"" \
+	"cpu0.mem_bandwidth false"
+jq_eq "... in the file [runtime] probe_cache names" '.probe_cache.path' "$TRIT_PROBE_CACHE"
+first=$(jq -r "$avx2 | .devices[0].memory_bandwidth.value" "$work/out")
+cp "$TRIT_PROBE_CACHE" "$work/out"
+jq_eq "... which holds one entry for it" '[.entries[] | select(.plugin == "cpu_avx2")] | length' 1
+jq_eq "... the value measured" '.entries[] | select(.plugin == "cpu_avx2") | .value' "$first"
+
+devices
+jq_eq "the next run takes it from the cache" "$avx2 | .cached[0].from_cache" true
+jq_eq "... the same value" "$avx2 | .devices[0].memory_bandwidth.value" "$first"
+jq_eq "... whose source says so" \
+	"$avx2 | .devices[0].memory_bandwidth.source | test(\"measured [0-9]+ s ago \\\\(probe cache\\\\)\")" true
+
+run "$trit" -P "$work/plug" devices
+expect "trit devices shows the cached measurement and its age" "$work/out" \
+	"^  cached +cpu0\.mem_bandwidth, measured [0-9]+ s ago \(probe cache\)"
+expect "... and the file, with how to measure again" "$work/out" \
+	"^Probe cache: $TRIT_PROBE_CACHE \(.trit devices --remeasure. measures everything again\)"
+
+TRIT_PLUGIN_CPU_AVX2_BANDWIDTH_BYTES=4MiB devices
+jq_eq "another probe size is another stamp: measured again" "$avx2 | .cached[0].from_cache" false
+cp "$TRIT_PROBE_CACHE" "$work/out"
+jq_eq "... and it replaces the entry (one per plugin and key)" \
+	'[.entries[] | select(.plugin == "cpu_avx2")] | length' 1
+
+devices
+jq_eq "back to 8 MiB: measured again" "$avx2 | .cached[0].from_cache" false
+touch -d '+1 minute' "$work/plug/cpu_avx2.so" 2>/dev/null || { sleep 1; touch "$work/plug/cpu_avx2.so"; }
+devices
+jq_eq "a rebuilt plugin file (its modification time) measures again" "$avx2 | .cached[0].from_cache" false
+devices --remeasure
+jq_eq "--remeasure measures again" "$avx2 | .cached[0].from_cache" false
+devices
+jq_eq "... and stores it for the next run" "$avx2 | .cached[0].from_cache" true
+
+TRIT_PROBE_CACHE_MAX_AGE=0 devices
+jq_eq "probe_cache_max_age = 0: nothing is cached" "$avx2 | .cached | length" 0
+jq_eq "... and the report says why" '.probe_cache.off_reason' \
+	"switched off ([runtime] probe_cache_max_age = 0)"
+
+printf '{"format": 1, "entries": [{"plugin": 5}]}' >"$TRIT_PROBE_CACHE"
+devices
+jq_eq "a damaged cache does not fail trit devices" "$avx2 | .cached[0].from_cache" false
+expect "... it is a warning naming the file and the entry" "$work/err" \
+	"warn: ignoring the probe cache $TRIT_PROBE_CACHE: entry 0: "
+cp "$TRIT_PROBE_CACHE" "$work/out"
+jq_eq "... and it is rewritten whole" '.entries[] | select(.plugin == "cpu_avx2") | .key' \
+	cpu0.mem_bandwidth
+
+echo "1..$n"
+[ "$failed" -eq 0 ]
