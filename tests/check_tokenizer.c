@@ -643,6 +643,40 @@ START_TEST(a_bad_vocabulary_is_refused_naming_the_key)
 }
 END_TEST
 
+/* What the planner counts (trit_vocab_measure, no merge table built) is
+ * what the loaded vocabulary holds, and its errors are the loader's. */
+static void expect_measure(void (*fill)(struct buf *))
+{
+	struct buf kvs = { 0 };
+	struct trit_gguf *g;
+	struct trit_vocab *v = NULL;
+	char err[512] = "", err2[512] = "";
+	uint64_t bytes = 1;
+	int rc, rc2;
+
+	fill(&kvs);
+	g = parse(&kvs, err, sizeof err, &rc);
+	free(kvs.p);
+	ck_assert_msg(g, "%s", err);
+	rc = trit_vocab_load(g, &v, err, sizeof err);
+	rc2 = trit_vocab_measure(g, &bytes, err2, sizeof err2);
+	ck_assert_int_eq(rc2, rc);
+	ck_assert_str_eq(err2, err);
+	ck_assert_uint_eq(bytes, rc ? 0 : trit_vocab_bytes(v));
+	trit_vocab_free(v);
+	trit_gguf_close(g);
+}
+
+START_TEST(the_planner_counts_what_the_loader_holds)
+{
+	expect_measure(bpe_gpt2);
+	expect_measure(bpe_llama3);
+	expect_measure(spm_kvs);
+	expect_measure(no_merges);
+	expect_measure(short_scores);
+}
+END_TEST
+
 START_TEST(the_public_open_names_the_file)
 {
 	struct trit_tokenizer *t = (void *)1;
@@ -724,6 +758,7 @@ int main(void)
 	A(tokenizer_info_says_what_the_file_states);
 	T(a_bad_vocabulary_is_refused_naming_the_key);
 	A(the_public_open_names_the_file);
+	A(the_planner_counts_what_the_loader_holds);
 	T(unicode_classes_come_from_the_table);
 	T(utf8_decoding_replaces_one_byte_at_a_time);
 	return test_run_suite(s);

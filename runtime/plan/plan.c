@@ -625,19 +625,16 @@ static uint64_t process_rss(void)
 	return (uint64_t)kb * 1024;
 }
 
-/* The bytes of the tokenizer tables `trit run` loads from m's GGUF: loaded
- * here once and measured (trit_vocab_bytes); 0 when it has none. */
+/* The bytes of the tokenizer tables `trit run` loads from m's GGUF, read
+ * here as the loader reads them (trit_vocab_measure); 0 when it has none. */
 static uint64_t tokenizer_bytes(const struct trit_model *m)
 {
 	struct trit_gguf *g = NULL;
-	struct trit_vocab *v = NULL;
 	uint64_t bytes = 0;
 	char err[256];
 
-	if (m->format == TRIT_MODEL_GGUF && !trit_gguf_open(m->path, &g, err, sizeof err) &&
-	    !trit_vocab_load(g, &v, err, sizeof err))
-		bytes = trit_vocab_bytes(v);
-	trit_vocab_free(v);
+	if (m->format == TRIT_MODEL_GGUF && !trit_gguf_open(m->path, &g, err, sizeof err))
+		trit_vocab_measure(g, &bytes, err, sizeof err);
 	trit_gguf_close(g);
 	return bytes;
 }

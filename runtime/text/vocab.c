@@ -125,6 +125,24 @@ static int arena_put(struct trit_vocab *v, size_t *cap, const char *s, size_t le
 	return 0;
 }
 
+/* Grow the arena once for an array of `count` GGUF strings taking `bytes`
+ * in the file (each an 8-byte length and its text): its texts and their
+ * NULs need bytes - 7 x count, so loading them costs no reallocation.
+ * Only a hint: arena_put still grows it for what this does not foresee. */
+static void arena_reserve(struct trit_vocab *v, size_t *cap, uint64_t bytes, uint64_t count)
+{
+	uint64_t want;
+	char *p;
+
+	if (count > bytes / 8 || bytes - 7 * count > TRIT_VOCAB_MAX_TEXT)
+		return;
+	want = v->arena_len + (bytes - 7 * count);
+	if (want <= *cap || !(p = realloc(v->arena, (size_t)want)))
+		return;
+	v->arena = p;
+	*cap = (size_t)want;
+}
+
 static const struct trit_gguf_kv *array_of(const struct trit_gguf *g, const char *key,
                                            uint32_t type, int required, int *rc,
                                            char *err, size_t errlen)
@@ -160,6 +178,7 @@ static int read_texts(const struct trit_gguf *g, struct trit_vocab *v, size_t *c
 		return trit_errf(err, errlen, TRIT_ERANGE, K "tokens: %llu tokens, expected 1 to %u",
 		                 (unsigned long long)kv->arr_count, TRIT_VOCAB_MAX_TOKENS);
 	v->n_tokens = (uint32_t)kv->arr_count;
+	arena_reserve(v, cap, kv->arr_bytes, kv->arr_count);
 	v->tokens = calloc(v->n_tokens, sizeof *v->tokens);
 	if (!v->tokens)
 		return trit_errf(err, errlen, TRIT_ENOMEM, "out of memory for %u tokens", v->n_tokens);
@@ -301,6 +320,25 @@ static void hash_merge(struct trit_vocab *v, uint32_t i)
 	}
 }
 
+/* trit_vocab_measure: the merges' texts counted into arena_len as
+ * arena_put would store them, nothing allocated or hashed. */
+static int count_merges(struct trit_vocab *v, const struct trit_gguf_kv *kv, char *err,
+                        size_t errlen)
+{
+	uint64_t cur = 0;
+
+	for (uint32_t i = 0; i < v->n_merges; i++) {
+		struct trit_gguf_str s;
+		if (trit_gguf_array_next_str(kv, &cur, &s))
+			return trit_errf(err, errlen, TRIT_EFORMAT, K "merges[%u]: unreadable string", i);
+		if (s.len > TRIT_VOCAB_MAX_TEXT - v->arena_len)
+			return trit_errf(err, errlen, TRIT_ERANGE, K "merges[%u]: the texts exceed %llu "
+			                 "bytes", i, (unsigned long long)TRIT_VOCAB_MAX_TEXT);
+		v->arena_len += (size_t)s.len + 1;
+	}
+	return 0;
+}
+
 /* A merge is "first second", split at the first space after the first byte;
  * one without such a space is the empty pair, which never matches. */
 static int read_merges(const struct trit_gguf *g, struct trit_vocab *v, size_t *cap,
@@ -318,8 +356,11 @@ static int read_merges(const struct trit_gguf *g, struct trit_vocab *v, size_t *
 		return trit_errf(err, errlen, TRIT_ERANGE, K "merges: %llu merges, at most %u",
 		                 (unsigned long long)kv->arr_count, TRIT_VOCAB_MAX_MERGES);
 	v->n_merges = (uint32_t)kv->arr_count;
-	v->merges = calloc(v->n_merges ? v->n_merges : 1, sizeof *v->merges);
 	v->merge_hash_mask = table_mask(v->n_merges);
+	if (v->measuring)
+		return count_merges(v, kv, err, errlen);
+	arena_reserve(v, cap, kv->arr_bytes, kv->arr_count);
+	v->merges = calloc(v->n_merges ? v->n_merges : 1, sizeof *v->merges);
 	v->merge_hash = calloc(v->merge_hash_mask + 1, sizeof *v->merge_hash);
 	if (!v->merges || !v->merge_hash)
 		return trit_errf(err, errlen, TRIT_ENOMEM, "out of memory for %u merges", v->n_merges);
@@ -518,7 +559,8 @@ static void find_byte_tokens(struct trit_vocab *v)
 	}
 }
 
-int trit_vocab_load(const struct trit_gguf *g, struct trit_vocab **out, char *err, size_t errlen)
+static int load(const struct trit_gguf *g, int measuring, struct trit_vocab **out, char *err,
+                size_t errlen)
 {
 	struct trit_vocab *v = calloc(1, sizeof *v);
 	size_t cap = 0;
@@ -527,6 +569,7 @@ int trit_vocab_load(const struct trit_gguf *g, struct trit_vocab **out, char *er
 	*out = NULL;
 	if (!v)
 		return trit_errf(err, errlen, TRIT_ENOMEM, "out of memory for a vocabulary");
+	v->measuring = measuring;
 	if ((rc = read_kind(g, v, err, errlen)) || (rc = read_pre(g, v, err, errlen)) ||
 	    (rc = read_texts(g, v, &cap, err, errlen)) ||
 	    (rc = read_types_scores(g, v, err, errlen)) ||
@@ -539,6 +582,21 @@ int trit_vocab_load(const struct trit_gguf *g, struct trit_vocab **out, char *er
 	find_byte_tokens(v);
 	*out = v;
 	return 0;
+}
+
+int trit_vocab_load(const struct trit_gguf *g, struct trit_vocab **out, char *err, size_t errlen)
+{
+	return load(g, 0, out, err, errlen);
+}
+
+int trit_vocab_measure(const struct trit_gguf *g, uint64_t *bytes, char *err, size_t errlen)
+{
+	struct trit_vocab *v;
+	int rc = load(g, 1, &v, err, errlen);
+
+	*bytes = rc ? 0 : trit_vocab_bytes(v);
+	trit_vocab_free(v);
+	return rc;
 }
 
 uint64_t trit_vocab_bytes(const struct trit_vocab *v)

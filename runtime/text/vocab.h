@@ -66,6 +66,7 @@ struct trit_vocab {
 	int32_t bos, eos, eot, eom, unk, pad, sep;
 	int add_bos, add_eos, add_space_prefix;
 	int ignore_merges;    /* a pre-split word that is a token is kept whole */
+	int measuring;        /* trit_vocab_measure: merges counted, not stored */
 	/* Tokens found in text before it is split (control, user-defined and
 	 * unknown types), longest text first. */
 	uint32_t *specials;
@@ -84,6 +85,11 @@ void trit_vocab_free(struct trit_vocab *v);
 /* The heap bytes a loaded vocabulary holds (tables, hashes, texts), for the
  * planner's accounting. */
 uint64_t trit_vocab_bytes(const struct trit_vocab *v);
+/* trit_vocab_bytes of the vocabulary trit_vocab_load would make of g, found
+ * by the same reading and checks without building the merge table (most of
+ * the load's time and memory): what `trit plan` counts for the tokenizer.
+ * Errors as trit_vocab_load's; *bytes is 0 on error. */
+int trit_vocab_measure(const struct trit_gguf *g, uint64_t *bytes, char *err, size_t errlen);
 
 /* The id of the token with exactly this text (the last one when several
  * share it, as llama.cpp's map keeps), or -1. */
