@@ -100,3 +100,10 @@ CLEANFILES += tests/probe-cache.json
 TESTS += tests/probe-cache.sh
 EXTRA_DIST += tests/probe-cache.sh
 tests/probe-cache.log: trit$(EXEEXT)
+
+# What a command costs before its job (issue 14): under make check the peak
+# RSS of trit plan and trit inspect on the default model (at most 50 MB);
+# run alone it is the benchmark of wall time too (docs/plugins.md).
+TESTS += tests/startup-cost.sh
+EXTRA_DIST += tests/startup-cost.sh
+tests/startup-cost.log: trit$(EXEEXT)

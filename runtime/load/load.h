@@ -93,6 +93,8 @@ struct trit_load_report {
 	uint64_t bytes_allocated;           /* device buffers the load allocated (copies and
 	                                     * repacks; in-place views allocate none) */
 	uint64_t staging_peak;              /* the largest staging/repack chunk held at once */
+	uint64_t bookkeeping_bytes;         /* the loader's own tables (per tensor, target,
+	                                     * file), as allocated */
 };
 
 /* How trit_load_report.rss_peak was measured. */

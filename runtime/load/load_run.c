@@ -173,6 +173,21 @@ static int plan_all(const struct trit_model *m, const struct trit_load_spec *spe
 	return 0;
 }
 
+/* The bytes of the loader's own tables, as allocated: the weights' entries
+ * and name index, the per-tensor plan, the per-target and per-file records,
+ * the whole-file views' table (freed at the end, but held at the peak). */
+static uint64_t bookkeeping(const struct trit_model *m, const struct trit_weights *w,
+                            const struct load_item *items)
+{
+	uint64_t n = m->n_tensors ? m->n_tensors : 1, nw = (uint64_t)w->n_maps * w->n_targets;
+
+	return sizeof *w + n * (sizeof *w->w + sizeof *w->by_name + sizeof(size_t) + sizeof *items) +
+	       (uint64_t)w->n_targets * (sizeof *w->targets + sizeof *w->target_bytes +
+	                                 sizeof(uint64_t)) +
+	       (uint64_t)(m->n_files ? m->n_files : 1) * sizeof *w->maps +
+	       (nw ? nw : 1) * (sizeof(struct trit_buffer *) + 1);
+}
+
 int trit_load(const struct trit_model *m, const struct trit_load_spec *spec,
               struct trit_weights **out, struct trit_load_report *rep, char *err, size_t errlen)
 {
@@ -205,6 +220,8 @@ int trit_load(const struct trit_model *m, const struct trit_load_spec *spec,
 	    (rc = load_place_all(&pl, w, items, err, errlen)))
 		goto fail;
 	load_place_end(&pl, w, rep);
+	if (rep)
+		rep->bookkeeping_bytes = bookkeeping(m, w, items);
 	free(items);
 	*out = w;
 	return 0;
