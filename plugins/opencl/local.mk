@@ -12,6 +12,7 @@ plugins_opencl_libopencl_core_la_SOURCES = \
 	plugins/opencl/util.c \
 	plugins/opencl/options.c \
 	plugins/opencl/probe.c \
+	plugins/opencl/desc.c \
 	plugins/opencl/program.c \
 	plugins/opencl/kernels.c \
 	plugins/opencl/backend.c
