@@ -1,7 +1,9 @@
 /*
  * backend.c - the opencl backend's state: init reads the options, picks the
- * kernel source, finds the devices (probe.c) and builds their kernels
- * (program.c); device_update re-measures free memory. A device whose
+ * kernel source, and either describes the devices from the probe cache
+ * (desc.c; OpenCL is then brought up at a device's first use) or finds them
+ * (probe.c), builds their kernels (program.c) and fills the cache;
+ * device_update re-measures free memory. A device whose
  * kernels could not be built stays listed with no kernels and the reason;
  * no platform or no device at all makes init fail with the reason, so the
  * runtime lists the plugin as skipped.
@@ -65,20 +67,33 @@ int ocl_init(const struct trit_host *host, void **state, char *err, size_t errle
 		return ocl_errf(err, errlen, TRIT_ENOMEM, "cannot create a mutex for the opencl state");
 	}
 	if ((rc = ocl_options_read(host, &st->opt, &st->pool, err, errlen)) != 0 ||
-	    (rc = load_source(st, err, errlen)) != 0 || (rc = ocl_probe(st, err, errlen)) != 0) {
+	    (rc = load_source(st, err, errlen)) != 0) {
 		ocl_shutdown(st);
 		return rc;
 	}
-	for (uint32_t i = 0; i < st->n_devs; i++)
-		st->devs[i].lock_ready = pthread_mutex_init(&st->devs[i].lock, NULL) == 0;
-	for (uint32_t i = 0; i < st->n_devs; i++) {
-		struct ocl_device *d = &st->devs[i];
-		ocl_program_build(st, d);
-		d->dev.matmul_types = d->have_kernels ? TRIT_TYPE_BIT(TRIT_TYPE_I2_S) |
-		                                                TRIT_TYPE_BIT(TRIT_TYPE_TL1) |
-		                                                TRIT_TYPE_BIT(TRIT_TYPE_TL2)
-		                                      : 0;
-		ocl_device_assemble(st, d);
+	ocl_cache_stamp(st);
+	if (ocl_cache_load(st)) {
+		/* described from the probe cache: no OpenCL until a device is used */
+		for (uint32_t i = 0; i < st->n_devs; i++)
+			st->devs[i].lock_ready = pthread_mutex_init(&st->devs[i].lock, NULL) == 0;
+	} else {
+		if ((rc = ocl_probe(st, err, errlen)) != 0) {
+			ocl_shutdown(st);
+			return rc;
+		}
+		for (uint32_t i = 0; i < st->n_devs; i++)
+			st->devs[i].lock_ready = pthread_mutex_init(&st->devs[i].lock, NULL) == 0;
+		for (uint32_t i = 0; i < st->n_devs; i++) {
+			struct ocl_device *d = &st->devs[i];
+			ocl_program_build(st, d);
+			d->dev.matmul_types = d->have_kernels ? TRIT_TYPE_BIT(TRIT_TYPE_I2_S) |
+			                                                TRIT_TYPE_BIT(TRIT_TYPE_TL1) |
+			                                                TRIT_TYPE_BIT(TRIT_TYPE_TL2)
+			                                      : 0;
+			ocl_device_assemble(st, d);
+		}
+		if (!st->pool.failed)
+			ocl_cache_store(st);
 	}
 	if (st->pool.failed) {
 		ocl_shutdown(st);
@@ -130,6 +145,12 @@ int ocl_device_update(void *state, uint32_t index, char *err, size_t errlen)
 		                "%u does not exist", st ? (unsigned)st->n_devs : 0,
 		                st && st->n_devs == 1 ? "" : "s", (unsigned)index);
 	d = &st->devs[index];
+	/* Free memory needs OpenCL only where the vendor has a query for it. */
+	if (d->amd_free && !d->live) {
+		int rc = ocl_bring_up(st, d, err, errlen);
+		if (rc != 0)
+			return rc;
+	}
 	/* The old strings may go now: the contract keeps them only until the
 	 * next device_update. */
 	old = d->mem_pool;

@@ -682,6 +682,453 @@ START_TEST(cache_no_writes_nothing)
 END_TEST
 
 /* ------------------------------------------------------------------------ */
+/* The probe cache: a host whose cache_get/cache_put keep "key TAB stamp TAB */
+/* value" lines in a file, so that it outlives the process that filled it.  */
+
+static char probe_cache_path[600];
+
+static int pc_get(void *ctx, const char *key, const char *stamp, char *value, size_t len,
+                  uint64_t *age)
+{
+	char line[TRIT_HOST_CACHE_VALUE_MAX + 2200];
+	FILE *f = fopen(probe_cache_path, "r");
+	int found = 0;
+
+	(void)ctx;
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof line, f)) {
+		char *t1 = strchr(line, '\t'), *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
+		if (!t2)
+			continue;
+		*t1 = *t2 = '\0';
+		line[strcspn(t2 + 1, "\n") + (size_t)(t2 + 1 - line)] = '\0';
+		if (strcmp(line, key) != 0 || strcmp(t1 + 1, stamp) != 0)
+			continue;
+		if (strlen(t2 + 1) >= len) {
+			fclose(f);
+			return TRIT_ERANGE;
+		}
+		strcpy(value, t2 + 1);
+		found = 1;
+	}
+	fclose(f);
+	if (found && age)
+		*age = 5;
+	return found;
+}
+
+static int pc_put(void *ctx, const char *key, const char *stamp, const char *value)
+{
+	char line[TRIT_HOST_CACHE_VALUE_MAX + 2200], tmp[700];
+	FILE *in = fopen(probe_cache_path, "r"), *out;
+
+	(void)ctx;
+	snprintf(tmp, sizeof tmp, "%s.tmp", probe_cache_path);
+	if (!(out = fopen(tmp, "w"))) {
+		if (in)
+			fclose(in);
+		return TRIT_EIO;
+	}
+	while (in && fgets(line, sizeof line, in))
+		if (strncmp(line, key, strlen(key)) != 0 || line[strlen(key)] != '\t')
+			fputs(line, out);
+	fprintf(out, "%s\t%s\t%s\n", key, stamp, value);
+	if (in)
+		fclose(in);
+	fclose(out);
+	return rename(tmp, probe_cache_path) == 0 ? 0 : TRIT_EIO;
+}
+
+static const struct trit_host cache_host = {
+	.abi_version = TRIT_BACKEND_ABI_VERSION,
+	.struct_size = sizeof(struct trit_host),
+	.host_version = "test",
+	.ctx = NULL,
+	.log = host_log,
+	.config_get = test_cfg_get,
+	.config_key = test_cfg_key,
+	.config_where = test_cfg_where,
+	.cache_get = pc_get,
+	.cache_put = pc_put,
+};
+
+static int init_cached(void **state, char *err, size_t errlen)
+{
+	if (!test_cfg_get(NULL, "cache_dir") && shared_cache[0])
+		set_cfg("cache_dir", shared_cache);
+	return be()->init(&cache_host, state, err, errlen);
+}
+
+/* Everything device_get shows, one field a line; opencl.program (and the
+ * source of opencl.kernels), which tell how the program was made, left out
+ * unless `all`. */
+static void dump_value(FILE *f, const char *what, struct trit_value v)
+{
+	fprintf(f, "%s: state %u value %llu source %s\n", what, (unsigned)v.state,
+	        (unsigned long long)v.value, v.source ? v.source : "(null)");
+}
+
+static void dump_device(const struct trit_device *d, FILE *f)
+{
+	fprintf(f, "id %s\nkind %u\nname %s\nvendor %s\n", d->id, (unsigned)d->kind, d->name,
+	        d->vendor ? d->vendor : "(null)");
+	dump_value(f, "mem_total", d->mem_total);
+	dump_value(f, "mem_free", d->mem_free);
+	dump_value(f, "mem_bandwidth", d->mem_bandwidth);
+	dump_value(f, "compute_units", d->compute_units);
+	dump_value(f, "hw_threads", d->hw_threads);
+	dump_value(f, "clock_hz", d->clock_hz);
+	dump_value(f, "compute_capability", d->compute_capability);
+	fprintf(f, "caps %llx\nmatmul_types %llx\nprops %u\n", (unsigned long long)d->caps,
+	        (unsigned long long)d->matmul_types, (unsigned)d->n_props);
+	for (uint32_t i = 0; i < d->n_props; i++) {
+		const struct trit_property *p = &d->props[i];
+		fprintf(f, "prop %s unit %s text %s\n", p->key, p->unit ? p->unit : "(null)",
+		        strcmp(p->key, "opencl.program") && p->text ? p->text : "(null)");
+		if (strcmp(p->key, "opencl.program") && strcmp(p->key, "opencl.kernels"))
+			dump_value(f, p->key, p->value);
+		else
+			fprintf(f, "%s: state %u\n", p->key, (unsigned)p->value.state);
+	}
+}
+
+static char *dump_text(const struct trit_device *d)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	ck_assert_ptr_nonnull(f);
+	dump_device(d, f);
+	fclose(f);
+	return buf;
+}
+
+/* A new probe cache file in dir, filled by a probe in a child process
+ * (this one must not load the driver); the child's device 0 is dumped to
+ * dir/probed. */
+static void fill_probe_cache(const char *dir)
+{
+	char path[700];
+	pid_t pid;
+	int status = 0;
+
+	snprintf(probe_cache_path, sizeof probe_cache_path, "%s/probe-cache.txt", dir);
+	unlink(probe_cache_path);
+	snprintf(path, sizeof path, "%s/probed", dir);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		char err[1024] = "";
+		void *st = NULL;
+		FILE *f;
+		if (init_cached(&st, err, sizeof err) != 0 || be()->device_count(st) == 0 ||
+		    ((struct ocl_state *)st)->probe_cache_hit || !(f = fopen(path, "w")))
+			_exit(1);
+		dump_device(be()->device_get(st, 0), f);
+		fclose(f);
+		be()->shutdown(st);
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the probe that fills the "
+	              "cache failed");
+}
+
+static char *slurp(const char *path)
+{
+	char *data = NULL, why[300];
+	size_t len = 0;
+	ck_assert_msg(ocl_read_file(path, 1u << 20, &data, &len, why, sizeof why) == 0, "%s", why);
+	return data;
+}
+
+/* Is a library whose path contains `name` mapped into this process? */
+static int mapped(const char *name)
+{
+	char *maps = slurp("/proc/self/maps");
+	int found = strstr(maps, name) != NULL;
+	free(maps);
+	return found;
+}
+
+/* Replace the value stored under key in the probe cache file with `value`
+ * (stamp kept; a new key gets the stamp of the others); value NULL: remove
+ * the line. */
+static void set_cached(const char *key, const char *value)
+{
+	char *data = slurp(probe_cache_path), *line, *save = NULL, stamp[1100] = "";
+	FILE *out = fopen(probe_cache_path, "w");
+	int done = 0;
+
+	ck_assert_ptr_nonnull(out);
+	for (line = strtok_r(data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *t1 = strchr(line, '\t'), *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
+		ck_assert_ptr_nonnull(t2);
+		snprintf(stamp, sizeof stamp, "%.*s", (int)(t2 - t1 - 1), t1 + 1);
+		if (strncmp(line, key, strlen(key)) || line[strlen(key)] != '\t')
+			fprintf(out, "%s\n", line);
+		else if ((done = 1) && value)
+			fprintf(out, "%.*s%s\n", (int)(t2 + 1 - line), line, value);
+	}
+	if (!done && value)
+		fprintf(out, "%s\t%s\t%s\n", key, stamp, value);
+	fclose(out);
+	free(data);
+}
+
+/* The value stored under key (a copy), or NULL. */
+static char *cached(const char *key)
+{
+	char *data = slurp(probe_cache_path), *line, *save = NULL, *v = NULL;
+
+	for (line = strtok_r(data, "\n", &save); line && !v; line = strtok_r(NULL, "\n", &save))
+		if (!strncmp(line, key, strlen(key)) && line[strlen(key)] == '\t')
+			v = strdup(strchr(strchr(line, '\t') + 1, '\t') + 1);
+	free(data);
+	return v;
+}
+
+START_TEST(a_probe_cache_hit_loads_no_driver_describes_the_same_and_runs)
+{
+	char *dir = make_temp_dir(), path[700], err[1024] = "", *probed, *now, *v;
+	const struct trit_property *prog;
+	struct ocl_state *ost;
+	void *st = NULL;
+	uint64_t inexact = 0;
+
+	fill_probe_cache(dir);
+	ck_assert_ptr_nonnull(v = cached("devices"));
+	ck_assert_str_eq(v, "ocl-list 1;n=1;p0d0");
+	free(v);
+	ck_assert_ptr_nonnull(v = cached("p0d0.desc"));
+	ck_assert_ptr_nonnull(strstr(v, "kern=ok"));
+	free(v);
+
+	ck_assert_int_eq(mapped("libpocl"), 0);
+	ck_assert_msg(init_cached(&st, err, sizeof err) == 0, "init: %s", err);
+	ost = st;
+	ck_assert_int_eq(ost->probe_cache_hit, 1);
+	ck_assert_int_eq(ost->devs[0].live, 0);
+	/* the driver (and LLVM with it) was not even loaded */
+	ck_assert_msg(!mapped("libpocl") && !mapped("libLLVM"), "init loaded the driver");
+
+	/* field for field what the probe said, the program's own story aside */
+	snprintf(path, sizeof path, "%s/probed", dir);
+	probed = slurp(path);
+	now = dump_text(be()->device_get(st, 0));
+	for (size_t i = 0; now[i] || probed[i]; i++)
+		if (now[i] != probed[i]) {
+			size_t line = i;
+			while (line > 0 && now[line - 1] != '\n')
+				line--;
+			ck_abort_msg("from the cache '%.200s', probed '%.200s'", now + line,
+			             probed + line);
+		}
+	free(now);
+	free(probed);
+	prog = find_prop(be()->device_get(st, 0), "opencl.program");
+	ck_assert_ptr_nonnull(prog);
+	ck_assert_msg(strstr(prog->text, "when the device is first used") &&
+	              !strstr(prog->text, "passed"), "%s", prog->text);
+	ck_assert_int_eq(be()->device_update(st, 0, err, sizeof err), 0);
+	ck_assert_int_eq(ost->devs[0].live, 0);
+
+	/* the first use brings OpenCL up; the kernels run as after a probe */
+	check_one(st, TRIT_TYPE_I2_S, 70, 300, 3, &inexact);
+	ck_assert_int_eq(ost->devs[0].live, 1);
+	check_one(st, TRIT_TYPE_TL1, 33, 200, 5, &inexact);
+	check_one(st, TRIT_TYPE_TL2, 40, 500, 1, &inexact);
+	ck_assert_uint_eq(inexact, 0);
+	prog = find_prop(be()->device_get(st, 0), "opencl.program");
+	ck_assert_msg(strstr(prog->text, "self-test passed") != NULL, "%s", prog->text);
+	be()->shutdown(st);
+	remove_tree(dir);
+	free(dir);
+}
+END_TEST
+
+START_TEST(a_damaged_cached_description_is_probed_again)
+{
+	static const char *const damage[] = {
+		NULL, /* truncated: filled in below */
+		"ocl-desc 2;plat=+x",
+		"garbage",
+		"",
+		"%s;extra=1",
+		"bad escape",
+		"NUL escape",
+		"number",
+	};
+	char *dir = make_temp_dir(), err[1024] = "", *good, bad[TRIT_HOST_CACHE_VALUE_MAX];
+
+	fill_probe_cache(dir);
+	ck_assert_ptr_nonnull(good = cached("p0d0.desc"));
+	for (size_t i = 0; i < sizeof damage / sizeof damage[0]; i++) {
+		struct ocl_state *ost;
+		void *st = NULL;
+		char *v, *p;
+
+		if (i == 0)
+			snprintf(bad, sizeof bad, "%.*s", (int)strlen(good) / 2, good);
+		else if (i == 4)
+			snprintf(bad, sizeof bad, "%s;extra=1", good);
+		else if (i == 5 || i == 6 || i == 7) {
+			snprintf(bad, sizeof bad, "%s", good);
+			ck_assert_ptr_nonnull(p = strstr(bad, i == 7 ? ";mem=" : ";name=+"));
+			memcpy(p + (i == 7 ? 5 : 7), i == 5 ? "%G1" : i == 6 ? "%00" : "x", i == 7 ? 1 : 3);
+		} else
+			snprintf(bad, sizeof bad, "%s", damage[i]);
+		set_cached("p0d0.desc", bad);
+		logbuf[0] = '\0';
+		ck_assert_msg(init_cached(&st, err, sizeof err) == 0, "init: %s", err);
+		ost = st;
+		ck_assert_msg(!ost->probe_cache_hit && ost->devs[0].live, "damage %zu: '%s' was "
+		              "taken", i, bad);
+		ck_assert_msg(strstr(logbuf, "probe cache not used"), "damage %zu: %s", i, logbuf);
+		be()->shutdown(st);
+		/* the probe stored the description again */
+		ck_assert_ptr_nonnull(v = cached("p0d0.desc"));
+		ck_assert_str_eq(v, good);
+		free(v);
+	}
+	/* a damaged device list too */
+	set_cached("devices", "ocl-list 1;n=2;p0d0");
+	{
+		void *st = NULL;
+		ck_assert_int_eq(init_cached(&st, err, sizeof err), 0);
+		ck_assert_int_eq(((struct ocl_state *)st)->probe_cache_hit, 0);
+		be()->shutdown(st);
+	}
+	free(good);
+	remove_tree(dir);
+	free(dir);
+}
+END_TEST
+
+START_TEST(a_cached_device_that_differs_or_is_gone_fails_its_first_use)
+{
+	char *dir = make_temp_dir(), err[1024] = "", *good, *p, v[TRIT_HOST_CACHE_VALUE_MAX];
+	struct trit_buffer *b = NULL;
+	void *st = NULL;
+
+	fill_probe_cache(dir);
+	ck_assert_ptr_nonnull(good = cached("p0d0.desc"));
+	/* another device name: the hardware or the driver changed */
+	ck_assert_ptr_nonnull(p = strstr(good, ";name=+"));
+	snprintf(v, sizeof v, "%.*s;name=+Imaginary%%3B Device%s", (int)(p - good), good,
+	         p + strcspn(p + 1, ";") + 1);
+	set_cached("p0d0.desc", v);
+	logbuf[0] = '\0';
+	ck_assert_msg(init_cached(&st, err, sizeof err) == 0, "init: %s", err);
+	ck_assert_msg(((struct ocl_state *)st)->probe_cache_hit == 1, "%s", logbuf);
+	ck_assert_str_eq(be()->device_get(st, 0)->name, "Imaginary; Device");
+	ck_assert_int_eq(be()->buffer_alloc(st, 0, 64, &b, err, sizeof err), TRIT_EDEVICE);
+	ck_assert_msg(strstr(err, "not the one in the probe cache") &&
+	              strstr(err, "trit devices --remeasure"), "%s", err);
+	ck_assert_ptr_null(b);
+	err[0] = '\0';
+	ck_assert_int_eq(be()->buffer_alloc(st, 0, 64, &b, err, sizeof err), TRIT_EDEVICE);
+	ck_assert_ptr_nonnull(strstr(err, "--remeasure"));
+	be()->shutdown(st);
+
+	/* a device the driver no longer lists */
+	set_cached("p0d0.desc", NULL);
+	set_cached("p0d9.desc", good);
+	set_cached("devices", "ocl-list 1;n=1;p0d9");
+	ck_assert_msg(init_cached(&st, err, sizeof err) == 0, "init: %s", err);
+	ck_assert_int_eq(((struct ocl_state *)st)->probe_cache_hit, 1);
+	ck_assert_int_eq(be()->buffer_alloc(st, 0, 64, &b, err, sizeof err), TRIT_EDEVICE);
+	ck_assert_msg(strstr(err, "is gone") && strstr(err, "trit devices --remeasure"), "%s", err);
+	be()->shutdown(st);
+	free(good);
+	remove_tree(dir);
+	free(dir);
+}
+END_TEST
+
+/* The stamp of a fresh state with the current settings and environment. */
+static void stamp_now(char *out, size_t len)
+{
+	struct ocl_state st;
+	char err[512] = "";
+
+	memset(&st, 0, sizeof st);
+	st.host = cache_host;
+	ck_assert_msg(ocl_options_read(&cache_host, &st.opt, &st.pool, err, sizeof err) == 0, "%s",
+	              err);
+	ocl_cache_stamp(&st);
+	ck_assert_uint_gt(strlen(st.stamp), 0);
+	ck_assert_uint_le(strlen(st.stamp), TRIT_HOST_CACHE_STAMP_MAX);
+	snprintf(out, len, "%s", st.stamp);
+	ocl_pool_free(&st.pool);
+}
+
+START_TEST(the_stamp_follows_icd_files_libraries_environment_and_options)
+{
+	char *dir = make_temp_dir(), path[700], lib[700], a[1100], b[1100];
+	FILE *f;
+
+	stamp_now(a, sizeof a);
+	stamp_now(b, sizeof b);
+	ck_assert_str_eq(a, b);
+	/* another vendors directory, then its .icd file's contents, then the
+	 * library it names */
+	snprintf(path, sizeof path, "%s/x.icd", dir);
+	snprintf(lib, sizeof lib, "%s/libx.so", dir);
+	ck_assert_ptr_nonnull(f = fopen(path, "w"));
+	fprintf(f, "%s\n", lib);
+	fclose(f);
+	setenv("OCL_ICD_VENDORS", dir, 1);
+	stamp_now(b, sizeof b);
+	ck_assert_str_ne(a, b);
+	snprintf(a, sizeof a, "%s", b);
+	ck_assert_ptr_nonnull(f = fopen(lib, "w"));
+	fputs("not a library, but its size counts", f);
+	fclose(f);
+	stamp_now(b, sizeof b);
+	ck_assert_str_ne(a, b);
+	snprintf(a, sizeof a, "%s", b);
+	ck_assert_ptr_nonnull(f = fopen(path, "w"));
+	fprintf(f, "%s \n", lib);
+	fclose(f);
+	stamp_now(b, sizeof b);
+	ck_assert_str_ne(a, b);
+	snprintf(a, sizeof a, "%s", b);
+	/* a driver's environment */
+	setenv("POCL_CPU_MAX_CU_COUNT", "1", 1);
+	stamp_now(b, sizeof b);
+	ck_assert_str_ne(a, b);
+	snprintf(a, sizeof a, "%s", b);
+	/* the options that change the list or the kernels; not cache_dir */
+	set_cfg("cache_dir", "/nonexistent/elsewhere");
+	stamp_now(b, sizeof b);
+	ck_assert_str_eq(a, b);
+	set_cfg("device_type", "cpu");
+	stamp_now(b, sizeof b);
+	ck_assert_str_ne(a, b);
+	snprintf(a, sizeof a, "%s", b);
+	set_cfg("build_options", "-DX=1");
+	stamp_now(b, sizeof b);
+	ck_assert_str_ne(a, b);
+	unsetenv("OCL_ICD_VENDORS");
+	unsetenv("POCL_CPU_MAX_CU_COUNT");
+	remove_tree(dir);
+	free(dir);
+}
+END_TEST
+
+START_TEST(without_a_cache_in_the_host_init_probes_as_before)
+{
+	void *st = init_ok();
+	ck_assert_int_eq(((struct ocl_state *)st)->probe_cache_hit, 0);
+	ck_assert_int_eq(((struct ocl_state *)st)->devs[0].live, 1);
+	ck_assert_str_eq(((struct ocl_state *)st)->stamp, "");
+	be()->shutdown(st);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
 /* Broken environments.                                                      */
 
 START_TEST(no_icd_platform_is_enodev_with_the_reason)
@@ -1020,6 +1467,11 @@ static Suite *opencl_suite(void)
 	tcase_add_test(k, speed_is_measured_and_printed);
 	tcase_add_test(c, second_init_loads_the_program_from_the_cache);
 	tcase_add_test(c, cache_no_writes_nothing);
+	tcase_add_test(c, a_probe_cache_hit_loads_no_driver_describes_the_same_and_runs);
+	tcase_add_test(c, a_damaged_cached_description_is_probed_again);
+	tcase_add_test(c, a_cached_device_that_differs_or_is_gone_fails_its_first_use);
+	tcase_add_test(c, the_stamp_follows_icd_files_libraries_environment_and_options);
+	tcase_add_test(c, without_a_cache_in_the_host_init_probes_as_before);
 	tcase_add_test(b, no_icd_platform_is_enodev_with_the_reason);
 	tcase_add_test(b, a_broken_vendor_library_is_skipped_not_fatal);
 	tcase_add_test(b, no_device_of_the_asked_type_is_enodev_with_the_reason);

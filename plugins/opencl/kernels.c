@@ -63,6 +63,7 @@ int ocl_buffer_alloc(void *state, uint32_t device, uint64_t size, struct trit_bu
 	unsigned char zero = 0;
 	char ebuf[64];
 	cl_int e;
+	int rc;
 
 	if (!out)
 		return ocl_errf(err, errlen, TRIT_EINVAL, "buffer_alloc was called without a result "
@@ -73,6 +74,9 @@ int ocl_buffer_alloc(void *state, uint32_t device, uint64_t size, struct trit_bu
 	if (size == 0)
 		return ocl_errf(err, errlen, TRIT_EINVAL, "%s: a buffer of 0 bytes was asked for; "
 		                "give a size of at least 1 byte", d->dev.id);
+	/* described from the probe cache: OpenCL comes up now */
+	if (!d->live && (rc = ocl_bring_up(st, d, err, errlen)) != 0)
+		return rc;
 	if (d->max_alloc && size > d->max_alloc)
 		return ocl_errf(err, errlen, TRIT_ENOMEM, "%s '%s': a buffer of %llu bytes is larger "
 		                "than the device's largest allocation, CL_DEVICE_MAX_MEM_ALLOC_SIZE "
@@ -410,6 +414,8 @@ int ocl_matmul(void *state, uint32_t device, const struct trit_matmul *op, char 
 
 	if (!d)
 		return TRIT_EINVAL;
+	if (!d->live && (rc = ocl_bring_up(st, d, err, errlen)) != 0)
+		return rc;
 	if (!d->have_kernels)
 		return ocl_errf(err, errlen, TRIT_EUNSUPPORTED, "%s '%s' has no ternary kernels: %s",
 		                d->dev.id, d->dev.name,

@@ -3,7 +3,8 @@
 # suite link; the module adds only the entry point (plugin.c) and exports
 # nothing else. ternary.cl is embedded as a C string at build time.
 
-EXTRA_DIST += plugins/opencl/ternary.cl plugins/opencl/embed.awk plugins/opencl/README.md
+EXTRA_DIST += plugins/opencl/ternary.cl plugins/opencl/embed.awk plugins/opencl/README.md \
+	plugins/opencl/probe-cache.sh
 
 if BUILD_OPENCL
 noinst_LTLIBRARIES += plugins/opencl/libopencl_core.la
@@ -12,6 +13,7 @@ plugins_opencl_libopencl_core_la_SOURCES = \
 	plugins/opencl/util.c \
 	plugins/opencl/options.c \
 	plugins/opencl/probe.c \
+	plugins/opencl/desc.c \
 	plugins/opencl/program.c \
 	plugins/opencl/kernels.c \
 	plugins/opencl/backend.c
@@ -44,4 +46,6 @@ plugins_opencl_check_opencl_CFLAGS = $(TEST_CFLAGS) -pthread
 plugins_opencl_check_opencl_LDADD = plugins/opencl/libopencl_core.la $(TEST_LIBS) \
 	$(OPENCL_LIBS) $(PTHREAD_LIBS) -lm
 TESTS += plugins/opencl/check_opencl
+# The probe cache end to end, through the runtime (`trit devices`).
+TESTS += plugins/opencl/probe-cache.sh
 endif

@@ -98,6 +98,19 @@ struct ocl_kernels {
 
 #define OCL_MAX_PROPS 24
 
+/* What the driver says about a device that does not change while drivers,
+ * hardware and options stay the same: the description is built from these
+ * alone (ocl_describe), and the probe cache stores them (desc.c). */
+struct ocl_facts {
+	const char *name, *board, *vendor;   /* NULL: not answered */
+	const char *device_version, *driver_version;
+	const char *pool_text;               /* property mem.pool: "host", "pci:..." */
+	uint64_t type;                       /* cl_device_type */
+	uint64_t compute_units, clock_mhz, mem_total, max_alloc, local_mem, global_mem_cache;
+	uint64_t max_wg, cc;                 /* cc: compute capability, when cc_ok */
+	int cc_ok, little_endian, compiler, host_unified, crdiv, fp64, fp16, amd_free, nv_attrs;
+};
+
 struct ocl_device {
 	struct trit_device dev;
 	struct trit_property props[OCL_MAX_PROPS];
@@ -111,6 +124,14 @@ struct ocl_device {
 	pthread_mutex_t lock;      /* kernel arguments are shared: one matmul at a time */
 	int lock_ready;
 	int have_kernels;          /* k is built and passed the self-test */
+	struct ocl_facts f;        /* what the description is built from */
+	/* live: OpenCL is brought up for this device (platform, id, context,
+	 * queue, program). Always after a probe; after a probe-cache hit only
+	 * once a call needs the device (ocl_bring_up). */
+	int live;
+	int from_probe_cache;      /* described from the probe cache */
+	int bring_up_rc;           /* a failed bring-up's result, kept: not retried */
+	const char *bring_up_error;
 
 	/* what the probe learnt */
 	uint32_t platform_index, device_index;
@@ -138,6 +159,8 @@ struct ocl_state {
 	char *source;              /* the kernel source in use */
 	size_t source_len;
 	const char *source_name;   /* "built-in ternary.cl" or the override's path */
+	char stamp[TRIT_HOST_CACHE_STAMP_MAX + 1]; /* the probe cache's stamp, "" for none */
+	int probe_cache_hit;       /* the devices came from the probe cache */
 };
 
 /* The embedded kernel source (generated from ternary.cl at build time). */
@@ -148,10 +171,32 @@ extern const size_t ocl_ternary_cl_len;
  * least one device, or TRIT_ENODEV with the reasons (no ICD, no platform,
  * no device) in err. Platforms or devices that fail are logged and left out. */
 int ocl_probe(struct ocl_state *st, char *err, size_t errlen);
-/* Memory fields (and their properties) of one device, measured now. */
+/* The static facts of d->id (needs OpenCL), and the description made of
+ * them, d->platform_name and d->platform_version (needs none). */
+void ocl_query_facts(struct ocl_state *st, struct ocl_device *d);
+void ocl_describe(struct ocl_state *st, struct ocl_device *d, const char *id);
+/* Free memory of one device, measured now (OpenCL only where the vendor
+ * has a query for it, and only once the device is live). */
 void ocl_probe_memory(struct ocl_state *st, struct ocl_device *d);
+/* After a probe-cache hit: find the device again, check it is the one
+ * described, open it and build its program. 0, or the reason (kept: later
+ * calls get the same answer). */
+int ocl_bring_up(struct ocl_state *st, struct ocl_device *d, char *err, size_t errlen);
 void ocl_device_assemble(struct ocl_state *st, struct ocl_device *d);
 void ocl_device_release(struct ocl_device *d);
+
+/* desc.c: the probe cache. ocl_cache_stamp fingerprints what the device
+ * list depends on without loading any driver (st->stamp; "" when the host
+ * has no cache). ocl_cache_load fills st->devs from the cache: 1 on a hit,
+ * 0 on a miss or damage (then nothing is kept). ocl_cache_store records a
+ * probe's devices. Encode and parse are the per-device value format. */
+void ocl_cache_stamp(struct ocl_state *st);
+int ocl_cache_load(struct ocl_state *st);
+void ocl_cache_store(struct ocl_state *st);
+int ocl_desc_encode(const struct ocl_device *d, int kernels_state, const char *why, char *out,
+                    size_t len);
+int ocl_desc_parse(struct ocl_state *st, const char *value, struct ocl_device *d, int *kernels,
+                   const char **why, char *err, size_t errlen);
 
 /* program.c: build (or load from the disk cache) the kernels of device d and
  * run the self-test. On failure d->have_kernels stays 0 and kernels_src

@@ -103,17 +103,11 @@ static int dev_info(cl_device_id dev, cl_device_info what, void *out, size_t siz
 void ocl_probe_memory(struct ocl_state *st, struct ocl_device *d)
 {
 	struct ocl_pool *pool = &d->mem_pool;
-	cl_ulong total = 0;
 
-	if (dev_info(d->id, CL_DEVICE_GLOBAL_MEM_SIZE, &total, sizeof total) == 0 && total)
-		d->dev.mem_total = ocl_measured(total, d->type & CL_DEVICE_TYPE_CPU
-			? "CL_DEVICE_GLOBAL_MEM_SIZE (a CPU device: the OpenCL runtime's share "
-			  "of host memory)"
-			: "CL_DEVICE_GLOBAL_MEM_SIZE");
-	else
-		d->dev.mem_total = ocl_unknown("the driver did not answer CL_DEVICE_GLOBAL_MEM_SIZE");
-
-	if (d->amd_free) {
+	if (d->amd_free && !d->live) {
+		d->dev.mem_free = ocl_unknown("not measured yet: the device was described from the "
+			"probe cache, and OpenCL is brought up at its first use (or device_update)");
+	} else if (d->amd_free) {
 		/* size_t[2] in KiB: free memory in total, and the largest free block */
 		size_t kib[2] = { 0, 0 }, got = 0;
 		cl_int e = clGetDeviceInfo(d->id, OCL_DEVICE_GLOBAL_FREE_MEMORY_AMD, sizeof kib, kib,
@@ -164,41 +158,130 @@ static void prop_text(struct trit_property *p, const char *key, const char *text
 	p->value = v;
 }
 
-/* Static facts about the device into d (everything but memory). */
-static void describe(struct ocl_state *st, struct ocl_device *d, const char *id)
+/* Ask the driver for the static facts about device d->id (everything the
+ * description is made of but free memory) into d->f; strings into the pool.
+ * The probe cache stores these facts, so that ocl_describe can rebuild the
+ * same description later without OpenCL. */
+void ocl_query_facts(struct ocl_state *st, struct ocl_device *d)
 {
 	struct ocl_pool *pool = &st->pool;
-	struct trit_device *t = &d->dev;
-	cl_uint cu = 0, mhz = 0;
-	cl_ulong max_alloc = 0, local = 0, cache = 0;
+	struct ocl_facts *f = &d->f;
+	cl_uint u = 0;
+	cl_ulong ul = 0;
 	cl_bool b = CL_FALSE;
 	cl_device_fp_config fp = 0;
 	size_t wg = 0;
-	const char *name, *board = NULL;
+	const char *exts;
+	char id[32];
+
+	memset(f, 0, sizeof *f);
+	f->name = dev_string(d->id, CL_DEVICE_NAME, pool);
+	exts = dev_string(d->id, CL_DEVICE_EXTENSIONS, pool);
+	f->amd_free = has_ext(exts, "cl_amd_device_attribute_query");
+	f->nv_attrs = has_ext(exts, "cl_nv_device_attribute_query");
+	f->fp16 = has_ext(exts, "cl_khr_fp16");
+	if (f->amd_free)
+		f->board = dev_string(d->id, OCL_DEVICE_BOARD_NAME_AMD, pool);
+	f->vendor = dev_string(d->id, CL_DEVICE_VENDOR, pool);
+	f->device_version = dev_string(d->id, CL_DEVICE_VERSION, pool);
+	f->driver_version = dev_string(d->id, CL_DRIVER_VERSION, pool);
+	if (dev_info(d->id, CL_DEVICE_TYPE, &f->type, sizeof f->type) != 0)
+		f->type = CL_DEVICE_TYPE_DEFAULT;
+	if (dev_info(d->id, CL_DEVICE_MAX_COMPUTE_UNITS, &u, sizeof u) == 0)
+		f->compute_units = u;
+	u = 0;
+	if (dev_info(d->id, CL_DEVICE_MAX_CLOCK_FREQUENCY, &u, sizeof u) == 0)
+		f->clock_mhz = u;
+	if (dev_info(d->id, CL_DEVICE_GLOBAL_MEM_SIZE, &ul, sizeof ul) == 0)
+		f->mem_total = ul;
+	if (f->nv_attrs) {
+		cl_uint major = 0, minor = 0;
+		if (dev_info(d->id, OCL_DEVICE_COMPUTE_CAPABILITY_MAJOR_NV, &major, sizeof major) == 0 &&
+		    dev_info(d->id, OCL_DEVICE_COMPUTE_CAPABILITY_MINOR_NV, &minor, sizeof minor) == 0) {
+			f->cc_ok = 1;
+			f->cc = (uint64_t)major * 10 + minor;
+		}
+	}
+	ul = 0;
+	if (dev_info(d->id, CL_DEVICE_MAX_MEM_ALLOC_SIZE, &ul, sizeof ul) == 0)
+		f->max_alloc = ul;
+	if (dev_info(d->id, CL_DEVICE_MAX_WORK_GROUP_SIZE, &wg, sizeof wg) != 0 || wg == 0)
+		wg = 1;
+	f->max_wg = wg;
+	f->little_endian = dev_info(d->id, CL_DEVICE_ENDIAN_LITTLE, &b, sizeof b) == 0 && b;
+	b = CL_FALSE;
+	f->compiler = dev_info(d->id, CL_DEVICE_COMPILER_AVAILABLE, &b, sizeof b) == 0 && b;
+	b = CL_FALSE;
+	f->host_unified = dev_info(d->id, CL_DEVICE_HOST_UNIFIED_MEMORY, &b, sizeof b) == 0 && b;
+	if (f->nv_attrs) {
+		b = CL_FALSE;
+		if (dev_info(d->id, OCL_DEVICE_INTEGRATED_MEMORY_NV, &b, sizeof b) == 0 && b)
+			f->host_unified = 1;
+	}
+	if (dev_info(d->id, CL_DEVICE_SINGLE_FP_CONFIG, &fp, sizeof fp) != 0)
+		fp = 0;
+	f->crdiv = (fp & CL_FP_CORRECTLY_ROUNDED_DIVIDE_SQRT) != 0;
+	fp = 0;
+	f->fp64 = dev_info(d->id, CL_DEVICE_DOUBLE_FP_CONFIG, &fp, sizeof fp) == 0 && fp != 0;
+
+	/* Which physical memory the device draws on: the host's for a CPU device
+	 * or one that shares host memory; otherwise the card, named by its PCI
+	 * location when the driver gives it (so that the same card seen through
+	 * another backend can be recognised), else by this backend's id. */
+	snprintf(id, sizeof id, "p%ud%u", (unsigned)d->platform_index, (unsigned)d->device_index);
+	if ((f->type & CL_DEVICE_TYPE_CPU) || f->host_unified) {
+		f->pool_text = "host";
+	} else {
+		struct pci_bus_info pci;
+		cl_uint bus = 0, slot = 0, domain = 0;
+		if (has_ext(exts, "cl_khr_pci_bus_info") &&
+		    dev_info(d->id, OCL_DEVICE_PCI_BUS_INFO_KHR, &pci, sizeof pci) == 0)
+			f->pool_text = ocl_pool_printf(pool, "pci:%04x:%02x:%02x.%x", pci.domain,
+			                               pci.bus, pci.device, pci.function);
+		else if (f->nv_attrs &&
+		         dev_info(d->id, OCL_DEVICE_PCI_BUS_ID_NV, &bus, sizeof bus) == 0 &&
+		         dev_info(d->id, OCL_DEVICE_PCI_SLOT_ID_NV, &slot, sizeof slot) == 0 &&
+		         dev_info(d->id, OCL_DEVICE_PCI_DOMAIN_ID_NV, &domain, sizeof domain) == 0)
+			/* the slot id is device << 3 | function; without the domain
+			 * (older drivers) the location is ambiguous, so not used */
+			f->pool_text = ocl_pool_printf(pool, "pci:%04x:%02x:%02x.%x", domain,
+			                               bus & 0xff, (slot >> 3) & 0xff, slot & 7);
+		else
+			f->pool_text = ocl_pool_printf(pool, "opencl.%s", id);
+	}
+	ul = 0;
+	if (dev_info(d->id, CL_DEVICE_LOCAL_MEM_SIZE, &ul, sizeof ul) == 0)
+		f->local_mem = ul;
+	ul = 0;
+	if (dev_info(d->id, CL_DEVICE_GLOBAL_MEM_CACHE_SIZE, &ul, sizeof ul) == 0)
+		f->global_mem_cache = ul;
+}
+
+/* The static part of the description (everything but memory free and the
+ * kernels) from d->f, d->platform_name and d->platform_version, calling no
+ * OpenCL function: the same facts give the same description. */
+void ocl_describe(struct ocl_state *st, struct ocl_device *d, const char *id)
+{
+	struct ocl_pool *pool = &st->pool;
+	const struct ocl_facts *f = &d->f;
+	struct trit_device *t = &d->dev;
 
 	t->struct_size = sizeof *t;
 	t->id = id;
-	name = dev_string(d->id, CL_DEVICE_NAME, pool);
-	d->extensions = dev_string(d->id, CL_DEVICE_EXTENSIONS, pool);
-	if (!d->extensions)
-		d->extensions = "";
-	d->amd_free = has_ext(d->extensions, "cl_amd_device_attribute_query");
-	d->nv_attrs = has_ext(d->extensions, "cl_nv_device_attribute_query");
-	if (d->amd_free)
-		board = dev_string(d->id, OCL_DEVICE_BOARD_NAME_AMD, pool);
-	t->name = board && *board ? board : name ? name : "OpenCL device (no name given)";
-	t->vendor = dev_string(d->id, CL_DEVICE_VENDOR, pool);
-	d->device_version = dev_string(d->id, CL_DEVICE_VERSION, pool);
-	d->driver_version = dev_string(d->id, CL_DRIVER_VERSION, pool);
-
-	if (dev_info(d->id, CL_DEVICE_TYPE, &d->type, sizeof d->type) != 0)
-		d->type = CL_DEVICE_TYPE_DEFAULT;
+	d->amd_free = f->amd_free;
+	d->nv_attrs = f->nv_attrs;
+	t->name = f->board && *f->board ? f->board
+	        : f->name ? f->name : "OpenCL device (no name given)";
+	t->vendor = f->vendor;
+	d->device_version = f->device_version;
+	d->driver_version = f->driver_version;
+	d->type = (cl_device_type)f->type;
 	t->kind = d->type & CL_DEVICE_TYPE_GPU   ? TRIT_DEVICE_GPU
 	        : d->type & CL_DEVICE_TYPE_CPU   ? TRIT_DEVICE_CPU
 	                                         : TRIT_DEVICE_ACCELERATOR;
 
-	if (dev_info(d->id, CL_DEVICE_MAX_COMPUTE_UNITS, &cu, sizeof cu) == 0 && cu)
-		t->compute_units = ocl_measured(cu, d->type & CL_DEVICE_TYPE_CPU
+	if (f->compute_units)
+		t->compute_units = ocl_measured(f->compute_units, d->type & CL_DEVICE_TYPE_CPU
 			? "CL_DEVICE_MAX_COMPUTE_UNITS (for a CPU device, the runtime's worker "
 			  "threads, usually the logical processors)"
 			: "CL_DEVICE_MAX_COMPUTE_UNITS");
@@ -208,8 +291,8 @@ static void describe(struct ocl_state *st, struct ocl_device *d, const char *id)
 		? "OpenCL does not report the hardware threads a process may use; the CPU "
 		  "backend measures them"
 		: "not a CPU");
-	if (dev_info(d->id, CL_DEVICE_MAX_CLOCK_FREQUENCY, &mhz, sizeof mhz) == 0 && mhz)
-		t->clock_hz = ocl_measured((uint64_t)mhz * 1000000u,
+	if (f->clock_mhz)
+		t->clock_hz = ocl_measured(f->clock_mhz * 1000000u,
 		                           "CL_DEVICE_MAX_CLOCK_FREQUENCY (MHz)");
 	else
 		t->clock_hz = ocl_unknown("the driver reports no CL_DEVICE_MAX_CLOCK_FREQUENCY");
@@ -218,80 +301,38 @@ static void describe(struct ocl_state *st, struct ocl_device *d, const char *id)
 
 	t->compute_capability = ocl_unknown("not an NVIDIA device (no "
 	                                    "cl_nv_device_attribute_query)");
-	if (d->nv_attrs) {
-		cl_uint major = 0, minor = 0;
-		if (dev_info(d->id, OCL_DEVICE_COMPUTE_CAPABILITY_MAJOR_NV, &major, sizeof major) == 0 &&
-		    dev_info(d->id, OCL_DEVICE_COMPUTE_CAPABILITY_MINOR_NV, &minor, sizeof minor) == 0)
-			t->compute_capability = ocl_measured(major * 10 + minor,
-				"CL_DEVICE_COMPUTE_CAPABILITY_MAJOR_NV / _MINOR_NV");
-		else
-			t->compute_capability = ocl_unknown("cl_nv_device_attribute_query did not "
-			                                    "answer the compute capability");
-	}
+	if (d->nv_attrs)
+		t->compute_capability = f->cc_ok
+			? ocl_measured(f->cc, "CL_DEVICE_COMPUTE_CAPABILITY_MAJOR_NV / _MINOR_NV")
+			: ocl_unknown("cl_nv_device_attribute_query did not answer the compute "
+			              "capability");
+	if (f->mem_total)
+		t->mem_total = ocl_measured(f->mem_total, d->type & CL_DEVICE_TYPE_CPU
+			? "CL_DEVICE_GLOBAL_MEM_SIZE (a CPU device: the OpenCL runtime's share "
+			  "of host memory)"
+			: "CL_DEVICE_GLOBAL_MEM_SIZE");
+	else
+		t->mem_total = ocl_unknown("the driver did not answer CL_DEVICE_GLOBAL_MEM_SIZE");
 
-	if (dev_info(d->id, CL_DEVICE_MAX_MEM_ALLOC_SIZE, &max_alloc, sizeof max_alloc) != 0)
-		max_alloc = 0;
-	d->max_alloc = max_alloc;
-	if (dev_info(d->id, CL_DEVICE_MAX_WORK_GROUP_SIZE, &wg, sizeof wg) != 0 || wg == 0)
-		wg = 1;
-	d->max_wg = wg;
-	d->little_endian = dev_info(d->id, CL_DEVICE_ENDIAN_LITTLE, &b, sizeof b) == 0 && b;
-	b = CL_FALSE;
-	d->compiler = dev_info(d->id, CL_DEVICE_COMPILER_AVAILABLE, &b, sizeof b) == 0 && b;
-	b = CL_FALSE;
-	d->host_unified = dev_info(d->id, CL_DEVICE_HOST_UNIFIED_MEMORY, &b, sizeof b) == 0 && b;
-	if (d->nv_attrs) {
-		b = CL_FALSE;
-		if (dev_info(d->id, OCL_DEVICE_INTEGRATED_MEMORY_NV, &b, sizeof b) == 0 && b)
-			d->host_unified = 1;
-	}
-	if (dev_info(d->id, CL_DEVICE_SINGLE_FP_CONFIG, &fp, sizeof fp) != 0)
-		fp = 0;
-	d->crdiv = (fp & CL_FP_CORRECTLY_ROUNDED_DIVIDE_SQRT) != 0;
-	fp = 0;
-	d->fp64 = dev_info(d->id, CL_DEVICE_DOUBLE_FP_CONFIG, &fp, sizeof fp) == 0 && fp != 0;
+	d->max_alloc = f->max_alloc;
+	d->max_wg = f->max_wg ? (size_t)f->max_wg : 1;
+	d->little_endian = f->little_endian;
+	d->compiler = f->compiler;
+	d->host_unified = f->host_unified;
+	d->crdiv = f->crdiv;
+	d->fp64 = f->fp64;
 
 	t->caps = 0;
-	if (has_ext(d->extensions, "cl_khr_fp16"))
+	if (f->fp16)
 		t->caps |= TRIT_CAP_FP16;
 	if (d->host_unified || (d->type & CL_DEVICE_TYPE_CPU))
 		t->caps |= TRIT_CAP_UNIFIED_MEM | TRIT_CAP_INTEGRATED;
 
-	/* Which physical memory the device draws on: the host's for a CPU device
-	 * or one that shares host memory; otherwise the card, named by its PCI
-	 * location when the driver gives it (so that the same card seen through
-	 * another backend can be recognised), else by this backend's id. */
-	if ((d->type & CL_DEVICE_TYPE_CPU) || d->host_unified) {
-		d->props[0].text = "host";
-	} else {
-		struct pci_bus_info pci;
-		cl_uint bus = 0, slot = 0, domain = 0;
-		if (has_ext(d->extensions, "cl_khr_pci_bus_info") &&
-		    dev_info(d->id, OCL_DEVICE_PCI_BUS_INFO_KHR, &pci, sizeof pci) == 0)
-			d->props[0].text = ocl_pool_printf(pool, "pci:%04x:%02x:%02x.%x", pci.domain,
-			                                   pci.bus, pci.device, pci.function);
-		else if (d->nv_attrs &&
-		         dev_info(d->id, OCL_DEVICE_PCI_BUS_ID_NV, &bus, sizeof bus) == 0 &&
-		         dev_info(d->id, OCL_DEVICE_PCI_SLOT_ID_NV, &slot, sizeof slot) == 0 &&
-		         dev_info(d->id, OCL_DEVICE_PCI_DOMAIN_ID_NV, &domain, sizeof domain) == 0)
-			/* the slot id is device << 3 | function; without the domain
-			 * (older drivers) the location is ambiguous, so not used */
-			d->props[0].text = ocl_pool_printf(pool, "pci:%04x:%02x:%02x.%x", domain,
-			                                   bus & 0xff, (slot >> 3) & 0xff, slot & 7);
-		else
-			d->props[0].text = ocl_pool_printf(pool, "opencl.%s", id);
-	}
-
-	if (dev_info(d->id, CL_DEVICE_LOCAL_MEM_SIZE, &local, sizeof local) != 0)
-		local = 0;
-	if (dev_info(d->id, CL_DEVICE_GLOBAL_MEM_CACHE_SIZE, &cache, sizeof cache) != 0)
-		cache = 0;
 	/* the static properties after mem.pool; ocl_device_assemble adds the rest */
-	d->props[0].key = "mem.pool";
-	d->props[0].value = ocl_measured(0, (d->type & CL_DEVICE_TYPE_CPU)
-		? "a CPU device: host memory"
+	prop_text(&d->props[0], "mem.pool", f->pool_text, ocl_measured(0,
+		(d->type & CL_DEVICE_TYPE_CPU) ? "a CPU device: host memory"
 		: d->host_unified ? "CL_DEVICE_HOST_UNIFIED_MEMORY: shares host memory"
-		                  : "the device's own memory");
+		                  : "the device's own memory"));
 	prop_text(&d->props[1], "opencl.platform",
 	          ocl_pool_printf(pool, "%s (%s)", d->platform_name ? d->platform_name : "?",
 	                          d->platform_version ? d->platform_version : "?"),
@@ -302,17 +343,17 @@ static void describe(struct ocl_state *st, struct ocl_device *d, const char *id)
 	prop_text(&d->props[3], "opencl.driver_version", d->driver_version,
 	          d->driver_version ? ocl_measured(0, "CL_DRIVER_VERSION")
 	                            : ocl_unknown("CL_DRIVER_VERSION not answered"));
-	prop_value(&d->props[4], "opencl.max_alloc", "bytes", max_alloc
-	           ? ocl_measured(max_alloc, "CL_DEVICE_MAX_MEM_ALLOC_SIZE: the largest buffer")
+	prop_value(&d->props[4], "opencl.max_alloc", "bytes", f->max_alloc
+	           ? ocl_measured(f->max_alloc, "CL_DEVICE_MAX_MEM_ALLOC_SIZE: the largest buffer")
 	           : ocl_unknown("CL_DEVICE_MAX_MEM_ALLOC_SIZE not answered"));
-	prop_value(&d->props[5], "opencl.local_mem", "bytes", local
-	           ? ocl_measured(local, "CL_DEVICE_LOCAL_MEM_SIZE")
+	prop_value(&d->props[5], "opencl.local_mem", "bytes", f->local_mem
+	           ? ocl_measured(f->local_mem, "CL_DEVICE_LOCAL_MEM_SIZE")
 	           : ocl_unknown("CL_DEVICE_LOCAL_MEM_SIZE not answered"));
-	prop_value(&d->props[6], "opencl.global_mem_cache", "bytes", cache
-	           ? ocl_measured(cache, "CL_DEVICE_GLOBAL_MEM_CACHE_SIZE")
+	prop_value(&d->props[6], "opencl.global_mem_cache", "bytes", f->global_mem_cache
+	           ? ocl_measured(f->global_mem_cache, "CL_DEVICE_GLOBAL_MEM_CACHE_SIZE")
 	           : ocl_unknown("the driver reports no global memory cache"));
 	prop_value(&d->props[7], "opencl.max_work_group", "count",
-	           ocl_measured(wg, "CL_DEVICE_MAX_WORK_GROUP_SIZE"));
+	           ocl_measured(d->max_wg, "CL_DEVICE_MAX_WORK_GROUP_SIZE"));
 	prop_text(&d->props[8], "opencl.fp32_divide", d->crdiv ? "correctly rounded" : "approximate",
 	          ocl_measured(0, "CL_DEVICE_SINGLE_FP_CONFIG & CL_FP_CORRECTLY_ROUNDED_DIVIDE_SQRT"));
 }
@@ -512,7 +553,8 @@ int ocl_probe(struct ocl_state *st, char *err, size_t errlen)
 			d->device_index = i;
 			d->platform_name = pname;
 			d->platform_version = pver;
-			describe(st, d, id);
+			ocl_query_facts(st, d);
+			ocl_describe(st, d, id);
 			if (dev_info(d->id, CL_DEVICE_AVAILABLE, &avail, sizeof avail) == 0 && !avail) {
 				why_add(why, sizeof why, "%s '%s' is not available (CL_DEVICE_AVAILABLE "
 				        "is false)", id, d->dev.name);
@@ -527,6 +569,7 @@ int ocl_probe(struct ocl_state *st, char *err, size_t errlen)
 				               "context and queue (%s); left out", id, d->dev.name, ebuf);
 				continue;
 			}
+			d->live = 1;
 			ocl_probe_memory(st, d);
 			trit_host_logf(h, TRIT_LOG_DEBUG, "OpenCL device %s: '%s' from '%s' on '%s', "
 			               "%s, %llu bytes global, %llu bytes largest allocation", id,
@@ -544,4 +587,143 @@ int ocl_probe(struct ocl_state *st, char *err, size_t errlen)
 		                why[0] ? why : "the platforms list none");
 	return st->pool.failed ? ocl_errf(err, errlen, TRIT_ENOMEM, "out of memory probing OpenCL")
 	                       : 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Bringing up a device described from the probe cache.                      */
+
+/* What must not have changed since the probe for the cached description
+ * (and the kernels' self-test) to hold; compute units and clock may move. */
+static int same_device(const struct ocl_device *a, const struct ocl_device *b)
+{
+	const struct ocl_facts *x = &a->f, *y = &b->f;
+	const char *sa[] = { a->platform_name, a->platform_version, x->name, x->board, x->vendor,
+		             x->device_version, x->driver_version, x->pool_text };
+	const char *sb[] = { b->platform_name, b->platform_version, y->name, y->board, y->vendor,
+		             y->device_version, y->driver_version, y->pool_text };
+
+	for (size_t i = 0; i < sizeof sa / sizeof sa[0]; i++)
+		if (strcmp(sa[i] ? sa[i] : "", sb[i] ? sb[i] : "") != 0 || !sa[i] != !sb[i])
+			return 0;
+	return x->type == y->type && x->mem_total == y->mem_total &&
+	       x->max_alloc == y->max_alloc && x->max_wg == y->max_wg &&
+	       x->little_endian == y->little_endian && x->compiler == y->compiler &&
+	       x->crdiv == y->crdiv && x->host_unified == y->host_unified &&
+	       x->amd_free == y->amd_free && x->nv_attrs == y->nv_attrs;
+}
+
+static int bring_up(struct ocl_state *st, struct ocl_device *d, char *err, size_t errlen)
+{
+	const struct trit_host *h = &st->host;
+	cl_platform_id plats[64];
+	cl_device_id *ids = NULL;
+	cl_uint np = 0, nd = 0;
+	cl_bool avail = CL_TRUE;
+	struct ocl_device now;
+	char ebuf[64];
+	cl_int e;
+	double t0 = ocl_now();
+
+	pin_icd_loader(h);
+	e = clGetPlatformIDs(64, plats, &np);
+	if (e != CL_SUCCESS && e != OCL_PLATFORM_NOT_FOUND_KHR)
+		return ocl_errf(err, errlen, TRIT_EDEVICE, "%s '%s': clGetPlatformIDs failed: %s",
+		                d->dev.id, d->dev.name, ocl_strerror(e, ebuf, sizeof ebuf));
+	if (e != CL_SUCCESS || d->platform_index >= np)
+		return ocl_errf(err, errlen, TRIT_EDEVICE, "%s '%s' is gone: the OpenCL ICD loader "
+		                "lists %u platform%s now, not platform %u of the probe cache; the "
+		                "drivers changed since it was probed: run `trit devices "
+		                "--remeasure`", d->dev.id, d->dev.name, (unsigned)np,
+		                np == 1 ? "" : "s", (unsigned)d->platform_index);
+	e = clGetDeviceIDs(plats[d->platform_index], st->opt.device_type, 0, NULL, &nd);
+	if (e == CL_SUCCESS && nd > 64)
+		nd = 64;
+	if (e != CL_SUCCESS || d->device_index >= nd || !(ids = calloc(nd, sizeof *ids)) ||
+	    clGetDeviceIDs(plats[d->platform_index], st->opt.device_type, nd, ids, &nd) !=
+	            CL_SUCCESS || d->device_index >= nd) {
+		free(ids);
+		return ocl_errf(err, errlen, TRIT_EDEVICE, "%s '%s' is gone: OpenCL platform %u "
+		                "lists %u such device%s now; the drivers or the hardware changed "
+		                "since the probe cache was filled: run `trit devices --remeasure`",
+		                d->dev.id, d->dev.name, (unsigned)d->platform_index,
+		                (unsigned)nd, nd == 1 ? "" : "s");
+	}
+	memset(&now, 0, sizeof now);
+	now.platform = plats[d->platform_index];
+	now.id = ids[d->device_index];
+	free(ids);
+	now.platform_index = d->platform_index;
+	now.device_index = d->device_index;
+	now.platform_name = plat_string(now.platform, CL_PLATFORM_NAME, &st->pool);
+	if (!now.platform_name)
+		now.platform_name = "(unnamed platform)";
+	now.platform_version = plat_string(now.platform, CL_PLATFORM_VERSION, &st->pool);
+	ocl_query_facts(st, &now);
+	if (!same_device(d, &now))
+		return ocl_errf(err, errlen, TRIT_EDEVICE, "%s: the OpenCL device found now ('%s', "
+		                "%s, %s) is not the one in the probe cache ('%s', %s, %s): the "
+		                "drivers or the hardware changed since it was probed; run `trit "
+		                "devices --remeasure`", d->dev.id,
+		                now.f.name ? now.f.name : "?",
+		                now.f.driver_version ? now.f.driver_version : "?",
+		                now.platform_name, d->f.name ? d->f.name : "?",
+		                d->f.driver_version ? d->f.driver_version : "?",
+		                d->platform_name ? d->platform_name : "?");
+	if (dev_info(now.id, CL_DEVICE_AVAILABLE, &avail, sizeof avail) == 0 && !avail)
+		return ocl_errf(err, errlen, TRIT_EDEVICE, "%s '%s' is not available now "
+		                "(CL_DEVICE_AVAILABLE is false)", d->dev.id, d->dev.name);
+	d->platform = now.platform;
+	d->id = now.id;
+	if ((e = open_device(d)) != CL_SUCCESS)
+		return ocl_errf(err, errlen, ocl_result(e) == TRIT_ENOMEM ? TRIT_ENOMEM : TRIT_EDEVICE,
+		                "%s '%s': cannot create a context and queue: %s", d->dev.id,
+		                d->dev.name, ocl_strerror(e, ebuf, sizeof ebuf));
+	d->live = 1;
+	ocl_program_build(st, d);
+	d->dev.matmul_types = d->have_kernels ? TRIT_TYPE_BIT(TRIT_TYPE_I2_S) |
+	                                                TRIT_TYPE_BIT(TRIT_TYPE_TL1) |
+	                                                TRIT_TYPE_BIT(TRIT_TYPE_TL2)
+	                                      : 0;
+	/* free memory where the vendor can tell it (the old strings stay in
+	 * mem_pool until the next device_update, as the contract asks) */
+	if (d->amd_free)
+		ocl_probe_memory(st, d);
+	ocl_device_assemble(st, d);
+	trit_host_logf(h, TRIT_LOG_INFO, "%s '%s': OpenCL brought up at first use in %.2f s",
+	               d->dev.id, d->dev.name, ocl_now() - t0);
+	return st->pool.failed ? ocl_errf(err, errlen, TRIT_ENOMEM, "out of memory bringing up "
+	                                  "%s", d->dev.id)
+	                       : 0;
+}
+
+int ocl_bring_up(struct ocl_state *st, struct ocl_device *d, char *err, size_t errlen)
+{
+	char why[1024];
+	int rc;
+
+	if (d->live)
+		return 0;
+	if (d->bring_up_rc)
+		return ocl_errf(err, errlen, d->bring_up_rc, "%s", d->bring_up_error);
+	rc = bring_up(st, d, why, sizeof why);
+	if (rc == 0)
+		return 0;
+	if (d->live) { /* the queue was made but something after it failed */
+		ocl_kernels_release(&d->k);
+		d->have_kernels = 0;
+		d->dev.matmul_types = 0;
+		if (d->queue)
+			clReleaseCommandQueue(d->queue);
+		if (d->ctx)
+			clReleaseContext(d->ctx);
+		d->queue = NULL;
+		d->ctx = NULL;
+		d->live = 0;
+	}
+	d->bring_up_rc = rc;
+	d->bring_up_error = ocl_pool_printf(&st->pool, "%s", why);
+	if (!d->bring_up_error)
+		d->bring_up_error = "out of memory bringing up the device";
+	trit_host_logf(&st->host, TRIT_LOG_WARN, "%.500s", why);
+	return ocl_errf(err, errlen, rc, "%s", why);
 }
