@@ -31,7 +31,10 @@ TRIT_BENCH_CACHE="$work/no-bench.json" XDG_CACHE_HOME="$work/xdg" HOME="$work/ho
 export TRIT_BENCH_CACHE XDG_CACHE_HOME HOME
 # Once untimed: a plugin's first load may fill a cache of its own under
 # XDG_CACHE_HOME (an OpenCL platform compiling its kernels: 200+ MB once).
-"$trit" devices >/dev/null 2>&1
+# With the probe cache off, so that the plugins probe (a probe-cache hit
+# would leave OpenCL down and its kernel cache empty, and the runs below
+# that make the probe cache unreadable would compile them).
+TRIT_PROBE_CACHE_MAX_AGE=0 "$trit" devices >/dev/null 2>&1
 
 # /usr/bin/time -f %M gives the peak RSS of trit (the largest of timeout's
 # children); without it only the status and the message are checked.

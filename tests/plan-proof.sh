@@ -3,7 +3,9 @@
 # with TQ2_0 weights, the bundled BitNet-b1.58-2B-4T-shaped I2_S file, a
 # GQA llama (ref-llama shape with Q8_0 matrices and an F16 head)), run the
 # model and assert its peak resident set (VmHWM) is within 3% of what the plan
-# counted on the CPU device (headroom left out). Twice per model:
+# counted on the CPU device (headroom left out), plus 1.5 MiB of pages a
+# running process touches that the planning one had not (compare()). Twice
+# per model:
 #
 # - the forward pass alone (tests/trit-forward, or MEASURE): its weights, KV
 #   and arena bytes equal the plan's, and its peak is within 3% of `trit
@@ -66,10 +68,20 @@ exact() {
 	fi
 }
 
-# compare NAME PLANNED MEASURED: within TOLERANCE of the plan?
+# compare NAME PLANNED MEASURED: within TOLERANCE of the plan, plus FIXED
+# bytes? FIXED (1.5 MiB) is what a process pages in while it runs that the
+# plan cannot see from the planning process, whose resident set it counts
+# as the baseline: the code and read-only tables of what the forward pass
+# calls first (libm's, the plugin's kernels), worker thread stacks, the
+# mapped pages of the model's header. Measured on the tiny models below at
+# 0.25-1.5 MiB over an exact plan; on BitNet-2B it is 0.1% and TOLERANCE
+# bounds. (It was hidden while every process also held the OpenCL
+# platform's compiler, 70 MB, until the probe cache left it unloaded.)
+: "${FIXED:=1572864}"
 compare() {
-	awk -v p="$2" -v m="$3" -v tol="$TOLERANCE" 'BEGIN {
-		r = m / p; printf "%.4f", r; exit !(r >= 1 - tol && r <= 1 + tol) }'
+	awk -v p="$2" -v m="$3" -v tol="$TOLERANCE" -v fixed="$FIXED" 'BEGIN {
+		r = m / p; printf "%.4f", r
+		exit !(m >= p * (1 - tol) && m <= p * (1 + tol) + fixed) }'
 }
 
 # peak_within NAME PLANNED PEAK: the peak within TOLERANCE of the plan; not
@@ -83,7 +95,7 @@ peak_within() {
 	elif [ $within -eq 0 ]; then
 		ok "$1: peak RSS $3 is $r x the planned $2"
 	else
-		not_ok "$1: peak RSS $3 is $r x the planned $2 (tolerance $TOLERANCE)"
+		not_ok "$1: peak RSS $3 is $r x the planned $2 (tolerance $TOLERANCE, plus $FIXED bytes)"
 	fi
 }
 
@@ -170,6 +182,12 @@ if compare planted 1000000 950000 > /dev/null; then not_ok "compare accepts a 5%
 else ok "compare rejects a 5% miss"; fi
 if compare planted 1000000 1010000 > /dev/null; then ok "compare accepts a 1% miss"
 else not_ok "compare rejects a 1% miss"; fi
+if compare planted 1000000000 1050000000 > /dev/null; then not_ok "compare accepts 5% over a large plan"
+else ok "compare rejects 5% over a large plan"; fi
+if compare planted 6000000 7400000 > /dev/null; then ok "compare accepts 1.4 MB over a small plan"
+else not_ok "compare rejects 1.4 MB over a small plan"; fi
+if compare planted 6000000 7800000 > /dev/null; then not_ok "compare accepts 1.8 MB over a small plan"
+else ok "compare rejects 1.8 MB over a small plan"; fi
 
 "$gen" --shape ref-llama --format gguf --weights ternary --seed 7 --type TQ2_0 \
 	--vocab-strings -o "$tmp/tiny.gguf" > /dev/null || { echo "Bail out! genmodel"; exit 1; }
