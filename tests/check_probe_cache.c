@@ -249,6 +249,39 @@ START_TEST(the_file_stays_bounded_and_is_written_only_when_changed)
 }
 END_TEST
 
+START_TEST(two_processes_saving_keep_each_others_measurements)
+{
+	struct trit_probe_cache *a, *b, *c;
+	char v[64];
+
+	a = trit_probe_cache_open(path, 604800, 0);
+	ck_assert_int_eq(trit_probe_cache_put(a, "cpu_x", "i", "old", "s", "0"), 0);
+	trit_probe_cache_save(a);
+	trit_probe_cache_close(a);
+
+	/* both read the file, then each stores something else and saves */
+	a = trit_probe_cache_open(path, 604800, 0);
+	b = trit_probe_cache_open(path, 604800, 0);
+	ck_assert_int_eq(trit_probe_cache_put(a, "cpu_x", "i", "from_a", "s", "1"), 0);
+	ck_assert_int_eq(trit_probe_cache_put(a, "cpu_x", "i", "old", "s", "a"), 0);
+	trit_probe_cache_save(a);
+	ck_assert_int_eq(trit_probe_cache_put(b, "ocl", "j", "from_b", "s", "2"), 0);
+	trit_probe_cache_save(b);   /* b still holds "old" = 0 as read: a's newer one stays */
+	trit_probe_cache_close(a);
+	trit_probe_cache_close(b);
+
+	c = trit_probe_cache_open(path, 604800, 0);
+	ck_assert_int_eq(get(c, "i", "from_a", "s", v, sizeof v), 1);
+	ck_assert_str_eq(v, "1");
+	ck_assert_int_eq(trit_probe_cache_get(c, "ocl", "j", "from_b", "s", v, sizeof v, NULL), 1);
+	ck_assert_str_eq(v, "2");
+	ck_assert_int_eq(get(c, "i", "old", "s", v, sizeof v), 1);
+	ck_assert_str_eq(v, "a");
+	trit_probe_cache_close(c);
+	ck_assert_str_eq(warned, "");
+}
+END_TEST
+
 #define ADD(s, t) do { TCase *tc = tcase_create(#t); tcase_add_checked_fixture(tc, setup, teardown); \
 	tcase_add_test(tc, t); suite_add_tcase(s, tc); } while (0)
 
@@ -268,5 +301,6 @@ int main(void)
 	ADD(s, a_directory_or_a_fifo_in_its_place_is_a_warning_not_a_hang);
 	ADD(s, keys_stamps_and_values_are_checked);
 	ADD(s, the_file_stays_bounded_and_is_written_only_when_changed);
+	ADD(s, two_processes_saving_keep_each_others_measurements);
 	return test_run_suite(s);
 }

@@ -96,7 +96,7 @@ TESTS += tests/check_probe_cache
 tests_check_probe_cache_SOURCES = tests/check_probe_cache.c
 tests_check_probe_cache_CFLAGS = $(TEST_CFLAGS)
 tests_check_probe_cache_LDADD = $(TEST_LIBS)
-CLEANFILES += tests/probe-cache.json
+CLEANFILES += tests/probe-cache.json tests/probe-cache.json.lock
 TESTS += tests/probe-cache.sh
 EXTRA_DIST += tests/probe-cache.sh
 tests/probe-cache.log: trit$(EXEEXT)

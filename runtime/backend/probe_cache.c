@@ -10,9 +10,12 @@
 #include <build-config.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -27,12 +30,14 @@
 struct entry {
 	char *plugin, *plugin_id, *key, *stamp, *value;
 	int64_t measured_at;
+	int fresh;               /* stored by this process (cache_put) */
 };
 
 struct trit_probe_cache {
 	char *path;              /* NULL: caching off */
 	uint64_t max_age_s;
 	int remeasure, dirty;
+	int quiet;               /* reading the file again to merge: no warnings */
 	struct entry *e;
 	size_t n, cap;
 };
@@ -133,7 +138,7 @@ static void load(struct trit_probe_cache *pc)
 
 	if (trit_read_file(pc->path, TRIT_PROBE_CACHE_MAX_BYTES, &text, NULL, &errnum, why,
 	                   sizeof why)) {
-		if (errnum != ENOENT)
+		if (errnum != ENOENT && !pc->quiet)
 			trit_log(TRIT_LOG_WARN, "ignoring the probe cache: %s; plugins measure again "
 			         "and it is rewritten", why);
 		return;
@@ -156,8 +161,9 @@ static void load(struct trit_probe_cache *pc)
 			break;
 	}
 	if (bad) {
-		trit_log(TRIT_LOG_WARN, "ignoring the probe cache %s: entry %zu: %s; plugins measure "
-		         "again and it is rewritten", pc->path, k ? k - 1 : 0, bad);
+		if (!pc->quiet)
+			trit_log(TRIT_LOG_WARN, "ignoring the probe cache %s: entry %zu: %s; plugins "
+			         "measure again and it is rewritten", pc->path, k ? k - 1 : 0, bad);
 		for (size_t i = 0; i < pc->n; i++)
 			entry_free(&pc->e[i]);
 		pc->n = 0;
@@ -261,6 +267,7 @@ int trit_probe_cache_put(struct trit_probe_cache *pc, const char *plugin, const 
 		drop_oldest(pc);
 	if (add(pc, plugin, plugin_id, key, stamp, value, (int64_t)time(NULL)))
 		return TRIT_ENOMEM;
+	pc->e[pc->n - 1].fresh = 1;
 	pc->dirty = 1;
 	return 0;
 }
@@ -293,13 +300,61 @@ static cJSON *to_json(const struct trit_probe_cache *pc)
 	return root;
 }
 
+/* Take the lock beside the file ("<path>.lock"), waiting at most about 2 s
+ * for another trit to finish its save: the descriptor, or -1 (then the save
+ * goes on unlocked: the cache is an optimisation, never a reason to wait). */
+static int lock_file(const char *path)
+{
+	char lock[4200];
+	int fd;
+
+	if (snprintf(lock, sizeof lock, "%s.lock", path) >= (int)sizeof lock ||
+	    (fd = open(lock, O_RDWR | O_CREAT | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW, 0644)) < 0)
+		return -1;
+	for (int i = 0; i < 200; i++) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return fd;
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			break;
+		nanosleep(&(struct timespec){ .tv_nsec = 10000000 }, NULL);
+	}
+	close(fd);
+	return -1;
+}
+
+/* Another trit may have saved since this one read the file: take what it
+ * stored, except where this process measured anew (its entries win). */
+static void merge_from_file(struct trit_probe_cache *pc)
+{
+	struct trit_probe_cache disk = { .path = pc->path, .quiet = 1 };
+
+	load(&disk);
+	for (size_t i = 0; i < disk.n; i++) {
+		struct entry *d = &disk.e[i], *mine = find(pc, d->plugin, d->key);
+		if (mine && mine->fresh)
+			continue;
+		if (mine) {            /* the disk's is as new or newer: take it over */
+			entry_free(mine);
+			*mine = *d;
+			continue;
+		}
+		if (pc->n < TRIT_PROBE_CACHE_MAX_ENTRIES)
+			add(pc, d->plugin, d->plugin_id, d->key, d->stamp, d->value, d->measured_at);
+		entry_free(d);
+	}
+	free(disk.e);
+}
+
 void trit_probe_cache_save(struct trit_probe_cache *pc)
 {
 	cJSON *root;
 	char *text = NULL, err[512];
+	int lock;
 
 	if (!pc || !pc->path || !pc->dirty)
 		return;
+	lock = lock_file(pc->path);
+	merge_from_file(pc);
 	if ((root = to_json(pc)))
 		text = cJSON_PrintUnformatted(root);
 	cJSON_Delete(root);
@@ -310,4 +365,6 @@ void trit_probe_cache_save(struct trit_probe_cache *pc)
 	else
 		pc->dirty = 0;
 	free(text);
+	if (lock >= 0)
+		close(lock); /* releases the lock */
 }
