@@ -1,7 +1,7 @@
 /*
  * options.c - the [plugin.cpu_avx2] configuration section, read through the
  * host table and validated here: proc_root, disable, bandwidth_probe,
- * bandwidth_bytes, isa. Unknown keys and bad values are errors that name
+ * bandwidth_bytes, isa, choose. Unknown keys and bad values are errors that name
  * where the key was set. What the options change is decided in backend.c.
  */
 #include <build-config.h>
@@ -20,7 +20,7 @@
 #define MIN_BANDWIDTH_BYTES (UINT64_C(1) << 20)
 
 static const char *const known_keys[] = {
-	"proc_root", "disable", "bandwidth_probe", "bandwidth_bytes", "isa"
+	"proc_root", "disable", "bandwidth_probe", "bandwidth_bytes", "isa", "choose"
 };
 
 static const char *where(const struct trit_host *host, const char *key)
@@ -107,7 +107,7 @@ int cpu_avx2_options_read(const struct trit_host *host, struct cpu_avx2_options 
 			return cpu_avx2_errf(err, errlen, TRIT_ECONFIG,
 			                     "%s: " SECTION
 			                     " has no key '%s'; the keys are proc_root, disable, "
-			                     "bandwidth_probe, bandwidth_bytes and isa",
+			                     "bandwidth_probe, bandwidth_bytes, isa and choose",
 			                     where(host, key), key);
 	}
 
@@ -152,6 +152,18 @@ int cpu_avx2_options_read(const struct trit_host *host, struct cpu_avx2_options 
 			                     where(host, "isa"), value);
 		o->isa_text = cpu_avx2_pool_printf(pool, "%s", value);
 		o->isa_where = cpu_avx2_pool_printf(pool, "%s", where(host, "isa"));
+	}
+	if ((value = host->config_get(host->ctx, "choose")) != NULL) {
+		if (!strcasecmp(value, "measure"))
+			o->choose = CPU_AVX2_CHOOSE_MEASURE;
+		else if (!strcasecmp(value, "widest"))
+			o->choose = CPU_AVX2_CHOOSE_WIDEST;
+		else
+			return cpu_avx2_errf(err, errlen, TRIT_ECONFIG,
+			                     "%s: " SECTION " choose = '%s' is not measure or widest",
+			                     where(host, "choose"), value);
+		o->choose_text = cpu_avx2_pool_printf(pool, "%s", value);
+		o->choose_where = cpu_avx2_pool_printf(pool, "%s", where(host, "choose"));
 	}
 	return pool->failed
 	               ? cpu_avx2_errf(err, errlen, TRIT_ENOMEM, "out of memory reading " SECTION)
