@@ -298,6 +298,8 @@ static void measure_kernels(struct cpu_avx2_state *st)
 	in.threads = st->engine.default_threads;
 	in.l3_total = st->topo.l3.total;
 	in.mem_free = st->mem.free.state != TRIT_VALUE_UNKNOWN ? st->mem.free.value : 0;
+	in.ws_bytes = st->opt.choose_bytes;
+	in.ws_where = st->opt.choose_bytes_where;
 	in.engine = &st->engine;
 	in.n_paths = cpu_avx2_kernel_paths(st->caps, in.paths);
 	cpu_avx2_choose(&in, &ch, &st->pool);

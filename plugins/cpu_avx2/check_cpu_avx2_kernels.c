@@ -840,6 +840,7 @@ static struct {
 	char stamp[TRIT_HOST_CACHE_STAMP_MAX + 1];
 	char put_key[PC_MAX][72], put_value[PC_MAX][600];
 	int get_erange; /* answer TRIT_ERANGE, as for a value too long for the buffer */
+	int off;        /* keeps nothing, as the runtime's cache when switched off */
 } pc;
 
 static void pc_reset(void)
@@ -861,7 +862,7 @@ static int pc_get(void *ctx, const char *key, const char *stamp, char *value, si
 	(void)ctx;
 	pc.gets++;
 	snprintf(pc.stamp, sizeof pc.stamp, "%s", stamp);
-	if (pc.get_erange)
+	if (pc.get_erange && strcmp(key, "cpu0.kernel.cache-check"))
 		return TRIT_ERANGE;
 	for (int i = 0; i < pc.n; i++)
 		if (!strcmp(pc.key[i], key)) {
@@ -879,6 +880,12 @@ static int pc_put(void *ctx, const char *key, const char *stamp, const char *val
 {
 	(void)ctx;
 	(void)stamp;
+	if (!strcmp(key, "cpu0.kernel.cache-check")) {
+		/* the plugin checks that the cache keeps values: keep it unless off */
+		if (!pc.off)
+			pc_plant(key, value);
+		return 0;
+	}
 	ck_assert_int_lt(pc.puts, PC_MAX);
 	snprintf(pc.put_key[pc.puts], sizeof pc.put_key[0], "%s", key);
 	snprintf(pc.put_value[pc.puts], sizeof pc.put_value[0], "%s", value);
@@ -1137,6 +1144,15 @@ START_TEST(the_stamp_names_what_the_figures_depend_on)
 		cpu_avx2_choose(&in, &ch, &pool);
 		ck_assert_uint_eq(ch.ws, sizes[i].ws);
 	}
+	/* choose_bytes sets it, whatever the L3 */
+	pc_reset();
+	in = choose_in(&chost, 3);
+	in.ws_bytes = UINT64_C(48) << 20;
+	in.ws_where = "deploy.ini:8";
+	cpu_avx2_choose(&in, &ch, &pool);
+	ck_assert_uint_eq(ch.ws, UINT64_C(48) << 20);
+	ck_assert_msg(strstr(pc.stamp, "|ws=50331648|"), "%s", pc.stamp);
+	assert_src(&ch.src[0], "working set 48 MiB: set by choose_bytes at deploy.ini:8");
 	cpu_avx2_pool_free(&pool);
 }
 END_TEST
@@ -1171,6 +1187,17 @@ START_TEST(one_path_no_cache_no_memory_or_a_failed_run_do_not_choose_by_figures)
 		ck_assert_int_eq(fm.calls[t], 0);
 		assert_src(&ch.src[t], "not measured (the host keeps no probe cache");
 		assert_src(&ch.src[t], "chose avx512vnni, the widest path");
+	}
+	/* a cache that keeps nothing (switched off): not timed at every start */
+	pc_reset();
+	pc.off = 1;
+	in = choose_in(&chost, 2);
+	cpu_avx2_choose(&in, &ch, &pool);
+	ck_assert_int_eq(pc.puts, 0);
+	for (int t = 0; t < CPU_AVX2_NK; t++) {
+		ck_assert_ptr_eq(ch.k[t], &fk_vnni);
+		ck_assert_int_eq(fm.calls[t], 0);
+		assert_src(&ch.src[t], "not measured (the probe cache is off or keeps nothing");
 	}
 	/* too little free memory for the working set */
 	pc_reset();
@@ -1373,6 +1400,10 @@ START_TEST(bad_choose_value_is_a_configuration_error)
 	test_setting_add("choose", "fastest", "deploy.ini:7");
 	ck_assert_int_eq(B()->init(&host, &state, err, sizeof err), TRIT_ECONFIG);
 	ck_assert_msg(strstr(err, "deploy.ini:7") && strstr(err, "measure or widest"), "%s", err);
+	reset_settings();
+	test_setting_add("choose_bytes", "8MiB", "deploy.ini:8");
+	ck_assert_int_eq(B()->init(&host, &state, err, sizeof err), TRIT_ECONFIG);
+	ck_assert_msg(strstr(err, "deploy.ini:8") && strstr(err, "at least 16 MiB"), "%s", err);
 }
 END_TEST
 

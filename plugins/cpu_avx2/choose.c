@@ -35,6 +35,7 @@
 #define FILL_BLOCK (UINT64_C(1) << 20)
 #define HUGE_ALIGN ((size_t)2 << 20)
 #define STAMP_VERSION "kchoose1"
+#define CHECK_KEY "cpu0.kernel.cache-check"
 #define MAX_NS UINT64_C(1000000000000) /* 1000 s: a figure beyond is damaged */
 
 typedef unsigned long long ull;
@@ -382,6 +383,16 @@ static int has_cache(const struct trit_host *h)
 	return h && TRIT_HOST_HAS(h, cache_put) && h->cache_get && h->cache_put;
 }
 
+/* Does the cache keep what it is given? With the runtime's cache off
+ * (probe_cache_max_age = 0, or a host that opened none) every get misses, and
+ * timing at every start is what the cache is there to avoid. */
+static int cache_keeps(const struct trit_host *h, const char *stamp)
+{
+	char v[8];
+	return h->cache_put(h->ctx, CHECK_KEY, stamp, "1") == 0 &&
+	       h->cache_get(h->ctx, CHECK_KEY, stamp, v, sizeof v, NULL) == 1;
+}
+
 /* The fastest; on a tie the wider (earlier). */
 static unsigned fastest(const struct cpu_avx2_choose_in *in, const uint64_t ns[])
 {
@@ -408,7 +419,13 @@ void cpu_avx2_choose(const struct cpu_avx2_choose_in *in, struct cpu_avx2_choice
 		out->k[t] = in->n_paths ? in->paths[0] : NULL;
 	if (!in->n_paths)
 		return;
-	ws = working_set(in->l3_total, &ws_why, pool);
+	if (in->ws_bytes) {
+		ws = in->ws_bytes;
+		ws_why = cpu_avx2_pool_printf(pool, "set by choose_bytes at %s",
+		                              in->ws_where ? in->ws_where : "the configuration");
+	} else {
+		ws = working_set(in->l3_total, &ws_why, pool);
+	}
 	out->ws = ws;
 	if (in->n_paths < 2)
 		not_measured = cpu_avx2_pool_printf(pool, "%s is the only kernel path this CPU and "
@@ -429,7 +446,7 @@ void cpu_avx2_choose(const struct cpu_avx2_choose_in *in, struct cpu_avx2_choice
 	                            "working set %s: %s, %u thread%s)", REPS,
 	                            bytes_text(ws, pool), ws_why, in->threads,
 	                            in->threads == 1 ? "" : "s");
-	for (int t = 0; t < CPU_AVX2_NK; t++) {
+	for (int t = 0, checked = 0; t < CPU_AVX2_NK; t++) {
 		const struct cpu_avx2_ktype *kt = &cpu_avx2_ktypes[t];
 		char value[512];
 		uint64_t age = 0, *ns = out->ns[t];
@@ -441,6 +458,14 @@ void cpu_avx2_choose(const struct cpu_avx2_choose_in *in, struct cpu_avx2_choice
 		    parse_value(in, value, ns) == 0) {
 			out->from_cache[t] = 1;
 			when = cpu_avx2_pool_printf(pool, "%s ago (probe cache)", age_text(age, pool));
+		} else if (!checked++ && !cache_keeps(in->host, stamp)) {
+			not_measured = "the probe cache is off or keeps nothing, so it would be "
+			               "measured at every start";
+			for (; t < CPU_AVX2_NK; t++)
+				out->src[t] = cpu_avx2_derived(0, cpu_avx2_pool_printf(pool,
+					"not measured (%s): chose %s, the widest path the cpu.features "
+					"allow", not_measured, in->paths[0]->isa));
+			break;
 		} else if (in->mem_free && ws > in->mem_free / 2) {
 			out->src[t] = cpu_avx2_derived(0, cpu_avx2_pool_printf(pool,
 				"not measured (the %s working set is more than half of the %llu bytes of "

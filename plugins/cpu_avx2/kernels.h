@@ -163,6 +163,8 @@ struct cpu_avx2_choose_in {
 	unsigned threads;               /* the plugin's default threads */
 	uint64_t l3_total;              /* bytes of L3 (all instances), 0 when unknown */
 	uint64_t mem_free;              /* bytes, 0 when unknown */
+	uint64_t ws_bytes;              /* the working set as configured; 0: from L3 */
+	const char *ws_where;           /* where it was set */
 	struct cpu_avx2_engine *engine; /* its worker pool runs the measurement */
 	const struct cpu_avx2_kernels *paths[CPU_AVX2_MAX_PATHS]; /* widest first */
 	unsigned n_paths;

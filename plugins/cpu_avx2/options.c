@@ -18,9 +18,10 @@
 #define SECTION "[plugin.cpu_avx2]"
 #define MAX_KEYS 1024               /* guards against a host that never says NULL */
 #define MIN_BANDWIDTH_BYTES (UINT64_C(1) << 20)
+#define MIN_CHOOSE_BYTES (UINT64_C(16) << 20) /* 2 copies of the largest shape */
 
 static const char *const known_keys[] = {
-	"proc_root", "disable", "bandwidth_probe", "bandwidth_bytes", "isa", "choose"
+	"proc_root", "disable", "bandwidth_probe", "bandwidth_bytes", "isa", "choose", "choose_bytes"
 };
 
 static const char *where(const struct trit_host *host, const char *key)
@@ -107,7 +108,7 @@ int cpu_avx2_options_read(const struct trit_host *host, struct cpu_avx2_options 
 			return cpu_avx2_errf(err, errlen, TRIT_ECONFIG,
 			                     "%s: " SECTION
 			                     " has no key '%s'; the keys are proc_root, disable, "
-			                     "bandwidth_probe, bandwidth_bytes, isa and choose",
+			                     "bandwidth_probe, bandwidth_bytes, isa, choose and choose_bytes",
 			                     where(host, key), key);
 	}
 
@@ -164,6 +165,17 @@ int cpu_avx2_options_read(const struct trit_host *host, struct cpu_avx2_options 
 			                     where(host, "choose"), value);
 		o->choose_text = cpu_avx2_pool_printf(pool, "%s", value);
 		o->choose_where = cpu_avx2_pool_printf(pool, "%s", where(host, "choose"));
+	}
+	if ((value = host->config_get(host->ctx, "choose_bytes")) != NULL) {
+		if (cpu_avx2_parse_size(value, &o->choose_bytes) != 0 ||
+		    o->choose_bytes < MIN_CHOOSE_BYTES)
+			return cpu_avx2_errf(err, errlen, TRIT_ECONFIG,
+			                     "%s: " SECTION
+			                     " choose_bytes = '%s' is not a size of at least "
+			                     "16 MiB; give a size such as 268435456 or 256MiB",
+			                     where(host, "choose_bytes"), value);
+		o->choose_bytes_where = cpu_avx2_pool_printf(pool, "%s",
+		                                             where(host, "choose_bytes"));
 	}
 	return pool->failed
 	               ? cpu_avx2_errf(err, errlen, TRIT_ENOMEM, "out of memory reading " SECTION)

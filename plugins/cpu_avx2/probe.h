@@ -101,6 +101,8 @@ struct cpu_avx2_options {
 	int choose;                     /* CPU_AVX2_CHOOSE_*; default measure */
 	const char *choose_text;        /* as given, NULL when unset */
 	const char *choose_where;
+	uint64_t choose_bytes;          /* working set of the timing; 0 = from L3 */
+	const char *choose_bytes_where;
 };
 
 /* The `choose` option: with isa = auto, time the kernel paths and take the
