@@ -3,7 +3,9 @@
 # plugin's bandwidth run is stored once and reused while nothing it depends
 # on changes; a new probe size, a rebuilt plugin file, `--remeasure` or an
 # expired entry measure again; probe_cache_max_age = 0 switches it off; a
-# damaged cache file is a warning, then rewritten. The cpu_avx2 plugin is
+# damaged cache file is a warning, then rewritten; on a CPU with several
+# kernel paths, the timing that picks one per kernel type is stored once and
+# reused the same way (its figures are not checked: timing). The cpu_avx2 plugin is
 # copied into a directory of its own (it shadows the build tree's), so its
 # file can be touched. Speaks TAP. Needs jq.
 set -u
@@ -30,6 +32,8 @@ if ! command -v jq >/dev/null 2>&1; then echo "1..0 # SKIP jq is not installed";
 if [ ! -f "$so" ]; then echo "1..0 # SKIP the cpu_avx2 plugin was not built"; exit 0; fi
 unset TRIT_PLUGIN_PATH TRIT_CONFIG TRIT_LOG TRIT_PROBE_CACHE_MAX_AGE
 export TRIT_PROBE_CACHE="$work/cache/probe.json"
+# the bandwidth first, alone: no kernel timing
+export TRIT_PLUGIN_CPU_AVX2_CHOOSE=widest
 mkdir -m 0755 "$work/plug" && cp "$so" "$work/plug/" && chmod 0755 "$work/plug/cpu_avx2.so"
 avx2='.plugins[] | select(.name == "cpu_avx2" and .status == "loaded")'
 devices() { run "$trit" -P "$work/plug" devices --json "$@"; }
@@ -84,6 +88,32 @@ expect "... it is a warning naming the file and the entry" "$work/err" \
 cp "$TRIT_PROBE_CACHE" "$work/out"
 jq_eq "... and it is rewritten whole" '.entries[] | select(.plugin == "cpu_avx2") | .key' \
 	cpu0.mem_bandwidth
+
+# The kernel paths: timed once, then from the cache (several paths only).
+unset TRIT_PLUGIN_CPU_AVX2_CHOOSE
+kernels='[.entries[] | select(.plugin == "cpu_avx2" and (.key | startswith("cpu0.kernel."))) | .key] | sort | join(",")'
+if grep -qw avx512bw /proc/cpuinfo && grep -qw avx512f /proc/cpuinfo; then
+	devices
+	jq_eq "choose = measure times the kernel paths and stores the figures" \
+		"[$avx2 | .cached[] | select(.key | test(\"^cpu0[.]kernel[.](i2_s|tl1|tl2)$\")) | .from_cache] | map(tostring) | join(\",\")" \
+		"false,false,false"
+	cp "$TRIT_PROBE_CACHE" "$work/out"
+	jq_eq "... one entry per kernel type" "$kernels" "cpu0.kernel.cache-check,cpu0.kernel.i2_s,cpu0.kernel.tl1,cpu0.kernel.tl2"
+	devices
+	jq_eq "the next run takes them from the cache" \
+		"[$avx2 | .cached[] | select(.key | test(\"^cpu0[.]kernel[.](i2_s|tl1|tl2)$\")) | .from_cache] | map(tostring) | join(\",\")" \
+		"true,true,true"
+	jq_eq "... and kernel.isa names the paths" \
+		"$avx2 | .devices[0].properties[\"kernel.isa\"].text | test(\"^avx[0-9a-z]+(/avx[0-9a-z]+/avx[0-9a-z]+)?\$\")" true
+	TRIT_PLUGIN_CPU_AVX2_ISA=avx2 devices
+	jq_eq "a forced isa neither reads nor times them" \
+		"[$avx2 | .cached[] | select(.key | test(\"^cpu0[.]kernel[.](i2_s|tl1|tl2)$\"))] | length" 0
+	jq_eq "... and runs it" "$avx2 | .devices[0].properties[\"kernel.isa\"].text" avx2
+else
+	devices
+	cp "$TRIT_PROBE_CACHE" "$work/out"
+	jq_eq "one kernel path: nothing timed or stored" "$kernels" ""
+fi
 
 echo "1..$n"
 [ "$failed" -eq 0 ]

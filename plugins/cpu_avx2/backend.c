@@ -3,8 +3,10 @@
  * (features, topology, threads, memory, bandwidth, clock) and assembles one
  * device "cpu0" with its properties; device_update re-measures memory. The
  * probes themselves live in their own files. It also picks the kernels'
- * instruction set (the isa option against the probed caps) and advertises
- * I2_S, TL1 and TL2 only when one can run; matmul.c runs them.
+ * instruction set: the isa option against the probed caps, then, unless the
+ * operator forced a path, the fastest measured path per kernel type
+ * (choose.c); it advertises I2_S, TL1 and TL2 only when one can run;
+ * matmul.c runs them.
  */
 #include <build-config.h>
 
@@ -16,7 +18,7 @@
 #include "kernels.h"
 #include "probe.h"
 
-#define MAX_PROPS 24
+#define MAX_PROPS 32
 #define CPUFREQ_MAX "/sys/devices/system/cpu/cpu0/cpufreq/cpuinfo_max_freq"
 
 typedef unsigned long long ull;
@@ -36,6 +38,9 @@ struct cpu_avx2_state {
 	struct cpu_avx2_engine engine;  /* kernels, default threads, worker pool */
 	const char *isa_text;
 	struct trit_value isa_src;
+	struct cpu_avx2_mix mix;        /* the kernels when the types' paths differ */
+	const char *ktext[CPU_AVX2_NK]; /* the path of each kernel type */
+	struct trit_value ksrc[CPU_AVX2_NK];
 	struct trit_device dev;
 	struct trit_property props[MAX_PROPS];
 };
@@ -118,6 +123,8 @@ static void assemble(struct cpu_avx2_state *st)
 	prop_text(p++, "cpu.features", st->features, st->features_src);
 	prop_text(p++, "cpu.features_disabled", st->disabled, st->disabled_src);
 	prop_text(p++, "kernel.isa", st->isa_text, st->isa_src);
+	for (int t = 0; t < CPU_AVX2_NK; t++)
+		prop_text(p++, cpu_avx2_ktypes[t].prop, st->ktext[t], st->ksrc[t]);
 	/* backend.h's well-known key: the planner must not count host RAM twice */
 	prop_text(p++, "mem.pool", "host", (struct trit_value){ .state = TRIT_VALUE_DERIVED,
 	          .source = "a CPU device draws on host memory" });
@@ -256,7 +263,75 @@ static int choose_kernels(struct cpu_avx2_state *st, char *err, size_t errlen)
 	else
 		st->isa_src = cpu_avx2_derived(0, "isa = auto: the widest kernels the cpu.features "
 		                                  "allow");
+	for (int t = 0; t < CPU_AVX2_NK; t++) {
+		st->ktext[t] = k->isa;
+		st->ksrc[t] = st->isa_src;
+	}
 	return 0;
+}
+
+/* With isa = auto (set or not) and several kernel paths, take the fastest
+ * per kernel type (choose.c), unless choose = widest. Runs after the
+ * probes: the measurement uses the default threads and the L3 size. */
+static void measure_kernels(struct cpu_avx2_state *st)
+{
+	struct cpu_avx2_choose_in in = { 0 };
+	struct cpu_avx2_choice ch;
+	const char *srcs[CPU_AVX2_NK];
+	int same_path, same_src;
+
+	if (!st->engine.k || st->opt.isa != CPU_AVX2_ISA_AUTO)
+		return;
+	if (st->opt.choose == CPU_AVX2_CHOOSE_WIDEST) {
+		st->isa_src = cpu_avx2_configured(0, cpu_avx2_pool_printf(&st->pool,
+			"[plugin.cpu_avx2] choose = %s (%s): the widest kernels the cpu.features "
+			"allow, not measured", st->opt.choose_text, st->opt.choose_where));
+		for (int t = 0; t < CPU_AVX2_NK; t++)
+			st->ksrc[t] = st->isa_src;
+		return;
+	}
+	in.host = &st->host;
+	in.machine = cpu_avx2_pool_printf(&st->pool, "%s|%s|features=%s",
+	                                  st->dev.name ? st->dev.name : "?",
+	                                  st->dev.vendor ? st->dev.vendor : "?",
+	                                  st->features ? st->features : "?");
+	in.threads = st->engine.default_threads;
+	in.l3_total = st->topo.l3.total;
+	in.mem_free = st->mem.free.state != TRIT_VALUE_UNKNOWN ? st->mem.free.value : 0;
+	in.ws_bytes = st->opt.choose_bytes;
+	in.ws_where = st->opt.choose_bytes_where;
+	in.engine = &st->engine;
+	in.n_paths = cpu_avx2_kernel_paths(st->caps, in.paths);
+	cpu_avx2_choose(&in, &ch, &st->pool);
+	if (!in.n_paths)
+		return;
+	cpu_avx2_kernels_mix(&st->mix, ch.k[CPU_AVX2_K_I2S], ch.k[CPU_AVX2_K_TL1],
+	                     ch.k[CPU_AVX2_K_TL2]);
+	same_path = ch.k[0] == ch.k[1] && ch.k[1] == ch.k[2];
+	st->engine.k = same_path ? ch.k[0] : &st->mix.k;
+	st->isa_text = st->engine.k->isa;
+	for (int t = 0; t < CPU_AVX2_NK; t++) {
+		st->ktext[t] = ch.k[t]->isa;
+		st->ksrc[t] = ch.src[t];
+		srcs[t] = ch.src[t].source ? ch.src[t].source : "";
+	}
+	same_src = !strcmp(srcs[0], srcs[1]) && !strcmp(srcs[1], srcs[2]);
+	if (same_src) {
+		st->isa_src = ch.src[0];
+	} else {
+		int same_state = ch.src[0].state == ch.src[1].state &&
+		                 ch.src[1].state == ch.src[2].state;
+		st->isa_src = (struct trit_value){
+			.state = same_state ? ch.src[0].state : TRIT_VALUE_DERIVED,
+			.source = cpu_avx2_pool_printf(&st->pool, "I2_S %s; TL1 %s; TL2 %s", srcs[0],
+			                               srcs[1], srcs[2]),
+		};
+	}
+	if (ch.measured_now)
+		trit_host_logf(&st->host, TRIT_LOG_DEBUG,
+		               "timed the kernel paths in %.0f ms: I2_S %s, TL1 %s, TL2 %s (kept "
+		               "in the probe cache)", (double)ch.spent_ns / 1e6, st->ktext[0],
+		               st->ktext[1], st->ktext[2]);
 }
 
 int cpu_avx2_init(const struct trit_host *host, void **state, char *err, size_t errlen)
@@ -310,6 +385,7 @@ int cpu_avx2_init(const struct trit_host *host, void **state, char *err, size_t 
 	                           ? CPU_AVX2_MAX_THREADS
 	                           : (unsigned)st->threads.hw_threads.value)
 	                : 1;
+	measure_kernels(st);
 	/* Advertise only what runs: the shared ops always, the ternary types
 	 * when a kernel can. */
 	st->dev.matmul_types = TRIT_TYPE_BIT(TRIT_TYPE_F32) | TRIT_TYPE_BIT(TRIT_TYPE_F16) |

@@ -383,8 +383,11 @@ static void runner_done(struct runner *rn)
 		cpu_avx2_workers_free(rn->engine.pool);
 }
 
-/* The kernel tables this program checks (NULL-terminated). */
-static const struct cpu_avx2_kernels *tables[4];
+/* The kernel tables this program checks (NULL-terminated): the paths, and
+ * in the AVX-512 programs two mixes of them with AVX2 per kernel type, as
+ * the plugin runs when measurement picks different paths per type. */
+static const struct cpu_avx2_kernels *tables[6];
+static struct cpu_avx2_mix mixes[2] MAYBE_UNUSED;
 
 static void for_tables(void (*fn)(struct runner *rn, int a, int b), int a, int b)
 {
@@ -488,7 +491,8 @@ START_TEST(plugin_advertises_the_ternary_types_and_the_kernel_isa)
 	} else {
 		ck_assert_str_eq(p->text, "avx2");
 	}
-	ck_assert_msg(strstr(p->value.source, "auto") != NULL, "%s", p->value.source);
+	/* this host keeps no probe cache: not measured, the widest */
+	ck_assert_msg(strstr(p->value.source, "widest") != NULL, "%s", p->value.source);
 	b->shutdown(state);
 }
 END_TEST
@@ -823,6 +827,586 @@ START_TEST(buffers_refuse_bad_sizes_devices_and_ranges)
 	B()->shutdown(state);
 }
 END_TEST
+/* ------------------------------------------------------------------------ */
+/* Choosing the path per kernel type by measurement. Nothing here depends  */
+/* on timing: a fake probe cache serves planted figures, and the pure      */
+/* cases replace the measurement with a fake one.                           */
+
+#define PC_MAX 8
+static struct {
+	char key[PC_MAX][72], value[PC_MAX][600];
+	int n;
+	int gets, puts;
+	char stamp[TRIT_HOST_CACHE_STAMP_MAX + 1];
+	char put_key[PC_MAX][72], put_value[PC_MAX][600];
+	int get_erange; /* answer TRIT_ERANGE, as for a value too long for the buffer */
+	int off;        /* keeps nothing, as the runtime's cache when switched off */
+} pc;
+
+static void pc_reset(void)
+{
+	memset(&pc, 0, sizeof pc);
+}
+
+static void pc_plant(const char *key, const char *value)
+{
+	ck_assert_int_lt(pc.n, PC_MAX);
+	snprintf(pc.key[pc.n], sizeof pc.key[0], "%s", key);
+	snprintf(pc.value[pc.n], sizeof pc.value[0], "%s", value);
+	pc.n++;
+}
+
+static int pc_get(void *ctx, const char *key, const char *stamp, char *value, size_t len,
+                  uint64_t *age_s)
+{
+	(void)ctx;
+	pc.gets++;
+	snprintf(pc.stamp, sizeof pc.stamp, "%s", stamp);
+	if (pc.get_erange && strcmp(key, "cpu0.kernel.cache-check"))
+		return TRIT_ERANGE;
+	for (int i = 0; i < pc.n; i++)
+		if (!strcmp(pc.key[i], key)) {
+			if (strlen(pc.value[i]) >= len)
+				return TRIT_ERANGE;
+			snprintf(value, len, "%s", pc.value[i]);
+			if (age_s)
+				*age_s = 720; /* 12 min */
+			return 1;
+		}
+	return 0;
+}
+
+static int pc_put(void *ctx, const char *key, const char *stamp, const char *value)
+{
+	(void)ctx;
+	(void)stamp;
+	if (!strcmp(key, "cpu0.kernel.cache-check")) {
+		/* the plugin checks that the cache keeps values: keep it unless off */
+		if (!pc.off)
+			pc_plant(key, value);
+		return 0;
+	}
+	ck_assert_int_lt(pc.puts, PC_MAX);
+	snprintf(pc.put_key[pc.puts], sizeof pc.put_key[0], "%s", key);
+	snprintf(pc.put_value[pc.puts], sizeof pc.put_value[0], "%s", value);
+	pc.puts++;
+	return 0;
+}
+
+static const struct trit_host chost = {
+	.abi_version = TRIT_BACKEND_ABI_VERSION,
+	.struct_size = sizeof(struct trit_host),
+	.host_version = "test",
+	.log = host_log,
+	.config_get = test_cfg_get,
+	.config_key = test_cfg_key,
+	.config_where = test_cfg_where,
+	.cache_get = pc_get,
+	.cache_put = pc_put,
+};
+
+/* Paths by name only: the pure cases never run a kernel, so they describe
+ * any CPU whatever this one has. */
+static const struct cpu_avx2_kernels fk_vnni = { .isa = "avx512vnni" };
+static const struct cpu_avx2_kernels fk_bw = { .isa = "avx512bw" };
+static const struct cpu_avx2_kernels fk_avx2 = { .isa = "avx2" };
+
+static struct {
+	int calls[3];
+	uint64_t ns[3][CPU_AVX2_MAX_PATHS];
+	int fail;
+} fm;
+
+static int ktype_index(uint32_t type)
+{
+	return type == TRIT_TYPE_I2_S ? 0 : type == TRIT_TYPE_TL1 ? 1 : 2;
+}
+
+static int fake_measure(void *ctx, const struct cpu_avx2_choose_in *in, uint32_t type,
+                        uint64_t ws, uint64_t ns[], char *why, size_t len)
+{
+	int t = ktype_index(type);
+	(void)ctx;
+	ck_assert_uint_ge(ws, UINT64_C(32) << 20);
+	fm.calls[t]++;
+	if (fm.fail) {
+		snprintf(why, len, "the fake measurement failed");
+		return -1;
+	}
+	for (unsigned i = 0; i < in->n_paths; i++)
+		ns[i] = fm.ns[t][i];
+	return 0;
+}
+
+static struct cpu_avx2_choose_in choose_in(const struct trit_host *h, unsigned n_paths)
+{
+	struct cpu_avx2_choose_in in = { 0 };
+	const struct cpu_avx2_kernels *all[3] = { &fk_vnni, &fk_bw, &fk_avx2 };
+
+	memset(&fm, 0, sizeof fm);
+	in.host = h;
+	in.machine = "Test CPU|GenuineTest|features=avx2 fma avx512f avx512bw avx512vnni";
+	in.threads = 3;
+	in.l3_total = UINT64_C(32) << 20;
+	in.mem_free = UINT64_C(8) << 30;
+	/* n_paths 2: vnni and avx2; 3: all; 1: avx2 */
+	if (n_paths == 1) {
+		in.paths[0] = &fk_avx2;
+	} else if (n_paths == 2) {
+		in.paths[0] = &fk_vnni;
+		in.paths[1] = &fk_avx2;
+	} else {
+		for (int i = 0; i < 3; i++)
+			in.paths[i] = all[i];
+	}
+	in.n_paths = n_paths;
+	in.measure = fake_measure;
+	return in;
+}
+
+static void assert_src(const struct trit_value *v, const char *words)
+{
+	ck_assert_ptr_nonnull(v->source);
+	ck_assert_msg(strstr(v->source, words) != NULL, "'%s' lacks '%s'", v->source, words);
+}
+
+START_TEST(planted_figures_choose_avx2_when_it_is_faster_and_avx512_when_that_is)
+{
+	struct cpu_avx2_pool pool = { 0 };
+	struct cpu_avx2_choose_in in;
+	struct cpu_avx2_choice ch;
+
+	pc_reset();
+	in = choose_in(&chost, 2);
+	for (int t = 0; t < CPU_AVX2_NK; t++)
+		pc_plant(cpu_avx2_ktypes[t].key, "avx512vnni=1800000 avx2=1230000");
+	cpu_avx2_choose(&in, &ch, &pool);
+	for (int t = 0; t < CPU_AVX2_NK; t++) {
+		ck_assert_ptr_eq(ch.k[t], &fk_avx2);
+		ck_assert_uint_eq(ch.src[t].state, TRIT_VALUE_MEASURED);
+		assert_src(&ch.src[t], "measured: avx512vnni 1.8 ms, avx2 1.23 ms per "
+		                       "2560x6912 + 6912x2560 GEMV pair");
+		assert_src(&ch.src[t], "12 min ago (probe cache)");
+		assert_src(&ch.src[t], "avx2 is the fastest");
+		ck_assert_int_eq(ch.from_cache[t], 1);
+		ck_assert_int_eq(fm.calls[t], 0);
+	}
+	ck_assert_int_eq(pc.gets, 3);
+	ck_assert_int_eq(pc.puts, 0);
+	ck_assert_int_eq(ch.measured_now, 0);
+
+	/* the other order */
+	pc_reset();
+	in = choose_in(&chost, 2);
+	for (int t = 0; t < CPU_AVX2_NK; t++)
+		pc_plant(cpu_avx2_ktypes[t].key, "avx2=1800000 avx512vnni=1230000");
+	cpu_avx2_choose(&in, &ch, &pool);
+	for (int t = 0; t < CPU_AVX2_NK; t++) {
+		ck_assert_ptr_eq(ch.k[t], &fk_vnni);
+		assert_src(&ch.src[t], "avx512vnni is the fastest");
+	}
+	ck_assert_int_eq(pc.puts, 0);
+	cpu_avx2_pool_free(&pool);
+}
+END_TEST
+
+START_TEST(each_kernel_type_gets_its_own_winner_and_a_tie_goes_to_the_wider)
+{
+	struct cpu_avx2_pool pool = { 0 };
+	struct cpu_avx2_choose_in in;
+	struct cpu_avx2_choice ch;
+	struct cpu_avx2_mix m;
+
+	pc_reset();
+	in = choose_in(&chost, 3);
+	pc_plant("cpu0.kernel.i2_s", "avx512vnni=3000 avx512bw=2000 avx2=1000");
+	pc_plant("cpu0.kernel.tl1", "avx2=3000 avx512bw=2000 avx512vnni=1000");
+	pc_plant("cpu0.kernel.tl2", "avx512vnni=3000 avx512bw=1000 avx2=1000");
+	cpu_avx2_choose(&in, &ch, &pool);
+	ck_assert_ptr_eq(ch.k[CPU_AVX2_K_I2S], &fk_avx2);
+	ck_assert_ptr_eq(ch.k[CPU_AVX2_K_TL1], &fk_vnni);
+	ck_assert_ptr_eq(ch.k[CPU_AVX2_K_TL2], &fk_bw);
+	ck_assert_int_eq(pc.puts, 0);
+	for (int t = 0; t < CPU_AVX2_NK; t++)
+		ck_assert_int_eq(fm.calls[t], 0);
+
+	/* the mix the plugin runs: kernel and tables from the same path, and a
+	 * kernel.isa naming all three in the order I2_S/TL1/TL2 */
+	cpu_avx2_kernels_mix(&m, &cpu_avx2_kernels_avx2, &cpu_avx2_kernels_avx2,
+	                     &cpu_avx2_kernels_avx2);
+	ck_assert_str_eq(m.k.isa, "avx2");
+	ck_assert_ptr_eq(m.k.tl1_tables, cpu_avx2_kernels_avx2.tl1_tables);
+#ifdef CPU_AVX2_HAVE_AVX512
+	cpu_avx2_kernels_mix(&m, &cpu_avx2_kernels_avx2, &cpu_avx2_kernels_avx512vnni,
+	                     &cpu_avx2_kernels_avx512bw);
+	ck_assert_str_eq(m.k.isa, "avx2/avx512vnni/avx512bw");
+	ck_assert_ptr_eq(m.k.i2s, cpu_avx2_kernels_avx2.i2s);
+	ck_assert_ptr_eq(m.k.tl1, cpu_avx2_kernels_avx512vnni.tl1);
+	ck_assert_ptr_eq(m.k.tl1_tables, cpu_avx2_kernels_avx512vnni.tl1_tables);
+	ck_assert_ptr_eq(m.k.tl2, cpu_avx2_kernels_avx512bw.tl2);
+	ck_assert_ptr_eq(m.k.tl2_tables, cpu_avx2_kernels_avx512bw.tl2_tables);
+	cpu_avx2_kernels_mix(&m, &cpu_avx2_kernels_avx512vnni, &cpu_avx2_kernels_avx512vnni,
+	                     &cpu_avx2_kernels_avx512bw);
+	ck_assert_uint_le(strlen(m.k.isa), 31); /* trit bench keeps 31 characters */
+#endif
+	cpu_avx2_pool_free(&pool);
+}
+END_TEST
+
+START_TEST(a_damaged_or_foreign_cached_value_is_measured_again_and_stored)
+{
+	static const char *const damaged[] = {
+		"", "avx2=1000", "avx512vnni=abc avx2=1000", "avx512vnni=1000 avx2=1000 avx2=9",
+		"avx512vnni=0 avx2=1000", "avx512vnni=1000 avx2=2000 sse=3",
+		"avx512vnni=1000  avx2=2000", "avx512vnni=1000 avx2=2000 ", "avx512vnni= avx2=5",
+		"=5 avx2=5", "avx512vnni=-5 avx2=5", "avx512vnni=99999999999999999999 avx2=5",
+		"avx512bw=1000 avx2=1000",
+	};
+	struct cpu_avx2_pool pool = { 0 };
+
+	for (size_t d = 0; d <= sizeof damaged / sizeof damaged[0]; d++) {
+		struct cpu_avx2_choose_in in;
+		struct cpu_avx2_choice ch;
+		uint64_t parsed_ns[2];
+		unsigned long long a, b;
+		char what[200];
+
+		pc_reset();
+		in = choose_in(&chost, 2);
+		snprintf(what, sizeof what, "cached '%s'",
+		         d < sizeof damaged / sizeof damaged[0] ? damaged[d] : "(too long)");
+		if (d < sizeof damaged / sizeof damaged[0])
+			pc_plant("cpu0.kernel.i2_s", damaged[d]);
+		else
+			pc.get_erange = 1;
+		/* the others are fine (except with ERANGE, where every get fails) */
+		pc_plant("cpu0.kernel.tl1", "avx512vnni=1000 avx2=2000");
+		pc_plant("cpu0.kernel.tl2", "avx512vnni=1000 avx2=2000");
+		fm.ns[0][0] = 4000000; /* the new figures: AVX2 faster for I2_S */
+		fm.ns[0][1] = 2000000;
+		fm.ns[1][0] = fm.ns[2][0] = 1000;
+		fm.ns[1][1] = fm.ns[2][1] = 2000;
+		cpu_avx2_choose(&in, &ch, &pool);
+		ck_assert_msg(fm.calls[0] == 1, "%s: I2_S measured %d times", what, fm.calls[0]);
+		ck_assert_msg(ch.k[0] == &fk_avx2, "%s: chose %s", what, ch.k[0]->isa);
+		assert_src(&ch.src[0], "measured now, kept in the probe cache");
+		ck_assert_int_eq(ch.measured_now, 1);
+		ck_assert_str_eq(pc.put_key[0], "cpu0.kernel.i2_s");
+		ck_assert_str_eq(pc.put_value[0], "avx512vnni=4000000 avx2=2000000");
+		ck_assert_int_eq(sscanf(pc.put_value[0], "avx512vnni=%llu avx2=%llu", &a, &b), 2);
+		parsed_ns[0] = a;
+		parsed_ns[1] = b;
+		ck_assert_uint_eq(parsed_ns[0], fm.ns[0][0]);
+		ck_assert_uint_eq(parsed_ns[1], fm.ns[0][1]);
+		if (!pc.get_erange) {
+			ck_assert_int_eq(pc.puts, 1);
+			ck_assert_int_eq(fm.calls[1] + fm.calls[2], 0);
+		}
+	}
+	cpu_avx2_pool_free(&pool);
+}
+END_TEST
+
+START_TEST(the_stamp_names_what_the_figures_depend_on)
+{
+	struct cpu_avx2_pool pool = { 0 };
+	struct cpu_avx2_choose_in in;
+	struct cpu_avx2_choice ch;
+	char first[sizeof pc.stamp];
+	static const struct {
+		uint64_t l3, ws;
+	} sizes[] = {
+		{ 0, UINT64_C(64) << 20 },                    /* unknown L3 */
+		{ UINT64_C(4) << 20, UINT64_C(32) << 20 },    /* the floor */
+		{ UINT64_C(96) << 20, UINT64_C(192) << 20 },  /* 2 x L3 */
+		{ UINT64_C(1) << 30, UINT64_C(256) << 20 },   /* the cap */
+	};
+
+	pc_reset();
+	in = choose_in(&chost, 3);
+	cpu_avx2_choose(&in, &ch, &pool);
+	snprintf(first, sizeof first, "%s", pc.stamp);
+	ck_assert_msg(strstr(first, "Test CPU|GenuineTest|features=avx2 fma avx512f avx512bw "
+	                     "avx512vnni|paths=avx512vnni,avx512bw,avx2|threads=3|ws=67108864|"
+	                     "shapes=2560x6912,6912x2560|tokens=1|reps=11|kernel="),
+	              "stamp '%s'", first);
+	ck_assert_int_eq(pc.puts, 3);
+	/* other threads: another stamp */
+	pc_reset();
+	in = choose_in(&chost, 3);
+	in.threads = 4;
+	cpu_avx2_choose(&in, &ch, &pool);
+	ck_assert_str_ne(pc.stamp, first);
+	for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+		pc_reset();
+		in = choose_in(&chost, 3);
+		in.l3_total = sizes[i].l3;
+		cpu_avx2_choose(&in, &ch, &pool);
+		ck_assert_uint_eq(ch.ws, sizes[i].ws);
+	}
+	/* choose_bytes sets it, whatever the L3 */
+	pc_reset();
+	in = choose_in(&chost, 3);
+	in.ws_bytes = UINT64_C(48) << 20;
+	in.ws_where = "deploy.ini:8";
+	cpu_avx2_choose(&in, &ch, &pool);
+	ck_assert_uint_eq(ch.ws, UINT64_C(48) << 20);
+	ck_assert_msg(strstr(pc.stamp, "|ws=50331648|"), "%s", pc.stamp);
+	assert_src(&ch.src[0], "working set 48 MiB: set by choose_bytes at deploy.ini:8");
+	cpu_avx2_pool_free(&pool);
+}
+END_TEST
+
+START_TEST(one_path_no_cache_no_memory_or_a_failed_run_do_not_choose_by_figures)
+{
+	static const struct trit_host nocache = {
+		.abi_version = TRIT_BACKEND_ABI_VERSION,
+		.struct_size = sizeof(struct trit_host),
+		.log = host_log,
+	};
+	struct cpu_avx2_pool pool = { 0 };
+	struct cpu_avx2_choose_in in;
+	struct cpu_avx2_choice ch;
+
+	/* one path: nothing is looked up or timed */
+	pc_reset();
+	in = choose_in(&chost, 1);
+	cpu_avx2_choose(&in, &ch, &pool);
+	ck_assert_int_eq(pc.gets + pc.puts, 0);
+	for (int t = 0; t < CPU_AVX2_NK; t++) {
+		ck_assert_ptr_eq(ch.k[t], &fk_avx2);
+		ck_assert_int_eq(fm.calls[t], 0);
+		ck_assert_uint_eq(ch.src[t].state, TRIT_VALUE_DERIVED);
+		assert_src(&ch.src[t], "not measured (avx2 is the only kernel path");
+	}
+	/* a host without a probe cache: the widest, not timed */
+	in = choose_in(&nocache, 2);
+	cpu_avx2_choose(&in, &ch, &pool);
+	for (int t = 0; t < CPU_AVX2_NK; t++) {
+		ck_assert_ptr_eq(ch.k[t], &fk_vnni);
+		ck_assert_int_eq(fm.calls[t], 0);
+		assert_src(&ch.src[t], "not measured (the host keeps no probe cache");
+		assert_src(&ch.src[t], "chose avx512vnni, the widest path");
+	}
+	/* a cache that keeps nothing (switched off): not timed at every start */
+	pc_reset();
+	pc.off = 1;
+	in = choose_in(&chost, 2);
+	cpu_avx2_choose(&in, &ch, &pool);
+	ck_assert_int_eq(pc.puts, 0);
+	for (int t = 0; t < CPU_AVX2_NK; t++) {
+		ck_assert_ptr_eq(ch.k[t], &fk_vnni);
+		ck_assert_int_eq(fm.calls[t], 0);
+		assert_src(&ch.src[t], "not measured (the probe cache is off or keeps nothing");
+	}
+	/* too little free memory for the working set */
+	pc_reset();
+	in = choose_in(&chost, 2);
+	in.mem_free = UINT64_C(100) << 20;
+	cpu_avx2_choose(&in, &ch, &pool);
+	ck_assert_int_eq(pc.puts, 0);
+	for (int t = 0; t < CPU_AVX2_NK; t++) {
+		ck_assert_ptr_eq(ch.k[t], &fk_vnni);
+		ck_assert_int_eq(fm.calls[t], 0);
+		assert_src(&ch.src[t], "more than half of the 104857600 bytes of free memory");
+	}
+	/* the run fails: the widest, the reason, nothing stored */
+	pc_reset();
+	in = choose_in(&chost, 2);
+	fm.fail = 1;
+	cpu_avx2_choose(&in, &ch, &pool);
+	ck_assert_int_eq(pc.puts, 0);
+	for (int t = 0; t < CPU_AVX2_NK; t++) {
+		ck_assert_ptr_eq(ch.k[t], &fk_vnni);
+		assert_src(&ch.src[t], "not measured (the fake measurement failed)");
+	}
+	cpu_avx2_pool_free(&pool);
+}
+END_TEST
+
+/* Through init on this CPU: its paths, figures planted so that `win[t]`
+ * (an index into the paths, clamped) is the fastest for kernel type t. */
+static unsigned plant_winners(const unsigned win[CPU_AVX2_NK],
+                              const struct cpu_avx2_kernels *paths[CPU_AVX2_MAX_PATHS])
+{
+	unsigned n = cpu_avx2_kernel_paths(this_cpu_caps(), paths);
+
+	pc_reset();
+	for (int t = 0; t < CPU_AVX2_NK; t++) {
+		char v[300] = "";
+		size_t used = 0;
+		for (unsigned i = 0; i < n; i++)
+			used += (size_t)snprintf(v + used, sizeof v - used, "%s%s=%u", i ? " " : "",
+			                         paths[i]->isa,
+			                         i == (win[t] < n ? win[t] : n - 1) ? 1000000 : 3000000);
+		pc_plant(cpu_avx2_ktypes[t].key, v);
+	}
+	return n;
+}
+
+static const char *prop_text(void *state, const char *key)
+{
+	const struct trit_property *p = find_prop(B()->device_get(state, 0), key);
+	ck_assert_msg(p != NULL, "no property %s", key);
+	return p->text ? p->text : "(null)";
+}
+
+START_TEST(the_plugin_runs_the_planted_winner_per_kernel_type_and_stays_exact)
+{
+	static const unsigned mixed[CPU_AVX2_NK] = { 2, 0, 1 }, widest[CPU_AVX2_NK] = { 0, 0, 0 };
+	const struct cpu_avx2_kernels *paths[CPU_AVX2_MAX_PATHS];
+	struct runner rn = { 0 };
+	char err[512] = "", want[64];
+	unsigned n;
+
+	reset_settings();
+	n = plant_winners(mixed, paths);
+	ck_assert_msg(B()->init(&chost, &rn.state, err, sizeof err) == 0, "%s", err);
+	rn.name = "plugin (planted mix)";
+	if (n < 2) {
+		/* one path: nothing looked up, nothing timed */
+		ck_assert_int_eq(pc.gets + pc.puts, 0);
+		ck_assert_str_eq(prop_text(rn.state, "kernel.isa"), "avx2");
+		ck_assert_msg(strstr(find_prop(B()->device_get(rn.state, 0), "kernel.isa")->value.source,
+		                     "not measured"), "%s",
+		              find_prop(B()->device_get(rn.state, 0), "kernel.isa")->value.source);
+		runner_done(&rn);
+		return;
+	}
+	ck_assert_int_eq(pc.gets, 3);
+	ck_assert_int_eq(pc.puts, 0);
+	for (int t = 0; t < CPU_AVX2_NK; t++) {
+		const struct trit_property *p = find_prop(B()->device_get(rn.state, 0),
+		                                          cpu_avx2_ktypes[t].prop);
+		ck_assert_ptr_nonnull(p);
+		ck_assert_str_eq(p->text, paths[mixed[t] < n ? mixed[t] : n - 1]->isa);
+		ck_assert_uint_eq(p->value.state, TRIT_VALUE_MEASURED);
+		ck_assert_msg(strstr(p->value.source, "(probe cache)"), "%s", p->value.source);
+	}
+	snprintf(want, sizeof want, "%s/%s/%s", paths[n - 1]->isa, paths[0]->isa,
+	         paths[n > 2 ? 1 : n - 1]->isa);
+	ck_assert_str_eq(prop_text(rn.state, "kernel.isa"), want);
+	/* the mix is exact against the reference, every type, GEMV and GEMM */
+	for (size_t k = 0; k < 3; k++)
+		for (unsigned th = 1; th <= 2; th++) {
+			check_case(&rn, types[k], 70, 1100, 1, th, 1, W_RANDOM, Q_RANDOM);
+			check_case(&rn, types[k], 45, 333, 5, th, 0, W_RANDOM, Q_RANDOM);
+			check_case(&rn, types[k], 35, 4100, 2, th, 1, W_PLUS, Q_MIN);
+		}
+	runner_done(&rn);
+
+	/* all AVX-512 fastest: one path name */
+	n = plant_winners(widest, paths);
+	rn.state = NULL;
+	ck_assert_msg(B()->init(&chost, &rn.state, err, sizeof err) == 0, "%s", err);
+	ck_assert_str_eq(prop_text(rn.state, "kernel.isa"), paths[0]->isa);
+	ck_assert_msg(!strncmp(prop_text(rn.state, "kernel.isa"), "avx512", 6), "%s",
+	              prop_text(rn.state, "kernel.isa"));
+	runner_done(&rn);
+}
+END_TEST
+
+START_TEST(a_forced_isa_or_choose_widest_wins_over_planted_figures)
+{
+	static const unsigned avx2_wins[CPU_AVX2_NK] = { 2, 2, 2 };
+	const struct cpu_avx2_kernels *paths[CPU_AVX2_MAX_PATHS];
+	const struct trit_property *p;
+	void *state = NULL;
+	char err[512] = "";
+	unsigned n;
+
+	/* figures say AVX2; isa = avx512 says otherwise */
+	reset_settings();
+	n = plant_winners(avx2_wins, paths);
+	if (n < 2)
+		return; /* nothing to force between; the other case checks one path */
+	test_setting_add("isa", "avx512", "deploy.ini:3");
+	ck_assert_msg(B()->init(&chost, &state, err, sizeof err) == 0, "%s", err);
+	ck_assert_int_eq(pc.gets, 0);
+	for (int t = 0; t < CPU_AVX2_NK; t++) {
+		p = find_prop(B()->device_get(state, 0), cpu_avx2_ktypes[t].prop);
+		ck_assert_str_eq(p->text, paths[0]->isa);
+		ck_assert_uint_eq(p->value.state, TRIT_VALUE_CONFIGURED);
+		ck_assert_str_eq(p->value.source, "[plugin.cpu_avx2] isa = avx512 (deploy.ini:3)");
+	}
+	ck_assert_str_eq(prop_text(state, "kernel.isa"), paths[0]->isa);
+	B()->shutdown(state);
+
+	/* choose = widest: not looked up either */
+	reset_settings();
+	plant_winners(avx2_wins, paths);
+	test_setting_add("choose", "widest", "environment TRIT_PLUGIN_CPU_AVX2_CHOOSE");
+	state = NULL;
+	ck_assert_msg(B()->init(&chost, &state, err, sizeof err) == 0, "%s", err);
+	ck_assert_int_eq(pc.gets, 0);
+	p = find_prop(B()->device_get(state, 0), "kernel.isa");
+	ck_assert_str_eq(p->text, paths[0]->isa);
+	ck_assert_msg(strstr(p->value.source, "choose = widest (environment "
+	                                      "TRIT_PLUGIN_CPU_AVX2_CHOOSE)"), "%s",
+	              p->value.source);
+	B()->shutdown(state);
+
+	/* isa = auto set explicitly still measures: AVX2 from the figures */
+	reset_settings();
+	plant_winners(avx2_wins, paths);
+	test_setting_add("isa", "auto", "deploy.ini:4");
+	state = NULL;
+	ck_assert_msg(B()->init(&chost, &state, err, sizeof err) == 0, "%s", err);
+	ck_assert_str_eq(prop_text(state, "kernel.isa"), "avx2");
+	B()->shutdown(state);
+}
+END_TEST
+
+START_TEST(a_damaged_cached_value_makes_the_plugin_measure_and_store_again)
+{
+	const struct cpu_avx2_kernels *paths[CPU_AVX2_MAX_PATHS];
+	static const unsigned any[CPU_AVX2_NK] = { 0, 0, 0 };
+	const struct trit_property *p;
+	void *state = NULL;
+	char err[512] = "";
+	unsigned n;
+
+	reset_settings();
+	n = plant_winners(any, paths);
+	if (n < 2)
+		return;
+	snprintf(pc.value[0], sizeof pc.value[0], "avx2=garbage");
+	ck_assert_msg(B()->init(&chost, &state, err, sizeof err) == 0, "%s", err);
+	/* I2_S was timed for real (what it found is not checked: timing), TL1
+	 * and TL2 came from the cache */
+	ck_assert_int_eq(pc.puts, 1);
+	ck_assert_str_eq(pc.put_key[0], "cpu0.kernel.i2_s");
+	for (unsigned i = 0; i < n; i++) {
+		char name[40];
+		snprintf(name, sizeof name, "%s=", paths[i]->isa);
+		ck_assert_msg(strstr(pc.put_value[0], name), "'%s' lacks %s", pc.put_value[0], name);
+	}
+	p = find_prop(B()->device_get(state, 0), "kernel.isa.i2_s");
+	ck_assert_uint_eq(p->value.state, TRIT_VALUE_MEASURED);
+	ck_assert_msg(strstr(p->value.source, "measured now"), "%s", p->value.source);
+	ck_assert_msg(strstr(pc.stamp, "threads="), "%s", pc.stamp);
+	p = find_prop(B()->device_get(state, 0), "kernel.isa.tl1");
+	ck_assert_msg(strstr(p->value.source, "(probe cache)"), "%s", p->value.source);
+	B()->shutdown(state);
+}
+END_TEST
+
+START_TEST(bad_choose_value_is_a_configuration_error)
+{
+	void *state = NULL;
+	char err[512] = "";
+
+	reset_settings();
+	test_setting_add("choose", "fastest", "deploy.ini:7");
+	ck_assert_int_eq(B()->init(&host, &state, err, sizeof err), TRIT_ECONFIG);
+	ck_assert_msg(strstr(err, "deploy.ini:7") && strstr(err, "measure or widest"), "%s", err);
+	reset_settings();
+	test_setting_add("choose_bytes", "8MiB", "deploy.ini:8");
+	ck_assert_int_eq(B()->init(&host, &state, err, sizeof err), TRIT_ECONFIG);
+	ck_assert_msg(strstr(err, "deploy.ini:8") && strstr(err, "at least 16 MiB"), "%s", err);
+}
+END_TEST
+
 #endif /* KERNELS_MODE == 0 */
 
 /* ------------------------------------------------------------------------ */
@@ -852,6 +1436,18 @@ static Suite *kernels_suite(void)
 	tcase_add_test(tc, matmul_refuses_bad_operations_with_a_reason);
 	tcase_add_test(tc, workspace_grows_with_tokens_and_is_the_same_for_every_thread_count);
 	tcase_add_test(tc, buffers_refuse_bad_sizes_devices_and_ranges);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("choose");
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, planted_figures_choose_avx2_when_it_is_faster_and_avx512_when_that_is);
+	tcase_add_test(tc, each_kernel_type_gets_its_own_winner_and_a_tie_goes_to_the_wider);
+	tcase_add_test(tc, a_damaged_or_foreign_cached_value_is_measured_again_and_stored);
+	tcase_add_test(tc, the_stamp_names_what_the_figures_depend_on);
+	tcase_add_test(tc, one_path_no_cache_no_memory_or_a_failed_run_do_not_choose_by_figures);
+	tcase_add_test(tc, the_plugin_runs_the_planted_winner_per_kernel_type_and_stays_exact);
+	tcase_add_test(tc, a_forced_isa_or_choose_widest_wins_over_planted_figures);
+	tcase_add_test(tc, a_damaged_cached_value_makes_the_plugin_measure_and_store_again);
+	tcase_add_test(tc, bad_choose_value_is_a_configuration_error);
 	suite_add_tcase(s, tc);
 #endif
 	return s;
@@ -892,6 +1488,13 @@ static const char *choose_tables(void)
 	return "SIMDe (libsimde-dev) was not found at configure time, so the AVX-512 kernels "
 	       "could not be built for emulation";
 #endif
+#endif
+#if KERNELS_MODE != 0
+	cpu_avx2_kernels_mix(&mixes[0], &cpu_avx2_kernels_avx2, tables[n - 1],
+	                     &cpu_avx2_kernels_avx2);
+	cpu_avx2_kernels_mix(&mixes[1], tables[0], &cpu_avx2_kernels_avx2, tables[n - 1]);
+	tables[n++] = &mixes[0].k;
+	tables[n++] = &mixes[1].k;
 #endif
 	tables[n] = NULL;
 	return NULL;

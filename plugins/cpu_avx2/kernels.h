@@ -121,6 +121,85 @@ const struct cpu_avx2_kernels *cpu_avx2_kernels_select(uint64_t caps, enum cpu_a
                                                        size_t whylen);
 
 /* ------------------------------------------------------------------------ */
+/* Choosing a path per kernel type by measurement (choose.c).               */
+
+#define CPU_AVX2_MAX_PATHS 3
+enum { CPU_AVX2_K_I2S, CPU_AVX2_K_TL1, CPU_AVX2_K_TL2, CPU_AVX2_NK };
+
+/* The ternary kernel types in that order: TRIT_TYPE_*, "I2_S", the probe
+ * cache key of its figures, the device property naming its path. */
+struct cpu_avx2_ktype {
+	uint32_t type;
+	const char *name, *key, *prop;
+};
+extern const struct cpu_avx2_ktype cpu_avx2_ktypes[CPU_AVX2_NK];
+
+/* The kernel tables a CPU with `caps` can run in this build, widest first
+ * (AVX-512 VNNI, AVX-512BW, AVX2); 0 without AVX2+FMA. */
+unsigned cpu_avx2_kernel_paths(uint64_t caps,
+                               const struct cpu_avx2_kernels *out[CPU_AVX2_MAX_PATHS]);
+
+/*
+ * One table running I2_S with i2s's kernel, TL1 with tl1's (and its table
+ * builder), TL2 with tl2's. isa is the path's name when all three are the
+ * same, else "I2S/TL1/TL2" ("avx2/avx512vnni/avx512vnni": at most 30
+ * characters, which trit bench's isa key holds). k.isa points into the
+ * struct: do not copy it.
+ */
+struct cpu_avx2_mix {
+	struct cpu_avx2_kernels k;
+	const struct cpu_avx2_kernels *by_type[CPU_AVX2_NK];
+	char isa[40];
+};
+void cpu_avx2_kernels_mix(struct cpu_avx2_mix *m, const struct cpu_avx2_kernels *i2s,
+                          const struct cpu_avx2_kernels *tl1, const struct cpu_avx2_kernels *tl2);
+
+struct cpu_avx2_engine;
+
+/* What the choice depends on. */
+struct cpu_avx2_choose_in {
+	const struct trit_host *host;   /* its probe cache; without one nothing is measured */
+	const char *machine;            /* CPU name, vendor and features, for the stamp */
+	unsigned threads;               /* the plugin's default threads */
+	uint64_t l3_total;              /* bytes of L3 (all instances), 0 when unknown */
+	uint64_t mem_free;              /* bytes, 0 when unknown */
+	uint64_t ws_bytes;              /* the working set as configured; 0: from L3 */
+	const char *ws_where;           /* where it was set */
+	struct cpu_avx2_engine *engine; /* its worker pool runs the measurement */
+	const struct cpu_avx2_kernels *paths[CPU_AVX2_MAX_PATHS]; /* widest first */
+	unsigned n_paths;
+	/* Time every path on kernel `type` over a working set of ws bytes:
+	 * ns[i] for paths[i] (nanoseconds per shape pair, > 0); 0, or nonzero
+	 * with a reason in why. NULL: the real measurement. Tests plant their
+	 * own so that nothing they check depends on timing. */
+	int (*measure)(void *ctx, const struct cpu_avx2_choose_in *in, uint32_t type,
+	               uint64_t ws, uint64_t ns[], char *why, size_t len);
+	void *measure_ctx;
+};
+
+struct cpu_avx2_choice {
+	const struct cpu_avx2_kernels *k[CPU_AVX2_NK];  /* the path per kernel type */
+	struct trit_value src[CPU_AVX2_NK];             /* why: figures, or not measured */
+	uint64_t ns[CPU_AVX2_NK][CPU_AVX2_MAX_PATHS];   /* 0: not measured */
+	int from_cache[CPU_AVX2_NK];
+	int measured_now;                               /* something was timed this time */
+	uint64_t ws;                                    /* the working set */
+	uint64_t spent_ns;                              /* what choosing cost */
+};
+
+/*
+ * Choose the path of each kernel type: the fastest of in->paths by the
+ * figures in the probe cache (key cpu_avx2_ktypes[t].key, the stamp naming
+ * the CPU, its features, threads, working set, paths, shapes, repetitions
+ * and the OS kernel), measured and stored when there are none or they are
+ * damaged. With one path, no probe cache, or no memory for the working set:
+ * the widest path, and src says why it was not measured. Strings in pool.
+ */
+struct cpu_common_pool;
+void cpu_avx2_choose(const struct cpu_avx2_choose_in *in, struct cpu_avx2_choice *out,
+                     struct cpu_common_pool *pool);
+
+/* ------------------------------------------------------------------------ */
 /* Workspace.                                                                */
 
 /*

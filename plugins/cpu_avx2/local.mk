@@ -6,6 +6,8 @@
 # set, because each source needs its own -m flags; nothing else in the plugin
 # is compiled with them, so it loads (and refuses cleanly) on any x86-64 CPU.
 
+EXTRA_DIST += plugins/cpu_avx2/README.md
+
 if BUILD_CPU_AVX2
 noinst_LTLIBRARIES += plugins/cpu_avx2/libcpu_avx2_kavx2.la
 plugins_cpu_avx2_libcpu_avx2_kavx2_la_SOURCES = plugins/cpu_avx2/kern_avx2.c \
@@ -40,6 +42,7 @@ plugins_cpu_avx2_libcpu_avx2_probe_la_SOURCES = \
 	plugins/cpu_avx2/options.c \
 	plugins/cpu_avx2/pool.c \
 	plugins/cpu_avx2/matmul.c \
+	plugins/cpu_avx2/choose.c \
 	plugins/cpu_avx2/graph.c \
 	plugins/cpu_avx2/backend.c
 plugins_cpu_avx2_libcpu_avx2_probe_la_CFLAGS = $(AM_CFLAGS) $(HWLOC_CFLAGS) -pthread

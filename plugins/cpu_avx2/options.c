@@ -1,7 +1,7 @@
 /*
  * options.c - the [plugin.cpu_avx2] configuration section, read through the
  * host table and validated here: proc_root, disable, bandwidth_probe,
- * bandwidth_bytes, isa. Unknown keys and bad values are errors that name
+ * bandwidth_bytes, isa, choose. Unknown keys and bad values are errors that name
  * where the key was set. What the options change is decided in backend.c.
  */
 #include <build-config.h>
@@ -18,9 +18,10 @@
 #define SECTION "[plugin.cpu_avx2]"
 #define MAX_KEYS 1024               /* guards against a host that never says NULL */
 #define MIN_BANDWIDTH_BYTES (UINT64_C(1) << 20)
+#define MIN_CHOOSE_BYTES (UINT64_C(16) << 20) /* 2 copies of the largest shape */
 
 static const char *const known_keys[] = {
-	"proc_root", "disable", "bandwidth_probe", "bandwidth_bytes", "isa"
+	"proc_root", "disable", "bandwidth_probe", "bandwidth_bytes", "isa", "choose", "choose_bytes"
 };
 
 static const char *where(const struct trit_host *host, const char *key)
@@ -107,7 +108,7 @@ int cpu_avx2_options_read(const struct trit_host *host, struct cpu_avx2_options 
 			return cpu_avx2_errf(err, errlen, TRIT_ECONFIG,
 			                     "%s: " SECTION
 			                     " has no key '%s'; the keys are proc_root, disable, "
-			                     "bandwidth_probe, bandwidth_bytes and isa",
+			                     "bandwidth_probe, bandwidth_bytes, isa, choose and choose_bytes",
 			                     where(host, key), key);
 	}
 
@@ -152,6 +153,29 @@ int cpu_avx2_options_read(const struct trit_host *host, struct cpu_avx2_options 
 			                     where(host, "isa"), value);
 		o->isa_text = cpu_avx2_pool_printf(pool, "%s", value);
 		o->isa_where = cpu_avx2_pool_printf(pool, "%s", where(host, "isa"));
+	}
+	if ((value = host->config_get(host->ctx, "choose")) != NULL) {
+		if (!strcasecmp(value, "measure"))
+			o->choose = CPU_AVX2_CHOOSE_MEASURE;
+		else if (!strcasecmp(value, "widest"))
+			o->choose = CPU_AVX2_CHOOSE_WIDEST;
+		else
+			return cpu_avx2_errf(err, errlen, TRIT_ECONFIG,
+			                     "%s: " SECTION " choose = '%s' is not measure or widest",
+			                     where(host, "choose"), value);
+		o->choose_text = cpu_avx2_pool_printf(pool, "%s", value);
+		o->choose_where = cpu_avx2_pool_printf(pool, "%s", where(host, "choose"));
+	}
+	if ((value = host->config_get(host->ctx, "choose_bytes")) != NULL) {
+		if (cpu_avx2_parse_size(value, &o->choose_bytes) != 0 ||
+		    o->choose_bytes < MIN_CHOOSE_BYTES)
+			return cpu_avx2_errf(err, errlen, TRIT_ECONFIG,
+			                     "%s: " SECTION
+			                     " choose_bytes = '%s' is not a size of at least "
+			                     "16 MiB; give a size such as 268435456 or 256MiB",
+			                     where(host, "choose_bytes"), value);
+		o->choose_bytes_where = cpu_avx2_pool_printf(pool, "%s",
+		                                             where(host, "choose_bytes"));
 	}
 	return pool->failed
 	               ? cpu_avx2_errf(err, errlen, TRIT_ENOMEM, "out of memory reading " SECTION)

@@ -98,7 +98,16 @@ struct cpu_avx2_options {
 	int isa;                        /* enum cpu_avx2_isa (kernels.h); default auto */
 	const char *isa_text;           /* as given, NULL when unset */
 	const char *isa_where;
+	int choose;                     /* CPU_AVX2_CHOOSE_*; default measure */
+	const char *choose_text;        /* as given, NULL when unset */
+	const char *choose_where;
+	uint64_t choose_bytes;          /* working set of the timing; 0 = from L3 */
+	const char *choose_bytes_where;
 };
+
+/* The `choose` option: with isa = auto, time the kernel paths and take the
+ * fastest per kernel type (choose.c), or take the widest. */
+enum { CPU_AVX2_CHOOSE_MEASURE = 0, CPU_AVX2_CHOOSE_WIDEST };
 
 /* Read and validate every key the host has for this plugin. Unknown keys and
  * bad values are TRIT_ECONFIG with a message naming where the key was set. */
