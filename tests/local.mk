@@ -1,6 +1,8 @@
 # Tests: Check suites (one per module) and shell tests, all speaking TAP to
 # automake's TAP driver. Check prints TAP when CK_TAP_LOG_FILE_NAME=- ; CK_FORK
-# keeps one crashing case from hiding the others.
+# keeps one crashing case from hiding the others. CK_DEFAULT_TIMEOUT: Check's
+# 4 s per case is a hang detector, not a speed test; an ASan build on two
+# loaded cores ran a ternary packing case past it.
 
 TEST_EXTENSIONS = .sh
 LOG_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-driver.sh
@@ -22,12 +24,12 @@ TRIT_TEST_BANDWIDTH_ENV = \
 	TRIT_PLUGIN_CPU_AVX2_BANDWIDTH_BYTES=8MiB TRIT_PLUGIN_CPU_NEON_BANDWIDTH_BYTES=8MiB \
 	TRIT_PLUGIN_CPU_AVX2_CHOOSE_BYTES=16MiB
 AM_TESTS_ENVIRONMENT = \
-	CK_TAP_LOG_FILE_NAME=- CK_FORK=yes CK_VERBOSITY=silent \
+	CK_TAP_LOG_FILE_NAME=- CK_FORK=yes CK_VERBOSITY=silent CK_DEFAULT_TIMEOUT=120 \
 	top_builddir='$(abs_top_builddir)' top_srcdir='$(abs_top_srcdir)' \
 	TRIT_TEST_PLUGIN_DIR='$(abs_top_builddir)/tests/plugins' $(TRIT_TEST_BANDWIDTH_ENV) \
 	TRIT_TEST_SANITIZER='$(TRIT_SANITIZER)' \
 	TRIT_PROBE_CACHE='$(abs_top_builddir)/tests/probe-cache.json'; \
-	export CK_TAP_LOG_FILE_NAME CK_FORK CK_VERBOSITY top_builddir top_srcdir TRIT_TEST_PLUGIN_DIR \
+	export CK_TAP_LOG_FILE_NAME CK_FORK CK_VERBOSITY CK_DEFAULT_TIMEOUT top_builddir top_srcdir TRIT_TEST_PLUGIN_DIR \
 	TRIT_TEST_SANITIZER TRIT_PROBE_CACHE \
 	TRIT_PLUGIN_CPU_AVX2_BANDWIDTH_BYTES TRIT_PLUGIN_CPU_NEON_BANDWIDTH_BYTES \
 	TRIT_PLUGIN_CPU_AVX2_CHOOSE_BYTES;

@@ -115,5 +115,19 @@ else
 	jq_eq "one kernel path: nothing timed or stored" "$kernels" ""
 fi
 
+# trit plan says which kernel path runs the layers, and why
+model="$top_builddir/models/bitnet-b1.58-2B-4T-I2_S.gguf"
+if [ -f "$model" ]; then
+	run "$trit" -P "$work/plug" plan "$model"
+	expect "trit plan names each ternary kernel's path under the CPU's placement" "$work/out" \
+		"^ +kernels I2_S [a-z0-9]+ \((the fastest measured|not measured)\), TL1 [a-z0-9]+ .*, TL2 "
+	TRIT_PLUGIN_CPU_AVX2_ISA=avx2 run "$trit" -P "$work/plug" plan "$model" --explain
+	expect "... a forced path says so" "$work/out" \
+		"kernels I2_S avx2 \(set by the operator\), TL1 avx2 \(set by the operator\)"
+	expect "... and --explain gives the reason" "$work/out" "^ +I2_S: \[plugin\.cpu_avx2\] isa = avx2"
+	TRIT_PLUGIN_CPU_AVX2_ISA=avx2 run "$trit" -P "$work/plug" plan "$model" --json
+	jq_eq "... as JSON too" '.devices[0].kernels.I2_S | "\(.path) \(.chosen)"' "avx2 set by the operator"
+fi
+
 echo "1..$n"
 [ "$failed" -eq 0 ]

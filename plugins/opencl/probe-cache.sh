@@ -19,12 +19,13 @@ unset TRIT_PLUGIN_PATH TRIT_CONFIG TRIT_LOG TRIT_PROBE_CACHE_MAX_AGE
 TRIT_PROBE_CACHE="$work/probe.json"
 export TRIT_PROBE_CACHE
 
-# the opencl devices of a `trit devices --json` run, without the text of
-# opencl.program and the source of opencl.kernels (they tell when and how
-# the program was built) and without what is measured anew each run
+# the opencl devices of a `trit devices --json` run, without the text and
+# source of opencl.program and the source of opencl.kernels (they tell when
+# and how the program was built) and without what is measured anew each run
 ocl() {
 	jq -S '[.plugins[] | select(.name == "opencl") | .devices[] |
 	        del(.properties["opencl.program"].text) |
+	        del(.properties["opencl.program"].source) |
 	        del(.properties["opencl.kernels"].source)]' "$1"
 }
 

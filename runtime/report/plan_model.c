@@ -50,7 +50,7 @@ static int device(struct trit_pm_device *d, const struct trit_plan_result *p,
 	const struct trit_type_traits *tt;
 
 	*d = (struct trit_pm_device){
-		.backend = in->backend, .id = in->dev->id, .name = in->dev->name,
+		.backend = in->backend, .id = in->dev->id, .name = in->dev->name, .dev = in->dev,
 		.kind = kind_name(in->dev->kind), .free = in->dev->mem_free.value,
 		.usable = p->slots[s].usable, .first_layer = p->slots[s].first_layer,
 		.n_layers = p->slots[s].n_layers, .workspace_batch = p->slots[s].workspace_batch,

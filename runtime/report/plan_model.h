@@ -25,6 +25,7 @@ struct trit_pm_reason {
 /* One device of the plan (a slot). */
 struct trit_pm_device {
 	const char *backend, *id, *name, *kind;  /* kind: "cpu", "gpu", "accelerator" */
+	const struct trit_device *dev;  /* for its properties (the kernel paths) */
 	uint64_t free, usable;
 	uint32_t first_layer, n_layers, workspace_batch;
 	int embeddings, output;

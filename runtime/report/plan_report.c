@@ -182,6 +182,59 @@ static void text_explain(FILE *out, const struct trit_pm *pm)
 	}
 }
 
+/* The ternary kernel paths a device reports (kernel.isa.<type>, else
+ * kernel.isa for all), which run its layers, and how each was chosen. */
+static const char *const kernel_keys[][2] = {
+	{ "I2_S", "kernel.isa.i2_s" }, { "TL1", "kernel.isa.tl1" }, { "TL2", "kernel.isa.tl2" },
+};
+
+static const struct trit_property *find_prop(const struct trit_device *d, const char *key)
+{
+	for (uint32_t i = 0; d && i < d->n_props; i++)
+		if (d->props[i].key && d->props[i].text && strcmp(d->props[i].key, key) == 0)
+			return &d->props[i];
+	return NULL;
+}
+
+static const char *chosen(const struct trit_property *p)
+{
+	switch (p->value.state) {
+	case TRIT_VALUE_MEASURED: return "the fastest measured";
+	case TRIT_VALUE_CONFIGURED: return "set by the operator";
+	case TRIT_VALUE_DERIVED: return "not measured";
+	default: return "unknown why";
+	}
+}
+
+static void text_kernels(FILE *out, const struct trit_pm_device *d, int explain)
+{
+	const struct trit_property *all = find_prop(d->dev, "kernel.isa");
+	char name[96];
+
+	if (!d->n_layers || !all)
+		return;
+	if (!find_prop(d->dev, kernel_keys[0][1])) {
+		fprintf(out, "  %-22s kernels %s (%s)\n", "", trit_text_safe(all->text, name, sizeof name),
+		        chosen(all));
+		if (explain && all->value.source)
+			fprintf(out, "  %-22s   %s\n", "", all->value.source);
+		return;
+	}
+	fprintf(out, "  %-22s kernels", "");
+	for (size_t k = 0; k < TRIT_ARRAY_LEN(kernel_keys); k++) {
+		const struct trit_property *p = find_prop(d->dev, kernel_keys[k][1]);
+		if (p)
+			fprintf(out, "%s %s %s (%s)", k ? "," : "", kernel_keys[k][0],
+			        trit_text_safe(p->text, name, sizeof name), chosen(p));
+	}
+	fputc('\n', out);
+	for (size_t k = 0; explain && k < TRIT_ARRAY_LEN(kernel_keys); k++) {
+		const struct trit_property *p = find_prop(d->dev, kernel_keys[k][1]);
+		if (p && p->value.source)
+			fprintf(out, "  %-22s   %s: %s\n", "", kernel_keys[k][0], p->value.source);
+	}
+}
+
 static void text_plan(FILE *out, const struct trit_pm *pm, int explain)
 {
 	text_header(out, pm);
@@ -199,6 +252,7 @@ static void text_plan(FILE *out, const struct trit_pm *pm, int explain)
 		if (d->output)
 			fprintf(out, ", output");
 		fprintf(out, "   [%s/%s]\n", d->backend, d->name);
+		text_kernels(out, d, explain);
 	}
 	text_memory(out, pm);
 	text_repack(out, pm);
@@ -293,6 +347,27 @@ static void json_repack(struct jb *jb, cJSON *dev, const struct trit_pm_device *
 	}
 }
 
+/* "kernels": {"I2_S": {"path", "state", "source"}, ...}, or {"all": ...}
+ * when the device names one path for every ternary type. */
+static void json_kernels(struct jb *jb, cJSON *x, const struct trit_pm_device *d)
+{
+	const struct trit_property *all = find_prop(d->dev, "kernel.isa");
+	cJSON *k = chk(jb, cJSON_AddObjectToObject(x, "kernels")), *o;
+
+	for (size_t i = 0; k && all && i <= TRIT_ARRAY_LEN(kernel_keys); i++) {
+		const struct trit_property *p = i < TRIT_ARRAY_LEN(kernel_keys)
+		                                        ? find_prop(d->dev, kernel_keys[i][1]) : NULL;
+		const char *name = i < TRIT_ARRAY_LEN(kernel_keys) ? kernel_keys[i][0] : "all";
+		if (i == TRIT_ARRAY_LEN(kernel_keys))
+			p = all;
+		if (!p || !(o = chk(jb, cJSON_AddObjectToObject(k, name))))
+			continue;
+		json_str(jb, o, "path", p->text);
+		json_str(jb, o, "chosen", chosen(p));
+		json_str(jb, o, "source", p->value.source);
+	}
+}
+
 static void json_device(struct jb *jb, cJSON *a, const struct trit_pm_device *d)
 {
 	cJSON *x = chk(jb, cJSON_CreateObject()), *c;
@@ -308,6 +383,7 @@ static void json_device(struct jb *jb, cJSON *a, const struct trit_pm_device *d)
 	json_num(jb, x, "free", (double)d->free);
 	json_num(jb, x, "usable", (double)d->usable);
 	json_str(jb, x, "usable_why", d->usable_why);
+	json_kernels(jb, x, d);
 	json_num(jb, x, "first_layer", d->first_layer);
 	json_num(jb, x, "n_layers", d->n_layers);
 	chk(jb, cJSON_AddBoolToObject(x, "embeddings", d->embeddings));

@@ -145,9 +145,13 @@ static void text_device(FILE *out, const struct trit_device *d, int verbose)
 	fputc('\n', out);
 	for (uint32_t i = 0; i < d->n_props; i++) {
 		const struct trit_property *p = &d->props[i];
-		if (p->text && !p->unit)
-			fprintf(out, "    %-18s %s\n", p->key, p->text);
-		else
+		if (p->text && !p->unit) {
+			/* a text property may say where it came from in value.source */
+			fprintf(out, "    %-18s %s", p->key, p->text);
+			if (verbose && p->value.source)
+				fprintf(out, "  (%s: %s)", state_name(p->value.state), p->value.source);
+			fputc('\n', out);
+		} else
 			text_value(out, p->key, &p->value, p->unit, verbose);
 	}
 }
@@ -331,6 +335,10 @@ static void json_device(struct jb *jb, cJSON *arr, const struct trit_device *d)
 			cJSON *t = chk(jb, cJSON_AddObjectToObject(props, p->key));
 			if (t)
 				json_str(jb, t, "text", p->text);
+			if (t && p->value.source) {
+				json_str(jb, t, "state", state_name(p->value.state));
+				json_str(jb, t, "source", p->value.source);
+			}
 		} else {
 			json_value(jb, props, p->key, &p->value, p->unit);
 		}
