@@ -331,8 +331,10 @@ static void merge_from_file(struct trit_probe_cache *pc)
 	load(&disk);
 	for (size_t i = 0; i < disk.n; i++) {
 		struct entry *d = &disk.e[i], *mine = find(pc, d->plugin, d->key);
-		if (mine && mine->fresh)
+		if (mine && mine->fresh) {  /* measured anew here: ours wins */
+			entry_free(d);
 			continue;
+		}
 		if (mine) {            /* the disk's is as new or newer: take it over */
 			entry_free(mine);
 			*mine = *d;
