@@ -98,6 +98,8 @@ struct cpu_avx2_options {
 	int isa;                        /* enum cpu_avx2_isa (kernels.h); default auto */
 	const char *isa_text;           /* as given, NULL when unset */
 	const char *isa_where;
+	unsigned spin_us;               /* default CPU_AVX2_SPIN_US (kernels.h) */
+	int pin;                        /* default 1 */
 };
 
 /* Read and validate every key the host has for this plugin. Unknown keys and
