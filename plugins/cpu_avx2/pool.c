@@ -77,9 +77,9 @@ struct cpu_avx2_workers {
 	pthread_mutex_t run_mu;   /* one run at a time */
 	pthread_mutex_t mu;       /* guards sleeping and waking */
 	pthread_cond_t work, done;
-	uint64_t spin_ns;         /* poll this long before parking */
+	atomic_uint_fast64_t spin_ns; /* poll this long before parking */
+	atomic_int yield;         /* more threads than CPUs: sched_yield while polling */
 	int pin;                  /* bind workers to CPUs when there are enough */
-	int yield;                /* more threads than CPUs: sched_yield while polling */
 	unsigned started;
 	unsigned n_cpus;          /* CPUs of the affinity mask when the pool was set up */
 	int *cpus;                /* those CPUs, one per physical core first */
@@ -106,9 +106,9 @@ static inline void cpu_relax(void)
 static int poll_over(const struct cpu_avx2_workers *p, uint64_t t0)
 {
 	uint64_t t = now_ns() - t0;
-	if (t >= p->spin_ns)
+	if (t >= atomic_load_explicit(&p->spin_ns, memory_order_relaxed))
 		return 1;
-	if (p->yield || t >= YIELD_AFTER_NS)
+	if (t >= YIELD_AFTER_NS || atomic_load_explicit(&p->yield, memory_order_relaxed))
 		sched_yield();
 	return 0;
 }
@@ -232,7 +232,8 @@ struct cpu_avx2_workers *cpu_avx2_workers_new(void)
 	atomic_init(&p->caller_parked, 0);
 	atomic_init(&p->sleepers, 0);
 	atomic_init(&p->stop, 0);
-	p->spin_ns = (uint64_t)CPU_AVX2_SPIN_US * 1000u;
+	atomic_init(&p->spin_ns, (uint64_t)CPU_AVX2_SPIN_US * 1000u);
+	atomic_init(&p->yield, 0);
 	p->pin = 1;
 	list_cpus(p);
 	return p;
@@ -243,7 +244,7 @@ void cpu_avx2_workers_set(struct cpu_avx2_workers *p, unsigned spin_us, int pin)
 	if (!p)
 		return;
 	pthread_mutex_lock(&p->run_mu);
-	p->spin_ns = (uint64_t)spin_us * 1000u;
+	atomic_store_explicit(&p->spin_ns, (uint64_t)spin_us * 1000u, memory_order_relaxed);
 	p->pin = pin;
 	pthread_mutex_unlock(&p->run_mu);
 }
@@ -255,6 +256,8 @@ static void grow(struct cpu_avx2_workers *p, unsigned want)
 {
 	int bind = p->pin && p->cpus && want + 1 <= p->n_cpus;
 
+	if (p->started >= want)
+		return;
 	while (p->started < want) {
 		struct worker *w = &p->workers[p->started];
 		pthread_attr_t attr, *a = NULL;
@@ -280,12 +283,13 @@ static void grow(struct cpu_avx2_workers *p, unsigned want)
 		if (a)
 			pthread_attr_destroy(a);
 		if (rc != 0)
-			return;
+			break;
 		p->started++;
 	}
 	/* more threads than CPUs: polling must not keep a runnable thread off
 	 * its CPU */
-	p->yield = p->n_cpus && p->started + 1 > p->n_cpus;
+	atomic_store_explicit(&p->yield, p->n_cpus && p->started + 1 > p->n_cpus,
+	                      memory_order_relaxed);
 }
 
 unsigned cpu_avx2_workers_run(struct cpu_avx2_workers **pool, unsigned n, cpu_avx2_job_fn fn,
