@@ -68,9 +68,11 @@ check "bench --backend ref on a small shape exits 0" 0 \
 	"$trit" bench --backend ref --shape 64x256 --reps 3 --working-set 1MiB --json --no-cache
 jq_eq "one result per reference kernel" '[.results[].kernel] | join(",")' "I2_S,TL1,TL2"
 jq_eq "every result has the schema's keys" \
-	'[.results[] | has("backend", "device_id", "device_name", "kind", "isa", "kernel", "tokens", "threads", "reps", "measured_at", "working_set", "read_baseline", "weight_bytes_per_s", "gops", "read_bytes_per_s", "ratio", "shapes")] | all' true
+	'[.results[] | has("backend", "device_id", "device_name", "kind", "isa", "kernel", "tokens", "threads", "reps", "measured_at", "working_set", "read_baseline", "weight_bytes_per_s", "gops", "read_bytes_per_s", "ratio", "gap_us", "gap_weight_bytes_per_s", "shapes")] | all' true
 jq_eq "every shape has the schema's keys" \
-	'[.results[].shapes[] | has("rows", "cols", "bytes", "copies", "batch", "seconds", "gops", "weight_bytes_per_s", "read_seconds", "read_bytes_per_s", "ratio")] | all' true
+	'[.results[].shapes[] | has("rows", "cols", "bytes", "copies", "batch", "seconds", "gops", "weight_bytes_per_s", "read_seconds", "read_bytes_per_s", "ratio", "gap_seconds")] | all' true
+jq_eq "the gapped timing ran, after a 100 us gap, on every shape" \
+	'[.results[] | (.gap_us == 100 and .gap_weight_bytes_per_s > 0 and ([.shapes[] | .gap_seconds > 0] | all))] | all' true
 jq_eq "GOP/s, weight and read GB/s and the ratio are positive" \
 	'[.results[].shapes[] | (.gops > 0 and .weight_bytes_per_s > 0 and .read_bytes_per_s > 0 and .ratio > 0)] | all' true
 jq_eq "the ratio is weight GB/s over read GB/s" \

@@ -250,6 +250,7 @@ static int choose_kernels(struct cpu_avx2_state *st, char *err, size_t errlen)
 	if (!(st->engine.pool = cpu_avx2_workers_new()))
 		return cpu_avx2_errf(err, errlen, TRIT_ENOMEM,
 		                     "out of memory for the cpu_avx2 worker pool");
+	cpu_avx2_workers_set(st->engine.pool, st->opt.spin_us, st->opt.pin);
 	if (!k) {
 		st->engine.why = cpu_avx2_pool_printf(&st->pool, "%s", why);
 		st->isa_text = NULL;

@@ -18,10 +18,13 @@
 
 #include <check.h>
 #include <math.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <trit/backend.h>
 #include <trit/ternary.h>
@@ -1407,6 +1410,176 @@ START_TEST(bad_choose_value_is_a_configuration_error)
 }
 END_TEST
 
+
+/* ------------------------------------------------------------------------ */
+/* The worker pool (pool.c)                                                  */
+
+#define POOL_MAX_PARTS 8
+
+struct count_job {
+	_Atomic unsigned ran[POOL_MAX_PARTS];
+	_Atomic unsigned bad;  /* a part told another part count than was asked */
+	unsigned want;
+};
+
+static void count_part(void *arg, unsigned part, unsigned nparts)
+{
+	struct count_job *j = arg;
+	if (nparts != j->want || part >= nparts)
+		atomic_fetch_add(&j->bad, 1);
+	else
+		atomic_fetch_add(&j->ran[part], 1);
+}
+
+/* Runs of varying sizes, so workers are sometimes in a run and sometimes
+ * not; every part of every run must run exactly once. */
+static void check_every_part_once(struct cpu_avx2_workers **pool)
+{
+	static const unsigned sizes[] = { 2, 3, 1, 4, 2, 8, 5, 2, 7, 3 };
+	for (unsigned r = 0; r < 3000; r++) {
+		struct count_job j = { .want = sizes[r % 10] };
+		unsigned n = cpu_avx2_workers_run(pool, j.want, count_part, &j);
+		ck_assert_uint_eq(n, j.want);
+		ck_assert_uint_eq(atomic_load(&j.bad), 0);
+		for (unsigned i = 0; i < POOL_MAX_PARTS; i++)
+			ck_assert_uint_eq(atomic_load(&j.ran[i]), i < j.want ? 1u : 0u);
+	}
+}
+
+START_TEST(pool_runs_every_part_once_hot_and_parked)
+{
+	static const unsigned spins[] = { 0, 1, CPU_AVX2_SPIN_US };
+	for (size_t i = 0; i < sizeof spins / sizeof spins[0]; i++) {
+		struct cpu_avx2_workers *pool = cpu_avx2_workers_new();
+		ck_assert_ptr_nonnull(pool);
+		cpu_avx2_workers_set(pool, spins[i], 0);
+		check_every_part_once(&pool);
+		ck_assert_uint_eq(cpu_avx2_workers_started(pool), POOL_MAX_PARTS - 1);
+		cpu_avx2_workers_free(pool);
+	}
+}
+END_TEST
+
+static double process_cpu_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void sleep_seconds(double s)
+{
+	struct timespec ts = { (time_t)s, (long)((s - (double)(time_t)s) * 1e9) };
+	while (nanosleep(&ts, &ts) != 0)
+		;
+}
+
+/* An idle process must not burn CPU: once no run arrives within the spin
+ * budget every worker parks. Over a whole idle second after the budget the
+ * process may use a little CPU (timer ticks), not the second a spinning
+ * worker would take. */
+START_TEST(pool_workers_park_once_idle_for_the_spin_budget)
+{
+	struct cpu_avx2_workers *pool = cpu_avx2_workers_new();
+	double before, used;
+
+	ck_assert_ptr_nonnull(pool);
+	cpu_avx2_workers_set(pool, 20000, 1); /* 20 ms */
+	check_every_part_once(&pool);
+	sleep_seconds(0.1);                   /* the budget is spent */
+	before = process_cpu_seconds();
+	sleep_seconds(1.0);
+	used = process_cpu_seconds() - before;
+	ck_assert_msg(used < 0.2, "%u idle workers used %.3f s of CPU in 1 s after a 20 ms "
+	              "spin budget", cpu_avx2_workers_started(pool), used);
+	/* and they still wake for the next run */
+	check_every_part_once(&pool);
+	cpu_avx2_workers_free(pool);
+}
+END_TEST
+
+static int cpu_in(int cpu, const cpu_set_t *set)
+{
+	return cpu >= 0 && cpu < CPU_SETSIZE && CPU_ISSET(cpu, set);
+}
+
+START_TEST(pool_binds_workers_to_distinct_cpus_only_when_there_are_enough)
+{
+	cpu_set_t mask;
+	struct cpu_avx2_workers *pool;
+	unsigned ncpu;
+
+	ck_assert_int_eq(sched_getaffinity(0, sizeof mask, &mask), 0);
+	ncpu = (unsigned)CPU_COUNT(&mask);
+
+	/* as many threads as CPUs (at most 4): each worker on a CPU of its own */
+	if (ncpu >= 2) {
+		unsigned n = ncpu < 4 ? ncpu : 4;
+		struct count_job j = { .want = n };
+		pool = cpu_avx2_workers_new();
+		ck_assert_uint_eq(cpu_avx2_workers_run(&pool, n, count_part, &j), n);
+		for (unsigned i = 0; i + 1 < n; i++) {
+			int c = cpu_avx2_workers_bound_cpu(pool, i);
+			ck_assert_msg(cpu_in(c, &mask), "worker %u is bound to %d, not one CPU of "
+			              "the mask", i, c);
+			for (unsigned k = 0; k < i; k++)
+				ck_assert_int_ne(c, cpu_avx2_workers_bound_cpu(pool, k));
+		}
+		cpu_avx2_workers_free(pool);
+	}
+	/* pinning off: nobody is bound */
+	if (ncpu >= 2) {
+		struct count_job j = { .want = 2 };
+		pool = cpu_avx2_workers_new();
+		cpu_avx2_workers_set(pool, CPU_AVX2_SPIN_US, 0);
+		cpu_avx2_workers_run(&pool, 2, count_part, &j);
+		ck_assert_int_eq(cpu_avx2_workers_bound_cpu(pool, 0), -1);
+		cpu_avx2_workers_free(pool);
+	}
+	/* more threads than CPUs: nobody is bound, and every part still runs */
+	{
+		unsigned n = ncpu + 1 < POOL_MAX_PARTS ? ncpu + 1 : POOL_MAX_PARTS;
+		struct count_job j = { .want = n };
+		pool = cpu_avx2_workers_new();
+		if (n > ncpu) {
+			ck_assert_uint_eq(cpu_avx2_workers_run(&pool, n, count_part, &j), n);
+			for (unsigned i = 0; i + 1 < n; i++)
+				ck_assert_int_eq(cpu_avx2_workers_bound_cpu(pool, i), -1);
+		}
+		cpu_avx2_workers_free(pool);
+	}
+}
+END_TEST
+
+START_TEST(spin_us_and_pin_are_read_and_bad_values_refused)
+{
+	static const struct {
+		const char *key, *value;
+		int ok;
+	} cases[] = {
+		{ "spin_us", "0", 1 }, { "spin_us", "200", 1 }, { "spin_us", "1000000", 1 },
+		{ "spin_us", "1000001", 0 }, { "spin_us", "-1", 0 }, { "spin_us", "5ms", 0 },
+		{ "spin_us", "", 0 }, { "pin", "no", 1 }, { "pin", "on", 1 }, { "pin", "2", 0 },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		void *state = NULL;
+		char err[512] = "";
+		int rc;
+		reset_settings();
+		test_setting_add(cases[i].key, cases[i].value, "deploy.ini:9");
+		rc = B()->init(&host, &state, err, sizeof err);
+		if (cases[i].ok) {
+			ck_assert_msg(rc == 0, "%s = '%s': %s", cases[i].key, cases[i].value, err);
+			B()->shutdown(state);
+		} else {
+			ck_assert_int_eq(rc, TRIT_ECONFIG);
+			ck_assert_ptr_null(state);
+			ck_assert_msg(strstr(err, cases[i].key) && strstr(err, "deploy.ini:9"),
+			              "%s = '%s': %s", cases[i].key, cases[i].value, err);
+		}
+	}
+}
+END_TEST
 #endif /* KERNELS_MODE == 0 */
 
 /* ------------------------------------------------------------------------ */
@@ -1448,6 +1621,13 @@ static Suite *kernels_suite(void)
 	tcase_add_test(tc, a_forced_isa_or_choose_widest_wins_over_planted_figures);
 	tcase_add_test(tc, a_damaged_cached_value_makes_the_plugin_measure_and_store_again);
 	tcase_add_test(tc, bad_choose_value_is_a_configuration_error);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("pool");
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, pool_runs_every_part_once_hot_and_parked);
+	tcase_add_test(tc, pool_workers_park_once_idle_for_the_spin_budget);
+	tcase_add_test(tc, pool_binds_workers_to_distinct_cpus_only_when_there_are_enough);
+	tcase_add_test(tc, spin_us_and_pin_are_read_and_bad_values_refused);
 	suite_add_tcase(s, tc);
 #endif
 	return s;

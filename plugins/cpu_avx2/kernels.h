@@ -225,8 +225,20 @@ struct cpu_avx2_workers;
 /* Part `part` of `nparts` of a job. */
 typedef void (*cpu_avx2_job_fn)(void *arg, unsigned part, unsigned nparts);
 
-/* A pool with no threads yet; NULL when out of memory. */
+/* How long idle workers (and a caller waiting for them) poll before they
+ * park, by default: long enough to span the gaps between the ops of a
+ * forward pass and the one between two tokens ([plugin.cpu_avx2] spin_us). */
+#define CPU_AVX2_SPIN_US 5000u
+#define CPU_AVX2_SPIN_US_MAX 1000000u
+
+/* A pool with no threads yet (spin CPU_AVX2_SPIN_US, pinning on); NULL
+ * when out of memory. */
 struct cpu_avx2_workers *cpu_avx2_workers_new(void);
+/* Set the spin budget (microseconds, at most CPU_AVX2_SPIN_US_MAX) and
+ * whether workers are bound to distinct CPUs of the affinity mask when it
+ * has at least as many CPUs as the pool has threads. Takes effect for
+ * threads started afterwards (pinning) and for the next wait (spin). */
+void cpu_avx2_workers_set(struct cpu_avx2_workers *pool, unsigned spin_us, int pin);
 
 /*
  * Run fn(arg, i, n) for i in 0..n-1, part 0 on the calling thread and the
@@ -242,6 +254,9 @@ unsigned cpu_avx2_workers_run(struct cpu_avx2_workers **pool, unsigned n, cpu_av
 void cpu_avx2_workers_free(struct cpu_avx2_workers *pool);
 /* Threads the pool has started (not counting callers). */
 unsigned cpu_avx2_workers_started(const struct cpu_avx2_workers *pool);
+/* The one CPU worker i (0-based) is bound to, as the OS reports its
+ * affinity now; -1 when it may run on several (or i is not started). */
+int cpu_avx2_workers_bound_cpu(const struct cpu_avx2_workers *pool, unsigned i);
 
 /* ------------------------------------------------------------------------ */
 /* The engine: what matmul needs from the backend state (matmul.c).          */

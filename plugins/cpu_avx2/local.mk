@@ -112,3 +112,4 @@ plugins_cpu_avx2_check_cpu_avx2_avx512_emu_LDADD += \
 	plugins/cpu_avx2/libcpu_avx2_k512bw_emu.la plugins/cpu_avx2/libcpu_avx2_k512vnni_emu.la
 endif
 endif
+EXTRA_DIST += plugins/cpu_avx2/README.md

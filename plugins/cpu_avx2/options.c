@@ -1,8 +1,8 @@
 /*
  * options.c - the [plugin.cpu_avx2] configuration section, read through the
  * host table and validated here: proc_root, disable, bandwidth_probe,
- * bandwidth_bytes, isa, choose. Unknown keys and bad values are errors that name
- * where the key was set. What the options change is decided in backend.c.
+ * bandwidth_bytes, isa, choose, choose_bytes, spin_us, pin. Unknown keys and
+ * bad values are errors that name where the key was set. What the options change is decided in backend.c.
  */
 #include <build-config.h>
 
@@ -21,7 +21,8 @@
 #define MIN_CHOOSE_BYTES (UINT64_C(16) << 20) /* 2 copies of the largest shape */
 
 static const char *const known_keys[] = {
-	"proc_root", "disable", "bandwidth_probe", "bandwidth_bytes", "isa", "choose", "choose_bytes"
+	"proc_root", "disable", "bandwidth_probe", "bandwidth_bytes", "isa", "choose", "choose_bytes",
+	"spin_us", "pin"
 };
 
 static const char *where(const struct trit_host *host, const char *key)
@@ -96,6 +97,8 @@ int cpu_avx2_options_read(const struct trit_host *host, struct cpu_avx2_options 
 	memset(o, 0, sizeof *o);
 	o->proc_root = "/proc";
 	o->bandwidth_probe = 1;
+	o->spin_us = CPU_AVX2_SPIN_US;
+	o->pin = 1;
 	if (!host || !TRIT_HOST_HAS(host, config_key) || !host->config_get || !host->config_key)
 		return 0;
 
@@ -108,7 +111,8 @@ int cpu_avx2_options_read(const struct trit_host *host, struct cpu_avx2_options 
 			return cpu_avx2_errf(err, errlen, TRIT_ECONFIG,
 			                     "%s: " SECTION
 			                     " has no key '%s'; the keys are proc_root, disable, "
-			                     "bandwidth_probe, bandwidth_bytes, isa, choose and choose_bytes",
+			                     "bandwidth_probe, bandwidth_bytes, isa, choose, choose_bytes, "
+			                     "spin_us and pin",
 			                     where(host, key), key);
 	}
 
@@ -177,6 +181,22 @@ int cpu_avx2_options_read(const struct trit_host *host, struct cpu_avx2_options 
 		o->choose_bytes_where = cpu_avx2_pool_printf(pool, "%s",
 		                                             where(host, "choose_bytes"));
 	}
+	if ((value = host->config_get(host->ctx, "spin_us")) != NULL) {
+		uint64_t us;
+		if (cpu_common_parse_u64(value, &us) != 0 || us > CPU_AVX2_SPIN_US_MAX)
+			return cpu_avx2_errf(err, errlen, TRIT_ECONFIG,
+			                     "%s: " SECTION " spin_us = '%s' is not a whole number "
+			                     "of microseconds from 0 to %u (how long idle workers "
+			                     "poll before they sleep; default %u)",
+			                     where(host, "spin_us"), value, CPU_AVX2_SPIN_US_MAX,
+			                     CPU_AVX2_SPIN_US);
+		o->spin_us = (unsigned)us;
+	}
+	if ((value = host->config_get(host->ctx, "pin")) != NULL &&
+	    cpu_common_parse_bool(value, &o->pin) != 0)
+		return cpu_avx2_errf(err, errlen, TRIT_ECONFIG,
+		                     "%s: " SECTION " pin = '%s' is not yes or no (also accepted: "
+		                     "true/false, on/off, 1/0)", where(host, "pin"), value);
 	return pool->failed
 	               ? cpu_avx2_errf(err, errlen, TRIT_ENOMEM, "out of memory reading " SECTION)
 	               : 0;

@@ -103,6 +103,8 @@ struct cpu_avx2_options {
 	const char *choose_where;
 	uint64_t choose_bytes;          /* working set of the timing; 0 = from L3 */
 	const char *choose_bytes_where;
+	unsigned spin_us;               /* default CPU_AVX2_SPIN_US (kernels.h) */
+	int pin;                        /* default 1 */
 };
 
 /* The `choose` option: with isa = auto, time the kernel paths and take the

@@ -182,6 +182,15 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/* Keep the calling thread busy (not asleep) for `us` microseconds: the
+ * single-threaded work between two matmuls of a forward pass. */
+static void busy_gap(uint32_t us)
+{
+	double end = now() + us * 1e-6;
+	while (now() < end)
+		;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -624,6 +633,32 @@ static int bench_shape(struct kbench *k, uint64_t rows, uint64_t cols, struct tr
 	sh->gops = 2.0 * (double)rows * (double)cols * (double)tokens / sh->median / 1e9;
 	sh->weight_bps = (double)bytes / sh->median;
 
+	/* the same with a gap of busy work before each matmul, only the matmuls
+	 * timed: what a pool that parks its threads between calls costs */
+	sh->gap_median = -1;
+	if (k->host) {
+		double lo, hi;
+		progress(k, "%s %llux%llu: timing %u samples with a %u us gap before each matmul",
+		         k->label, (unsigned long long)rows, (unsigned long long)cols, reps,
+		         TRIT_BENCH_GAP_US);
+		for (uint32_t r = 0; r <= reps; r++) {
+			double sum = 0;
+			for (uint64_t i = 0; i < batch; i++) {
+				double t0;
+				op.weights_offset = next * stride;
+				next = (next + 1) % copies;
+				busy_gap(TRIT_BENCH_GAP_US);
+				t0 = now();
+				if ((rc = call(k, &op, "matmul", err, errlen)))
+					goto out;
+				sum += now() - t0;
+			}
+			if (r)
+				t[r - 1] = sum / (double)batch;
+		}
+		stats(t, reps, &sh->gap_median, &lo, &hi);
+	}
+
 	/* the baseline: the same bytes, the same rotation, read from host memory */
 	if (k->host) {
 		progress(k, "%s %llux%llu: reading the same %s from host memory", k->label,
@@ -668,7 +703,7 @@ int trit_bench_kernel(const struct trit_backend *be, void *state, uint32_t index
 	struct kbench k = { .be = be, .state = state, .index = index, .d = d, .type = type, .o = o };
 	const char *isa = trit_bench_isa(d);
 	char label[200];
-	double bytes = 0, ops = 0, secs = 0, rsecs = 0;
+	double bytes = 0, ops = 0, secs = 0, rsecs = 0, gsecs = 0;
 	time_t now_t = time(NULL);
 	struct tm tm;
 	int rc = 0;
@@ -694,6 +729,7 @@ int trit_bench_kernel(const struct trit_backend *be, void *state, uint32_t index
 	out->tokens = o->tokens ? o->tokens : 1;
 	out->threads = o->threads;
 	out->reps = o->reps ? o->reps : 1;
+	out->gap_us = TRIT_BENCH_GAP_US;
 	if (o->working_set) {
 		k.working_set = o->working_set;
 		snprintf(out->working_set_why, sizeof out->working_set_why, "as given (--working-set)");
@@ -723,6 +759,7 @@ int trit_bench_kernel(const struct trit_backend *be, void *state, uint32_t index
 		ops += 2.0 * (double)sh->rows * (double)sh->cols * out->tokens;
 		secs += sh->median;
 		rsecs += sh->read_median;
+		gsecs += sh->gap_median;
 	}
 	free(k.rd.sink);
 	if (rc)
@@ -730,6 +767,7 @@ int trit_bench_kernel(const struct trit_backend *be, void *state, uint32_t index
 	out->weight_bps = bytes / secs;
 	out->gops = ops / secs / 1e9;
 	out->read_bps = k.host ? bytes / rsecs : -1;
+	out->gap_weight_bps = k.host ? bytes / gsecs : -1;
 	return 0;
 }
 
@@ -786,6 +824,8 @@ struct cJSON *trit_bench_result_json(const struct trit_bench_result *r)
 	put_num(o, "gops", r->gops, &oom);
 	put_num(o, "read_bytes_per_s", r->read_bps, &oom);
 	put_num(o, "ratio", r->read_bps > 0 ? r->weight_bps / r->read_bps : -1, &oom);
+	put_num(o, "gap_us", r->gap_weight_bps > 0 ? (double)r->gap_us : -1, &oom);
+	put_num(o, "gap_weight_bytes_per_s", r->gap_weight_bps, &oom);
 	if (!(a = cJSON_AddArrayToObject(o, "shapes")))
 		oom = 1;
 	for (uint32_t i = 0; a && i < r->n_shapes; i++) {
@@ -813,6 +853,7 @@ struct cJSON *trit_bench_result_json(const struct trit_bench_result *r)
 		put_num(s, "read_seconds", sh->read_median, &oom);
 		put_num(s, "read_bytes_per_s", sh->read_bps, &oom);
 		put_num(s, "ratio", sh->ratio, &oom);
+		put_num(s, "gap_seconds", sh->gap_median, &oom);
 	}
 	if (oom) {
 		cJSON_Delete(o);
@@ -878,6 +919,9 @@ static int result_from_json(const cJSON *o, struct trit_bench_result *r, const c
 	r->weight_bps = get_num(o, "weight_bytes_per_s");
 	r->gops = get_num(o, "gops");
 	r->read_bps = get_num(o, "read_bytes_per_s");
+	r->gap_weight_bps = get_num(o, "gap_weight_bytes_per_s");
+	r->gap_us = r->gap_weight_bps > 0 && get_num(o, "gap_us") >= 0 &&
+	            get_num(o, "gap_us") <= 1e6 ? (uint32_t)get_num(o, "gap_us") : 0;
 	if (!(r->weight_bps > 0) || !(r->gops > 0))
 		return *what = "no positive \"weight_bytes_per_s\" and \"gops\"", -1;
 	cJSON_ArrayForEach(s, a) {
@@ -898,6 +942,7 @@ static int result_from_json(const cJSON *o, struct trit_bench_result *r, const c
 		sh->read_median = get_num(s, "read_seconds");
 		sh->read_bps = get_num(s, "read_bytes_per_s");
 		sh->ratio = get_num(s, "ratio");
+		sh->gap_median = get_num(s, "gap_seconds");
 		if (!sh->rows || !sh->cols || !(sh->median > 0))
 			return *what = "a shape without \"rows\", \"cols\" and a positive median", -1;
 		r->n_shapes++;

@@ -23,6 +23,12 @@
 /* Each timed sample runs enough matmuls to cover at least this many weight
  * bytes, so that clock reads do not dominate small shapes. */
 #define TRIT_BENCH_SAMPLE_BYTES (UINT64_C(4) << 20)
+/* Besides back to back, each shape is timed with this many microseconds of
+ * single-threaded work on the calling thread before every matmul, as the
+ * norms, rope and residual adds between a forward pass's matmuls are: a
+ * backend whose worker threads fall asleep in such a gap pays a wake-up per
+ * matmul, which back-to-back timing hides (docs/bench.md). */
+#define TRIT_BENCH_GAP_US 100u
 /* Version of the cache file's layout. */
 #define TRIT_BENCH_CACHE_FORMAT 1
 
@@ -38,6 +44,8 @@ struct trit_bench_shape {
 	double read_median;     /* seconds to stream-read one copy; < 0 unknown */
 	double read_bps;        /* bytes / read_median; < 0 unknown */
 	double ratio;           /* weight_bps / read_bps; < 0 unknown */
+	double gap_median;      /* seconds per matmul after a TRIT_BENCH_GAP_US gap;
+	                           < 0 unknown (not timed: not host memory) */
 };
 
 /* One kernel on one device, as measured and as cached. Strings are empty
@@ -57,6 +65,9 @@ struct trit_bench_result {
 	/* Over all shapes (what the planner uses): sum of bytes (ops) over sum
 	 * of median times; read_bps < 0 when the baseline is unknown. */
 	double weight_bps, gops, read_bps;
+	/* The same over the gapped medians; < 0 unknown. gap_us: the gap. */
+	double gap_weight_bps;
+	uint32_t gap_us;
 };
 
 struct trit_bench_opts {
@@ -93,8 +104,10 @@ int trit_bench_host_memory(const struct trit_device *d);
  * working set; the kernel's integer dots (TRIT_MATMUL_INT_DOTS) compared with
  * trit_ref_matmul_int and its F32 output with the same dots scaled, on the
  * first and last copy; then one untimed sample and o->reps timed samples of
- * matmuls rotating over the copies, timed with CLOCK_MONOTONIC; then the same
- * rotation as a plain read of host memory (host-memory devices only).
+ * matmuls rotating over the copies, timed with CLOCK_MONOTONIC; then (host
+ * memory devices only) the same samples with TRIT_BENCH_GAP_US of busy work
+ * on the calling thread before each matmul, only the matmuls timed, and the
+ * same rotation as a plain read of host memory.
  *
  * Returns 0 with *out filled, TRIT_EINTERNAL when the kernel disagrees with
  * the reference (err names the shape, token, row and both values: its

@@ -467,9 +467,9 @@ static void text_bench_result(FILE *out, const struct trit_bench_result *r, int 
 		fprintf(out, "  working set %s: %s\n", trit_format_bytes(r->working_set, b1, sizeof b1),
 		        r->working_set_why);
 		fprintf(out, "  baseline: %s\n", r->read_why);
-		fprintf(out, "  %-6s %-13s %11s %7s  %-38s %8s %11s %9s %7s\n", "kernel", "shape",
+		fprintf(out, "  %-6s %-13s %11s %7s  %-38s %8s %11s %9s %7s  %s\n", "kernel", "shape",
 		        "weights", "copies", "time per matmul: median [min .. max]", "GOP/s",
-		        "weight GB/s", "read GB/s", "ratio");
+		        "weight GB/s", "read GB/s", "ratio", "after a gap");
 	}
 	for (uint32_t i = 0; i < r->n_shapes; i++) {
 		const struct trit_bench_shape *sh = &r->shapes[i];
@@ -478,11 +478,12 @@ static void text_bench_result(FILE *out, const struct trit_bench_result *r, int 
 		         (unsigned long long)sh->cols);
 		snprintf(range, sizeof range, "%s [%s .. %s]", fmt_seconds(sh->median, b1, sizeof b1),
 		         fmt_seconds(sh->min, b2, sizeof b2), fmt_seconds(sh->max, b3, sizeof b3));
-		fprintf(out, "  %-6s %-13s %11s %7llu  %-38s %8s %11s %9s %7s\n", r->kernel, shape,
+		fprintf(out, "  %-6s %-13s %11s %7llu  %-38s %8s %11s %9s %7s  %s\n", r->kernel, shape,
 		        trit_format_bytes(sh->bytes, b4, sizeof b4), (unsigned long long)sh->copies,
 		        range, fmt_sig(sh->gops, g, sizeof g), fmt_sig(sh->weight_bps / 1e9, wb, sizeof wb),
 		        fmt_sig(sh->read_bps > 0 ? sh->read_bps / 1e9 : -1, rb, sizeof rb),
-		        fmt_sig(sh->ratio, ra, sizeof ra));
+		        fmt_sig(sh->ratio, ra, sizeof ra),
+		        sh->gap_median > 0 ? fmt_seconds(sh->gap_median, b5, sizeof b5) : "-");
 	}
 	if (r->n_shapes > 1) {
 		char g[16], wb[16], rb[16], ra[16];
@@ -492,7 +493,15 @@ static void text_bench_result(FILE *out, const struct trit_bench_result *r, int 
 		        fmt_sig(r->read_bps > 0 ? r->read_bps / 1e9 : -1, rb, sizeof rb),
 		        fmt_sig(r->read_bps > 0 ? r->weight_bps / r->read_bps : -1, ra, sizeof ra));
 	}
-	(void)b5;
+	if (r->gap_weight_bps > 0) {
+		char wb[16], gb[16], sl[16];
+		fprintf(out, "  %-6s after a gap of %u us of single-threaded work before each matmul "
+		        "(as between a forward pass's matmuls): %s weight GB/s against %s back to "
+		        "back (%s x the time)\n", r->kernel, r->gap_us,
+		        fmt_sig(r->gap_weight_bps / 1e9, gb, sizeof gb),
+		        fmt_sig(r->weight_bps / 1e9, wb, sizeof wb),
+		        fmt_sig(r->weight_bps / r->gap_weight_bps, sl, sizeof sl));
+	}
 }
 
 void trit_report_bench_text(FILE *out, const struct trit_bench_result *r, size_t n,
