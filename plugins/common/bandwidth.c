@@ -232,9 +232,7 @@ static int cache_stamp(const struct cpu_common_bandwidth_opts *o, uint64_t l3_to
 		stamp[0] = '\0';
 		return 0;
 	}
-	for (char *c = stamp; *c; c++)
-		if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e)
-			*c = '?';
+	cpu_common_stamp_printable(stamp);
 	return 1;
 }
 
@@ -246,18 +244,6 @@ static int cache_get(const struct trit_host *host, const char *stamp, uint64_t *
 
 	return host->cache_get(host->ctx, CACHE_KEY, stamp, value, sizeof value, age) == 1 &&
 	       cpu_common_parse_u64(value, bps) == 0 && *bps > 0;
-}
-
-/* "3 min", "2 h", "5 days": how long ago, for a source text. */
-static const char *age_text(uint64_t s, struct cpu_common_pool *pool)
-{
-	if (s < 120)
-		return cpu_common_pool_printf(pool, "%llu s", (unsigned long long)s);
-	if (s < 7200)
-		return cpu_common_pool_printf(pool, "%llu min", (unsigned long long)(s / 60));
-	if (s < 172800)
-		return cpu_common_pool_printf(pool, "%llu h", (unsigned long long)(s / 3600));
-	return cpu_common_pool_printf(pool, "%llu days", (unsigned long long)(s / 86400));
 }
 
 struct trit_value cpu_common_bandwidth_probe(const struct cpu_common_bandwidth_opts *o,
@@ -299,7 +285,7 @@ struct trit_value cpu_common_bandwidth_probe(const struct cpu_common_bandwidth_o
 	if (cache_stamp(o, l3_total, threads, bytes, stamp, sizeof stamp) &&
 	    cache_get(o->host, stamp, &bps, &age))
 		return cpu_common_measured(bps, cpu_common_pool_printf(pool,
-			"%s, measured %s ago (probe cache)", what, age_text(age, pool)));
+			"%s, measured %s ago (probe cache)", what, cpu_common_age_text(age, pool)));
 	/* Do not push the process towards its memory limit to measure. */
 	if (mem_free.state != TRIT_VALUE_UNKNOWN && bytes > mem_free.value / 2)
 		return cpu_common_unknown(cpu_common_pool_printf(pool,

@@ -59,6 +59,13 @@ int cpu_common_file_exists(const char *dir, const char *name);
 /* snprintf into buf that reports truncation: 0, or -1 if it did not fit. */
 int cpu_common_pathf(char *buf, size_t len, const char *fmt, ...) TRIT_PRINTF(3, 4);
 
+/* The probe cache (backend.h cache_get/cache_put), for every plugin here:
+ * a stamp made printable in place (bytes outside 0x20-0x7e, which a CPU or
+ * driver name may hold, become '?'), and a cached value's age as source
+ * text: "42 s", "12 min", "3 h", "9 days". */
+void cpu_common_stamp_printable(char *stamp);
+const char *cpu_common_age_text(uint64_t seconds, struct cpu_common_pool *pool);
+
 /* ------------------------------------------------------------------------ */
 /* Topology (topology.c with hwloc, topology_sysfs.c without).             */
 

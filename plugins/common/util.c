@@ -219,3 +219,21 @@ int cpu_common_file_exists(const char *dir, const char *name)
 		return 1;
 	return stat(path, &st) == 0 || errno != ENOENT;
 }
+
+void cpu_common_stamp_printable(char *stamp)
+{
+	for (char *c = stamp; *c; c++)
+		if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e)
+			*c = '?';
+}
+
+const char *cpu_common_age_text(uint64_t s, struct cpu_common_pool *pool)
+{
+	if (s < 120)
+		return cpu_common_pool_printf(pool, "%llu s", (unsigned long long)s);
+	if (s < 7200)
+		return cpu_common_pool_printf(pool, "%llu min", (unsigned long long)(s / 60));
+	if (s < 172800)
+		return cpu_common_pool_printf(pool, "%llu h", (unsigned long long)(s / 3600));
+	return cpu_common_pool_printf(pool, "%llu days", (unsigned long long)(s / 86400));
+}

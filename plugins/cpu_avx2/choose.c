@@ -106,17 +106,6 @@ static const char *bytes_text(uint64_t b, struct cpu_avx2_pool *pool)
 	return cpu_avx2_pool_printf(pool, "%llu bytes", (ull)b);
 }
 
-static const char *age_text(uint64_t s, struct cpu_avx2_pool *pool)
-{
-	if (s < 120)
-		return cpu_avx2_pool_printf(pool, "%llu s", (ull)s);
-	if (s < 7200)
-		return cpu_avx2_pool_printf(pool, "%llu min", (ull)(s / 60));
-	if (s < 172800)
-		return cpu_avx2_pool_printf(pool, "%llu h", (ull)(s / 3600));
-	return cpu_avx2_pool_printf(pool, "%llu days", (ull)(s / 86400));
-}
-
 /* The working set and why that size. */
 static uint64_t working_set(uint64_t l3_total, const char **why, struct cpu_avx2_pool *pool)
 {
@@ -222,9 +211,7 @@ static int make_stamp(const struct cpu_avx2_choose_in *in, uint64_t ws, char *st
 	             u.machine);
 	if (n < 0 || (size_t)n >= len)
 		return -1;
-	for (char *c = stamp; *c; c++)
-		if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e)
-			*c = '?';
+	cpu_common_stamp_printable(stamp);
 	return 0;
 }
 
@@ -457,7 +444,8 @@ void cpu_avx2_choose(const struct cpu_avx2_choose_in *in, struct cpu_avx2_choice
 		            1 &&
 		    parse_value(in, value, ns) == 0) {
 			out->from_cache[t] = 1;
-			when = cpu_avx2_pool_printf(pool, "%s ago (probe cache)", age_text(age, pool));
+			when = cpu_avx2_pool_printf(pool, "%s ago (probe cache)",
+			                            cpu_common_age_text(age, pool));
 		} else if (!checked++ && !cache_keeps(in->host, stamp)) {
 			not_measured = "the probe cache is off or keeps nothing, so it would be "
 			               "measured at every start";

@@ -251,9 +251,7 @@ void ocl_cache_stamp(struct ocl_state *st)
 		st->stamp[0] = '\0';
 		return;
 	}
-	for (char *c = st->stamp; *c; c++)
-		if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e)
-			*c = '?';
+	cpu_common_stamp_printable(st->stamp);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -524,17 +522,6 @@ static int parse_id(const char *s, size_t n, uint32_t *plat, uint32_t *dev)
 	return 0;
 }
 
-static const char *age_text(uint64_t s, struct ocl_pool *pool)
-{
-	if (s < 120)
-		return ocl_pool_printf(pool, "%llu s", (ull)s);
-	if (s < 7200)
-		return ocl_pool_printf(pool, "%llu min", (ull)(s / 60));
-	if (s < 172800)
-		return ocl_pool_printf(pool, "%llu h", (ull)(s / 3600));
-	return ocl_pool_printf(pool, "%llu days", (ull)(s / 86400));
-}
-
 /* One device from its cached value; 0, or -1 with the reason in why. */
 static int load_device(struct ocl_state *st, struct ocl_device *d, uint32_t plat, uint32_t dev,
                        char *why, size_t whylen)
@@ -577,12 +564,12 @@ static int load_device(struct ocl_state *st, struct ocl_device *d, uint32_t plat
 		d->kernels_src = ocl_measured(0, ocl_pool_printf(&st->pool, "probe cache: the "
 			"program built and passed the self-test when the device was probed %s ago; "
 			"it is built and self-tested again when the device is first used",
-			age_text(age, &st->pool)));
+			cpu_common_age_text(age, &st->pool)));
 	} else {
 		d->kernels_text = d->program_text = NULL;
 		d->kernels_src = ocl_unknown(ocl_pool_printf(&st->pool, "%s (probe cache, %s ago; "
 			"`trit devices --remeasure` tries again)", reason ? reason : "failed",
-			age_text(age, &st->pool)));
+			cpu_common_age_text(age, &st->pool)));
 	}
 	d->dev.matmul_types = kernels > 0 && st->opt.kernels
 	                              ? TRIT_TYPE_BIT(TRIT_TYPE_I2_S) | TRIT_TYPE_BIT(TRIT_TYPE_TL1) |

@@ -115,11 +115,12 @@ static const char *load_entry(struct trit_probe_cache *pc, const cJSON *o)
 	           *stamp = str_field(o, "stamp", TRIT_HOST_CACHE_STAMP_MAX),
 	           *value = str_field(o, "value", TRIT_HOST_CACHE_VALUE_MAX);
 	const cJSON *at = cJSON_GetObjectItemCaseSensitive(o, "measured_at");
+	const char *bad;
 
 	if (!plugin || !id || !key || !stamp || !value)
 		return "a field is missing, not a string, too long or not printable";
-	if (trit_probe_cache_check(key, stamp, value))
-		return trit_probe_cache_check(key, stamp, value);
+	if ((bad = trit_probe_cache_check(key, stamp, value)))
+		return bad;
 	if (!cJSON_IsNumber(at) || !(at->valuedouble >= 0 && at->valuedouble < 1e12))
 		return "\"measured_at\" is not a time in seconds";
 	if (add(pc, plugin, id, key, stamp, value, (int64_t)at->valuedouble))

@@ -347,25 +347,30 @@ static void json_repack(struct jb *jb, cJSON *dev, const struct trit_pm_device *
 	}
 }
 
-/* "kernels": {"I2_S": {"path", "state", "source"}, ...}, or {"all": ...}
- * when the device names one path for every ternary type. */
+/* One path of "kernels": {"path", "chosen", "source"}. */
+static void json_kernel(struct jb *jb, cJSON *k, const char *name, const struct trit_property *p)
+{
+	cJSON *o = p ? chk(jb, cJSON_AddObjectToObject(k, name)) : NULL;
+
+	if (!o)
+		return;
+	json_str(jb, o, "path", p->text);
+	json_str(jb, o, "chosen", chosen(p));
+	json_str(jb, o, "source", p->value.source);
+}
+
+/* "kernels": {"I2_S": ..., "TL1": ..., "TL2": ..., "all": ...} as the
+ * device names them (empty when it names no path). */
 static void json_kernels(struct jb *jb, cJSON *x, const struct trit_pm_device *d)
 {
 	const struct trit_property *all = find_prop(d->dev, "kernel.isa");
-	cJSON *k = chk(jb, cJSON_AddObjectToObject(x, "kernels")), *o;
+	cJSON *k = chk(jb, cJSON_AddObjectToObject(x, "kernels"));
 
-	for (size_t i = 0; k && all && i <= TRIT_ARRAY_LEN(kernel_keys); i++) {
-		const struct trit_property *p = i < TRIT_ARRAY_LEN(kernel_keys)
-		                                        ? find_prop(d->dev, kernel_keys[i][1]) : NULL;
-		const char *name = i < TRIT_ARRAY_LEN(kernel_keys) ? kernel_keys[i][0] : "all";
-		if (i == TRIT_ARRAY_LEN(kernel_keys))
-			p = all;
-		if (!p || !(o = chk(jb, cJSON_AddObjectToObject(k, name))))
-			continue;
-		json_str(jb, o, "path", p->text);
-		json_str(jb, o, "chosen", chosen(p));
-		json_str(jb, o, "source", p->value.source);
-	}
+	if (!k || !all)
+		return;
+	for (size_t i = 0; i < TRIT_ARRAY_LEN(kernel_keys); i++)
+		json_kernel(jb, k, kernel_keys[i][0], find_prop(d->dev, kernel_keys[i][1]));
+	json_kernel(jb, k, "all", all);
 }
 
 static void json_device(struct jb *jb, cJSON *a, const struct trit_pm_device *d)
