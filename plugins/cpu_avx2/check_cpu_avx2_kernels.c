@@ -1044,6 +1044,7 @@ START_TEST(each_kernel_type_gets_its_own_winner_and_a_tie_goes_to_the_wider)
 	                     &cpu_avx2_kernels_avx512bw);
 	ck_assert_str_eq(m.k.isa, "avx2/avx512vnni/avx512bw");
 	ck_assert_ptr_eq(m.k.i2s, cpu_avx2_kernels_avx2.i2s);
+	ck_assert_ptr_null(m.k.i2s_order); /* AVX2 reads activations in order */
 	ck_assert_ptr_eq(m.k.tl1, cpu_avx2_kernels_avx512vnni.tl1);
 	ck_assert_ptr_eq(m.k.tl1_tables, cpu_avx2_kernels_avx512vnni.tl1_tables);
 	ck_assert_ptr_eq(m.k.tl2, cpu_avx2_kernels_avx512bw.tl2);
@@ -1051,6 +1052,10 @@ START_TEST(each_kernel_type_gets_its_own_winner_and_a_tie_goes_to_the_wider)
 	cpu_avx2_kernels_mix(&m, &cpu_avx2_kernels_avx512vnni, &cpu_avx2_kernels_avx512vnni,
 	                     &cpu_avx2_kernels_avx512bw);
 	ck_assert_uint_le(strlen(m.k.isa), 31); /* trit bench keeps 31 characters */
+	/* the activations in the order of the I2_S kernel's path */
+	ck_assert_ptr_eq(m.k.i2s, cpu_avx2_kernels_avx512vnni.i2s);
+	ck_assert_ptr_eq(m.k.i2s_order, cpu_avx2_kernels_avx512vnni.i2s_order);
+	ck_assert_ptr_nonnull(m.k.i2s_order);
 #endif
 	cpu_avx2_pool_free(&pool);
 }

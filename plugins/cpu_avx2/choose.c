@@ -81,6 +81,7 @@ void cpu_avx2_kernels_mix(struct cpu_avx2_mix *m, const struct cpu_avx2_kernels 
 	m->by_type[CPU_AVX2_K_TL2] = tl2;
 	m->k.needs = i2s->needs | tl1->needs | tl2->needs;
 	m->k.i2s = i2s->i2s;
+	m->k.i2s_order = i2s->i2s_order;
 	/* a kernel and its tables come from the same path: the tables' grouping
 	 * differs between AVX2 and AVX-512 (kernels.h) */
 	m->k.tl1 = tl1->tl1;

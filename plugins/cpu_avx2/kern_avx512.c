@@ -5,12 +5,11 @@
  * when the CPU has those features (matmul.c chooses). The algorithms are
  * kern_avx2.c's at twice the width; what changes:
  *
- * I2_S: one ZMM holds 32 weight bytes of two rows (row r in the low half,
- *   row r+1 in the high half) and the same 32 bytes of activations broadcast
- *   to both halves, so blocks need no reordering and an odd row count only
- *   leaves a zero half. With VNNI, dpbusd(acc, code, q) adds the four
- *   code * q products of each int32 lane straight into it; without, it is
- *   maddubs into int16 as in AVX2.
+ * I2_S: one ZMM holds 64 weight bytes of one row (two blocks), and the
+ *   activations are reordered once per matmul (i2s_order, called by
+ *   matmul.c) so the 64 that meet each 2-bit code are one load. With VNNI,
+ *   dpbusd(acc, code, q) adds the four code * q products of each int32
+ *   lane straight into it; without, it is maddubs into int16 as in AVX2.
  * TL1/TL2: one ZMM holds four pairs (triples) of a tile, one per 128-bit
  *   lane, with the tables of those four loaded in two loads (layout group 4,
  *   kernels.h). TL2's signs become mask registers (vptestmw against the
@@ -99,7 +98,7 @@ typedef __mmask32 M32;
 
 #define I2S_FLUSH_BLOCKS 8u   /* as in kern_avx2.c */
 #define TL_FLUSH_STEPS   64u
-#define PF_BYTES         2048 /* software prefetch distance, as in kern_avx2.c */
+#define PF_BYTES         8192 /* software prefetch distance (docs/bench.md) */
 
 INLINE int32_t hsum256(__m256i v)
 {
@@ -112,112 +111,223 @@ INLINE int32_t hsum256(__m256i v)
 /* ------------------------------------------------------------------------ */
 /* I2_S                                                                      */
 
-/* NP row pairs from r (the second row of the last pair exists only if
- * `full`), NT tokens from t. */
-INLINE void i2s_block(const struct cpu_avx2_mm *mm, uint64_t r, uint64_t t, const int NP,
-                      const int full, const int NT)
+/*
+ * A row is read 64 bytes, two 128-weight blocks, at a time, and the
+ * activations are stored in the order that makes the four 2-bit codes of
+ * those 64 bytes meet their 64 activations in one 64-byte load each
+ * (i2s_order below).
+ *
+ * Every kernel here loads its weights as two 256-bit halves (w_load64): on
+ * the Zen 5 this was tuned on, an I2_S loop whose 512-bit loads missed the
+ * cache streamed at 14-16 GB/s on one core where the same loop with two
+ * 256-bit loads reached 22-27 GB/s; and it prefetches PF_BYTES ahead, which
+ * must cover the memory's latency at the rate the loop consumes (2 KiB did
+ * not: 22 GB/s, against 25-27 with 8 KiB). docs/bench.md, "The AVX-512
+ * path".
+ */
+#define I2S_STEP_BYTES 64u  /* per row and step: 256 weights */
+#define I2S_STEP_COLS 256u
+
+/* One token's activations, in place: for each 256 of them, the 32 that
+ * meet code k of the first block, the 32 of code k of the second, k = 0..3.
+ * A last odd block of 128 keeps its order (the kernel reads it in halves). */
+static void i2s_order(int8_t *q, uint64_t cols_pad)
 {
-	const uint64_t row_bytes = mm->cols_pad / 4, nblk = mm->cols_pad / 128;
+	int8_t tmp[I2S_STEP_COLS];
+
+	for (uint64_t p = 0; p + I2S_STEP_COLS <= cols_pad; p += I2S_STEP_COLS) {
+		memcpy(tmp, q + p, sizeof tmp);
+		for (int k = 0; k < 4; k++)
+			for (int h = 0; h < 2; h++)
+				memcpy(q + p + 64 * k + 32 * h, tmp + 128 * h + 32 * k, 32);
+	}
+}
+
+/* 64 bytes of weights, as two 256-bit loads (above). */
+INLINE V w_load64(const uint8_t *p)
+{
+	return v_two256(_mm256_loadu_si256((const __m256i *)p),
+	                _mm256_loadu_si256((const __m256i *)(p + 32)));
+}
+
+/* The four 2-bit codes of each byte of v, the high pair first. */
+INLINE void i2s_codes(V v, V c[4])
+{
 	const V m3 = v_set1_8(3);
-	const uint8_t *w[2][2];
-	int has_hi[2];
-	const int8_t *q[4];
-	V acc[2][4];
-#ifndef KERN_VNNI
+	c[0] = v_and(v_srli16(v, 6), m3);
+	c[1] = v_and(v_srli16(v, 4), m3);
+	c[2] = v_and(v_srli16(v, 2), m3);
+	c[3] = v_and(v, m3);
+}
+
+INLINE int32_t hsum512(V v)
+{
+	return hsum256(_mm256_add_epi32(v_lo256(v), v_hi256(v)));
+}
+
+#ifdef KERN_VNNI
+#define I2S_SUMS acc
+/* Accumulators per row and token: four when one row and one token leave
+ * nothing else to overlap (a chain of four dpbusd per step would bound the
+ * loop by their latency), else one. */
+#define I2S_NA(NR, NT) ((NR) * (NT) == 1 ? 4 : 1)
+#else
+#define I2S_SUMS a16 /* int16 sums of at most I2S_FLUSH_BLOCKS steps */
+#endif
+
+/* NR rows from r, NT tokens from t (NR * NT <= 8). `code` holds the codes
+ * of each row's step; q[j] the 256 activations of token j it meets, 64
+ * bytes per code (a last odd block: 32 bytes per code, zero above). */
+#ifdef KERN_VNNI
+INLINE void i2s_step(V acc[2][4][4], const V code[2][4], const int8_t *const q[4], int half,
+                     const int NR, const int NT)
+{
+	UNROLL
+	for (int j = 0; j < NT; j++) {
+		V qv[4];
+		UNROLL
+		for (int k = 0; k < 4; k++)
+			qv[k] = half ? v_two256(_mm256_loadu_si256((const __m256i *)(q[j] + 32 * k)),
+			                        _mm256_setzero_si256())
+			             : v_loadu(q[j] + 64 * k);
+		UNROLL
+		for (int i = 0; i < NR; i++)
+			UNROLL
+			for (int k = 0; k < 4; k++) {
+				const int a = k % I2S_NA(NR, NT);
+				acc[i][j][a] = v_dpbusd(acc[i][j][a], code[i][k], qv[k]);
+			}
+	}
+}
+#else
+INLINE void i2s_step(V a16[2][4], const V code[2][4], const int8_t *const q[4], int half,
+                     const int NR, const int NT)
+{
+	UNROLL
+	for (int j = 0; j < NT; j++) {
+		V qv[4];
+		UNROLL
+		for (int k = 0; k < 4; k++)
+			qv[k] = half ? v_two256(_mm256_loadu_si256((const __m256i *)(q[j] + 32 * k)),
+			                        _mm256_setzero_si256())
+			             : v_loadu(q[j] + 64 * k);
+		UNROLL
+		for (int i = 0; i < NR; i++)
+			a16[i][j] = v_add16(a16[i][j],
+			                    v_add16(v_add16(v_maddubs(code[i][0], qv[0]),
+			                                    v_maddubs(code[i][1], qv[1])),
+			                            v_add16(v_maddubs(code[i][2], qv[2]),
+			                                    v_maddubs(code[i][3], qv[3]))));
+	}
+}
+#endif
+
+INLINE void i2s_block(const struct cpu_avx2_mm *mm, uint64_t r, uint64_t t, const int NR,
+                      const int NT)
+{
+	const uint64_t row_bytes = mm->cols_pad / 4, nsteps = mm->cols_pad / I2S_STEP_COLS;
+	const int odd = (mm->cols_pad / 128) & 1;
+	const uint8_t *w[2];
+	const int8_t *q0[4], *qs[4];
+	V code[2][4];
+#ifdef KERN_VNNI
+	V acc[2][4][4];
+#else
 	const V ones = v_set1_16(1);
+	V acc[2][4], a16[2][4];
 #endif
 
 	UNROLL
-	for (int i = 0; i < NP; i++) {
-		w[i][0] = mm->w + (r + 2 * (uint64_t)i) * row_bytes;
-		has_hi[i] = i + 1 < NP || full;
-		w[i][1] = w[i][0] + (has_hi[i] ? row_bytes : 0);
-	}
+	for (int i = 0; i < NR; i++)
+		w[i] = mm->w + (r + (uint64_t)i) * row_bytes;
 	UNROLL
 	for (int j = 0; j < NT; j++)
-		q[j] = mm->q + (t + (uint64_t)j) * mm->cols_pad;
+		q0[j] = mm->q + (t + (uint64_t)j) * mm->cols_pad;
 	UNROLL
-	for (int i = 0; i < NP; i++)
+	for (int i = 0; i < NR; i++)
 		UNROLL
-		for (int j = 0; j < NT; j++)
+		for (int j = 0; j < NT; j++) {
+#ifdef KERN_VNNI
+			UNROLL
+			for (int a = 0; a < 4; a++)
+				acc[i][j][a] = v_zero();
+#else
 			acc[i][j] = v_zero();
+#endif
+		}
 
-	for (uint64_t b0 = 0; b0 < nblk; b0 += I2S_FLUSH_BLOCKS) {
-		uint64_t b1 = b0 + I2S_FLUSH_BLOCKS < nblk ? b0 + I2S_FLUSH_BLOCKS : nblk;
+	for (uint64_t s0 = 0; s0 < nsteps + (uint64_t)odd; s0 += I2S_FLUSH_BLOCKS) {
+		uint64_t s1 = s0 + I2S_FLUSH_BLOCKS < nsteps ? s0 + I2S_FLUSH_BLOCKS : nsteps;
 #ifndef KERN_VNNI
-		V a16[2][4];
 		UNROLL
-		for (int i = 0; i < NP; i++)
+		for (int i = 0; i < NR; i++)
 			UNROLL
 			for (int j = 0; j < NT; j++)
 				a16[i][j] = v_zero();
 #endif
-		for (uint64_t b = b0; b < b1; b++) {
+		for (uint64_t s = s0; s < s1; s++) {
 			UNROLL
-			for (int i = 0; i < NP; i++) {
-				_mm_prefetch((const char *)(w[i][0] + 32 * b + PF_BYTES),
-				             _MM_HINT_T0);
-				if (has_hi[i])
-					_mm_prefetch((const char *)(w[i][1] + 32 * b + PF_BYTES),
-					             _MM_HINT_T0);
-				__m256i hi = has_hi[i] ? _mm256_loadu_si256(
-				                                 (const __m256i *)(w[i][1] + 32 * b))
-				                       : _mm256_setzero_si256();
-				V v = v_two256(_mm256_loadu_si256((const __m256i *)(w[i][0] + 32 * b)),
-				               hi);
-				V c0 = v_and(v_srli16(v, 6), m3), c1 = v_and(v_srli16(v, 4), m3);
-				V c2 = v_and(v_srli16(v, 2), m3), c3 = v_and(v, m3);
-				UNROLL
-				for (int j = 0; j < NT; j++) {
-					const int8_t *qb = q[j] + 128 * b;
-#ifdef KERN_VNNI
-					V a = acc[i][j];
-					a = v_dpbusd(a, c0, v_bcast256(qb));
-					a = v_dpbusd(a, c1, v_bcast256(qb + 32));
-					a = v_dpbusd(a, c2, v_bcast256(qb + 64));
-					acc[i][j] = v_dpbusd(a, c3, v_bcast256(qb + 96));
-#else
-					V p0 = v_maddubs(c0, v_bcast256(qb));
-					V p1 = v_maddubs(c1, v_bcast256(qb + 32));
-					V p2 = v_maddubs(c2, v_bcast256(qb + 64));
-					V p3 = v_maddubs(c3, v_bcast256(qb + 96));
-					a16[i][j] = v_add16(a16[i][j],
-					                    v_add16(v_add16(p0, p1), v_add16(p2, p3)));
-#endif
-				}
+			for (int i = 0; i < NR; i++) {
+				const uint8_t *p = w[i] + I2S_STEP_BYTES * s;
+				_mm_prefetch((const char *)(p + PF_BYTES), _MM_HINT_T0);
+				i2s_codes(w_load64(p), code[i]);
 			}
+			UNROLL
+			for (int j = 0; j < NT; j++)
+				qs[j] = q0[j] + I2S_STEP_COLS * s;
+			i2s_step(I2S_SUMS, (const V(*)[4])code, qs, 0, NR, NT);
+		}
+		if (odd && s0 + I2S_FLUSH_BLOCKS > nsteps) {
+			/* the last group: its last block, 32 bytes a row, in the low
+			 * halves (at most I2S_FLUSH_BLOCKS steps with the others) */
+			UNROLL
+			for (int i = 0; i < NR; i++)
+				i2s_codes(v_two256(_mm256_loadu_si256(
+				                           (const __m256i *)(w[i] + I2S_STEP_BYTES * nsteps)),
+				                   _mm256_setzero_si256()),
+				          code[i]);
+			UNROLL
+			for (int j = 0; j < NT; j++)
+				qs[j] = q0[j] + I2S_STEP_COLS * nsteps;
+			i2s_step(I2S_SUMS, (const V(*)[4])code, qs, 1, NR, NT);
 		}
 #ifndef KERN_VNNI
 		UNROLL
-		for (int i = 0; i < NP; i++)
+		for (int i = 0; i < NR; i++)
 			UNROLL
 			for (int j = 0; j < NT; j++)
 				acc[i][j] = v_add32(acc[i][j], v_madd16(a16[i][j], ones));
 #endif
 	}
 	UNROLL
-	for (int i = 0; i < NP; i++)
+	for (int i = 0; i < NR; i++)
 		UNROLL
 		for (int j = 0; j < NT; j++) {
-			uint64_t row = r + 2 * (uint64_t)i;
-			uint32_t qs = (uint32_t)mm->qsum[t + j];
-			cpu_avx2_store(mm, t + j, row,
-			               (int32_t)((uint32_t)hsum256(v_lo256(acc[i][j])) - qs));
-			if (has_hi[i])
-				cpu_avx2_store(mm, t + j, row + 1,
-				               (int32_t)((uint32_t)hsum256(v_hi256(acc[i][j])) - qs));
+#ifdef KERN_VNNI
+			V a = v_add32(v_add32(acc[i][j][0], acc[i][j][1]),
+			              v_add32(acc[i][j][2], acc[i][j][3]));
+#else
+			V a = acc[i][j];
+#endif
+			uint32_t d = (uint32_t)hsum512(a) - (uint32_t)mm->qsum[t + j];
+			cpu_avx2_store(mm, t + j, r + (uint64_t)i, (int32_t)d);
 		}
 }
 
+/* One token: a row at a time (one sequential stream; see kern_avx2.c).
+ * Several tokens: two rows share each activation load. */
 INLINE void i2s_rows(const struct cpu_avx2_mm *mm, uint64_t r, uint64_t r1, uint64_t t,
                      const int NT)
 {
-	/* Two rows per ZMM; more rows at once only interleave more streams (see
-	 * kern_avx2.c). */
+	if (NT == 1) {
+		for (; r < r1; r++)
+			i2s_block(mm, r, t, 1, 1);
+		return;
+	}
 	for (; r + 2 <= r1; r += 2)
-		i2s_block(mm, r, t, 1, 1, NT);
+		i2s_block(mm, r, t, 2, NT);
 	if (r < r1)
-		i2s_block(mm, r, t, 1, 0, NT);
+		i2s_block(mm, r, t, 1, NT);
 }
 
 #define I2S_ROW_CHUNK 32u
@@ -306,7 +416,7 @@ INLINE void tl1_tile(const struct cpu_avx2_mm *mm, uint64_t tile, uint64_t t, co
 		uint64_t s1 = s0 + TL_FLUSH_STEPS < steps ? s0 + TL_FLUSH_STEPS : steps;
 		for (uint64_t m = s0; m < s1; m++) {
 			_mm_prefetch((const char *)(w + 64 * m + PF_BYTES), _MM_HINT_T0);
-			V v = v_loadu(w + 64 * m);
+			V v = w_load64(w + 64 * m);
 			V lo = v_and(v, m4), hi = v_and(v_srli16(v, 4), m4);
 			UNROLL
 			for (int j = 0; j < NT; j++)
@@ -376,7 +486,7 @@ INLINE void tl2_tile(const struct cpu_avx2_mm *mm, uint64_t tile, uint64_t t, co
 			_mm_prefetch((const char *)(gp + PF_BYTES + l), _MM_HINT_T0);
 		for (unsigned m = 0; m < 8; m++) {
 			M32 neg[4];
-			V v = v_loadu(gp + 64 * m);
+			V v = w_load64(gp + 64 * m);
 			V lo = v_and(v, m4), hi = v_and(v_srli16(v, 4), m4);
 			tl2_masks(gp + 512 + 16 * m, neg);
 			UNROLL
@@ -430,6 +540,7 @@ const struct cpu_avx2_kernels KERN_NAME(cpu_avx2_kernels_avx512bw) = {
 	.needs = CPU_AVX2_NEEDS_AVX512BW,
 #endif
 	.i2s = i2s,
+	.i2s_order = i2s_order,
 	.tl1 = tl1,
 	.tl2 = tl2,
 	.tl1_tables = tl1_tables,

@@ -85,6 +85,10 @@ struct cpu_avx2_kernels {
 	uint64_t needs;         /* TRIT_CAP_* bits the CPU must have */
 	/* I2_S: rows [r0, r1) for every token. */
 	void (*i2s)(const struct cpu_avx2_mm *mm, uint64_t r0, uint64_t r1);
+	/* I2_S: put one token's cols_pad activations, in place, in the order
+	 * this path's i2s reads them (after their sum is taken); NULL: the
+	 * natural order. */
+	void (*i2s_order)(int8_t *q, uint64_t cols_pad);
 	/* TL1 / TL2: 32-row tiles [t0, t1) for every token. */
 	void (*tl1)(const struct cpu_avx2_mm *mm, uint64_t t0, uint64_t t1);
 	void (*tl2)(const struct cpu_avx2_mm *mm, uint64_t t0, uint64_t t1);

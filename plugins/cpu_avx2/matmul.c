@@ -504,6 +504,8 @@ static void prep(void *arg, unsigned part, unsigned nparts)
 			for (uint64_t k = 0; k < mm->cols; k++)
 				sum += (uint32_t)(int32_t)q[k];
 			run->qsum[t] = (int32_t)sum;
+			if (run->k->i2s_order)
+				run->k->i2s_order(q, mm->cols_pad);
 		} else if (mm->type == TRIT_TYPE_TL1) {
 			run->k->tl1_tables(q, mm->cols_pad, run->tables + t * mm->table_bytes);
 		} else {
