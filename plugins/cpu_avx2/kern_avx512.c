@@ -175,11 +175,11 @@ INLINE int32_t hsum512(V v)
 #define I2S_SUMS a16 /* int16 sums of at most I2S_FLUSH_BLOCKS steps */
 #endif
 
-/* NR rows from r, NT tokens from t (NR * NT <= 8). `code` holds the codes
+/* NR rows from r, NT tokens from t (NR, NT <= 4). `code` holds the codes
  * of each row's step; q[j] the 256 activations of token j it meets, 64
  * bytes per code (a last odd block: 32 bytes per code, zero above). */
 #ifdef KERN_VNNI
-INLINE void i2s_step(V acc[2][4][4], const V code[2][4], const int8_t *const q[4], int half,
+INLINE void i2s_step(V acc[4][4][4], const V code[4][4], const int8_t *const q[4], int half,
                      const int NR, const int NT)
 {
 	UNROLL
@@ -200,7 +200,7 @@ INLINE void i2s_step(V acc[2][4][4], const V code[2][4], const int8_t *const q[4
 	}
 }
 #else
-INLINE void i2s_step(V a16[2][4], const V code[2][4], const int8_t *const q[4], int half,
+INLINE void i2s_step(V a16[4][4], const V code[4][4], const int8_t *const q[4], int half,
                      const int NR, const int NT)
 {
 	UNROLL
@@ -227,14 +227,14 @@ INLINE void i2s_block(const struct cpu_avx2_mm *mm, uint64_t r, uint64_t t, cons
 {
 	const uint64_t row_bytes = mm->cols_pad / 4, nsteps = mm->cols_pad / I2S_STEP_COLS;
 	const int odd = (mm->cols_pad / 128) & 1;
-	const uint8_t *w[2];
+	const uint8_t *w[4];
 	const int8_t *q0[4], *qs[4];
-	V code[2][4];
+	V code[4][4];
 #ifdef KERN_VNNI
-	V acc[2][4][4];
+	V acc[4][4][4];
 #else
 	const V ones = v_set1_16(1);
-	V acc[2][4], a16[2][4];
+	V acc[4][4], a16[4][4];
 #endif
 
 	UNROLL
@@ -314,8 +314,19 @@ INLINE void i2s_block(const struct cpu_avx2_mm *mm, uint64_t r, uint64_t t, cons
 		}
 }
 
+/* Rows that share each activation load when there are several tokens:
+ * with VNNI, 4 x 4 (rows x tokens) dpbusd chains ran at the measured peak
+ * of dpbusd on one core where 2 x 4 reached 0.75 of it (every step pays
+ * its codes once per row and its activation loads once per token); the
+ * int16 sums without VNNI need twice the registers. */
+#ifdef KERN_VNNI
+#define I2S_GEMM_ROWS 4
+#else
+#define I2S_GEMM_ROWS 2
+#endif
+
 /* One token: a row at a time (one sequential stream; see kern_avx2.c).
- * Several tokens: two rows share each activation load. */
+ * Several tokens: I2S_GEMM_ROWS rows at a time. */
 INLINE void i2s_rows(const struct cpu_avx2_mm *mm, uint64_t r, uint64_t r1, uint64_t t,
                      const int NT)
 {
@@ -324,10 +335,14 @@ INLINE void i2s_rows(const struct cpu_avx2_mm *mm, uint64_t r, uint64_t r1, uint
 			i2s_block(mm, r, t, 1, 1);
 		return;
 	}
-	for (; r + 2 <= r1; r += 2)
-		i2s_block(mm, r, t, 2, NT);
-	if (r < r1)
-		i2s_block(mm, r, t, 1, NT);
+	for (; r + I2S_GEMM_ROWS <= r1; r += I2S_GEMM_ROWS)
+		i2s_block(mm, r, t, I2S_GEMM_ROWS, NT);
+	switch (r1 - r) {
+	case 3: i2s_block(mm, r, t, 3, NT); break;
+	case 2: i2s_block(mm, r, t, 2, NT); break;
+	case 1: i2s_block(mm, r, t, 1, NT); break;
+	default: break;
+	}
 }
 
 #define I2S_ROW_CHUNK 32u
