@@ -44,6 +44,7 @@ small="--shape 64x256 --shape 100x300 --reps 3"
 # --- usage ----------------------------------------------------------------------
 check "bench --help exits 0" 0 "$trit" bench --help
 expect "bench --help documents --kernel and --shape" "$work/out" '--kernel K .*i2s, tl1, tl2 or all'
+expect "and --full, the long version" "$work/out" '^  --full +the long version'
 check "help bench exits 0" 0 "$trit" help bench
 check "trit --help lists bench" 0 "$trit" --help
 expect "and says what it is for" "$work/out" '^  bench  '
@@ -83,8 +84,8 @@ jq_eq "min <= median <= max" \
 	'[.results[].shapes[].seconds | (.min <= .median and .median <= .max)] | all' true
 jq_eq "I2_S 64x256 weights are 64 x 256 / 4 + 32 bytes" \
 	'.results[0].shapes[0].bytes' 4128
-jq_eq "the copies fill the working set" \
-	'[.results[].shapes[] | (.copies * .bytes >= 1048576)] | all' true
+jq_eq "the copies, 256 bytes apart, span the working set" \
+	'[.results[].shapes[] | (.copies * ((.bytes + 255) / 256 | floor) * 256 >= 1048576)] | all' true
 jq_eq "the reference runs on 1 thread, as the planner would" '.results[0].threads' 1
 jq_eq "--no-cache writes no cache" '.cache.written' false
 
@@ -102,6 +103,22 @@ jq_eq "the baseline is a streaming read of host memory with the same threads" \
 	'.results[0].read_baseline | test("streaming read .* 2 threads")' true
 jq_eq "the cache was written" '.cache.written' true
 expect "progress goes to stderr" "$work/err" '^trit bench: test_ternary/tcpu0 I2_S 64x256.*packing'
+expect "it says what the run is first" "$work/err" \
+	'^trit bench: a quick run: 6 steps \(device, kernel, shape\), 3 timed samples each'
+expect "and numbers each step as it packs" "$work/err" \
+	'^trit bench: test_ternary/tcpu0 TL1 100x300 \(4/6\), 1 token: packing random weights, writing [0-9]+ copies'
+for phase in 'checking against the reference' 'timing 3 samples of [0-9]+ matmuls$' \
+	'timing 3 samples of [0-9]+ matmuls, each after a 100 us gap' \
+	'reading the same .* from host memory \(the baseline\)'; do
+	expect "a line when it starts ${phase%% *}" "$work/err" "^trit bench: test_ternary/tcpu0 TL2 64x256 \\(5/6\\): $phase"
+done
+if jq -e 'type == "object"' "$work/out" >/dev/null 2>&1 && ! grep -q '^trit bench:' "$work/out"; then
+	ok "--json stdout is one JSON document, no progress"
+else
+	not_ok "--json stdout is one JSON document, no progress" "$(head -c 500 "$work/out")"
+fi
+jq_eq "the document says it was a quick run" '.mode' quick
+jq_eq "and so does every result" '[.results[].mode] | unique | join(",")' quick
 check "-q silences the progress" 0 \
 	"$trit" -P "$plug" bench --backend test_ternary --kernel i2s --shape 64x256 --reps 2 -q --no-cache
 if [ -s "$work/err" ]; then not_ok "-q leaves stderr empty" "$(head -c 500 "$work/err")"
@@ -121,6 +138,50 @@ if jq -e '(.results | length) == 4 and ([.results[] | select(.isa == "other")] |
 	ok "a rerun replaces its result; another kernel.isa is kept apart"
 else
 	not_ok "a rerun replaces its result; another kernel.isa is kept apart" "$(jq -c '[.results[] | [.kernel, .isa]]' "$cache")"
+fi
+
+# --- quick and full runs ------------------------------------------------------------------
+# A device whose last-level cache is 160 MiB: --full rotates the weights over
+# 2 x that, a quick run over at most 256 MiB. tgpu0 keeps its buffers in its
+# own (simulated) memory, so no host copy is read and the test stays short.
+big="env TRIT_PLUGIN_TEST_TERNARY_GPU=yes TRIT_PLUGIN_TEST_TERNARY_L3=167772160"
+check "a quick run on a device with a large cache exits 0" 0 \
+	$big "$trit" -P "$plug" bench --device tgpu0 --kernel i2s --shape 64x256 --reps 1 --json -q --no-cache
+jq_eq "its working set is capped at 256 MiB" '.results[0].working_set.bytes' 268435456
+jq_eq "and says so, with what --full would use" \
+	'.results[0].working_set.why | test("^a quick run.s cap \\(--full: 320.00 MiB, 2 x the last-level cache: cache.l3 of tgpu0")' true
+jq_eq "it is a quick result" '"\(.mode) \(.results[0].mode)"' "quick quick"
+check "--full exits 0" 0 \
+	$big "$trit" -P "$plug" bench --full --device tgpu0 --kernel i2s --shape 64x256 --reps 1 --json -q --no-cache
+jq_eq "--full rotates over 2 x the last-level cache" '.results[0].working_set.bytes' 335544320
+jq_eq "and is a full result" '"\(.mode) \(.results[0].mode) \(.results[0].working_set.why | test("cap"))"' "full full false"
+check "--full without --reps takes 9 samples" 0 \
+	"$trit" -P "$plug" bench --full --backend test_ternary --kernel i2s --shape 32x128 --json -q --no-cache
+jq_eq "9 samples" '.results[0].reps' 9
+check "a quick run without --reps takes 5" 0 \
+	"$trit" -P "$plug" bench --backend test_ternary --kernel i2s --shape 32x128 --json -q --no-cache
+jq_eq "5 samples" '.results[0].reps' 5
+
+# a quick result goes beside a full one in the cache, never over it
+modes="$work/modes.json"
+"$trit" -P "$plug" bench -q --full --backend test_ternary --kernel i2s --shape 64x256 --reps 2 --cache "$modes" >/dev/null 2>&1
+check "a quick run after a --full one exits 0" 0 \
+	"$trit" -P "$plug" bench --backend test_ternary --kernel i2s --shape 64x256 --reps 2 --cache "$modes"
+expect "and says the --full result stays in use" "$work/err" \
+	'^trit bench: the cache keeps this quick result beside the --full result of test_ternary/tcpu0 I2_S \(.*\), which trit plan goes on using'
+if jq -e '[.results[].mode] | sort == ["full", "quick"]' "$modes" >/dev/null 2>&1; then
+	ok "the cache holds both"
+else
+	not_ok "the cache holds both" "$(jq -c '[.results[] | [.kernel, .mode]]' "$modes" 2>&1)"
+fi
+check "devices shows both" 0 env TRIT_BENCH_CACHE="$modes" "$trit" -P "$plug" devices
+expect "marking the quick one" "$work/out" '^    bench I2_S .*, quick run, '
+expect "as not used by trit plan" "$work/out" '\(a quick run: trit plan uses the --full result\)'
+"$trit" -P "$plug" bench -q --full --backend test_ternary --kernel i2s --shape 64x256 --reps 2 --cache "$modes" >/dev/null 2>&1
+if jq -e '[.results[].mode] | sort == ["full", "quick"]' "$modes" >/dev/null 2>&1; then
+	ok "a --full run replaces the --full result only"
+else
+	not_ok "a --full run replaces the --full result only" "$(jq -c '[.results[] | [.kernel, .mode]]' "$modes" 2>&1)"
 fi
 
 # --- read back: devices and plan ------------------------------------------------------

@@ -16,8 +16,8 @@ bench: tests/bench_model tests/trit-genmodel trit$(EXEEXT)
 		$(top_builddir)/libtool --mode=execute $(top_builddir)/tests/bench_model \
 			"$$dir/$$shape-q4_0.gguf" 50 || exit 1; \
 	done; \
-	echo "== trit bench: every device's ternary kernels against a streaming read (docs/bench.md)"; \
-	$(top_builddir)/trit bench --no-cache
+	echo "== trit bench --full: every device's ternary kernels against a streaming read (docs/bench.md)"; \
+	$(top_builddir)/trit bench --full --no-cache
 
 .PHONY: bench
 

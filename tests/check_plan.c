@@ -748,6 +748,60 @@ START_TEST(bench_results_choose_the_repack_format_and_the_decode_rate)
 }
 END_TEST
 
+/*
+ * A quick `trit bench` result is kept beside a --full one of the same kernel
+ * (they have different keys in the cache), and the planner takes the --full
+ * one whichever came first; with only a quick one it takes that.
+ */
+START_TEST(a_full_bench_result_is_used_over_a_quick_one)
+{
+	struct trit_model *m = model("BitNet-b1.58-2B-4T", "I2_S");
+	struct trit_device d = cpu(64 * GIB);
+	struct trit_plan_opts o = opts(4096);
+	struct trit_bench_result q = { .n_shapes = 0 }, f;
+	struct trit_bench_cache cache = { .n = 0 };
+	const struct trit_plan_reason_rec *k;
+	struct trit_plan_result p;
+
+	d.matmul_types = TRIT_TYPE_BIT(TRIT_TYPE_I2_S);
+	snprintf(q.backend, sizeof q.backend, "sim");
+	snprintf(q.device_id, sizeof q.device_id, "cpu0");
+	snprintf(q.device_name, sizeof q.device_name, "simulated CPU");
+	snprintf(q.kernel, sizeof q.kernel, "I2_S");
+	q.type = TRIT_TYPE_I2_S;
+	q.tokens = 1;
+	q.read_bps = -1;
+	q.gops = 40;
+	q.weight_bps = 20e9;
+	f = q;
+	f.full = 1;
+	f.weight_bps = 10e9;
+	snprintf(cache.path, sizeof cache.path, "bench.json");
+	o.bench = &cache;
+	for (int order = 0; order < 2; order++) {
+		cache.n = 0;
+		ck_assert_int_eq(trit_bench_cache_put(&cache, order ? &f : &q), 0);
+		ck_assert_int_eq(trit_bench_cache_put(&cache, order ? &q : &f), 0);
+		ck_assert_uint_eq(cache.n, 2);
+		ck_assert_ptr_eq(trit_bench_cache_full_of(&cache, &q), &cache.results[order ? 0 : 1]);
+		plan_on(m, &d, 1, &o, &p);
+		ck_assert_ptr_nonnull(k = reason_of(&p, TRIT_REASON_SPEED_KERNEL));
+		ck_assert_double_eq(k->num[1], 10e9);
+		trit_plan_result_free(&p);
+	}
+	/* a quick result alone is used */
+	cache.n = 0;
+	ck_assert_int_eq(trit_bench_cache_put(&cache, &q), 0);
+	ck_assert_ptr_null(trit_bench_cache_full_of(&cache, &q));
+	plan_on(m, &d, 1, &o, &p);
+	ck_assert_ptr_nonnull(k = reason_of(&p, TRIT_REASON_SPEED_KERNEL));
+	ck_assert_double_eq(k->num[1], 20e9);
+	trit_plan_result_free(&p);
+	trit_bench_cache_free(&cache);
+	trit_model_close(m);
+}
+END_TEST
+
 /* A model built in memory, not read by trit_model_open (which refuses a
  * file stating these), still cannot be planned with a zero head count or
  * head size: the estimator would size the KV cache as 0 and promise
@@ -802,6 +856,7 @@ static Suite *plan_suite(void)
 		{ "repack_float", float_and_tq2_0_bitnet_weights_are_repacked_into_i2s },
 		{ "repack_llama", non_bitnet_float_weights_are_never_repacked },
 		{ "bench", bench_results_choose_the_repack_format_and_the_decode_rate },
+		{ "bench", a_full_bench_result_is_used_over_a_quick_one },
 		{ "zero_heads", zero_heads_or_head_sizes_are_refused_by_the_estimator },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

@@ -24,6 +24,7 @@ struct trit_bench_report {
 	size_t n_res, n_refused, cap;
 	const char *cache;                /* the runtime's cache file; NULL: none */
 	int written;
+	int full;                         /* a --full run */
 };
 
 /* BitNet-b1.58-2B-4T's matmuls: q and o, k and v, gate and up, down, output. */
@@ -106,6 +107,8 @@ struct run {
 	enum trit_priority prio;
 	const struct trit_device **peers;
 	size_t n_peers;
+	int count_only;               /* bench_all counts the steps in bo.steps */
+	struct trit_bench_arena arena;
 };
 
 /* Each selected kernel of device k of plugin i. */
@@ -118,16 +121,23 @@ static int bench_device(struct run *x, const struct trit_registry *reg, size_t i
 	void *state = NULL;
 	const struct trit_backend *be = trit_registry_backend(reg, i, &state);
 	char err[1200];
+	int rc;
 
 	x->bo.threads = d->kind == TRIT_DEVICE_CPU ?
 	                trit_plan_threads(d, x->forced, x->prio, NULL) : 0;
 	for (size_t t = 0; t < TRIT_ARRAY_LEN(order); t++) {
 		if (!(d->matmul_types & x->kernels & TRIT_TYPE_BIT(order[t])))
 			continue;
+		if (x->count_only) {
+			x->bo.steps += x->bo.n_shapes;
+			continue;
+		}
 		if (grow(r))
 			return TRIT_ENOMEM;
-		if (!trit_bench_kernel(be, state, k, pi->name, d, order[t], x->peers, x->n_peers,
-		                       &x->bo, &r->res[r->n_res], err, sizeof err)) {
+		rc = trit_bench_kernel(be, state, k, pi->name, d, order[t], x->peers, x->n_peers,
+		                       &x->bo, &r->res[r->n_res], err, sizeof err);
+		x->bo.step += x->bo.n_shapes;
+		if (!rc) {
 			r->n_res++;
 			continue;
 		}
@@ -160,7 +170,7 @@ static int bench_all(struct run *x, const struct trit_registry *reg,
 			    !(d->matmul_types & x->kernels))
 				continue;
 			if (strcmp(pi->name, "ref") == 0 && !o->n_backends && others) {
-				*skipped_ref = 1;
+				*skipped_ref = !x->count_only;
 				continue;
 			}
 			rc = bench_device(x, reg, i, k, r);
@@ -176,14 +186,17 @@ static int prepare(const struct trit_runtime *rt, const struct trit_bench_option
 	*x = (struct run){ .o = o, .kernels = o->kernels ? o->kernels : ALL_KERNELS };
 	if (o->n_shapes > TRIT_BENCH_MAX_SHAPES || o->n_backends > TRIT_BENCH_OPT_MAX_FILTERS ||
 	    o->n_devices > TRIT_BENCH_OPT_MAX_FILTERS || !o->tokens || o->tokens > 4096 ||
-	    !o->reps || o->reps > 1000 || (x->kernels & ~(uint32_t)ALL_KERNELS))
+	    o->reps > 1000 || (x->kernels & ~(uint32_t)ALL_KERNELS))
 		return trit_errf(err, errlen, TRIT_EINVAL, "bench options out of range: at most %u "
-		                 "shapes and %u filters of each kind, tokens 1..4096, reps 1..1000, "
+		                 "shapes and %u filters of each kind, tokens 1..4096, reps 0..1000, "
 		                 "kernels I2_S, TL1, TL2", TRIT_BENCH_MAX_SHAPES,
 		                 TRIT_BENCH_OPT_MAX_FILTERS);
 	x->bo = (struct trit_bench_opts){ .n_shapes = o->n_shapes, .tokens = o->tokens,
-	                                  .reps = o->reps, .working_set = o->working_set,
-	                                  .progress = o->progress, .progress_ctx = o->ctx };
+	                                  .reps = o->reps ? o->reps : o->full ?
+	                                          TRIT_BENCH_FULL_REPS : TRIT_BENCH_QUICK_REPS,
+	                                  .working_set = o->working_set, .full = o->full != 0,
+	                                  .progress = o->progress, .progress_ctx = o->ctx,
+	                                  .arena = &x->arena };
 	memcpy(x->bo.rows, o->rows, sizeof x->bo.rows);
 	memcpy(x->bo.cols, o->cols, sizeof x->bo.cols);
 	for (size_t i = 0; !o->n_shapes && i < TRIT_ARRAY_LEN(bitnet_shapes); i++) {
@@ -195,14 +208,36 @@ static int prepare(const struct trit_runtime *rt, const struct trit_bench_option
 	return 0;
 }
 
-/* Add the results to the runtime's cache and write it, when it was read. */
-static int save(struct trit_runtime *rt, struct trit_bench_report *r, char *err, size_t errlen)
+/* Add the results to the runtime's cache and write it, when it was read.
+ * A quick result goes beside a --full one of the same kernel, which the
+ * planner goes on using: say so. */
+static int save(struct trit_runtime *rt, const struct trit_bench_options *o,
+                struct trit_bench_report *r, char *err, size_t errlen)
 {
+	char msg[1200] = "", *m = msg;
+	size_t shadowed = 0;
+
 	if (rt->bench_state != API_BENCH_READ || !r->n_res)
 		return 0;
-	for (size_t i = 0; i < r->n_res; i++)
+	for (size_t i = 0; i < r->n_res; i++) {
+		const struct trit_bench_result *f = trit_bench_cache_full_of(&rt->bench, &r->res[i]);
+		if (f && !r->res[i].full && m < msg + sizeof msg - 200) {
+			m += snprintf(m, (size_t)(msg + sizeof msg - m), "%s%s/%s %s (%s)",
+			              shadowed ? ", " : "", f->backend, f->device_id, f->kernel,
+			              f->measured_at);
+			shadowed++;
+		}
 		if (trit_bench_cache_put(&rt->bench, &r->res[i]))
 			return trit_errf(err, errlen, TRIT_ENOMEM, "out of memory adding to the cache");
+	}
+	if (shadowed) {
+		char line[1400];
+		snprintf(line, sizeof line, "the cache keeps %s beside the --full result%s of %s, "
+		         "which trit plan goes on using; trit bench --full replaces %s",
+		         shadowed == 1 ? "this quick result" : "these quick results",
+		         shadowed == 1 ? "" : "s", msg, shadowed == 1 ? "it" : "them");
+		note(o, line);
+	}
 	if (trit_bench_cache_save(&rt->bench, err, errlen))
 		return TRIT_EIO;
 	r->written = 1;
@@ -231,7 +266,25 @@ int trit_bench_run(struct trit_runtime *rt, const struct trit_bench_options *o,
 		return trit_errf(err, errlen, TRIT_ENOMEM, "out of memory");
 	}
 	r->cache = rt->bench_state == API_BENCH_READ ? rt->bench.path : NULL;
+	r->full = o->full != 0;
+	x.count_only = 1;
+	bench_all(&x, rt->reg, r, &skipped_ref);
+	x.count_only = 0;
+	if (x.bo.steps) {
+		char msg[400], cap[32], more[120] = "";
+		trit_format_bytes(TRIT_BENCH_QUICK_WORKING_SET, cap, sizeof cap);
+		if (!o->full && !o->working_set)
+			snprintf(more, sizeof more, ", at most %s (--full: no cap, %u samples)", cap,
+			         TRIT_BENCH_FULL_REPS);
+		snprintf(msg, sizeof msg, "%s run: %u step%s (device, kernel, shape), %u timed "
+		         "sample%s each, the weights rotating over %s%s", o->full ? "a --full" :
+		         "a quick", x.bo.steps, x.bo.steps == 1 ? "" : "s", x.bo.reps,
+		         x.bo.reps == 1 ? "" : "s", o->working_set ? "the working set given" :
+		         "2 x the last-level cache", more);
+		note(o, msg);
+	}
 	rc = bench_all(&x, rt->reg, r, &skipped_ref);
+	trit_bench_arena_free(&x.arena);
 	free(x.peers);
 	if (skipped_ref)
 		note(o, "ref (the scalar reference) skipped: another backend has ternary kernels; "
@@ -244,7 +297,7 @@ int trit_bench_run(struct trit_runtime *rt, const struct trit_bench_options *o,
 		               o->n_backends || o->n_devices ? " matching --backend/--device" : "",
 		               x.kernels == ALL_KERNELS ? "" : " requested");
 	else
-		rc = save(rt, r, err, errlen);
+		rc = save(rt, o, r, err, errlen);
 	if (rc == TRIT_ENODEV)
 		trit_bench_report_free(r);
 	else
@@ -302,5 +355,5 @@ void trit_bench_report_text(const struct trit_bench_report *r, FILE *out)
 char *trit_bench_report_json(const struct trit_bench_report *r)
 {
 	return trit_report_bench_json(r->res, r->n_res, r->refused, r->n_refused, r->cache,
-	                              r->written);
+	                              r->written, r->full);
 }

@@ -291,6 +291,7 @@ struct kbench {
 	const char *label;           /* "ref/ref0 I2_S" for messages */
 	uint64_t working_set;
 	uint64_t seed;
+	struct trit_bench_arena *arena;
 	/* the host read */
 	struct reader rd;
 	struct reader_arg *args;
@@ -382,34 +383,182 @@ static void *xaligned(uint64_t size)
 	return aligned_alloc(64, ((size_t)size + 63) / 64 * 64);
 }
 
-/* The buffers of one shape, freed together. */
+/* ------------------------------------------------------------------------ */
+/* The run's buffers                                                         */
+
+void trit_bench_arena_free(struct trit_bench_arena *a)
+{
+	if (!a)
+		return;
+	if (a->w)
+		a->be->buffer_free(a->state, a->w);
+	free(a->host);
+	free(a->scratch);
+	memset(a, 0, sizeof *a);
+}
+
+/* A device buffer of at least `need` bytes for the weights' copies in the
+ * arena: the one there when it is this device's and large enough, else a
+ * new one of `size` (need and some to spare) bytes. */
+static int arena_weights(struct kbench *k, uint64_t need, uint64_t size, char *err,
+                         size_t errlen)
+{
+	struct trit_bench_arena *a = k->arena;
+	char why[512] = "", b[32];
+	int rc;
+
+	if (a->w && (a->be != k->be || a->state != k->state || a->index != k->index ||
+	             a->w_bytes < need)) {
+		a->be->buffer_free(a->state, a->w);
+		a->w = NULL;
+		a->w_bytes = 0;
+	}
+	if (a->w)
+		return 0;
+	progress(k, "%s: allocating %s for the weights' copies", k->label,
+	         trit_format_bytes(size, b, sizeof b));
+	if ((rc = k->be->buffer_alloc(k->state, k->index, size, &a->w, why, sizeof why))) {
+		a->w = NULL;
+		return trit_errf(err, errlen, rc, "%s: buffer_alloc of %s for the weights' copies "
+		                 "failed: %s", k->label, b, why[0] ? why : "no reason given");
+	}
+	a->be = k->be;
+	a->state = k->state;
+	a->index = k->index;
+	a->w_bytes = size;
+	return 0;
+}
+
+/* At least `need` bytes of host memory at *p (*have of them): a new block
+ * of `size` when there are fewer. */
+static int arena_grow(unsigned char **p, uint64_t *have, uint64_t need, uint64_t size)
+{
+	if (*p && *have >= need)
+		return 0;
+	free(*p);
+	*have = 0;
+	if (!(*p = xaligned(size > need ? size : need)))
+		return TRIT_ENOMEM;
+	*have = size > need ? size : need;
+	return 0;
+}
+
+/* Some to spare: the next kernel's copies of the same shapes can span a
+ * few bytes more than this one's (their stride differs). */
+static uint64_t spare(uint64_t need)
+{
+	return need + (need / 16 < (UINT64_C(4) << 20) ? need / 16 : UINT64_C(4) << 20);
+}
+
+/* ------------------------------------------------------------------------ */
+/* The weights of one shape                                                  */
+
+/*
+ * Packing is slow (a switch per trit: seconds for the 128256x2560 output
+ * matrix), so each shape packs one pool of random rows, about
+ * TRIT_BENCH_POOL_TRITS trits in whole row tiles (1 row for I2_S, 32 for TL1
+ * and TL2) plus the tensor's partial last tile, and tensors a and b are
+ * assembled from the pool's tiles: every layout keeps a row tile's bytes
+ * together, so any arrangement of whole tiles is a valid tensor. Tile i of a
+ * is pool tile (i + i / P) % P (P whole tiles in the pool: each repetition of
+ * the pool is shifted one tile further, so rows a pool apart differ); tile
+ * i of b is the next pool tile after a's, so every whole tile of b differs
+ * from a's and a kernel that ignored weights_offset is caught. The
+ * reference dots are computed once, on the pool, and rearranged the same
+ * way; the kernel's output is still compared on every row. A tensor with
+ * fewer than two whole tiles gets a b packed on its own.
+ */
+struct layout {
+	uint64_t tile_rows, tile_bytes;
+	uint64_t full;          /* whole row tiles of the tensor */
+	uint64_t pool_full;     /* whole row tiles of the pool (P, at most full) */
+	uint64_t pool_rows;     /* the pool's P tiles and the tensor's partial tile */
+	uint64_t pool_bytes, pool_data;
+	int b_own;              /* b packed on its own */
+};
+
+static void layout_of(uint32_t type, uint64_t rows, uint64_t cols, struct layout *l)
+{
+	struct trit_ternary_geometry g, pg;
+	uint64_t want;
+
+	trit_ternary_geometry(type, rows, cols, &g);
+	l->tile_rows = type == TRIT_TYPE_I2_S ? 1 : TRIT_TL_TILE_ROWS;
+	l->tile_bytes = g.data_bytes / (g.rows_pad / l->tile_rows);
+	l->full = rows / l->tile_rows;
+	want = TRIT_BENCH_POOL_TRITS / (l->tile_rows * g.cols_pad);
+	if (want < 2)
+		want = 2;
+	l->pool_full = l->full < want ? l->full : want;
+	l->pool_rows = l->pool_full * l->tile_rows + rows % l->tile_rows;
+	trit_ternary_geometry(type, l->pool_rows, cols, &pg);
+	l->pool_bytes = pg.total_bytes;
+	l->pool_data = pg.data_bytes;
+	l->b_own = l->pool_full < 2;
+}
+
+/* The pool tile that tile i of tensor a (which 0) or b (1) holds. */
+static uint64_t pool_tile(const struct layout *l, uint64_t i, int which)
+{
+	uint64_t t;
+
+	if (i >= l->full)
+		return l->pool_full; /* the partial tile: the pool's last */
+	t = (i + i / l->pool_full) % l->pool_full;
+	return which ? (t + 1) % l->pool_full : t;
+}
+
+/* Tensor a or b (data_bytes, then the pool's scale trailer) into dst. */
+static void assemble(const struct layout *l, const unsigned char *pool, uint64_t data_bytes,
+                     int which, unsigned char *dst)
+{
+	for (uint64_t i = 0; i < data_bytes / l->tile_bytes; i++)
+		memcpy(dst + i * l->tile_bytes, pool + pool_tile(l, i, which) * l->tile_bytes,
+		       l->tile_bytes);
+	memcpy(dst + data_bytes, pool + l->pool_data, TRIT_TERNARY_TRAILER_BYTES);
+}
+
+/* The reference dots of tensor a or b, from the pool's. */
+static void expected_dots(const struct layout *l, const int32_t *pool_dots, uint64_t rows,
+                          uint64_t tokens, int which, int32_t *out)
+{
+	for (uint64_t t = 0; t < tokens; t++)
+		for (uint64_t r = 0; r < rows; r++) {
+			uint64_t pr = pool_tile(l, r / l->tile_rows, which) * l->tile_rows +
+			              r % l->tile_rows;
+			out[t * rows + r] = pool_dots[t * l->pool_rows + pr];
+		}
+}
+
+/* ------------------------------------------------------------------------ */
+/* One shape                                                                 */
+
+/* The buffers of one shape, freed together (the weights' copies, the
+ * baseline's host copy and a, b and stage are the arena's). */
 struct shape_bufs {
-	struct trit_buffer *w, *in, *out, *ws;
-	unsigned char *a, *b, *host;
+	struct trit_buffer *in, *out, *ws;
+	unsigned char *pool, *a, *b, *stage;
 	float *x, *y, *s;
 	int8_t *q;
-	int32_t *dots, *ref;
+	int32_t *dots, *ref, *pool_dots;
 };
 
 static void shape_free(struct kbench *k, struct shape_bufs *sb)
 {
-	if (sb->w)
-		k->be->buffer_free(k->state, sb->w);
 	if (sb->in)
 		k->be->buffer_free(k->state, sb->in);
 	if (sb->out)
 		k->be->buffer_free(k->state, sb->out);
 	if (sb->ws)
 		k->be->buffer_free(k->state, sb->ws);
-	free(sb->a);
-	free(sb->b);
-	free(sb->host);
+	free(sb->pool);
 	free(sb->x);
 	free(sb->y);
 	free(sb->s);
 	free(sb->q);
 	free(sb->dots);
 	free(sb->ref);
+	free(sb->pool_dots);
 	memset(sb, 0, sizeof *sb);
 }
 
@@ -434,8 +583,9 @@ static int call(struct kbench *k, struct trit_matmul *op, const char *what,
 }
 
 /*
- * Check the copy at `copy` (holding tensor w) against the reference: the
- * integer dots exactly, the F32 output within 1e-5 of the largest |y|.
+ * Check the copy at `copy` (holding tensor w, whose reference dots are in
+ * sb->ref) against the reference: the integer dots exactly, the F32 output
+ * within 1e-5 of the largest |y|.
  */
 static int check_copy(struct kbench *k, struct shape_bufs *sb, struct trit_matmul op,
                       uint64_t stride, uint64_t copy, const unsigned char *w,
@@ -450,7 +600,6 @@ static int check_copy(struct kbench *k, struct shape_bufs *sb, struct trit_matmu
 
 	trit_ternary_geometry(k->type, rows, cols, &g);
 	scale = trit_ternary_scale(w, g.data_bytes);
-	trit_ref_matmul_int(k->type, w, rows, cols, sb->q, tokens, sb->ref);
 	op.weights_offset = copy * stride;
 
 	op.flags = TRIT_MATMUL_INT_DOTS;
@@ -495,16 +644,72 @@ static int check_copy(struct kbench *k, struct shape_bufs *sb, struct trit_matmu
 	return 0;
 }
 
-static int bench_shape(struct kbench *k, uint64_t rows, uint64_t cols, struct trit_bench_shape *sh,
-                       char *err, size_t errlen)
+/* Copies are written (and copied for the baseline) this many bytes at a
+ * time at most: small tensors go as a block of copies of b, not one call
+ * each (a 1x1 shape has millions of copies). */
+#define STAGE_BYTES (UINT64_C(4) << 20)
+
+/* Copy 0 holds a, the others b: into the device's buffer (host NULL) or
+ * into host. */
+static int write_copies(struct kbench *k, struct shape_bufs *sb, uint64_t bytes, uint64_t stride,
+                        uint64_t copies, uint64_t per, unsigned char *host, char *err,
+                        size_t errlen)
+{
+	const unsigned char *blk = per > 1 ? sb->stage : sb->b;
+	char why[512] = "";
+	int rc;
+
+	if (host)
+		memcpy(host, sb->a, bytes);
+	else if ((rc = k->be->buffer_write(k->state, k->arena->w, 0, sb->a, bytes, why, sizeof why)))
+		return buf_error(k, rc, "buffer_write", why, err, errlen);
+	for (uint64_t c = 1; c < copies;) {
+		uint64_t n = copies - c < per ? copies - c : per, len = (n - 1) * stride + bytes;
+		if (host)
+			memcpy(host + c * stride, blk, len);
+		else if ((rc = k->be->buffer_write(k->state, k->arena->w, c * stride, blk, len, why,
+		                                   sizeof why)))
+			return buf_error(k, rc, "buffer_write", why, err, errlen);
+		c += n;
+	}
+	return 0;
+}
+
+/* Copies of a `bytes`-byte tensor, 256 bytes apart, spanning the working
+ * set (0 when that overflows); *per: copies written at a time; *scratch:
+ * the host memory for a, b and a block of per copies. */
+static uint64_t copies_of(const struct kbench *k, uint64_t bytes, uint64_t *stride,
+                          uint64_t *per, uint64_t *scratch)
+{
+	uint64_t copies;
+
+	*stride = trit_round_up_u64(bytes, 256);
+	copies = k->working_set > *stride ? (k->working_set + *stride - 1) / *stride : 1;
+	if (copies > UINT64_MAX / *stride)
+		return 0;
+	*per = 1;
+	if (copies > 1 && *stride < STAGE_BYTES) {
+		*per = STAGE_BYTES / *stride;
+		if (*per > copies - 1)
+			*per = copies - 1;
+	}
+	*scratch = 2 * *stride + (*per > 1 ? *per * *stride : 0);
+	return copies;
+}
+
+static int bench_shape(struct kbench *k, uint64_t rows, uint64_t cols, uint32_t step,
+                       struct trit_bench_shape *sh, char *err, size_t errlen)
 {
 	const struct trit_bench_opts *o = k->o;
-	uint64_t tokens = o->tokens ? o->tokens : 1, copies, stride, batch, ws_f32 = 0, ws_int = 0;
+	uint64_t tokens = o->tokens ? o->tokens : 1, copies, stride, batch, gap_batch, per, scratch;
 	uint64_t bytes = trit_ternary_bytes(k->type, rows, cols), in_bytes, out_bytes, next = 0;
+	uint64_t ws_f32 = 0, ws_int = 0;
 	uint32_t reps = o->reps ? o->reps : 1;
+	struct trit_ternary_geometry g;
 	struct shape_bufs sb = { 0 };
+	struct layout l;
 	double *t = NULL;
-	char why[512] = "", b1[32], b2[32];
+	char why[512] = "", b1[32], b2[32], at[256];
 	int rc;
 
 	memset(sh, 0, sizeof *sh);
@@ -516,20 +721,29 @@ static int bench_shape(struct kbench *k, uint64_t rows, uint64_t cols, struct tr
 		return trit_errf(err, errlen, TRIT_ERANGE, "shape %llux%llu with %llu tokens is too "
 		                 "large", (unsigned long long)rows, (unsigned long long)cols,
 		                 (unsigned long long)tokens);
-	/* copies of `bytes` (what the kernel reads) fill the working set; each
-	 * starts on a 256-byte boundary, which every backend's loads accept */
-	stride = trit_round_up_u64(bytes, 256);
-	copies = k->working_set > bytes ? (k->working_set + bytes - 1) / bytes : 1;
-	if (copies > UINT64_MAX / stride)
+	/* copies of `bytes` (what the kernel reads), each on a 256-byte boundary
+	 * (which every backend's loads accept), span the working set */
+	if (!(copies = copies_of(k, bytes, &stride, &per, &scratch)))
 		return trit_errf(err, errlen, TRIT_ERANGE, "working set overflows");
 	batch = (TRIT_BENCH_SAMPLE_BYTES + bytes - 1) / bytes;
+	if (batch > TRIT_BENCH_MAX_BATCH)
+		batch = TRIT_BENCH_MAX_BATCH;
 	if (batch > copies)
 		batch = copies;
+	gap_batch = batch < TRIT_BENCH_GAP_BATCH ? batch : TRIT_BENCH_GAP_BATCH;
 	sh->bytes = bytes;
 	sh->copies = copies;
 	sh->batch = batch;
 	in_bytes = tokens * cols * 4;
 	out_bytes = tokens * rows * 4;
+	trit_ternary_geometry(k->type, rows, cols, &g);
+	layout_of(k->type, rows, cols, &l);
+	if (o->steps)
+		snprintf(at, sizeof at, "%s %llux%llu (%u/%u)", k->label, (unsigned long long)rows,
+		         (unsigned long long)cols, step, o->steps);
+	else
+		snprintf(at, sizeof at, "%s %llux%llu", k->label, (unsigned long long)rows,
+		         (unsigned long long)cols);
 
 	struct trit_matmul op = {
 		.struct_size = sizeof op, .weight_type = k->type, .rows = rows, .cols = cols,
@@ -546,38 +760,55 @@ static int bench_shape(struct kbench *k, uint64_t rows, uint64_t cols, struct tr
 		                 (unsigned long long)rows, (unsigned long long)cols,
 		                 why[0] ? why : "no reason given");
 
-	progress(k, "%s %llux%llu, %llu token%s: packing %llu cop%s of %s (%s working set)",
-	         k->label, (unsigned long long)rows, (unsigned long long)cols,
-	         (unsigned long long)tokens, tokens == 1 ? "" : "s", (unsigned long long)copies,
-	         copies == 1 ? "y" : "ies", trit_format_bytes(bytes, b1, sizeof b1),
+	progress(k, "%s, %llu token%s: packing random weights, writing %llu cop%s of %s (%s "
+	         "working set)", at, (unsigned long long)tokens, tokens == 1 ? "" : "s",
+	         (unsigned long long)copies, copies == 1 ? "y" : "ies",
+	         trit_format_bytes(bytes, b1, sizeof b1),
 	         trit_format_bytes(copies * stride, b2, sizeof b2));
-	sb.a = malloc(bytes);
-	sb.b = copies > 1 ? malloc(bytes) : NULL;
+	if (!arena_grow(&k->arena->scratch, &k->arena->scratch_bytes, scratch, scratch)) {
+		sb.a = k->arena->scratch;
+		sb.b = copies > 1 ? sb.a + stride : NULL;
+		sb.stage = per > 1 ? sb.a + 2 * stride : NULL;
+	}
+	sb.pool = malloc(l.pool_bytes);
 	sb.x = malloc(in_bytes);
 	sb.y = malloc(out_bytes);
 	sb.s = malloc(tokens * sizeof *sb.s);
 	sb.q = malloc(tokens * cols);
 	sb.dots = malloc(out_bytes);
 	sb.ref = malloc(out_bytes);
+	sb.pool_dots = malloc(tokens * l.pool_rows * sizeof *sb.pool_dots);
 	t = malloc(reps * sizeof *t);
-	if (!sb.a || (copies > 1 && !sb.b) || !sb.x || !sb.y || !sb.s || !sb.q || !sb.dots ||
-	    !sb.ref || !t) {
+	if (!sb.pool || !sb.a || (copies > 1 && !sb.b) || (per > 1 && !sb.stage) || !sb.x ||
+	    !sb.y || !sb.s || !sb.q || !sb.dots || !sb.ref || !sb.pool_dots || !t) {
 		rc = trit_errf(err, errlen, TRIT_ENOMEM, "out of host memory for %s %llux%llu",
 		               k->label, (unsigned long long)rows, (unsigned long long)cols);
 		goto out;
 	}
-	if ((rc = pack_random(k->type, rows, cols, &k->seed, sb.a, bytes, err, errlen)) ||
-	    (sb.b && (rc = pack_random(k->type, rows, cols, &k->seed, sb.b, bytes, err, errlen))))
+	if ((rc = pack_random(k->type, l.pool_rows, cols, &k->seed, sb.pool, l.pool_bytes, err,
+	                      errlen)))
 		goto out;
+	assemble(&l, sb.pool, g.data_bytes, 0, sb.a);
+	if (sb.b && l.b_own)
+		rc = pack_random(k->type, rows, cols, &k->seed, sb.b, bytes, err, errlen);
+	else if (sb.b)
+		assemble(&l, sb.pool, g.data_bytes, 1, sb.b);
+	if (rc)
+		goto out;
+	if (sb.stage) {
+		memset(sb.stage, 0, per * stride);
+		for (uint64_t i = 0; i < per; i++)
+			memcpy(sb.stage + i * stride, sb.b, bytes);
+	}
 	for (uint64_t i = 0; i < tokens * cols; i++)
 		sb.x[i] = (float)((double)(rng_next(&k->seed) >> 40) / (double)(1u << 23) - 1.0);
 	for (uint64_t tk = 0; tk < tokens; tk++)
 		sb.s[tk] = trit_quantize_act(sb.x + tk * cols, cols, sb.q + tk * cols);
+	trit_ref_matmul_int(k->type, sb.pool, l.pool_rows, cols, sb.q, tokens, sb.pool_dots);
 
 	/* device buffers: copy 0 holds tensor a, the others b, so a kernel that
 	 * ignored weights_offset would fail the check on the last copy */
-	if ((rc = k->be->buffer_alloc(k->state, k->index, copies * stride, &sb.w, why, sizeof why)) ||
-	    (rc = k->be->buffer_alloc(k->state, k->index, in_bytes, &sb.in, why, sizeof why)) ||
+	if ((rc = k->be->buffer_alloc(k->state, k->index, in_bytes, &sb.in, why, sizeof why)) ||
 	    (rc = k->be->buffer_alloc(k->state, k->index, out_bytes, &sb.out, why, sizeof why)) ||
 	    ((ws_f32 || ws_int) && (rc = k->be->buffer_alloc(k->state, k->index,
 	                                                     ws_f32 > ws_int ? ws_f32 : ws_int,
@@ -587,26 +818,28 @@ static int bench_shape(struct kbench *k, uint64_t rows, uint64_t cols, struct tr
 		               why[0] ? why : "no reason given");
 		goto out;
 	}
-	for (uint64_t c = 0; c < copies; c++)
-		if ((rc = k->be->buffer_write(k->state, sb.w, c * stride, c ? sb.b : sb.a, bytes,
-		                              why, sizeof why))) {
-			rc = buf_error(k, rc, "buffer_write", why, err, errlen);
-			goto out;
-		}
-	op.weights = sb.w;
+	if ((rc = write_copies(k, &sb, bytes, stride, copies, per, NULL, err, errlen)))
+		goto out;
+	op.weights = k->arena->w;
 	op.input = sb.in;
 	op.output = sb.out;
 	op.workspace = sb.ws;
 
-	progress(k, "%s %llux%llu: checking against the reference", k->label,
-	         (unsigned long long)rows, (unsigned long long)cols);
-	if ((rc = check_copy(k, &sb, op, stride, 0, sb.a, err, errlen)) ||
-	    (copies > 1 && (rc = check_copy(k, &sb, op, stride, copies - 1, sb.b, err, errlen))))
+	progress(k, "%s: checking against the reference", at);
+	expected_dots(&l, sb.pool_dots, rows, tokens, 0, sb.ref);
+	if ((rc = check_copy(k, &sb, op, stride, 0, sb.a, err, errlen)))
 		goto out;
+	if (copies > 1) {
+		if (l.b_own)
+			trit_ref_matmul_int(k->type, sb.b, rows, cols, sb.q, tokens, sb.ref);
+		else
+			expected_dots(&l, sb.pool_dots, rows, tokens, 1, sb.ref);
+		if ((rc = check_copy(k, &sb, op, stride, copies - 1, sb.b, err, errlen)))
+			goto out;
+	}
 
 	/* the timed runs: F32 in, F32 out, rotating over the copies */
-	progress(k, "%s %llux%llu: timing %u samples of %llu matmul%s", k->label,
-	         (unsigned long long)rows, (unsigned long long)cols, reps,
+	progress(k, "%s: timing %u sample%s of %llu matmul%s", at, reps, reps == 1 ? "" : "s",
 	         (unsigned long long)batch, batch == 1 ? "" : "s");
 	if ((rc = k->be->buffer_write(k->state, sb.in, 0, sb.x, in_bytes, why, sizeof why))) {
 		rc = buf_error(k, rc, "buffer_write", why, err, errlen);
@@ -638,12 +871,12 @@ static int bench_shape(struct kbench *k, uint64_t rows, uint64_t cols, struct tr
 	sh->gap_median = -1;
 	if (k->host) {
 		double lo, hi;
-		progress(k, "%s %llux%llu: timing %u samples with a %u us gap before each matmul",
-		         k->label, (unsigned long long)rows, (unsigned long long)cols, reps,
-		         TRIT_BENCH_GAP_US);
+		progress(k, "%s: timing %u sample%s of %llu matmul%s, each after a %u us gap", at,
+		         reps, reps == 1 ? "" : "s", (unsigned long long)gap_batch,
+		         gap_batch == 1 ? "" : "s", TRIT_BENCH_GAP_US);
 		for (uint32_t r = 0; r <= reps; r++) {
 			double sum = 0;
-			for (uint64_t i = 0; i < batch; i++) {
+			for (uint64_t i = 0; i < gap_batch; i++) {
 				double t0;
 				op.weights_offset = next * stride;
 				next = (next + 1) % copies;
@@ -654,24 +887,23 @@ static int bench_shape(struct kbench *k, uint64_t rows, uint64_t cols, struct tr
 				sum += now() - t0;
 			}
 			if (r)
-				t[r - 1] = sum / (double)batch;
+				t[r - 1] = sum / (double)gap_batch;
 		}
 		stats(t, reps, &sh->gap_median, &lo, &hi);
 	}
 
 	/* the baseline: the same bytes, the same rotation, read from host memory */
 	if (k->host) {
-		progress(k, "%s %llux%llu: reading the same %s from host memory", k->label,
-		         (unsigned long long)rows, (unsigned long long)cols,
+		progress(k, "%s: reading the same %s from host memory (the baseline)", at,
 		         trit_format_bytes(copies * stride, b2, sizeof b2));
-		if (!(sb.host = xaligned(copies * stride))) {
+		if (arena_grow(&k->arena->host, &k->arena->host_bytes, copies * stride,
+		               copies * stride)) {
 			rc = trit_errf(err, errlen, TRIT_ENOMEM, "out of host memory for the %s baseline",
 			               trit_format_bytes(copies * stride, b2, sizeof b2));
 			goto out;
 		}
-		for (uint64_t c = 0; c < copies; c++)
-			memcpy(sb.host + c * stride, c ? sb.b : sb.a, bytes);
-		if ((rc = reader_start(k, sb.host, stride, bytes, copies, err, errlen)))
+		write_copies(k, &sb, bytes, stride, copies, per, k->arena->host, err, errlen);
+		if ((rc = reader_start(k, k->arena->host, stride, bytes, copies, err, errlen)))
 			goto out;
 		next = 0;
 		for (uint32_t r = 0; r <= reps; r++) {
@@ -700,10 +932,13 @@ int trit_bench_kernel(const struct trit_backend *be, void *state, uint32_t index
                       char *err, size_t errlen)
 {
 	const struct trit_type_traits *tt = trit_type_traits(type);
-	struct kbench k = { .be = be, .state = state, .index = index, .d = d, .type = type, .o = o };
+	struct trit_bench_arena own = { 0 };
+	struct kbench k = { .be = be, .state = state, .index = index, .d = d, .type = type, .o = o,
+	                    .arena = o->arena ? o->arena : &own };
 	const char *isa = trit_bench_isa(d);
 	char label[200];
 	double bytes = 0, ops = 0, secs = 0, rsecs = 0, gsecs = 0;
+	uint64_t need = 0, scratch = 0;
 	time_t now_t = time(NULL);
 	struct tm tm;
 	int rc = 0;
@@ -729,13 +964,22 @@ int trit_bench_kernel(const struct trit_backend *be, void *state, uint32_t index
 	out->tokens = o->tokens ? o->tokens : 1;
 	out->threads = o->threads;
 	out->reps = o->reps ? o->reps : 1;
+	out->full = o->full ? 1 : 0;
 	out->gap_us = TRIT_BENCH_GAP_US;
 	if (o->working_set) {
 		k.working_set = o->working_set;
 		snprintf(out->working_set_why, sizeof out->working_set_why, "as given (--working-set)");
 	} else {
-		k.working_set = trit_bench_working_set(d, peers, n_peers, out->working_set_why,
-		                                       sizeof out->working_set_why);
+		char why[240], b[32];
+		uint64_t full = trit_bench_working_set(d, peers, n_peers, why, sizeof why);
+		if (!o->full && full > TRIT_BENCH_QUICK_WORKING_SET) {
+			k.working_set = TRIT_BENCH_QUICK_WORKING_SET;
+			snprintf(out->working_set_why, sizeof out->working_set_why, "a quick run's cap "
+			         "(--full: %s, %s)", trit_format_bytes(full, b, sizeof b), why);
+		} else {
+			k.working_set = full;
+			snprintf(out->working_set_why, sizeof out->working_set_why, "%s", why);
+		}
 	}
 	out->working_set = k.working_set;
 	if (k.host)
@@ -749,9 +993,29 @@ int trit_bench_kernel(const struct trit_backend *be, void *state, uint32_t index
 	gmtime_r(&now_t, &tm);
 	strftime(out->measured_at, sizeof out->measured_at, "%Y-%m-%dT%H:%M:%SZ", &tm);
 
+	/* one buffer for every shape's copies (and one host copy, one scratch):
+	 * the largest they need, so that growing it does not touch new memory
+	 * again midway */
+	for (uint32_t i = 0; i < o->n_shapes; i++) {
+		uint64_t b = trit_ternary_bytes(type, o->rows[i], o->cols[i]), stride, c, per, sc;
+		if (b && (c = copies_of(&k, b, &stride, &per, &sc))) {
+			need = c * stride > need ? c * stride : need;
+			scratch = sc > scratch ? sc : scratch;
+		}
+	}
+	if (need)
+		rc = arena_weights(&k, need, spare(need), err, errlen);
+	if (!rc && need && (arena_grow(&k.arena->scratch, &k.arena->scratch_bytes, scratch,
+	                               spare(scratch)) ||
+	                    (k.host && arena_grow(&k.arena->host, &k.arena->host_bytes, need,
+	                                          spare(need)))))
+		rc = trit_errf(err, errlen, TRIT_ENOMEM, "%s: out of host memory for the copies "
+		               "of the weights (%llu bytes)", label,
+		               (unsigned long long)(k.host ? need + scratch : scratch));
+
 	for (uint32_t i = 0; i < o->n_shapes && !rc; i++) {
 		struct trit_bench_shape *sh = &out->shapes[i];
-		rc = bench_shape(&k, o->rows[i], o->cols[i], sh, err, errlen);
+		rc = bench_shape(&k, o->rows[i], o->cols[i], o->step + i + 1, sh, err, errlen);
 		if (rc)
 			break;
 		out->n_shapes++;
@@ -762,6 +1026,7 @@ int trit_bench_kernel(const struct trit_backend *be, void *state, uint32_t index
 		gsecs += sh->gap_median;
 	}
 	free(k.rd.sink);
+	trit_bench_arena_free(&own);
 	if (rc)
 		return rc;
 	out->weight_bps = bytes / secs;
@@ -812,6 +1077,7 @@ struct cJSON *trit_bench_result_json(const struct trit_bench_result *r)
 	put_num(o, "tokens", r->tokens, &oom);
 	put_num(o, "threads", r->threads, &oom);
 	put_num(o, "reps", r->reps, &oom);
+	put_str(o, "mode", r->full ? "full" : "quick", &oom);
 	put_str(o, "measured_at", r->measured_at, &oom);
 	if ((ws = cJSON_AddObjectToObject(o, "working_set"))) {
 		put_num(ws, "bytes", (double)r->working_set, &oom);
@@ -888,6 +1154,7 @@ static int result_from_json(const cJSON *o, struct trit_bench_result *r, const c
 {
 	const cJSON *ws = cJSON_GetObjectItemCaseSensitive(o, "working_set");
 	const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, "shapes"), *s;
+	const cJSON *mode = cJSON_GetObjectItemCaseSensitive(o, "mode");
 	char kind[16];
 	int type;
 
@@ -914,6 +1181,11 @@ static int result_from_json(const cJSON *o, struct trit_bench_result *r, const c
 	r->tokens = (uint32_t)get_num(o, "tokens");
 	r->threads = get_num(o, "threads") > 0 ? (uint32_t)get_num(o, "threads") : 0;
 	r->reps = get_num(o, "reps") > 0 ? (uint32_t)get_num(o, "reps") : 0;
+	/* results from before quick runs existed were measured the long way */
+	if (mode && !(cJSON_IsString(mode) && (strcmp(mode->valuestring, "quick") == 0 ||
+	                                        strcmp(mode->valuestring, "full") == 0)))
+		return *what = "\"mode\" is not \"quick\" or \"full\"", -1;
+	r->full = !mode || strcmp(mode->valuestring, "full") == 0;
 	r->working_set = get_num(ws, "bytes") > 0 ? (uint64_t)get_num(ws, "bytes") : 0;
 	get_str(ws, "why", r->working_set_why, sizeof r->working_set_why);
 	r->weight_bps = get_num(o, "weight_bytes_per_s");
@@ -950,11 +1222,27 @@ static int result_from_json(const cJSON *o, struct trit_bench_result *r, const c
 	return 0;
 }
 
-static int same_key(const struct trit_bench_result *a, const struct trit_bench_result *b)
+/* The same kernel measured on the same device with the same kernel.isa
+ * and tokens, in either mode. */
+static int same_kernel(const struct trit_bench_result *a, const struct trit_bench_result *b)
 {
 	return strcmp(a->backend, b->backend) == 0 && strcmp(a->device_id, b->device_id) == 0 &&
 	       strcmp(a->device_name, b->device_name) == 0 && a->type == b->type &&
 	       strcmp(a->isa, b->isa) == 0 && a->tokens == b->tokens;
+}
+
+static int same_key(const struct trit_bench_result *a, const struct trit_bench_result *b)
+{
+	return same_kernel(a, b) && a->full == b->full;
+}
+
+const struct trit_bench_result *trit_bench_cache_full_of(const struct trit_bench_cache *c,
+                                                         const struct trit_bench_result *r)
+{
+	for (size_t i = 0; c && i < c->n; i++)
+		if (c->results[i].full && same_kernel(&c->results[i], r))
+			return &c->results[i];
+	return NULL;
 }
 
 int trit_bench_cache_put(struct trit_bench_cache *c, const struct trit_bench_result *r)
@@ -1067,14 +1355,18 @@ const struct trit_bench_result *trit_bench_cache_find(const struct trit_bench_ca
                                                       const struct trit_device *d,
                                                       uint32_t type, uint32_t tokens)
 {
+	const struct trit_bench_result *quick = NULL;
 	const char *isa = trit_bench_isa(d);
 
 	for (size_t i = 0; c && i < c->n; i++) {
 		const struct trit_bench_result *r = &c->results[i];
 		if (strcmp(r->backend, backend) == 0 && strcmp(r->device_id, d->id) == 0 &&
 		    strcmp(r->device_name, d->name ? d->name : "") == 0 && r->type == type &&
-		    r->tokens == tokens && strcmp(r->isa, isa ? isa : "") == 0)
-			return r;
+		    r->tokens == tokens && strcmp(r->isa, isa ? isa : "") == 0) {
+			if (r->full)
+				return r;
+			quick = r;
+		}
 	}
-	return NULL;
+	return quick;
 }

@@ -13,7 +13,7 @@
 #include "cli.h"
 
 const char cli_usage_bench[] =
-	"Usage: trit bench [--kernel i2s|tl1|tl2|all] [--shape MxK]... [--tokens N]\n"
+	"Usage: trit bench [--full] [--kernel i2s|tl1|tl2|all] [--shape MxK]... [--tokens N]\n"
 	"                  [--backend NAME]... [--device ID]... [--reps N] [--threads N]\n"
 	"                  [--working-set SIZE] [--cache FILE] [--no-cache] [--json] [-q]\n"
 	"\n"
@@ -23,11 +23,16 @@ const char cli_usage_bench[] =
 	"print GOP/s (2 x M x K x tokens per matmul), the weight bytes streamed per second, a\n"
 	"plain streaming read of the same bytes measured in the same run (devices whose\n"
 	"buffers are host memory; unknown, with the reason, for others) and the ratio of the\n"
-	"two. The weights rotate over copies filling twice the last-level cache (a fixed 1 GiB\n"
-	"when no cache size is known), so they come from memory. Each kernel is first checked\n"
-	"against the scalar reference and is not reported when it disagrees. The results go to\n"
-	"the bench cache, which `trit devices` shows and `trit plan` uses. Method: docs/bench.md.\n"
+	"two. The weights rotate over copies spanning twice the last-level cache (a fixed 1 GiB\n"
+	"when no cache size is known), so they come from memory. By default a quick run (seconds\n"
+	"on two cores) caps that at 256 MiB, still several times the cache a core can fill on\n"
+	"most CPUs, and takes 5 samples. Each kernel is first checked against the scalar\n"
+	"reference and is not reported when it disagrees. The results go to the bench cache,\n"
+	"which `trit devices` shows and `trit plan` uses; a quick result never replaces a\n"
+	"--full one. Progress goes to stderr. Method: docs/bench.md.\n"
 	"\n"
+	"  --full              the long version: the working set not capped (2 x the last-level\n"
+	"                      cache, on the device and again in host memory), 9 samples\n"
 	"  --kernel K          i2s, tl1, tl2 or all (default all; may be repeated)\n"
 	"  --shape MxK         M output by K input features (may be repeated, at most 16;\n"
 	"                      default the five shapes above)\n"
@@ -36,9 +41,10 @@ const char cli_usage_bench[] =
 	"                      reference `ref` runs only when named, or when no other backend\n"
 	"                      has a ternary kernel: it takes seconds per matmul on large shapes\n"
 	"  --device ID         only devices with this id (may be repeated)\n"
-	"  --reps N            timed samples per shape, after one untimed (default 9)\n"
+	"  --reps N            timed samples per shape, after one untimed (default 5; 9 with\n"
+	"                      --full)\n"
 	"  --threads N         CPU threads (default: the planner's, see [runtime] threads)\n"
-	"  --working-set SIZE  rotate the weights over SIZE bytes (e.g. 256MiB) instead\n"
+	"  --working-set SIZE  rotate the weights over SIZE bytes (e.g. 1GiB) instead\n"
 	"  --cache FILE        the bench cache (default: [runtime] bench_cache,\n"
 	"                      $XDG_CACHE_HOME/trit/bench.json, ~/.cache/trit/bench.json)\n"
 	"  --no-cache          do not write the bench cache\n"
@@ -162,6 +168,7 @@ static int bench_option(int c, struct trit_bench_options *o, struct bench_cli *b
 		return EXIT_OK;
 	case 'C': b->cache = optarg; return EXIT_OK;
 	case 'N': b->write_cache = 0; return EXIT_OK;
+	case 'F': o->full = 1; return EXIT_OK;
 	case 'j': b->json = 1; return EXIT_OK;
 	case 'q': b->quiet = 1; return EXIT_OK;
 	case 'h': fputs(cli_usage_bench, stdout); return -1;
@@ -183,6 +190,7 @@ static int bench_options(int argc, char **argv, struct trit_bench_options *o,
 		{ "working-set", required_argument, NULL, 'w' },
 		{ "cache", required_argument, NULL, 'C' },
 		{ "no-cache", no_argument, NULL, 'N' },
+		{ "full", no_argument, NULL, 'F' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -225,7 +233,7 @@ static int bench_and_print(struct cli *cli, const struct trit_bench_options *o, 
 
 int cmd_bench(struct cli *cli, int argc, char **argv)
 {
-	struct trit_bench_options o = { .tokens = 1, .reps = 9 };
+	struct trit_bench_options o = { .tokens = 1 }; /* reps 0: the mode's */
 	struct bench_cli b = { .quiet = cli->quiet, .write_cache = 1 };
 	char err[1200];
 	int rc;

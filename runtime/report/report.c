@@ -93,15 +93,17 @@ static void text_device_bench(FILE *out, const char *backend, const struct trit_
 			         fmt_sig(r->weight_bps / r->read_bps, x, sizeof x),
 			         fmt_sig(r->read_bps / 1e9, y, sizeof y));
 		fprintf(out, "    %-18s %s GB/s of weights, %s GOP/s%s; %u token%s, %u shape%s, "
-		        "%u thread%s, kernel.isa %s, %s\n", label,
+		        "%u thread%s, kernel.isa %s, %s run, %s\n", label,
 		        fmt_sig(r->weight_bps / 1e9, w, sizeof w),
 		        fmt_sig(r->gops, g, sizeof g), rd,
 		        r->tokens, r->tokens == 1 ? "" : "s", r->n_shapes, r->n_shapes == 1 ? "" : "s",
 		        r->threads, r->threads == 1 ? "" : "s", r->isa[0] ? r->isa : "none",
-		        r->measured_at);
+		        r->full ? "--full" : "quick", r->measured_at);
 		if (strcmp(r->isa, isa ? isa : ""))
 			fprintf(out, "    %-18s (measured with kernel.isa %s; %s now reports %s: not used "
 			        "by trit plan)\n", "", r->isa[0] ? r->isa : "none", d->id, isa ? isa : "none");
+		else if (!r->full && trit_bench_cache_full_of(bench, r))
+			fprintf(out, "    %-18s (a quick run: trit plan uses the --full result)\n", "");
 	}
 }
 
@@ -509,10 +511,11 @@ void trit_report_bench_text(FILE *out, const struct trit_bench_result *r, size_t
                             int written)
 {
 	if (n)
-		fprintf(out, "trit bench: %u token%s per matmul, %u timed samples per shape; "
+		fprintf(out, "trit bench: %s; %u token%s per matmul, %u timed samples per shape; "
 		        "GOP/s = 2 x M x K x tokens / median; weight GB/s = packed weight bytes / "
-		        "median; ratio = weight GB/s / read GB/s\n", r[0].tokens,
-		        r[0].tokens == 1 ? "" : "s", r[0].reps);
+		        "median; ratio = weight GB/s / read GB/s\n",
+		        r[0].full ? "a --full run" : "a quick run (--full for the long version)",
+		        r[0].tokens, r[0].tokens == 1 ? "" : "s", r[0].reps);
 	for (size_t i = 0; i < n; i++)
 		text_bench_result(out, &r[i], i == 0 || strcmp(r[i].backend, r[i - 1].backend) ||
 		                  strcmp(r[i].device_id, r[i - 1].device_id));
@@ -527,7 +530,7 @@ void trit_report_bench_text(FILE *out, const struct trit_bench_result *r, size_t
 
 char *trit_report_bench_json(const struct trit_bench_result *r, size_t n,
                              const struct trit_bench_refusal *f, size_t nf, const char *cache,
-                             int written)
+                             int written, int full)
 {
 	struct jb jb = { 0 };
 	cJSON *root = cJSON_CreateObject(), *a, *o;
@@ -536,6 +539,7 @@ char *trit_report_bench_json(const struct trit_bench_result *r, size_t n,
 	if (!root)
 		return NULL;
 	json_str(&jb, root, "trit_version", trit_version());
+	json_str(&jb, root, "mode", full ? "full" : "quick");
 	o = chk(&jb, cJSON_AddObjectToObject(root, "cache"));
 	if (o) {
 		json_str(&jb, o, "path", cache);

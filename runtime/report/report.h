@@ -26,14 +26,14 @@ char *trit_report_devices_json(const struct trit_registry *reg,
                                const struct trit_bench_cache *bench, const char *bench_error);
 
 /* `trit bench`: the results (grouped by device as given), the kernels not
- * reported with why, and the cache file (NULL: none) and whether it was
- * written. */
+ * reported with why, the cache file (NULL: none) and whether it was
+ * written, and (JSON) whether it was a --full run. */
 void trit_report_bench_text(FILE *out, const struct trit_bench_result *r, size_t n,
                             const struct trit_bench_refusal *f, size_t nf, const char *cache,
                             int written);
 char *trit_report_bench_json(const struct trit_bench_result *r, size_t n,
                              const struct trit_bench_refusal *f, size_t nf, const char *cache,
-                             int written);
+                             int written, int full);
 
 /* `trit config`: every schema key with its value and origin. */
 void trit_report_config_text(FILE *out, const struct trit_config *cfg);

@@ -9,13 +9,21 @@
  *   isa = NAME               its "kernel.isa" property (default scalar)
  *   wrong = I2_S|TL1|TL2     that kernel adds 1 to one dot: a broken kernel
  *   gpu = yes                add a simulated GPU (own memory) with the same kernels
+ *   l3 = BYTES               the devices' cache.l3 (default 1 MiB), which sizes
+ *                            trit bench's working set
  * The kernels are slow (trit_ternary_get per weight): small shapes only.
+ * Buffers of 2 MiB or more ask for transparent huge pages where the system
+ * has them, so a test with a large working set does not spend seconds in
+ * page faults.
  */
 #define trit_backend_entry test_ternary_LTX_trit_backend_entry
+
+#include <build-config.h>
 
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 
 #include <trit/backend.h>
 #include <trit/ternary.h>
@@ -59,6 +67,8 @@ static int tt_init(const struct trit_host *host, void **out, char *err, size_t e
 	const char *isa = host->config_get(host->ctx, "isa");
 	const char *wrong = host->config_get(host->ctx, "wrong");
 	const char *gpu = host->config_get(host->ctx, "gpu");
+	const char *l3 = host->config_get(host->ctx, "l3");
+	uint64_t l3_bytes = UINT64_C(1) << 20;
 	uint64_t types = TRIT_TYPE_BIT(TRIT_TYPE_I2_S) | TRIT_TYPE_BIT(TRIT_TYPE_TL1) |
 	                 TRIT_TYPE_BIT(TRIT_TYPE_TL2);
 	int rc;
@@ -94,6 +104,17 @@ static int tt_init(const struct trit_host *host, void **out, char *err, size_t e
 		free(s);
 		return rc;
 	}
+	if (l3) {
+		char *end;
+		unsigned long long v = strtoull(l3, &end, 10);
+		if (*l3 < '1' || *l3 > '9' || *end || v > (UINT64_C(1) << 40)) {
+			rc = setting_error(host, "l3", l3, "a whole number of bytes from 1 to 2^40", err,
+			                   errlen);
+			free(s);
+			return rc;
+		}
+		l3_bytes = v;
+	}
 	snprintf(s->isa, sizeof s->isa, "%s", isa ? isa : "scalar");
 	s->n = gpu && strcmp(gpu, "yes") == 0 ? 2 : 1;
 	for (uint32_t i = 0; i < s->n; i++) {
@@ -117,7 +138,7 @@ static int tt_init(const struct trit_host *host, void **out, char *err, size_t e
 		p[0].text = i ? "test-gpu" : "test-host";
 		p[1].key = "cache.l3";
 		p[1].unit = "bytes";
-		p[1].value = (struct trit_value){ UINT64_C(1) << 20, TRIT_VALUE_MEASURED, 0, "simulated" };
+		p[1].value = (struct trit_value){ l3_bytes, TRIT_VALUE_MEASURED, 0, "simulated" };
 		p[2].key = "kernel.isa";
 		p[2].text = s->isa;
 		d->props = p;
@@ -140,7 +161,21 @@ static int tt_alloc(void *st, uint32_t dev, uint64_t size, struct trit_buffer **
                     char *err, size_t errlen)
 {
 	struct trit_buffer *b = calloc(1, sizeof *b);
-	if (!b || !(b->data = calloc(1, size ? size : 1))) {
+	const size_t huge = (size_t)2 << 20;
+	void *p = NULL;
+
+	(void)st;
+	(void)dev;
+	if (b && size >= huge && size <= SIZE_MAX - huge && !posix_memalign(&p, huge, size)) {
+#ifdef MADV_HUGEPAGE
+		madvise(p, size, MADV_HUGEPAGE);
+#endif
+		memset(p, 0, size);
+		b->data = p;
+	} else if (b && size < huge) {
+		b->data = calloc(1, size ? size : 1);
+	}
+	if (!b || !b->data) {
 		free(b);
 		snprintf(err, errlen, "out of memory");
 		return TRIT_ENOMEM;
@@ -152,6 +187,7 @@ static int tt_alloc(void *st, uint32_t dev, uint64_t size, struct trit_buffer **
 
 static void tt_free(void *st, struct trit_buffer *b)
 {
+	(void)st;
 	if (b)
 		free(b->data);
 	free(b);

@@ -392,8 +392,9 @@ struct trit_bench_options {
 	uint64_t rows[TRIT_BENCH_OPT_MAX_SHAPES], cols[TRIT_BENCH_OPT_MAX_SHAPES];
 	uint32_t n_shapes;           /* 0 = BitNet-b1.58-2B-4T's five layer shapes */
 	uint32_t tokens;             /* activations per matmul, 1 .. 4096 */
-	uint32_t reps;               /* timed samples per shape, 1 .. 1000 */
-	uint64_t working_set;        /* bytes; 0 = twice the last-level cache */
+	uint32_t reps;               /* timed samples per shape, 1 .. 1000; 0 = 5, or 9 when full */
+	uint64_t working_set;        /* bytes; 0 = twice the last-level cache, at most
+	                                256 MiB unless full */
 	/* Only these backends / device ids (n = 0: all). `ref`, the scalar
 	 * reference, runs only when named or when no other backend has a kernel
 	 * asked for. */
@@ -405,6 +406,10 @@ struct trit_bench_options {
 	void (*progress)(void *ctx, const char *message);
 	void (*failure)(void *ctx, const char *message);
 	void *ctx;
+	/* 1: the long version (`trit bench --full`): the working set is not
+	 * capped. 0: a quick run. Results record which; a quick result is
+	 * cached beside a full one, never over it (docs/bench.md). */
+	uint32_t full;
 };
 
 struct trit_bench_report;
