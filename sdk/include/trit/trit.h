@@ -408,7 +408,9 @@ struct trit_bench_options {
 	void *ctx;
 	/* 1: the long version (`trit bench --full`): the working set is not
 	 * capped. 0: a quick run. Results record which; a quick result is
-	 * cached beside a full one, never over it (docs/bench.md). */
+	 * cached beside a full one, never over it (docs/bench.md). Appended to
+	 * this struct: a program built against an older trit.h must be rebuilt
+	 * (and, built so, gets a quick run where it got the long one). */
 	uint32_t full;
 };
 
