@@ -52,6 +52,8 @@ static char *fmt_value(const struct trit_value *v, const char *unit, char *buf, 
 		snprintf(buf, len, "%.1f GB/s", (double)v->value / 1e9);
 	else if (unit && strcmp(unit, "hz") == 0)
 		snprintf(buf, len, "%.2f GHz", (double)v->value / 1e9);
+	else if (unit && strcmp(unit, "ops/s") == 0)
+		snprintf(buf, len, "%.1f GOP/s", (double)v->value / 1e9);
 	else if (unit && strcmp(unit, "cc") == 0) /* major * 10 + minor, shown as NVIDIA writes it */
 		snprintf(buf, len, "%llu.%llu", (unsigned long long)v->value / 10,
 		         (unsigned long long)v->value % 10);
