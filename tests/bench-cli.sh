@@ -88,6 +88,9 @@ jq_eq "the copies, 256 bytes apart, span the working set" \
 	'[.results[].shapes[] | (.copies * ((.bytes + 255) / 256 | floor) * 256 >= 1048576)] | all' true
 jq_eq "the reference runs on 1 thread, as the planner would" '.results[0].threads' 1
 jq_eq "--no-cache writes no cache" '.cache.written' false
+jq_eq "ref reports no int8 peak: the peak and of_peak are null, with the reason" \
+	'[.results[] | "\(.peak_ops_per_s_per_core) \(.peak_ops_per_s) \(.of_peak) \(.shapes[0].of_peak) \(.peak_why)"] | unique | join(",")' \
+	"null null null null ref0 reports no compute.int8_peak in ops/s (its plugin does not measure it)"
 
 # --- a test backend with ternary kernels and known memory ---------------------------
 cache="$work/bench.json"
@@ -102,6 +105,15 @@ jq_eq "and says where the cache size came from" '.results[0].working_set.why | t
 jq_eq "the baseline is a streaming read of host memory with the same threads" \
 	'.results[0].read_baseline | test("streaming read .* 2 threads")' true
 jq_eq "the cache was written" '.cache.written' true
+jq_eq "every result and shape has the peak's keys" \
+	'[.results[] | has("peak_ops_per_s_per_core", "peak_ops_per_s", "peak_why", "of_peak") and ([.shapes[] | has("of_peak")] | all)] | all' true
+jq_eq "the peak per core is the device's compute.int8_peak, per kernel type where it has one" \
+	'[.results[] | "\(.kernel)=\(.peak_ops_per_s_per_core)"] | join(",")' "I2_S=1000000000,TL1=1000000000,TL2=2000000000"
+jq_eq "the peak is that times the threads" '[.results[] | .peak_ops_per_s == .peak_ops_per_s_per_core * .threads] | all' true
+jq_eq "of_peak is GOP/s over the peak, over all shapes and per shape" \
+	'[.results[] | .peak_ops_per_s as $p | ([.] + .shapes)[] | .of_peak > 0 and ((.of_peak - .gops * 1e9 / $p) | fabs) < 1e-9 * .of_peak] | all' true
+jq_eq "peak_why names the property and the plugin's source" '[.results[].peak_why] | unique | join("|")' \
+	"tcpu0 compute.int8_peak, measured by the plugin: simulated: 1 G ops/s per core|tcpu0 compute.int8_peak.tl2, measured by the plugin: simulated: 2 G ops/s per core for TL2"
 expect "progress goes to stderr" "$work/err" '^trit bench: test_ternary/tcpu0 I2_S 64x256.*packing'
 expect "it says what the run is first" "$work/err" \
 	'^trit bench: a quick run: 6 steps \(device, kernel, shape\), 3 timed samples each'
@@ -124,6 +136,21 @@ check "-q silences the progress" 0 \
 if [ -s "$work/err" ]; then not_ok "-q leaves stderr empty" "$(head -c 500 "$work/err")"
 else ok "-q leaves stderr empty"; fi
 expect "text output has the table" "$work/out" '^  I2_S   64x256 +4.03 KiB'
+expect "the peak once, under the device" "$work/out" \
+	'^  peak int8 \(I2_S\): 1 GOP/s per core x 2 threads = 2 GOP/s, an upper bound \(tcpu0 compute.int8_peak, measured by the plugin: simulated'
+expect "and an of-peak column" "$work/out" '^  I2_S   64x256 .* [0-9.]+ +[0-9.e-]+% +[0-9.]+ '
+check "bench text with two kernels of different peaks" 0 \
+	"$trit" -P "$plug" bench --backend test_ternary --kernel i2s --kernel tl2 --shape 64x256 --reps 2 -q --no-cache
+if [ "$(grep -c '^  peak int8' "$work/out")" -eq 2 ] &&
+	grep -Eq '^  peak int8 \(TL2\): 2 GOP/s per core x 2 threads = 4 GOP/s' "$work/out"; then
+	ok "prints the peak again where a kernel's differs"
+else
+	not_ok "prints the peak again where a kernel's differs" "$(grep 'peak int8' "$work/out")"
+fi
+check "bench with the device's peak unknown exits 0" 0 env TRIT_PLUGIN_TEST_TERNARY_PEAK=unknown \
+	"$trit" -P "$plug" bench --backend test_ternary --kernel i2s --shape 64x256 --reps 2 --json -q --no-cache
+jq_eq "of_peak is null, with the plugin's reason" '.results[0] | "\(.peak_ops_per_s) \(.of_peak) \(.shapes[0].of_peak) \(.peak_why)"' \
+	"null null null tcpu0 compute.int8_peak is unknown: simulated: not measured (peak = unknown)"
 if [ -f "$cache" ] && jq -e '.format == 1 and (.results | length) == 3' "$cache" >/dev/null; then
 	ok "the cache file holds the three results"
 else
@@ -138,6 +165,11 @@ if jq -e '(.results | length) == 4 and ([.results[] | select(.isa == "other")] |
 	ok "a rerun replaces its result; another kernel.isa is kept apart"
 else
 	not_ok "a rerun replaces its result; another kernel.isa is kept apart" "$(jq -c '[.results[] | [.kernel, .isa]]' "$cache")"
+fi
+if jq -e '[.results[] | select(.kernel == "TL2")][0] | .peak_ops_per_s_per_core == 2000000000 and (.peak_why | test("compute.int8_peak.tl2"))' "$cache" >/dev/null; then
+	ok "the peak survives a read and rewrite of the cache"
+else
+	not_ok "the peak survives a read and rewrite of the cache" "$(jq -c '[.results[] | [.kernel, .peak_ops_per_s_per_core]]' "$cache")"
 fi
 
 # --- quick and full runs ------------------------------------------------------------------
@@ -246,6 +278,8 @@ jq_eq "its read baseline is unknown (null), and so is the ratio" \
 	'.results[0] | "\(.read_bytes_per_s) \(.ratio) \(.shapes[0].ratio)"' "null null null"
 jq_eq "with the reason" '.results[0].read_baseline | test("^unknown: tgpu0 keeps its buffers")' true
 jq_eq "its own working set, from its own cache size" '.results[0].working_set.bytes' 2097152
+jq_eq "no int8 peak for a device that is not a CPU" '.results[0] | "\(.peak_ops_per_s) \(.of_peak) \(.peak_why)"' \
+	"null null not a CPU: the peak is one core's, scaled by the threads"
 
 # --- where the cache lives -------------------------------------------------------------
 check "without --cache the cache goes under XDG_CACHE_HOME" 0 \

@@ -112,6 +112,10 @@ START_TEST(remeasure_and_max_age_and_off_make_every_get_miss)
 	pc = trit_probe_cache_open(path, 7300, 1);   /* --remeasure */
 	ck_assert_int_eq(get(pc, "id1", "k", "s", v, sizeof v), 0);
 	ck_assert_int_eq(trit_probe_cache_put(pc, "cpu_x", "id1", "k", "s", "8"), 0);
+	/* ... but what this run stored reads back (a plugin checks that the
+	 * cache keeps values that way: cpu_avx2's choose.c and peak.c) */
+	ck_assert_int_eq(get(pc, "id1", "k", "s", v, sizeof v), 1);
+	ck_assert_str_eq(v, "8");
 	trit_probe_cache_save(pc);
 	trit_probe_cache_close(pc);
 	pc = trit_probe_cache_open(path, 7300, 0);   /* the new value replaced the old */

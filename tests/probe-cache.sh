@@ -5,7 +5,8 @@
 # expired entry measure again; probe_cache_max_age = 0 switches it off; a
 # damaged cache file is a warning, then rewritten; on a CPU with several
 # kernel paths, the timing that picks one per kernel type is stored once and
-# reused the same way (its figures are not checked: timing). The cpu_avx2 plugin is
+# reused the same way (its figures are not checked: timing), and so is the
+# peak int8 throughput of a core (compute.int8_peak). The cpu_avx2 plugin is
 # copied into a directory of its own (it shadows the build tree's), so its
 # file can be touched. Speaks TAP. Needs jq.
 set -u
@@ -43,12 +44,23 @@ jq_eq "a first run measures the bandwidth and stores it" "$avx2 | .cached[0] | \
 	"cpu0.mem_bandwidth false"
 jq_eq "... in the file [runtime] probe_cache names" '.probe_cache.path' "$TRIT_PROBE_CACHE"
 first=$(jq -r "$avx2 | .devices[0].memory_bandwidth.value" "$work/out")
+peak="$avx2 | .devices[0].properties[\"compute.int8_peak\"]"
+jq_eq "the int8 peak of a core was measured and stored too" \
+	"[$avx2 | .cached[] | select(.key | startswith(\"cpu0.int8_peak.\")) | .from_cache] | map(tostring) | join(\",\")" false
+jq_eq "... published as compute.int8_peak in ops/s" "$peak | \"\(.unit) \(.state) \(.value > 0)\"" "ops/s measured true"
+jq_eq "... whose source says how and that it is per core" \
+	"$peak | .source | test(\"independent chains .* best of 5 samples .*; per core \\\\(one thread\\\\); measured now\")" true
+first_peak=$(jq -r "$peak | .value" "$work/out")
 cp "$TRIT_PROBE_CACHE" "$work/out"
-jq_eq "... which holds one entry for it" '[.entries[] | select(.plugin == "cpu_avx2")] | length' 1
-jq_eq "... the value measured" '.entries[] | select(.plugin == "cpu_avx2") | .value' "$first"
+bw='.entries[] | select(.plugin == "cpu_avx2" and .key == "cpu0.mem_bandwidth")'
+jq_eq "the probe cache file holds one entry for the bandwidth" "[$bw] | length" 1
+jq_eq "... the value measured" "$bw | .value" "$first"
+jq_eq "... and one for the int8 peak of the path" \
+	'[.entries[] | select(.plugin == "cpu_avx2" and (.key | test("^cpu0[.]int8_peak[.]avx[0-9a-z]+$")))] | length' 1
 
 devices
 jq_eq "the next run takes it from the cache" "$avx2 | .cached[0].from_cache" true
+jq_eq "... and the int8 peak too, the same value" "[$avx2 | .cached[] | select(.key | startswith(\"cpu0.int8_peak.\")) | .from_cache | tostring] + [$peak | .value | tostring] | join(\" \")" "true $first_peak"
 jq_eq "... the same value" "$avx2 | .devices[0].memory_bandwidth.value" "$first"
 jq_eq "... whose source says so" \
 	"$avx2 | .devices[0].memory_bandwidth.source | test(\"measured [0-9]+ s ago \\\\(probe cache\\\\)\")" true
@@ -62,8 +74,7 @@ expect "... and the file, with how to measure again" "$work/out" \
 TRIT_PLUGIN_CPU_AVX2_BANDWIDTH_BYTES=4MiB devices
 jq_eq "another probe size is another stamp: measured again" "$avx2 | .cached[0].from_cache" false
 cp "$TRIT_PROBE_CACHE" "$work/out"
-jq_eq "... and it replaces the entry (one per plugin and key)" \
-	'[.entries[] | select(.plugin == "cpu_avx2")] | length' 1
+jq_eq "... and it replaces the entry (one per plugin and key)" "[$bw] | length" 1
 
 devices
 jq_eq "back to 8 MiB: measured again" "$avx2 | .cached[0].from_cache" false
@@ -72,6 +83,9 @@ devices
 jq_eq "a rebuilt plugin file (its modification time) measures again" "$avx2 | .cached[0].from_cache" false
 devices --remeasure
 jq_eq "--remeasure measures again" "$avx2 | .cached[0].from_cache" false
+jq_eq "... the int8 peak too (what it stores now reads back: the cache keeps values)" \
+	"[$avx2 | .cached[] | select(.key | startswith(\"cpu0.int8_peak.\")) | .from_cache | tostring] + [$peak | .state] | join(\" \")" \
+	"false measured"
 devices
 jq_eq "... and stores it for the next run" "$avx2 | .cached[0].from_cache" true
 
@@ -79,6 +93,9 @@ TRIT_PROBE_CACHE_MAX_AGE=0 devices
 jq_eq "probe_cache_max_age = 0: nothing is cached" "$avx2 | .cached | length" 0
 jq_eq "... and the report says why" '.probe_cache.off_reason' \
 	"switched off ([runtime] probe_cache_max_age = 0)"
+jq_eq "... the int8 peak is then unknown, not measured at every start" \
+	"$peak | \"\(.value) \(.state) \(.source)\"" \
+	"null unknown not measured: the probe cache is off or keeps nothing, so it would be measured at every start"
 
 printf '{"format": 1, "entries": [{"plugin": 5}]}' >"$TRIT_PROBE_CACHE"
 devices
@@ -86,8 +103,9 @@ jq_eq "a damaged cache does not fail trit devices" "$avx2 | .cached[0].from_cach
 expect "... it is a warning naming the file and the entry" "$work/err" \
 	"warn: ignoring the probe cache $TRIT_PROBE_CACHE: entry 0: "
 cp "$TRIT_PROBE_CACHE" "$work/out"
-jq_eq "... and it is rewritten whole" '.entries[] | select(.plugin == "cpu_avx2") | .key' \
-	cpu0.mem_bandwidth
+jq_eq "... and it is rewritten whole" \
+	'[.entries[] | select(.plugin == "cpu_avx2") | .key | sub("^cpu0[.]int8_peak[.]avx[0-9a-z]+$"; "PEAK")] | sort | join(",")' \
+	"PEAK,cpu0.kernel.cache-check,cpu0.mem_bandwidth"
 
 # The kernel paths: timed once, then from the cache (several paths only).
 unset TRIT_PLUGIN_CPU_AVX2_CHOOSE

@@ -18,7 +18,7 @@
 #include "kernels.h"
 #include "probe.h"
 
-#define MAX_PROPS 32
+#define MAX_PROPS 40
 #define CPUFREQ_MAX "/sys/devices/system/cpu/cpu0/cpufreq/cpuinfo_max_freq"
 
 typedef unsigned long long ull;
@@ -41,6 +41,8 @@ struct cpu_avx2_state {
 	struct cpu_avx2_mix mix;        /* the kernels when the types' paths differ */
 	const char *ktext[CPU_AVX2_NK]; /* the path of each kernel type */
 	struct trit_value ksrc[CPU_AVX2_NK];
+	const struct cpu_avx2_kernels *kpath[CPU_AVX2_NK]; /* its table; NULL: none runs */
+	struct trit_value peak[CPU_AVX2_NK]; /* int8 ops/s of one core on that path (peak.c) */
 	struct trit_device dev;
 	struct trit_property props[MAX_PROPS];
 };
@@ -125,6 +127,10 @@ static void assemble(struct cpu_avx2_state *st)
 	prop_text(p++, "kernel.isa", st->isa_text, st->isa_src);
 	for (int t = 0; t < CPU_AVX2_NK; t++)
 		prop_text(p++, cpu_avx2_ktypes[t].prop, st->ktext[t], st->ksrc[t]);
+	/* backend.h's TRIT_PROP_COMPUTE_INT8_PEAK: the I2_S path's, then per type */
+	prop_value(p++, "compute.int8_peak", "ops/s", st->peak[CPU_AVX2_K_I2S]);
+	for (int t = 0; t < CPU_AVX2_NK; t++)
+		prop_value(p++, cpu_avx2_ktypes[t].peak_prop, "ops/s", st->peak[t]);
 	/* backend.h's well-known key: the planner must not count host RAM twice */
 	prop_text(p++, "mem.pool", "host", (struct trit_value){ .state = TRIT_VALUE_DERIVED,
 	          .source = "a CPU device draws on host memory" });
@@ -245,6 +251,8 @@ static int choose_kernels(struct cpu_avx2_state *st, char *err, size_t errlen)
 	if (!k && st->opt.isa == CPU_AVX2_ISA_AVX512)
 		return cpu_avx2_errf(err, errlen, TRIT_ECONFIG, "%s", why);
 	st->engine.k = k;
+	for (int t = 0; t < CPU_AVX2_NK; t++)
+		st->kpath[t] = k;
 	st->engine.ops = cpu_avx2_ops_select(st->caps, (enum cpu_avx2_isa)st->opt.isa);
 	st->engine.proc_root = st->opt.proc_root;
 	if (!(st->engine.pool = cpu_avx2_workers_new()))
@@ -314,6 +322,7 @@ static void measure_kernels(struct cpu_avx2_state *st)
 	for (int t = 0; t < CPU_AVX2_NK; t++) {
 		st->ktext[t] = ch.k[t]->isa;
 		st->ksrc[t] = ch.src[t];
+		st->kpath[t] = ch.k[t];
 		srcs[t] = ch.src[t].source ? ch.src[t].source : "";
 	}
 	same_src = !strcmp(srcs[0], srcs[1]) && !strcmp(srcs[1], srcs[2]);
@@ -333,6 +342,38 @@ static void measure_kernels(struct cpu_avx2_state *st)
 		               "timed the kernel paths in %.0f ms: I2_S %s, TL1 %s, TL2 %s (kept "
 		               "in the probe cache)", (double)ch.spent_ns / 1e6, st->ktext[0],
 		               st->ktext[1], st->ktext[2]);
+}
+
+/* The peak int8 throughput of one core on each kernel type's path (peak.c),
+ * each path once. Runs after the paths are chosen, on the calling thread. */
+static void measure_peak(struct cpu_avx2_state *st)
+{
+	const char *machine = cpu_avx2_pool_printf(&st->pool, "%s|%s|features=%s",
+	                                           st->dev.name ? st->dev.name : "?",
+	                                           st->dev.vendor ? st->dev.vendor : "?",
+	                                           st->features ? st->features : "?");
+
+	for (int t = 0; t < CPU_AVX2_NK; t++) {
+		struct cpu_avx2_peak_in in = {
+			.host = &st->host, .machine = machine, .path = st->kpath[t],
+			.why_none = st->engine.why,
+		};
+		struct cpu_avx2_peak pk;
+		int u = 0;
+
+		while (u < t && st->kpath[u] != st->kpath[t])
+			u++;
+		if (u < t) {
+			st->peak[t] = st->peak[u];
+			continue;
+		}
+		cpu_avx2_peak_get(&in, &pk, &st->pool);
+		st->peak[t] = pk.ops;
+		if (pk.measured_now)
+			trit_host_logf(&st->host, TRIT_LOG_DEBUG, "timed the int8 peak of the %s path "
+			               "in %.0f ms (kept in the probe cache)", st->kpath[t]->isa,
+			               (double)pk.run.spent_ns / 1e6);
+	}
 }
 
 int cpu_avx2_init(const struct trit_host *host, void **state, char *err, size_t errlen)
@@ -387,6 +428,7 @@ int cpu_avx2_init(const struct trit_host *host, void **state, char *err, size_t 
 	                           : (unsigned)st->threads.hw_threads.value)
 	                : 1;
 	measure_kernels(st);
+	measure_peak(st);
 	/* Advertise only what runs: the shared ops always, the ternary types
 	 * when a kernel can. */
 	st->dev.matmul_types = TRIT_TYPE_BIT(TRIT_TYPE_F32) | TRIT_TYPE_BIT(TRIT_TYPE_F16) |

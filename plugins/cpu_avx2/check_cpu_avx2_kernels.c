@@ -443,6 +443,44 @@ START_TEST(kernels_stay_exact_at_the_int16_accumulator_extremes)
 }
 END_TEST
 
+/* The peak loops (peak.c times them): what they return counts the int8
+ * products they ran, as many as peak_ops_per_iter says (2 ops each), the
+ * same at every call. Not their speed: that is timing. */
+START_TEST(peak_loops_count_the_int8_products_they_run)
+{
+	static const uint64_t iters[] = { 0, 1, 3, 1000, 32767 };
+
+	for (int i = 0; tables[i]; i++) {
+		const struct cpu_avx2_kernels *k = tables[i];
+		/* per chain and iteration: one instruction's products x 2, 32
+		 * products for a YMM register, 64 for a ZMM one */
+		unsigned per_chain = strncmp(k->isa, "avx512", 6) ? 64 : 128;
+
+		ck_assert_msg(k->peak_loop && k->peak_insn && k->peak_chains >= 8, "%s: no peak loop "
+		              "of at least 8 chains", k->isa);
+		ck_assert_uint_eq(k->peak_ops_per_iter, k->peak_chains * per_chain);
+		for (size_t j = 0; j < sizeof iters / sizeof iters[0]; j++) {
+			uint64_t got = k->peak_loop(iters[j]);
+			ck_assert_msg(2 * got == iters[j] * k->peak_ops_per_iter, "%s: %llu iterations "
+			              "counted %llu products, not %llu", k->isa,
+			              (unsigned long long)iters[j], (unsigned long long)got,
+			              (unsigned long long)(iters[j] * k->peak_ops_per_iter / 2));
+			ck_assert_uint_eq(k->peak_loop(iters[j]), got);
+		}
+	}
+#if KERNELS_MODE != 0
+	/* a mix runs the peak of its I2_S path */
+	for (int m = 0; m < 2; m++) {
+		const struct cpu_avx2_kernels *i2s = mixes[m].by_type[CPU_AVX2_K_I2S];
+		ck_assert_ptr_eq(mixes[m].k.peak_loop, i2s->peak_loop);
+		ck_assert_uint_eq(mixes[m].k.peak_ops_per_iter, i2s->peak_ops_per_iter);
+		ck_assert_uint_eq(mixes[m].k.peak_chains, i2s->peak_chains);
+		ck_assert_str_eq(mixes[m].k.peak_insn, i2s->peak_insn);
+	}
+#endif
+}
+END_TEST
+
 #if KERNELS_MODE == 0
 /* ------------------------------------------------------------------------ */
 /* Through the plugin table                                                  */
@@ -835,13 +873,17 @@ END_TEST
 /* on timing: a fake probe cache serves planted figures, and the pure      */
 /* cases replace the measurement with a fake one.                           */
 
-#define PC_MAX 8
+#define PC_MAX 12
+#define PEAK_KEY "cpu0.int8_peak." /* peak.c's keys: counted apart from choose.c's */
 static struct {
 	char key[PC_MAX][72], value[PC_MAX][600];
 	int n;
 	int gets, puts;
 	char stamp[TRIT_HOST_CACHE_STAMP_MAX + 1];
 	char put_key[PC_MAX][72], put_value[PC_MAX][600];
+	int peak_gets, peak_puts;
+	char peak_stamp[TRIT_HOST_CACHE_STAMP_MAX + 1];
+	char peak_put_key[PC_MAX][72], peak_put_value[PC_MAX][600];
 	int get_erange; /* answer TRIT_ERANGE, as for a value too long for the buffer */
 	int off;        /* keeps nothing, as the runtime's cache when switched off */
 } pc;
@@ -863,8 +905,13 @@ static int pc_get(void *ctx, const char *key, const char *stamp, char *value, si
                   uint64_t *age_s)
 {
 	(void)ctx;
-	pc.gets++;
-	snprintf(pc.stamp, sizeof pc.stamp, "%s", stamp);
+	if (!strncmp(key, PEAK_KEY, strlen(PEAK_KEY))) {
+		pc.peak_gets++;
+		snprintf(pc.peak_stamp, sizeof pc.peak_stamp, "%s", stamp);
+	} else {
+		pc.gets++;
+		snprintf(pc.stamp, sizeof pc.stamp, "%s", stamp);
+	}
 	if (pc.get_erange && strcmp(key, "cpu0.kernel.cache-check"))
 		return TRIT_ERANGE;
 	for (int i = 0; i < pc.n; i++)
@@ -887,6 +934,13 @@ static int pc_put(void *ctx, const char *key, const char *stamp, const char *val
 		/* the plugin checks that the cache keeps values: keep it unless off */
 		if (!pc.off)
 			pc_plant(key, value);
+		return 0;
+	}
+	if (!strncmp(key, PEAK_KEY, strlen(PEAK_KEY))) {
+		ck_assert_int_lt(pc.peak_puts, PC_MAX);
+		snprintf(pc.peak_put_key[pc.peak_puts], sizeof pc.peak_put_key[0], "%s", key);
+		snprintf(pc.peak_put_value[pc.peak_puts], sizeof pc.peak_put_value[0], "%s", value);
+		pc.peak_puts++;
 		return 0;
 	}
 	ck_assert_int_lt(pc.puts, PC_MAX);
@@ -1232,8 +1286,12 @@ START_TEST(one_path_no_cache_no_memory_or_a_failed_run_do_not_choose_by_figures)
 }
 END_TEST
 
+/* A planted peak (peak.c's value): 10^6 iterations in 10 ms. */
+#define PEAK_VALUE "iters=1000000 best_ns=10000000 samples=5 spent_ns=70000000"
+
 /* Through init on this CPU: its paths, figures planted so that `win[t]`
- * (an index into the paths, clamped) is the fastest for kernel type t. */
+ * (an index into the paths, clamped) is the fastest for kernel type t, and
+ * a peak for every path, so that init times nothing. */
 static unsigned plant_winners(const unsigned win[CPU_AVX2_NK],
                               const struct cpu_avx2_kernels *paths[CPU_AVX2_MAX_PATHS])
 {
@@ -1248,6 +1306,11 @@ static unsigned plant_winners(const unsigned win[CPU_AVX2_NK],
 			                         paths[i]->isa,
 			                         i == (win[t] < n ? win[t] : n - 1) ? 1000000 : 3000000);
 		pc_plant(cpu_avx2_ktypes[t].key, v);
+	}
+	for (unsigned i = 0; i < n; i++) { /* after them: tests edit pc.value[t] */
+		char key[72];
+		snprintf(key, sizeof key, PEAK_KEY "%s", paths[i]->isa);
+		pc_plant(key, PEAK_VALUE);
 	}
 	return n;
 }
@@ -1415,6 +1478,254 @@ START_TEST(bad_choose_value_is_a_configuration_error)
 }
 END_TEST
 
+/* ------------------------------------------------------------------------ */
+/* The peak int8 throughput (peak.c). Nothing here depends on timing: a     */
+/* fake measurement, or figures planted in the fake probe cache.            */
+
+static struct {
+	int calls, fail;
+	struct cpu_avx2_peak_run run;
+	const struct cpu_avx2_kernels *path;
+} fp;
+
+static int fake_peak(void *ctx, const struct cpu_avx2_kernels *path,
+                     struct cpu_avx2_peak_run *run, char *why, size_t len)
+{
+	(void)ctx;
+	fp.calls++;
+	fp.path = path;
+	if (fp.fail) {
+		snprintf(why, len, "the fake peak failed");
+		return -1;
+	}
+	*run = fp.run;
+	return 0;
+}
+
+/* The AVX2 path (768 ops per iteration) timed by the fake: 10^6 iterations
+ * in 10 ms, 76.8 G ops/s. */
+static struct cpu_avx2_peak_in peak_in(const struct trit_host *h)
+{
+	memset(&fp, 0, sizeof fp);
+	fp.run = (struct cpu_avx2_peak_run){ .iters = 1000000, .best_ns = 10000000, .samples = 5,
+	                                     .spent_ns = 70000000 };
+	return (struct cpu_avx2_peak_in){ .host = h, .path = &cpu_avx2_kernels_avx2,
+	                                  .machine = "Test CPU|GenuineTest|features=avx2 fma",
+	                                  .measure = fake_peak };
+}
+
+START_TEST(int8_peak_is_measured_once_kept_in_the_probe_cache_and_read_back)
+{
+	struct cpu_avx2_pool pool = { 0 };
+	struct cpu_avx2_peak_in in;
+	struct cpu_avx2_peak pk;
+
+	pc_reset();
+	in = peak_in(&chost);
+	cpu_avx2_peak_get(&in, &pk, &pool);
+	ck_assert_int_eq(fp.calls, 1);
+	ck_assert_ptr_eq(fp.path, &cpu_avx2_kernels_avx2);
+	ck_assert_uint_eq(pk.ops.state, TRIT_VALUE_MEASURED);
+	ck_assert_uint_eq(pk.ops.value, UINT64_C(76800000000));
+	ck_assert_int_eq(pk.measured_now, 1);
+	ck_assert_int_eq(pk.from_cache, 0);
+	assert_src(&pk.ops, "vpmaddubsw ymm + vpaddw ymm, 12 independent chains (the "
+	                    "avx2 path's I2_S int8 multiply; 64 ops, 2 per int8 product, per "
+	                    "chain and iteration), 1000000 iterations, best of 5 samples (10 ms of "
+	                    "the thread's CPU time), 70 ms in all; per core (one thread); measured now, kept in the "
+	                    "probe cache");
+	ck_assert_int_eq(pc.peak_puts, 1);
+	ck_assert_str_eq(pc.peak_put_key[0], "cpu0.int8_peak.avx2");
+	ck_assert_str_eq(pc.peak_put_value[0], PEAK_VALUE);
+	/* the stamp names the machine, the path, the loop and the method */
+	ck_assert_msg(strstr(pc.peak_stamp, "Test CPU|GenuineTest|features=avx2 fma") &&
+	              strstr(pc.peak_stamp, "path=avx2") &&
+	              strstr(pc.peak_stamp, "loop=vpmaddubsw ymm + vpaddw ymm x12, 768 ops") &&
+	              strstr(pc.peak_stamp, "samples=5") && strstr(pc.peak_stamp, "clock=thread-cpu") &&
+	              strstr(pc.peak_stamp, "kernel="),
+	              "%s", pc.peak_stamp);
+	ck_assert_int_eq(pc.gets, 1); /* the check that the cache keeps values */
+
+	/* the next start reads it back: nothing timed, nothing stored */
+	pc_reset();
+	pc_plant("cpu0.int8_peak.avx2", PEAK_VALUE);
+	in = peak_in(&chost);
+	cpu_avx2_peak_get(&in, &pk, &pool);
+	ck_assert_int_eq(fp.calls, 0);
+	ck_assert_int_eq(pc.peak_puts, 0);
+	ck_assert_int_eq(pc.peak_gets, 1);
+	ck_assert_uint_eq(pk.ops.state, TRIT_VALUE_MEASURED);
+	ck_assert_uint_eq(pk.ops.value, UINT64_C(76800000000));
+	ck_assert_int_eq(pk.from_cache, 1);
+	ck_assert_int_eq(pk.measured_now, 0);
+	assert_src(&pk.ops, "1000000 iterations, best of 5 samples (10 ms of the thread's CPU "
+	                    "time), 70 ms in all; per core (one thread); kept in the probe cache "
+	                    "(12 min ago)");
+	cpu_avx2_pool_free(&pool);
+}
+END_TEST
+
+START_TEST(int8_peak_is_unknown_with_the_reason_when_it_would_not_be_kept)
+{
+	static const struct trit_host nocache = {
+		.abi_version = TRIT_BACKEND_ABI_VERSION,
+		.struct_size = sizeof(struct trit_host),
+		.log = host_log,
+	};
+	static const struct cpu_avx2_kernels noloop = { .isa = "avx2" };
+	struct cpu_avx2_pool pool = { 0 };
+	struct cpu_avx2_peak_in in;
+	struct cpu_avx2_peak pk;
+
+	pc_reset();
+	in = peak_in(&nocache);
+	cpu_avx2_peak_get(&in, &pk, &pool);
+	ck_assert_uint_eq(pk.ops.state, TRIT_VALUE_UNKNOWN);
+	assert_src(&pk.ops, "not measured: the host keeps no probe cache, so it would be "
+	                    "measured at every start");
+	ck_assert_int_eq(fp.calls, 0);
+
+	/* a cache that keeps nothing (switched off) */
+	pc_reset();
+	pc.off = 1;
+	in = peak_in(&chost);
+	cpu_avx2_peak_get(&in, &pk, &pool);
+	ck_assert_uint_eq(pk.ops.state, TRIT_VALUE_UNKNOWN);
+	assert_src(&pk.ops, "not measured: the probe cache is off or keeps nothing");
+	ck_assert_int_eq(fp.calls, 0);
+	ck_assert_int_eq(pc.peak_puts, 0);
+
+	/* no path can run, or one without a loop */
+	pc_reset();
+	in = peak_in(&chost);
+	in.path = NULL;
+	in.why_none = "FMA is disabled by [plugin.cpu_avx2] disable = fma (test)";
+	cpu_avx2_peak_get(&in, &pk, &pool);
+	ck_assert_uint_eq(pk.ops.state, TRIT_VALUE_UNKNOWN);
+	assert_src(&pk.ops, "not measured: FMA is disabled by [plugin.cpu_avx2] disable = fma");
+	in = peak_in(&chost);
+	in.path = &noloop;
+	cpu_avx2_peak_get(&in, &pk, &pool);
+	assert_src(&pk.ops, "not measured: the avx2 path has no peak loop");
+	ck_assert_int_eq(fp.calls, 0);
+
+	/* a failed or impossible measurement: unknown, nothing stored */
+	pc_reset();
+	in = peak_in(&chost);
+	fp.fail = 1;
+	cpu_avx2_peak_get(&in, &pk, &pool);
+	ck_assert_uint_eq(pk.ops.state, TRIT_VALUE_UNKNOWN);
+	assert_src(&pk.ops, "not measured: the fake peak failed");
+	in = peak_in(&chost);
+	fp.run.best_ns = 1;
+	fp.run.iters = UINT64_C(1) << 36;
+	cpu_avx2_peak_get(&in, &pk, &pool);
+	ck_assert_uint_eq(pk.ops.state, TRIT_VALUE_UNKNOWN);
+	assert_src(&pk.ops, "not measured: the measurement gave an impossible figure");
+	ck_assert_int_eq(pc.peak_puts, 0);
+	cpu_avx2_pool_free(&pool);
+}
+END_TEST
+
+START_TEST(a_damaged_cached_int8_peak_is_measured_again_and_stored)
+{
+	static const char *const damaged[] = {
+		"", "garbage", "iters=0 best_ns=10 samples=5 spent_ns=70",
+		"iters=10 best_ns=0 samples=5 spent_ns=70", "iters=10 best_ns=10 samples=5",
+		"iters=10 best_ns=10 samples=5 spent_ns=70 more=1",
+		"iters=1x best_ns=10 samples=5 spent_ns=70",
+		"best_ns=10 iters=10 samples=5 spent_ns=70",
+		"iters=10  best_ns=10 samples=5 spent_ns=70",
+		"iters=-10 best_ns=10 samples=5 spent_ns=70",
+		"iters=99999999999999999999999 best_ns=10 samples=5 spent_ns=70",
+		"iters=68719476736 best_ns=1 samples=5 spent_ns=1", /* 5e22 ops/s */
+		"iters=10 best_ns=10 samples=0 spent_ns=70",
+	};
+	struct cpu_avx2_pool pool = { 0 };
+
+	for (size_t i = 0; i < sizeof damaged / sizeof damaged[0]; i++) {
+		struct cpu_avx2_peak_in in;
+		struct cpu_avx2_peak pk;
+
+		pc_reset();
+		pc_plant("cpu0.int8_peak.avx2", damaged[i]);
+		in = peak_in(&chost);
+		cpu_avx2_peak_get(&in, &pk, &pool);
+		ck_assert_msg(fp.calls == 1, "cached '%s': timed %d times", damaged[i], fp.calls);
+		ck_assert_int_eq(pk.measured_now, 1);
+		ck_assert_uint_eq(pk.ops.value, UINT64_C(76800000000));
+		ck_assert_int_eq(pc.peak_puts, 1);
+		ck_assert_str_eq(pc.peak_put_value[0], PEAK_VALUE);
+	}
+	cpu_avx2_pool_free(&pool);
+}
+END_TEST
+
+/* Each property's value and source against the path of its type. */
+static void assert_peak_prop(void *state, const char *key,
+                             const struct cpu_avx2_kernels *path)
+{
+	const struct trit_property *p = find_prop(B()->device_get(state, 0), key);
+	char words[120];
+
+	ck_assert_msg(p != NULL, "no property %s", key);
+	ck_assert_str_eq(p->unit, "ops/s");
+	ck_assert_uint_eq(p->value.state, TRIT_VALUE_MEASURED);
+	/* PEAK_VALUE: 10^6 iterations in 10 ms */
+	ck_assert_uint_eq(p->value.value, UINT64_C(100000000) * path->peak_ops_per_iter);
+	snprintf(words, sizeof words, "%s, %u independent chains (the %s path's",
+	         path->peak_insn, path->peak_chains, path->isa);
+	assert_src(&p->value, words);
+	assert_src(&p->value, "per core (one thread); kept in the probe cache (12 min ago)");
+}
+
+START_TEST(the_plugin_reports_each_types_int8_peak_from_the_cache_else_unknown)
+{
+	static const char *const keys[] = { "compute.int8_peak", "compute.int8_peak.i2_s",
+	                                    "compute.int8_peak.tl1", "compute.int8_peak.tl2" };
+	static const unsigned mixed[CPU_AVX2_NK] = { 2, 0, 1 };
+	const struct cpu_avx2_kernels *paths[CPU_AVX2_MAX_PATHS];
+	void *state = NULL;
+	char err[512] = "";
+	unsigned n;
+
+	/* no probe cache: unknown, with the reason */
+	reset_settings();
+	ck_assert_msg(B()->init(&host, &state, err, sizeof err) == 0, "%s", err);
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+		const struct trit_property *p = find_prop(B()->device_get(state, 0), keys[i]);
+		ck_assert_msg(p != NULL, "no property %s", keys[i]);
+		ck_assert_str_eq(p->unit, "ops/s");
+		ck_assert_uint_eq(p->value.state, TRIT_VALUE_UNKNOWN);
+		assert_src(&p->value, "not measured: the host keeps no probe cache, so it would be "
+		                      "measured at every start");
+	}
+	B()->shutdown(state);
+
+	/* with one: the planted figures of each type's path, nothing timed */
+	reset_settings();
+	n = plant_winners(mixed, paths);
+	state = NULL;
+	ck_assert_msg(B()->init(&chost, &state, err, sizeof err) == 0, "%s", err);
+	for (int t = 0; t < CPU_AVX2_NK; t++)
+		assert_peak_prop(state, cpu_avx2_ktypes[t].peak_prop,
+		                 paths[mixed[t] < n ? mixed[t] : n - 1]);
+	assert_peak_prop(state, "compute.int8_peak", paths[mixed[0] < n ? mixed[0] : n - 1]);
+	ck_assert_int_eq(pc.peak_puts, 0);
+	B()->shutdown(state);
+
+	/* a forced path: its peak, for every type */
+	reset_settings();
+	plant_winners(mixed, paths);
+	test_setting_add("isa", "avx2", "deploy.ini:3");
+	state = NULL;
+	ck_assert_msg(B()->init(&chost, &state, err, sizeof err) == 0, "%s", err);
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+		assert_peak_prop(state, keys[i], &cpu_avx2_kernels_avx2);
+	ck_assert_int_eq(pc.peak_puts, 0);
+	B()->shutdown(state);
+}
+END_TEST
 
 /* ------------------------------------------------------------------------ */
 /* The worker pool (pool.c)                                                  */
@@ -1600,6 +1911,7 @@ static Suite *kernels_suite(void)
 	tcase_add_test(tc, kernels_match_the_f32_reference_for_gemv);
 	tcase_add_test(tc, kernels_match_the_f32_reference_for_gemm);
 	tcase_add_test(tc, kernels_stay_exact_at_the_int16_accumulator_extremes);
+	tcase_add_test(tc, peak_loops_count_the_int8_products_they_run);
 	suite_add_tcase(s, tc);
 #if KERNELS_MODE == 0
 	tc = tcase_create("plugin");
@@ -1626,6 +1938,13 @@ static Suite *kernels_suite(void)
 	tcase_add_test(tc, a_forced_isa_or_choose_widest_wins_over_planted_figures);
 	tcase_add_test(tc, a_damaged_cached_value_makes_the_plugin_measure_and_store_again);
 	tcase_add_test(tc, bad_choose_value_is_a_configuration_error);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("peak");
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, int8_peak_is_measured_once_kept_in_the_probe_cache_and_read_back);
+	tcase_add_test(tc, int8_peak_is_unknown_with_the_reason_when_it_would_not_be_kept);
+	tcase_add_test(tc, a_damaged_cached_int8_peak_is_measured_again_and_stored);
+	tcase_add_test(tc, the_plugin_reports_each_types_int8_peak_from_the_cache_else_unknown);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("pool");
 	tcase_set_timeout(tc, 120);

@@ -47,9 +47,9 @@ static const struct {
 #define SHAPES_TEXT "2560x6912 + 6912x2560"
 
 const struct cpu_avx2_ktype cpu_avx2_ktypes[CPU_AVX2_NK] = {
-	{ TRIT_TYPE_I2_S, "I2_S", "cpu0.kernel.i2_s", "kernel.isa.i2_s" },
-	{ TRIT_TYPE_TL1, "TL1", "cpu0.kernel.tl1", "kernel.isa.tl1" },
-	{ TRIT_TYPE_TL2, "TL2", "cpu0.kernel.tl2", "kernel.isa.tl2" },
+	{ TRIT_TYPE_I2_S, "I2_S", "cpu0.kernel.i2_s", "kernel.isa.i2_s", "compute.int8_peak.i2_s" },
+	{ TRIT_TYPE_TL1, "TL1", "cpu0.kernel.tl1", "kernel.isa.tl1", "compute.int8_peak.tl1" },
+	{ TRIT_TYPE_TL2, "TL2", "cpu0.kernel.tl2", "kernel.isa.tl2", "compute.int8_peak.tl2" },
 };
 
 /* ------------------------------------------------------------------------ */
@@ -88,6 +88,11 @@ void cpu_avx2_kernels_mix(struct cpu_avx2_mix *m, const struct cpu_avx2_kernels 
 	m->k.tl1_tables = tl1->tl1_tables;
 	m->k.tl2 = tl2->tl2;
 	m->k.tl2_tables = tl2->tl2_tables;
+	/* the peak (peak.c) is the I2_S path's: its int8 multiply */
+	m->k.peak_loop = i2s->peak_loop;
+	m->k.peak_ops_per_iter = i2s->peak_ops_per_iter;
+	m->k.peak_chains = i2s->peak_chains;
+	m->k.peak_insn = i2s->peak_insn;
 	if (i2s == tl1 && tl1 == tl2)
 		snprintf(m->isa, sizeof m->isa, "%s", i2s->isa);
 	else
@@ -366,7 +371,7 @@ static int real_measure(void *ctx, const struct cpu_avx2_choose_in *in, uint32_t
 /* ------------------------------------------------------------------------ */
 /* Choosing                                                                  */
 
-static int has_cache(const struct trit_host *h)
+int cpu_avx2_has_cache(const struct trit_host *h)
 {
 	return h && TRIT_HOST_HAS(h, cache_put) && h->cache_get && h->cache_put;
 }
@@ -374,7 +379,7 @@ static int has_cache(const struct trit_host *h)
 /* Does the cache keep what it is given? With the runtime's cache off
  * (probe_cache_max_age = 0, or a host that opened none) every get misses, and
  * timing at every start is what the cache is there to avoid. */
-static int cache_keeps(const struct trit_host *h, const char *stamp)
+int cpu_avx2_cache_keeps(const struct trit_host *h, const char *stamp)
 {
 	char v[8];
 	return h->cache_put(h->ctx, CHECK_KEY, stamp, "1") == 0 &&
@@ -418,7 +423,7 @@ void cpu_avx2_choose(const struct cpu_avx2_choose_in *in, struct cpu_avx2_choice
 	if (in->n_paths < 2)
 		not_measured = cpu_avx2_pool_printf(pool, "%s is the only kernel path this CPU and "
 		                                    "build can run", in->paths[0]->isa);
-	else if (!has_cache(in->host))
+	else if (!cpu_avx2_has_cache(in->host))
 		not_measured = "the host keeps no probe cache, so it would be measured at every "
 		               "start";
 	else if (make_stamp(in, ws, stamp, sizeof stamp) != 0)
@@ -447,7 +452,7 @@ void cpu_avx2_choose(const struct cpu_avx2_choose_in *in, struct cpu_avx2_choice
 			out->from_cache[t] = 1;
 			when = cpu_avx2_pool_printf(pool, "%s ago (probe cache)",
 			                            cpu_common_age_text(age, pool));
-		} else if (!checked++ && !cache_keeps(in->host, stamp)) {
+		} else if (!checked++ && !cpu_avx2_cache_keeps(in->host, stamp)) {
 			not_measured = "the probe cache is off or keeps nothing, so it would be "
 			               "measured at every start";
 			for (; t < CPU_AVX2_NK; t++)

@@ -330,6 +330,50 @@ static void tl2_tables(const int8_t *q, uint64_t cols_pad, uint8_t *tab)
 	kt_tl2_tables(q, cols_pad, tab, 2);
 }
 
+/* ------------------------------------------------------------------------ */
+/* The peak int8 throughput loop (kernels.h, peak.c)                         */
+
+/*
+ * PEAK_CHAINS independent int16 accumulators, each taking per iteration what
+ * the I2_S kernel above does per code: vpmaddubsw ymm (32 u8 x s8 products)
+ * then vpaddw ymm. The chain is the add's (1 cycle), so the products of all
+ * chains overlap. 12 accumulators, a, b and one product fit the 16 YMM
+ * registers. The empty asm before each product makes the compiler believe b
+ * changed, so it neither hoists the product out of the loop nor shares one
+ * among the chains; the accumulators start from values it cannot see, or
+ * it finds the chains equal and runs one.
+ */
+#define PEAK_CHAINS 12u
+#define PEAK_OPS_PER_ITER (PEAK_CHAINS * 32u * 2u)
+
+static uint64_t peak_loop(uint64_t iters)
+{
+	__m256i acc[PEAK_CHAINS], a = _mm256_set1_epi8(1), b = _mm256_set1_epi8(1);
+	uint64_t sum = 0;
+
+	_Pragma("GCC unroll 12")
+	for (unsigned c = 0; c < PEAK_CHAINS; c++) {
+		acc[c] = _mm256_setzero_si256();
+		__asm__ volatile("" : "+x"(acc[c])); /* else equal chains may be merged */
+	}
+	__asm__ volatile("" : "+x"(a));
+	for (uint64_t i = 0; i < iters; i++) {
+		_Pragma("GCC unroll 12")
+		for (unsigned c = 0; c < PEAK_CHAINS; c++) {
+			__asm__ volatile("" : "+x"(b));
+			acc[c] = _mm256_add_epi16(acc[c], _mm256_maddubs_epi16(a, b));
+		}
+	}
+	_Pragma("GCC unroll 12")
+	for (unsigned c = 0; c < PEAK_CHAINS; c++) {
+		uint16_t lane[16];
+		_mm256_storeu_si256((__m256i *)lane, acc[c]);
+		for (size_t l = 0; l < 16; l++)
+			sum += lane[l];
+	}
+	return sum;
+}
+
 const struct cpu_avx2_kernels cpu_avx2_kernels_avx2 = {
 	.isa = "avx2",
 	.needs = CPU_AVX2_NEEDS_AVX2,
@@ -338,4 +382,8 @@ const struct cpu_avx2_kernels cpu_avx2_kernels_avx2 = {
 	.tl2 = tl2,
 	.tl1_tables = tl1_tables,
 	.tl2_tables = tl2_tables,
+	.peak_loop = peak_loop,
+	.peak_ops_per_iter = PEAK_OPS_PER_ITER,
+	.peak_chains = PEAK_CHAINS,
+	.peak_insn = "vpmaddubsw ymm + vpaddw ymm",
 };

@@ -545,6 +545,76 @@ static void tl2_tables(const int8_t *q, uint64_t cols_pad, uint8_t *tab)
 	kt_tl2_tables(q, cols_pad, tab, 4);
 }
 
+/* ------------------------------------------------------------------------ */
+/* The peak int8 throughput loop (kernels.h, peak.c)                         */
+
+/*
+ * PEAK_CHAINS independent accumulators, each taking per iteration the
+ * instruction(s) this path's I2_S kernel multiplies with: vpdpbusd zmm (VNNI:
+ * 64 u8 x s8 products summed into 16 int32 lanes, latency about 4-5 cycles
+ * at up to 2 per cycle, so 12 chains keep every unit busy), or vpmaddubsw
+ * zmm then vpaddw zmm into an int16 accumulator (BW: 64 products, the add's
+ * 1-cycle latency is the chain). Empty asm statements make the compiler
+ * believe b changes before every use, so it can neither hoist the products
+ * out of the loop (a and b are invariant) nor share one product among the
+ * chains, and the accumulators start from values it cannot see, or it
+ * finds the chains equal and runs one. In the emulated build the operands
+ * go through memory ("+m": SIMDe's vectors are structs).
+ */
+#define PEAK_CHAINS 12u
+#define PEAK_OPS_PER_ITER (PEAK_CHAINS * 64u * 2u)
+#ifdef KERN_VNNI
+#define PEAK_INSN "vpdpbusd zmm"
+#else
+#define PEAK_INSN "vpmaddubsw zmm + vpaddw zmm"
+#endif
+#ifdef CPU_AVX2_EMULATE
+#define v_opaque(x) __asm__ volatile("" : "+m"(x))
+#define v_store(p, x) simde_mm512_storeu_si512((void *)(p), x)
+#else
+#define v_opaque(x) __asm__ volatile("" : "+v"(x))
+#define v_store(p, x) _mm512_storeu_si512((void *)(p), x)
+#endif
+
+static uint64_t peak_loop(uint64_t iters)
+{
+	V acc[PEAK_CHAINS], a = v_set1_8(1), b = v_set1_8(1);
+	uint64_t sum = 0;
+
+	_Pragma("GCC unroll 12")
+	for (unsigned c = 0; c < PEAK_CHAINS; c++) {
+		acc[c] = v_zero();
+		v_opaque(acc[c]); /* else equal chains may be merged into one */
+	}
+	v_opaque(a);
+	for (uint64_t i = 0; i < iters; i++) {
+#ifdef KERN_VNNI
+		v_opaque(b);
+		_Pragma("GCC unroll 12")
+		for (unsigned c = 0; c < PEAK_CHAINS; c++)
+			acc[c] = v_dpbusd(acc[c], a, b);
+#else
+		_Pragma("GCC unroll 12")
+		for (unsigned c = 0; c < PEAK_CHAINS; c++) {
+			v_opaque(b);
+			acc[c] = v_add16(acc[c], v_maddubs(a, b));
+		}
+#endif
+	}
+	_Pragma("GCC unroll 12")
+	for (unsigned c = 0; c < PEAK_CHAINS; c++) {
+#ifdef KERN_VNNI
+		uint32_t lane[16];
+#else
+		uint16_t lane[32];
+#endif
+		v_store(lane, acc[c]);
+		for (size_t l = 0; l < sizeof lane / sizeof lane[0]; l++)
+			sum += lane[l];
+	}
+	return sum;
+}
+
 #ifdef KERN_VNNI
 const struct cpu_avx2_kernels KERN_NAME(cpu_avx2_kernels_avx512vnni) = {
 	.isa = "avx512vnni",
@@ -560,4 +630,8 @@ const struct cpu_avx2_kernels KERN_NAME(cpu_avx2_kernels_avx512bw) = {
 	.tl2 = tl2,
 	.tl1_tables = tl1_tables,
 	.tl2_tables = tl2_tables,
+	.peak_loop = peak_loop,
+	.peak_ops_per_iter = PEAK_OPS_PER_ITER,
+	.peak_chains = PEAK_CHAINS,
+	.peak_insn = PEAK_INSN,
 };

@@ -95,6 +95,18 @@ struct cpu_avx2_kernels {
 	/* Build one token's tables from its cols_pad activations. */
 	void (*tl1_tables)(const int8_t *q, uint64_t cols_pad, uint8_t *tab);
 	void (*tl2_tables)(const int8_t *q, uint64_t cols_pad, uint8_t *tab);
+	/* The peak int8 throughput loop (peak.c times it): `iters` iterations,
+	 * each one instruction (group) of this path's I2_S int8 multiply in
+	 * every one of peak_chains independent accumulator chains, with
+	 * operands of 1 (u8) and 1 (s8). Returns the sum of the accumulators'
+	 * lanes (unsigned, each wrapping at its width): the int8 products done
+	 * while no lane wraps (iters < 2^15 on the int16 paths), so
+	 * 2 * peak_loop(n) == n * peak_ops_per_iter, ops counted as 2 per
+	 * int8 product. peak_insn names the instructions ("vpdpbusd zmm"). */
+	uint64_t (*peak_loop)(uint64_t iters);
+	uint32_t peak_ops_per_iter;
+	uint32_t peak_chains;
+	const char *peak_insn;
 };
 
 #define CPU_AVX2_NEEDS_AVX2 (TRIT_CAP_AVX2 | TRIT_CAP_FMA)
@@ -131,10 +143,11 @@ const struct cpu_avx2_kernels *cpu_avx2_kernels_select(uint64_t caps, enum cpu_a
 enum { CPU_AVX2_K_I2S, CPU_AVX2_K_TL1, CPU_AVX2_K_TL2, CPU_AVX2_NK };
 
 /* The ternary kernel types in that order: TRIT_TYPE_*, "I2_S", the probe
- * cache key of its figures, the device property naming its path. */
+ * cache key of its figures, the device property naming its path, the one
+ * holding that path's peak int8 throughput (peak.c). */
 struct cpu_avx2_ktype {
 	uint32_t type;
-	const char *name, *key, *prop;
+	const char *name, *key, *prop, *peak_prop;
 };
 extern const struct cpu_avx2_ktype cpu_avx2_ktypes[CPU_AVX2_NK];
 
@@ -202,6 +215,55 @@ struct cpu_avx2_choice {
 struct cpu_common_pool;
 void cpu_avx2_choose(const struct cpu_avx2_choose_in *in, struct cpu_avx2_choice *out,
                      struct cpu_common_pool *pool);
+
+/* Whether the host has a probe cache (cache_get and cache_put), and whether
+ * it keeps what it is given (not switched off): without both, a
+ * measurement would be taken at every start, which the cache is there to
+ * avoid (choose.c). */
+int cpu_avx2_has_cache(const struct trit_host *h);
+int cpu_avx2_cache_keeps(const struct trit_host *h, const char *stamp);
+
+/* ------------------------------------------------------------------------ */
+/* The peak int8 throughput of a path, measured (peak.c).                    */
+
+/* One timing of a path's peak_loop on the calling thread. */
+struct cpu_avx2_peak_run {
+	uint64_t iters;     /* iterations per sample */
+	uint64_t best_ns;   /* the fastest sample */
+	uint32_t samples;   /* timed samples, after the warm-up */
+	uint64_t spent_ns;  /* the whole measurement, warm-up and calibration included */
+};
+
+struct cpu_avx2_peak_in {
+	const struct trit_host *host;   /* its probe cache; without one nothing is measured */
+	const char *machine;            /* CPU name, vendor and features, for the stamp */
+	const struct cpu_avx2_kernels *path; /* NULL: no kernel can run (why_none says why) */
+	const char *why_none;
+	/* Time path->peak_loop: 0 with *run filled, or nonzero with a reason
+	 * in why. NULL: the real measurement. Tests plant their own so that
+	 * nothing they check depends on timing. */
+	int (*measure)(void *ctx, const struct cpu_avx2_kernels *path,
+	               struct cpu_avx2_peak_run *run, char *why, size_t len);
+	void *measure_ctx;
+};
+
+struct cpu_avx2_peak {
+	struct trit_value ops;          /* int8 ops/s of one core; unknown with the reason */
+	struct cpu_avx2_peak_run run;   /* what it came from (iters 0: nothing) */
+	int from_cache, measured_now;
+};
+
+/*
+ * The peak int8 throughput of one core on in->path: ops per second (2 per
+ * int8 product) of its peak_loop on the calling thread, the best of a few
+ * samples of about 10 ms each after a warm-up, from the probe cache (key
+ * "cpu0.int8_peak.<path>", stamped with the machine, the path, the loop and
+ * the method) or measured and stored there. Without a probe cache, or with
+ * one that keeps nothing, nothing is measured and out->ops is unknown with
+ * the reason. Strings in pool.
+ */
+void cpu_avx2_peak_get(const struct cpu_avx2_peak_in *in, struct cpu_avx2_peak *out,
+                       struct cpu_common_pool *pool);
 
 /* ------------------------------------------------------------------------ */
 /* Workspace.                                                                */

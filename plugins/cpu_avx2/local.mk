@@ -43,6 +43,7 @@ plugins_cpu_avx2_libcpu_avx2_probe_la_SOURCES = \
 	plugins/cpu_avx2/pool.c \
 	plugins/cpu_avx2/matmul.c \
 	plugins/cpu_avx2/choose.c \
+	plugins/cpu_avx2/peak.c \
 	plugins/cpu_avx2/graph.c \
 	plugins/cpu_avx2/backend.c
 plugins_cpu_avx2_libcpu_avx2_probe_la_CFLAGS = $(AM_CFLAGS) $(HWLOC_CFLAGS) -pthread

@@ -122,6 +122,47 @@ uint64_t trit_bench_working_set(const struct trit_device *d, const struct trit_d
 	return llc > UINT64_MAX / 2 ? UINT64_MAX : 2 * llc;
 }
 
+/* The peak int8 throughput of one core for kernel `type` on d (r->threads
+ * set): the plugin's "compute.int8_peak.<type>", else "compute.int8_peak". */
+static void peak_of(const struct trit_device *d, uint32_t type, struct trit_bench_result *r)
+{
+	char key[48], name[8];
+	const struct trit_property *p;
+	const char *tn = trit_type_traits(type)->name;
+	size_t i = 0;
+
+	for (; tn[i] && i + 1 < sizeof name; i++)
+		name[i] = (char)(tn[i] >= 'A' && tn[i] <= 'Z' ? tn[i] - 'A' + 'a' : tn[i]);
+	name[i] = '\0';
+	snprintf(key, sizeof key, TRIT_PROP_COMPUTE_INT8_PEAK ".%s", name);
+	if (!(p = prop(d, key)))
+		p = prop(d, TRIT_PROP_COMPUTE_INT8_PEAK);
+	r->peak_core_ops = -1;
+	if (d->kind != TRIT_DEVICE_CPU)
+		snprintf(r->peak_why, sizeof r->peak_why, "not a CPU: the peak is one core's, "
+		         "scaled by the threads");
+	else if (!p || p->text || !p->unit || strcmp(p->unit, "ops/s"))
+		snprintf(r->peak_why, sizeof r->peak_why, "%s reports no " TRIT_PROP_COMPUTE_INT8_PEAK
+		         " in ops/s (its plugin does not measure it)", d->id);
+	else if (p->value.state == TRIT_VALUE_UNKNOWN || !p->value.value)
+		snprintf(r->peak_why, sizeof r->peak_why, "%s %s is unknown: %s", d->id, p->key,
+		         p->value.source ? p->value.source : "no reason given");
+	else if (r->threads < 1)
+		snprintf(r->peak_why, sizeof r->peak_why, "no thread count to scale %s by", p->key);
+	else {
+		r->peak_core_ops = (double)p->value.value;
+		snprintf(r->peak_why, sizeof r->peak_why, "%s %s, %s by the plugin: %s", d->id,
+		         p->key, p->value.state == TRIT_VALUE_CONFIGURED ? "configured" :
+		         p->value.state == TRIT_VALUE_DERIVED ? "derived" : "measured",
+		         p->value.source ? p->value.source : "no source given");
+	}
+}
+
+double trit_bench_peak_ops(const struct trit_bench_result *r)
+{
+	return r->peak_core_ops > 0 && r->threads ? r->peak_core_ops * r->threads : -1;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Random inputs                                                             */
 
@@ -966,6 +1007,7 @@ int trit_bench_kernel(const struct trit_backend *be, void *state, uint32_t index
 	out->reps = o->reps ? o->reps : 1;
 	out->full = o->full ? 1 : 0;
 	out->gap_us = TRIT_BENCH_GAP_US;
+	peak_of(d, type, out);
 	if (o->working_set) {
 		k.working_set = o->working_set;
 		snprintf(out->working_set_why, sizeof out->working_set_why, "as given (--working-set)");
@@ -1060,6 +1102,13 @@ static void put_str(cJSON *o, const char *key, const char *s, int *oom)
 		*oom = 1;
 }
 
+/* GOP/s as a fraction of r's peak; < 0 unknown. */
+static double of_peak(const struct trit_bench_result *r, double gops)
+{
+	double peak = trit_bench_peak_ops(r);
+	return peak > 0 && gops >= 0 ? gops * 1e9 / peak : -1;
+}
+
 struct cJSON *trit_bench_result_json(const struct trit_bench_result *r)
 {
 	cJSON *o = cJSON_CreateObject(), *ws, *a;
@@ -1092,6 +1141,10 @@ struct cJSON *trit_bench_result_json(const struct trit_bench_result *r)
 	put_num(o, "ratio", r->read_bps > 0 ? r->weight_bps / r->read_bps : -1, &oom);
 	put_num(o, "gap_us", r->gap_weight_bps > 0 ? (double)r->gap_us : -1, &oom);
 	put_num(o, "gap_weight_bytes_per_s", r->gap_weight_bps, &oom);
+	put_num(o, "peak_ops_per_s_per_core", r->peak_core_ops, &oom);
+	put_num(o, "peak_ops_per_s", trit_bench_peak_ops(r), &oom);
+	put_str(o, "peak_why", r->peak_why, &oom);
+	put_num(o, "of_peak", of_peak(r, r->gops), &oom);
 	if (!(a = cJSON_AddArrayToObject(o, "shapes")))
 		oom = 1;
 	for (uint32_t i = 0; a && i < r->n_shapes; i++) {
@@ -1120,6 +1173,7 @@ struct cJSON *trit_bench_result_json(const struct trit_bench_result *r)
 		put_num(s, "read_bytes_per_s", sh->read_bps, &oom);
 		put_num(s, "ratio", sh->ratio, &oom);
 		put_num(s, "gap_seconds", sh->gap_median, &oom);
+		put_num(s, "of_peak", of_peak(r, sh->gops), &oom);
 	}
 	if (oom) {
 		cJSON_Delete(o);
@@ -1192,6 +1246,8 @@ static int result_from_json(const cJSON *o, struct trit_bench_result *r, const c
 	r->gops = get_num(o, "gops");
 	r->read_bps = get_num(o, "read_bytes_per_s");
 	r->gap_weight_bps = get_num(o, "gap_weight_bytes_per_s");
+	r->peak_core_ops = get_num(o, "peak_ops_per_s_per_core"); /* absent (older): < 0 */
+	get_str(o, "peak_why", r->peak_why, sizeof r->peak_why);
 	r->gap_us = r->gap_weight_bps > 0 && get_num(o, "gap_us") >= 0 &&
 	            get_num(o, "gap_us") <= 1e6 ? (uint32_t)get_num(o, "gap_us") : 0;
 	if (!(r->weight_bps > 0) || !(r->gops > 0))

@@ -86,9 +86,19 @@ struct trit_bench_result {
 	/* The same over the gapped medians; < 0 unknown. gap_us: the gap. */
 	double gap_weight_bps;
 	uint32_t gap_us;
+	/* The device's peak int8 throughput per core (CPU devices whose plugin
+	 * reports TRIT_PROP_COMPUTE_INT8_PEAK, per kernel type when it has
+	 * "compute.int8_peak.i2_s" ...), ops/s; < 0 unknown. peak_why: the
+	 * property and its source, or why it is unknown. GOP/s are compared
+	 * with it times threads (trit_bench_peak_ops). */
+	double peak_core_ops;
+	char peak_why[640];
 };
 
 struct trit_bench_arena;
+/* The peak r's GOP/s are compared with: peak_core_ops x threads, ops/s;
+ * < 0 unknown. */
+double trit_bench_peak_ops(const struct trit_bench_result *r);
 
 struct trit_bench_opts {
 	uint64_t rows[TRIT_BENCH_MAX_SHAPES], cols[TRIT_BENCH_MAX_SHAPES];

@@ -52,6 +52,8 @@ static char *fmt_value(const struct trit_value *v, const char *unit, char *buf, 
 		snprintf(buf, len, "%.1f GB/s", (double)v->value / 1e9);
 	else if (unit && strcmp(unit, "hz") == 0)
 		snprintf(buf, len, "%.2f GHz", (double)v->value / 1e9);
+	else if (unit && strcmp(unit, "ops/s") == 0)
+		snprintf(buf, len, "%.1f GOP/s", (double)v->value / 1e9);
 	else if (unit && strcmp(unit, "cc") == 0) /* major * 10 + minor, shown as NVIDIA writes it */
 		snprintf(buf, len, "%llu.%llu", (unsigned long long)v->value / 10,
 		         (unsigned long long)v->value % 10);
@@ -458,9 +460,46 @@ static char *fmt_sig(double v, char *buf, size_t len)
 	return buf;
 }
 
-static void text_bench_result(FILE *out, const struct trit_bench_result *r, int header)
+/* GOP/s as a percentage of r's peak ("12.3%"), "-" when unknown. */
+static char *fmt_of_peak(const struct trit_bench_result *r, double gops, char *buf, size_t len)
 {
-	char b1[32], b2[32], b3[32], b4[32], b5[32], shape[48];
+	double peak = trit_bench_peak_ops(r);
+	char v[16];
+
+	if (peak > 0 && gops >= 0)
+		snprintf(buf, len, "%s%%", fmt_sig(gops * 1e9 / peak * 100, v, sizeof v));
+	else
+		snprintf(buf, len, "-");
+	return buf;
+}
+
+/* The peak r's GOP/s are compared with (CPU devices only). */
+static void text_bench_peak(FILE *out, const struct trit_bench_result *r)
+{
+	char a[16], b[16];
+
+	if (r->kind != TRIT_DEVICE_CPU)
+		return;
+	if (trit_bench_peak_ops(r) > 0)
+		fprintf(out, "  peak int8 (%s): %s GOP/s per core x %u thread%s = %s GOP/s, an upper "
+		        "bound (%s)\n", r->kernel, fmt_sig(r->peak_core_ops / 1e9, a, sizeof a),
+		        r->threads, r->threads == 1 ? "" : "s",
+		        fmt_sig(trit_bench_peak_ops(r) / 1e9, b, sizeof b), r->peak_why);
+	else
+		fprintf(out, "  peak int8 (%s): unknown, no \"of peak\": %s\n", r->kernel,
+		        r->peak_why[0] ? r->peak_why : "not recorded with this result");
+}
+
+static int same_peak(const struct trit_bench_result *a, const struct trit_bench_result *b)
+{
+	return a->peak_core_ops == b->peak_core_ops && a->threads == b->threads &&
+	       strcmp(a->peak_why, b->peak_why) == 0;
+}
+
+static void text_bench_result(FILE *out, const struct trit_bench_result *r, int header,
+                              const struct trit_bench_result *prev)
+{
+	char b1[32], b2[32], b3[32], b4[32], b5[32], b6[24], shape[48];
 
 	if (header) {
 		fprintf(out, "\n%s/%s  %s  [%s]  kernel.isa %s  threads %u\n", r->backend, r->device_id,
@@ -469,9 +508,12 @@ static void text_bench_result(FILE *out, const struct trit_bench_result *r, int 
 		fprintf(out, "  working set %s: %s\n", trit_format_bytes(r->working_set, b1, sizeof b1),
 		        r->working_set_why);
 		fprintf(out, "  baseline: %s\n", r->read_why);
-		fprintf(out, "  %-6s %-13s %11s %7s  %-38s %8s %11s %9s %7s  %s\n", "kernel", "shape",
-		        "weights", "copies", "time per matmul: median [min .. max]", "GOP/s",
-		        "weight GB/s", "read GB/s", "ratio", "after a gap");
+		text_bench_peak(out, r);
+		fprintf(out, "  %-6s %-13s %11s %7s  %-38s %8s %7s %11s %9s %7s  %s\n", "kernel",
+		        "shape", "weights", "copies", "time per matmul: median [min .. max]", "GOP/s",
+		        "of peak", "weight GB/s", "read GB/s", "ratio", "after a gap");
+	} else if (prev && !same_peak(r, prev)) {
+		text_bench_peak(out, r); /* this kernel runs another path */
 	}
 	for (uint32_t i = 0; i < r->n_shapes; i++) {
 		const struct trit_bench_shape *sh = &r->shapes[i];
@@ -480,17 +522,19 @@ static void text_bench_result(FILE *out, const struct trit_bench_result *r, int 
 		         (unsigned long long)sh->cols);
 		snprintf(range, sizeof range, "%s [%s .. %s]", fmt_seconds(sh->median, b1, sizeof b1),
 		         fmt_seconds(sh->min, b2, sizeof b2), fmt_seconds(sh->max, b3, sizeof b3));
-		fprintf(out, "  %-6s %-13s %11s %7llu  %-38s %8s %11s %9s %7s  %s\n", r->kernel, shape,
-		        trit_format_bytes(sh->bytes, b4, sizeof b4), (unsigned long long)sh->copies,
-		        range, fmt_sig(sh->gops, g, sizeof g), fmt_sig(sh->weight_bps / 1e9, wb, sizeof wb),
+		fprintf(out, "  %-6s %-13s %11s %7llu  %-38s %8s %7s %11s %9s %7s  %s\n", r->kernel,
+		        shape, trit_format_bytes(sh->bytes, b4, sizeof b4),
+		        (unsigned long long)sh->copies, range, fmt_sig(sh->gops, g, sizeof g),
+		        fmt_of_peak(r, sh->gops, b6, sizeof b6), fmt_sig(sh->weight_bps / 1e9, wb, sizeof wb),
 		        fmt_sig(sh->read_bps > 0 ? sh->read_bps / 1e9 : -1, rb, sizeof rb),
 		        fmt_sig(sh->ratio, ra, sizeof ra),
 		        sh->gap_median > 0 ? fmt_seconds(sh->gap_median, b5, sizeof b5) : "-");
 	}
 	if (r->n_shapes > 1) {
 		char g[16], wb[16], rb[16], ra[16];
-		fprintf(out, "  %-6s %-13s %11s %7s  %-38s %8s %11s %9s %7s\n", r->kernel, "all shapes",
-		        "", "", "(sums of bytes and ops / of medians)", fmt_sig(r->gops, g, sizeof g),
+		fprintf(out, "  %-6s %-13s %11s %7s  %-38s %8s %7s %11s %9s %7s\n", r->kernel,
+		        "all shapes", "", "", "(sums of bytes and ops / of medians)",
+		        fmt_sig(r->gops, g, sizeof g), fmt_of_peak(r, r->gops, b6, sizeof b6),
 		        fmt_sig(r->weight_bps / 1e9, wb, sizeof wb),
 		        fmt_sig(r->read_bps > 0 ? r->read_bps / 1e9 : -1, rb, sizeof rb),
 		        fmt_sig(r->read_bps > 0 ? r->weight_bps / r->read_bps : -1, ra, sizeof ra));
@@ -513,12 +557,13 @@ void trit_report_bench_text(FILE *out, const struct trit_bench_result *r, size_t
 	if (n)
 		fprintf(out, "trit bench: %s; %u token%s per matmul, %u timed samples per shape; "
 		        "GOP/s = 2 x M x K x tokens / median; weight GB/s = packed weight bytes / "
-		        "median; ratio = weight GB/s / read GB/s\n",
+		        "median; ratio = weight GB/s / read GB/s; of peak = GOP/s / (peak int8 per "
+		        "core x threads)\n",
 		        r[0].full ? "a --full run" : "a quick run (--full for the long version)",
 		        r[0].tokens, r[0].tokens == 1 ? "" : "s", r[0].reps);
 	for (size_t i = 0; i < n; i++)
 		text_bench_result(out, &r[i], i == 0 || strcmp(r[i].backend, r[i - 1].backend) ||
-		                  strcmp(r[i].device_id, r[i - 1].device_id));
+		                  strcmp(r[i].device_id, r[i - 1].device_id), i ? &r[i - 1] : NULL);
 	if (nf) {
 		fprintf(out, "\nNot reported\n");
 		for (size_t i = 0; i < nf; i++)

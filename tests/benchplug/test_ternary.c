@@ -11,6 +11,8 @@
  *   gpu = yes                add a simulated GPU (own memory) with the same kernels
  *   l3 = BYTES               the devices' cache.l3 (default 1 MiB), which sizes
  *                            trit bench's working set
+ *   peak = unknown           its CPU's compute.int8_peak properties are unknown
+ *                            (default: 1 G ops/s per core, 2 G for TL2)
  * The kernels are slow (trit_ternary_get per weight): small shapes only.
  * Buffers of 2 MiB or more ask for transparent huge pages where the system
  * has them, so a test with a large working set does not spend seconds in
@@ -35,7 +37,7 @@ struct trit_buffer {
 
 struct state {
 	struct trit_device dev[2];
-	struct trit_property props[2][3];
+	struct trit_property props[2][5];
 	uint32_t n;
 	char isa[32];
 	int wrong; /* trit type of the broken kernel, or -1 */
@@ -69,6 +71,7 @@ static int tt_init(const struct trit_host *host, void **out, char *err, size_t e
 	const char *gpu = host->config_get(host->ctx, "gpu");
 	const char *l3 = host->config_get(host->ctx, "l3");
 	uint64_t l3_bytes = UINT64_C(1) << 20;
+	const char *peak = host->config_get(host->ctx, "peak");
 	uint64_t types = TRIT_TYPE_BIT(TRIT_TYPE_I2_S) | TRIT_TYPE_BIT(TRIT_TYPE_TL1) |
 	                 TRIT_TYPE_BIT(TRIT_TYPE_TL2);
 	int rc;
@@ -115,6 +118,11 @@ static int tt_init(const struct trit_host *host, void **out, char *err, size_t e
 		}
 		l3_bytes = v;
 	}
+	if (peak && strcmp(peak, "unknown")) {
+		rc = setting_error(host, "peak", peak, "unknown", err, errlen);
+		free(s);
+		return rc;
+	}
 	snprintf(s->isa, sizeof s->isa, "%s", isa ? isa : "scalar");
 	s->n = gpu && strcmp(gpu, "yes") == 0 ? 2 : 1;
 	for (uint32_t i = 0; i < s->n; i++) {
@@ -143,6 +151,22 @@ static int tt_init(const struct trit_host *host, void **out, char *err, size_t e
 		p[2].text = s->isa;
 		d->props = p;
 		d->n_props = 3;
+		if (i == 0) { /* the CPU's peak int8 throughput per core (backend.h) */
+			struct trit_value v = { UINT64_C(1000000000), TRIT_VALUE_MEASURED, 0,
+			                        "simulated: 1 G ops/s per core" };
+			if (peak)
+				v = (struct trit_value){ 0, TRIT_VALUE_UNKNOWN, 0,
+				                         "simulated: not measured (peak = unknown)" };
+			p[3] = (struct trit_property){ .key = TRIT_PROP_COMPUTE_INT8_PEAK,
+			                               .unit = "ops/s", .value = v };
+			if (!peak) {
+				v.value *= 2;
+				v.source = "simulated: 2 G ops/s per core for TL2";
+			}
+			p[4] = (struct trit_property){ .key = TRIT_PROP_COMPUTE_INT8_PEAK ".tl2",
+			                               .unit = "ops/s", .value = v };
+			d->n_props = 5;
+		}
 	}
 	*out = s;
 	return 0;

@@ -152,7 +152,7 @@ enum trit_device_kind {
  * A property that the planner does not need as a typed field but a user wants
  * to see (cache sizes, NUMA nodes, swap, container limits, driver versions).
  * Either `text` is set (a string property) or `value` is (a number, with
- * `unit` one of "bytes", "bytes/s", "hz", "count").
+ * `unit` one of "bytes", "bytes/s", "hz", "count", "ops/s").
  *
  * Well-known keys have a TRIT_PROP_* name below; the runtime reads those
  * (the others are for people). A backend adds keys of its own under a prefix
@@ -178,6 +178,13 @@ enum trit_device_kind {
 #define TRIT_PROP_CACHE_L3      "cache.l3"
 /* (count) NUMA nodes the device's memory spans. */
 #define TRIT_PROP_NUMA_NODES    "numa.nodes"
+/* (ops/s) The peak int8 throughput of ONE core (one thread) on the kernel
+ * path that runs I2_S, 2 ops per int8 product, measured by the plugin (its
+ * source says how); unknown with the reason when not measured. `trit bench`
+ * reports a CPU kernel's GOP/s as a fraction of it times the threads. A
+ * plugin may add per-type keys, "compute.int8_peak.i2_s" (".tl1", ".tl2"),
+ * which `trit bench` prefers for that kernel. */
+#define TRIT_PROP_COMPUTE_INT8_PEAK "compute.int8_peak"
 
 struct trit_property {
 	const char *key;        /* dotted lower-case name, e.g. "cache.l3" */
