@@ -576,6 +576,35 @@ static void tl2_tables(const int8_t *q, uint64_t cols_pad, uint8_t *tab)
 #define v_store(p, x) _mm512_storeu_si512((void *)(p), x)
 #endif
 
+/* Iterations between folds of the accumulators into the count: without
+ * VNNI an int16 lane grows by 2 per iteration and must not overflow (in
+ * the emulated build that is undefined behaviour, which UBSan rejects). */
+#ifdef KERN_VNNI
+#define PEAK_FOLD (UINT64_C(1) << 24)
+#else
+#define PEAK_FOLD UINT64_C(4096)
+#endif
+
+/* The lanes of the accumulators summed into the count, and zeroed. */
+static uint64_t peak_fold(V acc[PEAK_CHAINS])
+{
+	uint64_t sum = 0;
+
+	for (unsigned c = 0; c < PEAK_CHAINS; c++) {
+#ifdef KERN_VNNI
+		uint32_t lane[16];
+#else
+		uint16_t lane[32];
+#endif
+		v_store(lane, acc[c]);
+		for (size_t l = 0; l < sizeof lane / sizeof lane[0]; l++)
+			sum += lane[l];
+		acc[c] = v_zero();
+		v_opaque(acc[c]); /* else equal chains may be merged into one */
+	}
+	return sum;
+}
+
 static uint64_t peak_loop(uint64_t iters)
 {
 	V acc[PEAK_CHAINS], a = v_set1_8(1), b = v_set1_8(1);
@@ -587,30 +616,24 @@ static uint64_t peak_loop(uint64_t iters)
 		v_opaque(acc[c]); /* else equal chains may be merged into one */
 	}
 	v_opaque(a);
-	for (uint64_t i = 0; i < iters; i++) {
+	for (uint64_t done = 0; done < iters;) {
+		uint64_t n = iters - done < PEAK_FOLD ? iters - done : PEAK_FOLD;
+		for (uint64_t i = 0; i < n; i++) {
 #ifdef KERN_VNNI
-		v_opaque(b);
-		_Pragma("GCC unroll 12")
-		for (unsigned c = 0; c < PEAK_CHAINS; c++)
-			acc[c] = v_dpbusd(acc[c], a, b);
-#else
-		_Pragma("GCC unroll 12")
-		for (unsigned c = 0; c < PEAK_CHAINS; c++) {
 			v_opaque(b);
-			acc[c] = v_add16(acc[c], v_maddubs(a, b));
-		}
-#endif
-	}
-	_Pragma("GCC unroll 12")
-	for (unsigned c = 0; c < PEAK_CHAINS; c++) {
-#ifdef KERN_VNNI
-		uint32_t lane[16];
+			_Pragma("GCC unroll 12")
+			for (unsigned c = 0; c < PEAK_CHAINS; c++)
+				acc[c] = v_dpbusd(acc[c], a, b);
 #else
-		uint16_t lane[32];
+			_Pragma("GCC unroll 12")
+			for (unsigned c = 0; c < PEAK_CHAINS; c++) {
+				v_opaque(b);
+				acc[c] = v_add16(acc[c], v_maddubs(a, b));
+			}
 #endif
-		v_store(lane, acc[c]);
-		for (size_t l = 0; l < sizeof lane / sizeof lane[0]; l++)
-			sum += lane[l];
+		}
+		done += n;
+		sum += peak_fold(acc);
 	}
 	return sum;
 }
