@@ -175,6 +175,17 @@ INLINE int32_t hsum512(V v)
 #define I2S_SUMS a16 /* int16 sums of at most I2S_FLUSH_BLOCKS steps */
 #endif
 
+/* The 64 activations of each code of one token's step (a last odd block:
+ * its 32, zero above). */
+INLINE void i2s_qload(V qv[4], const int8_t *q, int half)
+{
+	UNROLL
+	for (int k = 0; k < 4; k++)
+		qv[k] = half ? v_two256(_mm256_loadu_si256((const __m256i *)(q + 32 * k)),
+		                        _mm256_setzero_si256())
+		             : v_loadu(q + 64 * k);
+}
+
 /* NR rows from r, NT tokens from t (NR, NT <= 4). `code` holds the codes
  * of each row's step; q[j] the 256 activations of token j it meets, 64
  * bytes per code (a last odd block: 32 bytes per code, zero above). */
@@ -185,11 +196,7 @@ INLINE void i2s_step(V acc[4][4][4], const V code[4][4], const int8_t *const q[4
 	UNROLL
 	for (int j = 0; j < NT; j++) {
 		V qv[4];
-		UNROLL
-		for (int k = 0; k < 4; k++)
-			qv[k] = half ? v_two256(_mm256_loadu_si256((const __m256i *)(q[j] + 32 * k)),
-			                        _mm256_setzero_si256())
-			             : v_loadu(q[j] + 64 * k);
+		i2s_qload(qv, q[j], half);
 		UNROLL
 		for (int i = 0; i < NR; i++)
 			UNROLL
@@ -206,11 +213,7 @@ INLINE void i2s_step(V a16[4][4], const V code[4][4], const int8_t *const q[4], 
 	UNROLL
 	for (int j = 0; j < NT; j++) {
 		V qv[4];
-		UNROLL
-		for (int k = 0; k < 4; k++)
-			qv[k] = half ? v_two256(_mm256_loadu_si256((const __m256i *)(q[j] + 32 * k)),
-			                        _mm256_setzero_si256())
-			             : v_loadu(q[j] + 64 * k);
+		i2s_qload(qv, q[j], half);
 		UNROLL
 		for (int i = 0; i < NR; i++)
 			a16[i][j] = v_add16(a16[i][j],
