@@ -345,6 +345,25 @@ static void tl2_tables(const int8_t *q, uint64_t cols_pad, uint8_t *tab)
  */
 #define PEAK_CHAINS 12u
 #define PEAK_OPS_PER_ITER (PEAK_CHAINS * 32u * 2u)
+/* Iterations between folds of the accumulators into the count: an int16
+ * lane grows by 2 per iteration and would wrap at 32768 of them. */
+#define PEAK_FOLD UINT64_C(4096)
+
+/* The lanes of the accumulators summed into the count, and zeroed. */
+static uint64_t peak_fold(__m256i acc[PEAK_CHAINS])
+{
+	uint64_t sum = 0;
+
+	for (unsigned c = 0; c < PEAK_CHAINS; c++) {
+		uint16_t lane[16];
+		_mm256_storeu_si256((__m256i *)lane, acc[c]);
+		for (size_t l = 0; l < 16; l++)
+			sum += lane[l];
+		acc[c] = _mm256_setzero_si256();
+		__asm__ volatile("" : "+x"(acc[c])); /* else equal chains may be merged */
+	}
+	return sum;
+}
 
 static uint64_t peak_loop(uint64_t iters)
 {
@@ -357,19 +376,17 @@ static uint64_t peak_loop(uint64_t iters)
 		__asm__ volatile("" : "+x"(acc[c])); /* else equal chains may be merged */
 	}
 	__asm__ volatile("" : "+x"(a));
-	for (uint64_t i = 0; i < iters; i++) {
-		_Pragma("GCC unroll 12")
-		for (unsigned c = 0; c < PEAK_CHAINS; c++) {
-			__asm__ volatile("" : "+x"(b));
-			acc[c] = _mm256_add_epi16(acc[c], _mm256_maddubs_epi16(a, b));
+	for (uint64_t done = 0; done < iters;) {
+		uint64_t n = iters - done < PEAK_FOLD ? iters - done : PEAK_FOLD;
+		for (uint64_t i = 0; i < n; i++) {
+			_Pragma("GCC unroll 12")
+			for (unsigned c = 0; c < PEAK_CHAINS; c++) {
+				__asm__ volatile("" : "+x"(b));
+				acc[c] = _mm256_add_epi16(acc[c], _mm256_maddubs_epi16(a, b));
+			}
 		}
-	}
-	_Pragma("GCC unroll 12")
-	for (unsigned c = 0; c < PEAK_CHAINS; c++) {
-		uint16_t lane[16];
-		_mm256_storeu_si256((__m256i *)lane, acc[c]);
-		for (size_t l = 0; l < 16; l++)
-			sum += lane[l];
+		done += n;
+		sum += peak_fold(acc);
 	}
 	return sum;
 }
