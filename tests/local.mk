@@ -81,6 +81,7 @@ include $(srcdir)/tests/replan.mk
 include $(srcdir)/tests/plan-proof.mk
 include $(srcdir)/tests/xval.mk
 include $(srcdir)/tests/bitnetcpp-dist.mk
+include $(srcdir)/tests/peers-dist.mk
 
 # Text from files shown to people: terminal controls escaped (core/textsafe.c).
 check_PROGRAMS += tests/check_textsafe
