@@ -60,6 +60,7 @@ if [ ! -s "$iq2" ]; then
 		{ tail -20 "$work/quantize.log" >&2; die "llama-quantize failed ($work/quantize.log)"; }
 fi
 
+runs_of() { awk '{ printf "%s%.2f", (NR > 1 ? " " : ""), $1 }' "$1"; }
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 cpu=$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)
 echo "# decode tokens/s, $n tokens, median of $runs interleaved rounds; $cpu, $(nproc) CPUs"
@@ -79,6 +80,6 @@ for t in $threads; do
 	tm=$(median <"$work/trit.$t") im=$(median <"$work/ik.$t")
 	printf '| %s | %.2f | %.2f | %.2f | %s | %s |\n' "$t" "$tm" "$im" \
 		"$(echo "$tm $im" | awk '{ print $1 / $2 }')" \
-		"$(tr '\n' ' ' <"$work/trit.$t" | sed 's/ $//')" "$(tr '\n' ' ' <"$work/ik.$t" | sed 's/ $//')"
+		"$(runs_of "$work/trit.$t")" "$(runs_of "$work/ik.$t")"
 done
 echo "# load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
