@@ -1868,6 +1868,48 @@ START_TEST(pool_binds_workers_to_distinct_cpus_only_when_there_are_enough)
 }
 END_TEST
 
+static void where_part(void *arg, unsigned part, unsigned nparts)
+{
+	int *cpu = arg;
+	if (part < nparts && part < POOL_MAX_PARTS)
+		cpu[part] = sched_getcpu();
+}
+
+/* The caller runs part 0 and is not bound. Put on the CPU of the bound
+ * worker (its mask allows every CPU, so the kernel leaves it there), it
+ * would share that CPU with the worker; the pool moves it off for the run
+ * and gives its mask back after. */
+START_TEST(pool_moves_the_caller_off_a_bound_workers_cpu)
+{
+	cpu_set_t mask, one, after;
+	struct cpu_avx2_workers *pool;
+	int cpu[POOL_MAX_PARTS], w;
+
+	ck_assert_int_eq(sched_getaffinity(0, sizeof mask, &mask), 0);
+	if (CPU_COUNT(&mask) < 2)
+		return; /* nothing to bind to: the test above covers it */
+	pool = cpu_avx2_workers_new();
+	ck_assert_uint_eq(cpu_avx2_workers_run(&pool, 2, where_part, cpu), 2);
+	w = cpu_avx2_workers_bound_cpu(pool, 0);
+	ck_assert_msg(cpu_in(w, &mask), "worker 0 is not bound (%d)", w);
+	for (int r = 0; r < 50; r++) {
+		CPU_ZERO(&one);
+		CPU_SET(w, &one);
+		ck_assert_int_eq(sched_setaffinity(0, sizeof one, &one), 0);
+		ck_assert_int_eq(sched_setaffinity(0, sizeof mask, &mask), 0);
+		cpu[0] = cpu[1] = -1;
+		ck_assert_uint_eq(cpu_avx2_workers_run(&pool, 2, where_part, cpu), 2);
+		ck_assert_int_eq(cpu[1], w);
+		ck_assert_msg(cpu[0] != w && cpu_in(cpu[0], &mask), "run %d: the caller ran part 0 "
+		              "on CPU %d, the bound worker's", r, cpu[0]);
+		ck_assert_int_eq(sched_getaffinity(0, sizeof after, &after), 0);
+		ck_assert_msg(CPU_EQUAL(&after, &mask), "run %d: the caller's mask was not given "
+		              "back", r);
+	}
+	cpu_avx2_workers_free(pool);
+}
+END_TEST
+
 START_TEST(spin_us_and_pin_are_read_and_bad_values_refused)
 {
 	static const struct {
@@ -1952,6 +1994,7 @@ static Suite *kernels_suite(void)
 	tcase_add_test(tc, pool_runs_every_part_once_hot_and_parked);
 	tcase_add_test(tc, pool_workers_park_once_idle_for_the_spin_budget);
 	tcase_add_test(tc, pool_binds_workers_to_distinct_cpus_only_when_there_are_enough);
+	tcase_add_test(tc, pool_moves_the_caller_off_a_bound_workers_cpu);
 	tcase_add_test(tc, spin_us_and_pin_are_read_and_bad_values_refused);
 	suite_add_tcase(s, tc);
 #endif

@@ -31,7 +31,12 @@
  * With pinning on (the default) and at least as many CPUs in the process's
  * affinity mask as threads, worker i is started bound to the i-th CPU of the
  * mask in an order that puts one CPU of every physical core before SMT
- * siblings; the first is left to the caller, which stays unbound. Runs are
+ * siblings; the first is left to the caller, which stays unbound. A caller
+ * found on the CPU of a bound worker of its run (the kernel had put it
+ * there while it worked alone) would share that CPU with the worker until
+ * the kernel moves it, which measured 2x slower matmuls over the first
+ * milliseconds of a run of them; so for that run it is confined to the CPUs
+ * no worker holds, and gets its own mask back after. Runs are
  * serialised by a mutex, so the plugin may be called from several threads.
  * What the parts compute is the caller's business (matmul.c, the shared ops).
  */
@@ -83,6 +88,8 @@ struct cpu_avx2_workers {
 	unsigned started;
 	unsigned n_cpus;          /* CPUs of the affinity mask when the pool was set up */
 	int *cpus;                /* those CPUs, one per physical core first */
+	cpu_set_t unbound;        /* the mask's CPUs no bound worker holds */
+	int any_bound;            /* a worker is bound to a CPU */
 	struct worker workers[CPU_AVX2_MAX_THREADS - 1]; /* never move: threads hold them */
 };
 
@@ -201,8 +208,10 @@ static void list_cpus(struct cpu_avx2_workers *p)
 	unsigned n = 0;
 
 	p->n_cpus = 0;
+	CPU_ZERO(&p->unbound);
 	if (sched_getaffinity(0, sizeof set, &set) != 0 || CPU_COUNT(&set) <= 0)
 		return;
+	p->unbound = set;
 	if (!(p->cpus = malloc((size_t)CPU_COUNT(&set) * sizeof *p->cpus)))
 		return;
 	for (int pass = 0; pass < 2; pass++)
@@ -284,6 +293,10 @@ static void grow(struct cpu_avx2_workers *p, unsigned want)
 			pthread_attr_destroy(a);
 		if (rc != 0)
 			break;
+		if (w->cpu >= 0) {
+			CPU_CLR(w->cpu, &p->unbound);
+			p->any_bound = 1;
+		}
 		p->started++;
 	}
 	/* more threads than CPUs: polling must not keep a runnable thread off
@@ -292,9 +305,30 @@ static void grow(struct cpu_avx2_workers *p, unsigned want)
 	                      memory_order_relaxed);
 }
 
+/* If the calling thread is on the CPU of a bound worker among the first
+ * n - 1, confine it to the CPUs no worker holds (those its own mask allows)
+ * and return 1 with its mask in *saved; else 0. sched_getcpu is a vDSO
+ * read, so a caller already elsewhere pays no system call. */
+static int caller_off_workers(const struct cpu_avx2_workers *p, unsigned n, cpu_set_t *saved)
+{
+	int cpu, hit = 0;
+	cpu_set_t to;
+
+	if (!p->any_bound || (cpu = sched_getcpu()) < 0)
+		return 0;
+	for (unsigned i = 0; i + 1 < n; i++)
+		hit |= p->workers[i].cpu == cpu;
+	if (!hit || pthread_getaffinity_np(pthread_self(), sizeof *saved, saved) != 0)
+		return 0;
+	CPU_AND(&to, saved, &p->unbound);
+	return CPU_COUNT(&to) > 0 && pthread_setaffinity_np(pthread_self(), sizeof to, &to) == 0;
+}
+
 unsigned cpu_avx2_workers_run(struct cpu_avx2_workers **pool, unsigned n, cpu_avx2_job_fn fn,
                               void *arg)
 {
+	cpu_set_t saved;
+	int moved;
 	struct cpu_avx2_workers *p;
 	uint64_t gen;
 
@@ -326,6 +360,7 @@ unsigned cpu_avx2_workers_run(struct cpu_avx2_workers **pool, unsigned n, cpu_av
 		pthread_mutex_unlock(&p->mu);
 	}
 
+	moved = caller_off_workers(p, n, &saved);
 	fn(arg, 0, n);
 
 	if (!spin_while_pending(p)) {
@@ -338,6 +373,8 @@ unsigned cpu_avx2_workers_run(struct cpu_avx2_workers **pool, unsigned n, cpu_av
 		}
 		atomic_store_explicit(&p->caller_parked, 0, memory_order_relaxed);
 	}
+	if (moved)
+		pthread_setaffinity_np(pthread_self(), sizeof saved, &saved);
 	pthread_mutex_unlock(&p->run_mu);
 	return n;
 }
