@@ -37,6 +37,11 @@ struct cpu_ops_kernels {
 	float (*sumsq)(const float *x, uint64_t n);
 	/* y[i] = x[i] * a * w[i] (y may be x) */
 	void (*scale_mul)(float *y, const float *x, float a, const float *w, uint64_t n);
+	/* trit_quantize_act (trit/ternary.h) bit for bit, not up to rounding:
+	 * q and the returned multiplier are what it gives */
+	float (*quant_act)(const float *x, uint64_t n, int8_t *q);
+	/* the sum of q[0..n-1] */
+	int32_t (*sum_i8)(const int8_t *q, uint64_t n);
 };
 
 extern const struct cpu_ops_kernels cpu_ops_portable;
@@ -54,6 +59,8 @@ void cpu_ops_p_axpy_q8_0(float *y, float a, const uint8_t *x, uint64_t nb);
 void cpu_ops_p_scale(float *y, const float *x, float a, uint64_t n);
 float cpu_ops_p_sumsq(const float *x, uint64_t n);
 void cpu_ops_p_scale_mul(float *y, const float *x, float a, const float *w, uint64_t n);
+float cpu_ops_p_quant_act(const float *x, uint64_t n, int8_t *q);
+int32_t cpu_ops_p_sum_i8(const int8_t *q, uint64_t n);
 
 /* One ternary matmul for the plugin's own kernels, every operand checked and
  * contiguous: y[t][r] = trit_ternary_output(dot, s_t, scale). x is F32

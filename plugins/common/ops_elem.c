@@ -352,8 +352,8 @@ static void row_rope(const struct ops_node *o, uint64_t i)
 
 static void row_quant(const struct ops_node *o, uint64_t i)
 {
-	float s = trit_quantize_act((const float *)ops_row(&o->src[0], i), o->dst.ne[0],
-	                            (int8_t *)ops_row(&o->dst, i));
+	float s = o->env->k->quant_act((const float *)ops_row(&o->src[0], i), o->dst.ne[0],
+	                               (int8_t *)ops_row(&o->dst, i));
 	memcpy(o->src[1].data + 4 * i, &s, 4);
 }
 

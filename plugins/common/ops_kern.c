@@ -8,6 +8,7 @@
 #include <build-config.h>
 
 #include <trit/quant.h>
+#include <trit/ternary.h>
 
 #include "ops.h"
 
@@ -113,6 +114,19 @@ void cpu_ops_p_scale_mul(float *y, const float *x, float a, const float *w, uint
 		y[i] = x[i] * a * w[i];
 }
 
+float cpu_ops_p_quant_act(const float *x, uint64_t n, int8_t *q)
+{
+	return trit_quantize_act(x, n, q);
+}
+
+int32_t cpu_ops_p_sum_i8(const int8_t *q, uint64_t n)
+{
+	uint32_t s = 0;
+	for (uint64_t i = 0; i < n; i++)
+		s += (uint32_t)(int32_t)q[i];
+	return (int32_t)s;
+}
+
 const struct cpu_ops_kernels cpu_ops_portable = {
 	.name = "portable",
 	.dot_f32 = cpu_ops_p_dot_f32,
@@ -127,4 +141,6 @@ const struct cpu_ops_kernels cpu_ops_portable = {
 	.scale = cpu_ops_p_scale,
 	.sumsq = cpu_ops_p_sumsq,
 	.scale_mul = cpu_ops_p_scale_mul,
+	.quant_act = cpu_ops_p_quant_act,
+	.sum_i8 = cpu_ops_p_sum_i8,
 };

@@ -17,6 +17,7 @@
 
 #include <trit/backend.h>
 #include <trit/quant.h>
+#include <trit/ternary.h>
 
 #include "../common/opcheck.h"
 #include "kernels.h"
@@ -203,6 +204,73 @@ START_TEST(vector_loops_match_double_on_every_length)
 }
 END_TEST
 
+/* The quantiser must give trit_quantize_act's bytes and multiplier exactly
+ * (every backend quantises alike), and sum_i8 the exact sum: on every
+ * length 0 .. 99 and on values where the rules are sharp. */
+static void quant_matches(const struct cpu_ops_kernels *k, const float *x, uint64_t n,
+                          const char *what)
+{
+	int8_t q[160], want[160];
+	float s = k->quant_act(x, n, q), ws = trit_quantize_act(x, n, want);
+	int32_t sum = 0;
+
+	ck_assert_msg(memcmp(&s, &ws, sizeof s) == 0, "%s quant_act (%s), length %llu: "
+	              "multiplier %.9g, trit_quantize_act %.9g", what, k->name,
+	              (unsigned long long)n, s, ws);
+	for (uint64_t i = 0; i < n; i++) {
+		ck_assert_msg(q[i] == want[i], "%s quant_act (%s), length %llu: q[%llu] = %d, "
+		              "trit_quantize_act %d (x = %.9g)", what, k->name, (unsigned long long)n,
+		              (unsigned long long)i, q[i], want[i], x[i]);
+		sum += want[i];
+	}
+	ck_assert_int_eq(k->sum_i8(want, n), sum);
+}
+
+START_TEST(quantiser_gives_trit_quantize_act_bits)
+{
+	const struct cpu_ops_kernels *k = tables[_i];
+	struct cpu_avx2_cpuid raw;
+	float x[160];
+	unsigned s = 11;
+
+	cpu_avx2_cpuid_read(&raw);
+	if (k != cpu_avx2_ops_select(cpu_avx2_caps_decode(&raw, NULL, 0), CPU_AVX2_ISA_AUTO) &&
+	    k != &cpu_ops_portable) {
+		fprintf(stderr, "# %s quantiser not run: this CPU lacks AVX2, FMA or F16C\n", k->name);
+		return;
+	}
+	for (uint64_t n = 0; n < 100; n++) {
+		for (uint64_t i = 0; i < 160; i++)
+			x[i] = 3 * frand(&s);
+		quant_matches(k, x, n, "random");
+		/* halves: the largest |x| 127 makes the multiplier 1, so x * s
+		 * is exactly k + 0.5 and rounds to even */
+		for (uint64_t i = 0; i < n; i++)
+			x[i] = (float)((int)(frand(&s) * 120)) + 0.5f;
+		if (n)
+			x[n / 2] = -127.0f;
+		quant_matches(k, x, n, "halves");
+		/* a NaN never is the largest and quantises to 0; an infinity
+		 * makes the multiplier 0 and every product NaN or 0 */
+		for (uint64_t i = 0; i < n; i++)
+			x[i] = frand(&s);
+		if (n) {
+			x[n - 1] = NAN;
+			x[0] = -NAN;
+		}
+		quant_matches(k, x, n, "NaN");
+		if (n > 2)
+			x[n / 3] = -INFINITY;
+		quant_matches(k, x, n, "infinity");
+		/* all zero: amax under TRIT_ACT_EPS */
+		memset(x, 0, sizeof x);
+		if (n > 1)
+			x[1] = -1e-9f;
+		quant_matches(k, x, n, "zero");
+	}
+}
+END_TEST
+
 START_TEST(device_advertises_every_matmul_type_it_runs)
 {
 	const struct trit_backend *be = cpu_avx2_LTX_trit_backend_entry();
@@ -232,6 +300,7 @@ Suite *ops_suite(void)
 	tcase_add_loop_test(tc, graph_op_case_with_isa_avx512, 0, (int)cpu_opcheck_count);
 	tcase_add_test(tc, device_advertises_every_matmul_type_it_runs);
 	tcase_add_loop_test(tc, vector_loops_match_double_on_every_length, 0, 2);
+	tcase_add_loop_test(tc, quantiser_gives_trit_quantize_act_bits, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }

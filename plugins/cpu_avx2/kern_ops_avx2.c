@@ -10,9 +10,11 @@
 #include <build-config.h>
 
 #include <immintrin.h>
+#include <math.h>
 #include <string.h>
 
 #include <trit/quant.h>
+#include <trit/ternary.h>
 
 #include "kernels.h"
 
@@ -229,6 +231,76 @@ static void scale_mul(float *y, const float *x, float a, const float *w, uint64_
 		y[i] = x[i] * a * w[i];
 }
 
+/*
+ * trit_quantize_act (trit/ternary.h) bit for bit. The largest |x|: vmaxps
+ * returns its second operand when either is NaN, so with the running
+ * maximum second a NaN never wins, as `a > amax` never holds for one; max
+ * is exact, so the order does not matter. The same multiplier from the same
+ * amax; x * s rounded to nearest even by vroundps (rintf in the default
+ * rounding mode), NaN to 0, clamped to [-128, 127], then narrowed.
+ */
+INLINE __m256i quant8(const float *x, __m256 s)
+{
+	__m256 v = _mm256_round_ps(_mm256_mul_ps(_mm256_loadu_ps(x), s),
+	                           _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+	v = _mm256_andnot_ps(_mm256_cmp_ps(v, v, _CMP_UNORD_Q), v);
+	v = _mm256_min_ps(_mm256_max_ps(v, _mm256_set1_ps(-128.0f)), _mm256_set1_ps(127.0f));
+	return _mm256_cvtps_epi32(v);
+}
+
+static float quant_act(const float *x, uint64_t n, int8_t *q)
+{
+	const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+	const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+	__m256 m = _mm256_setzero_ps(), vs;
+	__m128 h;
+	float amax, s;
+	uint64_t k = 0;
+
+	for (; k + 8 <= n; k += 8)
+		m = _mm256_max_ps(_mm256_and_ps(_mm256_loadu_ps(x + k), abs_mask), m);
+	h = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+	h = _mm_max_ps(h, _mm_movehl_ps(h, h));
+	h = _mm_max_ss(h, _mm_movehdup_ps(h));
+	amax = _mm_cvtss_f32(h);
+	for (; k < n; k++) {
+		float a = fabsf(x[k]);
+		if (a > amax)
+			amax = a;
+	}
+	s = TRIT_ACT_QMAX / (amax > TRIT_ACT_EPS ? amax : TRIT_ACT_EPS);
+	vs = _mm256_set1_ps(s);
+	for (k = 0; k + 32 <= n; k += 32) {
+		__m256i a = _mm256_packs_epi32(quant8(x + k, vs), quant8(x + k + 8, vs));
+		__m256i b = _mm256_packs_epi32(quant8(x + k + 16, vs), quant8(x + k + 24, vs));
+		/* packs work within 128-bit lanes: put the 4-byte groups back in order */
+		__m256i v = _mm256_permutevar8x32_epi32(_mm256_packs_epi16(a, b), order);
+		_mm256_storeu_si256((__m256i *)(void *)(q + k), v);
+	}
+	for (; k < n; k++) {
+		float v = rintf(x[k] * s);
+		q[k] = (int8_t)(v != v ? 0 : v > 127.0f ? 127 : v < -128.0f ? -128 : (int)v);
+	}
+	return s;
+}
+
+static int32_t sum_i8(const int8_t *q, uint64_t n)
+{
+	const __m256i ones = _mm256_set1_epi16(1);
+	__m256i acc = _mm256_setzero_si256();
+	uint32_t s;
+	uint64_t k = 0;
+
+	for (; k + 16 <= n; k += 16) {
+		__m256i w = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(q + k)));
+		acc = _mm256_add_epi32(acc, _mm256_madd_epi16(w, ones));
+	}
+	s = (uint32_t)hsum_epi32(acc);
+	for (; k < n; k++)
+		s += (uint32_t)(int32_t)q[k];
+	return (int32_t)s;
+}
+
 const struct cpu_ops_kernels cpu_avx2_ops_avx2 = {
 	.name = "avx2",
 	.dot_f32 = dot_f32,
@@ -243,4 +315,6 @@ const struct cpu_ops_kernels cpu_avx2_ops_avx2 = {
 	.scale = scale,
 	.sumsq = sumsq,
 	.scale_mul = scale_mul,
+	.quant_act = quant_act,
+	.sum_i8 = sum_i8,
 };

@@ -468,6 +468,7 @@ int cpu_avx2_engine_workspace(const struct cpu_avx2_engine *e, uint32_t device,
 struct run {
 	struct cpu_avx2_mm mm;
 	const struct cpu_avx2_kernels *k;
+	const struct cpu_ops_kernels *ops; /* quantiser and byte sum */
 	const void *in;     /* the caller's input */
 	const float *scales; /* I8 input with its multipliers (graph MATMUL), or NULL */
 	int8_t *q;          /* writable views of the workspace parts */
@@ -491,8 +492,8 @@ static void prep(void *arg, unsigned part, unsigned nparts)
 	for (uint64_t t = t0; t < t1; t++) {
 		int8_t *q = run->q + t * mm->cols_pad;
 		if (run->s && !run->scales) {
-			run->s[t] = trit_quantize_act((const float *)run->in + t * mm->cols,
-			                              mm->cols, q);
+			run->s[t] = run->ops->quant_act((const float *)run->in + t * mm->cols,
+			                                mm->cols, q);
 		} else {
 			memcpy(q, (const int8_t *)run->in + t * mm->cols, (size_t)mm->cols);
 			if (run->s)
@@ -500,10 +501,7 @@ static void prep(void *arg, unsigned part, unsigned nparts)
 		}
 		memset(q + mm->cols, 0, (size_t)(mm->cols_pad - mm->cols));
 		if (mm->type == TRIT_TYPE_I2_S) {
-			uint32_t sum = 0;
-			for (uint64_t k = 0; k < mm->cols; k++)
-				sum += (uint32_t)(int32_t)q[k];
-			run->qsum[t] = (int32_t)sum;
+			run->qsum[t] = run->ops->sum_i8(q, mm->cols);
 			if (run->k->i2s_order)
 				run->k->i2s_order(q, mm->cols_pad);
 		} else if (mm->type == TRIT_TYPE_TL1) {
@@ -553,6 +551,7 @@ static void execute(struct cpu_avx2_engine *e, uint32_t type, uint64_t rows, uin
 	cpu_avx2_ws_layout(type, g.cols_pad, tokens, int_dots, &l);
 	memset(&run, 0, sizeof run);
 	run.k = e->k;
+	run.ops = e->ops ? e->ops : &cpu_ops_portable;
 	run.in = in;
 	run.scales = scales;
 	run.q = (int8_t *)(ws + l.q);

@@ -152,4 +152,6 @@ const struct cpu_ops_kernels cpu_neon_ops_neon = {
 	.scale = scale,
 	.sumsq = sumsq,
 	.scale_mul = scale_mul,
+	.quant_act = cpu_ops_p_quant_act,
+	.sum_i8 = cpu_ops_p_sum_i8,
 };
