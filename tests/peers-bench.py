@@ -45,7 +45,7 @@ Options:
                         512 tokens 3; --quick halves them)
   --trit-paths LIST     trit kernel/isa pairs, isa avx2 or avx512 (the widest
                         AVX-512 path), or `all` (the six); default
-                        i2s/avx2,i2s/avx512,tl2/avx512
+                        i2s/avx2,i2s/avx512,tl1/avx512,tl2/avx512
   --peers LIST          default bitnet-i2s,ik-iq2bn,ik-iq2bn-r4
   --out FILE            raw JSON lines (default BUILD/results.jsonl)
   --stat median|min     the table's figure: the median over rounds of each run's
@@ -53,9 +53,12 @@ Options:
                         (less sensitive to other load on the machine)
   --report FILE         print the tables of an earlier run's raw results again
   --quick               one round, tokens 1 and 64, fewer samples (about a third
-                        of the default run; the default took 32 min on a 2-vCPU VM
-                        whose CPUs other work half used, so about 15 min quiet)
+                        of the default run, which took 11 min on a quiet 2-vCPU
+                        VM, plus 2-5 min to build the peers the first time)
   --allow-other-commit  build sources that are not the pinned commits
+  --ik-tools            also build ik_llama.cpp's llama-bench and llama-quantize
+                        (BUILD/ik/bin), which tests/peers-e2e.sh runs (15-25 min
+                        more on 2 CPUs)
 
 Shapes: BitNet-b1.58-2B-4T's five (2560x2560, 640x2560, 6912x2560,
 2560x6912, 128256x2560) for 1 token; the first four for prefill (a prompt
@@ -233,15 +236,17 @@ def build_bitnet(src, build):
     return out
 
 
-def build_ik(src, build):
+def build_ik(src, build, tools=False):
     d = os.path.join(build, "ik")
     os.makedirs(d, exist_ok=True)
     logf = os.path.join(d, "build.log")
     cm = d
     run(["cmake", "-S", src, "-B", cm, "-DCMAKE_BUILD_TYPE=Release", "-DGGML_NATIVE=ON",
-         "-DBUILD_SHARED_LIBS=ON", "-DLLAMA_BUILD_TESTS=OFF", "-DLLAMA_BUILD_EXAMPLES=OFF",
+         "-DBUILD_SHARED_LIBS=ON", "-DLLAMA_BUILD_TESTS=OFF",
+         "-DLLAMA_BUILD_EXAMPLES=" + ("ON" if tools else "OFF"),
          "-DLLAMA_BUILD_SERVER=OFF", "-DLLAMA_CURL=OFF", "-DGGML_CCACHE=OFF"], logf)
-    run(["cmake", "--build", cm, "-j2", "--target", "ggml"], logf)
+    run(["cmake", "--build", cm, "-j2", "--target", "ggml"] +
+        (["llama-bench", "llama-quantize"] if tools else []), logf)
     lib = os.path.join(cm, "ggml", "src")
     out = os.path.join(d, "peers-harness")
     run(["cc", "-std=c11", "-O2", "-march=native", "-Wall", "-Wextra", "-DPEER_IK",
@@ -333,7 +338,7 @@ def main(argv):
         if o in ("-h", "--help"):
             print(__doc__)
             return 0
-        if o in ("--skip-build", "--quick", "--allow-other-commit"):
+        if o in ("--skip-build", "--quick", "--allow-other-commit", "--ik-tools"):
             flags.add(o[2:])
             i += 1
             continue
@@ -354,7 +359,7 @@ def main(argv):
     tokens = [int(t) for t in (a["tokens"] or ("1,64" if quick else "1,8,64")).split(",")]
     ws = parse_size(a["working-set"])
     peers = [p for p in a["peers"].split(",") if p]
-    paths = a["trit-paths"] or "i2s/avx2,i2s/avx512,tl2/avx512"
+    paths = a["trit-paths"] or "i2s/avx2,i2s/avx512,tl1/avx512,tl2/avx512"
     if paths == "all":
         paths = "i2s/avx2,i2s/avx512,tl1/avx2,tl1/avx512,tl2/avx2,tl2/avx512"
     paths = paths.split(",")
@@ -390,7 +395,7 @@ def main(argv):
             src = os.path.abspath(a[key]) if key in a else clone(key, commit, build)
             pins[name] = verify(name, src, commit, blobs, "allow-other-commit" in flags)
             log("building %s into %s" % (name, os.path.join(build, sub)))
-            binary = fn(src, build)
+            binary = fn(src, build, "ik-tools" in flags) if sub == "ik" else fn(src, build)
         bins[sub] = binary
 
     env = {k: v for k, v in os.environ.items()

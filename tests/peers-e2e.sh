@@ -3,8 +3,8 @@
 # llama-bench on the same trits and the same shape (issue 17, item 6; the
 # comparison with bitnet.cpp's llama-bench is tests/bitnetcpp-compare.sh's
 # step (d)). A manual benchmark, not part of `make check`: it needs a build
-# of ik_llama.cpp, which trit does not vendor (tests/peers-bench.py builds
-# one; add its llama-bench and llama-quantize targets, see docs/bench.md).
+# of ik_llama.cpp, which trit does not vendor: `tests/peers-bench.py
+# --ik-tools` builds one at the pinned commit into BUILD/ik (docs/bench.md).
 #
 # It writes two models of BitNet-b1.58-2B-4T's shape with tests/trit-genmodel
 # (--weights ternary, one seed: the same trits whatever the type; token
