@@ -7,7 +7,11 @@
  *
  *   trit-forward MODEL --tokens 1,2,3 [--threads N] [--plugin cpu_avx2|ref]
  *                [--kv f16|f32|q8_0] [--ubatch N] [--ctx N] [--n-predict N]
- *                [--repack i2_s|tl1|tl2] [--top K] [--logits]
+ *                [--repack i2_s|tl1|tl2] [--top K] [--logits] [--all-logits]
+ *
+ * --all-logits evaluates the prompt with every position's logits and prints
+ * them as "all_logits" (one array per position), for comparisons with a
+ * reference that scores whole sequences (tests/trained-model.sh).
  */
 #include <build-config.h>
 
@@ -32,14 +36,14 @@ struct opts {
 	const char *model, *plugin, *kv;
 	int32_t *tokens;
 	uint32_t n_tokens, threads, ubatch, ctx, n_predict, top, repack;
-	int print_logits;
+	int print_logits, all_logits;
 };
 
 static int usage(void)
 {
 	fprintf(stderr, "usage: trit-forward MODEL --tokens ID,ID,... [--threads N] "
 	        "[--plugin cpu_avx2|ref] [--kv f16|f32|q8_0] [--ubatch N] [--ctx N] "
-	        "[--n-predict N] [--repack i2_s|tl1|tl2] [--top K] [--logits]\n");
+	        "[--n-predict N] [--repack i2_s|tl1|tl2] [--top K] [--logits] [--all-logits]\n");
 	return 2;
 }
 
@@ -89,7 +93,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		{ "tokens", 1, 0, 't' }, { "threads", 1, 0, 'j' }, { "plugin", 1, 0, 'p' },
 		{ "kv", 1, 0, 'k' }, { "ubatch", 1, 0, 'u' }, { "ctx", 1, 0, 'c' },
 		{ "n-predict", 1, 0, 'n' }, { "repack", 1, 0, 'r' }, { "top", 1, 0, 'T' },
-		{ "logits", 0, 0, 'L' }, { 0, 0, 0, 0 } };
+		{ "logits", 0, 0, 'L' }, { "all-logits", 0, 0, 'A' }, { 0, 0, 0, 0 } };
 	int c, rc = 0;
 
 	*o = (struct opts){ .kv = "f16", .ubatch = 512, .top = 5 };
@@ -104,6 +108,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		case 'n': rc = parse_u32(optarg, "--n-predict", 0, &o->n_predict); break;
 		case 'T': rc = parse_u32(optarg, "--top", 0, &o->top); break;
 		case 'L': o->print_logits = 1; break;
+		case 'A': o->all_logits = 1; break;
 		case 'r':
 			if (!strcasecmp(optarg, "i2_s")) o->repack = TRIT_TYPE_I2_S;
 			else if (!strcasecmp(optarg, "tl1")) o->repack = TRIT_TYPE_TL1;
@@ -226,6 +231,7 @@ struct run {
 	struct trit_load_report lr;
 	struct trit_sched_target dev, fb;
 	float *logits;
+	float *all; /* --all-logits: n_tokens x n_vocab */
 	int32_t *gen;
 	double t_open, t_load, t_prompt, t_decode;
 };
@@ -261,7 +267,7 @@ static int setup(const struct opts *o, struct run *r, char *err, size_t errlen)
 			.model = r->m, .weights = r->w, .targets = &r->dev,
 			.n_targets = 1, .layer_target = layers, .fallback = &r->fb, .n_ctx = ctx,
 			.n_ubatch = o->ubatch < o->n_tokens ? o->ubatch : o->n_tokens,
-			.kv_type = kv_type, .n_threads = o->threads,
+			.kv_type = kv_type, .n_threads = o->threads, .all_logits = o->all_logits,
 		};
 		rc = trit_forward_new(&p, &r->f, err, errlen);
 	}
@@ -283,7 +289,16 @@ static int generate(const struct opts *o, struct run *r, char *err, size_t errle
 		free(next);
 		return TRIT_ENOMEM;
 	}
-	rc = trit_forward_eval(r->f, o->tokens, o->n_tokens, 0, r->logits, err, errlen);
+	if (o->all_logits) {
+		if (!(r->all = malloc((size_t)o->n_tokens * nv * sizeof *r->all))) {
+			free(next);
+			return TRIT_ENOMEM;
+		}
+		rc = trit_forward_eval(r->f, o->tokens, o->n_tokens, 0, r->all, err, errlen);
+		memcpy(r->logits, r->all + (size_t)(o->n_tokens - 1) * nv, (size_t)nv * sizeof *next);
+	} else {
+		rc = trit_forward_eval(r->f, o->tokens, o->n_tokens, 0, r->logits, err, errlen);
+	}
 	r->t_prompt = now() - t0;
 	t0 = now();
 	memcpy(next, r->logits, (size_t)nv * sizeof *next);
@@ -334,6 +349,18 @@ static void print_json(const struct opts *o, const struct run *r)
 		}
 		printf("],\n");
 	}
+	if (r->all) {
+		printf("  \"all_logits\": [");
+		for (uint32_t t = 0; t < o->n_tokens; t++) {
+			printf(t ? ",\n    [" : "\n    [");
+			for (uint32_t i = 0; i < nv; i++) {
+				printf(i ? ", " : "");
+				print_float(r->all[(size_t)t * nv + i]);
+			}
+			printf("]");
+		}
+		printf("],\n");
+	}
 	printf("  \"generated\": [");
 	for (uint32_t i = 0; i < o->n_predict; i++)
 		printf("%s%d", i ? ", " : "", (int)r->gen[i]);
@@ -373,6 +400,7 @@ int main(int argc, char **argv)
 	trit_registry_close(r.reg);
 	trit_model_close(r.m);
 	free(r.logits);
+	free(r.all);
 	free(r.gen);
 	free(o.tokens);
 	return rc ? 1 : 0;
