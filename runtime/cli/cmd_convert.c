@@ -74,7 +74,7 @@ static void print_result(const struct trit_convert_options *o,
 	static const char *const types[] = { "I2_S", "F32", "F16" };
 
 	if (!json) {
-		printf("%s: %" PRIu64 " tensors (%" PRIu64 " re-encoded as %s), %" PRIu64
+		printf("%s: %" PRIu64 " tensors (%" PRIu64 " re-encoded, matrices as %s), %" PRIu64
 		       " metadata pairs, %" PRIu64 " bytes\n", o->out, r->n_tensors, r->n_converted,
 		       types[o->type], r->n_kv, r->bytes);
 		return;
