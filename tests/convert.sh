@@ -6,7 +6,8 @@
 # trit-genhf converts; `trit inspect` shows its shapes; `trit tokenize`
 # gives the ids the fixture's vocabulary and merges imply (worked out here
 # from tokenizer.json by hand-applied merges, not by trit); F16/BF16 sources
-# convert; HF -> F32 -> I2_S computes the direct conversion's logits; `trit
+# convert; two shards with an index give the one file's GGUF byte for byte;
+# HF -> F32 -> I2_S computes the direct conversion's logits; `trit
 # run` generates.
 # Hostile sources (truncated safetensors, wrong shape in config.json, a
 # missing tensor, a bad merge, a non-ternary matrix) fail with exit 1
@@ -111,6 +112,10 @@ for dt in F16 BF16; do
 	"$genhf" -o "$work/hf-$dt" --dtype $dt || not_ok "trit-genhf --dtype $dt"
 	check "HF directory of $dt -> I2_S" 0 "$trit" convert "$work/hf-$dt" -o "$work/hf-$dt.gguf" -q --name hf
 done
+"$genhf" -o "$work/hf-sharded" --shards 2 || not_ok "trit-genhf --shards 2"
+check "HF directory of two shards and an index -> I2_S" 0 "$trit" convert "$work/hf-sharded" -o "$work/hf-sh.gguf" -q --name hf
+check "the same directory in one file, --name hf" 0 "$trit" convert "$work/hf" -o "$work/hf-named.gguf" -q --name hf
+same "shards and one file give the same GGUF" "$work/hf-sh.gguf" "$work/hf-named.gguf"
 check "HF directory -> F32" 0 "$trit" convert "$work/hf" -o "$work/hf-f32.gguf" --type f32 -q
 check "its F32 form -> I2_S" 0 "$trit" convert "$work/hf-f32.gguf" -o "$work/hf-rt.gguf" -q
 h=$(logits_hash "$work/hf.gguf")

@@ -5,10 +5,11 @@
  * tokens), tokenizer_config.json and model.safetensors whose BitLinear
  * matrices hold seeded trits times one scale per tensor.
  *
- *   trit-genhf -o DIR [--dtype F32|F16|BF16] [--seed N] [--omit NAME]
- *              [--not-ternary NAME]
+ *   trit-genhf -o DIR [--dtype F32|F16|BF16] [--seed N] [--shards 1|2]
+ *              [--omit NAME] [--not-ternary NAME]
  *
- * --omit leaves one tensor out; --not-ternary gives one matrix a value off
+ * --shards 2 splits the tensors over two files listed by
+ * model.safetensors.index.json; --omit leaves one tensor out; --not-ternary gives one matrix a value off
  * its scale (what `trit convert --type i2_s` must refuse). The merges and
  * ids are listed in the test (tests/convert.sh), which derives the
  * expected token ids from this file's vocabulary on its own.
@@ -57,7 +58,7 @@ static void die(const char *fmt, ...)
 	exit(1);
 }
 
-static uint64_t rng_state;
+static uint64_t rng_state, rng_seed = 1;
 static uint32_t rng(void)
 {
 	rng_state = rng_state * 6364136223846793005ull + 1442695040888963407ull;
@@ -211,19 +212,30 @@ static void put_value(FILE *f, const char *dtype, float v)
 	fwrite(&h, 2, 1, f);
 }
 
-static void write_header(FILE *f, const struct tensor *t, size_t n, const char *dtype,
+static uint64_t esize_of(const char *dtype)
+{
+	return strcmp(dtype, "F32") == 0 ? 4 : 2;
+}
+
+static int skipped(const struct tensor *t, const char *omit)
+{
+	return omit && strcmp(omit, t->name) == 0;
+}
+
+/* The header of a shard holding tensors [a, b). */
+static void write_header(FILE *f, const struct tensor *t, size_t a, size_t b, const char *dtype,
                          const char *omit)
 {
-	size_t esize = strcmp(dtype, "F32") == 0 ? 4 : 2, cap = 1 << 16, len = 0;
+	size_t cap = 1 << 16, len = 0;
 	char *h = malloc(cap);
 	uint64_t off = 0, hlen;
 
 	if (!h)
 		die("out of memory");
 	len += (size_t)snprintf(h + len, cap - len, "{\"__metadata__\": {\"format\": \"pt\"}");
-	for (size_t i = 0; i < n; i++) {
-		uint64_t bytes = (t[i].rows ? t[i].rows : 1) * t[i].cols * esize;
-		if (omit && strcmp(omit, t[i].name) == 0)
+	for (size_t i = a; i < b; i++) {
+		uint64_t bytes = (t[i].rows ? t[i].rows : 1) * t[i].cols * esize_of(dtype);
+		if (skipped(&t[i], omit))
 			continue;
 		if (t[i].rows)
 			len += (size_t)snprintf(h + len, cap - len, ", \"%s\": {\"dtype\": \"%s\", \"shape\": "
@@ -245,19 +257,18 @@ static void write_header(FILE *f, const struct tensor *t, size_t n, const char *
 	free(h);
 }
 
-static void write_weights(const char *dir, const char *dtype, const char *omit,
-                          const char *not_ternary)
+/* Tensors [a, b) into one file. The values depend on the tensor's index
+ * and the seed only, so one file or shards hold the same numbers. */
+static void write_shard(FILE *f, const struct tensor *t, size_t a, size_t b, const char *dtype,
+                        const char *omit, const char *not_ternary)
 {
-	struct tensor t[2 + 11 * LAYERS];
-	size_t n = list_tensors(t);
-	FILE *f = create(dir, "model.safetensors");
-
-	write_header(f, t, n, dtype, omit);
-	for (size_t i = 0; i < n; i++) {
+	write_header(f, t, a, b, dtype, omit);
+	for (size_t i = a; i < b; i++) {
 		uint64_t count = (t[i].rows ? t[i].rows : 1) * t[i].cols;
 		float scale = 0.03125f * (float)(1 + i % 5);
 		int off = not_ternary && strcmp(not_ternary, t[i].name) == 0;
-		if (omit && strcmp(omit, t[i].name) == 0)
+		rng_state = rng_seed * 1000003u + i;
+		if (skipped(&t[i], omit))
 			continue;
 		for (uint64_t k = 0; k < count; k++) {
 			float v = value(&t[i], k, scale);
@@ -265,25 +276,55 @@ static void write_weights(const char *dir, const char *dtype, const char *omit,
 		}
 	}
 	if (fclose(f) != 0)
-		die("%s: write failed", dir);
+		die("write failed");
+}
+
+static void write_weights(const char *dir, const char *dtype, const char *omit,
+                          const char *not_ternary, int shards)
+{
+	struct tensor t[2 + 11 * LAYERS];
+	size_t n = list_tensors(t), half = n / 2;
+	FILE *idx;
+
+	if (shards == 1) {
+		write_shard(create(dir, "model.safetensors"), t, 0, n, dtype, omit, not_ternary);
+		return;
+	}
+	write_shard(create(dir, "model-00001-of-00002.safetensors"), t, 0, half, dtype, omit,
+	            not_ternary);
+	write_shard(create(dir, "model-00002-of-00002.safetensors"), t, half, n, dtype, omit,
+	            not_ternary);
+	idx = create(dir, "model.safetensors.index.json");
+	fputs("{\"metadata\": {}, \"weight_map\": {", idx);
+	for (size_t i = 0, first = 1; i < n; i++) {
+		if (skipped(&t[i], omit))
+			continue;
+		fprintf(idx, "%s\"%s\": \"model-0000%d-of-00002.safetensors\"", first ? "" : ", ",
+		        t[i].name, i < half ? 1 : 2);
+		first = 0;
+	}
+	fputs("}}\n", idx);
+	fclose(idx);
 }
 
 int main(int argc, char **argv)
 {
 	const char *dir = NULL, *dtype = "F32", *omit = NULL, *not_ternary = NULL;
+	int shards = 1;
 
-	rng_state = 1;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!v)
-			die("usage: trit-genhf -o DIR [--dtype F32|F16|BF16] [--seed N] [--omit NAME] "
-			    "[--not-ternary NAME]");
+			die("usage: trit-genhf -o DIR [--dtype F32|F16|BF16] [--seed N] [--shards 1|2] "
+			    "[--omit NAME] [--not-ternary NAME]");
 		if (strcmp(a, "-o") == 0)
 			dir = v;
 		else if (strcmp(a, "--dtype") == 0)
 			dtype = v;
 		else if (strcmp(a, "--seed") == 0)
-			rng_state = strtoull(v, NULL, 10);
+			rng_seed = strtoull(v, NULL, 10);
+		else if (strcmp(a, "--shards") == 0)
+			shards = atoi(v);
 		else if (strcmp(a, "--omit") == 0)
 			omit = v;
 		else if (strcmp(a, "--not-ternary") == 0)
@@ -292,11 +333,11 @@ int main(int argc, char **argv)
 			die("unknown option %s", a);
 		i++;
 	}
-	if (!dir || (strcmp(dtype, "F32") && strcmp(dtype, "F16") && strcmp(dtype, "BF16")))
+	if (!dir || (shards != 1 && shards != 2) || (strcmp(dtype, "F32") && strcmp(dtype, "F16") && strcmp(dtype, "BF16")))
 		die("usage: trit-genhf -o DIR [--dtype F32|F16|BF16] ...");
 	mkdir(dir, 0755);
 	write_config(dir);
 	write_tokenizer(dir);
-	write_weights(dir, dtype, omit, not_ternary);
+	write_weights(dir, dtype, omit, not_ternary, shards);
 	return 0;
 }
