@@ -1,5 +1,5 @@
 /*
- * convert/convert.c - trit_convert(): pick the source reader, write the
+ * convert/convert.c - the conversion behind trit_convert(): pick the source reader, write the
  * GGUF under a temporary name beside the output and rename it at the end,
  * and encode each tensor (F32, F16 or I2_S through trit's own packer) one
  * at a time, so memory holds one tensor and its encoding, never the model.
@@ -340,8 +340,8 @@ static void result(const struct cv_job *job, struct trit_convert_result *res)
 	res->n_kv = trit_gguf_writer_n_kv(job->w);
 }
 
-int trit_convert(const struct trit_convert_options *o, struct trit_convert_result *res,
-                 char *err, size_t errlen)
+int cv_convert(const struct trit_convert_options *o, struct trit_convert_result *res,
+               char *err, size_t errlen)
 {
 	struct cv_job job = { .o = o };
 	struct stat st;

@@ -49,6 +49,10 @@ struct cv_job {
 	void *src_state;       /* the source reader's */
 };
 
+/* trit_convert() (sdk/include/trit/trit.h), which runtime/api/ forwards here. */
+int cv_convert(const struct trit_convert_options *o, struct trit_convert_result *res,
+               char *err, size_t errlen);
+
 /* A new tensor at the end of job's list (NULL: out of memory). */
 struct cv_tensor *cv_push(struct cv_job *job);
 /* Choose dst_type and dst_bytes for t from its kind and the options;

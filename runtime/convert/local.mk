@@ -6,4 +6,4 @@ runtime_libtrit_internal_la_SOURCES += \
 	runtime/model/gguf_write.c runtime/model/gguf_write.h \
 	runtime/convert/convert.c runtime/convert/convert.h \
 	runtime/convert/convert_hf.c runtime/convert/convert_gguf.c \
-	runtime/convert/convert_tok.c
+	runtime/convert/convert_tok.c runtime/api/api_convert.c
