@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <trit/backend.h>
 #include <trit/quant.h>
 
 #define HIDDEN 128
@@ -46,6 +47,7 @@ struct tensor {
 	int kind;            /* 0 embedding, 1 norm, 2 matrix */
 };
 
+static void die(const char *fmt, ...) TRIT_PRINTF(1, 2) __attribute__((noreturn));
 static void die(const char *fmt, ...)
 {
 	va_list ap;
@@ -312,7 +314,7 @@ int main(int argc, char **argv)
 	const char *dir = NULL, *dtype = "F32", *omit = NULL, *not_ternary = NULL;
 	int shards = 1;
 
-	for (int i = 1; i < argc; i++) {
+	for (int i = 1; i < argc; i += 2) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!v)
 			die("usage: trit-genhf -o DIR [--dtype F32|F16|BF16] [--seed N] [--shards 1|2] "
@@ -331,7 +333,6 @@ int main(int argc, char **argv)
 			not_ternary = v;
 		else
 			die("unknown option %s", a);
-		i++;
 	}
 	if (!dir || (shards != 1 && shards != 2) || (strcmp(dtype, "F32") && strcmp(dtype, "F16") && strcmp(dtype, "BF16")))
 		die("usage: trit-genhf -o DIR [--dtype F32|F16|BF16] ...");
