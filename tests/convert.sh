@@ -2,7 +2,8 @@
 # `trit convert` end to end. GGUF re-typing: a ternary I2_S model of
 # trit-genmodel -> F32 -> I2_S is the original file byte for byte, and the
 # F32 form computes the logits of trit-genmodel's own F32 file of the same
-# trits (trit-forward, ref plugin). Hugging Face input: a directory of
+# trits (trit-forward, ref plugin); TQ2_0 -> I2_S is trit-genmodel's I2_S
+# file of the same trits byte for byte. Hugging Face input: a directory of
 # trit-genhf converts; `trit inspect` shows its shapes; `trit tokenize`
 # gives the ids the fixture's vocabulary and merges imply (worked out here
 # from tokenizer.json by hand-applied merges, not by trit); F16/BF16 sources
@@ -74,6 +75,10 @@ if [ -n "$a" ] && [ "$a" != null ] && [ "$a" = "$b" ]; then
 else
 	not_ok "the F32 form's logits are those of the same trits written as F32 by trit-genmodel" "$a vs $b"
 fi
+"$gen" --shape ref-bitnet-b1.58 --format gguf --weights ternary --seed 7 --type TQ2_0 \
+	--vocab-strings -o "$work/m-tq2.gguf" >/dev/null || not_ok "generate the TQ2_0 model"
+check "TQ2_0 GGUF -> I2_S" 0 "$trit" convert "$work/m-tq2.gguf" -o "$work/tq2-i2s.gguf" -q
+same "TQ2_0 -> I2_S gives trit-genmodel's I2_S file of the same trits" "$work/m-i2s.gguf" "$work/tq2-i2s.gguf"
 "$trit" inspect --json "$work/rt-f32.gguf" >"$work/insp.json" 2>"$work/err"
 jq_eq "the F32 form keeps the architecture" "$work/insp.json" '.architecture // .arch' bitnet-b1.58
 

@@ -9,9 +9,9 @@
  *              [--omit NAME] [--not-ternary NAME]
  *
  * --shards 2 splits the tensors over two files listed by
- * model.safetensors.index.json; --omit leaves one tensor out; --not-ternary gives one matrix a value off
- * its scale (what `trit convert --type i2_s` must refuse). The merges and
- * ids are listed in the test (tests/convert.sh), which derives the
+ * model.safetensors.index.json; --omit leaves one tensor out; --not-ternary
+ * gives one matrix a value off its scale (what `trit convert --type i2_s`
+ * must refuse). The test (tests/convert.sh) derives the
  * expected token ids from this file's vocabulary on its own.
  */
 #include <build-config.h>
@@ -334,7 +334,8 @@ int main(int argc, char **argv)
 		else
 			die("unknown option %s", a);
 	}
-	if (!dir || (shards != 1 && shards != 2) || (strcmp(dtype, "F32") && strcmp(dtype, "F16") && strcmp(dtype, "BF16")))
+	if (!dir || (shards != 1 && shards != 2) ||
+	    (strcmp(dtype, "F32") && strcmp(dtype, "F16") && strcmp(dtype, "BF16")))
 		die("usage: trit-genhf -o DIR [--dtype F32|F16|BF16] ...");
 	mkdir(dir, 0755);
 	write_config(dir);

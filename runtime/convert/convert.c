@@ -120,11 +120,12 @@ static int copy_stored(const struct cv_job *job, const struct cv_tensor *t, char
 	return rc;
 }
 
-/* An I2_S tensor as bitnet.cpp files hold it (codes flattened row-major
- * in 128-weight blocks, then the trailer) into trit_x_scale floats. Goes
- * through the packer, which refuses code 3 naming its offset. */
-static int decode_i2s(const struct cv_tensor *t, const void *src, float *f, char *err,
-                      size_t errlen)
+/* A ternary tensor as its file holds it (I2_S: bitnet.cpp's layout, codes
+ * flattened row-major in 128-weight blocks, then the trailer; TQ2_0:
+ * llama.cpp's 256-weight blocks) into trit x scale floats. Goes through the
+ * packer, which refuses invalid codes and TQ2_0 block scales that differ. */
+static int decode_ternary(const struct cv_tensor *t, uint32_t src_type, const void *src,
+                          float *f, char *err, size_t errlen)
 {
 	uint64_t rows = elements(t) / t->ne[0], cols = t->ne[0];
 	uint64_t bytes = trit_ternary_bytes(TRIT_TYPE_I2_S, rows, cols);
@@ -134,8 +135,8 @@ static int decode_i2s(const struct cv_tensor *t, const void *src, float *f, char
 
 	if (!packed)
 		return trit_errf(err, errlen, TRIT_ENOMEM, "out of memory decoding %s", t->src_name);
-	rc = trit_ternary_pack(TRIT_TYPE_I2_S, packed, bytes, TRIT_TERNARY_SRC_I2S_BITNET, src,
-	                       t->bytes, rows, cols, why, sizeof why);
+	rc = trit_ternary_pack(TRIT_TYPE_I2_S, packed, bytes, src_type, src, t->bytes, rows, cols,
+	                       why, sizeof why);
 	if (!rc)
 		rc = trit_ternary_unpack_f32(TRIT_TYPE_I2_S, packed, rows, cols, f, why, sizeof why);
 	free(packed);
@@ -164,7 +165,9 @@ static int decode(const struct cv_tensor *t, const void *src, float *f, char *er
 			f[i] = trit_bf16_to_f32(h[i]);
 		return 0;
 	case TRIT_GGML_I2_S:
-		return decode_i2s(t, src, f, err, errlen);
+		return decode_ternary(t, TRIT_TERNARY_SRC_I2S_BITNET, src, f, err, errlen);
+	case TRIT_GGML_TQ2_0:
+		return decode_ternary(t, TRIT_TYPE_TQ2_0, src, f, err, errlen);
 	}
 	return trit_errf(err, errlen, TRIT_EUNSUPPORTED, "%s: tensor %s: cannot re-encode type %u",
 	                 t->path, t->src_name, t->src_type);

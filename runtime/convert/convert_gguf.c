@@ -3,8 +3,8 @@
  * metadata pair is copied unchanged except general.file_type (and
  * general.name / tokenizer.chat_template when the options give them); every
  * tensor is copied as stored except the attention and FFN weight matrices,
- * which are re-encoded as --type asks (I2_S decoded to trit x scale, floats
- * packed by trit's packer).
+ * which are re-encoded as --type asks (I2_S and TQ2_0 decoded to trit x
+ * scale, floats packed by trit's packer).
  */
 #include <build-config.h>
 
@@ -59,7 +59,7 @@ static void copy_metadata(struct cv_job *job, const struct trit_gguf *g)
 static int reencodable(uint32_t id)
 {
 	return id == TRIT_GGML_F32 || id == TRIT_GGML_F16 || id == TRIT_GGML_BF16 ||
-	       id == TRIT_GGML_I2_S;
+	       id == TRIT_GGML_I2_S || id == TRIT_GGML_TQ2_0;
 }
 
 /* What the converter does with tensor gt: matrices are re-typed. */
@@ -75,7 +75,7 @@ static int classify(const struct trit_gguf *g, const struct trit_gguf_tensor *gt
 	if (matrix && !(id_ok && reencodable(gt->type_id)))
 		return trit_errf(err, errlen, TRIT_EUNSUPPORTED,
 		                 "%s: tensor %s is %s; trit convert re-types matrices stored as F32, "
-		                 "F16, BF16 or I2_S", t->path, t->src_name, gt->type->name);
+		                 "F16, BF16, I2_S or TQ2_0", t->path, t->src_name, gt->type->name);
 	return 0;
 }
 
