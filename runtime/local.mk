@@ -68,7 +68,8 @@ EXTRA_DIST += sdk/public-symbols.sh
 bin_PROGRAMS += trit
 trit_SOURCES = runtime/cli/cli.h runtime/cli/cli.c runtime/cli/main.c runtime/cli/input.c \
 	runtime/cli/cmd_devices.c runtime/cli/cmd_inspect.c runtime/cli/cmd_plan.c \
-	runtime/cli/cmd_bench.c runtime/cli/cmd_config.c runtime/cli/cmd_tokenize.c runtime/cli/cmd_run.c
+	runtime/cli/cmd_bench.c runtime/cli/cmd_config.c runtime/cli/cmd_tokenize.c runtime/cli/cmd_run.c \
+	runtime/cli/cmd_convert.c
 trit_CPPFLAGS = -I$(top_srcdir)/sdk/include -I$(top_builddir)
 trit_LDADD = runtime/libtrit.la
 
@@ -78,6 +79,7 @@ include $(srcdir)/runtime/model/gguf.mk
 include $(srcdir)/runtime/model/safetensors.mk
 include $(srcdir)/runtime/report/local.mk
 include $(srcdir)/runtime/text/local.mk
+include $(srcdir)/runtime/convert/local.mk
 include $(srcdir)/runtime/graph/local.mk
 include $(srcdir)/runtime/exec/forward.mk
 include $(srcdir)/runtime/load/local.mk

@@ -78,6 +78,7 @@ TESTS += tests/run.sh
 EXTRA_DIST += tests/run.sh
 tests/run.log: trit tests/trit-genmodel$(EXEEXT) tests/trit-forward$(EXEEXT)
 include $(srcdir)/tests/replan.mk
+include $(srcdir)/tests/convert.mk
 include $(srcdir)/tests/plan-proof.mk
 include $(srcdir)/tests/xval.mk
 include $(srcdir)/tests/bitnetcpp-dist.mk

@@ -27,6 +27,7 @@ static const char usage_main[] =
 	"  config       show the effective configuration and where each value came from\n"
 	"  run          load a model where its plan says and generate text from a prompt\n"
 	"  tokenize     the token ids of a text with a model's vocabulary, as llama.cpp has them\n"
+	"  convert      write a GGUF from a Hugging Face BitNet b1.58 directory, or re-type a GGUF\n"
 	"  help [CMD]   show help for trit or for one command\n"
 	"\n"
 	"Options:\n"
@@ -62,6 +63,7 @@ static int cmd_help(const char *topic)
 		{ "inspect", cli_usage_inspect }, { "plan", cli_usage_plan },
 		{ "bench", cli_usage_bench }, { "tokenize", cli_usage_tokenize },
 		{ "run", cli_usage_run },
+		{ "convert", cli_usage_convert },
 	};
 
 	if (!topic) {
@@ -85,6 +87,7 @@ static int run_command(struct cli *cli, const char *cmd, int argc, char **argv)
 		{ "devices", cmd_devices }, { "config", cmd_config }, { "inspect", cmd_inspect },
 		{ "plan", cmd_plan }, { "bench", cmd_bench }, { "tokenize", cmd_tokenize },
 		{ "run", cmd_run },
+		{ "convert", cmd_convert },
 	};
 
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)

@@ -870,19 +870,25 @@ out:
 	return rc;
 }
 
-/* Read a small JSON file (index.json, config.json) whole, bounded. */
-static int read_json_file(const char *path, cJSON **out, int *errnum, char *err, size_t errlen)
+int trit_st_read_json(const char *path, uint64_t max, struct cJSON **out, int *errnum,
+                      char *err, size_t errlen)
 {
 	size_t size;
 	char *buf;
 	int rc;
 
 	*out = NULL;
-	if ((rc = trit_read_file(path, TRIT_ST_MAX_CONFIG, &buf, &size, errnum, err, errlen)))
+	if ((rc = trit_read_file(path, max, &buf, &size, errnum, err, errlen)))
 		return rc;
 	rc = parse_json(path, buf, size, 0, out, err, errlen);
 	free(buf);
 	return rc;
+}
+
+/* Read a small JSON file (index.json, config.json) whole, bounded. */
+static int read_json_file(const char *path, cJSON **out, int *errnum, char *err, size_t errlen)
+{
+	return trit_st_read_json(path, TRIT_ST_MAX_CONFIG, out, errnum, err, errlen);
 }
 
 static char *dir_of(const char *path)

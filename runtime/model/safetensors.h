@@ -97,4 +97,11 @@ int trit_st_parse(const void *data, size_t len, uint64_t file_size, const char *
 
 void trit_st_close(struct trit_st *st);
 
+/* Read a JSON file of at most max bytes whole and parse it with the bounds
+ * above (values, NUL escapes); errors name the file and the byte offset,
+ * line and column. *errnum (may be NULL) as trit_read_file() sets it. The
+ * converter reads tokenizer.json and tokenizer_config.json this way. */
+int trit_st_read_json(const char *path, uint64_t max, struct cJSON **out, int *errnum,
+                      char *err, size_t errlen);
+
 #endif

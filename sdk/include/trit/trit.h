@@ -621,6 +621,42 @@ void trit_run_report_get(const struct trit_run_report *r, struct trit_run_summar
 void trit_run_report_text(const struct trit_run_report *r, FILE *out);
 char *trit_run_report_json(const struct trit_run_report *r);
 
+/* ------------------------------------------------------------------------ */
+/* Converting models to GGUF: a Hugging Face BitNet b1.58 directory
+ * (config.json, model.safetensors or its index, tokenizer.json) or a GGUF
+ * file (re-typed) to a GGUF v3 file of architecture bitnet-b1.58, tensor by
+ * tensor. The output is written under a temporary name beside it and
+ * renamed at the end: a failed conversion leaves no output. docs/convert.md. */
+
+enum trit_convert_type {
+	TRIT_CONVERT_I2_S = 0,   /* the BitLinear matrices packed as I2_S (the default) */
+	TRIT_CONVERT_F32 = 1,
+	TRIT_CONVERT_F16 = 2
+};
+
+struct trit_convert_options {
+	const char *src;            /* a model directory or a GGUF file */
+	const char *out;            /* the GGUF to write */
+	int type;                   /* enum trit_convert_type */
+	const char *name;           /* general.name (NULL: the source's, or the directory name) */
+	const char *chat_template;  /* template text (NULL: tokenizer_config.json's / the file's) */
+	int ternarize;              /* I2_S of a matrix that is not ternary x one scale:
+	                             * 0 refuses it, 1 applies BitNet's absmean rule */
+	FILE *progress;             /* a line per tensor for large models (NULL: silent) */
+};
+
+struct trit_convert_result {
+	uint64_t n_tensors, n_converted; /* written; of those re-encoded */
+	uint64_t n_kv;                   /* metadata pairs written */
+	uint64_t bytes;                  /* size of the file */
+	uint32_t file_type;              /* general.file_type written */
+};
+
+/* Convert as o says. Returns 0, or a negative TRIT_E* with a sentence in err
+ * naming the file and the field or tensor at fault. res may be NULL. */
+int trit_convert(const struct trit_convert_options *o, struct trit_convert_result *res,
+                 char *err, size_t errlen);
+
 #ifdef __cplusplus
 }
 #endif
