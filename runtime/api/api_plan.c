@@ -150,6 +150,13 @@ int trit_plan_create(const struct trit_runtime *rt, const struct trit_model *m,
 	struct trit_plan_opts po = planner_opts(o, bench);
 	po.measure_process = !rt->described; /* this machine's process, not a described one */
 	po.est.keep_floats = trit_config_int(&rt->cfg, "planner", "bitnet_floats", 0) == 1;
+	switch (trit_config_int(&rt->cfg, "planner", "ternary_format", 0)) {
+	case 1: po.ternary_format = TRIT_TYPE_I2_S; break;
+	case 2: po.ternary_format = TRIT_TYPE_TL1; break;
+	case 3: po.ternary_format = TRIT_TYPE_TL2; break;
+	default: po.ternary_format = 0; break;
+	}
+	po.ternary_format_where = trit_config_where(&rt->cfg, "planner", "ternary_format");
 	if ((rc = trit_plan_make(m, p->devs, p->n_devs, &po, &p->r, err, errlen))) {
 		free(p->devs);
 		free(p);

@@ -250,8 +250,17 @@ int trit_estimate_is_bitlinear(const struct trit_model *m, const struct trit_mod
  * run), then TL2 (fewer bytes: 5/3 bits a weight), then TL1. */
 static const int repack_order[] = { TRIT_TYPE_I2_S, TRIT_TYPE_TL2, TRIT_TYPE_TL1 };
 
+/* Why a forced format cannot run on a device that lacks its kernel. */
+static const char *forced_missing(uint32_t force)
+{
+	return force == TRIT_TYPE_TL1 ? "the device has no TL1 kernel, which [planner] "
+	       "ternary_format = tl1 asks for" : force == TRIT_TYPE_TL2 ? "the device has no "
+	       "TL2 kernel, which [planner] ternary_format = tl2 asks for" : "the device has no "
+	       "I2_S kernel, which [planner] ternary_format = i2_s asks for";
+}
+
 void trit_estimate_weight_form(const struct trit_model *m, const struct trit_model_tensor *t,
-                               uint64_t types, int32_t pref, int keep_floats,
+                               uint64_t types, int32_t pref, uint32_t force, int keep_floats,
                                struct trit_weight_form *f)
 {
 	int ft = file_type(t), run = -1, runs_file;
@@ -270,9 +279,10 @@ void trit_estimate_weight_form(const struct trit_model *m, const struct trit_mod
 	/* As stored: I2_S when bitnet.cpp's flattened rows are trit's (rows of
 	 * whole 128-weight blocks, one matrix with its trailer); TQ1_0/TQ2_0
 	 * carry their scales per block, so any slice of them runs. */
-	if (runs_file && ft == TRIT_TYPE_I2_S && cols % TRIT_I2S_BLOCK_COLS == 0 && mats == 1)
+	if (runs_file && ft == TRIT_TYPE_I2_S && cols % TRIT_I2S_BLOCK_COLS == 0 && mats == 1 &&
+	    (!force || force == TRIT_TYPE_I2_S))
 		return;
-	if (runs_file && (ft == TRIT_TYPE_TQ1_0 || ft == TRIT_TYPE_TQ2_0))
+	if (runs_file && !force && (ft == TRIT_TYPE_TQ1_0 || ft == TRIT_TYPE_TQ2_0))
 		return;
 	if (runs_file && keep_floats && is_float(ft))
 		return; /* [planner] bitnet_floats = as-stored */
@@ -285,7 +295,14 @@ void trit_estimate_weight_form(const struct trit_model *m, const struct trit_mod
 		         "trit repacks only F32, F16, BF16, TQ2_0 and I2_S weights";
 		return;
 	}
-	if (pref >= 0 && (types & TRIT_TYPE_BIT(pref)))
+	if (force && !(types & TRIT_TYPE_BIT(force))) {
+		f->fate = TRIT_WEIGHT_NO_KERNEL;
+		f->why = forced_missing(force);
+		return;
+	}
+	if (force)
+		run = (int)force;
+	else if (pref >= 0 && (types & TRIT_TYPE_BIT(pref)))
 		for (size_t i = 0; i < TRIT_ARRAY_LEN(repack_order); i++)
 			if (repack_order[i] == pref)
 				run = pref;
@@ -309,6 +326,7 @@ void trit_estimate_weight_form(const struct trit_model *m, const struct trit_mod
 	f->run_type = run;
 	f->bytes = one * mats;
 	f->why = is_float(ft) ? "a BitNet model's float weights are ternarised at load time" :
+	         force && force != (uint32_t)ft ? "[planner] ternary_format asks for another format" :
 	         !runs_file ? "the device does not run the file's format" :
 	         "bitnet.cpp's I2_S rows are not whole 128-weight blocks here";
 }
@@ -328,7 +346,8 @@ static void weights(struct est *s, const struct trit_model *m, const struct trit
 		struct trit_mem_buffer *b;
 		uint64_t bytes;
 
-		trit_estimate_weight_form(m, t, d->matmul_types, d->ternary_pref, s->keep_floats, &f);
+		trit_estimate_weight_form(m, t, d->matmul_types, d->ternary_pref, d->ternary_force,
+		                          s->keep_floats, &f);
 		bytes = f.bytes;
 		/* tensor parallel: each rank holds its slice of every matrix */
 		if (tp > 1 && t->part == TRIT_PART_WEIGHT && trit_role_is_matrix(t->role))
@@ -569,7 +588,8 @@ static void workspace(struct est *s, const struct trit_model *m, uint32_t dev,
 			continue;
 		/* the type the kernel will run: the repacked one for BitLinear
 		 * weights, else the file's */
-		trit_estimate_weight_form(m, t, d->matmul_types, d->ternary_pref, s->keep_floats, &f);
+		trit_estimate_weight_form(m, t, d->matmul_types, d->ternary_pref, d->ternary_force,
+		                          s->keep_floats, &f);
 		if (f.run_type < 0 && !f.bitlinear)
 			f.run_type = f.file_type;
 		if (!d->be || f.run_type < 0 ||
