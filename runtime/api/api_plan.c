@@ -209,6 +209,14 @@ int trit_plan_get_device(const struct trit_plan *p, uint32_t index,
 		.bytes = index < r->est.n_devices ? r->est.device_total[index] : 0,
 		.headroom = index < r->est.n_devices ? r->est.device_headroom[index] : 0,
 	};
+	/* the repack format, else the one ternary type run as stored */
+	if (s->format && trit_type_traits(s->format))
+		out->ternary_format = trit_type_traits(s->format)->name;
+	else if (index < r->est.n_devices && r->est.repack)
+		for (uint32_t t = 0; t < TRIT_TYPE_COUNT && t < 32; t++)
+			if ((r->est.repack[index].as_is_types & (1u << t)) && trit_type_traits(t) &&
+			    trit_type_traits(t)->is_ternary)
+				out->ternary_format = trit_type_traits(t)->name;
 	return 0;
 }
 

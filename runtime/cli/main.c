@@ -62,6 +62,7 @@ static int cmd_help(const char *topic)
 		{ "inspect", cli_usage_inspect }, { "plan", cli_usage_plan },
 		{ "bench", cli_usage_bench }, { "tokenize", cli_usage_tokenize },
 		{ "run", cli_usage_run },
+		{ "perplexity", cli_usage_perplexity },
 	};
 
 	if (!topic) {
@@ -85,6 +86,7 @@ static int run_command(struct cli *cli, const char *cmd, int argc, char **argv)
 		{ "devices", cmd_devices }, { "config", cmd_config }, { "inspect", cmd_inspect },
 		{ "plan", cmd_plan }, { "bench", cmd_bench }, { "tokenize", cmd_tokenize },
 		{ "run", cmd_run },
+		{ "perplexity", cmd_perplexity },
 	};
 
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
