@@ -119,7 +119,8 @@ static struct trit_plan_opts planner_opts(const struct trit_plan_options *o,
 {
 	return (struct trit_plan_opts){
 		.est = { .n_ctx = o->n_ctx, .n_ubatch = o->n_ubatch, .n_seq = o->n_seq,
-		         .kv_type = o->kv_type, .headroom = o->headroom, .kv_pad = o->kv_pad },
+		         .kv_type = o->kv_type, .headroom = o->headroom, .kv_pad = o->kv_pad,
+		         .all_logits = o->all_logits },
 		.force = o->strategy, .priority = o->priority, .max_gpu_layers = o->max_gpu_layers,
 		.gpu_fraction = o->gpu_fraction, .workspace_fraction = o->workspace_fraction,
 		.workspace_overhead = o->workspace_overhead, .max_batch = o->max_batch,

@@ -192,6 +192,7 @@ static int replan(struct trit_session *s, const char *why, char *err, size_t err
 	trit_runtime_plan_options(s->rt, &po);
 	po.n_ctx = old->r.est.n_ctx;
 	po.kv_type = old->r.est.kv_type;
+	po.all_logits = s->all_logits;
 	if ((rc = trit_plan_create(s->rt, s->m, &po, &s->own_plan, err, errlen))) {
 		char *e = trit_strdup(err);
 		trit_errf(err, errlen, rc, "%s; re-planning with the memory measured now failed: %s",

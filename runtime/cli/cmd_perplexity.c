@@ -175,6 +175,7 @@ static int measure(struct cli *cli, struct ppl_args *a, const struct trit_model 
 	if (!cli->quiet && !a->json)
 		o.progress = on_chunk;
 	trit_runtime_plan_options(cli->rt, &po);
+	po.all_logits = 1;
 	if (trit_plan_create(cli->rt, m, &po, &plan, err, sizeof err)) {
 		fprintf(stderr, "trit: cannot plan %s: %s\n", a->model, err);
 		return EXIT_FAIL;

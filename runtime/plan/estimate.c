@@ -106,6 +106,7 @@ struct est {
 	struct trit_estimate *e;
 	const struct trit_estimate_device *devs;
 	int keep_floats;             /* trit_estimate_opts' */
+	int all_logits;              /* trit_estimate_opts' */
 	size_t cap;
 	int oom;
 };
@@ -513,8 +514,8 @@ static int arena(struct est *s, const struct trit_model *m, uint32_t dev,
 		     "across devices yet, so its graph cannot size a split)", s->devs[dev].name);
 		return 1;
 	}
-	if (trit_forward_model_arena_bytes(m, tt, n_ctx, kv_trit_type(kvt), u, 0, &bytes, &unshared,
-	                                   why, sizeof why)) {
+	if (trit_forward_model_arena_bytes(m, tt, n_ctx, kv_trit_type(kvt), u, s->all_logits,
+	                                   &bytes, &unshared, why, sizeof why)) {
 		note(s->e, "%s: activations by formula: the graph builder cannot size this model (%s)",
 		     s->devs[dev].name, why);
 		return 1;
@@ -628,7 +629,8 @@ int trit_estimate_run(const struct trit_model *m, const struct trit_estimate_opt
                       uint32_t n_devs, struct trit_estimate *out, char *err, size_t errlen)
 {
 	const struct trit_hparams *hp = &m->hp;
-	struct est s = { .e = out, .devs = devs, .keep_floats = o->keep_floats };
+	struct est s = { .e = out, .devs = devs, .keep_floats = o->keep_floats,
+	                 .all_logits = o->all_logits };
 	uint32_t n_ctx = o->n_ctx ? o->n_ctx : hp->n_ctx_train;
 	uint32_t u = o->n_ubatch ? o->n_ubatch : 512, tp = o->tp ? o->tp : 1;
 	uint32_t n_seq = o->n_seq ? o->n_seq : 1;

@@ -47,6 +47,9 @@ struct trit_estimate_opts {
 	 * device with that float kernel ([planner] bitnet_floats = as-stored, as
 	 * llama.cpp runs them); 0: ternarised at load time (the default) */
 	int keep_floats;
+	/* 1: the forward pass returns every token's logits (trit perplexity):
+	 * the activation arena holds a ubatch of logit rows, not one */
+	int all_logits;
 };
 
 /* A device as the estimator needs it. `be`/`state` may be NULL (a device

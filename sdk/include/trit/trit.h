@@ -334,6 +334,10 @@ struct trit_plan_options {
 	double workspace_fraction, workspace_overhead; /* overhead < 0 = default */
 	uint32_t max_batch;         /* cap on a GPU's workspace batch */
 	uint32_t threads;           /* CPU threads; 0 = from the measured cores */
+	/* 1: plan for a session opened with all_logits (trit_session_options):
+	 * the activation arena holds a ubatch of logit rows. Appended to this
+	 * struct: a program built against an older trit.h must be rebuilt. */
+	int all_logits;
 };
 void trit_runtime_plan_options(const struct trit_runtime *rt, struct trit_plan_options *out);
 
