@@ -46,6 +46,10 @@ expect "perplexity --help documents --ctx and --json" "$work/out" '--ctx.*|--jso
 check "trit help perplexity" 0 "$trit" help perplexity
 check "perplexity without a text file is a usage error" 2 "$trit" perplexity model.gguf
 check "a bad --chunks is a usage error" 2 "$trit" perplexity a.gguf t.txt --chunks 0
+check "repeating options past the limit is a usage error" 2 "$trit" perplexity a.gguf t.txt \
+	--ctx 8 --ctx 8 --ctx 8 --ctx 8 --ctx 8
+check "a bad --ctx is a usage error naming it" 2 "$trit" perplexity a.gguf t.txt --ctx x
+expect "the flag is named" "$work/err" "--ctx"
 check "a missing text file fails" 1 "$trit" perplexity a.gguf "$work/nope.txt" -q
 expect "the missing file is named" "$work/err" "nope.txt"
 

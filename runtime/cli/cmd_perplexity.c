@@ -43,7 +43,7 @@ const char cli_usage_perplexity[] =
 
 struct ppl_args {
 	const char *model, *file;
-	int json, no_mmap, ctx_given;
+	int json, no_mmap;
 	uint32_t chunks;
 	const char *sets[4][4];
 	int n_sets;
@@ -54,6 +54,8 @@ enum { O_CTX = 256, O_BATCH, O_THREADS, O_CHUNKS, O_KV, O_NOMMAP, O_JSON };
 static int add_set(struct ppl_args *a, const char *key, const char *sec, const char *val,
                    const char *flag)
 {
+	if (a->n_sets == (int)(sizeof a->sets / sizeof a->sets[0]))
+		return cli_usage_error("perplexity", "too many options (%s)", flag);
 	a->sets[a->n_sets][0] = sec;
 	a->sets[a->n_sets][1] = key;
 	a->sets[a->n_sets][2] = val;
@@ -72,17 +74,17 @@ static int ppl_options(struct cli *cli, int argc, char **argv, struct ppl_args *
 		{ "json", no_argument, NULL, O_JSON }, { "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 }
 	};
-	int c;
+	int c, rc = 0;
 	char *end;
 	unsigned long v;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "c:qh", opts, NULL)) != -1) {
+	while (!rc && (c = getopt_long(argc, argv, "c:qh", opts, NULL)) != -1) {
 		switch (c) {
-		case O_CTX: a->ctx_given = 1; add_set(a, "context", "model", optarg, "--ctx"); break;
-		case O_BATCH: add_set(a, "ubatch", "model", optarg, "--batch"); break;
-		case O_THREADS: add_set(a, "threads", "runtime", optarg, "--threads"); break;
-		case O_KV: add_set(a, "kv_type", "model", optarg, "--kv-type"); break;
+		case O_CTX: rc = add_set(a, "context", "model", optarg, "--ctx"); break;
+		case O_BATCH: rc = add_set(a, "ubatch", "model", optarg, "--batch"); break;
+		case O_THREADS: rc = add_set(a, "threads", "runtime", optarg, "--threads"); break;
+		case O_KV: rc = add_set(a, "kv_type", "model", optarg, "--kv-type"); break;
 		case O_CHUNKS:
 			errno = 0;
 			v = strtoul(optarg, &end, 10);
@@ -99,6 +101,8 @@ static int ppl_options(struct cli *cli, int argc, char **argv, struct ppl_args *
 		default: return cli_usage_error("perplexity", "bad option");
 		}
 	}
+	if (rc)
+		return rc;
 	if (optind != argc - 2)
 		return cli_usage_error("perplexity", "perplexity takes a MODEL and a text FILE (got "
 		                       "%d arguments)", argc - optind);
