@@ -41,7 +41,8 @@ runtime_libtrit_internal_la_SOURCES = \
 	runtime/plan/estimate.c runtime/plan/estimate.h \
 	runtime/plan/plan.c runtime/plan/plan.h \
 	runtime/bench/bench.c runtime/bench/bench.h \
-	runtime/api/api.h runtime/api/api_runtime.c runtime/api/api_plan.c runtime/api/api_bench.c runtime/api/api_run.c
+	runtime/api/api.h runtime/api/api_runtime.c runtime/api/api_plan.c runtime/api/api_bench.c runtime/api/api_run.c \
+	runtime/api/api_perplexity.c
 # TRIT_BUILDDIR lets an uninstalled trit find the plugins of its own build tree.
 runtime_libtrit_internal_la_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DTRIT_PKGLIBDIR='"$(pkglibdir)"' -DTRIT_BUILDDIR='"$(abs_top_builddir)"'
@@ -70,6 +71,7 @@ trit_SOURCES = runtime/cli/cli.h runtime/cli/cli.c runtime/cli/main.c runtime/cl
 	runtime/cli/cmd_devices.c runtime/cli/cmd_inspect.c runtime/cli/cmd_plan.c \
 	runtime/cli/cmd_bench.c runtime/cli/cmd_config.c runtime/cli/cmd_tokenize.c runtime/cli/cmd_run.c \
 	runtime/cli/cmd_convert.c
+trit_SOURCES += runtime/cli/cmd_perplexity.c
 trit_CPPFLAGS = -I$(top_srcdir)/sdk/include -I$(top_builddir)
 trit_LDADD = runtime/libtrit.la
 

@@ -144,6 +144,7 @@ START_TEST(schema_lists_sections_and_keys_in_documentation_order)
 		{ "planner", "max_gpu_layers" }, { "planner", "gpu_fraction" },
 		{ "planner", "workspace_fraction" }, { "planner", "workspace_overhead" },
 		{ "planner", "max_batch" }, { "planner", "bitnet_floats" },
+		{ "planner", "ternary_format" },
 	};
 	size_t n;
 	const struct trit_config_key *k = trit_config_schema(&n);
@@ -563,7 +564,8 @@ START_TEST(unknown_key_names_line_and_accepted_keys)
 
 	snprintf(want, sizeof want, "%s: [planner] unknown key 'prioritty' (did you mean "
 	         "'priority'?); accepted keys: strategy, priority, max_gpu_layers, "
-	         "gpu_fraction, workspace_fraction, workspace_overhead, max_batch, bitnet_floats", at(p, 3));
+	         "gpu_fraction, workspace_fraction, workspace_overhead, max_batch, bitnet_floats, "
+	         "ternary_format", at(p, 3));
 	ck_assert_str_eq(err, want);
 }
 END_TEST

@@ -539,6 +539,48 @@ START_TEST(i2s_weights_are_repacked_into_tl2_with_exact_padded_bytes)
 }
 END_TEST
 
+/* [planner] ternary_format: the forced format wins over the file's own I2_S
+ * (which the device runs) and over a preference; a device without it
+ * cannot run the weights, and says which format was asked for. */
+START_TEST(a_forced_ternary_format_repacks_even_what_runs_as_stored)
+{
+	struct trit_model *m = model("BitNet-b1.58-2B-4T", "I2_S");
+	uint32_t *ls = calloc(m->hp.n_layer, sizeof *ls);
+	struct trit_estimate_device d = { .name = "dev0", .is_cpu = 1, .ternary_pref = TRIT_TYPE_TL2,
+	                                  .matmul_types = BIT(I2_S) | BIT(TL1) | BIT(TL2),
+	                                  .ternary_force = TRIT_TYPE_TL1 };
+	struct trit_placement pl = { ls, 0, 0 };
+	struct trit_estimate_opts o = { .n_ctx = 4096, .n_ubatch = 1, .n_seq = 1,
+	                                .kv_type = TRIT_KV_F16, .headroom = -1 };
+	struct trit_estimate e;
+	char err[256];
+
+	ck_assert_int_eq(trit_estimate_run(m, &o, &pl, &d, 1, &e, err, sizeof err), 0);
+	ck_assert_int_eq(e.repack[0].run_type, TRIT_TYPE_TL1);
+	ck_assert_uint_eq(e.repack[0].n_repacked, 210);
+	ck_assert_uint_eq(e.repack[0].n_as_is, 0);
+	ck_assert_uint_eq(e.repack[0].from_types, 1u << TRIT_TYPE_I2_S);
+	trit_estimate_free(&e);
+
+	/* forcing the file's own format keeps it as stored */
+	d.ternary_force = TRIT_TYPE_I2_S;
+	ck_assert_int_eq(trit_estimate_run(m, &o, &pl, &d, 1, &e, err, sizeof err), 0);
+	ck_assert_uint_eq(e.repack[0].n_as_is, 210);
+	ck_assert_uint_eq(e.repack[0].n_repacked, 0);
+	trit_estimate_free(&e);
+
+	/* a device without the forced kernel: nothing runs, and why says so */
+	d.matmul_types = BIT(I2_S) | BIT(TL2);
+	d.ternary_force = TRIT_TYPE_TL1;
+	ck_assert_int_eq(trit_estimate_run(m, &o, &pl, &d, 1, &e, err, sizeof err), 0);
+	ck_assert_uint_eq(e.repack[0].n_no_kernel, 210);
+	ck_assert_ptr_nonnull(strstr(e.repack[0].no_kernel_why, "ternary_format = tl1"));
+	trit_estimate_free(&e);
+	free(ls);
+	trit_model_close(m);
+}
+END_TEST
+
 START_TEST(weights_a_device_runs_stay_as_stored_and_the_rest_stays_untouched)
 {
 	struct trit_model *m = model("BitNet-b1.58-2B-4T", "I2_S");
@@ -853,6 +895,7 @@ static Suite *plan_suite(void)
 		{ "repack_tl2", i2s_weights_are_repacked_into_tl2_with_exact_padded_bytes },
 		{ "repack_as_is", weights_a_device_runs_stay_as_stored_and_the_rest_stays_untouched },
 		{ "repack_pref", repack_format_follows_the_default_order_unless_bench_prefers_another },
+		{ "repack_force", a_forced_ternary_format_repacks_even_what_runs_as_stored },
 		{ "repack_float", float_and_tq2_0_bitnet_weights_are_repacked_into_i2s },
 		{ "repack_llama", non_bitnet_float_weights_are_never_repacked },
 		{ "bench", bench_results_choose_the_repack_format_and_the_decode_rate },

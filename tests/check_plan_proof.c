@@ -115,6 +115,40 @@ START_TEST(activations_and_kv_are_the_forward_pass_buffers)
 }
 END_TEST
 
+/* trit perplexity's plan: with all_logits the arena is the forward pass's
+ * with every token's logits (a ubatch of 128256-float rows for BitNet
+ * b1.58 2B4T), larger than the last token's only. */
+START_TEST(an_all_logits_plan_counts_the_all_logits_arena)
+{
+	struct trit_model *m = model("BitNet-b1.58-2B-4T", "I2_S");
+	struct trit_estimate_device d = { .name = "cpu0", .is_cpu = 1,
+	                                  .matmul_types = TRIT_TYPE_BIT(TRIT_TYPE_I2_S),
+	                                  .ternary_pref = -1 };
+	struct trit_estimate_opts o = { .n_ctx = 256, .n_ubatch = 64, .n_seq = 1,
+	                                .kv_type = TRIT_KV_F16, .headroom = -1,
+	                                .sampler_history = -1, .all_logits = 1 };
+	uint32_t *layers = calloc(m->hp.n_layer, sizeof *layers);
+	struct trit_placement p = { .layer_device = layers };
+	struct trit_estimate e;
+	uint64_t all = 0, last = 0;
+	char err[512];
+
+	ck_assert_ptr_nonnull(layers);
+	ck_assert_msg(trit_estimate_run(m, &o, &p, &d, 1, &e, err, sizeof err) == 0, "%s", err);
+	ck_assert(trit_forward_model_arena_bytes(m, 0, 256, TRIT_TYPE_F16, 64, 1, &all, NULL, err,
+	                                         sizeof err) == 0);
+	ck_assert(trit_forward_model_arena_bytes(m, 0, 256, TRIT_TYPE_F16, 64, 0, &last, NULL, err,
+	                                         sizeof err) == 0);
+	/* the 64 logit rows live in the arena at once (other buffers may reuse the rest) */
+	ck_assert_uint_gt(all, last);
+	ck_assert_uint_ge(all, 64ull * m->hp.n_vocab * 4);
+	ck_assert_uint_eq(trit_estimate_named(&e, 0, "act.arena"), all);
+	trit_estimate_free(&e);
+	free(layers);
+	trit_model_close(m);
+}
+END_TEST
+
 START_TEST(a_split_placement_falls_back_to_the_formula_with_a_note)
 {
 	struct trit_model *m = model("BitNet-b1.58-2B-4T", "I2_S");
@@ -172,6 +206,7 @@ static Suite *plan_proof_suite(void)
 		const TTest *fn;
 	} cases[] = {
 		{ "graph", activations_and_kv_are_the_forward_pass_buffers },
+		{ "all_logits", an_all_logits_plan_counts_the_all_logits_arena },
 		{ "split", a_split_placement_falls_back_to_the_formula_with_a_note },
 		{ "type", a_type_the_graph_cannot_run_falls_back_to_the_formula_naming_it },
 		{ "host", process_baseline_and_host_buffers_are_named_on_the_cpu },

@@ -77,6 +77,10 @@ include $(srcdir)/tests/load.mk
 TESTS += tests/run.sh
 EXTRA_DIST += tests/run.sh
 tests/run.log: trit tests/trit-genmodel$(EXEEXT) tests/trit-forward$(EXEEXT)
+# `trit perplexity` and [planner] ternary_format end to end on a small model.
+TESTS += tests/perplexity.sh
+EXTRA_DIST += tests/perplexity.sh
+tests/perplexity.log: trit tests/trit-genmodel$(EXEEXT) tests/trit-forward$(EXEEXT)
 include $(srcdir)/tests/replan.mk
 include $(srcdir)/tests/convert.mk
 include $(srcdir)/tests/plan-proof.mk

@@ -36,4 +36,10 @@ struct trit_plan {
 	char *why;                      /* the strategy's sentence, for the summary */
 };
 
+/* The vocabulary a session read from its model (api_run.c). */
+struct trit_vocab;
+const struct trit_vocab *trit_api_session_vocab(const struct trit_session *s);
+/* Whether it was opened with all_logits. */
+int trit_api_session_all_logits(const struct trit_session *s);
+
 #endif

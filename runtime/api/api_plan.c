@@ -119,7 +119,8 @@ static struct trit_plan_opts planner_opts(const struct trit_plan_options *o,
 {
 	return (struct trit_plan_opts){
 		.est = { .n_ctx = o->n_ctx, .n_ubatch = o->n_ubatch, .n_seq = o->n_seq,
-		         .kv_type = o->kv_type, .headroom = o->headroom, .kv_pad = o->kv_pad },
+		         .kv_type = o->kv_type, .headroom = o->headroom, .kv_pad = o->kv_pad,
+		         .all_logits = o->all_logits },
 		.force = o->strategy, .priority = o->priority, .max_gpu_layers = o->max_gpu_layers,
 		.gpu_fraction = o->gpu_fraction, .workspace_fraction = o->workspace_fraction,
 		.workspace_overhead = o->workspace_overhead, .max_batch = o->max_batch,
@@ -150,6 +151,13 @@ int trit_plan_create(const struct trit_runtime *rt, const struct trit_model *m,
 	struct trit_plan_opts po = planner_opts(o, bench);
 	po.measure_process = !rt->described; /* this machine's process, not a described one */
 	po.est.keep_floats = trit_config_int(&rt->cfg, "planner", "bitnet_floats", 0) == 1;
+	switch (trit_config_int(&rt->cfg, "planner", "ternary_format", 0)) {
+	case 1: po.ternary_format = TRIT_TYPE_I2_S; break;
+	case 2: po.ternary_format = TRIT_TYPE_TL1; break;
+	case 3: po.ternary_format = TRIT_TYPE_TL2; break;
+	default: po.ternary_format = 0; break;
+	}
+	po.ternary_format_where = trit_config_where(&rt->cfg, "planner", "ternary_format");
 	if ((rc = trit_plan_make(m, p->devs, p->n_devs, &po, &p->r, err, errlen))) {
 		free(p->devs);
 		free(p);
@@ -202,6 +210,14 @@ int trit_plan_get_device(const struct trit_plan *p, uint32_t index,
 		.bytes = index < r->est.n_devices ? r->est.device_total[index] : 0,
 		.headroom = index < r->est.n_devices ? r->est.device_headroom[index] : 0,
 	};
+	/* the repack format, else the one ternary type run as stored */
+	if (s->format && trit_type_traits(s->format))
+		out->ternary_format = trit_type_traits(s->format)->name;
+	else if (index < r->est.n_devices && r->est.repack)
+		for (uint32_t t = 0; t < TRIT_TYPE_COUNT && t < 32; t++)
+			if ((r->est.repack[index].as_is_types & (1u << t)) && trit_type_traits(t) &&
+			    trit_type_traits(t)->is_ternary)
+				out->ternary_format = trit_type_traits(t)->name;
 	return 0;
 }
 

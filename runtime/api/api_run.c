@@ -46,6 +46,8 @@ struct trit_session {
 	uint64_t rss_start;
 	int peak_reset;
 	const struct trit_session_options *opts;
+	int all_logits;                     /* opts->all_logits, kept (opts is borrowed) */
+	uint32_t n_past;                    /* KV positions filled since the last reset */
 };
 
 struct trit_run_report {
@@ -190,6 +192,7 @@ static int replan(struct trit_session *s, const char *why, char *err, size_t err
 	trit_runtime_plan_options(s->rt, &po);
 	po.n_ctx = old->r.est.n_ctx;
 	po.kv_type = old->r.est.kv_type;
+	po.all_logits = s->all_logits;
 	if ((rc = trit_plan_create(s->rt, s->m, &po, &s->own_plan, err, errlen))) {
 		char *e = trit_strdup(err);
 		trit_errf(err, errlen, rc, "%s; re-planning with the memory measured now failed: %s",
@@ -221,6 +224,7 @@ static int make_forward(struct trit_session *s, char *err, size_t errlen)
 		.output_target = r->output_slot, .fallback = &s->fallback,
 		.n_ctx = r->est.n_ctx, .n_ubatch = r->ubatch ? r->ubatch : 1,
 		.kv_type = kv_trit_type(r->est.kv_type), .n_threads = r->threads,
+		.all_logits = s->all_logits,
 	};
 
 	return trit_forward_new(&fp, &s->fwd, err, errlen);
@@ -296,7 +300,8 @@ int trit_session_new(struct trit_runtime *rt, const struct trit_model *m,
 		                 "not opened (trit_runtime_open_devices)");
 	if (!(s = calloc(1, sizeof *s)))
 		return trit_errf(err, errlen, TRIT_ENOMEM, "out of memory");
-	*s = (struct trit_session){ .rt = rt, .m = m, .plan = p, .opts = o };
+	*s = (struct trit_session){ .rt = rt, .m = m, .plan = p, .opts = o,
+	                            .all_logits = o && o->all_logits };
 	s->rss_start = trit_rss_now();
 	if ((rc = trit_sched_fallback(rt->reg, &s->fallback, err, errlen)) ||
 	    (rc = read_tokenizer(s, err, errlen)) ||
@@ -321,6 +326,47 @@ void trit_session_free(struct trit_session *s)
 	free(s->replanned);
 	free_targets(s);
 	free(s);
+}
+
+uint32_t trit_session_n_vocab(const struct trit_session *s)
+{
+	return trit_forward_n_vocab(s->fwd);
+}
+
+uint32_t trit_session_n_ctx(const struct trit_session *s)
+{
+	return s->plan->r.est.n_ctx;
+}
+
+int trit_session_eval(struct trit_session *s, const int32_t *tokens, uint32_t n, uint32_t pos0,
+                      float *logits, char *err, size_t errlen)
+{
+	int rc;
+
+	if (!n || !tokens)
+		return trit_errf(err, errlen, TRIT_EINVAL, "no tokens to evaluate");
+	if (pos0 > s->n_past)
+		return trit_errf(err, errlen, TRIT_EINVAL, "position %u: the KV cache holds "
+		                 "positions below %u only (evaluate from there, or from 0)", pos0,
+		                 s->n_past);
+	rc = trit_forward_eval(s->fwd, tokens, n, pos0, logits, err, errlen);
+	s->n_past = rc ? pos0 : pos0 + n; /* a failed eval may have written part of its range */
+	return rc;
+}
+
+void trit_session_reset(struct trit_session *s)
+{
+	s->n_past = 0;
+}
+
+const struct trit_vocab *trit_api_session_vocab(const struct trit_session *s)
+{
+	return s->vocab;
+}
+
+int trit_api_session_all_logits(const struct trit_session *s)
+{
+	return s->all_logits;
 }
 
 const struct trit_plan *trit_session_plan(const struct trit_session *s)
@@ -469,6 +515,10 @@ int trit_session_generate(struct trit_session *s, const struct trit_generate_opt
 	*out = NULL;
 	if (!o->prompt)
 		return trit_errf(err, errlen, TRIT_EINVAL, "no prompt");
+	if (s->all_logits)
+		return trit_errf(err, errlen, TRIT_EINVAL, "a session opened with all_logits "
+		                 "evaluates (trit_session_eval); it does not generate");
+	s->n_past = 0; /* generation overwrites the cache from position 0 */
 	if (!(rep = calloc(1, sizeof *rep)))
 		return trit_errf(err, errlen, TRIT_ENOMEM, "out of memory");
 	if ((rc = format_prompt(s, o, &prompt, err, errlen))) {

@@ -59,7 +59,9 @@ int cmd_tokenize(struct cli *cli, int argc, char **argv);
 int cmd_run(struct cli *cli, int argc, char **argv);
 int cmd_convert(struct cli *cli, int argc, char **argv);
 extern const char cli_usage_convert[];
+int cmd_perplexity(struct cli *cli, int argc, char **argv);
 extern const char cli_usage_devices[], cli_usage_inspect[], cli_usage_plan[],
 	cli_usage_bench[], cli_usage_config[], cli_usage_tokenize[], cli_usage_run[];
+extern const char cli_usage_perplexity[];
 
 #endif

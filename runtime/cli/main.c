@@ -28,6 +28,7 @@ static const char usage_main[] =
 	"  run          load a model where its plan says and generate text from a prompt\n"
 	"  tokenize     the token ids of a text with a model's vocabulary, as llama.cpp has them\n"
 	"  convert      write a GGUF from a Hugging Face BitNet b1.58 directory, or re-type a GGUF\n"
+	"  perplexity   a model's perplexity on a text (llama-perplexity's convention)\n"
 	"  help [CMD]   show help for trit or for one command\n"
 	"\n"
 	"Options:\n"
@@ -64,6 +65,7 @@ static int cmd_help(const char *topic)
 		{ "bench", cli_usage_bench }, { "tokenize", cli_usage_tokenize },
 		{ "run", cli_usage_run },
 		{ "convert", cli_usage_convert },
+		{ "perplexity", cli_usage_perplexity },
 	};
 
 	if (!topic) {
@@ -88,6 +90,7 @@ static int run_command(struct cli *cli, const char *cmd, int argc, char **argv)
 		{ "plan", cmd_plan }, { "bench", cmd_bench }, { "tokenize", cmd_tokenize },
 		{ "run", cmd_run },
 		{ "convert", cmd_convert },
+		{ "perplexity", cmd_perplexity },
 	};
 
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)

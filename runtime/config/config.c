@@ -137,6 +137,13 @@ static const struct trit_config_key schema[] = {
 	         "them at load time into the device's ternary format (BitNet's int8 "
 	         "activations, the model as trained); as-stored runs them as floats "
 	         "where the device has that kernel, as llama.cpp does." },
+	{ .section = "planner", .key = "ternary_format", .type = TRIT_CFG_ENUM,
+	  .env = "TRIT_TERNARY_FORMAT", .choices = "auto|i2_s|tl1|tl2", .def = "auto",
+	  .doc = "The format a BitNet model's ternary matrices run in on every device: "
+	         "auto keeps an I2_S file's format and repacks other weights into trit "
+	         "bench's fastest (else I2_S, TL2, TL1); i2_s, tl1 or tl2 forces that one "
+	         "(an I2_S file is repacked at load), over the bench cache. A device "
+	         "without the kernel cannot run the model: the plan says so." },
 };
 
 /* Sections checked key by key here, in documentation order. */

@@ -106,6 +106,7 @@ struct est {
 	struct trit_estimate *e;
 	const struct trit_estimate_device *devs;
 	int keep_floats;             /* trit_estimate_opts' */
+	int all_logits;              /* trit_estimate_opts' */
 	size_t cap;
 	int oom;
 };
@@ -250,8 +251,17 @@ int trit_estimate_is_bitlinear(const struct trit_model *m, const struct trit_mod
  * run), then TL2 (fewer bytes: 5/3 bits a weight), then TL1. */
 static const int repack_order[] = { TRIT_TYPE_I2_S, TRIT_TYPE_TL2, TRIT_TYPE_TL1 };
 
+/* Why a forced format cannot run on a device that lacks its kernel. */
+static const char *forced_missing(uint32_t force)
+{
+	return force == TRIT_TYPE_TL1 ? "the device has no TL1 kernel, which [planner] "
+	       "ternary_format = tl1 asks for" : force == TRIT_TYPE_TL2 ? "the device has no "
+	       "TL2 kernel, which [planner] ternary_format = tl2 asks for" : "the device has no "
+	       "I2_S kernel, which [planner] ternary_format = i2_s asks for";
+}
+
 void trit_estimate_weight_form(const struct trit_model *m, const struct trit_model_tensor *t,
-                               uint64_t types, int32_t pref, int keep_floats,
+                               uint64_t types, int32_t pref, uint32_t force, int keep_floats,
                                struct trit_weight_form *f)
 {
 	int ft = file_type(t), run = -1, runs_file;
@@ -270,9 +280,10 @@ void trit_estimate_weight_form(const struct trit_model *m, const struct trit_mod
 	/* As stored: I2_S when bitnet.cpp's flattened rows are trit's (rows of
 	 * whole 128-weight blocks, one matrix with its trailer); TQ1_0/TQ2_0
 	 * carry their scales per block, so any slice of them runs. */
-	if (runs_file && ft == TRIT_TYPE_I2_S && cols % TRIT_I2S_BLOCK_COLS == 0 && mats == 1)
+	if (runs_file && ft == TRIT_TYPE_I2_S && cols % TRIT_I2S_BLOCK_COLS == 0 && mats == 1 &&
+	    (!force || force == TRIT_TYPE_I2_S))
 		return;
-	if (runs_file && (ft == TRIT_TYPE_TQ1_0 || ft == TRIT_TYPE_TQ2_0))
+	if (runs_file && !force && (ft == TRIT_TYPE_TQ1_0 || ft == TRIT_TYPE_TQ2_0))
 		return;
 	if (runs_file && keep_floats && is_float(ft))
 		return; /* [planner] bitnet_floats = as-stored */
@@ -285,7 +296,14 @@ void trit_estimate_weight_form(const struct trit_model *m, const struct trit_mod
 		         "trit repacks only F32, F16, BF16, TQ2_0 and I2_S weights";
 		return;
 	}
-	if (pref >= 0 && (types & TRIT_TYPE_BIT(pref)))
+	if (force && !(types & TRIT_TYPE_BIT(force))) {
+		f->fate = TRIT_WEIGHT_NO_KERNEL;
+		f->why = forced_missing(force);
+		return;
+	}
+	if (force)
+		run = (int)force;
+	else if (pref >= 0 && (types & TRIT_TYPE_BIT(pref)))
 		for (size_t i = 0; i < TRIT_ARRAY_LEN(repack_order); i++)
 			if (repack_order[i] == pref)
 				run = pref;
@@ -309,6 +327,7 @@ void trit_estimate_weight_form(const struct trit_model *m, const struct trit_mod
 	f->run_type = run;
 	f->bytes = one * mats;
 	f->why = is_float(ft) ? "a BitNet model's float weights are ternarised at load time" :
+	         force && force != (uint32_t)ft ? "[planner] ternary_format asks for another format" :
 	         !runs_file ? "the device does not run the file's format" :
 	         "bitnet.cpp's I2_S rows are not whole 128-weight blocks here";
 }
@@ -328,7 +347,8 @@ static void weights(struct est *s, const struct trit_model *m, const struct trit
 		struct trit_mem_buffer *b;
 		uint64_t bytes;
 
-		trit_estimate_weight_form(m, t, d->matmul_types, d->ternary_pref, s->keep_floats, &f);
+		trit_estimate_weight_form(m, t, d->matmul_types, d->ternary_pref, d->ternary_force,
+		                          s->keep_floats, &f);
 		bytes = f.bytes;
 		/* tensor parallel: each rank holds its slice of every matrix */
 		if (tp > 1 && t->part == TRIT_PART_WEIGHT && trit_role_is_matrix(t->role))
@@ -494,8 +514,8 @@ static int arena(struct est *s, const struct trit_model *m, uint32_t dev,
 		     "across devices yet, so its graph cannot size a split)", s->devs[dev].name);
 		return 1;
 	}
-	if (trit_forward_model_arena_bytes(m, tt, n_ctx, kv_trit_type(kvt), u, 0, &bytes, &unshared,
-	                                   why, sizeof why)) {
+	if (trit_forward_model_arena_bytes(m, tt, n_ctx, kv_trit_type(kvt), u, s->all_logits,
+	                                   &bytes, &unshared, why, sizeof why)) {
 		note(s->e, "%s: activations by formula: the graph builder cannot size this model (%s)",
 		     s->devs[dev].name, why);
 		return 1;
@@ -569,7 +589,8 @@ static void workspace(struct est *s, const struct trit_model *m, uint32_t dev,
 			continue;
 		/* the type the kernel will run: the repacked one for BitLinear
 		 * weights, else the file's */
-		trit_estimate_weight_form(m, t, d->matmul_types, d->ternary_pref, s->keep_floats, &f);
+		trit_estimate_weight_form(m, t, d->matmul_types, d->ternary_pref, d->ternary_force,
+		                          s->keep_floats, &f);
 		if (f.run_type < 0 && !f.bitlinear)
 			f.run_type = f.file_type;
 		if (!d->be || f.run_type < 0 ||
@@ -608,7 +629,8 @@ int trit_estimate_run(const struct trit_model *m, const struct trit_estimate_opt
                       uint32_t n_devs, struct trit_estimate *out, char *err, size_t errlen)
 {
 	const struct trit_hparams *hp = &m->hp;
-	struct est s = { .e = out, .devs = devs, .keep_floats = o->keep_floats };
+	struct est s = { .e = out, .devs = devs, .keep_floats = o->keep_floats,
+	                 .all_logits = o->all_logits };
 	uint32_t n_ctx = o->n_ctx ? o->n_ctx : hp->n_ctx_train;
 	uint32_t u = o->n_ubatch ? o->n_ubatch : 512, tp = o->tp ? o->tp : 1;
 	uint32_t n_seq = o->n_seq ? o->n_seq : 1;

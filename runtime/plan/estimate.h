@@ -47,6 +47,9 @@ struct trit_estimate_opts {
 	 * device with that float kernel ([planner] bitnet_floats = as-stored, as
 	 * llama.cpp runs them); 0: ternarised at load time (the default) */
 	int keep_floats;
+	/* 1: the forward pass returns every token's logits (trit perplexity):
+	 * the activation arena holds a ubatch of logit rows, not one */
+	int all_logits;
 };
 
 /* A device as the estimator needs it. `be`/`state` may be NULL (a device
@@ -66,6 +69,10 @@ struct trit_estimate_device {
 	                            * several: the fastest `trit bench` measured; any
 	                            * other value (0, -1) = the default order I2_S, TL2, TL1 */
 	const char *ternary_pref_why; /* where ternary_pref comes from (for the report) */
+	/* TRIT_TYPE_I2_S, TL1 or TL2: every BitLinear weight runs in that format,
+	 * repacked when the file holds another (even I2_S), or cannot run here
+	 * when the device lacks it ([planner] ternary_format); 0 = none forced */
+	uint32_t ternary_force;
 };
 
 /*
@@ -98,10 +105,12 @@ struct trit_weight_form {
 
 /* Decide the form of tensor t of model m on a device that runs matmul_types,
  * repacking into `pref` when it is one of them (else I2_S, TL2, TL1 in that
- * order); keep_floats as trit_estimate_opts'. Pure: reads only its arguments. */
+ * order); `force` (a ternary_force, 0 = none) overrides both and the file's
+ * own format; keep_floats as trit_estimate_opts'. Pure: reads only its
+ * arguments. */
 void trit_estimate_weight_form(const struct trit_model *m, const struct trit_model_tensor *t,
-                               uint64_t matmul_types, int32_t pref, int keep_floats,
-                               struct trit_weight_form *out);
+                               uint64_t matmul_types, int32_t pref, uint32_t force,
+                               int keep_floats, struct trit_weight_form *out);
 
 /* Whether tensor t is a BitLinear projection weight (the only ones repacked). */
 int trit_estimate_is_bitlinear(const struct trit_model *m, const struct trit_model_tensor *t);

@@ -90,19 +90,19 @@ static int is_cpu(const struct trit_plan_device *d)
 /* Whether the device advertises a kernel for the model's primary type, or,
  * for a BitNet model, one its BitLinear weights can be repacked into. */
 static int runs_primary(const struct trit_plan_device *d, const struct trit_model *m,
-                        int keep_floats)
+                        int keep_floats, uint32_t force)
 {
 	const char *prim = m->quant.primary;
 	int bitlinear = 0;
 
-	for (uint32_t t = 0; prim && t < TRIT_TYPE_COUNT; t++)
+	for (uint32_t t = 0; prim && !force && t < TRIT_TYPE_COUNT; t++)
 		if ((d->dev->matmul_types & TRIT_TYPE_BIT(t)) &&
 		    strcmp(trit_type_traits(t)->name, prim) == 0)
 			return 1;
 	for (size_t i = 0; i < m->n_tensors; i++) {
 		struct trit_weight_form f;
-		trit_estimate_weight_form(m, &m->tensors[i], d->dev->matmul_types, -1, keep_floats,
-		                          &f);
+		trit_estimate_weight_form(m, &m->tensors[i], d->dev->matmul_types, -1, force,
+		                          keep_floats, &f);
 		if (f.bitlinear && f.fate == TRIT_WEIGHT_NO_KERNEL)
 			return 0;
 		bitlinear |= f.bitlinear;
@@ -113,9 +113,9 @@ static int runs_primary(const struct trit_plan_device *d, const struct trit_mode
 /* Rank CPU devices: one that runs the model's kernels, then known bandwidth,
  * then more bandwidth, then more hardware threads. */
 static int better_cpu(const struct trit_plan_device *a, const struct trit_plan_device *b,
-                      const struct trit_model *m, int keep_floats)
+                      const struct trit_model *m, int keep_floats, uint32_t force)
 {
-	int ka = runs_primary(a, m, keep_floats), kb = runs_primary(b, m, keep_floats);
+	int ka = runs_primary(a, m, keep_floats, force), kb = runs_primary(b, m, keep_floats, force);
 	if (ka != kb)
 		return ka > kb;
 	if (!!a->dev->mem_bandwidth.state != !!b->dev->mem_bandwidth.state)
@@ -470,7 +470,7 @@ static void preferences(struct ctx *c)
 		const struct trit_bench_result *best = NULL;
 
 		c->edevs[s].ternary_pref = c->pref[s] = -1;
-		for (size_t i = 0; i < TRIT_ARRAY_LEN(order); i++) {
+		for (size_t i = 0; !c->o->ternary_format && i < TRIT_ARRAY_LEN(order); i++) {
 			const struct trit_bench_result *r = measured(c, s, (int32_t)order[i]);
 			if (!(c->edevs[s].matmul_types & TRIT_TYPE_BIT(order[i])) || !r)
 				continue;
@@ -495,6 +495,19 @@ static void formats(struct ctx *c)
 		const struct trit_type_traits *tt;
 		struct trit_plan_reason_rec *x;
 
+		if (c->o->ternary_format && (tt = trit_type_traits(c->o->ternary_format))) {
+			/* forced: said for every device, whether it repacks or runs the
+			 * file's format as stored */
+			if (r->run_type >= 0)
+				p->slots[s].format = (uint32_t)r->run_type;
+			x = add(c, TRIT_REASON_FORMAT_CONFIGURED, (int)s, NUMS(c->o->ternary_format));
+			set_arg(x, 0, tt->name);
+			set_arg(x, 1, c->o->ternary_format == TRIT_TYPE_TL1 ? "tl1" :
+			        c->o->ternary_format == TRIT_TYPE_TL2 ? "tl2" : "i2_s");
+			set_arg(x, 2, c->o->ternary_format_where ? c->o->ternary_format_where :
+			        "command line");
+			continue;
+		}
 		if (r->run_type < 0 || !(tt = trit_type_traits((uint32_t)r->run_type)))
 			continue;
 		p->slots[s].format = (uint32_t)r->run_type;
@@ -588,7 +601,8 @@ static void no_kernel(struct ctx *c, int slot, const struct trit_plan_device *d)
 
 	set_arg(r, 0, d->backend);
 	set_arg(r, 1, d->dev->id);
-	set_arg(r, 2, c->m->quant.primary ? c->m->quant.primary : "matmul");
+	set_arg(r, 2, c->o->ternary_format ? trit_type_traits(c->o->ternary_format)->name :
+	        c->m->quant.primary ? c->m->quant.primary : "matmul");
 }
 
 /* Free what trit_plan_make allocated and return rc with err filled (fmt
@@ -686,7 +700,8 @@ int trit_plan_make(const struct trit_model *m, const struct trit_plan_device *de
 			continue;
 		}
 		if (is_cpu(&devs[i])) {
-			if (cpu < 0 || better_cpu(&devs[i], &devs[cpu], m, o->est.keep_floats))
+			if (cpu < 0 || better_cpu(&devs[i], &devs[cpu], m, o->est.keep_floats,
+			                                o->ternary_format))
 				cpu = (int)i;
 			continue;
 		}
@@ -710,6 +725,7 @@ int trit_plan_make(const struct trit_model *m, const struct trit_plan_device *de
 		c.edevs[s] = (struct trit_estimate_device){
 			.name = d->dev->id, .is_cpu = is_cpu(d), .be = d->be, .state = d->state,
 			.index = d->index, .matmul_types = d->dev->matmul_types, .ternary_pref = -1,
+			.ternary_force = o->ternary_format,
 		};
 		for (uint32_t k = 0; k < d->dev->n_props; k++)
 			if (strcmp(d->dev->props[k].key, "mem.overhead") == 0 &&
@@ -719,13 +735,14 @@ int trit_plan_make(const struct trit_model *m, const struct trit_plan_device *de
 			}
 		if (is_cpu(d) && o->measure_process)
 			measure_process(&c, s);
-		if (!is_cpu(d) && !runs_primary(d, m, o->est.keep_floats))
+		if (!is_cpu(d) && !runs_primary(d, m, o->est.keep_floats, o->ternary_format))
 			no_kernel(&c, (int)s, d);
 	}
 	if (!p->n_slots)
 		return fail(&c, TRIT_ENODEV, err, errlen, "no device with known free memory to plan on");
 	preferences(&c);
-	if (c.has_cpu && !runs_primary(&devs[cpu], m, o->est.keep_floats))
+	if (c.has_cpu && !runs_primary(&devs[cpu], m, o->est.keep_floats,
+	                                    o->ternary_format))
 		no_kernel(&c, (int)c.n_gpu, &devs[cpu]);
 
 	ubatch = o->est.n_ubatch ? o->est.n_ubatch : TRIT_PLAN_UBATCH_MAX;

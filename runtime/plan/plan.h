@@ -55,6 +55,11 @@ struct trit_plan_opts {
 	 * model's GGUF (trit plan, trit run); 0: neither (tests, described
 	 * machines). */
 	int measure_process;
+	/* [planner] ternary_format: TRIT_TYPE_I2_S, TL1 or TL2 for every
+	 * device's BitLinear weights, over the bench cache and the file's own
+	 * format; 0 = auto. ternary_format_where: where it was set ("deploy.ini:7"). */
+	uint32_t ternary_format;
+	const char *ternary_format_where;
 };
 
 /*
@@ -103,6 +108,8 @@ enum trit_plan_reason {
 	TRIT_REASON_DEVICE_NO_KERNEL,       /* advertises no kernel for the model's type */
 	/* what decode reads per token on a device (topic "note") */
 	TRIT_REASON_SPEED_READS,            /* ternary, head, other weights, a row, KV */
+	/* the ternary format, forced (topic "format") */
+	TRIT_REASON_FORMAT_CONFIGURED,      /* [planner] ternary_format */
 	TRIT_REASON_COUNT
 };
 

@@ -131,6 +131,9 @@ static const struct trit_reason_info table[TRIT_REASON_COUNT] = {
 		"{kv} GB KV cache (assuming the context full: {n_ctx} tokens)",
 		{ { "ternary", GB }, { "head", GB }, { "other", GB }, { "row", INT }, { "kv", GB },
 		  { "n_ctx", INT } }, { "device" }, NULL, NULL },
+	[TRIT_REASON_FORMAT_CONFIGURED] = { "format_configured", TRIT_TOPIC_FORMAT,
+		"{format}: [planner] ternary_format = {value} ({where})",
+		{ { "type", INT } }, { "format", "value", "where" }, NULL, NULL },
 };
 /* clang-format on */
 

@@ -334,6 +334,10 @@ struct trit_plan_options {
 	double workspace_fraction, workspace_overhead; /* overhead < 0 = default */
 	uint32_t max_batch;         /* cap on a GPU's workspace batch */
 	uint32_t threads;           /* CPU threads; 0 = from the measured cores */
+	/* 1: plan for a session opened with all_logits (trit_session_options):
+	 * the activation arena holds a ubatch of logit rows. Appended to this
+	 * struct: a program built against an older trit.h must be rebuilt. */
+	int all_logits;
 };
 void trit_runtime_plan_options(const struct trit_runtime *rt, struct trit_plan_options *out);
 
@@ -370,6 +374,10 @@ struct trit_plan_device_info {
 	uint64_t bytes;              /* every buffer placed on it */
 	uint64_t headroom;           /* kept free on top */
 	uint64_t usable;             /* what the plan may use there */
+	/* "I2_S", "TL1", "TL2" (or TQ1_0, TQ2_0 as stored): what its BitLinear
+	 * weights run in, repacked or as the file stores them; NULL when it
+	 * holds none. Appended: filled only for callers built with it. */
+	const char *ternary_format;
 };
 /* Device `index` (GPUs first, then the CPU); TRIT_ERANGE past the end. */
 int trit_plan_get_device(const struct trit_plan *p, uint32_t index,
@@ -542,6 +550,11 @@ struct trit_session_options {
 	/* Called as tensors are placed (may be NULL), from the loading thread. */
 	void (*progress)(void *ctx, const struct trit_load_status *s);
 	void *ctx;
+	/* 1: trit_session_eval returns the logits of every token it runs, not
+	 * only the last's (perplexity); the activation arena holds a ubatch of
+	 * logit rows. Such a session does not generate. Appended to this
+	 * struct: a program built against an older trit.h must be rebuilt. */
+	int all_logits;
 };
 
 /*
@@ -557,6 +570,28 @@ int trit_session_new(struct trit_runtime *rt, const struct trit_model *m,
                      const struct trit_plan *p, const struct trit_session_options *o,
                      struct trit_session **out, char *err, size_t errlen);
 void trit_session_free(struct trit_session *s);
+
+/* Floats in one row of logits (the model's vocabulary), and the positions
+ * the session's KV cache holds (the plan's context). */
+uint32_t trit_session_n_vocab(const struct trit_session *s);
+uint32_t trit_session_n_ctx(const struct trit_session *s);
+
+/*
+ * Run tokens[0..n) at positions pos0 .. pos0 + n - 1 through the forward pass
+ * the session loaded, in the plan's ubatches. The KV cache must hold every
+ * position below pos0 from earlier calls since the session was made or last
+ * reset (pos0 = 0 always works: it starts afresh); later positions are
+ * overwritten. logits (may be NULL): n_vocab floats of the last token, or
+ * n x n_vocab (row i for token i) when the session was opened with
+ * all_logits. TRIT_EINVAL for pos0 past what the cache holds or n = 0;
+ * TRIT_ERANGE for a token outside the vocabulary or positions past the
+ * context.
+ */
+int trit_session_eval(struct trit_session *s, const int32_t *tokens, uint32_t n, uint32_t pos0,
+                      float *logits, char *err, size_t errlen);
+/* Forget the KV cache's positions: the next eval starts at pos0 = 0.
+ * trit_session_generate leaves the session so too. */
+void trit_session_reset(struct trit_session *s);
 
 /* The plan the session runs: p, or the one it made when the load found less
  * memory than p assumed. */
@@ -656,6 +691,51 @@ struct trit_convert_result {
  * naming the file and the field or tensor at fault. res may be NULL. */
 int trit_convert(const struct trit_convert_options *o, struct trit_convert_result *res,
                  char *err, size_t errlen);
+
+/* ------------------------------------------------------------------------ */
+/* Perplexity, as llama.cpp's llama-perplexity measures it (docs/perplexity.md). */
+
+struct trit_perplexity_options {
+	uint32_t n_ctx;              /* window in tokens; 0 = the session's context */
+	uint32_t n_batch;            /* tokens per eval; 0 = the plan's ubatch */
+	uint32_t max_chunks;         /* windows to evaluate; 0 = every full one */
+	/* After each window (may be NULL): its number from 1, of n_chunks, and
+	 * the estimate so far. */
+	void (*progress)(void *ctx, uint32_t chunk, uint32_t n_chunks, double ppl);
+	void *ctx;
+};
+
+struct trit_perplexity_result {
+	double ppl;                  /* exp(mean NLL) */
+	double ppl_err;              /* llama.cpp's +-: standard error of the mean NLL x ppl */
+	double mean_nll, nll_stderr;
+	uint64_t n_scored;           /* tokens scored: n_chunks x (n_ctx - 1 - n_ctx / 2) */
+	uint64_t n_tokens;           /* the text's tokens (BOS included when added) */
+	uint32_t n_chunks, n_ctx, n_batch;
+	int add_bos;                 /* each window starts with BOS */
+	double seconds;              /* evaluating the windows */
+	double tokens_per_s;         /* tokens evaluated (n_chunks x n_ctx) per second */
+};
+
+/*
+ * Tokenize text[0..len) with the model's vocabulary (BOS first when it adds
+ * one), cut it into non-overlapping windows of n_ctx tokens (the partial one
+ * at the end dropped), evaluate each from an empty KV cache with its first
+ * token replaced by BOS when the vocabulary adds one, and score the second
+ * half of each: the negative log-likelihood of token i + 1 under the logits
+ * of position i for i in [n_ctx / 2, n_ctx - 1), log-softmax in double. The
+ * session must have been opened with all_logits (TRIT_EINVAL otherwise).
+ * TRIT_EINVAL too when the text has fewer than n_ctx tokens (the message
+ * says how many it has and needs) or n_ctx is under 3 or over the
+ * session's context.
+ */
+int trit_session_perplexity(struct trit_session *s, const char *text, size_t len,
+                            const struct trit_perplexity_options *o,
+                            struct trit_perplexity_result *out, char *err, size_t errlen);
+/* The result with the model, the plan the session runs and the load, as one
+ * JSON document (docs/json.md); NULL when memory runs out. */
+char *trit_perplexity_report_json(const struct trit_session *s,
+                                  const struct trit_perplexity_result *r);
 
 #ifdef __cplusplus
 }
