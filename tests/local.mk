@@ -81,6 +81,11 @@ tests/run.log: trit tests/trit-genmodel$(EXEEXT) tests/trit-forward$(EXEEXT)
 TESTS += tests/perplexity.sh
 EXTRA_DIST += tests/perplexity.sh
 tests/perplexity.log: trit tests/trit-genmodel$(EXEEXT) tests/trit-forward$(EXEEXT)
+# The bundled trained model against PyTorch's figures (models/train/ref):
+# tokenizer, F32 logits, perplexity of the F32, I2_S, TL1 and TL2 forms.
+TESTS += tests/trained-model.sh
+EXTRA_DIST += tests/trained-model.sh
+tests/trained-model.log: trit tests/trit-forward$(EXEEXT)
 include $(srcdir)/tests/replan.mk
 include $(srcdir)/tests/convert.mk
 include $(srcdir)/tests/plan-proof.mk
