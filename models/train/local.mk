@@ -18,7 +18,7 @@ train-model: trit$(EXEEXT)
 	{ $(TRAIN_PY3) $(srcdir)/models/train/train.py --out models/train/out; \
 		echo $$? >models/train/out.rc; } | tee models/train/out.log
 	@test "$$(cat models/train/out.rc)" = 0 || { echo "train-model: train.py failed"; exit 1; }
-	./trit$(EXEEXT) convert models/train/out -o models/train/out/model-I2_S.gguf
+	./trit$(EXEEXT) convert models/train/out --name fortunes-bitnet-3M -o models/train/out/model-I2_S.gguf
 	@if cmp -s models/train/out.log $(srcdir)/models/train/ref/train.log; then \
 		echo "train-model: the same loss curve as models/train/ref/train.log"; \
 	else \
