@@ -436,6 +436,8 @@ static void drop_weights(struct dweights *d)
 /* The weight bytes of the last run() that asked for its memory (the
  * context's own array goes with it). */
 static uint64_t run_weight_bytes;
+/* Each target's arena in the last run() that asked for its memory. */
+static uint64_t run_arena_bytes[4];
 /* Where the last run()'s last eval call ran its nodes. */
 static struct trit_forward_stats run_stats;
 
@@ -444,6 +446,15 @@ struct run_opts {
 	uint32_t kv_type, n_ubatch, n_threads;
 	int all_logits;
 };
+
+/* When set, run() splits the model over n_targets copies of its target,
+ * layers, embeddings and output placed as this says. */
+struct split_spec {
+	uint32_t n_targets;
+	const uint32_t *layer_target;
+	uint32_t embd_target, output_target;
+};
+static const struct split_spec *run_split;
 
 /* Run tok[0..n) on a fresh context (in calls of `chunk` tokens, 0 = one
  * call); logits of the last token (or of all) into out. */
@@ -456,9 +467,19 @@ static void run(const struct tmodel *tm, const struct run_opts *ro, const int32_
 		.n_targets = 1, .fallback = &ref_t, .n_ctx = NCTX, .n_ubatch = ro->n_ubatch,
 		.kv_type = ro->kv_type, .n_threads = ro->n_threads, .all_logits = ro->all_logits,
 	};
+	struct trit_sched_target many[4];
 	struct trit_forward *f;
 	char err[1024];
 
+	if (run_split) {
+		static const char *const names[] = { "split0", "split1", "split2", "split3" };
+		ck_assert_uint_le(run_split->n_targets, 4);
+		for (uint32_t i = 0; i < run_split->n_targets; i++)
+			many[i] = *ro->t, many[i].name = names[i];
+		p.targets = many, p.n_targets = run_split->n_targets;
+		p.layer_target = run_split->layer_target;
+		p.embd_target = run_split->embd_target, p.output_target = run_split->output_target;
+	}
 	put_weights(&d, tm, ro->t);
 	ck_assert_msg(trit_forward_new(&p, &f, err, sizeof err) == 0, "%s", err);
 	for (int done = 0; done < n;) {
@@ -474,6 +495,10 @@ static void run(const struct tmodel *tm, const struct run_opts *ro, const int32_
 		run_weight_bytes = mem->weight_bytes[0];
 		mem->weight_bytes = &run_weight_bytes;
 		mem->kv_bytes = NULL;
+		for (uint32_t i = 0; i < 4; i++)
+			run_arena_bytes[i] = i < mem->n_targets ? mem->arena_target_bytes[i] : 0;
+		mem->arena_target_bytes = run_arena_bytes;
+		mem->workspace_target_bytes = NULL;
 	}
 	trit_forward_free(f);
 	drop_weights(&d);
@@ -713,6 +738,60 @@ START_TEST(memory_is_accounted_exactly)
 }
 END_TEST
 
+/* A split over several targets (here copies of one device, so that the
+ * bits must not change): layers alternate, the embeddings and the head sit
+ * elsewhere, every crossing is an activation copied between two arenas. The
+ * logits equal the one-target run's bit for bit, in one call and token by
+ * token, and each arena is what the planner's question says. */
+START_TEST(a_split_over_targets_gives_the_same_bits)
+{
+	static const uint32_t alternate[L] = { 1, 0 }, embd_first[L] = { 0, 0 };
+	const uint32_t *layers[] = { alternate, embd_first };
+	struct tmodel tm;
+	float one[NP * V], two[NP * V];
+	struct trit_forward_memory mem;
+
+	make_model(&tm, 1, 1, 256);
+	for (int form = 0; form < 2; form++) {
+		struct run_opts ro = { &avx2_t, TRIT_TYPE_F16, 4, 1, 1 };
+		struct split_spec sp = { 3, layers[form], form ? 0 : 2, 2 };
+		run(&tm, &ro, prompt, NP, 0, one, NULL);
+		run_split = &sp;
+		run(&tm, &ro, prompt, NP, form ? 1 : 0, two, &mem);
+		run_split = NULL;
+		ck_assert_mem_eq(one, two, sizeof one);
+		ck_assert_uint_gt(run_stats.crossings, 0);
+		ck_assert_uint_gt(mem.bounce_bytes, 0);
+		for (uint32_t t = 0; t < 3; t++) {
+			struct trit_model_tensor mt[MAXW];
+			uint64_t want = 0, cross = 0;
+			struct trit_forward_place pl = { layers[form], sp.embd_target, 2, t, 3, &cross };
+			char err[512];
+			memset(mt, 0, sizeof mt);
+			for (int i = 0; i < tm.n_w; i++) {
+				mt[i].name = tm.w[i].name;
+				mt[i].type_name = tm.w[i].type == TRIT_TYPE_I2_S ? "I2_S" : "F32";
+				mt[i].ne[0] = tm.w[i].ne0, mt[i].ne[1] = tm.w[i].ne1;
+			}
+			tm.m.tensors = mt;
+			tm.m.n_tensors = (size_t)tm.n_w;
+			ck_assert_msg(trit_forward_model_split_arena_bytes(&tm.m, 0, NCTX, TRIT_TYPE_F16, 4,
+			                                                   1, &pl, &want, err,
+			                                                   sizeof err) == 0, "%s", err);
+			tm.m.tensors = NULL;
+			tm.m.n_tensors = 0;
+			ck_assert_uint_eq(mem.arena_target_bytes[t], want);
+			ck_assert_uint_eq(mem.bounce_bytes, cross);
+			if (form == 1 && t == 1)
+				ck_assert_uint_eq(want, 0); /* no node runs on target 1 */
+			else
+				ck_assert_uint_gt(want, 0);
+		}
+	}
+	free_model(&tm);
+}
+END_TEST
+
 /* Every placement the allocator makes passes its checker; the checker
  * catches two live slots sharing bytes. */
 START_TEST(allocator_places_live_slots_apart_and_reuses_dead_ones)
@@ -885,6 +964,7 @@ static Suite *forward_suite(void)
 	tcase_add_test(tc, ref_and_cpu_avx2_agree);
 	tcase_add_test(tc, cpu_avx2_runs_every_node_itself);
 	tcase_add_test(tc, memory_is_accounted_exactly);
+	tcase_add_test(tc, a_split_over_targets_gives_the_same_bits);
 	tcase_add_test(tc, allocator_places_live_slots_apart_and_reuses_dead_ones);
 	tcase_add_test(tc, bad_tokens_positions_and_models_are_refused);
 	tcase_add_test(tc, generated_bitnet_files_agree_across_formats);

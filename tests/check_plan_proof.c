@@ -149,16 +149,33 @@ START_TEST(an_all_logits_plan_counts_the_all_logits_arena)
 }
 END_TEST
 
-START_TEST(a_split_placement_falls_back_to_the_formula_with_a_note)
+/* A split counts each device's share of the forward pass's arenas exactly
+ * (the graph split as the forward pass splits it), and the host buffer the
+ * residual stream crosses through on the CPU. */
+START_TEST(a_split_placement_counts_each_devices_arena)
 {
 	struct trit_model *m = model("BitNet-b1.58-2B-4T", "I2_S");
 	struct trit_estimate e;
+	uint32_t *layers = calloc(m->hp.n_layer, sizeof *layers);
+	char err[512];
 
+	ck_assert_ptr_nonnull(layers);
+	for (uint32_t il = 10; il < m->hp.n_layer; il++)
+		layers[il] = 1;
 	estimate(m, 256, 16, 2, 10, &e);
-	ck_assert(has_note(&e, "cpu0: activations by formula (the forward pass does not split"));
-	ck_assert_uint_eq(trit_estimate_named(&e, 0, "act.arena"), 0);
-	ck_assert_uint_gt(trit_estimate_named(&e, 0, "act.ffn"), 0);
-	ck_assert_uint_gt(trit_estimate_named(&e, 1, "act.logits"), 0);
+	ck_assert(!has_note(&e, "by formula"));
+	for (uint32_t d = 0; d < 2; d++) {
+		uint64_t want = 0;
+		struct trit_forward_place pl = { layers, 1, 1, d, 2, NULL };
+		ck_assert_msg(trit_forward_model_split_arena_bytes(m, 0, 256, TRIT_TYPE_F16, 16, 0, &pl,
+		                                                   &want, err, sizeof err) == 0,
+		              "%s", err);
+		ck_assert_uint_gt(want, 0);
+		ck_assert_uint_eq(trit_estimate_named(&e, d, "act.arena"), want);
+		ck_assert_uint_eq(trit_estimate_named(&e, d, "act.ffn"), 0);
+	}
+	ck_assert_uint_eq(trit_estimate_named(&e, 0, "host.crossing"), 16u * m->hp.n_embd * 4);
+	free(layers);
 	trit_estimate_free(&e);
 	trit_model_close(m);
 }
@@ -207,7 +224,7 @@ static Suite *plan_proof_suite(void)
 	} cases[] = {
 		{ "graph", activations_and_kv_are_the_forward_pass_buffers },
 		{ "all_logits", an_all_logits_plan_counts_the_all_logits_arena },
-		{ "split", a_split_placement_falls_back_to_the_formula_with_a_note },
+		{ "split", a_split_placement_counts_each_devices_arena },
 		{ "type", a_type_the_graph_cannot_run_falls_back_to_the_formula_naming_it },
 		{ "host", process_baseline_and_host_buffers_are_named_on_the_cpu },
 	};

@@ -15,6 +15,7 @@
 #include "exec/alloc.h"
 #include "exec/forward.h"
 #include "exec/kvcache.h"
+#include "exec/split.h"
 #include "exec/tensor.h"
 #include "load/load.h"
 
@@ -23,10 +24,15 @@ struct trit_forward {
 	const struct trit_hparams *hp;
 	struct trit_kvcache *kv;
 	struct trit_graph_inputs in;
-	/* the worst-case ubatch: its slots' offsets and sizes */
-	uint64_t *slot_offset, *slot_bytes;
+	/* the worst-case ubatch: its slots' sizes, and per target (offs[t *
+	 * n_slots + s], NO_SLOT where t does not hold s) their offsets */
+	uint64_t *offs, *slot_bytes;
 	uint32_t n_slots, n_nodes;
-	struct trit_buffer *arena;
+	uint32_t *node_tgt;             /* n_nodes: the target each node runs on */
+	struct trit_buffer **arenas;    /* n_targets; NULL where no node runs */
+	uint64_t *arena_bytes, *ws_bytes; /* n_targets */
+	uint64_t *valid;                /* n_slots: the targets holding a slot's value */
+	unsigned char *bounce;          /* a crossing slot on its way between arenas */
 	struct trit_node *nodes;        /* n_nodes, rebound per ubatch */
 	uint8_t *where;
 	uint64_t *weight_bytes;         /* n_targets */
@@ -63,12 +69,10 @@ static int check_params(const struct trit_forward_params *p, char *err, size_t e
 		if (t >= p->n_targets)
 			return trit_errf(err, errlen, TRIT_EINVAL, "layer %u placed on target %u of %u",
 			                 il, t, p->n_targets);
-		if (t != p->embd_target || t != p->output_target)
-			return trit_errf(err, errlen, TRIT_EUNSUPPORTED, "layer %u runs on %s and the "
-			                 "embeddings or head on another device: split placement is not "
-			                 "implemented yet (one device per forward pass)", il,
-			                 p->targets[t].name);
 	}
+	if (p->n_targets > TRIT_SPLIT_MAX_TARGETS)
+		return trit_errf(err, errlen, TRIT_EINVAL, "forward pass: %u targets (at most %u)",
+		                 p->n_targets, TRIT_SPLIT_MAX_TARGETS);
 	return 0;
 }
 
@@ -109,9 +113,18 @@ static int build(struct trit_forward *f, uint32_t T, uint32_t n_kv, struct trit_
 	return trit_graph_build(&gp, &f->in, g, err, errlen);
 }
 
-/* graph_workspace() of the nodes placed on `where_is` (device or fallback). */
-static int workspace(struct trit_forward *f, const struct trit_sched_target *t, uint8_t where_is,
-                     uint64_t *bytes, char *err, size_t errlen)
+#define NO_SLOT UINT64_MAX
+
+/* Offset of slot s in target t's arena, or NO_SLOT. */
+static uint64_t slot_at(const struct trit_forward *f, uint32_t t, int32_t s)
+{
+	return f->arenas[t] ? f->offs[(size_t)t * f->n_slots + (uint32_t)s] : NO_SLOT;
+}
+
+/* graph_workspace() of target tg's nodes placed on `where_is` (its device
+ * or the fallback, t). */
+static int workspace(struct trit_forward *f, uint32_t tg, const struct trit_sched_target *t,
+                     uint8_t where_is, uint64_t *bytes, char *err, size_t errlen)
 {
 	struct trit_node *sel = malloc((f->n_nodes ? f->n_nodes : 1) * sizeof *sel);
 	struct trit_graph g = { .struct_size = sizeof g };
@@ -122,7 +135,7 @@ static int workspace(struct trit_forward *f, const struct trit_sched_target *t, 
 	if (!sel)
 		return trit_errf(err, errlen, TRIT_ENOMEM, "out of memory");
 	for (uint32_t i = 0; i < f->n_nodes; i++)
-		if (f->where[i] == where_is)
+		if (f->node_tgt[i] == tg && f->where[i] == where_is)
 			sel[g.n_nodes++] = f->nodes[i];
 	g.nodes = sel;
 	g.n_threads = f->p.n_threads;
@@ -133,55 +146,158 @@ static int workspace(struct trit_forward *f, const struct trit_sched_target *t, 
 	return rc;
 }
 
-/* Place the worst-case ubatch's slots, allocate the arena, count memory. */
+static int alloc_tables(struct trit_forward *f, const struct trit_nodelist *g, char *err,
+                        size_t errlen)
+{
+	uint32_t nt = f->p.n_targets, ns = g->n_slots ? g->n_slots : 1;
+	uint32_t nn = g->n_nodes ? g->n_nodes : 1;
+
+	f->n_slots = g->n_slots, f->n_nodes = g->n_nodes;
+	f->offs = calloc((size_t)nt * ns, sizeof *f->offs);
+	f->slot_bytes = calloc(ns, sizeof *f->slot_bytes);
+	f->valid = calloc(ns, sizeof *f->valid);
+	f->nodes = calloc(nn, sizeof *f->nodes);
+	f->where = calloc(nn, 1);
+	f->node_tgt = calloc(nn, sizeof *f->node_tgt);
+	f->arenas = calloc(nt, sizeof *f->arenas);
+	f->arena_bytes = calloc(nt, sizeof *f->arena_bytes);
+	f->ws_bytes = calloc(nt, sizeof *f->ws_bytes);
+	if (!f->offs || !f->slot_bytes || !f->valid || !f->nodes || !f->where || !f->node_tgt ||
+	    !f->arenas || !f->arena_bytes || !f->ws_bytes)
+		return trit_errf(err, errlen, TRIT_ENOMEM, "out of memory planning activations");
+	for (uint32_t i = 0; i < g->n_slots; i++)
+		f->slot_bytes[i] = g->slots[i].bytes;
+	trit_split_node_targets(g, f->p.layer_target, f->hp->n_layer, f->p.embd_target,
+	                        f->p.output_target, f->node_tgt);
+	return 0;
+}
+
+/* Place target tg's slots (sl: scratch of n_slots), allocate and clear its
+ * arena; nothing when no node runs there. */
+static int make_arena(struct trit_forward *f, const struct trit_nodelist *g, uint32_t tg,
+                      struct trit_gslot *sl, char *err, size_t errlen)
+{
+	const struct trit_sched_target *t = &f->p.targets[tg];
+	uint64_t *off = f->offs + (size_t)tg * f->n_slots, *bytes = &f->arena_bytes[tg];
+	char why[512] = "";
+	int rc = trit_split_slots(g, f->node_tgt, tg, sl, err, errlen), runs = 0;
+
+	for (uint32_t i = 0; i < f->n_nodes; i++)
+		runs |= f->node_tgt[i] == tg;
+	if (!rc)
+		rc = trit_alloc_plan(sl, g->n_slots, off, bytes, err, errlen);
+	if (!rc)
+		rc = trit_alloc_check(sl, g->n_slots, off, *bytes, err, errlen);
+	for (uint32_t s = 0; s < g->n_slots; s++)
+		if (sl[s].first > sl[s].last)
+			off[s] = NO_SLOT;
+	if (rc || !runs || !*bytes)
+		return rc;
+	if ((rc = t->be->buffer_alloc(t->state, t->device, *bytes, &f->arenas[tg], why,
+	                              sizeof why)))
+		return trit_errf(err, errlen, rc, "%s: cannot allocate the %llu-byte activation "
+		                 "arena: %s", t->name, (unsigned long long)*bytes, why);
+	if ((rc = trit_sched_zero(t, f->arenas[tg], *bytes, why, sizeof why)))
+		return trit_errf(err, errlen, rc, "%s: cannot clear the activation arena: %s",
+		                 t->name, why);
+	return 0;
+}
+
+/* End of the segment (a run of nodes on one target) that starts at i. */
+static uint32_t segment_end(const struct trit_forward *f, uint32_t i, uint32_t n)
+{
+	uint32_t j = i + 1;
+
+	while (j < n && f->node_tgt[j] == f->node_tgt[i])
+		j++;
+	return j;
+}
+
+/* Bind every segment of g to its target's arena. */
+static void bind_all(struct trit_forward *f, const struct trit_nodelist *g)
+{
+	for (uint32_t i = 0, j; i < g->n_nodes; i = j) {
+		uint32_t tg = f->node_tgt[i];
+		j = segment_end(f, i, g->n_nodes);
+		trit_graph_bind(g, i, j - i, f->arenas[tg], f->offs + (size_t)tg * f->n_slots,
+		                f->nodes + i);
+	}
+}
+
+/* Where each node runs (device or fallback), and each target's workspace. */
+static int place_nodes(struct trit_forward *f, char *err, size_t errlen)
+{
+	int rc = 0;
+
+	for (uint32_t i = 0, j; i < f->n_nodes && !rc; i = j) {
+		j = segment_end(f, i, f->n_nodes);
+		rc = trit_sched_place(&f->p.targets[f->node_tgt[i]], f->p.fallback, f->nodes + i,
+		                      j - i, f->where + i, NULL, err, errlen);
+	}
+	for (uint32_t t = 0; t < f->p.n_targets && !rc; t++) {
+		uint64_t fb = 0;
+		if (!f->arenas[t])
+			continue;
+		rc = workspace(f, t, &f->p.targets[t], TRIT_SCHED_DEVICE, &f->ws_bytes[t], err,
+		               errlen);
+		if (!rc && f->p.fallback)
+			rc = workspace(f, t, f->p.fallback, TRIT_SCHED_FALLBACK, &fb, err, errlen);
+		f->mem.workspace_bytes += f->ws_bytes[t];
+		if (fb > f->mem.fallback_workspace_bytes)
+			f->mem.fallback_workspace_bytes = fb;
+	}
+	return rc;
+}
+
+/* The host buffer slots cross devices through: as large as the largest slot
+ * two arenas hold; none when nothing crosses. */
+static int make_bounce(struct trit_forward *f, char *err, size_t errlen)
+{
+	uint64_t most = 0;
+
+	for (uint32_t s = 0; s < f->n_slots; s++) {
+		uint32_t holders = 0;
+		for (uint32_t t = 0; t < f->p.n_targets; t++)
+			holders += slot_at(f, t, (int32_t)s) != NO_SLOT;
+		if (holders > 1 && f->slot_bytes[s] > most)
+			most = f->slot_bytes[s];
+	}
+	if (most && !(f->bounce = malloc(most)))
+		return trit_errf(err, errlen, TRIT_ENOMEM, "out of memory for the %llu-byte buffer "
+		                 "activations cross devices through", (unsigned long long)most);
+	f->mem.bounce_bytes = most;
+	return 0;
+}
+
+/* Place the worst-case ubatch's slots on each target, allocate the arenas,
+ * count memory. */
 static int plan_arena(struct trit_forward *f, char *err, size_t errlen)
 {
-	const struct trit_sched_target *t = &f->p.targets[f->p.embd_target];
 	struct trit_nodelist g;
-	char why[512] = "";
+	struct trit_gslot *sl = NULL;
 	int rc = build(f, f->p.n_ubatch, f->p.n_ubatch, &g, err, errlen);
 
-	if (rc)
-		goto out;
-	f->n_slots = g.n_slots, f->n_nodes = g.n_nodes;
-	f->slot_offset = calloc(g.n_slots, sizeof *f->slot_offset);
-	f->slot_bytes = calloc(g.n_slots, sizeof *f->slot_bytes);
-	f->nodes = calloc(g.n_nodes, sizeof *f->nodes);
-	f->where = calloc(g.n_nodes, 1);
-	if (!f->slot_offset || !f->slot_bytes || !f->nodes || !f->where) {
-		rc = trit_errf(err, errlen, TRIT_ENOMEM, "out of memory planning activations");
-		goto out;
-	}
-	for (uint32_t i = 0; i < g.n_slots; i++)
-		f->slot_bytes[i] = g.slots[i].bytes;
-	if ((rc = trit_alloc_plan(g.slots, g.n_slots, f->slot_offset, &f->mem.arena_bytes, err,
-	                          errlen)) ||
-	    (rc = trit_alloc_check(g.slots, g.n_slots, f->slot_offset, f->mem.arena_bytes, err,
-	                           errlen)) ||
-	    (rc = count_weights(f, &g, err, errlen)))
-		goto out;
-	f->mem.arena_unshared = trit_alloc_sum(g.slots, g.n_slots);
-	f->mem.arena_target = f->p.embd_target;
-	f->mem.n_slots = g.n_slots, f->mem.n_nodes = g.n_nodes;
-	if ((rc = t->be->buffer_alloc(t->state, t->device, f->mem.arena_bytes, &f->arena, why,
-	                              sizeof why))) {
-		rc = trit_errf(err, errlen, rc, "%s: cannot allocate the %llu-byte activation arena: "
-		               "%s", t->name, (unsigned long long)f->mem.arena_bytes, why);
-		goto out;
-	}
-	if ((rc = trit_sched_zero(t, f->arena, f->mem.arena_bytes, why, sizeof why))) {
-		rc = trit_errf(err, errlen, rc, "%s: cannot clear the activation arena: %s", t->name,
-		               why);
-		goto out;
-	}
-	trit_graph_bind(&g, 0, g.n_nodes, f->arena, f->slot_offset, f->nodes);
-	rc = trit_sched_place(t, f->p.fallback, f->nodes, g.n_nodes, f->where, NULL, err, errlen);
 	if (!rc)
-		rc = workspace(f, t, TRIT_SCHED_DEVICE, &f->mem.workspace_bytes, err, errlen);
-	if (!rc && f->p.fallback)
-		rc = workspace(f, f->p.fallback, TRIT_SCHED_FALLBACK, &f->mem.fallback_workspace_bytes,
-		               err, errlen);
-out:
+		rc = alloc_tables(f, &g, err, errlen);
+	if (!rc && !(sl = malloc((g.n_slots ? g.n_slots : 1) * sizeof *sl)))
+		rc = trit_errf(err, errlen, TRIT_ENOMEM, "out of memory planning activations");
+	for (uint32_t t = 0; t < f->p.n_targets && !rc; t++) {
+		rc = make_arena(f, &g, t, sl, err, errlen);
+		f->mem.arena_bytes += f->arena_bytes[t];
+	}
+	if (!rc)
+		rc = count_weights(f, &g, err, errlen);
+	if (!rc)
+		rc = make_bounce(f, err, errlen);
+	if (!rc) {
+		f->mem.arena_unshared = trit_alloc_sum(g.slots, g.n_slots);
+		f->mem.arena_target_bytes = f->arena_bytes;
+		f->mem.workspace_target_bytes = f->ws_bytes;
+		f->mem.n_slots = g.n_slots, f->mem.n_nodes = g.n_nodes;
+		bind_all(f, &g);
+		rc = place_nodes(f, err, errlen);
+	}
+	free(sl);
 	trit_graph_free(&g);
 	return rc;
 }
@@ -239,15 +355,20 @@ void trit_forward_free(struct trit_forward *f)
 {
 	if (!f)
 		return;
-	if (f->arena) {
-		const struct trit_sched_target *t = &f->p.targets[f->p.embd_target];
-		t->be->buffer_free(t->state, f->arena);
-	}
+	for (uint32_t t = 0; f->arenas && t < f->p.n_targets; t++)
+		if (f->arenas[t])
+			f->p.targets[t].be->buffer_free(f->p.targets[t].state, f->arenas[t]);
 	trit_kvcache_free(f->kv);
-	free(f->slot_offset);
+	free(f->offs);
 	free(f->slot_bytes);
+	free(f->valid);
 	free(f->nodes);
 	free(f->where);
+	free(f->node_tgt);
+	free(f->arenas);
+	free(f->arena_bytes);
+	free(f->ws_bytes);
+	free(f->bounce);
 	free(f->weight_bytes);
 	free(f->layer_target);
 	free(f);
@@ -269,45 +390,115 @@ static int fits_plan(const struct trit_forward *f, const struct trit_nodelist *g
 	return 0;
 }
 
+/* Tokens and positions into every arena that holds them. */
 static int write_inputs(struct trit_forward *f, const struct trit_nodelist *g, const int32_t *tok,
                         uint32_t T, uint32_t pos, char *err, size_t errlen)
 {
-	const struct trit_sched_target *t = &f->p.targets[f->mem.arena_target];
 	int32_t *p = malloc(T * sizeof *p);
 	char why[512] = "";
-	int rc;
+	int rc = 0;
 
 	if (!p)
 		return trit_errf(err, errlen, TRIT_ENOMEM, "out of memory");
 	for (uint32_t i = 0; i < T; i++)
 		p[i] = (int32_t)(pos + i);
-	rc = t->be->buffer_write(t->state, f->arena, f->slot_offset[g->in_tokens], tok,
-	                         T * sizeof *tok, why, sizeof why);
-	if (!rc)
-		rc = t->be->buffer_write(t->state, f->arena, f->slot_offset[g->in_pos], p,
-		                         T * sizeof *p, why, sizeof why);
+	memset(f->valid, 0, f->n_slots * sizeof *f->valid);
+	for (uint32_t t = 0; t < f->p.n_targets && !rc; t++) {
+		const struct trit_sched_target *tg = &f->p.targets[t];
+		for (int k = 0; k < 2 && !rc; k++) {
+			int32_t s = k ? g->in_pos : g->in_tokens;
+			uint64_t at = s >= 0 ? slot_at(f, t, s) : NO_SLOT;
+			if (at == NO_SLOT)
+				continue;
+			rc = tg->be->buffer_write(tg->state, f->arenas[t], at, k ? (void *)p : tok,
+			                          T * sizeof *p, why, sizeof why);
+			if (rc)
+				rc = trit_errf(err, errlen, rc, "%s: writing the ubatch's inputs: %s",
+				               tg->name, why);
+			f->valid[s] |= UINT64_C(1) << t;
+		}
+	}
 	free(p);
-	return rc ? trit_errf(err, errlen, rc, "%s: writing the ubatch's inputs: %s", t->name, why)
-	          : 0;
+	return rc;
 }
 
-/* Run nodes [0, n) in segments of one target each. */
+/* Copy slot s (bytes of this ubatch) from a target holding it to target t. */
+static int cross(struct trit_forward *f, const struct trit_nodelist *g, int32_t s, uint32_t t,
+                 char *err, size_t errlen)
+{
+	uint32_t from = 0;
+	uint64_t n = g->slots[s].bytes;
+	const struct trit_sched_target *a, *b = &f->p.targets[t];
+	char why[512] = "";
+	int rc;
+
+	while (from < f->p.n_targets && !(f->valid[s] >> from & 1))
+		from++;
+	if (from == f->p.n_targets || slot_at(f, from, s) == NO_SLOT || slot_at(f, t, s) == NO_SLOT)
+		return trit_errf(err, errlen, TRIT_EINTERNAL, "activation %s is needed on %s but "
+		                 "no arena holds it", g->slots[s].name, b->name);
+	a = &f->p.targets[from];
+	if (!f->bounce || n > f->mem.bounce_bytes)
+		return trit_errf(err, errlen, TRIT_EINTERNAL, "activation %s (%llu bytes) crosses "
+		                 "devices past the %llu bytes planned for that", g->slots[s].name,
+		                 (unsigned long long)n, (unsigned long long)f->mem.bounce_bytes);
+	rc = a->be->buffer_read(a->state, f->arenas[from], slot_at(f, from, s), f->bounce, n,
+	                        why, sizeof why);
+	if (!rc)
+		rc = b->be->buffer_write(b->state, f->arenas[t], slot_at(f, t, s), f->bounce, n, why,
+		                         sizeof why);
+	if (rc)
+		return trit_errf(err, errlen, rc, "moving activation %s from %s to %s: %s",
+		                 g->slots[s].name, a->name, b->name, why);
+	f->valid[s] |= UINT64_C(1) << t;
+	f->st.crossings++;
+	f->st.crossing_bytes += n;
+	return 0;
+}
+
+/* Bring into target t every slot nodes [i, j) read before writing it. */
+static int cross_in(struct trit_forward *f, const struct trit_nodelist *g, uint32_t i, uint32_t j,
+                    char *err, size_t errlen)
+{
+	uint64_t bit = UINT64_C(1) << f->node_tgt[i];
+	int rc = 0;
+
+	for (uint32_t k = i; k < j && !rc; k++) {
+		const struct trit_gnode *n = &g->nodes[k];
+		for (int m = 0; m < TRIT_NODE_MAX_SRC && !rc; m++) {
+			int32_t s = n->src[m].slot;
+			if (s >= 0 && trit_split_reads(n, s) && !(f->valid[s] & bit))
+				rc = cross(f, g, s, f->node_tgt[i], err, errlen);
+		}
+		if (n->dst.slot >= 0)
+			f->valid[n->dst.slot] = bit;
+		if (n->op == TRIT_OP_QUANTIZE_ACT && n->src[1].slot >= 0)
+			f->valid[n->src[1].slot] = bit;
+	}
+	return rc;
+}
+
+/* Run nodes [0, n) in segments of one target each, moving the activations
+ * a segment reads from the target that wrote them first. */
 static int run_segments(struct trit_forward *f, const struct trit_nodelist *g, uint32_t n,
                         char *err, size_t errlen)
 {
-	for (uint32_t i = 0; i < n;) {
-		uint32_t tg = node_target(f, g->nodes[i].layer), j = i + 1;
+	for (uint32_t i = 0, j; i < n; i = j) {
+		uint32_t tg = f->node_tgt[i];
 		struct trit_sched_stats st;
 		int rc;
-		while (j < n && node_target(f, g->nodes[j].layer) == tg)
-			j++;
+		j = segment_end(f, i, n);
+		if ((rc = cross_in(f, g, i, j, err, errlen)))
+			return rc;
+		trit_graph_bind(g, i, j - i, f->arenas[tg], f->offs + (size_t)tg * f->n_slots,
+		                f->nodes + i);
 		rc = trit_sched_run(&f->p.targets[tg], f->p.fallback, f->nodes + i, j - i,
 		                    f->p.n_threads, NULL, &st, err, errlen);
 		if (rc)
 			return rc;
 		f->st.device_nodes += st.device_nodes, f->st.fallback_nodes += st.fallback_nodes;
 		f->st.device_calls += st.device_calls, f->st.fallback_calls += st.fallback_calls;
-		i = j;
+		f->st.segments++;
 	}
 	return 0;
 }
@@ -326,11 +517,12 @@ static uint32_t body_nodes(const struct trit_forward *f, const struct trit_nodel
 static int read_logits(struct trit_forward *f, const struct trit_nodelist *g, float *out,
                        char *err, size_t errlen)
 {
-	const struct trit_sched_target *t = &f->p.targets[f->mem.arena_target];
+	uint32_t ot = f->p.output_target;
+	const struct trit_sched_target *t = &f->p.targets[ot];
 	char why[512] = "";
 	uint64_t bytes = (uint64_t)g->n_outputs * g->n_vocab * sizeof(float);
-	int rc = t->be->buffer_read(t->state, f->arena, f->slot_offset[g->out_logits], out, bytes,
-	                            why, sizeof why);
+	int rc = t->be->buffer_read(t->state, f->arenas[ot], slot_at(f, ot, g->out_logits), out,
+	                            bytes, why, sizeof why);
 
 	return rc ? trit_errf(err, errlen, rc, "%s: reading the logits: %s", t->name, why) : 0;
 }
@@ -347,7 +539,6 @@ static int eval_ubatch(struct trit_forward *f, const int32_t *tok, uint32_t T, u
 		rc = write_inputs(f, &g, tok, T, pos, err, errlen);
 	if (!rc) {
 		int head = f->p.all_logits || last;
-		trit_graph_bind(&g, 0, g.n_nodes, f->arena, f->slot_offset, f->nodes);
 		rc = run_segments(f, &g, head ? g.n_nodes : body_nodes(f, &g), err, errlen);
 		if (!rc && head && logits)
 			rc = read_logits(f, &g, logits, err, errlen);
@@ -400,25 +591,49 @@ uint32_t trit_forward_n_vocab(const struct trit_forward *f)
 	return f->hp->n_vocab;
 }
 
+/* The arena of the worst-case ubatch graph: all of it (pl NULL) or what
+ * target pl->target holds of the split pl describes. */
+static int arena_of(const struct trit_hparams *hp,
+                    const struct trit_tensor *(*weight)(void *ctx, const char *name),
+                    void *weight_ctx, uint32_t n_ctx, uint32_t kv_type, uint32_t n_ubatch,
+                    int all_logits, const struct trit_forward_place *pl, uint64_t *arena_bytes,
+                    uint64_t *unshared_bytes, char *err, size_t errlen)
+{
+	struct trit_graph_inputs in = { weight, weight_ctx, NULL, NULL, kv_type, n_ctx };
+	struct trit_graph_params gp = { hp, n_ubatch, n_ubatch, all_logits };
+	struct trit_nodelist g;
+	uint32_t *nt = NULL;
+	int rc;
+
+	trit_graph_init(&g);
+	rc = trit_graph_build(&gp, &in, &g, err, errlen);
+	if (!rc && !pl)
+		rc = trit_alloc_plan(g.slots, g.n_slots, NULL, arena_bytes, err, errlen);
+	if (!rc && pl && !(nt = malloc((g.n_nodes ? g.n_nodes : 1) * sizeof *nt)))
+		rc = trit_errf(err, errlen, TRIT_ENOMEM, "out of memory");
+	if (!rc && pl) {
+		trit_split_node_targets(&g, pl->layer_target, hp->n_layer, pl->embd_target,
+		                        pl->output_target, nt);
+		rc = trit_split_arena_bytes(&g, nt, pl->target, arena_bytes, err, errlen);
+		if (!rc && pl->crossing_bytes)
+			rc = trit_split_crossing_bytes(&g, nt, pl->n_targets, pl->crossing_bytes, err,
+			                               errlen);
+	}
+	if (!rc && unshared_bytes)
+		*unshared_bytes = trit_alloc_sum(g.slots, g.n_slots);
+	free(nt);
+	trit_graph_free(&g);
+	return rc;
+}
+
 int trit_forward_arena_bytes(const struct trit_hparams *hp,
                              const struct trit_tensor *(*weight)(void *ctx, const char *name),
                              void *weight_ctx, uint32_t n_ctx, uint32_t kv_type,
                              uint32_t n_ubatch, int all_logits, uint64_t *arena_bytes,
                              uint64_t *unshared_bytes, char *err, size_t errlen)
 {
-	struct trit_graph_inputs in = { weight, weight_ctx, NULL, NULL, kv_type, n_ctx };
-	struct trit_graph_params gp = { hp, n_ubatch, n_ubatch, all_logits };
-	struct trit_nodelist g;
-	int rc;
-
-	trit_graph_init(&g);
-	rc = trit_graph_build(&gp, &in, &g, err, errlen);
-	if (!rc)
-		rc = trit_alloc_plan(g.slots, g.n_slots, NULL, arena_bytes, err, errlen);
-	if (!rc && unshared_bytes)
-		*unshared_bytes = trit_alloc_sum(g.slots, g.n_slots);
-	trit_graph_free(&g);
-	return rc;
+	return arena_of(hp, weight, weight_ctx, n_ctx, kv_type, n_ubatch, all_logits, NULL,
+	                arena_bytes, unshared_bytes, err, errlen);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -482,5 +697,17 @@ int trit_forward_model_arena_bytes(const struct trit_model *m, uint32_t ternary_
 	                           .errlen = errlen };
 	int rc = trit_forward_arena_bytes(&m->hp, model_weight, &ml, n_ctx, kv_type, n_ubatch,
 	                                  all_logits, arena_bytes, unshared_bytes, err, errlen);
+	return ml.rc ? ml.rc : rc;
+}
+
+int trit_forward_model_split_arena_bytes(const struct trit_model *m, uint32_t ternary_type,
+                                         uint32_t n_ctx, uint32_t kv_type, uint32_t n_ubatch,
+                                         int all_logits, const struct trit_forward_place *pl,
+                                         uint64_t *arena_bytes, char *err, size_t errlen)
+{
+	struct model_lookup ml = { .m = m, .ternary_type = ternary_type, .err = err,
+	                           .errlen = errlen };
+	int rc = arena_of(&m->hp, model_weight, &ml, n_ctx, kv_type, n_ubatch, all_logits, pl,
+	                  arena_bytes, NULL, err, errlen);
 	return ml.rc ? ml.rc : rc;
 }

@@ -9,9 +9,9 @@
  *
  * Placement: each layer's nodes run on the target its layer names, the
  * embedding lookup on embd_target and the output norm and head on
- * output_target. This version runs one target (all the same index); the
- * segmenting is in place for a hybrid split, which also needs copies of
- * activations between devices' arenas.
+ * output_target. Each target that runs nodes has its own arena, and an
+ * activation one target writes and another reads is copied once, at the
+ * start of the reading segment (exec/split.h).
  */
 #ifndef TRIT_EXEC_FORWARD_H
 #define TRIT_EXEC_FORWARD_H
@@ -52,11 +52,14 @@ struct trit_forward_memory {
 	const uint64_t *weight_bytes;   /* n_targets: bytes of the weights the graph reads */
 	const uint64_t *kv_bytes;       /* n_targets */
 	uint64_t kv_total;
-	uint64_t arena_bytes;           /* the activation arena (on arena_target) */
-	uint32_t arena_target;
+	uint64_t arena_bytes;           /* the activation arenas, all targets */
+	const uint64_t *arena_target_bytes; /* n_targets: each target's arena (0: none) */
 	uint64_t arena_unshared;        /* what the activations would take without reuse */
-	uint64_t workspace_bytes;       /* largest graph_workspace() of the device's nodes */
-	uint64_t fallback_workspace_bytes; /* ... and of the fallback's nodes */
+	uint64_t workspace_bytes;       /* sum over targets of workspace_target_bytes */
+	const uint64_t *workspace_target_bytes; /* n_targets: largest graph_workspace() of
+	                                 * the nodes a target's device runs */
+	uint64_t fallback_workspace_bytes; /* ... and of the fallback's nodes, any target */
+	uint64_t bounce_bytes;          /* host buffer activations cross devices through */
 	uint32_t n_slots, n_nodes;      /* of the worst-case ubatch graph */
 };
 
@@ -64,6 +67,8 @@ struct trit_forward_memory {
 struct trit_forward_stats {
 	uint64_t device_nodes, fallback_nodes, device_calls, fallback_calls;
 	uint64_t ubatches, tokens;
+	uint64_t segments;              /* runs of nodes on one target */
+	uint64_t crossings, crossing_bytes; /* activations moved between targets' arenas */
 };
 
 struct trit_forward;
@@ -101,5 +106,24 @@ int trit_forward_model_arena_bytes(const struct trit_model *m, uint32_t ternary_
                                    uint32_t n_ctx, uint32_t kv_type, uint32_t n_ubatch,
                                    int all_logits, uint64_t *arena_bytes,
                                    uint64_t *unshared_bytes, char *err, size_t errlen);
+
+/* A split, as the planner describes one: each layer's target (n_layer
+ * entries), the embeddings' and the output's, and the target asked about. */
+struct trit_forward_place {
+	const uint32_t *layer_target;
+	uint32_t embd_target, output_target;
+	uint32_t target;
+	uint32_t n_targets;             /* targets the indices above count */
+	uint64_t *crossing_bytes;       /* NULL, or receives the host buffer activations
+	                                 * cross devices through (0: none cross) */
+};
+
+/* The arena bytes the forward pass allocates on pl->target for a model
+ * split as pl says (0 when no node runs there), as
+ * trit_forward_model_arena_bytes otherwise. */
+int trit_forward_model_split_arena_bytes(const struct trit_model *m, uint32_t ternary_type,
+                                         uint32_t n_ctx, uint32_t kv_type, uint32_t n_ubatch,
+                                         int all_logits, const struct trit_forward_place *pl,
+                                         uint64_t *arena_bytes, char *err, size_t errlen);
 
 #endif

@@ -496,31 +496,47 @@ static int runs_all(const struct trit_model *m, const struct trit_placement *p, 
 }
 
 /* The activation arena exactly as the forward pass allocates it: the same
- * graph builder and allocator (exec/forward.h) for the worst-case ubatch,
- * with ternary weights in the format this device runs them. Only for a
- * device that runs the whole model without tensor parallelism (the forward
- * pass runs one device); returns 0 when it counted, 1 when the formula must. */
+ * graph builder, split and allocator (exec/forward.h) for the worst-case
+ * ubatch, with ternary weights in the format this device runs them. A
+ * split's crossings pass through a host buffer, counted on the first CPU
+ * device with the other host buffers. Returns 0 when it counted, 1 when the formula must (tensor
+ * parallelism, which the forward pass does not run). */
 static int arena(struct est *s, const struct trit_model *m, uint32_t dev,
-                 const struct trit_placement *p, uint32_t u, uint32_t n_ctx, uint32_t tp,
-                 enum trit_kv_type kvt)
+                 const struct trit_placement *p, uint32_t n_devs, uint32_t u, uint32_t n_ctx,
+                 uint32_t tp, enum trit_kv_type kvt)
 {
 	const struct trit_repack_summary *r = &s->e->repack[dev];
 	uint32_t tt = r->run_type >= 0 ? (uint32_t)r->run_type : 0;
-	uint64_t bytes = 0, unshared = 0;
+	uint64_t bytes = 0, unshared = 0, crossing = 0;
+	struct trit_forward_place pl = { p->layer_device, p->embd_device, p->output_device, dev,
+	                                 n_devs, dev == p->embd_device ? &crossing : NULL };
 	char why[256] = "";
+	int rc;
 
-	if (!runs_all(m, p, dev) || tp > 1) {
-		note(s->e, "%s: activations by formula (the forward pass does not split a model "
-		     "across devices yet, so its graph cannot size a split)", s->devs[dev].name);
+	if (tp > 1) {
+		note(s->e, "%s: activations by formula (the forward pass does not run tensor "
+		     "parallelism, so its graph cannot size it)", s->devs[dev].name);
 		return 1;
 	}
-	if (trit_forward_model_arena_bytes(m, tt, n_ctx, kv_trit_type(kvt), u, s->all_logits,
-	                                   &bytes, &unshared, why, sizeof why)) {
+	if (runs_all(m, p, dev))
+		rc = trit_forward_model_arena_bytes(m, tt, n_ctx, kv_trit_type(kvt), u,
+		                                    s->all_logits, &bytes, &unshared, why, sizeof why);
+	else
+		rc = trit_forward_model_split_arena_bytes(m, tt, n_ctx, kv_trit_type(kvt), u,
+		                                          s->all_logits, &pl, &bytes, why,
+		                                          sizeof why);
+	if (rc) {
 		note(s->e, "%s: activations by formula: the graph builder cannot size this model (%s)",
 		     s->devs[dev].name, why);
 		return 1;
 	}
-	add(s, dev, TRIT_MEM_ACTIVATIONS, -1, bytes, "act.arena");
+	if (bytes)
+		add(s, dev, TRIT_MEM_ACTIVATIONS, -1, bytes, "act.arena");
+	for (uint32_t d = 0; crossing && d < n_devs; d++)
+		if (s->devs[d].is_cpu) {
+			add(s, d, TRIT_MEM_OVERHEAD, -1, crossing, "host.crossing");
+			break;
+		}
 	return 0;
 }
 
@@ -691,7 +707,7 @@ int trit_estimate_run(const struct trit_model *m, const struct trit_estimate_opt
 		    "blk.%u.kv", il);
 	}
 	for (uint32_t d = 0; d < n_devs; d++) {
-		int formula = arena(&s, m, d, p, u, n_ctx, tp, o->kv_type);
+		int formula = arena(&s, m, d, p, n_devs, u, n_ctx, tp, o->kv_type);
 		if (formula)
 			activations(&s, m, d, p, u, n_ctx, tp);
 		workspace(&s, m, d, p, u);
