@@ -54,6 +54,8 @@ struct trit_run_report {
 	struct trit_gen_result gen;
 	struct trit_run_view view;
 	char *plan_json, *load_json;
+	struct trit_run_dev_mem *devs;      /* view.devs */
+	char *device;                       /* view.device */
 };
 
 static uint32_t kv_trit_type(enum trit_kv_type t)
@@ -484,6 +486,45 @@ static void mem_rows(const struct trit_session *s, const struct trit_gen_result 
 	v->planned_total = r->est.total;
 }
 
+/* Each target's buffers, planned (the plan's slot i is target i) and held. */
+static void dev_rows(const struct trit_session *s, struct trit_run_report *rep)
+{
+	const struct trit_plan_result *r = &s->plan->r;
+	const struct trit_forward_memory *fm = trit_forward_memory(s->fwd);
+	static const enum trit_mem_component comp[TRIT_RUN_DEV_N] = {
+		TRIT_MEM_WEIGHTS, TRIT_MEM_KV, TRIT_MEM_ACTIVATIONS, TRIT_MEM_WORKSPACE
+	};
+
+	if (!s->n_targets || !(rep->devs = calloc(s->n_targets, sizeof *rep->devs)))
+		return;
+	for (uint32_t i = 0; i < s->n_targets; i++) {
+		struct trit_run_dev_mem *d = &rep->devs[i];
+		d->device = s->name_ptrs[i];
+		for (int k = 0; k < TRIT_RUN_DEV_N; k++)
+			d->planned[k] = i < r->est.n_devices ? r->est.device[i][comp[k]] : 0;
+		d->measured[TRIT_RUN_DEV_WEIGHTS] = i < s->load.n_targets ? s->load.target_bytes[i] : 0;
+		d->measured[TRIT_RUN_DEV_KV] = fm->kv_bytes[i];
+		d->measured[TRIT_RUN_DEV_ACT] = fm->arena_target_bytes[i];
+		d->measured[TRIT_RUN_DEV_WS] = fm->workspace_target_bytes[i];
+	}
+	rep->view.devs = rep->devs;
+	rep->view.n_devs = s->n_targets;
+}
+
+/* "a + b" of the targets that run layers, in the plan's slot order. */
+static char *layer_devices(const struct trit_session *s)
+{
+	const struct trit_plan_result *r = &s->plan->r;
+	char buf[512] = "";
+	size_t n = 0;
+
+	for (uint32_t i = 0; i < s->n_targets && i < r->n_slots && n < sizeof buf; i++)
+		if (r->slots[i].n_layers)
+			n += (size_t)snprintf(buf + n, sizeof buf - n, "%s%s", n ? " + " : "",
+			                      s->name_ptrs[i]);
+	return trit_strdup(n ? buf : "none");
+}
+
 static void fill_view(const struct trit_session *s, struct trit_run_report *rep)
 {
 	const struct trit_plan_result *r = &s->plan->r;
@@ -491,8 +532,7 @@ static void fill_view(const struct trit_session *s, struct trit_run_report *rep)
 	struct trit_run_view *v = &rep->view;
 
 	*v = (struct trit_run_view){
-		.model = s->m->path, .device = s->n_targets ? s->name_ptrs[r->layer_slot ?
-		         r->layer_slot[0] : 0] : "none",
+		.model = s->m->path, .device = rep->device ? rep->device : "none",
 		.threads = r->threads, .n_ctx = r->est.n_ctx, .ubatch = r->ubatch,
 		.kv_type = kv_name(r->est.kv_type), .replanned = s->replanned,
 		.prompt_tokens = g->prompt, .tokens = g->tokens, .n_prompt = g->n_prompt,
@@ -503,6 +543,7 @@ static void fill_view(const struct trit_session *s, struct trit_run_report *rep)
 		.rss_start = s->rss_start, .rss_peak = trit_rss_peak(), .peak_reset = s->peak_reset,
 	};
 	mem_rows(s, g, v);
+	dev_rows(s, rep);
 }
 
 int trit_session_generate(struct trit_session *s, const struct trit_generate_options *o,
@@ -540,6 +581,7 @@ int trit_session_generate(struct trit_session *s, const struct trit_generate_opt
 	gp.sampling.seed = o->seed;
 	rc = trit_generate(&gp, &rep->gen, err, errlen);
 	free(prompt);
+	rep->device = layer_devices(s);
 	fill_view(s, rep);
 	rep->plan_json = trit_plan_report_json(s->plan, 0);
 	rep->load_json = trit_report_load_json(&s->load, s->name_ptrs);
@@ -554,6 +596,8 @@ void trit_run_report_free(struct trit_run_report *r)
 	trit_gen_result_free(&r->gen);
 	free(r->plan_json);
 	free(r->load_json);
+	free(r->devs);
+	free(r->device);
 	free(r);
 }
 

@@ -150,6 +150,36 @@ static double ratio(uint64_t a, uint64_t b)
 	return b ? (double)a / (double)b : -1;
 }
 
+static const char *const dev_parts[TRIT_RUN_DEV_N] = {
+	"weights", "kv", "activations", "workspace"
+};
+
+static uint64_t dev_sum(const uint64_t *x)
+{
+	uint64_t s = 0;
+
+	for (int k = 0; k < TRIT_RUN_DEV_N; k++)
+		s += x[k];
+	return s;
+}
+
+/* Per device, when the plan uses several: planned / measured per buffer. */
+static void text_devices(FILE *out, const struct trit_run_view *v)
+{
+	if (v->n_devs < 2)
+		return;
+	fprintf(out, "per device (MiB, planned / measured)\n");
+	for (uint32_t i = 0; i < v->n_devs; i++) {
+		const struct trit_run_dev_mem *d = &v->devs[i];
+		fprintf(out, "  %-22s", d->device);
+		for (int k = 0; k < TRIT_RUN_DEV_N; k++)
+			fprintf(out, "  %s %.1f / %.1f", dev_parts[k], mib(d->planned[k]),
+			        mib(d->measured[k]));
+		fprintf(out, "; measured / planned %.3f\n",
+		        ratio(dev_sum(d->measured), dev_sum(d->planned)));
+	}
+}
+
 void trit_report_run_text(FILE *out, const struct trit_run_view *v)
 {
 	double est = v->estimate_tps, dec = trit_run_rate(v->n_decode_evals, v->decode_seconds);
@@ -184,6 +214,35 @@ void trit_report_run_text(FILE *out, const struct trit_run_view *v)
 	fprintf(out, "  %-14s %9.1f %10.1f  peak resident memory of the process (VmHWM%s); "
 	        "measured / planned %.3f\n", "process", mib(v->planned_total), mib(v->rss_peak),
 	        v->peak_reset ? ", reset at load start" : "", ratio(v->rss_peak, v->planned_total));
+	text_devices(out, v);
+}
+
+/* memory.devices: each device's buffers, planned and measured. */
+static void json_devices(struct jb *jb, cJSON *m, const struct trit_run_view *v)
+{
+	cJSON *a = chk(jb, cJSON_AddArrayToObject(m, "devices"));
+
+	for (uint32_t i = 0; a && i < v->n_devs; i++) {
+		const struct trit_run_dev_mem *d = &v->devs[i];
+		cJSON *x = chk(jb, cJSON_CreateObject());
+		if (!x || !cJSON_AddItemToArray(a, x)) {
+			cJSON_Delete(x);
+			jb->oom = 1;
+			return;
+		}
+		json_str(jb, x, "device", d->device);
+		json_num(jb, x, "planned_bytes", (double)dev_sum(d->planned));
+		json_num(jb, x, "measured_bytes", (double)dev_sum(d->measured));
+		jrate(jb, x, "measured_over_planned", ratio(dev_sum(d->measured),
+		                                            dev_sum(d->planned)));
+		for (int k = 0; k < TRIT_RUN_DEV_N; k++) {
+			cJSON *c = chk(jb, cJSON_AddObjectToObject(x, dev_parts[k]));
+			if (!c)
+				return;
+			json_num(jb, c, "planned_bytes", (double)d->planned[k]);
+			json_num(jb, c, "measured_bytes", (double)d->measured[k]);
+		}
+	}
 }
 
 static void json_memory(struct jb *jb, cJSON *root, const struct trit_run_view *v)
@@ -214,6 +273,7 @@ static void json_memory(struct jb *jb, cJSON *root, const struct trit_run_view *
 			chk(jb, cJSON_AddNullToObject(x, "measured_bytes"));
 		json_str(jb, x, "measured", r->how);
 	}
+	json_devices(jb, m, v);
 }
 
 char *trit_report_run_json(const struct trit_run_view *v, const char *plan_json,

@@ -25,9 +25,19 @@ struct trit_run_mem_row {
 
 #define TRIT_RUN_MEM_ROWS 8
 
+/* One device's buffers: weights, KV cache, activation arena and workspace,
+ * planned (the plan's figure for that device) and held by the run. */
+enum { TRIT_RUN_DEV_WEIGHTS, TRIT_RUN_DEV_KV, TRIT_RUN_DEV_ACT, TRIT_RUN_DEV_WS,
+       TRIT_RUN_DEV_N };
+struct trit_run_dev_mem {
+	const char *device;           /* "opencl/p0d0" */
+	uint64_t planned[TRIT_RUN_DEV_N], measured[TRIT_RUN_DEV_N];
+};
+
 struct trit_run_view {
 	const char *model;
-	const char *device;           /* where the layers ran, "cpu_avx2/cpu0" */
+	const char *device;           /* where the layers ran, "cpu_avx2/cpu0", or
+	                               * "opencl/p0d0 + cpu_avx2/cpu0" for a split */
 	uint32_t threads, n_ctx, ubatch;
 	const char *kv_type;          /* "f16", ... */
 	const char *replanned;        /* NULL, or why the plan was made again at load */
@@ -43,6 +53,8 @@ struct trit_run_view {
 	struct trit_run_mem_row rows[TRIT_RUN_MEM_ROWS];
 	uint32_t n_rows;
 	uint64_t planned_total;       /* the plan's bytes on its devices, without headroom */
+	const struct trit_run_dev_mem *devs; /* per device the plan uses */
+	uint32_t n_devs;
 	uint64_t rss_start;           /* the process before the load */
 	uint64_t rss_peak;            /* VmHWM at the end */
 	int peak_reset;               /* 1: VmHWM was reset before the load */
