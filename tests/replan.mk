@@ -9,3 +9,8 @@ tests_plugins_shrink_la_LIBADD = -lm
 TESTS += tests/replan.sh
 EXTRA_DIST += tests/replan.sh
 tests/replan.log: trit$(EXEEXT) tests/trit-genmodel$(EXEEXT) tests/plugins/shrink.la
+
+# Hybrid and multi-device plans end to end (test_shrink, opencl on pocl).
+TESTS += tests/hybrid.sh
+EXTRA_DIST += tests/hybrid.sh
+tests/hybrid.log: trit$(EXEEXT) tests/trit-genmodel$(EXEEXT) tests/plugins/shrink.la

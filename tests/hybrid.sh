@@ -1,0 +1,94 @@
+#!/bin/sh
+# Hybrid and multi-device plans run end to end (trit run): a device whose
+# memory holds only part of the model gets the last layers, the CPU the rest,
+# and the greedy tokens equal the CPU-only run's; each device's measured
+# buffers (weights, KV cache, activation arena, workspace) are within 3% of
+# what the plan said for it. Three ways: the test_shrink plugin (a GPU-kind
+# test device, tests/plugins/shrink.c) given 12 MB; the opencl plugin on pocl
+# given a budget in an INI ([plugin.opencl] memory), so the planner splits
+# cpu_avx2 + opencl; and two pocl devices (POCL_DEVICES) standing in for two
+# GPUs. The load-time fallback is tests/replan.sh's. Speaks TAP. Needs jq.
+set -u
+: "${top_builddir:?run through make check}" "${top_srcdir:?run through make check}"
+trit="$top_builddir/trit"
+gen="$top_builddir/tests/trit-genmodel"
+so="$top_builddir/tests/plugins/.libs/shrink.so"
+ocl="$top_builddir/plugins/opencl/.libs/opencl.so"
+work=$(mktemp -d "${TMPDIR:-/tmp}/trit-hybrid-XXXXXX")
+trap 'rm -rf "$work"' EXIT INT TERM
+n=0 failed=0
+
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
+skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
+check() { # NAME STATUS CMD...
+	name=$1 want=$2; shift 2
+	"$@" >"$work/out" 2>"$work/err"; got=$?
+	if [ "$got" -eq "$want" ]; then ok "$name"; else
+		not_ok "$name" "exit $got, wanted $want" "$(head -c 2000 "$work/err")"; fi
+}
+expect() { # NAME FILE PATTERN
+	if grep -Eq -- "$3" "$2"; then ok "$1"; else not_ok "$1" "no match for /$3/ in:" "$(head -c 2000 "$2")"; fi
+}
+jq_eq() { # NAME FILE FILTER WANT
+	got=$(jq -r "$3" "$2" 2>&1)
+	if [ "$got" = "$4" ]; then ok "$1"; else not_ok "$1" "jq '$3' gave '$got', wanted '$4'"; fi
+}
+
+unset TRIT_PLUGIN_PATH TRIT_CONFIG TRIT_LOG TRIT_STRATEGY POCL_DEVICES
+for v in $(env | sed -n 's/^\(TRIT_PLUGIN_[A-Z0-9_]*\)=.*/\1/p'); do unset "$v"; done
+
+if [ ! -f "$top_builddir/plugins/cpu_avx2/cpu_avx2.la" ] || ! grep -qw avx2 /proc/cpuinfo; then
+	skip "hybrid runs" "no AVX2: no CPU device with measured memory to split with"
+	echo "1..$n"; exit 0
+fi
+m="$work/m.gguf"
+"$gen" --shape ref-llama --format gguf --weights ternary --seed 7 --type F32 \
+	--vocab-strings -o "$m" >/dev/null || not_ok "generate the model"
+args="-p abc_def -n 8 --temp 0 --json"
+
+# --- the reference: the same model on the CPU alone ----------------------------
+mkdir "$work/none"
+check "a CPU-only run" 0 "$trit" -P "$work/none" run "$m" $args
+jq -c '.tokens' "$work/out" >"$work/cpu-tokens"
+jq_eq "it is CPU-only" "$work/out" '.plan.strategy' cpu-only
+
+# split NAME JSON STRATEGY NDEV: the checks every split run gets
+split() {
+	name=$1 js=$2
+	jq_eq "$name: the plan is $3" "$js" '.plan.strategy' "$3"
+	jq_eq "$name: $4 devices hold layers" "$js" \
+		'[.plan.devices[] | select(.n_layers > 0)] | length' "$4"
+	jq -c '.tokens' "$js" >"$work/tokens"
+	if cmp -s "$work/cpu-tokens" "$work/tokens"; then ok "$name: the CPU-only run's greedy tokens"
+	else not_ok "$name: the CPU-only run's greedy tokens" "$(cat "$work/cpu-tokens")" \
+		"$(cat "$work/tokens")"; fi
+	jq_eq "$name: every device holds weights" "$js" \
+		'[.load.devices[] | select(.bytes > 0)] | length' "$4"
+	jq_eq "$name: each device's memory within 3% of its plan" "$js" \
+		'[.memory.devices[] | select(.planned_bytes > 0) | .measured_over_planned |
+		  (. >= 0.97 and . <= 1.03)] | all' true
+	jq_eq "$name: each device holds its activation arena" "$js" \
+		'[.memory.devices[] | .activations.measured_bytes > 0] | all' true
+}
+
+# --- a GPU-kind test device with room for one layer and the output ---------------
+if [ -f "$so" ]; then
+	mkdir "$work/shrink" && ln -s "$so" "$work/shrink/shrink.so"
+	check "test_shrink with 12 MB: trit run" 0 env TRIT_PLUGIN_TEST_SHRINK_FREE=12000000 \
+		TRIT_PLUGIN_TEST_SHRINK_PROBE_FREE=12000000 "$trit" -P "$work/shrink" run "$m" $args
+	cp "$work/out" "$work/shrink.json"
+	split "test_shrink + cpu_avx2" "$work/shrink.json" hybrid 2
+	check "the text report" 0 env TRIT_PLUGIN_TEST_SHRINK_FREE=12000000 \
+		TRIT_PLUGIN_TEST_SHRINK_PROBE_FREE=12000000 "$trit" -P "$work/shrink" run "$m" \
+		-p abc_def -n 8 --temp 0
+	expect "names both devices on the run line" "$work/err" \
+		'^run: .* on test_shrink/shrink0 \+ cpu_avx2/cpu0,'
+	expect "and prints memory per device" "$work/err" \
+		'^  test_shrink/shrink0 +weights [0-9.]+ / [0-9.]+ .*measured / planned 1\.0'
+else
+	skip "test_shrink + cpu_avx2" "tests/plugins/shrink.la was not built"
+fi
+
+echo "1..$n"
+[ "$failed" -eq 0 ]
