@@ -109,6 +109,11 @@ static int f32_f16(uint32_t t)
 	return t == TRIT_TYPE_F32 || t == TRIT_TYPE_F16;
 }
 
+static int conv(uint32_t t)
+{
+	return f32_f16(t) || t == TRIT_TYPE_BF16 || t == TRIT_TYPE_Q8_0;
+}
+
 static void matmul_of(const struct trit_node *n, uint64_t ws_off, struct trit_matmul *mm)
 {
 	memset(mm, 0, sizeof *mm);
@@ -145,19 +150,20 @@ static int computes(struct ocl_state *st, uint32_t device, const struct ocl_devi
 		                "program lacks ops.cl); it runs ternary matmuls only", d->dev.id);
 	switch (n->op) {
 	case TRIT_OP_GET_ROWS:
-		if (f32_f16(n->src[0].type) || n->src[0].type == TRIT_TYPE_Q8_0)
+		if (conv(n->src[0].type))
 			return 0;
 		break;
 	case TRIT_OP_MATMUL:
-		if (f32_f16(n->src[0].type) && n->src[1].type == TRIT_TYPE_F32)
+		if ((f32_f16(n->src[0].type) || n->src[0].type == TRIT_TYPE_BF16) &&
+		    n->src[1].type == TRIT_TYPE_F32)
 			return 0;
 		break;
 	case TRIT_OP_CPY:
-		if (f32_f16(n->src[0].type) && f32_f16(n->dst.type))
+		if (conv(n->src[0].type) && conv(n->dst.type))
 			return 0;
 		break;
 	case TRIT_OP_KV_WRITE:
-		if (f32_f16(n->dst.type))
+		if (conv(n->dst.type) && n->dst.type != TRIT_TYPE_BF16)
 			return 0;
 		break;
 	case TRIT_OP_ATTENTION:
@@ -406,7 +412,8 @@ static int run_cpy(struct run *r)
 	          dg = same ? geom(&n->dst) : flat(&n->dst, nelem);
 	cl_uint xtype = n->src[0].type, dtype = n->dst.type;
 	struct karg a[] = { A(x), A(xg), A(xtype), A(d), A(dg), A(dtype) };
-	size_t global[2] = { (size_t)dg.s[4], (size_t)(same ? rows_of(&n->dst) : 1) };
+	size_t global[2] = { (size_t)(dtype == TRIT_TYPE_Q8_0 ? dg.s[4] / 32 : dg.s[4]),
+		             (size_t)(same ? rows_of(&n->dst) : 1) };
 	return launch(r, OCL_OP_CPY, a, 6, 2, global, NULL);
 }
 
@@ -420,7 +427,8 @@ static int run_kv_write(struct run *r)
 	cl_uint ctype = n->dst.type;
 	cl_int node = r->index;
 	struct karg a[] = { A(x), A(xg), A(p), A(p_off), A(c), A(cg), A(ctype), A(e), A(node) };
-	size_t global[2] = { (size_t)n->dst.ne[0], (size_t)n->dst.ne[1] };
+	size_t global[2] = { (size_t)(ctype == TRIT_TYPE_Q8_0 ? n->dst.ne[0] / 32 : n->dst.ne[0]),
+		             (size_t)n->dst.ne[1] };
 	return launch(r, OCL_OP_KV_WRITE, a, 9, 2, global, NULL);
 }
 

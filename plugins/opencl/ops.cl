@@ -26,7 +26,8 @@
 #define OP_SCALE 5
 #define T_F32 0
 #define T_F16 1
-#define T_Q8_0 8
+#define T_BF16 2
+#define T_Q8_0 10
 
 /*
  * The error words: e[0] = 1 + the index of the first node that met a bad
@@ -47,11 +48,39 @@ inline float load_elem(__global const uchar *row, uint type, ulong k)
 		return ((__global const float *)row)[k];
 	if (type == T_F16)
 		return vload_half(k, (__global const half *)row);
+	if (type == T_BF16)
+		return as_float((uint)((__global const ushort *)row)[k] << 16);
 	/* Q8_0: blocks of an F16 scale and 32 int8 */
 	{
 		__global const uchar *b = row + (k / 32) * 34;
 		return vload_half(0, (__global const half *)b) * (float)((__global const char *)b)[2 + k % 32];
 	}
+}
+
+/* trit_f32_to_bf16: round to nearest even; NaN stays NaN. */
+inline ushort to_bf16(float f)
+{
+	uint x = as_uint(f);
+	if ((x & 0x7fffffffu) > 0x7f800000u)
+		return (ushort)((x >> 16) | 0x40u);
+	x += 0x7fffu + ((x >> 16) & 1u);
+	return (ushort)(x >> 16);
+}
+
+/* Q8_0 block of the 32 floats x, as trit_q8_0_quantize_block (trit/quant.h):
+ * d = amax / 127 and 1 / d both correctly rounded, round half away. */
+inline void store_q8_0(const float *x, __global uchar *b)
+{
+	float amax = 0.0f, d, id;
+	int i;
+
+	for (i = 0; i < 32; i++)
+		amax = fabs(x[i]) > amax ? fabs(x[i]) : amax;
+	d = div_rn(amax, 127.0f);
+	id = d != 0.0f ? div_rn(1.0f, d) : 0.0f;
+	vstore_half_rte(d, 0, (__global half *)b);
+	for (i = 0; i < 32; i++)
+		((__global char *)b)[2 + i] = (char)(int)round(x[i] * id);
 }
 
 inline float act(int op, float x)
@@ -237,7 +266,9 @@ __kernel void op_get_rows(__global const uchar *tb, ulong8 tg, uint ttype, __glo
 	((__global float *)(db + ROW(dg, t)))[k] = load_elem(tb + tg.s0 + (ulong)id * tg.s1, ttype, k);
 }
 
-/* work-item (k, row): F32 and F16 each way (round to nearest even). */
+/* work-item (k, row): element k of F32, F16 and BF16 (round to nearest even), or
+ * block k when dst is Q8_0 (quantised as trit/quant.h; Q8_0 to Q8_0 is a
+ * copy of the bytes, as the reference's). */
 __kernel void op_cpy(__global const uchar *xb, ulong8 xg, uint xtype, __global uchar *db, ulong8 dg,
                      uint dtype)
 {
@@ -245,16 +276,31 @@ __kernel void op_cpy(__global const uchar *xb, ulong8 xg, uint xtype, __global u
 	__global const uchar *x = xb + ROW(xg, r);
 	__global uchar *d = db + ROW(dg, r);
 
-	if (xtype == dtype && dtype == T_F16)
+	if (dtype == T_Q8_0) {
+		float v[32];
+		int i;
+		if (xtype == T_Q8_0) {
+			for (i = 0; i < 34; i++)
+				d[k * 34 + i] = x[k * 34 + i];
+			return;
+		}
+		for (i = 0; i < 32; i++)
+			v[i] = load_elem(x, xtype, k * 32 + i);
+		store_q8_0(v, d + k * 34);
+	} else if (xtype == dtype && dtype != T_F32) {
 		((__global ushort *)d)[k] = ((__global const ushort *)x)[k];
-	else if (dtype == T_F16)
-		vstore_half_rte(((__global const float *)x)[k], k, (__global half *)d);
-	else
+	} else if (dtype == T_BF16) {
+		((__global ushort *)d)[k] = to_bf16(load_elem(x, xtype, k));
+	} else if (dtype == T_F16) {
+		vstore_half_rte(load_elem(x, xtype, k), k, (__global half *)d);
+	} else {
 		((__global float *)d)[k] = load_elem(x, xtype, k);
+	}
 }
 
 /* work-item (k, head): the tokens in order, so a repeated position keeps the
- * last token's value, as the reference. x [D, Hkv, T], cache [D, Hkv, n_ctx]. */
+ * last token's value, as the reference. x [D, Hkv, T], cache [D, Hkv, n_ctx].
+ * k is an element, or for a Q8_0 cache a block of 32. */
 __kernel void op_kv_write(__global const uchar *xb, ulong8 xg, __global const uchar *pb,
                           ulong p_off, __global uchar *cb, ulong8 cg, uint ctype,
                           __global int *e, int node)
@@ -271,8 +317,18 @@ __kernel void op_kv_write(__global const uchar *xb, ulong8 xg, __global const uc
 			flag_error(e, node, p, (int)t);
 			continue;
 		}
-		v = ((__global const float *)(xb + xg.s0 + h * xg.s1 + t * xg.s2))[k];
 		row = cb + cg.s0 + h * cg.s1 + (ulong)p * cg.s2;
+		if (ctype == T_Q8_0) {
+			__global const float *xr =
+				(__global const float *)(xb + xg.s0 + h * xg.s1 + t * xg.s2) + k * 32;
+			float b[32];
+			int i;
+			for (i = 0; i < 32; i++)
+				b[i] = xr[i];
+			store_q8_0(b, row + k * 34);
+			continue;
+		}
+		v = ((__global const float *)(xb + xg.s0 + h * xg.s1 + t * xg.s2))[k];
 		if (ctype == T_F16)
 			vstore_half_rte(v, k, (__global half *)row);
 		else
@@ -281,7 +337,7 @@ __kernel void op_kv_write(__global const uchar *xb, ulong8 xg, __global const uc
 }
 
 /* ------------------------------------------------------------------------ */
-/* MATMUL with F32 or F16 weights: work-item (r, t), dst[r, t] = W[:, r] . x[:, t]. */
+/* MATMUL with F32, F16 or BF16 weights: work-item (r, t), dst[r, t] = W[:, r] . x[:, t]. */
 
 __kernel void op_matmul_f(__global const uchar *wb, ulong8 wg, uint wtype, __global const uchar *xb,
                           ulong8 xg, __global uchar *db, ulong8 dg)
@@ -297,9 +353,12 @@ __kernel void op_matmul_f(__global const uchar *wb, ulong8 wg, uint wtype, __glo
 		__global const float *wf = (__global const float *)w;
 		for (k = 0; k < K; k++)
 			acc += wf[k] * x[k];
-	} else {
+	} else if (wtype == T_F16) {
 		for (k = 0; k < K; k++)
 			acc += vload_half(k, (__global const half *)w) * x[k];
+	} else {
+		for (k = 0; k < K; k++)
+			acc += load_elem(w, T_BF16, k) * x[k];
 	}
 	((__global float *)(db + ROW(dg, t)))[r] = acc;
 }
