@@ -114,6 +114,12 @@ static int conv(uint32_t t)
 	return f32_f16(t) || t == TRIT_TYPE_BF16 || t == TRIT_TYPE_Q8_0;
 }
 
+/* Q8_0 weights: x as Q8_0 blocks in the workspace, token after token. */
+static uint64_t q8_ws(const struct trit_node *n)
+{
+	return n->src[0].ne[0] / 32 * 34 * n->src[1].ne[1] * n->src[1].ne[2] * n->src[1].ne[3];
+}
+
 static void matmul_of(const struct trit_node *n, uint64_t ws_off, struct trit_matmul *mm)
 {
 	memset(mm, 0, sizeof *mm);
@@ -154,8 +160,7 @@ static int computes(struct ocl_state *st, uint32_t device, const struct ocl_devi
 			return 0;
 		break;
 	case TRIT_OP_MATMUL:
-		if ((f32_f16(n->src[0].type) || n->src[0].type == TRIT_TYPE_BF16) &&
-		    n->src[1].type == TRIT_TYPE_F32)
+		if (conv(n->src[0].type) && n->src[1].type == TRIT_TYPE_F32)
 			return 0;
 		break;
 	case TRIT_OP_CPY:
@@ -452,6 +457,28 @@ static int run_attention(struct run *r)
 	return launch(r, OCL_OP_ATTENTION, a, 20, 2, global, local);
 }
 
+static int run_matmul_q8(struct run *r)
+{
+	const struct trit_node *n = r->n;
+	cl_mem w = mem_of(&n->src[0]), x = mem_of(&n->src[1]), d = mem_of(&n->dst), ws = r->ws;
+	cl_ulong8 wg = geom(&n->src[0]), xg = geom(&n->src[1]), dg = geom(&n->dst);
+	cl_ulong ws_off = r->ws_off;
+	size_t tokens = (size_t)rows_of(&n->src[1]);
+	struct karg q[] = { A(x), A(xg), A(ws), A(ws_off) };
+	struct karg a[] = { A(w), A(wg), A(ws), A(ws_off), A(d), A(dg) };
+	size_t gq[2] = { (size_t)(n->src[0].ne[0] / 32), tokens };
+	size_t gm[2] = { (size_t)n->src[0].ne[1], tokens };
+	int rc;
+
+	if (!ws || ws_off % 2)
+		return ocl_errf(r->err, r->errlen, TRIT_EINVAL, "the graph gives %s; a Q8_0 matmul "
+		                "needs graph_workspace() bytes at an even offset",
+		                ws ? "a misaligned workspace" : "no workspace");
+	if ((rc = launch(r, OCL_OP_QUANT_Q8, q, 4, 2, gq, NULL)) != 0)
+		return rc;
+	return launch(r, OCL_OP_MATMUL_Q8, a, 6, 2, gm, NULL);
+}
+
 static int run_matmul(struct run *r)
 {
 	const struct trit_node *n = r->n;
@@ -468,6 +495,8 @@ static int run_matmul(struct run *r)
 		                           scaled ? n->src[2].offset : 0, mem_of(&n->dst), r->ws,
 		                           r->err, r->errlen);
 	}
+	if (n->src[0].type == TRIT_TYPE_Q8_0)
+		return run_matmul_q8(r);
 	{
 		cl_mem w = mem_of(&n->src[0]), x = mem_of(&n->src[1]), d = mem_of(&n->dst);
 		cl_ulong8 wg = geom(&n->src[0]), xg = geom(&n->src[1]), dg = geom(&n->dst);
@@ -515,6 +544,8 @@ static int node_enqueue(struct ocl_state *st, uint32_t device, struct run *r,
 		if ((rc = ocl_matmul_workspace(st, device, &mm, &need, r->err, r->errlen)) != 0)
 			return rc;
 	}
+	if (r->n->op == TRIT_OP_MATMUL && r->n->src[0].type == TRIT_TYPE_Q8_0)
+		need = q8_ws(r->n);
 	if (need > r->ws_size)
 		return ocl_errf(r->err, r->errlen, TRIT_EINVAL, "needs %llu bytes of workspace but "
 		                "the graph gives %llu (ask graph_workspace)", (ull)need,

@@ -363,6 +363,41 @@ __kernel void op_matmul_f(__global const uchar *wb, ulong8 wg, uint wtype, __glo
 	((__global float *)(db + ROW(dg, t)))[r] = acc;
 }
 
+/* MATMUL with Q8_0 weights, as the reference: x quantised per 32-block into
+ * the workspace (op_quant_q8, work-item (block, token)), then per block the
+ * integer dot times both scales (op_matmul_q8, work-item (r, t)). */
+__kernel void op_quant_q8(__global const uchar *xb, ulong8 xg, __global uchar *wsb, ulong ws_off)
+{
+	const size_t b = get_global_id(0), t = get_global_id(1), nb = get_global_size(0);
+	__global const float *x = (__global const float *)(xb + ROW(xg, t)) + b * 32;
+	float v[32];
+	int i;
+
+	for (i = 0; i < 32; i++)
+		v[i] = x[i];
+	store_q8_0(v, wsb + ws_off + (t * nb + b) * 34);
+}
+
+__kernel void op_matmul_q8(__global const uchar *wb, ulong8 wg, __global const uchar *wsb,
+                           ulong ws_off, __global uchar *db, ulong8 dg)
+{
+	const size_t r = get_global_id(0), t = get_global_id(1);
+	const ulong nb = wg.s4 / 32;
+	__global const uchar *w = wb + wg.s0 + r * wg.s1;
+	__global const uchar *a = wsb + ws_off + t * nb * 34;
+	float acc = 0.0f;
+	ulong b;
+
+	for (b = 0; b < nb; b++, w += 34, a += 34) {
+		int dot = 0, i;
+		for (i = 0; i < 32; i++)
+			dot += (int)((__global const char *)w)[2 + i] * (int)((__global const char *)a)[2 + i];
+		acc += (float)dot * (vload_half(0, (__global const half *)w) *
+		                     vload_half(0, (__global const half *)a));
+	}
+	((__global float *)(db + ROW(dg, t)))[r] = acc;
+}
+
 /* ------------------------------------------------------------------------ */
 /* ATTENTION: a work-group per (query head, token); keys in blocks of the    */
 /* local size, one key's score per work-item, an online softmax, and each   */

@@ -40,6 +40,7 @@ static const char *const vector_names[2][2] = {
 static const char *const op_kernel_names[OCL_OP_KERNELS] = {
 	"op_unary", "op_binary", "op_rms_norm", "op_quantize", "op_rope",
 	"op_get_rows", "op_cpy", "op_kv_write", "op_matmul_f", "op_attention",
+	"op_quant_q8", "op_matmul_q8",
 };
 
 void ocl_ops_release(struct ocl_ops *o)
