@@ -1674,18 +1674,23 @@ START_TEST(supports_op_refuses_what_the_kernels_do_not_compute)
 {
 	void *st = init_ok();
 	struct trit_node n = node_of(TRIT_OP_MATMUL, "m");
+	struct trit_tensor tq = tensor2(TRIT_TYPE_F32, 256, 32, NULL, 0);
 
+	/* a TQ2_0 [256, 32] tensor: one 66-byte block per row */
+	tq.type = TRIT_TYPE_TQ2_0;
+	tq.nb[0] = tq.nb[1] = 66, tq.nb[2] = tq.nb[3] = 66 * 32;
 	n.dst = tensor2(TRIT_TYPE_F32, 32, 2, NULL, 0);
-	n.src[0] = tensor2(TRIT_TYPE_F16, 64, 32, NULL, 0);
-	n.src[1] = tensor2(TRIT_TYPE_F32, 64, 2, NULL, 0);
+	n.src[0] = tensor2(TRIT_TYPE_F16, 256, 32, NULL, 0);
+	n.src[1] = tensor2(TRIT_TYPE_F32, 256, 2, NULL, 0);
 	ck_assert_int_eq(be()->supports_op(st, 0, &n), 1);
-	n.src[0].type = TRIT_TYPE_BF16; /* no BF16 kernel */
+	n.src[0] = tq; /* no TQ2_0 kernel here */
 	ck_assert_int_eq(be()->supports_op(st, 0, &n), 0);
-	n = node_of(TRIT_OP_CPY, "c");
-	n.dst = tensor2(TRIT_TYPE_F16, 64, 2, NULL, 0);
-	n.src[0] = tensor2(TRIT_TYPE_F32, 64, 2, NULL, 0);
+	n = node_of(TRIT_OP_GET_ROWS, "g");
+	n.dst = tensor2(TRIT_TYPE_F32, 256, 2, NULL, 0);
+	n.src[0] = tensor2(TRIT_TYPE_F16, 256, 32, NULL, 0);
+	n.src[1] = tensor2(TRIT_TYPE_I32, 2, 1, NULL, 0);
 	ck_assert_int_eq(be()->supports_op(st, 0, &n), 1);
-	n.dst.type = TRIT_TYPE_BF16;
+	n.src[0] = tq;
 	ck_assert_int_eq(be()->supports_op(st, 0, &n), 0);
 	n = node_of(TRIT_OP_ADD, "a"); /* y's ne[0] neither 1 nor x's */
 	n.dst = n.src[0] = tensor2(TRIT_TYPE_F32, 64, 2, NULL, 0);
