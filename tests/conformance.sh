@@ -115,7 +115,26 @@ else
 		skip "opencl conforms" "$(head -c 200 "$work/err")"
 	else
 		status_is "opencl conforms" 0
-		passes "opencl passes its ternary matmuls and fails none"
+		passes "opencl passes its cases and fails none"
+		# Every op of the forward pass runs on the device, not on the
+		# host's fallback: each has passing cases of its own.
+		run "$conf" -v "$ocl"
+		for op in GET_ROWS RMS_NORM ADD MUL SCALE ROPE ATTENTION RELU2 SILU GELU GLU \
+			QUANTIZE_ACT CPY KV_WRITE; do
+			expect "opencl runs $op" "$work/out" "^ok $op .* on opencl/"
+		done
+		for mm in 'F32 x F32' 'F16 x F32' 'I2_S x F32' 'I2_S x I8' 'TL1 x I8' 'TL2 x I8'; do
+			expect "opencl runs MATMUL $mm" "$work/out" "^ok MATMUL $mm .* on opencl/"
+		done
+		for c in F32 F16; do
+			for op in ATTENTION KV_WRITE; do
+				expect "opencl runs $op over an $c cache" "$work/out" \
+					"^ok $op cache=$c .* on opencl/"
+			done
+		done
+		got=$(grep -c '^ok .* on opencl/' "$work/out")
+		if [ "$got" -ge 120 ]; then ok "opencl passes at least 120 cases"; else
+			not_ok "opencl passes at least 120 cases" "$got passed"; fi
 	fi
 fi
 

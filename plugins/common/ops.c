@@ -243,6 +243,15 @@ static int view_mem(const struct cpu_ops_env *env, const struct trit_tensor *t,
 		return cpu_common_errf(err, errlen, TRIT_ERANGE,
 		                       "%s spans %llu bytes from offset %llu but its buffer holds "
 		                       "%llu", what, (ull)v->extent, (ull)t->offset, (ull)size);
+	if (!base) {
+		/* device memory (cpu_ops_check_node): buffers are aligned, so the
+		 * offset must be */
+		if (t->offset % align)
+			return cpu_common_errf(err, errlen, TRIT_EINVAL,
+			                       "%s (%s) at offset %llu is not %llu-byte aligned",
+			                       what, tt->name, (ull)t->offset, (ull)align);
+		return 0;
+	}
 	v->data = base + t->offset;
 	if ((uintptr_t)v->data % align)
 		return cpu_common_errf(err, errlen, TRIT_EINVAL,
@@ -306,6 +315,22 @@ static int resolve(const struct cpu_ops_env *env, const struct trit_node *n,
 		                       "dst's strides %llu/%llu/%llu make its rows overlap",
 		                       (ull)n->dst.nb[1], (ull)n->dst.nb[2], (ull)n->dst.nb[3]);
 	return rc ? rc : check_overlaps(n, v, err, errlen);
+}
+
+int cpu_ops_check_node(const struct cpu_ops_env *env, const struct trit_node *node,
+                       char *err, size_t errlen)
+{
+	struct ops_view v[1 + TRIT_NODE_MAX_SRC];
+	int rc;
+
+	if (!node || node->struct_size < NODE_MIN_SIZE)
+		return cpu_common_errf(err, errlen, TRIT_EABI, "the node is %s",
+		                       node ? "smaller than struct trit_node of ABI v2" : "NULL");
+	if (node->op == TRIT_OP_NONE)
+		return 0;
+	if ((rc = node_shapes(env, node, v, err, errlen)) != 0)
+		return rc;
+	return resolve(env, node, v, err, errlen);
 }
 
 /* ------------------------------------------------------------------------ */

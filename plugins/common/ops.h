@@ -99,6 +99,13 @@ struct cpu_ops_env {
 
 /* 1 when the ops run `node` (buffers may be NULL), else 0. */
 int cpu_ops_supports(const struct cpu_ops_env *env, const struct trit_node *node);
+/* Every check graph_compute makes before it runs `node`, without running
+ * it: types, shapes and strides, each extent inside its buffer, alignment,
+ * and the overlap rule. For a plugin whose buffers are device memory: its
+ * span hook may give *data = NULL (only the size is used). 0, or a TRIT_E*
+ * code with a sentence (which does not name the node). */
+int cpu_ops_check_node(const struct cpu_ops_env *env, const struct trit_node *node,
+                       char *err, size_t errlen);
 /* Workspace bytes graph_compute needs: the largest node's. */
 int cpu_ops_graph_workspace(const struct cpu_ops_env *env, const struct trit_graph *graph,
                             uint64_t *bytes, char *err, size_t errlen);

@@ -25,12 +25,14 @@ static int load_source(struct ocl_state *st, char *err, size_t errlen)
 	char why[600];
 
 	if (!st->opt.source) {
-		st->source = malloc(ocl_ternary_cl_len + 1);
+		/* ternary.cl, then ops.cl (which uses its helpers) */
+		st->source = malloc(ocl_ternary_cl_len + ocl_ops_cl_len + 1);
 		if (!st->source)
 			return ocl_errf(err, errlen, TRIT_ENOMEM, "out of memory for the kernel source");
-		memcpy(st->source, ocl_ternary_cl, ocl_ternary_cl_len + 1);
-		st->source_len = ocl_ternary_cl_len;
-		st->source_name = "the built-in ternary.cl";
+		memcpy(st->source, ocl_ternary_cl, ocl_ternary_cl_len);
+		memcpy(st->source + ocl_ternary_cl_len, ocl_ops_cl, ocl_ops_cl_len + 1);
+		st->source_len = ocl_ternary_cl_len + ocl_ops_cl_len;
+		st->source_name = "the built-in ternary.cl and ops.cl";
 		return 0;
 	}
 	if (ocl_read_file(st->opt.source, SOURCE_MAX_BYTES, &st->source, &st->source_len, why,

@@ -5,7 +5,9 @@
  * scalar reference (exact integer dots, F32 within 1e-5 and in fact bit for
  * bit) on random ragged shapes, the binary cache, and the broken
  * environments (no platform, no device, out of device memory, a kernel that
- * does not build), each an error with a reason and the process unharmed.
+ * does not build), each an error with a reason and the process unharmed;
+ * the memory budget option, and graphs of several ops in one graph_compute
+ * (the op-by-op comparison with the reference is trit-conformance's).
  *
  * Every case runs in its own process (CK_FORK): OpenCL state does not survive
  * fork(), so main() itself never calls OpenCL. When the machine has no
@@ -1374,6 +1376,333 @@ START_TEST(bad_settings_are_configuration_errors_naming_where)
 END_TEST
 
 /* ------------------------------------------------------------------------ */
+/* The memory budget ([plugin.opencl] memory).                                */
+
+static void memory_now(void *st, uint64_t *free_bytes, uint64_t *total)
+{
+	char err[512] = "";
+	int rc = be()->get_memory(st, 0, free_bytes, total, err, sizeof err);
+	ck_assert_msg(rc == 0, "get_memory: %s", err);
+}
+
+START_TEST(a_memory_budget_is_the_total_and_buffers_count_against_it)
+{
+	const uint64_t mib = UINT64_C(1) << 20, big = 600u << 10;
+	struct trit_buffer *a, *b = NULL;
+	const struct trit_device *d;
+	uint64_t fr, tot;
+	char err[1024] = "";
+	void *st;
+
+	set_cfg("memory", "1MiB");
+	st = init_ok();
+	d = be()->device_get(st, 0);
+	ck_assert_uint_eq(d->mem_total.state, TRIT_VALUE_CONFIGURED);
+	ck_assert_uint_eq(d->mem_total.value, mib);
+	ck_assert_ptr_nonnull(strstr(d->mem_total.source, "[plugin.opencl] memory = 1MiB (test.ini:7)"));
+	ck_assert_uint_eq(d->mem_free.state, TRIT_VALUE_DERIVED);
+	ck_assert_uint_eq(d->mem_free.value, mib);
+	ck_assert_ptr_nonnull(strstr(d->mem_free.source, "budget"));
+	a = alloc_buf(st, big);
+	memory_now(st, &fr, &tot);
+	ck_assert_uint_eq(tot, mib);
+	ck_assert_uint_eq(fr, mib - big);
+	ck_assert_int_eq(be()->device_update(st, 0, err, sizeof err), 0);
+	ck_assert_uint_eq(be()->device_get(st, 0)->mem_free.value, mib - big);
+	/* a second one does not fit: refused before the driver is asked */
+	ck_assert_int_eq(be()->buffer_alloc(st, 0, big, &b, err, sizeof err), TRIT_ENOMEM);
+	ck_assert_ptr_null(b);
+	ck_assert_ptr_nonnull(strstr(err, "memory budget"));
+	ck_assert_ptr_nonnull(strstr(err, "test.ini:7"));
+	memory_now(st, &fr, &tot);
+	ck_assert_uint_eq(fr, mib - big);
+	/* freeing gives it back, to the byte */
+	be()->buffer_free(st, a);
+	memory_now(st, &fr, &tot);
+	ck_assert_uint_eq(fr, mib);
+	b = alloc_buf(st, mib);
+	memory_now(st, &fr, &tot);
+	ck_assert_uint_eq(fr, 0);
+	be()->buffer_free(st, b);
+	be()->shutdown(st);
+}
+END_TEST
+
+START_TEST(without_a_budget_free_memory_stays_unknown_and_a_bad_one_is_refused)
+{
+	char err[1024] = "";
+	uint64_t fr = 1, tot = 1;
+	void *st = init_ok();
+	const struct trit_device *d = be()->device_get(st, 0);
+
+	ck_assert_uint_eq(d->mem_total.state, TRIT_VALUE_MEASURED);
+	if (d->kind == TRIT_DEVICE_CPU) {
+		ck_assert_uint_eq(d->mem_free.state, TRIT_VALUE_UNKNOWN);
+		ck_assert_int_eq(be()->get_memory(st, 0, &fr, &tot, err, sizeof err),
+		                 TRIT_EUNSUPPORTED);
+		ck_assert_ptr_nonnull(strstr(err, "[plugin.opencl] memory"));
+	}
+	be()->shutdown(st);
+	test_n_settings = 0;
+	set_cfg("memory", "lots");
+	st = NULL;
+	ck_assert_int_eq(init_with(&st, err, sizeof err), TRIT_ECONFIG);
+	ck_assert_ptr_nonnull(strstr(err, "test.ini:7"));
+	ck_assert_ptr_nonnull(strstr(err, "memory = 'lots'"));
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* Graphs: several ops in one graph_compute.                                  */
+
+static struct trit_tensor tensor2(uint32_t type, uint64_t ne0, uint64_t ne1,
+                                  struct trit_buffer *b, uint64_t off)
+{
+	struct trit_tensor t;
+	uint64_t es = type == TRIT_TYPE_F16 ? 2 : type == TRIT_TYPE_I8 ? 1 : 4;
+
+	memset(&t, 0, sizeof t);
+	t.type = type;
+	t.ne[0] = ne0, t.ne[1] = ne1, t.ne[2] = t.ne[3] = 1;
+	t.nb[0] = es, t.nb[1] = ne0 * es, t.nb[2] = t.nb[3] = ne0 * es * ne1;
+	if (type == TRIT_TYPE_I2_S) {
+		t.nb[0] = trit_type_traits(type)->block_bytes;
+		t.nb[1] = ne0 / 4, t.nb[2] = t.nb[3] = ne0 / 4 * ne1;
+	}
+	t.buffer = b;
+	t.offset = off;
+	return t;
+}
+
+static struct trit_node node_of(uint32_t op, const char *name)
+{
+	struct trit_node n;
+	memset(&n, 0, sizeof n);
+	n.struct_size = sizeof n;
+	n.op = op;
+	n.name = name;
+	return n;
+}
+
+enum { GK = 128, GM = 40, GT = 3, GR = 10 };
+
+/* Byte offsets in the arena of the graph below. */
+enum {
+	O_TAB = 0, O_IDS = O_TAB + GK * GR * 4, O_X = O_IDS + 64, O_Q = O_X + GK * GT * 4,
+	O_S = O_Q + GK * GT, O_NW = O_S + 64, O_G = O_NW + GM * 4, O_Y = O_G + GM * 4,
+	O_H = O_Y + GM * GT * 4, O_Z = O_H + GM * GT * 4, O_W = O_Z + GM * GT * 4
+};
+
+/* The first half of a BitNet block: embedding lookup, activation
+ * quantisation, an I2_S matmul, RMS norm with its weight, SILU in place,
+ * a row-broadcast MUL. */
+static void block_graph(struct trit_node *n, struct trit_buffer *a)
+{
+	n[0] = node_of(TRIT_OP_GET_ROWS, "tok_embd");
+	n[0].dst = tensor2(TRIT_TYPE_F32, GK, GT, a, O_X);
+	n[0].src[0] = tensor2(TRIT_TYPE_F32, GK, GR, a, O_TAB);
+	n[0].src[1] = tensor2(TRIT_TYPE_I32, GT, 1, a, O_IDS);
+	n[1] = node_of(TRIT_OP_QUANTIZE_ACT, "blk.0.act_q");
+	n[1].dst = tensor2(TRIT_TYPE_I8, GK, GT, a, O_Q);
+	n[1].src[0] = n[0].dst;
+	n[1].src[1] = tensor2(TRIT_TYPE_F32, GT, 1, a, O_S);
+	n[2] = node_of(TRIT_OP_MATMUL, "blk.0.ffn_up");
+	n[2].dst = tensor2(TRIT_TYPE_F32, GM, GT, a, O_Y);
+	n[2].src[0] = tensor2(TRIT_TYPE_I2_S, GK, GM, a, O_W);
+	n[2].src[1] = n[1].dst;
+	n[2].src[2] = n[1].src[1];
+	n[3] = node_of(TRIT_OP_RMS_NORM, "blk.0.ffn_norm");
+	n[3].dst = tensor2(TRIT_TYPE_F32, GM, GT, a, O_H);
+	n[3].src[0] = n[2].dst;
+	n[3].src[1] = tensor2(TRIT_TYPE_F32, GM, 1, a, O_NW);
+	n[3].fparams[0] = 1e-6f;
+	n[4] = node_of(TRIT_OP_SILU, "blk.0.ffn_act");
+	n[4].dst = n[4].src[0] = n[3].dst;
+	n[5] = node_of(TRIT_OP_MUL, "blk.0.ffn_gate");
+	n[5].dst = tensor2(TRIT_TYPE_F32, GM, GT, a, O_Z);
+	n[5].src[0] = n[3].dst;
+	n[5].src[1] = n[3].src[1];
+	n[5].src[1].offset = O_G;
+}
+
+/* What the graph computes, on the host: q, s and z. */
+static void block_reference(const float *tab, const int32_t *ids, const unsigned char *w,
+                            const float *nw, const float *gv, int8_t *q, float *s, double *z)
+{
+	struct trit_ternary_geometry g;
+	float scale;
+
+	ck_assert_int_eq(trit_ternary_geometry(TRIT_TYPE_I2_S, GM, GK, &g), 0);
+	scale = trit_ternary_scale(w, g.data_bytes);
+	for (int t = 0; t < GT; t++) {
+		float y[GM];
+		double ss = 0;
+		s[t] = trit_quantize_act(tab + ids[t] * GK, GK, q + t * GK);
+		for (int r = 0; r < GM; r++) {
+			int32_t dot = 0;
+			for (int k = 0; k < GK; k++)
+				dot += trit_ternary_get(TRIT_TYPE_I2_S, &g, w, r, k) * q[t * GK + k];
+			y[r] = trit_ternary_output(dot, s[t], scale);
+			ss += (double)y[r] * y[r];
+		}
+		for (int r = 0; r < GM; r++) {
+			double h = y[r] / sqrt(ss / GM + 1e-6) * nw[r];
+			z[t * GM + r] = h / (1 + exp(-h)) * gv[r];
+		}
+	}
+}
+
+static struct trit_buffer *block_setup(void *st, int32_t *ids, float *tab, unsigned char **w,
+                                       float *nw, float *gv)
+{
+	uint64_t wbytes;
+	struct trit_buffer *a;
+
+	*w = packed_weights(TRIT_TYPE_I2_S, GM, GK, &wbytes);
+	a = alloc_buf(st, O_W + wbytes);
+	for (int i = 0; i < GK * GR; i++)
+		tab[i] = (float)((int)(rnd() % 2001) - 1000) / 250.0f;
+	for (int i = 0; i < GM; i++) {
+		nw[i] = 0.5f + (float)(rnd() % 100) / 100.0f;
+		gv[i] = (float)((int)(rnd() % 201) - 100) / 50.0f;
+	}
+	write_buf(st, a, O_TAB, tab, GK * GR * 4);
+	write_buf(st, a, O_IDS, ids, GT * 4);
+	write_buf(st, a, O_NW, nw, GM * 4);
+	write_buf(st, a, O_G, gv, GM * 4);
+	write_buf(st, a, O_W, *w, wbytes);
+	return a;
+}
+
+static int run_graph(void *st, const struct trit_node *n, uint32_t count, char *err,
+                     size_t errlen)
+{
+	struct trit_graph g;
+	struct trit_buffer *ws = NULL;
+	uint64_t bytes = 0;
+	int rc;
+
+	memset(&g, 0, sizeof g);
+	g.struct_size = sizeof g;
+	g.n_nodes = count;
+	g.nodes = n;
+	for (uint32_t i = 0; i < count; i++)
+		ck_assert_msg(be()->supports_op(st, 0, &n[i]), "node %u (%s) is not supported", i,
+		              n[i].name);
+	rc = be()->graph_workspace(st, 0, &g, &bytes, err, errlen);
+	ck_assert_msg(rc == 0, "graph_workspace: %s", err);
+	if (bytes) {
+		ws = alloc_buf(st, bytes);
+		g.workspace = ws;
+		g.workspace_size = bytes;
+	}
+	rc = be()->graph_compute(st, 0, &g, err, errlen);
+	if (ws)
+		be()->buffer_free(st, ws);
+	return rc;
+}
+
+START_TEST(a_graph_of_several_ops_runs_in_one_call_as_the_reference)
+{
+	int32_t ids[GT] = { 7, 0, 9 };
+	float tab[GK * GR], nw[GM], gv[GM], s[GT], got_s[GT], z[GM * GT];
+	int8_t q[GK * GT], got_q[GK * GT];
+	double want[GM * GT], amax = 0;
+	unsigned char *w;
+	struct trit_node n[6];
+	char err[1024] = "";
+	void *st = init_ok();
+	struct trit_buffer *a = block_setup(st, ids, tab, &w, nw, gv);
+	int rc;
+
+	block_graph(n, a);
+	rc = run_graph(st, n, 6, err, sizeof err);
+	ck_assert_msg(rc == 0, "graph_compute: %s", err);
+	block_reference(tab, ids, w, nw, gv, q, s, want);
+	read_buf(st, a, O_Q, got_q, sizeof got_q);
+	read_buf(st, a, O_S, got_s, sizeof got_s);
+	read_buf(st, a, O_Z, z, sizeof z);
+	ck_assert_int_eq(memcmp(got_q, q, sizeof q), 0);
+	ck_assert_int_eq(memcmp(got_s, s, sizeof s), 0);
+	for (int i = 0; i < GM * GT; i++)
+		amax = fabs(want[i]) > amax ? fabs(want[i]) : amax;
+	ck_assert(amax > 0.1);
+	for (int i = 0; i < GM * GT; i++)
+		ck_assert_msg(fabs(z[i] - want[i]) <= 1e-5 * amax, "z[%d] = %.9g, want %.9g", i,
+		              (double)z[i], want[i]);
+	be()->buffer_free(st, a);
+	free(w);
+	be()->shutdown(st);
+}
+END_TEST
+
+START_TEST(a_row_id_or_position_out_of_range_is_erange_naming_the_node)
+{
+	int32_t ids[GT] = { 7, GR, 0 }, pos[2] = { 3, 16 };
+	float tab[GK * GR], nw[GM], gv[GM], kv[2 * 8];
+	unsigned char *w;
+	struct trit_node n[6], kvn;
+	char err[1024] = "";
+	void *st = init_ok();
+	struct trit_buffer *a = block_setup(st, ids, tab, &w, nw, gv), *c = alloc_buf(st, 16 * 8 * 4);
+
+	block_graph(n, a);
+	ck_assert_int_eq(run_graph(st, n, 6, err, sizeof err), TRIT_ERANGE);
+	ck_assert_msg(strstr(err, "node 0 'tok_embd' (GET_ROWS)") && strstr(err, "row id 10"),
+	              "%s", err);
+	/* KV_WRITE of two tokens of one head of 8 into a cache of 16 positions */
+	memset(kv, 0, sizeof kv);
+	write_buf(st, a, O_X, kv, sizeof kv);
+	write_buf(st, a, O_IDS, pos, sizeof pos);
+	kvn = node_of(TRIT_OP_KV_WRITE, "blk.3.k_cache");
+	kvn.dst = tensor2(TRIT_TYPE_F32, 8, 1, c, 0);
+	kvn.dst.ne[2] = 16;
+	kvn.src[0] = tensor2(TRIT_TYPE_F32, 8, 1, a, O_X);
+	kvn.src[0].ne[2] = 2;
+	kvn.src[1] = tensor2(TRIT_TYPE_I32, 2, 1, a, O_IDS);
+	ck_assert_int_eq(run_graph(st, &kvn, 1, err, sizeof err), TRIT_ERANGE);
+	ck_assert_msg(strstr(err, "'blk.3.k_cache' (KV_WRITE)") && strstr(err, "position 16"),
+	              "%s", err);
+	be()->buffer_free(st, c);
+	be()->buffer_free(st, a);
+	free(w);
+	be()->shutdown(st);
+}
+END_TEST
+
+START_TEST(supports_op_refuses_what_the_kernels_do_not_compute)
+{
+	void *st = init_ok();
+	struct trit_node n = node_of(TRIT_OP_MATMUL, "m");
+	struct trit_tensor tq = tensor2(TRIT_TYPE_F32, 256, 32, NULL, 0);
+
+	/* a TQ2_0 [256, 32] tensor: one 66-byte block per row */
+	tq.type = TRIT_TYPE_TQ2_0;
+	tq.nb[0] = tq.nb[1] = 66, tq.nb[2] = tq.nb[3] = 66 * 32;
+	n.dst = tensor2(TRIT_TYPE_F32, 32, 2, NULL, 0);
+	n.src[0] = tensor2(TRIT_TYPE_F16, 256, 32, NULL, 0);
+	n.src[1] = tensor2(TRIT_TYPE_F32, 256, 2, NULL, 0);
+	ck_assert_int_eq(be()->supports_op(st, 0, &n), 1);
+	n.src[0] = tq; /* no TQ2_0 kernel here */
+	ck_assert_int_eq(be()->supports_op(st, 0, &n), 0);
+	n = node_of(TRIT_OP_GET_ROWS, "g");
+	n.dst = tensor2(TRIT_TYPE_F32, 256, 2, NULL, 0);
+	n.src[0] = tensor2(TRIT_TYPE_F16, 256, 32, NULL, 0);
+	n.src[1] = tensor2(TRIT_TYPE_I32, 2, 1, NULL, 0);
+	ck_assert_int_eq(be()->supports_op(st, 0, &n), 1);
+	n.src[0] = tq;
+	ck_assert_int_eq(be()->supports_op(st, 0, &n), 0);
+	n = node_of(TRIT_OP_ADD, "a"); /* y's ne[0] neither 1 nor x's */
+	n.dst = n.src[0] = tensor2(TRIT_TYPE_F32, 64, 2, NULL, 0);
+	n.src[1] = tensor2(TRIT_TYPE_F32, 32, 1, NULL, 0);
+	ck_assert_int_eq(be()->supports_op(st, 0, &n), 0);
+	n.src[1].ne[0] = 1;
+	ck_assert_int_eq(be()->supports_op(st, 0, &n), 1);
+	be()->shutdown(st);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
 /* Speed, for the record (not a pass/fail criterion).                        */
 
 static double time_matmul(void *st, uint32_t type, uint64_t rows, uint64_t cols, uint64_t tokens,
@@ -1445,11 +1774,14 @@ static Suite *opencl_suite(void)
 	TCase *k = tcase_create("kernels");
 	TCase *c = tcase_create("cache");
 	TCase *b = tcase_create("broken");
+	TCase *g = tcase_create("graph");
 
 	tcase_add_checked_fixture(t, reset, NULL);
 	tcase_add_checked_fixture(k, reset, NULL);
 	tcase_add_checked_fixture(c, reset, NULL);
 	tcase_add_checked_fixture(b, reset, NULL);
+	tcase_add_checked_fixture(g, reset, NULL);
+	tcase_set_timeout(g, 120);
 	tcase_set_timeout(t, 120);
 	tcase_set_timeout(k, 300);
 	tcase_set_timeout(c, 120);
@@ -1465,6 +1797,11 @@ static Suite *opencl_suite(void)
 	tcase_add_test(k, one_arena_buffer_holds_all_four_regions);
 	tcase_add_test(k, matmul_refuses_what_it_cannot_do_with_reasons);
 	tcase_add_test(k, speed_is_measured_and_printed);
+	tcase_add_test(g, a_graph_of_several_ops_runs_in_one_call_as_the_reference);
+	tcase_add_test(g, a_row_id_or_position_out_of_range_is_erange_naming_the_node);
+	tcase_add_test(g, supports_op_refuses_what_the_kernels_do_not_compute);
+	tcase_add_test(t, a_memory_budget_is_the_total_and_buffers_count_against_it);
+	tcase_add_test(t, without_a_budget_free_memory_stays_unknown_and_a_bad_one_is_refused);
 	tcase_add_test(c, second_init_loads_the_program_from_the_cache);
 	tcase_add_test(c, cache_no_writes_nothing);
 	tcase_add_test(c, a_probe_cache_hit_loads_no_driver_describes_the_same_and_runs);
@@ -1485,6 +1822,7 @@ static Suite *opencl_suite(void)
 	suite_add_tcase(s, k);
 	suite_add_tcase(s, c);
 	suite_add_tcase(s, b);
+	suite_add_tcase(s, g);
 	return s;
 }
 

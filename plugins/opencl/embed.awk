@@ -1,14 +1,17 @@
-# embed.awk - turn ternary.cl into a C file holding it as one string, so the
-# opencl plugin carries its kernel source (see local.mk). Backslashes, quotes
-# and question marks (trigraphs) are escaped character by character, which
-# every awk does alike; every line keeps its newline.
+# embed.awk - turn a .cl file (ternary.cl, ops.cl) into a C file holding it
+# as one string ocl_<name>_cl, so the opencl plugin carries its kernel
+# source (see local.mk; awk -v name=ops, default ternary). Backslashes,
+# quotes and question marks (trigraphs) are escaped character by character,
+# which every awk does alike; every line keeps its newline.
 BEGIN {
-	print "/* Generated from ternary.cl by embed.awk; do not edit. */"
+	if (name == "")
+		name = "ternary"
+	print "/* Generated from " name ".cl by embed.awk; do not edit. */"
 	print "#include <build-config.h>"
 	print ""
 	print "#include \"ocl.h\""
 	print ""
-	print "const char ocl_ternary_cl[] ="
+	print "const char ocl_" name "_cl[] ="
 }
 {
 	out = ""
@@ -27,5 +30,5 @@ BEGIN {
 }
 END {
 	print "\t;"
-	print "const size_t ocl_ternary_cl_len = sizeof ocl_ternary_cl - 1;"
+	print "const size_t ocl_" name "_cl_len = sizeof ocl_" name "_cl - 1;"
 }

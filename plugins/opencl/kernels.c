@@ -3,7 +3,9 @@
  * real at once so that "out of device memory" is an error at allocation, not
  * at the first kernel) and its matmul: validate the operation against the
  * trit_matmul contract, then enqueue the activation step and the dot kernels
- * of ternary.cl and wait for them. The programs come from program.c.
+ * of ternary.cl and wait for them. The programs come from program.c. With
+ * [plugin.opencl] memory set, allocations are held to that budget per device
+ * (the bytes of live buffers are counted exactly here).
  *
  * Workspace layout (matmul_workspace reports exactly this):
  *   [q: tokens x cols_pad int8, zero past cols][s: tokens x F32, F32 path only]
@@ -19,15 +21,7 @@
 
 #include "ocl.h"
 
-#define BUFFER_MAGIC 0x54434c42u /* "TCLB" */
-
-struct trit_buffer {
-	uint32_t magic;
-	uint32_t device;
-	uint64_t size;
-	cl_mem mem;
-	struct trit_buffer *prev, *next; /* the state's list of live buffers */
-};
+#define BUFFER_MAGIC OCL_BUFFER_MAGIC
 
 typedef unsigned long long ull;
 
@@ -41,6 +35,47 @@ static struct ocl_device *device_of(struct ocl_state *st, uint32_t device, char 
 		return NULL;
 	}
 	return &st->devs[device];
+}
+
+/* Count `size` bytes against the device's budget before allocating them;
+ * TRIT_ENOMEM when they do not fit. Without a budget it only counts. */
+static int budget_reserve(struct ocl_state *st, struct ocl_device *d, uint64_t size, char *err,
+                          size_t errlen)
+{
+	uint64_t budget = st->opt.memory, used;
+
+	pthread_mutex_lock(&st->buffers_lock);
+	used = d->allocated;
+	if (budget && (used > budget || size > budget - used)) {
+		pthread_mutex_unlock(&st->buffers_lock);
+		return ocl_errf(err, errlen, TRIT_ENOMEM, "%s '%s': a buffer of %llu bytes does not "
+		                "fit in the memory budget of %llu bytes ([plugin.opencl] memory = "
+		                "%s, %s): %llu bytes are allocated, %llu free; raise the budget or "
+		                "place less on this device", d->dev.id, d->dev.name, (ull)size,
+		                (ull)budget, st->opt.memory_text, st->opt.memory_where, (ull)used,
+		                (ull)(used < budget ? budget - used : 0));
+	}
+	d->allocated = used + size;
+	pthread_mutex_unlock(&st->buffers_lock);
+	return 0;
+}
+
+static void budget_release(struct ocl_state *st, struct ocl_device *d, uint64_t size)
+{
+	pthread_mutex_lock(&st->buffers_lock);
+	d->allocated -= size;
+	pthread_mutex_unlock(&st->buffers_lock);
+}
+
+void ocl_budget(struct ocl_state *st, uint32_t device, uint64_t *free_bytes, uint64_t *total)
+{
+	uint64_t used;
+
+	pthread_mutex_lock(&st->buffers_lock);
+	used = st->devs[device].allocated;
+	pthread_mutex_unlock(&st->buffers_lock);
+	*total = st->opt.memory;
+	*free_bytes = used < st->opt.memory ? st->opt.memory - used : 0;
 }
 
 static void CL_CALLBACK free_host(cl_mem mem, void *host)
@@ -85,8 +120,12 @@ int ocl_buffer_alloc(void *state, uint32_t device, uint64_t size, struct trit_bu
 	if (size > SIZE_MAX)
 		return ocl_errf(err, errlen, TRIT_ENOMEM, "%s: %llu bytes do not fit in size_t",
 		                d->dev.id, (ull)size);
-	if (!(b = calloc(1, sizeof *b)))
+	if ((rc = budget_reserve(st, d, size, err, errlen)) != 0)
+		return rc;
+	if (!(b = calloc(1, sizeof *b))) {
+		budget_release(st, d, size);
 		return ocl_errf(err, errlen, TRIT_ENOMEM, "out of host memory for a buffer record");
+	}
 	if (d->type & CL_DEVICE_TYPE_CPU) {
 		/* A CPU device's memory is the host's: allocate it here, where a
 		 * failure is an error rather than (as in pocl 3.1) an assertion
@@ -96,6 +135,7 @@ int ocl_buffer_alloc(void *state, uint32_t device, uint64_t size, struct trit_bu
 		int pe = posix_memalign(&host, 4096, (size_t)size);
 		if (pe != 0) {
 			free(b);
+			budget_release(st, d, size);
 			return ocl_errf(err, errlen, TRIT_ENOMEM, "%s '%s': could not allocate %llu "
 			                "bytes of host memory for this CPU device: %s", d->dev.id,
 			                d->dev.name, (ull)size, strerror(pe));
@@ -120,8 +160,10 @@ int ocl_buffer_alloc(void *state, uint32_t device, uint64_t size, struct trit_bu
 	if (e == CL_SUCCESS)
 		e = clEnqueueWriteBuffer(d->queue, b->mem, CL_TRUE, 0, 1, &zero, 0, NULL, NULL);
 	if (e != CL_SUCCESS) {
-		clReleaseMemObject(b->mem);
+		if (b->mem)
+			clReleaseMemObject(b->mem);
 		free(b);
+		budget_release(st, d, size);
 		return ocl_errf(err, errlen, ocl_result(e), "%s '%s': the device could not allocate "
 		                "%llu bytes (the first write to the new buffer failed: %s)",
 		                d->dev.id, d->dev.name, (ull)size, ocl_strerror(e, ebuf, sizeof ebuf));
@@ -152,6 +194,8 @@ void ocl_buffer_free(void *state, struct trit_buffer *buf)
 		st->buffers = buf->next;
 	if (buf->next)
 		buf->next->prev = buf->prev;
+	if (buf->device < st->n_devs)
+		st->devs[buf->device].allocated -= buf->size;
 	pthread_mutex_unlock(&st->buffers_lock);
 	clReleaseMemObject(buf->mem);
 	buf->magic = 0;
@@ -306,8 +350,9 @@ static int enqueue(struct ocl_device *d, cl_kernel k, const char *name, cl_uint 
 	return 0;
 }
 
-int ocl_run(struct ocl_device *d, const struct trit_matmul *op, cl_mem w, cl_mem in, cl_mem out,
-            cl_mem ws, char *err, size_t errlen)
+int ocl_ternary_enqueue(struct ocl_device *d, const struct trit_matmul *op, cl_mem w, cl_mem in,
+                        cl_mem scales, uint64_t scales_off, cl_mem out, cl_mem ws, char *err,
+                        size_t errlen)
 {
 	struct trit_ternary_geometry g;
 	uint64_t ws_bytes;
@@ -330,23 +375,31 @@ int ocl_run(struct ocl_device *d, const struct trit_matmul *op, cl_mem w, cl_mem
 	data_bytes = g.data_bytes;
 	s_off = q_off + (cl_ulong)tokens * cols_pad;
 
-	/* 1. activations into the workspace */
+	/* 1. activations into the workspace (quantised I8 ones are only padded,
+	 * and their multipliers copied next to them) */
 	{
-		cl_kernel k = int_dots ? d->k.pad : d->k.quantize;
+		int pad = int_dots || scales;
+		cl_kernel k = pad ? d->k.pad : d->k.quantize;
 		const void *vals[] = { &in, &x_off, &cols, &cols_pad, &ws, &q_off, &s_off, NULL };
 		size_t sizes[] = { sizeof in, sizeof x_off, sizeof cols, sizeof cols_pad, sizeof ws,
 			           sizeof q_off, sizeof s_off,
 			           d->k.quant_local * sizeof(cl_float) };
-		unsigned n = int_dots ? 6 : 8;
+		unsigned n = pad ? 6 : 8;
 		if ((bad = set_args(k, vals, sizes, n, &e)) >= 0)
 			return ocl_errf(err, errlen, TRIT_EINTERNAL, "%s: setting argument %d of %s "
-			                "failed: %s", d->dev.id, bad, int_dots ? "trit_pad"
+			                "failed: %s", d->dev.id, bad, pad ? "trit_pad"
 			                : "trit_quantize", ocl_strerror(e, ebuf, sizeof ebuf));
 		global[0] = (size_t)tokens * d->k.quant_local;
 		local[0] = d->k.quant_local;
-		if ((rc = enqueue(d, k, int_dots ? "trit_pad" : "trit_quantize", 1, global, local, err,
+		if ((rc = enqueue(d, k, pad ? "trit_pad" : "trit_quantize", 1, global, local, err,
 		                  errlen)) != 0)
 			return rc;
+		if (scales && !int_dots &&
+		    (e = clEnqueueCopyBuffer(d->queue, scales, ws, (size_t)scales_off, (size_t)s_off,
+		                             (size_t)tokens * 4, 0, NULL, NULL)) != CL_SUCCESS)
+			return ocl_errf(err, errlen, ocl_result(e), "%s '%s': copying the activation "
+			                "scales failed: %s", d->dev.id, d->dev.name,
+			                ocl_strerror(e, ebuf, sizeof ebuf));
 	}
 
 	/* 2. the dots: whole TT tiles, then the remaining tokens one by one */
@@ -386,6 +439,18 @@ int ocl_run(struct ocl_device *d, const struct trit_matmul *op, cl_mem w, cl_mem
 		                  errlen)) != 0)
 			return rc;
 	}
+	return 0;
+}
+
+int ocl_run(struct ocl_device *d, const struct trit_matmul *op, cl_mem w, cl_mem in, cl_mem out,
+            cl_mem ws, char *err, size_t errlen)
+{
+	char ebuf[64];
+	cl_int e;
+	int rc = ocl_ternary_enqueue(d, op, w, in, NULL, 0, out, ws, err, errlen);
+
+	if (rc != 0)
+		return rc;
 	if ((e = clFinish(d->queue)) != CL_SUCCESS)
 		return ocl_errf(err, errlen, TRIT_EDEVICE, "%s '%s': the %s matmul failed on the "
 		                "device: %s", d->dev.id, d->dev.name, type_name(op->weight_type),

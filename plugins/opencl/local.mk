@@ -1,9 +1,9 @@
 # opencl: OpenCL devices through the ICD loader, with the ternary kernels.
 # The backend is a convenience library that both the module and its Check
 # suite link; the module adds only the entry point (plugin.c) and exports
-# nothing else. ternary.cl is embedded as a C string at build time.
+# nothing else. ternary.cl and ops.cl are embedded as C strings at build time.
 
-EXTRA_DIST += plugins/opencl/ternary.cl plugins/opencl/embed.awk plugins/opencl/README.md \
+EXTRA_DIST += plugins/opencl/ternary.cl plugins/opencl/ops.cl plugins/opencl/embed.awk plugins/opencl/README.md \
 	plugins/opencl/probe-cache.sh
 
 if BUILD_OPENCL
@@ -16,8 +16,10 @@ plugins_opencl_libopencl_core_la_SOURCES = \
 	plugins/opencl/desc.c \
 	plugins/opencl/program.c \
 	plugins/opencl/kernels.c \
+	plugins/opencl/graph.c \
 	plugins/opencl/backend.c
-nodist_plugins_opencl_libopencl_core_la_SOURCES = plugins/opencl/ternary_cl.c
+nodist_plugins_opencl_libopencl_core_la_SOURCES = plugins/opencl/ternary_cl.c \
+	plugins/opencl/ops_cl.c
 plugins_opencl_libopencl_core_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/plugins/opencl $(OPENCL_CFLAGS)
 plugins_opencl_libopencl_core_la_CFLAGS = $(AM_CFLAGS) -pthread
 plugins_opencl_libopencl_core_la_LIBADD = plugins/common/libcpu_common.la $(OPENCL_LIBS) \
@@ -27,7 +29,11 @@ plugins/opencl/ternary_cl.c: $(srcdir)/plugins/opencl/ternary.cl $(srcdir)/plugi
 	$(AM_V_GEN)$(MKDIR_P) plugins/opencl && \
 	$(AWK) -f $(srcdir)/plugins/opencl/embed.awk $(srcdir)/plugins/opencl/ternary.cl >$@.tmp && \
 	mv $@.tmp $@
-CLEANFILES += plugins/opencl/ternary_cl.c
+plugins/opencl/ops_cl.c: $(srcdir)/plugins/opencl/ops.cl $(srcdir)/plugins/opencl/embed.awk
+	$(AM_V_GEN)$(MKDIR_P) plugins/opencl && \
+	$(AWK) -v name=ops -f $(srcdir)/plugins/opencl/embed.awk $(srcdir)/plugins/opencl/ops.cl >$@.tmp && \
+	mv $@.tmp $@
+CLEANFILES += plugins/opencl/ternary_cl.c plugins/opencl/ops_cl.c
 
 pkglib_LTLIBRARIES += plugins/opencl/opencl.la
 plugins_opencl_opencl_la_SOURCES = plugins/opencl/plugin.c

@@ -2,7 +2,8 @@
  * ocl.h - the opencl plugin's internal interface: devices found through the
  * OpenCL ICD loader (probe.c), the kernels program built and cached per
  * device (program.c), buffers and matmul on those devices (kernels.c), the
- * [plugin.opencl] options (options.c) and small helpers (util.c). Not part of
+ * graph ops (graph.c, ops.cl), the [plugin.opencl] options (options.c) and
+ * small helpers (util.c). Not part of
  * the SDK; only the plugin's own files and its Check suite include it.
  */
 #ifndef TRIT_OPENCL_OCL_H
@@ -72,6 +73,8 @@ struct ocl_options {
 	const char *build_options_where;
 	enum ocl_divide divide;
 	const char *divide_where;
+	uint64_t memory;              /* the memory budget per device in bytes; 0: none */
+	const char *memory_text, *memory_where; /* "64MiB", "deploy.ini:3" */
 };
 
 int ocl_options_read(const struct trit_host *host, struct ocl_options *o, struct ocl_pool *pool,
@@ -94,6 +97,21 @@ struct ocl_kernels {
 	size_t quant_local;  /* work-group size of quantize/pad: a power of two */
 	size_t dot_local;    /* work-group size of the I2_S dot kernels */
 	size_t tile_local;   /* of the TL1/TL2 ones: a multiple of 16 (16 per tile) */
+};
+
+/* The graph ops of ops.cl (graph.c); built with the ternary kernels, from
+ * the same program. A `source` override without them leaves have_ops 0:
+ * the device then runs MATMUL of the ternary types only. */
+enum {
+	OCL_OP_UNARY = 0, OCL_OP_BINARY, OCL_OP_RMS_NORM, OCL_OP_QUANTIZE, OCL_OP_ROPE,
+	OCL_OP_GET_ROWS, OCL_OP_CPY, OCL_OP_KV_WRITE, OCL_OP_MATMUL_F, OCL_OP_ATTENTION,
+	OCL_OP_QUANT_Q8, OCL_OP_MATMUL_Q8, OCL_OP_KERNELS
+};
+
+struct ocl_ops {
+	cl_kernel k[OCL_OP_KERNELS];
+	size_t local;         /* work-group size of the row kernels: a power of two */
+	cl_mem errors;        /* 4 ints: the kernels' error words (ops.cl) */
 };
 
 #define OCL_MAX_PROPS 24
@@ -121,6 +139,9 @@ struct ocl_device {
 	cl_context ctx;
 	cl_command_queue queue;
 	struct ocl_kernels k;
+	struct ocl_ops ops;
+	int have_ops;              /* ops is built (and k too) */
+	uint64_t allocated;        /* bytes of this plugin's live buffers (under buffers_lock) */
 	pthread_mutex_t lock;      /* kernel arguments are shared: one matmul at a time */
 	int lock_ready;
 	int have_kernels;          /* k is built and passed the self-test */
@@ -163,9 +184,22 @@ struct ocl_state {
 	int probe_cache_hit;       /* the devices came from the probe cache */
 };
 
-/* The embedded kernel source (generated from ternary.cl at build time). */
+/* The embedded kernel sources (generated from ternary.cl and ops.cl at
+ * build time); the built-in program is the two, in that order. */
 extern const char ocl_ternary_cl[];
 extern const size_t ocl_ternary_cl_len;
+extern const char ocl_ops_cl[];
+extern const size_t ocl_ops_cl_len;
+
+/* A buffer of this backend (kernels.c allocates them). */
+#define OCL_BUFFER_MAGIC 0x54434c42u /* "TCLB" */
+struct trit_buffer {
+	uint32_t magic;
+	uint32_t device;
+	uint64_t size;
+	cl_mem mem;
+	struct trit_buffer *prev, *next; /* the state's list of live buffers */
+};
 
 /* probe.c: enumerate platforms and devices into st->devs. Returns 0 with at
  * least one device, or TRIT_ENODEV with the reasons (no ICD, no platform,
@@ -203,6 +237,7 @@ int ocl_desc_parse(struct ocl_state *st, const char *value, struct ocl_device *d
  * says why. */
 void ocl_program_build(struct ocl_state *st, struct ocl_device *d);
 void ocl_kernels_release(struct ocl_kernels *k);
+void ocl_ops_release(struct ocl_ops *o);
 /* Where the binary cache lives (NULL with why when there is none). */
 const char *ocl_cache_dir(const struct ocl_state *st, char *buf, size_t len, char *why,
                           size_t whylen);
@@ -224,6 +259,24 @@ int ocl_matmul(void *state, uint32_t device, const struct trit_matmul *op, char 
 /* Run the kernels on cl_mem objects directly (the self-test uses it). */
 int ocl_run(struct ocl_device *d, const struct trit_matmul *op, cl_mem w, cl_mem in, cl_mem out,
             cl_mem ws, char *err, size_t errlen);
+/* Enqueue a ternary matmul without waiting (graph.c): with scales NULL, as
+ * ocl_run; otherwise `in` is I8 [tokens][cols] quantised, its multipliers
+ * at scales + scales_off, and the output F32. op->flags must be 0. */
+int ocl_ternary_enqueue(struct ocl_device *d, const struct trit_matmul *op, cl_mem w, cl_mem in,
+                        cl_mem scales, uint64_t scales_off, cl_mem out, cl_mem ws, char *err,
+                        size_t errlen);
+/* The device's bytes free and total under the memory budget (only when
+ * [plugin.opencl] memory is set). */
+void ocl_budget(struct ocl_state *st, uint32_t device, uint64_t *free_bytes, uint64_t *total);
+
+/* graph.c: the ABI v2 graph entries, live memory and buffer limits. */
+int ocl_supports_op(void *state, uint32_t device, const struct trit_node *node);
+int ocl_graph_workspace(void *state, uint32_t device, const struct trit_graph *graph,
+                        uint64_t *bytes, char *err, size_t errlen);
+int ocl_graph_compute(void *state, uint32_t device, const struct trit_graph *graph, char *err,
+                      size_t errlen);
+int ocl_get_memory(void *state, uint32_t device, uint64_t *free_bytes, uint64_t *total_bytes,
+                   char *err, size_t errlen);
 
 /* backend.c: the backend table's functions. */
 int ocl_init(const struct trit_host *host, void **state, char *err, size_t errlen);

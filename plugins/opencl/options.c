@@ -15,6 +15,10 @@
  *                  rounded float division: -cl-fp32-correctly-rounded-divide-sqrt
  *                  (option), an exact fma correction (emulate), or the
  *                  option when the device supports it (auto)
+ *   memory        = SIZE         a memory budget per device ("64MiB"): the
+ *                  device reports it as its total and it less this plugin's
+ *                  live buffers as free, and allocations beyond it fail
+ *                  (default: none, the driver's figures)
  */
 #include <build-config.h>
 
@@ -28,7 +32,8 @@
 #define MAX_KEYS 1024
 
 static const char *const known_keys[] = {
-	"device_type", "kernels", "cache", "cache_dir", "source", "build_options", "divide"
+	"device_type", "kernels", "cache", "cache_dir", "source", "build_options", "divide",
+	"memory"
 };
 
 static const char *where(const struct trit_host *host, const char *key)
@@ -109,7 +114,7 @@ int ocl_options_read(const struct trit_host *host, struct ocl_options *o, struct
 			return ocl_errf(err, errlen, TRIT_ECONFIG,
 			                "%s: " SECTION " has no key '%s'; the keys are "
 			                "device_type, kernels, cache, cache_dir, source, "
-			                "build_options and divide", where(host, key), key);
+			                "build_options, divide and memory", where(host, key), key);
 	}
 
 	if ((v = host->config_get(host->ctx, "device_type")) != NULL) {
@@ -161,6 +166,15 @@ int ocl_options_read(const struct trit_host *host, struct ocl_options *o, struct
 			                "%s: " SECTION " divide = '%s' is not one of auto, option, "
 			                "emulate", where(host, "divide"), v);
 		o->divide_where = ocl_pool_printf(pool, "divide = %s (%s)", v, where(host, "divide"));
+	}
+	if ((v = host->config_get(host->ctx, "memory")) != NULL) {
+		if (cpu_common_parse_size(v, &o->memory) != 0 || o->memory == 0)
+			return ocl_errf(err, errlen, TRIT_ECONFIG,
+			                "%s: " SECTION " memory = '%s' is not a size above 0; give "
+			                "one like 64MiB (binary) or 64MB (decimal)",
+			                where(host, "memory"), v);
+		o->memory_text = ocl_pool_printf(pool, "%s", v);
+		o->memory_where = ocl_pool_printf(pool, "%s", where(host, "memory"));
 	}
 	return pool->failed ? ocl_errf(err, errlen, TRIT_ENOMEM, "out of memory reading " SECTION)
 	                    : 0;

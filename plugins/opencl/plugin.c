@@ -15,7 +15,7 @@ static const struct trit_backend table = {
 	.struct_size = sizeof(struct trit_backend),
 	.name = "opencl",
 	.version = PACKAGE_VERSION,
-	.description = "OpenCL devices through the ICD loader (I2_S, TL1, TL2 kernels)",
+	.description = "OpenCL devices through the ICD loader (the forward-pass ops; I2_S, TL1, TL2 kernels)",
 	.init = ocl_init,
 	.shutdown = ocl_shutdown,
 	.device_count = ocl_device_count,
@@ -27,6 +27,10 @@ static const struct trit_backend table = {
 	.buffer_read = ocl_buffer_read,
 	.matmul_workspace = ocl_matmul_workspace,
 	.matmul = ocl_matmul,
+	.get_memory = ocl_get_memory,
+	.supports_op = ocl_supports_op,
+	.graph_workspace = ocl_graph_workspace,
+	.graph_compute = ocl_graph_compute,
 };
 
 TRIT_EXPORT const struct trit_backend *trit_backend_entry(void)

@@ -100,11 +100,31 @@ static int dev_info(cl_device_id dev, cl_device_info what, void *out, size_t siz
 /* ------------------------------------------------------------------------ */
 /* Memory.                                                                   */
 
+/* [plugin.opencl] memory: the budget is the total, and what this plugin's
+ * live buffers leave of it is free. */
+static void budget_memory(struct ocl_state *st, struct ocl_device *d)
+{
+	struct ocl_pool *pool = &d->mem_pool;
+	uint64_t free_bytes, total;
+
+	ocl_budget(st, (uint32_t)(d - st->devs), &free_bytes, &total);
+	d->dev.mem_total = ocl_configured(total, ocl_pool_printf(pool,
+		"[plugin.opencl] memory = %s (%s), a budget in place of the device's %llu "
+		"bytes (CL_DEVICE_GLOBAL_MEM_SIZE)", st->opt.memory_text, st->opt.memory_where,
+		(unsigned long long)d->f.mem_total));
+	d->dev.mem_free = ocl_derived(free_bytes, ocl_pool_printf(pool,
+		"the memory budget ([plugin.opencl] memory = %s, %s) less the %llu bytes of "
+		"buffers this plugin has allocated on the device", st->opt.memory_text,
+		st->opt.memory_where, (unsigned long long)(total - free_bytes)));
+}
+
 void ocl_probe_memory(struct ocl_state *st, struct ocl_device *d)
 {
 	struct ocl_pool *pool = &d->mem_pool;
 
-	if (d->amd_free && !d->live) {
+	if (st->opt.memory) {
+		budget_memory(st, d);
+	} else if (d->amd_free && !d->live) {
 		d->dev.mem_free = ocl_unknown("not measured yet: the device was described from the "
 			"probe cache, and OpenCL is brought up at its first use (or device_update)");
 	} else if (d->amd_free) {
@@ -134,7 +154,6 @@ void ocl_probe_memory(struct ocl_state *st, struct ocl_device *d)
 			"it (trit reads cl_amd_device_attribute_query)",
 			d->platform_name ? d->platform_name : "this platform"));
 	}
-	(void)st;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -418,6 +437,8 @@ static cl_int open_device(struct ocl_device *d)
 
 void ocl_device_release(struct ocl_device *d)
 {
+	ocl_ops_release(&d->ops);
+	d->have_ops = 0;
 	ocl_kernels_release(&d->k);
 	if (d->queue)
 		clReleaseCommandQueue(d->queue);
@@ -709,6 +730,8 @@ int ocl_bring_up(struct ocl_state *st, struct ocl_device *d, char *err, size_t e
 	if (rc == 0)
 		return 0;
 	if (d->live) { /* the queue was made but something after it failed */
+		ocl_ops_release(&d->ops);
+		d->have_ops = 0;
 		ocl_kernels_release(&d->k);
 		d->have_kernels = 0;
 		d->dev.matmul_types = 0;

@@ -5,7 +5,9 @@
  * source, so later processes skip the compiler; then a self-test runs every
  * kernel on a small problem and compares with the C reference of
  * trit/ternary.h bit for bit. A device advertises the kernels only when all
- * of that worked; otherwise the reason is kept for `trit devices`.
+ * of that worked; otherwise the reason is kept for `trit devices`. The graph
+ * ops of ops.cl come from the same program; a source without them leaves
+ * the device its ternary matmul only.
  */
 #include <build-config.h>
 
@@ -34,6 +36,22 @@ static const char *const vector_names[2][2] = {
 	{ "trit_tl1v_t1", "trit_tl1v_tt" },
 	{ "trit_tl2v_t1", "trit_tl2v_tt" },
 };
+
+static const char *const op_kernel_names[OCL_OP_KERNELS] = {
+	"op_unary", "op_binary", "op_rms_norm", "op_quantize", "op_rope",
+	"op_get_rows", "op_cpy", "op_kv_write", "op_matmul_f", "op_attention",
+	"op_quant_q8", "op_matmul_q8",
+};
+
+void ocl_ops_release(struct ocl_ops *o)
+{
+	for (int i = 0; i < OCL_OP_KERNELS; i++)
+		if (o->k[i])
+			clReleaseKernel(o->k[i]);
+	if (o->errors)
+		clReleaseMemObject(o->errors);
+	memset(o, 0, sizeof *o);
+}
 
 void ocl_kernels_release(struct ocl_kernels *k)
 {
@@ -282,6 +300,8 @@ static int refuse(struct ocl_state *st, struct ocl_device *d, const char *fmt, .
 	d->kernels_src = ocl_unknown(ocl_pool_printf(&st->pool, "%s", msg));
 	trit_host_logf(&st->host, TRIT_LOG_WARN, "%s '%s': no ternary kernels: %.400s", d->dev.id,
 	               d->dev.name, msg);
+	ocl_ops_release(&d->ops);
+	d->have_ops = 0;
 	ocl_kernels_release(&d->k);
 	d->have_kernels = 0;
 	return -1;
@@ -381,6 +401,42 @@ static int create_kernels(struct ocl_state *st, struct ocl_device *d)
 		return refuse(st, d, "the TL1/TL2 kernels need work-groups of 16; the device allows %zu",
 		              d->max_wg);
 	return 0;
+}
+
+/* The graph ops' kernels and error words. Missing ones (a `source` override
+ * that predates ops.cl) leave have_ops 0 with a note in the log. */
+static void create_op_kernels(struct ocl_state *st, struct ocl_device *d)
+{
+	struct ocl_ops *o = &d->ops;
+	size_t wg, local = 256;
+	cl_int e = CL_SUCCESS;
+	char ebuf[64];
+
+	d->have_ops = 0;
+	for (int i = 0; i < OCL_OP_KERNELS; i++) {
+		o->k[i] = clCreateKernel(d->k.program, op_kernel_names[i], &e);
+		if (e != CL_SUCCESS) {
+			trit_host_logf(&st->host, TRIT_LOG_INFO, "%s: %s has no kernel %s (%s): "
+			               "only the ternary matmul runs here", d->dev.id,
+			               st->source_name, op_kernel_names[i],
+			               ocl_strerror(e, ebuf, sizeof ebuf));
+			ocl_ops_release(o);
+			return;
+		}
+		if (clGetKernelWorkGroupInfo(o->k[i], d->id, CL_KERNEL_WORK_GROUP_SIZE, sizeof wg,
+		                             &wg, NULL) == CL_SUCCESS && wg && wg < local)
+			local = wg;
+	}
+	o->local = pow2_floor(local < d->max_wg ? local : d->max_wg);
+	o->errors = clCreateBuffer(d->ctx, CL_MEM_READ_WRITE, 4 * sizeof(cl_int), NULL, &e);
+	if (!o->errors || e != CL_SUCCESS) {
+		trit_host_logf(&st->host, TRIT_LOG_WARN, "%s: no buffer for the graph ops' error "
+		               "words (%s): only the ternary matmul runs here", d->dev.id,
+		               ocl_strerror(e, ebuf, sizeof ebuf));
+		ocl_ops_release(o);
+		return;
+	}
+	d->have_ops = 1;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -617,6 +673,7 @@ void ocl_program_build(struct ocl_state *st, struct ocl_device *d)
 	}
 	if (create_kernels(st, d) != 0 || self_test(st, d) != 0)
 		return;
+	create_op_kernels(st, d);
 	d->build_seconds = ocl_now() - t0;
 	d->from_cache = cached;
 	d->have_kernels = 1;
