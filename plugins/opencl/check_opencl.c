@@ -1670,6 +1670,40 @@ START_TEST(a_row_id_or_position_out_of_range_is_erange_naming_the_node)
 }
 END_TEST
 
+/* A source whose ADD subtracts: it builds and the ternary kernels pass,
+ * but the ops' self-test catches it, and the device then claims no op but
+ * the ternary matmul. */
+START_TEST(ops_that_compute_wrong_are_not_claimed)
+{
+	char *dir = make_temp_dir(), path[600], err[1024] = "";
+	const char *bad = "op == OP_ADD ? x + y";
+	char *p;
+	void *st = NULL;
+	struct trit_node n = node_of(TRIT_OP_ADD, "a");
+	FILE *f;
+
+	ck_assert_ptr_nonnull(p = strstr(ocl_ops_cl, bad));
+	snprintf(path, sizeof path, "%s/wrong.cl", dir);
+	ck_assert_ptr_nonnull(f = fopen(path, "w"));
+	fputs(ocl_ternary_cl, f);
+	fwrite(ocl_ops_cl, 1, (size_t)(p - ocl_ops_cl) + strlen(bad) - 3, f);
+	fputs("- y", f);
+	fputs(p + strlen(bad), f);
+	fclose(f);
+	set_cfg("source", path);
+	ck_assert_int_eq(init_with(&st, err, sizeof err), 0);
+	ck_assert_uint_ne(be()->device_get(st, 0)->matmul_types, 0);
+	ck_assert_msg(strstr(logbuf, "graph ops failed their self-test (ADD of") != NULL, "%s",
+	              logbuf);
+	n.dst = n.src[0] = tensor2(TRIT_TYPE_F32, 64, 2, NULL, 0);
+	n.src[1] = tensor2(TRIT_TYPE_F32, 1, 1, NULL, 0);
+	ck_assert_int_eq(be()->supports_op(st, 0, &n), 0);
+	be()->shutdown(st);
+	remove_tree(dir);
+	free(dir);
+}
+END_TEST
+
 START_TEST(supports_op_refuses_what_the_kernels_do_not_compute)
 {
 	void *st = init_ok();
@@ -1800,6 +1834,7 @@ static Suite *opencl_suite(void)
 	tcase_add_test(g, a_graph_of_several_ops_runs_in_one_call_as_the_reference);
 	tcase_add_test(g, a_row_id_or_position_out_of_range_is_erange_naming_the_node);
 	tcase_add_test(g, supports_op_refuses_what_the_kernels_do_not_compute);
+	tcase_add_test(g, ops_that_compute_wrong_are_not_claimed);
 	tcase_add_test(t, a_memory_budget_is_the_total_and_buffers_count_against_it);
 	tcase_add_test(t, without_a_budget_free_memory_stays_unknown_and_a_bad_one_is_refused);
 	tcase_add_test(c, second_init_loads_the_program_from_the_cache);

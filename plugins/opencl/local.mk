@@ -17,6 +17,7 @@ plugins_opencl_libopencl_core_la_SOURCES = \
 	plugins/opencl/program.c \
 	plugins/opencl/kernels.c \
 	plugins/opencl/graph.c \
+	plugins/opencl/opstest.c \
 	plugins/opencl/backend.c
 nodist_plugins_opencl_libopencl_core_la_SOURCES = plugins/opencl/ternary_cl.c \
 	plugins/opencl/ops_cl.c

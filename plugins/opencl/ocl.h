@@ -238,6 +238,9 @@ int ocl_desc_parse(struct ocl_state *st, const char *value, struct ocl_device *d
 void ocl_program_build(struct ocl_state *st, struct ocl_device *d);
 void ocl_kernels_release(struct ocl_kernels *k);
 void ocl_ops_release(struct ocl_ops *o);
+/* opstest.c: run a small graph of the ops through graph_compute and compare
+ * it with the C reference; 0, or -1 with the first difference in why. */
+int ocl_ops_self_test(struct ocl_state *st, struct ocl_device *d, char *why, size_t len);
 /* Where the binary cache lives (NULL with why when there is none). */
 const char *ocl_cache_dir(const struct ocl_state *st, char *buf, size_t len, char *why,
                           size_t whylen);

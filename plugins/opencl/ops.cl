@@ -349,13 +349,19 @@ __kernel void op_matmul_f(__global const uchar *wb, ulong8 wg, uint wtype, __glo
 	float acc = 0.0f;
 	ulong k;
 
-	if (wtype == T_F32) {
-		__global const float *wf = (__global const float *)w;
-		for (k = 0; k < K; k++)
-			acc += wf[k] * x[k];
-	} else if (wtype == T_F16) {
-		for (k = 0; k < K; k++)
-			acc += vload_half(k, (__global const half *)w) * x[k];
+	/* eight lanes within the work-item (what a CPU device's compiler
+	 * vectorises), then the lanes, then the tail */
+	if (wtype == T_F32 || wtype == T_F16) {
+		float8 a8 = (float8)(0.0f);
+		float4 a4;
+		for (k = 0; k + 8 <= K; k += 8)
+			a8 += (wtype == T_F32 ? vload8(k / 8, (__global const float *)w)
+			                      : vload_half8(k / 8, (__global const half *)w)) *
+			      vload8(k / 8, x);
+		a4 = a8.lo + a8.hi;
+		acc = (a4.x + a4.y) + (a4.z + a4.w);
+		for (; k < K; k++)
+			acc += load_elem(w, wtype, k) * x[k];
 	} else {
 		for (k = 0; k < K; k++)
 			acc += load_elem(w, T_BF16, k) * x[k];

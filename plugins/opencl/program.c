@@ -410,7 +410,7 @@ static void create_op_kernels(struct ocl_state *st, struct ocl_device *d)
 	struct ocl_ops *o = &d->ops;
 	size_t wg, local = 256;
 	cl_int e = CL_SUCCESS;
-	char ebuf[64];
+	char ebuf[64], why[300];
 
 	d->have_ops = 0;
 	for (int i = 0; i < OCL_OP_KERNELS; i++) {
@@ -437,6 +437,13 @@ static void create_op_kernels(struct ocl_state *st, struct ocl_device *d)
 		return;
 	}
 	d->have_ops = 1;
+	if (ocl_ops_self_test(st, d, why, sizeof why) != 0) {
+		trit_host_logf(&st->host, TRIT_LOG_WARN, "%s '%s': the graph ops failed their "
+		               "self-test (%s): only the ternary matmul runs here", d->dev.id,
+		               d->dev.name, why);
+		d->have_ops = 0;
+		ocl_ops_release(o);
+	}
 }
 
 /* ------------------------------------------------------------------------ */
