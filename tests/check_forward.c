@@ -798,7 +798,7 @@ START_TEST(allocator_places_live_slots_apart_and_reuses_dead_ones)
 {
 	struct tmodel tm;
 	struct dweights d;
-	struct trit_graph_inputs in = { lookup, &d, NULL, NULL, TRIT_TYPE_F16, NCTX };
+	struct trit_graph_inputs in = { lookup, &d, NULL, NULL, TRIT_TYPE_F16, NCTX, NULL };
 	char err[512];
 
 	for (int bitnet = 0; bitnet < 2; bitnet++) {

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <trit/ternary.h>
+
 #include "core/common.h"
 #include "exec/alloc.h"
 #include "exec/forward.h"
@@ -334,9 +336,12 @@ int trit_forward_new(const struct trit_forward_params *p, struct trit_forward **
 	                      p->layer_target, &f->kv, err, errlen);
 	if (!rc) {
 		f->in = (struct trit_graph_inputs){ p->weight, p->weight_ctx, f->kv->k, f->kv->v,
-		                                    p->kv_type, p->n_ctx };
-		if (p->weights)
+		                                    p->kv_type, p->n_ctx, NULL };
+		if (p->weights) {
+			const struct trit_weight *h = trit_weights_head_copy(p->weights);
 			f->in.weight = loaded_weight, f->in.weight_ctx = (void *)p->weights;
+			f->in.head = h ? &h->t : NULL;
+		}
 		rc = plan_arena(f, err, errlen);
 	}
 	if (rc) {
@@ -591,15 +596,52 @@ uint32_t trit_forward_n_vocab(const struct trit_forward *f)
 	return f->hp->n_vocab;
 }
 
+/* graph_workspace() of the nodes of g that device dev would run itself
+ * (those on target pl->target, or all when pl is NULL, that its
+ * supports_op() takes), unbound: shapes only. */
+static int device_workspace(const struct trit_nodelist *g, const uint32_t *nt,
+                            const struct trit_forward_place *pl,
+                            const struct trit_sched_target *dev, uint64_t *bytes, char *err,
+                            size_t errlen)
+{
+	struct trit_node *all = calloc(g->n_nodes ? g->n_nodes : 1, sizeof *all);
+	uint64_t *zero = calloc(g->n_slots ? g->n_slots : 1, sizeof *zero);
+	struct trit_graph gr = { .struct_size = sizeof gr };
+	uint32_t n = 0;
+	char why[512] = "";
+	int rc = 0;
+
+	*bytes = 0;
+	if (!all || !zero) {
+		free(all);
+		free(zero);
+		return trit_errf(err, errlen, TRIT_ENOMEM, "out of memory");
+	}
+	trit_graph_bind(g, 0, g->n_nodes, NULL, zero, all);
+	free(zero);
+	for (uint32_t i = 0; i < g->n_nodes; i++)
+		if ((!pl || nt[i] == pl->target) && all[i].op != TRIT_OP_NONE &&
+		    dev->be->supports_op(dev->state, dev->device, &all[i]))
+			all[n++] = all[i];
+	gr.nodes = all, gr.n_nodes = n;
+	if (n && (rc = dev->be->graph_workspace(dev->state, dev->device, &gr, bytes, why,
+	                                        sizeof why)))
+		rc = trit_errf(err, errlen, rc, "%s: graph workspace: %s", dev->name, why);
+	free(all);
+	return rc;
+}
+
 /* The arena of the worst-case ubatch graph: all of it (pl NULL) or what
- * target pl->target holds of the split pl describes. */
+ * target pl->target holds of the split pl describes; and, when dev is not
+ * NULL, the workspace that device asks for the nodes it runs of it. */
 static int arena_of(const struct trit_hparams *hp,
                     const struct trit_tensor *(*weight)(void *ctx, const char *name),
                     void *weight_ctx, uint32_t n_ctx, uint32_t kv_type, uint32_t n_ubatch,
                     int all_logits, const struct trit_forward_place *pl, uint64_t *arena_bytes,
-                    uint64_t *unshared_bytes, char *err, size_t errlen)
+                    uint64_t *unshared_bytes, const struct trit_sched_target *dev,
+                    uint64_t *ws_bytes, char *err, size_t errlen)
 {
-	struct trit_graph_inputs in = { weight, weight_ctx, NULL, NULL, kv_type, n_ctx };
+	struct trit_graph_inputs in = { weight, weight_ctx, NULL, NULL, kv_type, n_ctx, NULL };
 	struct trit_graph_params gp = { hp, n_ubatch, n_ubatch, all_logits };
 	struct trit_nodelist g;
 	uint32_t *nt = NULL;
@@ -621,6 +663,8 @@ static int arena_of(const struct trit_hparams *hp,
 	}
 	if (!rc && unshared_bytes)
 		*unshared_bytes = trit_alloc_sum(g.slots, g.n_slots);
+	if (!rc && dev)
+		rc = device_workspace(&g, nt, pl, dev, ws_bytes, err, errlen);
 	free(nt);
 	trit_graph_free(&g);
 	return rc;
@@ -633,7 +677,7 @@ int trit_forward_arena_bytes(const struct trit_hparams *hp,
                              uint64_t *unshared_bytes, char *err, size_t errlen)
 {
 	return arena_of(hp, weight, weight_ctx, n_ctx, kv_type, n_ubatch, all_logits, NULL,
-	                arena_bytes, unshared_bytes, err, errlen);
+	                arena_bytes, unshared_bytes, NULL, NULL, err, errlen);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -660,6 +704,23 @@ static int type_by_name(const char *name, uint32_t *type)
 	return -1;
 }
 
+/* nb of a weight as the loader lays it out (backend.h): rows of whole
+ * blocks; I2_S rows of whole 128-weight blocks, TL1/TL2 without geometry. */
+static void strides(struct trit_tensor *t)
+{
+	const struct trit_type_traits *tr = trit_type_traits(t->type);
+	uint64_t row;
+
+	if (!tr || t->type == TRIT_TYPE_TL1 || t->type == TRIT_TYPE_TL2 || !tr->block_elems)
+		return;
+	row = t->type == TRIT_TYPE_I2_S ? trit_round_up_u64(t->ne[0], TRIT_I2S_BLOCK_COLS) / 4
+	                                : t->ne[0] / tr->block_elems * tr->block_bytes;
+	t->nb[0] = tr->block_bytes;
+	t->nb[1] = row;
+	t->nb[2] = row * t->ne[1];
+	t->nb[3] = t->nb[2] * t->ne[2];
+}
+
 static const struct trit_tensor *model_weight(void *ctx, const char *name)
 {
 	struct model_lookup *ml = ctx;
@@ -683,6 +744,7 @@ static const struct trit_tensor *model_weight(void *ctx, const char *name)
 		t->type = type;
 		for (int d = 0; d < 4; d++)
 			t->ne[d] = mt->ne[d] ? mt->ne[d] : 1;
+		strides(t);
 		return t;
 	}
 	return NULL;
@@ -708,6 +770,25 @@ int trit_forward_model_split_arena_bytes(const struct trit_model *m, uint32_t te
 	struct model_lookup ml = { .m = m, .ternary_type = ternary_type, .err = err,
 	                           .errlen = errlen };
 	int rc = arena_of(&m->hp, model_weight, &ml, n_ctx, kv_type, n_ubatch, all_logits, pl,
-	                  arena_bytes, NULL, err, errlen);
+	                  arena_bytes, NULL, NULL, NULL, err, errlen);
+	return ml.rc ? ml.rc : rc;
+}
+
+int trit_forward_model_workspace(const struct trit_model *m, uint32_t ternary_type,
+                                 uint32_t n_ctx, uint32_t kv_type, uint32_t n_ubatch,
+                                 int all_logits, const struct trit_forward_place *pl,
+                                 const struct trit_sched_target *dev, uint64_t *bytes,
+                                 char *err, size_t errlen)
+{
+	struct model_lookup ml = { .m = m, .ternary_type = ternary_type, .err = err,
+	                           .errlen = errlen };
+	uint64_t arena = 0;
+	int rc;
+
+	*bytes = 0;
+	if (!dev->be->supports_op || !dev->be->graph_workspace)
+		return trit_errf(err, errlen, TRIT_EUNSUPPORTED, "%s has no graph calls", dev->name);
+	rc = arena_of(&m->hp, model_weight, &ml, n_ctx, kv_type, n_ubatch, all_logits, pl, &arena,
+	              NULL, dev, bytes, err, errlen);
 	return ml.rc ? ml.rc : rc;
 }

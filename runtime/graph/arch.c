@@ -137,15 +137,18 @@ static int is_ternary_act(uint32_t type)
 
 /* y = W x for the weight "<base>.weight" of layer il, times "<base>.scale"
  * when the file has it (BitNet graphs). */
-static struct trit_gref matmul(struct bctx *b, const char *base, int il, struct trit_gref x,
-                               const char *name)
+/* x times the matrix base.weight of layer il (or w itself when not NULL),
+ * and by base.scale when the model has one. */
+static struct trit_gref matmul_w(struct bctx *b, const char *base, const struct trit_tensor *w,
+                                 int il, struct trit_gref x, const char *name)
 {
 	char fmt[80], nm[64];
-	const struct trit_tensor *w, *s = NULL;
+	const struct trit_tensor *s = NULL;
 	struct trit_gref y = ABSENT;
 
 	snprintf(fmt, sizeof fmt, "%s.weight", base);
-	w = weight(b, 1, fmt, il);
+	if (!w)
+		w = weight(b, 1, fmt, il);
 	if (b->arch != TRIT_ARCH_LLAMA) {
 		snprintf(fmt, sizeof fmt, "%s.scale", base);
 		s = weight(b, 0, fmt, il);
@@ -178,6 +181,12 @@ static struct trit_gref matmul(struct bctx *b, const char *base, int il, struct 
 		node(b, TRIT_OP_MUL, y, src, 2, NULL, NULL, nm);
 	}
 	return y;
+}
+
+static struct trit_gref matmul(struct bctx *b, const char *base, int il, struct trit_gref x,
+                               const char *name)
+{
+	return matmul_w(b, base, NULL, il, x, name);
 }
 
 static struct trit_gref add(struct bctx *b, struct trit_gref x, struct trit_gref y, int il,
@@ -353,11 +362,18 @@ static struct trit_gref layer(struct bctx *b, struct trit_gref inp, struct trit_
  * bitnet). */
 static struct trit_gref head(struct bctx *b, struct trit_gref x)
 {
-	const char *name = "output";
+	int tied = b->arch == TRIT_ARCH_BITNET || !b->in->weight(b->in->weight_ctx, "output.weight");
 
-	if (b->arch == TRIT_ARCH_BITNET || !b->in->weight(b->in->weight_ctx, "output.weight"))
-		name = "token_embd";
-	return matmul(b, name, -1, x, "output");
+	return matmul_w(b, tied ? "token_embd" : "output", tied ? b->in->head : NULL, -1, x,
+	                "output");
+}
+
+int trit_graph_head_is_tied(const struct trit_hparams *hp, int has_output)
+{
+	enum trit_arch a;
+	char e[8];
+
+	return !has_output || (trit_graph_arch(hp, &a, e, sizeof e) == 0 && a == TRIT_ARCH_BITNET);
 }
 
 static int check_hparams(const struct trit_hparams *hp, char *err, size_t errlen)

@@ -114,7 +114,15 @@ struct trit_graph_inputs {
 	const struct trit_tensor *k_cache, *v_cache;
 	uint32_t kv_type;        /* type of the caches when k_cache is NULL */
 	uint32_t n_ctx;          /* cache positions, when k_cache is NULL */
+	/* The head's matrix when it is a copy of the tied token embeddings
+	 * placed on another device than they are (NULL: by name). */
+	const struct trit_tensor *head;
 };
+
+/* Whether the head of a model with these hyper-parameters multiplies by
+ * token_embd (tied: llama.cpp's bitnet always, the others when the file has
+ * no output.weight). */
+int trit_graph_head_is_tied(const struct trit_hparams *hp, int has_output);
 
 enum trit_arch {
 	TRIT_ARCH_LLAMA = 1,       /* Llama 2/3, Mistral: normal RoPE, SiLU-gated FFN */

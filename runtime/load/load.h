@@ -122,6 +122,10 @@ int trit_load(const struct trit_model *m, const struct trit_load_spec *spec,
 /* The tensor named `name` ("blk.3.attn_q.weight"), or NULL. */
 const struct trit_weight *trit_weights_find(const struct trit_weights *w, const char *name);
 size_t trit_weights_count(const struct trit_weights *w);
+/* The copy of the tied token embeddings placed on the output target, when
+ * the head runs on another target than the embeddings; else NULL. Not among
+ * trit_weights_count()'s (its name is token_embd's). */
+const struct trit_weight *trit_weights_head_copy(const struct trit_weights *w);
 const struct trit_weight *trit_weights_at(const struct trit_weights *w, size_t i);
 
 /* The read-only mapping of the model's file `file` (its base and size), or

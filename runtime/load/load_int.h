@@ -26,7 +26,9 @@ struct load_buf {
 
 struct trit_weights {
 	struct trit_weight *w;
-	size_t n;
+	size_t n;                       /* entries of w: the model's tensors, then the
+	                                 * head copy when there is one */
+	size_t n_named;                 /* the model's tensors (by_name indexes these) */
 	size_t *by_name;                /* indices of w sorted by name */
 	struct load_map *maps;
 	uint32_t n_maps;
@@ -60,6 +62,10 @@ enum load_check {
  * Touches no tensor byte. Errors name the tensor. */
 int load_plan_tensor(const struct trit_model *m, size_t i, const struct trit_load_spec *spec,
                      struct load_item *it, char *err, size_t errlen);
+/* The same for a copy of tensor i (the tied token embeddings) that the head
+ * multiplies by on the output target. */
+int load_plan_head_copy(const struct trit_model *m, size_t i, const struct trit_load_spec *spec,
+                        struct load_item *it, char *err, size_t errlen);
 
 /* Map every file of m read-only; check each tensor's extent against its
  * file's size. On error nothing stays mapped. */

@@ -416,7 +416,7 @@ void load_place_end(struct load_place *pl, struct trit_weights *w, struct trit_l
 	rep->peak_source = pl->hwm_reset ? TRIT_LOAD_PEAK_HWM : TRIT_LOAD_PEAK_SAMPLED;
 	rep->rss_after = trit_rss_now();
 	rep->model_bytes = pl->prog.total_bytes;
-	rep->n_tensors = (uint32_t)w->n;
+	rep->n_tensors = (uint32_t)w->n;   /* the head's copy of tied embeddings included */
 	rep->target_bytes = w->target_bytes;
 	rep->n_targets = w->n_targets;
 	rep->seconds = trit_now() - pl->t0;

@@ -140,10 +140,11 @@ static int asks(const struct trit_sched_target *tg, const struct trit_node *n)
 	return tg->be->supports_op && tg->be->supports_op(tg->state, tg->device, n);
 }
 
-/* 1 when the target runs a node that uses w as the model uses the tensor;
- * -1 when the tensor feeds no op the loader knows (placed unasked). */
+/* 1 when the target runs a node that uses w as the model uses the tensor
+ * (as the head's matrix when as_head); -1 when the tensor feeds no op the
+ * loader knows (placed unasked). */
 static int target_runs(const struct trit_sched_target *tg, const struct trit_model_tensor *mt,
-                       const struct trit_tensor *w)
+                       const struct trit_tensor *w, int as_head)
 {
 	struct trit_node n;
 	int ternary = w->type == TRIT_TYPE_I2_S || w->type == TRIT_TYPE_TL1 ||
@@ -153,13 +154,13 @@ static int target_runs(const struct trit_sched_target *tg, const struct trit_mod
 	n.struct_size = sizeof n;
 	n.name = mt->name;
 	n.src[0] = *w;
-	if (mt->role == TRIT_ROLE_TOKEN_EMBD || mt->role == TRIT_ROLE_POS_EMBD) {
+	if (!as_head && (mt->role == TRIT_ROLE_TOKEN_EMBD || mt->role == TRIT_ROLE_POS_EMBD)) {
 		n.op = TRIT_OP_GET_ROWS;
 		f32_tensor(&n.src[1], TRIT_TYPE_I32, 1, 1);
 		f32_tensor(&n.dst, TRIT_TYPE_F32, w->ne[0], 1);
 		return asks(tg, &n);
 	}
-	if (trit_role_is_matrix(mt->role) && mt->n_dims >= 2) {
+	if ((as_head || trit_role_is_matrix(mt->role)) && mt->n_dims >= 2) {
 		n.op = TRIT_OP_MATMUL;
 		n.src[0].ne[2] = n.src[0].ne[3] = 1; /* one expert's slice */
 		f32_tensor(&n.dst, TRIT_TYPE_F32, w->ne[1], 1);
@@ -227,19 +228,16 @@ static uint32_t placed_type(const struct trit_model *m, const struct trit_model_
 	return src == TRIT_TERNARY_SRC_I2S_BITNET ? TRIT_TYPE_I2_S : src;
 }
 
-int load_plan_tensor(const struct trit_model *m, size_t i, const struct trit_load_spec *spec,
-                     struct load_item *it, char *err, size_t errlen)
+/* Plan tensor mt on target it->target (set by the caller). */
+static int plan_on(const struct trit_model *m, const struct trit_model_tensor *mt,
+                   const struct trit_load_spec *spec, int as_head, struct load_item *it,
+                   char *err, size_t errlen)
 {
-	const struct trit_model_tensor *mt = &m->tensors[i];
-	const struct trit_load_target *lt;
+	const struct trit_load_target *lt = &spec->targets[it->target];
 	int st, rc, runs;
 	uint64_t stored_bytes;
 	struct trit_tensor tmp;
 
-	memset(it, 0, sizeof *it);
-	if ((rc = pick_target(m, mt, spec, &it->target, err, errlen)))
-		return rc;
-	lt = &spec->targets[it->target];
 	if ((st = stored_type(mt)) < 0)
 		return trit_errf(err, errlen, TRIT_EUNSUPPORTED, "tensor %s is %s, a type no trit "
 		                 "kernel runs, so device %s cannot take it (trit loads F32, F16, "
@@ -268,15 +266,37 @@ int load_plan_tensor(const struct trit_model *m, size_t i, const struct trit_loa
 	}
 	if ((rc = geometry(mt, it->type, &it->t, &it->bytes, err, errlen)))
 		return rc;
-	runs = target_runs(&lt->t, mt, &it->t);
+	runs = target_runs(&lt->t, mt, &it->t, as_head);
 	if (runs == 0)
 		return trit_errf(err, errlen, TRIT_EUNSUPPORTED, "tensor %s (%s%s%s) is not run by "
 		                 "device %s: its supports_op() refuses a %s node of it", mt->name,
 		                 type_label(it->type), it->repack ? ", repacked from " : "",
 		                 it->repack ? type_label(it->src_type) : "",
 		                 lt->t.name ? lt->t.name : "?",
-		                 mt->role == TRIT_ROLE_TOKEN_EMBD ? "GET_ROWS" :
+		                 mt->role == TRIT_ROLE_TOKEN_EMBD && !as_head ? "GET_ROWS" :
 		                 trit_role_is_matrix(mt->role) ? "MATMUL" : "RMS_NORM/ADD");
 	it->check = value_check(mt, it->src_type);
 	return 0;
+}
+
+int load_plan_tensor(const struct trit_model *m, size_t i, const struct trit_load_spec *spec,
+                     struct load_item *it, char *err, size_t errlen)
+{
+	int rc;
+
+	memset(it, 0, sizeof *it);
+	if ((rc = pick_target(m, &m->tensors[i], spec, &it->target, err, errlen)))
+		return rc;
+	return plan_on(m, &m->tensors[i], spec, 0, it, err, errlen);
+}
+
+int load_plan_head_copy(const struct trit_model *m, size_t i, const struct trit_load_spec *spec,
+                        struct load_item *it, char *err, size_t errlen)
+{
+	memset(it, 0, sizeof *it);
+	if (spec->output_target >= spec->n_targets)
+		return trit_errf(err, errlen, TRIT_EINVAL, "the head is placed on target %u but the "
+		                 "placement has %u targets", spec->output_target, spec->n_targets);
+	it->target = spec->output_target;
+	return plan_on(m, &m->tensors[i], spec, 1, it, err, errlen);
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/common.h"
+#include "graph/graph.h"
 #include "load/load_int.h"
 #include "load/load_place.h"
 
@@ -44,7 +45,7 @@ const struct trit_weight *trit_weights_find(const struct trit_weights *w, const 
 
 	if (!w || !name || !w->by_name)
 		return NULL;
-	hi = w->n;
+	hi = w->n_named;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 		int c = strcmp(name, w->w[w->by_name[mid]].mt->name);
@@ -60,12 +61,17 @@ const struct trit_weight *trit_weights_find(const struct trit_weights *w, const 
 
 size_t trit_weights_count(const struct trit_weights *w)
 {
-	return w ? w->n : 0;
+	return w ? w->n_named : 0;
 }
 
 const struct trit_weight *trit_weights_at(const struct trit_weights *w, size_t i)
 {
-	return w && i < w->n ? &w->w[i] : NULL;
+	return w && i < w->n_named ? &w->w[i] : NULL;
+}
+
+const struct trit_weight *trit_weights_head_copy(const struct trit_weights *w)
+{
+	return w && w->n > w->n_named ? &w->w[w->n_named] : NULL;
 }
 
 const void *trit_weights_mapping(const struct trit_weights *w, uint32_t file, uint64_t *size)
@@ -113,16 +119,34 @@ static int check_spec(const struct trit_model *m, const struct trit_load_spec *s
 	return 0;
 }
 
+/* The index of the token embeddings when the head multiplies by them on
+ * another target than theirs (so a copy goes there), else -1. */
+static long head_copy_of(const struct trit_model *m, const struct trit_load_spec *spec)
+{
+	long embd = -1;
+	int has_output = 0;
+
+	for (size_t i = 0; i < m->n_tensors; i++) {
+		if (m->tensors[i].role == TRIT_ROLE_TOKEN_EMBD && m->tensors[i].layer < 0)
+			embd = (long)i;
+		has_output |= m->tensors[i].role == TRIT_ROLE_OUTPUT;
+	}
+	if (embd < 0 || spec->output_target == spec->embd_target ||
+	    !trit_graph_head_is_tied(&m->hp, has_output))
+		return -1;
+	return embd;
+}
+
 static int new_weights(const struct trit_model *m, const struct trit_load_spec *spec,
                        struct trit_weights **out, char *err, size_t errlen)
 {
 	struct trit_weights *w = calloc(1, sizeof *w);
-	size_t n = m->n_tensors ? m->n_tensors : 1;
+	size_t n = m->n_tensors + 1;
 
 	*out = w;
 	if (!w)
 		return trit_errf(err, errlen, TRIT_ENOMEM, "out of memory");
-	w->n = m->n_tensors;
+	w->n = w->n_named = m->n_tensors;
 	w->n_targets = spec->n_targets;
 	w->w = calloc(n, sizeof *w->w);
 	w->by_name = calloc(n, sizeof *w->by_name);
@@ -141,9 +165,9 @@ static int index_names(struct trit_weights *w, char *err, size_t errlen)
 
 	if (!tmp)
 		return trit_errf(err, errlen, TRIT_ENOMEM, "out of memory");
-	for (size_t i = 0; i < w->n; i++)
+	for (size_t i = 0; i < w->n_named; i++)
 		w->by_name[i] = i;
-	sort_names(w, w->by_name, tmp, w->n);
+	sort_names(w, w->by_name, tmp, w->n_named);
 	free(tmp);
 	return 0;
 }
@@ -152,6 +176,7 @@ static int index_names(struct trit_weights *w, char *err, size_t errlen)
 static int plan_all(const struct trit_model *m, const struct trit_load_spec *spec,
                     struct trit_weights *w, struct load_item *items, char *err, size_t errlen)
 {
+	long head;
 	int rc;
 
 	for (size_t i = 0; i < m->n_tensors; i++) {
@@ -159,6 +184,14 @@ static int plan_all(const struct trit_model *m, const struct trit_load_spec *spe
 			return rc;
 		w->w[i].mt = &m->tensors[i];
 		w->w[i].target = items[i].target;
+	}
+	if ((head = head_copy_of(m, spec)) >= 0) {
+		size_t k = m->n_tensors;
+		if ((rc = load_plan_head_copy(m, (size_t)head, spec, &items[k], err, errlen)))
+			return rc;
+		w->w[k].mt = &m->tensors[head];
+		w->w[k].target = items[k].target;
+		w->n = k + 1;
 	}
 	for (size_t i = 0; i < m->n_tensors; i++) {
 		const struct trit_model_tensor *mt = &m->tensors[i];
@@ -179,7 +212,7 @@ static int plan_all(const struct trit_model *m, const struct trit_load_spec *spe
 static uint64_t bookkeeping(const struct trit_model *m, const struct trit_weights *w,
                             const struct load_item *items)
 {
-	uint64_t n = m->n_tensors ? m->n_tensors : 1, nw = (uint64_t)w->n_maps * w->n_targets;
+	uint64_t n = m->n_tensors + 1, nw = (uint64_t)w->n_maps * w->n_targets;
 
 	return sizeof *w + n * (sizeof *w->w + sizeof *w->by_name + sizeof(size_t) + sizeof *items) +
 	       (uint64_t)w->n_targets * (sizeof *w->targets + sizeof *w->target_bytes +
@@ -207,15 +240,20 @@ int trit_load(const struct trit_model *m, const struct trit_load_spec *spec,
 	load_place_begin(&pl, m, spec);
 	if ((rc = new_weights(m, spec, &w, err, errlen)))
 		goto fail;
-	if (!(items = calloc(m->n_tensors ? m->n_tensors : 1, sizeof *items))) {
+	if (!(items = calloc(m->n_tensors + 1, sizeof *items))) {
 		rc = trit_errf(err, errlen, TRIT_ENOMEM, "out of memory");
 		goto fail;
 	}
 	if ((rc = load_map_files(m, &w->maps, err, errlen)))
 		goto fail;
 	w->n_maps = m->n_files;
-	if ((rc = plan_all(m, spec, w, items, err, errlen)) ||
-	    (rc = index_names(w, err, errlen)) ||
+	if ((rc = plan_all(m, spec, w, items, err, errlen)))
+		goto fail;
+	if (w->n > w->n_named) {       /* the head's copy of the tied embeddings */
+		pl.prog.total_tensors++;
+		pl.prog.total_bytes += w->w[w->n_named].mt->n_bytes;
+	}
+	if ((rc = index_names(w, err, errlen)) ||
 	    (rc = load_place_check_memory(&pl, w, items, err, errlen)) ||
 	    (rc = load_place_all(&pl, w, items, err, errlen)))
 		goto fail;

@@ -559,15 +559,20 @@ static int matrix_workspace(const struct trit_estimate_device *d, const struct t
                             uint32_t type, uint32_t tokens, uint64_t *bytes, char *why,
                             size_t whylen)
 {
-	if (!d->be->graph_workspace || type == TRIT_TYPE_I2_S || type == TRIT_TYPE_TL1 ||
-	    type == TRIT_TYPE_TL2) {
+	int ternary = type == TRIT_TYPE_I2_S || type == TRIT_TYPE_TL1 || type == TRIT_TYPE_TL2;
+
+	if (!d->be->graph_workspace) {
 		struct trit_matmul op = { .struct_size = sizeof op, .weight_type = type,
 		                          .rows = t->ne[1], .cols = t->ne[0], .tokens = tokens };
 		return d->be->matmul_workspace(d->state, d->index, &op, bytes, why, whylen);
 	}
+	/* the node the forward pass runs: ternary weights take the int8
+	 * activations QUANTIZE_ACT made, with their scales */
 	struct trit_node n = { .struct_size = sizeof n, .op = TRIT_OP_MATMUL, .name = t->name };
 	n.src[0] = shape2(type, t->ne[0], t->ne[1]);
-	n.src[1] = shape2(TRIT_TYPE_F32, t->ne[0], tokens);
+	n.src[1] = shape2(ternary ? TRIT_TYPE_I8 : TRIT_TYPE_F32, t->ne[0], tokens);
+	if (ternary)
+		n.src[2] = shape2(TRIT_TYPE_F32, tokens, 1);
 	n.dst = shape2(TRIT_TYPE_F32, t->ne[1], tokens);
 	struct trit_graph g = { .struct_size = sizeof g, .n_nodes = 1, .nodes = &n };
 	return d->be->graph_workspace(d->state, d->index, &g, bytes, why, whylen);
@@ -585,6 +590,33 @@ static int tied_output(const struct trit_model *m)
 /* Workspace: the largest any of the device's matrices needs, as its backend
  * reports it: u tokens through the layers, one through the output head (the
  * forward pass computes the last position's logits only). */
+/* The workspace exactly as the forward pass asks it of a device with graph
+ * calls: its share of the worst-case ubatch graph, split as p says. 0 when
+ * it counted; 1 when the device cannot say (no graph calls, or a model the
+ * graph builder cannot size), and the per-matrix way below must. */
+static int graph_workspace(struct est *s, const struct trit_model *m, uint32_t dev,
+                           const struct trit_placement *p, uint32_t n_devs, uint32_t u,
+                           uint32_t n_ctx, uint32_t tp, enum trit_kv_type kvt)
+{
+	const struct trit_estimate_device *d = &s->devs[dev];
+	const struct trit_repack_summary *r = &s->e->repack[dev];
+	struct trit_sched_target t = { d->be, d->state, d->index, d->name };
+	struct trit_forward_place pl = { p->layer_device, p->embd_device, p->output_device, dev,
+	                                 n_devs, NULL };
+	uint64_t bytes = 0;
+	char why[256] = "";
+
+	if (tp > 1 || !d->be || !d->be->supports_op || !d->be->graph_workspace ||
+	    trit_forward_model_workspace(m, r->run_type >= 0 ? (uint32_t)r->run_type : 0, n_ctx,
+	                                 kv_trit_type(kvt), u, s->all_logits, &pl, &t, &bytes,
+	                                 why, sizeof why))
+		return 1;
+	add(s, dev, TRIT_MEM_WORKSPACE, -1, bytes, "workspace");
+	return 0;
+}
+
+/* Per matrix: the largest workspace the device asks for one of the
+ * matrices placed on it (devices without graph calls, tensor parallelism). */
 static void workspace(struct est *s, const struct trit_model *m, uint32_t dev,
                       const struct trit_placement *p, uint32_t u)
 {
@@ -595,8 +627,9 @@ static void workspace(struct est *s, const struct trit_model *m, uint32_t dev,
 
 	for (size_t i = 0; i < m->n_tensors; i++) {
 		const struct trit_model_tensor *t = &m->tensors[i];
-		uint32_t tdev = t->layer >= 0 ? p->layer_device[t->layer] : nonlayer_device(t, p);
 		int head = t->role == TRIT_ROLE_OUTPUT || (tied && t->role == TRIT_ROLE_TOKEN_EMBD);
+		uint32_t tdev = t->layer >= 0 ? p->layer_device[t->layer] :
+		                head ? p->output_device : nonlayer_device(t, p);
 		struct trit_weight_form f;
 		uint64_t bytes = 0;
 
@@ -710,7 +743,8 @@ int trit_estimate_run(const struct trit_model *m, const struct trit_estimate_opt
 		int formula = arena(&s, m, d, p, n_devs, u, n_ctx, tp, o->kv_type);
 		if (formula)
 			activations(&s, m, d, p, u, n_ctx, tp);
-		workspace(&s, m, d, p, u);
+		if (graph_workspace(&s, m, d, p, n_devs, u, n_ctx, tp, o->kv_type))
+			workspace(&s, m, d, p, u);
 		if (formula && d == p->output_device) {
 			add(&s, d, TRIT_MEM_ACTIVATIONS, -1, (uint64_t)u * hp->n_embd * 4, "act.output_norm");
 			add(&s, d, TRIT_MEM_ACTIVATIONS, -1, (uint64_t)u * hp->n_vocab * 4, "act.logits");

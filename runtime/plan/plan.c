@@ -88,7 +88,8 @@ static void set_arg(struct trit_plan_reason_rec *r, int i, const char *s)
  * budget instead, like a GPU. */
 static int is_cpu(const struct trit_plan_device *d)
 {
-	return d->dev->kind == TRIT_DEVICE_CPU && d->dev->mem_free.state != TRIT_VALUE_CONFIGURED;
+	return d->dev->kind == TRIT_DEVICE_CPU && d->dev->mem_total.state != TRIT_VALUE_CONFIGURED &&
+	       d->dev->mem_free.state != TRIT_VALUE_CONFIGURED;
 }
 
 /* Whether the device advertises a kernel for the model's primary type, or,
