@@ -604,6 +604,7 @@ static int device_workspace(const struct trit_nodelist *g, const uint32_t *nt,
                             const struct trit_sched_target *dev, uint64_t *bytes, char *err,
                             size_t errlen)
 {
+	uint32_t matmuls = 0;
 	struct trit_node *all = calloc(g->n_nodes ? g->n_nodes : 1, sizeof *all);
 	uint64_t *zero = calloc(g->n_slots ? g->n_slots : 1, sizeof *zero);
 	struct trit_graph gr = { .struct_size = sizeof gr };
@@ -621,10 +622,15 @@ static int device_workspace(const struct trit_nodelist *g, const uint32_t *nt,
 	free(zero);
 	for (uint32_t i = 0; i < g->n_nodes; i++)
 		if ((!pl || nt[i] == pl->target) && all[i].op != TRIT_OP_NONE &&
-		    dev->be->supports_op(dev->state, dev->device, &all[i]))
+		    dev->be->supports_op(dev->state, dev->device, &all[i])) {
+			matmuls += all[i].op == TRIT_OP_MATMUL;
 			all[n++] = all[i];
+		}
 	gr.nodes = all, gr.n_nodes = n;
-	if (n && (rc = dev->be->graph_workspace(dev->state, dev->device, &gr, bytes, why,
+	if (!matmuls)      /* runs none of the graph's matrices as built (a v1 kernel) */
+		rc = trit_errf(err, errlen, TRIT_EUNSUPPORTED, "%s runs none of the graph's "
+		               "matrices itself", dev->name);
+	else if ((rc = dev->be->graph_workspace(dev->state, dev->device, &gr, bytes, why,
 	                                        sizeof why)))
 		rc = trit_errf(err, errlen, rc, "%s: graph workspace: %s", dev->name, why);
 	free(all);

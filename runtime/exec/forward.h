@@ -130,7 +130,8 @@ int trit_forward_model_split_arena_bytes(const struct trit_model *m, uint32_t te
  * worst-case ubatch graph it would run itself: those placed on pl->target
  * (pl NULL: every node) that its supports_op() takes. The forward pass
  * allocates what the same call says of the same nodes. TRIT_EUNSUPPORTED
- * when the device has no graph calls. */
+ * when the device has no graph calls or runs none of the graph's matrices
+ * as it builds them (then only its kernels' own figure can size it). */
 int trit_forward_model_workspace(const struct trit_model *m, uint32_t ternary_type,
                                  uint32_t n_ctx, uint32_t kv_type, uint32_t n_ubatch,
                                  int all_logits, const struct trit_forward_place *pl,

@@ -83,13 +83,14 @@ static void set_arg(struct trit_plan_reason_rec *r, int i, const char *s)
 	r->arg[i][n] = '\0';
 }
 /* The host's CPU, planned in host memory beside the process. A CPU-kind
- * device whose memory the operator gave a budget of (an OpenCL CPU device
- * with [plugin.opencl] memory = ...) is planned as an offload device in that
- * budget instead, like a GPU. */
+ * device that enforces a budget the operator gave it (total configured, free
+ * derived from it by the plugin's own accounting: an OpenCL CPU device with
+ * [plugin.opencl] memory = ...) is planned as an offload device in that
+ * budget instead, like a GPU. A described CPU (trit --devices) is a CPU. */
 static int is_cpu(const struct trit_plan_device *d)
 {
-	return d->dev->kind == TRIT_DEVICE_CPU && d->dev->mem_total.state != TRIT_VALUE_CONFIGURED &&
-	       d->dev->mem_free.state != TRIT_VALUE_CONFIGURED;
+	return d->dev->kind == TRIT_DEVICE_CPU && !(d->dev->mem_total.state == TRIT_VALUE_CONFIGURED &&
+	                                            d->dev->mem_free.state == TRIT_VALUE_DERIVED);
 }
 
 /* Whether the device advertises a kernel for the model's primary type, or,
