@@ -12,5 +12,6 @@ tests/replan.log: trit$(EXEEXT) tests/trit-genmodel$(EXEEXT) tests/plugins/shrin
 
 # Hybrid and multi-device plans end to end (test_shrink, opencl on pocl).
 TESTS += tests/hybrid.sh
+EXTRA_DIST += tests/strategy-speeds.sh
 EXTRA_DIST += tests/hybrid.sh
 tests/hybrid.log: trit$(EXEEXT) tests/trit-genmodel$(EXEEXT) tests/plugins/shrink.la
