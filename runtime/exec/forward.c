@@ -20,7 +20,6 @@
 #include "exec/split.h"
 #include "exec/tensor.h"
 #include "load/load.h"
-#include "plan/estimate.h"
 
 struct trit_forward {
 	struct trit_forward_params p;
@@ -693,7 +692,8 @@ int trit_forward_arena_bytes(const struct trit_hparams *hp,
 struct model_lookup {
 	const struct trit_model *m;
 	uint32_t ternary_type;
-	int ternarise_floats;       /* BitNet float projections run as ternary_type too */
+	/* a float tensor the loader ternarises (NULL: none) */
+	int (*ternarised)(const struct trit_model *m, const struct trit_model_tensor *t);
 	struct trit_tensor t[4];    /* the last four tensors looked up (the builder holds
 	                             * up to two lookups at a time) */
 	unsigned next;
@@ -746,9 +746,9 @@ static const struct trit_tensor *model_weight(void *ctx, const char *name)
 				                   mt->type_name);
 			type = TRIT_TYPE_F32; /* sized as any other; the call fails with rc */
 		}
-		if (ml->ternary_type && (mt->ternary || (ml->ternarise_floats && mt->n_dims == 2 &&
+		if (ml->ternary_type && (mt->ternary || (ml->ternarised && mt->n_dims == 2 &&
 		    (type == TRIT_TYPE_F32 || type == TRIT_TYPE_F16 || type == TRIT_TYPE_BF16) &&
-		    trit_estimate_is_bitlinear(ml->m, mt))))
+		    ml->ternarised(ml->m, mt))))
 			type = ml->ternary_type;
 		memset(t, 0, sizeof *t);
 		t->type = type;
@@ -787,12 +787,13 @@ int trit_forward_model_split_arena_bytes(const struct trit_model *m, uint32_t te
 int trit_forward_model_workspace(const struct trit_model *m, uint32_t ternary_type,
                                  uint32_t n_ctx, uint32_t kv_type, uint32_t n_ubatch,
                                  int all_logits, const struct trit_forward_place *pl,
-                                 int ternarise_floats, const struct trit_sched_target *dev,
-                                 uint64_t *bytes, char *err, size_t errlen)
+                                 int (*ternarised)(const struct trit_model *m,
+                                                   const struct trit_model_tensor *t),
+                                 const struct trit_sched_target *dev, uint64_t *bytes,
+                                 char *err, size_t errlen)
 {
-	struct model_lookup ml = { .m = m, .ternary_type = ternary_type,
-	                           .ternarise_floats = ternarise_floats, .err = err,
-	                           .errlen = errlen };
+	struct model_lookup ml = { .m = m, .ternary_type = ternary_type, .ternarised = ternarised,
+	                           .err = err, .errlen = errlen };
 	uint64_t arena = 0;
 	int rc;
 

@@ -128,16 +128,18 @@ int trit_forward_model_split_arena_bytes(const struct trit_model *m, uint32_t te
 
 /* The workspace device dev asks (graph_workspace) for the nodes of the
  * worst-case ubatch graph it would run itself: those placed on pl->target
- * (pl NULL: every node) that its supports_op() takes, BitNet's float
- * projections as ternary_type too when ternarise_floats (the loader's
- * rule, [planner] bitnet_floats = ternary). The forward pass
+ * (pl NULL: every node) that its supports_op() takes; a 2-D float tensor
+ * for which ternarised() says 1 (may be NULL) runs as ternary_type too, as
+ * the loader ternarises BitNet's float projections. The forward pass
  * allocates what the same call says of the same nodes. TRIT_EUNSUPPORTED
  * when the device has no graph calls or runs none of the graph's matrices
  * as it builds them (then only its kernels' own figure can size it). */
 int trit_forward_model_workspace(const struct trit_model *m, uint32_t ternary_type,
                                  uint32_t n_ctx, uint32_t kv_type, uint32_t n_ubatch,
                                  int all_logits, const struct trit_forward_place *pl,
-                                 int ternarise_floats, const struct trit_sched_target *dev,
-                                 uint64_t *bytes, char *err, size_t errlen);
+                                 int (*ternarised)(const struct trit_model *m,
+                                                   const struct trit_model_tensor *t),
+                                 const struct trit_sched_target *dev, uint64_t *bytes,
+                                 char *err, size_t errlen);
 
 #endif

@@ -608,8 +608,9 @@ static int graph_workspace(struct est *s, const struct trit_model *m, uint32_t d
 
 	if (tp > 1 || !d->be || !d->be->supports_op || !d->be->graph_workspace ||
 	    trit_forward_model_workspace(m, r->run_type >= 0 ? (uint32_t)r->run_type : 0, n_ctx,
-	                                 kv_trit_type(kvt), u, s->all_logits, &pl, !s->keep_floats,
-	                                 &t, &bytes, why, sizeof why))
+	                                 kv_trit_type(kvt), u, s->all_logits, &pl,
+	                                 s->keep_floats ? NULL : trit_estimate_is_bitlinear, &t,
+	                                 &bytes, why, sizeof why))
 		return 1;
 	add(s, dev, TRIT_MEM_WORKSPACE, -1, bytes, "workspace");
 	return 0;
