@@ -711,7 +711,7 @@ START_TEST(memory_is_accounted_exactly)
 		for (int i = 0; i < tm.n_w; i++) {
 			mt[i].name = tm.w[i].name;
 			mt[i].type_name = "F32";
-			mt[i].ne[0] = tm.w[i].ne0, mt[i].ne[1] = tm.w[i].ne1;
+			mt[i].ne[0] = tm.w[i].ne0, mt[i].ne[1] = tm.w[i].ne1, mt[i].n_dims = 2;
 		}
 		tm.m.tensors = mt;
 		tm.m.n_tensors = (size_t)tm.n_w;
@@ -771,7 +771,7 @@ START_TEST(a_split_over_targets_gives_the_same_bits)
 			for (int i = 0; i < tm.n_w; i++) {
 				mt[i].name = tm.w[i].name;
 				mt[i].type_name = tm.w[i].type == TRIT_TYPE_I2_S ? "I2_S" : "F32";
-				mt[i].ne[0] = tm.w[i].ne0, mt[i].ne[1] = tm.w[i].ne1;
+				mt[i].ne[0] = tm.w[i].ne0, mt[i].ne[1] = tm.w[i].ne1, mt[i].n_dims = 2;
 			}
 			tm.m.tensors = mt;
 			tm.m.n_tensors = (size_t)tm.n_w;

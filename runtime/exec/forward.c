@@ -11,8 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <trit/ternary.h>
-
 #include "core/common.h"
 #include "exec/alloc.h"
 #include "exec/forward.h"
@@ -252,23 +250,19 @@ static int place_nodes(struct trit_forward *f, char *err, size_t errlen)
 }
 
 /* The host buffer slots cross devices through: as large as the largest slot
- * two arenas hold; none when nothing crosses. */
-static int make_bounce(struct trit_forward *f, char *err, size_t errlen)
+ * two arenas hold (the planner's host.crossing, by the same function); none
+ * when nothing crosses. */
+static int make_bounce(struct trit_forward *f, const struct trit_nodelist *g, char *err,
+                       size_t errlen)
 {
 	uint64_t most = 0;
+	int rc = trit_split_crossing_bytes(g, f->node_tgt, f->p.n_targets, &most, err, errlen);
 
-	for (uint32_t s = 0; s < f->n_slots; s++) {
-		uint32_t holders = 0;
-		for (uint32_t t = 0; t < f->p.n_targets; t++)
-			holders += slot_at(f, t, (int32_t)s) != NO_SLOT;
-		if (holders > 1 && f->slot_bytes[s] > most)
-			most = f->slot_bytes[s];
-	}
-	if (most && !(f->bounce = malloc(most)))
-		return trit_errf(err, errlen, TRIT_ENOMEM, "out of memory for the %llu-byte buffer "
-		                 "activations cross devices through", (unsigned long long)most);
-	f->mem.bounce_bytes = most;
-	return 0;
+	if (!rc && most && !(f->bounce = malloc(most)))
+		rc = trit_errf(err, errlen, TRIT_ENOMEM, "out of memory for the %llu-byte buffer "
+		               "activations cross devices through", (unsigned long long)most);
+	f->mem.bounce_bytes = f->bounce ? most : 0;
+	return rc;
 }
 
 /* Place the worst-case ubatch's slots on each target, allocate the arenas,
@@ -290,7 +284,7 @@ static int plan_arena(struct trit_forward *f, char *err, size_t errlen)
 	if (!rc)
 		rc = count_weights(f, &g, err, errlen);
 	if (!rc)
-		rc = make_bounce(f, err, errlen);
+		rc = make_bounce(f, &g, err, errlen);
 	if (!rc) {
 		f->mem.arena_unshared = trit_alloc_sum(g.slots, g.n_slots);
 		f->mem.arena_target_bytes = f->arena_bytes;
@@ -712,23 +706,6 @@ static int type_by_name(const char *name, uint32_t *type)
 	return -1;
 }
 
-/* nb of a weight as the loader lays it out (backend.h): rows of whole
- * blocks; I2_S rows of whole 128-weight blocks, TL1/TL2 without geometry. */
-static void strides(struct trit_tensor *t)
-{
-	const struct trit_type_traits *tr = trit_type_traits(t->type);
-	uint64_t row;
-
-	if (!tr || t->type == TRIT_TYPE_TL1 || t->type == TRIT_TYPE_TL2 || !tr->block_elems)
-		return;
-	row = t->type == TRIT_TYPE_I2_S ? trit_round_up_u64(t->ne[0], TRIT_I2S_BLOCK_COLS) / 4
-	                                : t->ne[0] / tr->block_elems * tr->block_bytes;
-	t->nb[0] = tr->block_bytes;
-	t->nb[1] = row;
-	t->nb[2] = row * t->ne[1];
-	t->nb[3] = t->nb[2] * t->ne[2];
-}
-
 static const struct trit_tensor *model_weight(void *ctx, const char *name)
 {
 	struct model_lookup *ml = ctx;
@@ -737,6 +714,8 @@ static const struct trit_tensor *model_weight(void *ctx, const char *name)
 	for (size_t i = 0; i < ml->m->n_tensors; i++) {
 		const struct trit_model_tensor *mt = &ml->m->tensors[i];
 		uint32_t type;
+		uint64_t bytes;
+		char why[8];
 		if (strcmp(mt->name, name) != 0)
 			continue;
 		if (type_by_name(mt->type_name, &type)) {
@@ -750,11 +729,14 @@ static const struct trit_tensor *model_weight(void *ctx, const char *name)
 		    (type == TRIT_TYPE_F32 || type == TRIT_TYPE_F16 || type == TRIT_TYPE_BF16) &&
 		    ml->ternarised(ml->m, mt))))
 			type = ml->ternary_type;
-		memset(t, 0, sizeof *t);
-		t->type = type;
-		for (int d = 0; d < 4; d++)
-			t->ne[d] = mt->ne[d] ? mt->ne[d] : 1;
-		strides(t);
+		/* laid out as the loader will; a shape the loader refuses keeps
+		 * its sizes only (the load names it) */
+		if (trit_load_geometry(mt, type, t, &bytes, why, sizeof why)) {
+			memset(t, 0, sizeof *t);
+			t->type = type;
+			for (int d = 0; d < 4; d++)
+				t->ne[d] = mt->ne[d] ? mt->ne[d] : 1;
+		}
 		return t;
 	}
 	return NULL;

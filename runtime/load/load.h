@@ -119,6 +119,13 @@ struct trit_weights;
 int trit_load(const struct trit_model *m, const struct trit_load_spec *spec,
               struct trit_weights **out, struct trit_load_report *rep, char *err, size_t errlen);
 
+/* ne and nb of tensor mt placed as `type`, as backend.h lays them out (the
+ * loader's layout), and the bytes its data spans. TRIT_EFORMAT or
+ * TRIT_EUNSUPPORTED, naming the tensor, when the shape does not suit the
+ * type. */
+int trit_load_geometry(const struct trit_model_tensor *mt, uint32_t type, struct trit_tensor *t,
+                       uint64_t *bytes, char *err, size_t errlen);
+
 /* The tensor named `name` ("blk.3.attn_q.weight"), or NULL. */
 const struct trit_weight *trit_weights_find(const struct trit_weights *w, const char *name);
 size_t trit_weights_count(const struct trit_weights *w);

@@ -80,8 +80,8 @@ static int stored_type(const struct trit_model_tensor *mt)
 
 /* ne and nb of a tensor of `type` as backend.h lays them out; bytes its
  * data spans. TRIT_EFORMAT when the shape does not suit the type. */
-static int geometry(const struct trit_model_tensor *mt, uint32_t type, struct trit_tensor *t,
-                    uint64_t *bytes, char *err, size_t errlen)
+int trit_load_geometry(const struct trit_model_tensor *mt, uint32_t type, struct trit_tensor *t,
+                       uint64_t *bytes, char *err, size_t errlen)
 {
 	const struct trit_type_traits *tr = trit_type_traits(type);
 	uint64_t row;
@@ -256,7 +256,7 @@ static int plan_on(const struct trit_model *m, const struct trit_model_tensor *m
 		                 mt->name, type_label(it->src_type), lt->t.name ? lt->t.name : "?",
 		                 type_label(it->type), type_label(it->src_type));
 	if (!it->repack) {
-		if ((rc = geometry(mt, it->src_type, &tmp, &stored_bytes, err, errlen)))
+		if ((rc = trit_load_geometry(mt, it->src_type, &tmp, &stored_bytes, err, errlen)))
 			return rc;
 		if (stored_bytes != mt->n_bytes)
 			return trit_errf(err, errlen, TRIT_EFORMAT, "tensor %s: %s of this shape is %llu "
@@ -264,7 +264,7 @@ static int plan_on(const struct trit_model *m, const struct trit_model_tensor *m
 			                 type_label(it->src_type), (unsigned long long)stored_bytes,
 			                 (unsigned long long)mt->n_bytes);
 	}
-	if ((rc = geometry(mt, it->type, &it->t, &it->bytes, err, errlen)))
+	if ((rc = trit_load_geometry(mt, it->type, &it->t, &it->bytes, err, errlen)))
 		return rc;
 	runs = target_runs(&lt->t, mt, &it->t, as_head);
 	if (runs == 0)
