@@ -113,6 +113,10 @@ enum cuda_kernel {
 	CUDA_K_I2S_GEMV, CUDA_K_I2S_GEMM,
 	CUDA_K_TL1_GEMV, CUDA_K_TL1_GEMM,
 	CUDA_K_TL2_GEMV, CUDA_K_TL2_GEMM,
+	/* the ABI v2 graph ops (ops.cuh) */
+	CUDA_K_OP_UNARY, CUDA_K_OP_BINARY, CUDA_K_OP_RMS_NORM, CUDA_K_OP_QUANTIZE,
+	CUDA_K_OP_ROPE, CUDA_K_OP_GET_ROWS, CUDA_K_OP_CPY, CUDA_K_OP_KV_WRITE,
+	CUDA_K_OP_ATTENTION, CUDA_K_OP_MATMUL_F, CUDA_K_OP_QUANT_Q8, CUDA_K_OP_MATMUL_Q8,
 	CUDA_K_COUNT
 };
 extern const char *const cuda_kernel_names[CUDA_K_COUNT];
@@ -133,6 +137,8 @@ struct cuda_dev {
 	CUmodule mod;                  /* NULL when the kernels did not load here */
 	CUfunction fn[CUDA_K_COUNT];
 	int has_kernels;
+	CUdeviceptr errors;            /* the graph ops' error words (opsabi.h), 0 until
+	                                * the first graph_compute */
 	uint64_t overhead;             /* bytes trit's context (and module) cost */
 	int overhead_known;
 
@@ -208,6 +214,41 @@ int cuda_matmul_workspace(void *state, uint32_t device, const struct trit_matmul
                           uint64_t *bytes, char *err, size_t errlen);
 int cuda_matmul(void *state, uint32_t device, const struct trit_matmul *op, char *err,
                 size_t errlen);
+
+/* One ternary product as device addresses the caller has checked: shared by
+ * matmul() and the graph's MATMUL nodes. `in` is F32 [tokens][cols], or I8
+ * when in_i8 (then `scales`, when not 0, holds the tokens' multipliers and
+ * the output is F32; without scales the output is I32 dots). The workspace
+ * holds the zero-padded int8 activations when the input is F32 or its rows
+ * are not cols_pad long ([tokens][cols_pad]), then, on the F32 path without
+ * given scales, the multipliers. Launches only: the caller synchronises. */
+struct cuda_ternary_job {
+	uint32_t type;
+	uint64_t rows, cols, tokens;
+	CUdeviceptr w, in, out, ws, scales;
+	int in_i8;
+};
+int cuda_ternary_launch(struct cuda_state *s, struct cuda_dev *d,
+                        const struct cuda_ternary_job *j, char *err, size_t errlen);
+
+/* Launch kernel k on d's context (current) with a grid gx x gy of blocks of
+ * `threads` threads and `shared` bytes of dynamic shared memory. */
+int cuda_launch(struct cuda_state *s, struct cuda_dev *d, enum cuda_kernel k, unsigned gx,
+                unsigned gy, unsigned threads, unsigned shared, void **params, char *err,
+                size_t errlen);
+
+/* ------------------------------------------------------------------------ */
+/* Graphs (graph.c): ABI v2                                                  */
+
+int cuda_supports_op(void *state, uint32_t device, const struct trit_node *node);
+int cuda_graph_workspace(void *state, uint32_t device, const struct trit_graph *graph,
+                         uint64_t *bytes, char *err, size_t errlen);
+int cuda_graph_compute(void *state, uint32_t device, const struct trit_graph *graph, char *err,
+                       size_t errlen);
+int cuda_get_memory(void *state, uint32_t device, uint64_t *free_bytes, uint64_t *total_bytes,
+                    char *err, size_t errlen);
+/* Free d's error words (shutdown). */
+void cuda_graph_release(struct cuda_state *s, struct cuda_dev *d);
 
 /* The module's one exported symbol (plugin.c), libltdl-prefixed. */
 TRIT_EXPORT const struct trit_backend *cuda_LTX_trit_backend_entry(void);

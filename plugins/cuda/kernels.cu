@@ -163,3 +163,6 @@ extern "C" __global__ void trit_tl1_gemv(MATMUL_ARGS) { tl<1, 0>(MATMUL_PASS); }
 extern "C" __global__ void trit_tl1_gemm(MATMUL_ARGS) { tl<CU_TT, 0>(MATMUL_PASS); }
 extern "C" __global__ void trit_tl2_gemv(MATMUL_ARGS) { tl<1, 1>(MATMUL_PASS); }
 extern "C" __global__ void trit_tl2_gemm(MATMUL_ARGS) { tl<CU_TT, 1>(MATMUL_PASS); }
+
+/* The ABI v2 graph ops, in the same module. */
+#include "ops.cuh"

@@ -13,7 +13,7 @@
 # The code is a convenience library that both the module and the Check suites
 # link, so the suites call it directly; the module adds only the entry point.
 
-EXTRA_DIST += plugins/cuda/kernels.cu plugins/cuda/cuda-cli.sh plugins/cuda/README.md
+EXTRA_DIST += plugins/cuda/kernels.cu plugins/cuda/ops.cuh plugins/cuda/cuda-cli.sh plugins/cuda/README.md
 
 if BUILD_CUDA
 noinst_LTLIBRARIES += plugins/cuda/libtritcuda.la
@@ -23,10 +23,12 @@ plugins_cuda_libtritcuda_la_SOURCES = \
 	plugins/cuda/driver.c \
 	plugins/cuda/probe.c \
 	plugins/cuda/buffers.c \
+	plugins/cuda/opsabi.h \
 	plugins/cuda/matmul.c \
+	plugins/cuda/graph.c \
 	plugins/cuda/image.c
 plugins_cuda_libtritcuda_la_CPPFLAGS = $(AM_CPPFLAGS) $(CUDA_CPPFLAGS)
-plugins_cuda_libtritcuda_la_LIBADD = $(DL_LIBS)
+plugins_cuda_libtritcuda_la_LIBADD = plugins/common/libcpu_common.la $(DL_LIBS)
 
 if CUDA_KERNELS
 # Floating point exactly as the C reference: no contraction, no flush to
@@ -34,7 +36,8 @@ if CUDA_KERNELS
 NVCC_KERNEL_FLAGS = -O3 --fmad=false -ftz=false -prec-div=true -prec-sqrt=true
 nodist_plugins_cuda_libtritcuda_la_SOURCES = plugins/cuda/kernels-fatbin.c
 CLEANFILES += plugins/cuda/kernels.fatbin plugins/cuda/kernels-fatbin.c
-plugins/cuda/kernels.fatbin: plugins/cuda/kernels.cu plugins/cuda/lanes.h
+plugins/cuda/kernels.fatbin: plugins/cuda/kernels.cu plugins/cuda/lanes.h plugins/cuda/ops.cuh \
+		plugins/cuda/opsabi.h
 	@$(MKDIR_P) plugins/cuda
 	$(AM_V_GEN)$(NVCC) -fatbin $(CUDA_GENCODE) $(NVCC_KERNEL_FLAGS) $(NVCCFLAGS) \
 		-o $@ $(srcdir)/plugins/cuda/kernels.cu

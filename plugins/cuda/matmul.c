@@ -122,13 +122,81 @@ int cuda_matmul_workspace(void *state, uint32_t device, const struct trit_matmul
 	return 0;
 }
 
-static int launch(struct cuda_state *s, struct cuda_dev *d, enum cuda_kernel k, unsigned gx,
-                  unsigned gy, unsigned threads, void **params, char *err, size_t errlen)
+int cuda_launch(struct cuda_state *s, struct cuda_dev *d, enum cuda_kernel k, unsigned gx,
+                unsigned gy, unsigned threads, unsigned shared, void **params, char *err,
+                size_t errlen)
 {
-	CUresult r = s->drv.LaunchKernel(d->fn[k], gx, gy, 1, threads, 1, 1, 0, NULL, params, NULL);
+	CUresult r = s->drv.LaunchKernel(d->fn[k], gx, gy, 1, threads, 1, 1, shared, NULL, params,
+	                                 NULL);
 	if (r != CUDA_SUCCESS)
 		return cuda_fail(&s->drv, r, err, errlen, "launching %s on %s (%s)",
 		                 cuda_kernel_names[k], d->id, d->name);
+	return 0;
+}
+
+int cuda_ternary_launch(struct cuda_state *s, struct cuda_dev *d,
+                        const struct cuda_ternary_job *j, char *err, size_t errlen)
+{
+	struct trit_ternary_geometry g;
+	int rc;
+
+	if (trit_ternary_geometry(j->type, j->rows, j->cols, &g) != 0 || !j->tokens ||
+	    j->tokens > INT32_MAX) {
+		snprintf(err, errlen, "%s matmul of %llu x %llu weights by %llu tokens is outside "
+		         "what the kernels take", type_name(j->type), (unsigned long long)j->rows,
+		         (unsigned long long)j->cols, (unsigned long long)j->tokens);
+		return TRIT_EINVAL;
+	}
+	/* the activations go to the workspace unless they are I8 rows of cols_pad */
+	int pad = !j->in_i8 || j->cols != g.cols_pad;
+	CUdeviceptr w = j->w, in = j->in, out = j->out, q = pad ? j->ws : j->in;
+	CUdeviceptr sp = j->scales ? j->scales : j->in_i8 ? 0 : j->ws + j->tokens * g.cols_pad;
+	uint64_t cols = j->cols, cols_pad = g.cols_pad, q_stride = pad ? cols_pad : cols;
+	uint64_t rows = j->rows, tokens = j->tokens, data_bytes = g.data_bytes;
+
+	if (pad) {
+		void *qp[] = { &in, &cols, &cols_pad, &q, &sp };
+		void *pp[] = { &in, &cols, &cols_pad, &q };
+		rc = j->in_i8 ? cuda_launch(s, d, CUDA_K_PAD_I8, (unsigned)tokens, 1, CU_QTHREADS, 0,
+		                            pp, err, errlen)
+		              : cuda_launch(s, d, CUDA_K_QUANTIZE, (unsigned)tokens, 1, CU_QTHREADS, 0,
+		                            qp, err, errlen);
+		if (rc)
+			return rc;
+	}
+
+	int gemv = tokens == 1, tt = gemv ? 1 : CU_TT;
+	enum cuda_kernel k;
+	uint64_t gx;
+	switch (j->type) {
+	case TRIT_TYPE_I2_S:
+		k = gemv ? CUDA_K_I2S_GEMV : CUDA_K_I2S_GEMM;
+		gx = (rows + CU_WARPS - 1) / CU_WARPS;
+		break;
+	case TRIT_TYPE_TL1:
+		k = gemv ? CUDA_K_TL1_GEMV : CUDA_K_TL1_GEMM;
+		gx = g.rows_pad / 32;
+		break;
+	default:
+		k = gemv ? CUDA_K_TL2_GEMV : CUDA_K_TL2_GEMM;
+		gx = g.rows_pad / 32;
+		break;
+	}
+	if (gx > GRID_X_MAX) {
+		snprintf(err, errlen, "%llu rows need %llu thread blocks, more than a CUDA grid holds",
+		         (unsigned long long)rows, (unsigned long long)gx);
+		return TRIT_ERANGE;
+	}
+	/* tokens in chunks of at most GRID_Y_MAX blocks of tt */
+	for (uint64_t t_base = 0; t_base < tokens; t_base += (uint64_t)GRID_Y_MAX * tt) {
+		uint64_t left = (tokens - t_base + (uint64_t)tt - 1) / (uint64_t)tt;
+		unsigned gy = left > GRID_Y_MAX ? GRID_Y_MAX : (unsigned)left;
+		void *mp[] = { &w, &data_bytes, &rows, &cols_pad, &q, &q_stride, &tokens, &t_base,
+		               &sp, &out };
+		if ((rc = cuda_launch(s, d, k, (unsigned)gx, gy, CU_WARPS * CU_WARP, 0, mp, err,
+		                      errlen)))
+			return rc;
+	}
 	return 0;
 }
 
@@ -182,56 +250,16 @@ int cuda_matmul(void *state, uint32_t device, const struct trit_matmul *op, char
 	if ((rc = cuda_use(s, device, err, errlen)))
 		return rc;
 
-	CUdeviceptr w = op->weights->ptr + op->weights_offset;
-	CUdeviceptr in = op->input->ptr + op->input_offset;
-	CUdeviceptr out = op->output->ptr + op->output_offset;
-	CUdeviceptr ws = l.total ? op->workspace->ptr + op->workspace_offset : 0;
-	CUdeviceptr q = l.q_bytes ? ws : in, sp = l.s_bytes ? ws + l.s_offset : 0;
-	uint64_t cols = op->cols, cols_pad = g.cols_pad, q_stride = l.q_bytes ? cols_pad : cols;
-	uint64_t rows = op->rows, tokens = op->tokens, data_bytes = g.data_bytes;
-
-	if (l.q_bytes) {
-		void *qp[] = { &in, &cols, &cols_pad, &q, &sp };
-		void *pp[] = { &in, &cols, &cols_pad, &q };
-		rc = int_dots ? launch(s, d, CUDA_K_PAD_I8, (unsigned)tokens, 1, CU_QTHREADS, pp, err, errlen)
-		              : launch(s, d, CUDA_K_QUANTIZE, (unsigned)tokens, 1, CU_QTHREADS, qp, err, errlen);
-		if (rc)
-			return rc;
-	}
-
-	int gemv = tokens == 1, tt = gemv ? 1 : CU_TT;
-	enum cuda_kernel k;
-	uint64_t gx;
-	switch (op->weight_type) {
-	case TRIT_TYPE_I2_S:
-		k = gemv ? CUDA_K_I2S_GEMV : CUDA_K_I2S_GEMM;
-		gx = (rows + CU_WARPS - 1) / CU_WARPS;
-		break;
-	case TRIT_TYPE_TL1:
-		k = gemv ? CUDA_K_TL1_GEMV : CUDA_K_TL1_GEMM;
-		gx = g.rows_pad / 32;
-		break;
-	default:
-		k = gemv ? CUDA_K_TL2_GEMV : CUDA_K_TL2_GEMM;
-		gx = g.rows_pad / 32;
-		break;
-	}
-	if (gx > GRID_X_MAX) {
-		snprintf(err, errlen, "%llu rows need %llu thread blocks, more than a CUDA grid holds",
-		         (unsigned long long)rows, (unsigned long long)gx);
-		return TRIT_ERANGE;
-	}
-	/* tokens in chunks of at most GRID_Y_MAX blocks of tt */
-	for (uint64_t t_base = 0; t_base < tokens; t_base += (uint64_t)GRID_Y_MAX * tt) {
-		uint64_t left = (tokens - t_base + (uint64_t)tt - 1) / (uint64_t)tt;
-		unsigned gy = left > GRID_Y_MAX ? GRID_Y_MAX : (unsigned)left;
-		void *mp[] = { &w, &data_bytes, &rows, &cols_pad, &q, &q_stride, &tokens, &t_base,
-		               &sp, &out };
-		if ((rc = launch(s, d, k, (unsigned)gx, gy, CU_WARPS * CU_WARP, mp, err, errlen)))
-			return rc;
-	}
+	struct cuda_ternary_job j = {
+		.type = op->weight_type, .rows = op->rows, .cols = op->cols, .tokens = op->tokens,
+		.w = op->weights->ptr + op->weights_offset, .in = op->input->ptr + op->input_offset,
+		.out = op->output->ptr + op->output_offset,
+		.ws = l.total ? op->workspace->ptr + op->workspace_offset : 0, .in_i8 = int_dots,
+	};
+	if ((rc = cuda_ternary_launch(s, d, &j, err, errlen)))
+		return rc;
 	if ((r = s->drv.CtxSynchronize()) != CUDA_SUCCESS)
-		return cuda_fail(&s->drv, r, err, errlen, "running %s on %s (%s)",
-		                 cuda_kernel_names[k], d->id, d->name);
+		return cuda_fail(&s->drv, r, err, errlen, "running the %s matmul on %s (%s)",
+		                 type_name(op->weight_type), d->id, d->name);
 	return 0;
 }

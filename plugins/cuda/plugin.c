@@ -16,8 +16,8 @@ static const struct trit_backend table = {
 	.name = "cuda",
 	.version = PACKAGE_VERSION,
 #ifdef TRIT_CUDA_ARCHS
-	.description = "NVIDIA GPUs through the CUDA driver API (I2_S, TL1, TL2 kernels for "
-	               TRIT_CUDA_ARCHS ")",
+	.description = "NVIDIA GPUs through the CUDA driver API (the forward pass's ops and "
+	               "I2_S, TL1, TL2 kernels for " TRIT_CUDA_ARCHS ")",
 #else
 	.description = "NVIDIA GPUs through the CUDA driver API (probe only: built without "
 	               "kernels, " TRIT_CUDA_NO_KERNELS_WHY ")",
@@ -33,6 +33,10 @@ static const struct trit_backend table = {
 	.buffer_read = cuda_buffer_read,
 	.matmul_workspace = cuda_matmul_workspace,
 	.matmul = cuda_matmul,
+	.get_memory = cuda_get_memory,
+	.supports_op = cuda_supports_op,
+	.graph_workspace = cuda_graph_workspace,
+	.graph_compute = cuda_graph_compute,
 };
 
 TRIT_EXPORT const struct trit_backend *trit_backend_entry(void)

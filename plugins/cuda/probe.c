@@ -389,8 +389,8 @@ static void load_kernels(struct cuda_state *s, struct cuda_dev *d, const struct 
 		               d->name, d->kernels_text + strlen("none: "));
 	} else {
 		d->has_kernels = 1;
-		snprintf(d->kernels_text, sizeof d->kernels_text, "I2_S TL1 TL2 (GEMV and GEMM; "
-		         "image built for %s)", TRIT_CUDA_ARCHS_TEXT);
+		snprintf(d->kernels_text, sizeof d->kernels_text, "I2_S TL1 TL2 (GEMV and GEMM) "
+		         "and the graph ops; image built for %s", TRIT_CUDA_ARCHS_TEXT);
 	}
 }
 
@@ -442,6 +442,7 @@ static void release_device(struct cuda_state *s, struct cuda_dev *d)
 	if (!d->ctx)
 		return;
 	s->drv.CtxSetCurrent(d->ctx);
+	cuda_graph_release(s, d);
 	if (d->mod)
 		s->drv.ModuleUnload(d->mod);
 	s->drv.CtxDestroy(d->ctx);
