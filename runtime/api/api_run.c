@@ -22,6 +22,7 @@
 #include "exec/sched.h"
 #include "load/load.h"
 #include "model/gguf.h"
+#include "bench/bench.h"
 #include "report/run_report.h"
 #include "text/chat.h"
 #include "text/vocab.h"
@@ -455,6 +456,20 @@ static void device_overhead_row(const struct trit_plan_result *r, struct trit_ru
 			"a device's own context: no host counter sees it" };
 }
 
+/* The plan's bytes on devices whose buffers are host memory (a CPU, or
+ * mem.pool "host"): what the process's resident set can be held to. A
+ * discrete GPU's buffers and context are not in it. */
+static uint64_t planned_host(const struct trit_session *s)
+{
+	const struct trit_plan_result *r = &s->plan->r;
+	uint64_t b = 0;
+
+	for (uint32_t i = 0; i < r->n_slots && i < r->est.n_devices; i++)
+		if (trit_bench_host_memory(s->plan->devs[r->slots[i].input].dev))
+			b += r->est.device_total[i];
+	return b;
+}
+
 static void mem_rows(const struct trit_session *s, const struct trit_gen_result *g,
                      struct trit_run_view *v)
 {
@@ -484,6 +499,7 @@ static void mem_rows(const struct trit_session *s, const struct trit_gen_result 
 	v->n_rows = TRIT_ARRAY_LEN(rows);
 	device_overhead_row(r, v);
 	v->planned_total = r->est.total;
+	v->planned_host = planned_host(s);
 }
 
 /* Each target's buffers, planned (the plan's slot i is target i) and held. */

@@ -175,8 +175,12 @@ static void text_devices(FILE *out, const struct trit_run_view *v)
 		for (int k = 0; k < TRIT_RUN_DEV_N; k++)
 			fprintf(out, "  %s %.1f / %.1f", dev_parts[k], mib(d->planned[k]),
 			        mib(d->measured[k]));
-		fprintf(out, "; measured / planned %.3f\n",
-		        ratio(dev_sum(d->measured), dev_sum(d->planned)));
+		if (dev_sum(d->planned))
+			fprintf(out, "; measured / planned %.3f\n",
+			        ratio(dev_sum(d->measured), dev_sum(d->planned)));
+		else
+			fprintf(out, "; nothing planned here%s\n",
+			        dev_sum(d->measured) ? ", yet buffers were allocated" : "");
 	}
 }
 
@@ -214,6 +218,10 @@ void trit_report_run_text(FILE *out, const struct trit_run_view *v)
 	fprintf(out, "  %-14s %9.1f %10.1f  peak resident memory of the process (VmHWM%s); "
 	        "measured / planned %.3f\n", "process", mib(v->planned_total), mib(v->rss_peak),
 	        v->peak_reset ? ", reset at load start" : "", ratio(v->rss_peak, v->planned_total));
+	if (v->planned_host != v->planned_total)
+		fprintf(out, "  %-14s %9.1f %10.1f  the plan's share in host memory (devices with "
+		        "their own memory left out); measured / planned %.3f\n", "process, host",
+		        mib(v->planned_host), mib(v->rss_peak), ratio(v->rss_peak, v->planned_host));
 	text_devices(out, v);
 }
 
@@ -254,6 +262,8 @@ static void json_memory(struct jb *jb, cJSON *root, const struct trit_run_view *
 	json_num(jb, m, "planned_bytes", (double)v->planned_total);
 	json_num(jb, m, "measured_peak_bytes", (double)v->rss_peak);
 	jrate(jb, m, "measured_over_planned", ratio(v->rss_peak, v->planned_total));
+	json_num(jb, m, "planned_host_bytes", (double)v->planned_host);
+	jrate(jb, m, "measured_over_planned_host", ratio(v->rss_peak, v->planned_host));
 	json_num(jb, m, "rss_start_bytes", (double)v->rss_start);
 	json_str(jb, m, "device", v->device);
 	a = chk(jb, cJSON_AddArrayToObject(m, "components"));

@@ -53,6 +53,7 @@ struct trit_run_view {
 	struct trit_run_mem_row rows[TRIT_RUN_MEM_ROWS];
 	uint32_t n_rows;
 	uint64_t planned_total;       /* the plan's bytes on its devices, without headroom */
+	uint64_t planned_host;        /* the part on devices whose buffers are host memory */
 	const struct trit_run_dev_mem *devs; /* per device the plan uses */
 	uint32_t n_devs;
 	uint64_t rss_start;           /* the process before the load */
