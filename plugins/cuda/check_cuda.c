@@ -4,8 +4,9 @@
  * accounting, allocation failures, broken environments (no driver, a
  * library that is not a driver, zero devices, cuInit failing, a device lost
  * at probe or later, kernels that do not load), the configuration, the
- * workspace sizes, and kernel launches that the fake refuses. Each case runs
- * in its own process (Check's fork mode) with its own environment.
+ * workspace sizes, kernel launches that the fake refuses, and memory
+ * another process takes after the probe (FAKECUDA_FAIL taken=). Each case
+ * runs in its own process (Check's fork mode) with its own environment.
  */
 #include <build-config.h>
 
@@ -623,6 +624,131 @@ START_TEST(matmul_refuses_buffers_that_do_not_fit_the_operation)
 END_TEST
 
 /* ------------------------------------------------------------------------ */
+/* The fake driver directly                                                  */
+
+/* The fake driver opened directly, as the plugin opens it (the same
+ * dlopen handle, so the same simulation). */
+static struct cuda_driver drv;
+static char etext[1024];
+
+static const char *drv_text(CUresult rc)
+{
+	return cuda_error_text(&drv, rc, etext, sizeof etext);
+}
+
+static void drv_init(const char *devices)
+{
+	setenv("FAKECUDA_DEVICES", devices, 1);
+	ck_assert_msg(cuda_driver_open(&drv, fake_path(), "check_cuda", err, sizeof err) == 0,
+	              "%s", err);
+	ck_assert_int_eq(drv.Init(0), CUDA_SUCCESS);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Memory another process takes (FAKECUDA_FAIL taken=)                       */
+
+START_TEST(taken_memory_counts_from_the_kth_cumemgetinfo_after_the_probe)
+{
+	struct trit_buffer *b = NULL;
+	/* the probe calls cuMemGetInfo twice per device: @3 is the first after it */
+	setenv("FAKECUDA_FAIL", "taken=0:4GiB@3, taken=1:1GiB", 1);
+	init_ok("A:8GiB ctx=256MiB, B:8GiB ctx=256MiB");
+	const struct trit_device *a = be->device_get(st, 0), *d1 = be->device_get(st, 1);
+	ck_assert_uint_eq(a->mem_free.value, 8 * GIB);          /* not seen by the probe */
+	ck_assert_uint_eq(d1->mem_free.value, 7 * GIB);         /* @1: seen from the start */
+	ck_assert_uint_eq(prop(d1, "mem.overhead")->value.value, 256 * MIB);
+	/* before the third cuMemGetInfo, 4 GiB fit */
+	ck_assert_int_eq(be->buffer_alloc(st, 0, 4 * GIB, &b, err, sizeof err), 0);
+	be->buffer_free(st, b);
+	ck_assert_int_eq(be->device_update(st, 0, err, sizeof err), 0); /* the third */
+	ck_assert_uint_eq(a->mem_free.value, 4 * GIB);
+	ck_assert_int_eq(be->buffer_alloc(st, 0, 4 * GIB, &b, err, sizeof err), TRIT_ENOMEM);
+	ck_assert_msg(strstr(err, "which has 4026531840 bytes free") != NULL, "%s", err);
+	ck_assert_int_eq(be->buffer_alloc(st, 0, 3 * GIB, &b, err, sizeof err), 0);
+	be->buffer_free(st, b);
+	/* the other device was never short of more than its 1 GiB */
+	ck_assert_int_eq(be->buffer_alloc(st, 1, 6 * GIB, &b, err, sizeof err), 0);
+	be->buffer_free(st, b);
+}
+END_TEST
+
+START_TEST(taken_entries_add_up_and_never_leave_less_than_nothing)
+{
+	CUcontext c0, c1;
+	CUdeviceptr p;
+	size_t fr, tot;
+
+	setenv("FAKECUDA_FAIL", "taken=0:1GiB@2,taken=0:2GiB@3,taken=1:100GiB", 1);
+	drv_init("A:8GiB ctx=1GiB, B:2GiB ctx=0");
+	ck_assert_int_eq(drv.CtxCreate(&c0, 0, 0), CUDA_SUCCESS);
+	size_t want[] = { 7 * GIB, 6 * GIB, 4 * GIB, 4 * GIB };
+	for (int i = 0; i < 4; i++) {
+		ck_assert_int_eq(drv.MemGetInfo(&fr, &tot), CUDA_SUCCESS);
+		ck_assert_msg(fr == want[i], "call %d: %zu free, wanted %zu", i + 1, fr, want[i]);
+		ck_assert_uint_eq(tot, 8 * GIB);
+	}
+	ck_assert_int_eq(drv.MemAlloc(&p, 4 * GIB + 1), CUDA_ERROR_OUT_OF_MEMORY);
+	ck_assert_int_eq(drv.MemAlloc(&p, 4 * GIB), CUDA_SUCCESS);
+	ck_assert_int_eq(drv.MemFree(p), CUDA_SUCCESS);
+	ck_assert_int_eq(drv.CtxCreate(&c1, 0, 1), CUDA_SUCCESS);
+	ck_assert_int_eq(drv.MemGetInfo(&fr, &tot), CUDA_SUCCESS);
+	ck_assert_uint_eq(fr, 0);
+	ck_assert_int_eq(drv.MemAlloc(&p, 1), CUDA_ERROR_OUT_OF_MEMORY);
+	/* the simulation's own accounting is untouched: without taken= all is back */
+	unsetenv("FAKECUDA_FAIL");
+	ck_assert_int_eq(drv.MemGetInfo(&fr, &tot), CUDA_SUCCESS);
+	ck_assert_uint_eq(fr, 2 * GIB);
+	drv.CtxDestroy(c1);
+	drv.CtxDestroy(c0);
+}
+END_TEST
+
+START_TEST(a_malformed_taken_entry_is_an_invalid_value_saying_what_is_wrong)
+{
+	static const struct {
+		const char *fail, *why;
+	} cases[] = {
+		{ "taken", "taken='': expected taken=DEV:SIZE[@K]" },
+		{ "taken=0", "taken='0': expected taken=DEV:SIZE[@K]" },
+		{ "taken=x:1GiB", "DEV is not a device ordinal" },
+		{ "taken=-1:1GiB", "DEV is not a device ordinal" },
+		{ "taken=2:1GiB", "there is no device 2 (2 simulated)" },
+		{ "taken=0:lots", "taken='0:lots': SIZE is not a size" },
+		{ "taken=0:", "SIZE is not a size" },
+		{ "taken=0:1GiB@0", "K after '@' is not a count from 1" },
+		{ "taken=0:1GiB@", "K after '@' is not a count from 1" },
+		{ "taken=0:1GiB@3x", "K after '@' is not a count from 1" },
+		{ "taken=1:1GiB,taken=0:1GiB@-1", "taken='0:1GiB@-1'" },
+		{ "taken=0:1111111111111111111111111111111111111111111111111111111111111111GiB",
+		  "longer than 63 bytes" },
+	};
+	CUcontext ctx;
+	CUdeviceptr p;
+	size_t fr, tot;
+
+	drv_init("A:8GiB, B:8GiB");
+	ck_assert_int_eq(drv.CtxCreate(&ctx, 0, 0), CUDA_SUCCESS);
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		setenv("FAKECUDA_FAIL", cases[i].fail, 1);
+		CUresult rc = drv.MemGetInfo(&fr, &tot);
+		ck_assert_msg(rc == CUDA_ERROR_INVALID_VALUE, "%s: %s", cases[i].fail, drv_text(rc));
+		ck_assert_msg(strstr(drv_text(rc), cases[i].why) != NULL, "%s: %s", cases[i].fail,
+		              drv_text(rc));
+		rc = drv.MemAlloc(&p, 1);
+		ck_assert_msg(rc == CUDA_ERROR_INVALID_VALUE && strstr(drv_text(rc), cases[i].why),
+		              "cuMemAlloc with %s: %s", cases[i].fail, drv_text(rc));
+	}
+	/* through the plugin: the probe's context creation says it */
+	drv.CtxDestroy(ctx);
+	setenv("FAKECUDA_FAIL", "taken=0:lots", 1);
+	ck_assert_int_eq(init_rc("A:8GiB"), TRIT_EINVAL);
+	ck_assert_msg(strstr(err, "cuCtxCreate on cuda0 (A): CUDA_ERROR_INVALID_VALUE (invalid "
+	                     "argument: FAKECUDA_FAIL taken='0:lots': SIZE is not a size") != NULL,
+	              "%s", err);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
 
 static Suite *suite(void)
 {
@@ -653,6 +779,9 @@ static Suite *suite(void)
 	tcase_add_test(tc, matmul_workspace_is_the_exact_layout);
 	tcase_add_test(tc, kernel_launches_on_the_fake_fail_with_its_reason_not_a_crash);
 	tcase_add_test(tc, matmul_refuses_buffers_that_do_not_fit_the_operation);
+	tcase_add_test(tc, taken_memory_counts_from_the_kth_cumemgetinfo_after_the_probe);
+	tcase_add_test(tc, taken_entries_add_up_and_never_leave_less_than_nothing);
+	tcase_add_test(tc, a_malformed_taken_entry_is_an_invalid_value_saying_what_is_wrong);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -45,8 +45,38 @@
  *                    (on DEV, default every device)
  *   ctxlimit=N       at most N live contexts per device; more fail with
  *                    CUDA_ERROR_OUT_OF_MEMORY
+ *   taken=DEV:SIZE[@K]  another process takes SIZE bytes of device DEV from
+ *                    the Kth cuMemGetInfo on DEV onward (K counted from 1,
+ *                    per device, since cuInit; default 1): cuMemGetInfo
+ *                    reports SIZE fewer bytes free (never below 0), and
+ *                    cuMemAlloc and cuCtxCreate fail with
+ *                    CUDA_ERROR_OUT_OF_MEMORY beyond what is left. SIZE as in
+ *                    FAKECUDA_DEVICES (1GiB, 512MiB, bytes). Several taken=
+ *                    entries may be given, for one device or several; those
+ *                    of a device that are active add up. A malformed entry
+ *                    (or DEV not simulated) makes cuMemGetInfo, cuMemAlloc
+ *                    and cuCtxCreate fail with CUDA_ERROR_INVALID_VALUE, and
+ *                    cuGetErrorString says what is wrong.
+ *                    When it hits in `trit run`: the cuda plugin's probe
+ *                    calls cuMemGetInfo 2 times per device (trit's context,
+ *                    then a second context that measures mem.overhead; 1
+ *                    time when that second context cannot be created or the
+ *                    kernels do not load into it; check_cuda pins the 2),
+ *                    planning calls it 0 times, and the load's memory check
+ *                    calls it once per device that receives weights
+ *                    (get_memory, or device_update where the plugin has no
+ *                    get_memory; once more when it refuses, for the
+ *                    message), so
+ *                    taken=0:1GiB@3 is seen by the load's check and its
+ *                    allocations and not by the plan. @1: the probe and the
+ *                    plan see it; @2: it falls between the probe's two
+ *                    measurements, so mem.overhead grows by SIZE instead.
+ *                    Each later get_memory, device_update or re-plan's
+ *                    re-measure is one more call.
+ * Unknown keys are ignored; every key but taken= is read at its first entry.
  *
- * Memory: free = FREE - ctx x live contexts - bytes allocated, exactly.
+ * Memory: free = FREE - ctx x live contexts - bytes allocated, exactly
+ * (less what taken= says another process holds).
  * Allocations are backed by anonymous memory mapped on demand, so copies
  * work and large allocations cost no host memory until written.
  *
@@ -56,6 +86,8 @@
 #include <build-config.h>
 
 #include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,6 +137,7 @@ enum {
 	CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR = 76,
 	CU_DEVICE_ATTRIBUTE_PAGEABLE_MEMORY_ACCESS = 88
 };
+
 
 /* The exported entry points (prototypes for -Wmissing-prototypes). */
 CUresult cuInit(unsigned int flags);
@@ -184,6 +217,10 @@ static struct {
 	size_t n_al, cap_al;
 	int live_contexts;
 	struct fake_fn *fns;    /* every function handle, freed with its module */
+	unsigned long meminfo[MAX_DEVS]; /* cuMemGetInfo calls per device since cuInit */
+	char why[512];          /* why this call fails with CUDA_ERROR_INVALID_VALUE
+	                         * (a malformed taken=); cleared
+	                         * when a call starts (need_init) */
 } fk;
 
 static _Thread_local struct fake_ctx *current;
@@ -378,9 +415,11 @@ static int parse_devices(void)
 	return rc;
 }
 
-/* Failure injection: the value of `key` in FAKECUDA_FAIL. Returns 1 when
- * the key is present (val gets what follows '=', or "" when nothing). */
-static int fail_get(const char *key, char *val, size_t len)
+/* Failure injection: the value of the nth (from 0) entry `key` in
+ * FAKECUDA_FAIL. Returns 1 when there is one (val gets what follows '=', or
+ * "" when nothing), -1 when there is one whose value was cut to len - 1
+ * bytes, 0 when there is none. */
+static int fail_nth(const char *key, int nth, char *val, size_t len)
 {
 	const char *env = getenv("FAKECUDA_FAIL"), *p;
 	size_t klen = strlen(key);
@@ -391,17 +430,43 @@ static int fail_get(const char *key, char *val, size_t len)
 		while (*p == ',' || *p == ' ')
 			p++;
 		size_t n = strcspn(p, ", ");
-		if (n >= klen && strncmp(p, key, klen) == 0 && (n == klen || p[klen] == '=')) {
+		if (n >= klen && strncmp(p, key, klen) == 0 && (n == klen || p[klen] == '=') &&
+		    nth-- == 0) {
 			size_t vn = n > klen ? n - klen - 1 : 0;
-			if (vn >= len)
+			int cut = vn >= len;
+			if (cut)
 				vn = len - 1;
 			memcpy(val, p + klen + (n > klen), vn);
 			val[vn] = '\0';
-			return 1;
+			return cut ? -1 : 1;
 		}
 		p += n;
 	}
 	return 0;
+}
+
+/* The first entry `key` in FAKECUDA_FAIL, as fail_nth (a cut value counts
+ * as present). */
+static int fail_get(const char *key, char *val, size_t len)
+{
+	return fail_nth(key, 0, val, len) != 0;
+}
+
+/* Fail this call with CUDA_ERROR_INVALID_VALUE, cuGetErrorString saying why. */
+#if defined(__GNUC__)
+#define FAKE_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define FAKE_PRINTF(f, a)
+#endif
+static CUresult invalid(const char *fmt, ...) FAKE_PRINTF(1, 2);
+static CUresult invalid(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(fk.why, sizeof fk.why, fmt, ap);
+	va_end(ap);
+	return CUDA_ERROR_INVALID_VALUE;
 }
 
 /* The error a lost device answers with, or 0 when `dev` is not lost. */
@@ -417,8 +482,12 @@ static CUresult lost(int dev)
 	return d == dev ? code : 0;
 }
 
+/* Every entry point that can fail with CUDA_ERROR_INVALID_VALUE starts here
+ * (directly or through check_dev or current_dev), or clears fk.why itself:
+ * cuGetErrorString explains the last call's failure, never an older one. */
 static CUresult need_init(void)
 {
+	fk.why[0] = '\0';
 	return fk.initialised ? CUDA_SUCCESS : CUDA_ERROR_NOT_INITIALIZED;
 }
 
@@ -431,6 +500,64 @@ static uint64_t dev_free(const struct fdev *d)
 {
 	uint64_t used = d->allocated + d->ctx_cost * (uint64_t)d->contexts;
 	return used >= d->free0 ? 0 : d->free0 - used;
+}
+
+/* What the taken= entries of FAKECUDA_FAIL hold on device `dev` once it has
+ * answered `calls` cuMemGetInfo calls: 0, or CUDA_ERROR_INVALID_VALUE with
+ * the reason in fk.why when an entry is malformed. */
+static CUresult taken(int dev, unsigned long calls, uint64_t *bytes)
+{
+	char v[64], *end;
+	int got;
+
+	*bytes = 0;
+	for (int i = 0; (got = fail_nth("taken", i, v, sizeof v)); i++) {
+		const char *colon = strchr(v, ':'), *at, *size_end;
+		unsigned long k = 1;
+		uint64_t size;
+		long d;
+
+		if (got < 0)
+			return invalid("FAKECUDA_FAIL taken='%s...': longer than %zu bytes; expected "
+			               "taken=DEV:SIZE[@K], e.g. taken=0:1GiB@3", v, sizeof v - 1);
+		if (!colon)
+			return invalid("FAKECUDA_FAIL taken='%s': expected taken=DEV:SIZE[@K], e.g. "
+			               "taken=0:1GiB@3", v);
+		errno = 0;
+		d = strtol(v, &end, 10);
+		if (end == v || end != colon || !isdigit((unsigned char)v[0]) || errno)
+			return invalid("FAKECUDA_FAIL taken='%s': DEV is not a device ordinal; expected "
+			               "taken=DEV:SIZE[@K], e.g. taken=0:1GiB@3", v);
+		if (d >= fk.n)
+			return invalid("FAKECUDA_FAIL taken='%s': there is no device %ld (%d simulated)",
+			               v, d, fk.n);
+		at = strchr(colon + 1, '@');
+		size_end = at ? at : colon + 1 + strlen(colon + 1);
+		if (parse_size(colon + 1, size_end, &size))
+			return invalid("FAKECUDA_FAIL taken='%s': SIZE is not a size like 1GiB, 512MiB "
+			               "or a number of bytes", v);
+		if (at) {
+			errno = 0;
+			k = strtoul(at + 1, &end, 10);
+			if (!isdigit((unsigned char)at[1]) || *end || errno || k == 0)
+				return invalid("FAKECUDA_FAIL taken='%s': K after '@' is not a count from 1 "
+				               "(the Kth cuMemGetInfo on the device)", v);
+		}
+		if (d == dev && calls >= k)
+			*bytes = size > UINT64_MAX - *bytes ? UINT64_MAX : *bytes + size;
+	}
+	return 0;
+}
+
+/* Free memory on `dev` for a new context or allocation: dev_free less what
+ * taken= holds; 0 or CUDA_ERROR_INVALID_VALUE (a malformed taken=). */
+static CUresult avail(int dev, uint64_t *bytes)
+{
+	uint64_t t, f = dev_free(&fk.dev[dev]);
+	CUresult rc = taken(dev, fk.meminfo[dev], &t);
+
+	*bytes = t >= f ? 0 : f - t;
+	return rc;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -453,6 +580,7 @@ CUresult cuInit(unsigned int flags)
 {
 	char v[32];
 
+	fk.why[0] = '\0';
 	if (flags != 0)
 		return CUDA_ERROR_INVALID_VALUE;
 	if (fail_get("init", v, sizeof v))
@@ -462,6 +590,7 @@ CUresult cuInit(unsigned int flags)
 	if (fk.live_contexts == 0) {
 		fk.initialised = 0;
 		fk.allocs = 0;
+		memset(fk.meminfo, 0, sizeof fk.meminfo);
 		if (parse_devices())
 			return CUDA_ERROR_INVALID_VALUE;
 	}
@@ -473,6 +602,7 @@ CUresult cuInit(unsigned int flags)
 
 CUresult cuDriverGetVersion(int *version)
 {
+	fk.why[0] = '\0';
 	if (!version)
 		return CUDA_ERROR_INVALID_VALUE;
 	*version = 13000;
@@ -568,6 +698,7 @@ CUresult cuCtxCreate_v2(CUcontext *pctx, unsigned int flags, CUdevice dev)
 {
 	CUresult rc = check_dev(dev);
 	struct fake_ctx *c;
+	uint64_t free_b;
 	char v[32];
 
 	if (rc)
@@ -578,7 +709,9 @@ CUresult cuCtxCreate_v2(CUcontext *pctx, unsigned int flags, CUdevice dev)
 		return rc;
 	if (fail_get("ctxlimit", v, sizeof v) && fk.dev[dev].contexts >= atoi(v))
 		return CUDA_ERROR_OUT_OF_MEMORY;
-	if (fk.dev[dev].ctx_cost > dev_free(&fk.dev[dev]))
+	if ((rc = avail(dev, &free_b)))
+		return rc;
+	if (fk.dev[dev].ctx_cost > free_b)
 		return CUDA_ERROR_OUT_OF_MEMORY;
 	c = malloc(sizeof *c);
 	if (!c)
@@ -666,12 +799,19 @@ CUresult cuMemGetInfo_v2(size_t *free_bytes, size_t *total_bytes)
 {
 	int dev;
 	CUresult rc = current_dev(&dev);
+	uint64_t f;
 
 	if (rc)
 		return rc;
 	if (!free_bytes || !total_bytes)
 		return CUDA_ERROR_INVALID_VALUE;
-	*free_bytes = (size_t)dev_free(&fk.dev[dev]);
+	/* this call is the (meminfo + 1)th: a taken=...@K with K of it counts */
+	fk.meminfo[dev]++;
+	if ((rc = avail(dev, &f))) {
+		fk.meminfo[dev]--;
+		return rc;
+	}
+	*free_bytes = (size_t)f;
 	*total_bytes = (size_t)fk.dev[dev].total;
 	return CUDA_SUCCESS;
 }
@@ -680,6 +820,7 @@ CUresult cuMemAlloc_v2(CUdeviceptr *ptr, size_t bytes)
 {
 	int dev;
 	CUresult rc = current_dev(&dev);
+	uint64_t free_b;
 	char v[32];
 	void *p;
 
@@ -690,7 +831,9 @@ CUresult cuMemAlloc_v2(CUdeviceptr *ptr, size_t bytes)
 	fk.allocs++;
 	if (fail_get("alloc", v, sizeof v) && (!*v || strtoul(v, NULL, 10) == fk.allocs))
 		return CUDA_ERROR_OUT_OF_MEMORY;
-	if (bytes > dev_free(&fk.dev[dev]))
+	if ((rc = avail(dev, &free_b)))
+		return rc;
+	if (bytes > free_b)
 		return CUDA_ERROR_OUT_OF_MEMORY;
 	if (fk.n_al == fk.cap_al) {
 		size_t cap = fk.cap_al ? fk.cap_al * 2 : 16;
@@ -929,8 +1072,9 @@ CUresult cuGetErrorString(CUresult rc, const char **text)
 
 	if (!text)
 		return CUDA_ERROR_INVALID_VALUE;
-	if (rc == CUDA_ERROR_INVALID_VALUE && fk.parse_error[0]) {
-		snprintf(detail, sizeof detail, "invalid argument: %s", fk.parse_error);
+	if (rc == CUDA_ERROR_INVALID_VALUE && (fk.why[0] || fk.parse_error[0])) {
+		snprintf(detail, sizeof detail, "invalid argument: %s",
+		         fk.why[0] ? fk.why : fk.parse_error);
 		*text = detail;
 		return CUDA_SUCCESS;
 	}
