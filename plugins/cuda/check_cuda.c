@@ -4,8 +4,12 @@
  * accounting, allocation failures, broken environments (no driver, a
  * library that is not a driver, zero devices, cuInit failing, a device lost
  * at probe or later, kernels that do not load), the configuration, the
- * workspace sizes, and kernel launches that the fake refuses. Each case runs
- * in its own process (Check's fork mode) with its own environment.
+ * workspace sizes, kernel launches that the fake refuses, launches it
+ * checks and counts without running them (FAKECUDA_LAUNCH=noop, its log),
+ * and memory another process takes after the probe (FAKECUDA_FAIL taken=).
+ * Each case runs in its own process (Check's fork mode) with its own
+ * environment; a case that reads the launch log, which the fake writes at
+ * exit, runs the plugin in a child of its own.
  */
 #include <build-config.h>
 
@@ -13,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <trit/ternary.h>
 
@@ -91,6 +97,8 @@ static void setup(void)
 	setenv("TRIT_CUDA_DRIVER", fake_path(), 1);
 	unsetenv("FAKECUDA_FAIL");
 	unsetenv("FAKECUDA_DEVICES");
+	unsetenv("FAKECUDA_LAUNCH");
+	unsetenv("FAKECUDA_LAUNCH_LOG");
 }
 
 static void teardown(void)
@@ -534,22 +542,34 @@ struct mm {
 	struct trit_matmul op;
 };
 
-static void mm_setup(struct mm *m, uint64_t rows, uint64_t cols, uint64_t tokens, uint32_t flags)
+/* The same on `dev`: 0, or the failing call's result with err set (for
+ * children that report through their exit status, not Check). */
+static int mm_make(struct mm *m, uint32_t dev, uint64_t rows, uint64_t cols, uint64_t tokens,
+                   uint32_t flags)
 {
 	uint64_t ws = 0;
+	int rc;
 	memset(m, 0, sizeof *m);
 	m->op = (struct trit_matmul){ .struct_size = sizeof m->op, .weight_type = TRIT_TYPE_I2_S,
 	                              .rows = rows, .cols = cols, .tokens = tokens, .flags = flags };
-	ck_assert_int_eq(be->matmul_workspace(st, 0, &m->op, &ws, err, sizeof err), 0);
-	ck_assert_int_eq(be->buffer_alloc(st, 0, trit_ternary_bytes(TRIT_TYPE_I2_S, rows, cols),
-	                                  &m->w, err, sizeof err), 0);
-	ck_assert_int_eq(be->buffer_alloc(st, 0, tokens * cols * 4, &m->in, err, sizeof err), 0);
-	ck_assert_int_eq(be->buffer_alloc(st, 0, tokens * rows * 4, &m->out, err, sizeof err), 0);
-	ck_assert_int_eq(be->buffer_alloc(st, 0, ws, &m->ws, err, sizeof err), 0);
+	if ((rc = be->matmul_workspace(st, dev, &m->op, &ws, err, sizeof err)) ||
+	    (rc = be->buffer_alloc(st, dev, trit_ternary_bytes(TRIT_TYPE_I2_S, rows, cols), &m->w,
+	                           err, sizeof err)) ||
+	    (rc = be->buffer_alloc(st, dev, tokens * cols * 4, &m->in, err, sizeof err)) ||
+	    (rc = be->buffer_alloc(st, dev, tokens * rows * 4, &m->out, err, sizeof err)) ||
+	    (rc = be->buffer_alloc(st, dev, ws, &m->ws, err, sizeof err)))
+		return rc;
 	m->op.weights = m->w;
 	m->op.input = m->in;
 	m->op.output = m->out;
 	m->op.workspace = m->ws;
+	return 0;
+}
+
+static void mm_setup(struct mm *m, uint64_t rows, uint64_t cols, uint64_t tokens, uint32_t flags)
+{
+	int rc = mm_make(m, 0, rows, cols, tokens, flags);
+	ck_assert_msg(rc == 0, "matmul buffers (%d): %s", rc, err);
 }
 
 static void mm_free(struct mm *m)
@@ -623,6 +643,408 @@ START_TEST(matmul_refuses_buffers_that_do_not_fit_the_operation)
 END_TEST
 
 /* ------------------------------------------------------------------------ */
+/* The fake driver directly                                                  */
+
+/* The fake driver opened directly, as the plugin opens it (the same
+ * dlopen handle, so the same simulation). */
+static struct cuda_driver drv;
+static char etext[1024];
+
+static const char *drv_text(CUresult rc)
+{
+	return cuda_error_text(&drv, rc, etext, sizeof etext);
+}
+
+static void drv_init(const char *devices)
+{
+	setenv("FAKECUDA_DEVICES", devices, 1);
+	ck_assert_msg(cuda_driver_open(&drv, fake_path(), "check_cuda", err, sizeof err) == 0,
+	              "%s", err);
+	ck_assert_int_eq(drv.Init(0), CUDA_SUCCESS);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Launches the fake checks and counts (FAKECUDA_LAUNCH=noop)                */
+
+/* A kernel of the plugin's image, loaded into the current context. */
+static CUfunction drv_kernel(const char *name)
+{
+	size_t n;
+	const char *why;
+	const unsigned char *image = cuda_kernel_image(&n, &why);
+	CUmodule mod;
+	CUfunction fn;
+
+	ck_assert_ptr_nonnull(image);
+	ck_assert_int_eq(drv.ModuleLoadData(&mod, image), CUDA_SUCCESS);
+	ck_assert_int_eq(drv.ModuleGetFunction(&fn, mod, name), CUDA_SUCCESS);
+	return fn;
+}
+
+/* Run body in a child process, which exits as a program does: the fake
+ * writes its launch log then. The child's exit status, or -1. */
+static int run_child(int (*body)(void))
+{
+	pid_t pid;
+	int status;
+
+	fflush(NULL);
+	pid = fork();
+	ck_assert_int_ne(pid, -1);
+	if (pid == 0)
+		exit(body());
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static int child_fail(const char *what, int rc)
+{
+	fprintf(stderr, "child: %s: %d: %s\n", what, rc, err);
+	return 1;
+}
+
+/* In a child: matmuls on two simulated GPUs, then two launches of its own. */
+static int count_launches(void)
+{
+	struct mm a, v, b;
+	CUmodule mod;
+	CUfunction fn;
+	struct cuda_driver d2;
+	size_t n;
+	const char *why;
+	int rc, arg = 0;
+	void *params[] = { &arg };
+
+	if ((rc = be->init(&th.h, &st, err, sizeof err)) || (rc = mm_make(&a, 0, 64, 100, 3, 0)))
+		return child_fail("init and buffers", rc);
+	/* without FAKECUDA_LAUNCH the launch fails as always and is not counted */
+	if ((rc = be->matmul(st, 0, &a.op, err, sizeof err)) != TRIT_EUNSUPPORTED)
+		return child_fail("matmul without FAKECUDA_LAUNCH", rc);
+	setenv("FAKECUDA_LAUNCH", "noop", 1);
+	for (int i = 0; i < 2; i++) /* trit_quantize + trit_i2s_gemm */
+		if ((rc = be->matmul(st, 0, &a.op, err, sizeof err)))
+			return child_fail("F32 matmul on cuda0", rc);
+	/* an unpadded integer GEMV: trit_i2s_gemv only */
+	if ((rc = mm_make(&v, 0, 64, 128, 1, TRIT_MATMUL_INT_DOTS)))
+		return child_fail("GEMV buffers", rc);
+	v.op.workspace = NULL;
+	if ((rc = be->matmul(st, 0, &v.op, err, sizeof err)))
+		return child_fail("GEMV on cuda0", rc);
+	/* more tokens than one grid's 65535 x 8: trit_quantize + 2 x trit_i2s_gemm */
+	if ((rc = mm_make(&b, 1, 64, 100, 65535 * 8 + 1, 0)) ||
+	    (rc = be->matmul(st, 1, &b.op, err, sizeof err)))
+		return child_fail("matmul of 524281 tokens on cuda1", rc);
+	/* trit_quantize loaded again (another handle, the same name) in cuda1's
+	 * context, which the last matmul left current: refused over a limit,
+	 * counted with the plugin's when valid */
+	if ((rc = cuda_driver_open(&d2, fake_path(), "child", err, sizeof err)))
+		return child_fail("opening the fake", rc);
+	if (d2.ModuleLoadData(&mod, cuda_kernel_image(&n, &why)) ||
+	    d2.ModuleGetFunction(&fn, mod, "trit_quantize"))
+		return child_fail("loading trit_quantize", -1);
+	if ((rc = d2.LaunchKernel(fn, 1, 1, 1, 2048, 1, 1, 0, NULL, params, NULL)) !=
+	    CUDA_ERROR_INVALID_VALUE)
+		return child_fail("a 2048-thread block", rc);
+	if ((rc = d2.LaunchKernel(fn, 1, 1, 1, 64, 1, 1, 1024, NULL, params, NULL)))
+		return child_fail("a launch with 1024 bytes of shared memory", rc);
+	d2.ModuleUnload(mod);
+	mm_free(&a);
+	mm_free(&v);
+	mm_free(&b);
+	be->shutdown(st);
+	st = NULL;
+	return 0;
+}
+
+static int init_and_exit(void)
+{
+	int rc = be->init(&th.h, &st, err, sizeof err);
+	return rc ? child_fail("init", rc) : 0;
+}
+
+/* In a child: init, then fork a process that exits at once: the log is
+ * the initialising process's, not written by the fork. */
+static int fork_after_init(void)
+{
+	int rc = be->init(&th.h, &st, err, sizeof err), status;
+	pid_t pid;
+
+	if (rc)
+		return child_fail("init", rc);
+	fflush(NULL);
+	if ((pid = fork()) == 0)
+		exit(0);
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return child_fail("fork", -1);
+	if (access(getenv("FAKECUDA_LAUNCH_LOG"), F_OK) == 0)
+		return child_fail("the forked process wrote the launch log", -1);
+	return 0;
+}
+
+static char *slurp(const char *path)
+{
+	static char buf[4096];
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	ck_assert_msg(f != NULL, "%s was not written", path);
+	n = fread(buf, 1, sizeof buf - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+START_TEST(noop_launches_succeed_and_are_counted_per_device_and_kernel_in_the_log)
+{
+	const char *tmpdir = getenv("TMPDIR");
+	char dir[512], path[600], other[640];
+
+	if (!kernels_built())
+		return; /* the fake loads fatbins only */
+	snprintf(dir, sizeof dir, "%s/check_cuda-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/launches", dir);
+	setenv("FAKECUDA_DEVICES", "A:8GiB, B:8GiB", 1);
+	setenv("FAKECUDA_LAUNCH_LOG", path, 1);
+	ck_assert_int_eq(run_child(count_launches), 0);
+	ck_assert_str_eq(slurp(path), "0 trit_i2s_gemm 2\n"
+	                              "0 trit_i2s_gemv 1\n"
+	                              "0 trit_quantize 2\n"
+	                              "1 trit_i2s_gemm 2\n"
+	                              "1 trit_quantize 2\n"
+	                              "max_shared_bytes 1024\n"
+	                              "max_block_threads 256\n"
+	                              "total 9\n");
+	snprintf(other, sizeof other, "%s.tmp", path);
+	ck_assert_int_ne(access(other, F_OK), 0);
+	ck_assert_int_eq(unlink(path), 0);
+	/* no launch: the log still says so */
+	ck_assert_int_eq(run_child(fork_after_init), 0);
+	ck_assert_str_eq(slurp(path), "max_shared_bytes 0\nmax_block_threads 0\ntotal 0\n");
+	ck_assert_int_eq(unlink(path), 0);
+	/* a log that cannot be written: said on stderr, the program exits as it would */
+	snprintf(other, sizeof other, "%s/missing/launches", dir);
+	setenv("FAKECUDA_LAUNCH_LOG", other, 1);
+	ck_assert_int_eq(run_child(init_and_exit), 0);
+	ck_assert_int_ne(access(other, F_OK), 0);
+	ck_assert_int_eq(rmdir(dir), 0);
+}
+END_TEST
+
+START_TEST(noop_launches_beyond_the_hardware_limits_are_refused_naming_the_limit)
+{
+	static const struct {
+		unsigned g[3], b[3], shared;
+		uintptr_t stream;
+		int no_params, extra;
+		const char *refused; /* NULL: accepted */
+	} cases[] = {
+		{ { 1, 1, 1 }, { 1024, 1, 1 }, 0, 0, 0, 0, NULL },
+		{ { 1, 1, 1 }, { 1, 1024, 1 }, 0, 0, 0, 0, NULL },
+		{ { 1, 1, 1 }, { 16, 1, 64 }, 0, 0, 0, 0, NULL },
+		{ { 2147483647u, 65535, 65535 }, { 1, 1, 1 }, 49152, 0, 0, 0, NULL },
+		{ { 1, 1, 1 }, { 32, 1, 1 }, 0, 0x1 /* CU_STREAM_LEGACY */, 0, 0, NULL },
+		{ { 1, 1, 1 }, { 32, 1, 1 }, 0, 0x2 /* CU_STREAM_PER_THREAD */, 0, 0, NULL },
+		{ { 1, 1, 1 }, { 1025, 1, 1 }, 0, 0, 0, 0, "block.x 1025 > 1024" },
+		{ { 1, 1, 1 }, { 1, 1025, 1 }, 0, 0, 0, 0, "block.y 1025 > 1024" },
+		{ { 1, 1, 1 }, { 1, 1, 65 }, 0, 0, 0, 0, "block.z 65 > 64" },
+		{ { 1, 1, 1 }, { 32, 32, 2 }, 0, 0, 0, 0, "2048 threads a block > 1024" },
+		{ { 2147483648u, 1, 1 }, { 1, 1, 1 }, 0, 0, 0, 0, "grid.x 2147483648 > 2147483647" },
+		{ { 1, 65536, 1 }, { 1, 1, 1 }, 0, 0, 0, 0, "grid.y 65536 > 65535" },
+		{ { 1, 1, 65536 }, { 1, 1, 1 }, 0, 0, 0, 0, "grid.z 65536 > 65535" },
+		{ { 0, 1, 1 }, { 1, 1, 1 }, 0, 0, 0, 0, "a grid or block dimension of 0" },
+		{ { 1, 1, 1 }, { 1, 0, 1 }, 0, 0, 0, 0, "a grid or block dimension of 0" },
+		{ { 1, 1, 1 }, { 1, 1, 1 }, 49153, 0, 0, 0, "49153 bytes of dynamic shared memory > 49152" },
+		{ { 1, 1, 1 }, { 1, 1, 1 }, 0, 0, 1, 1, "kernelParams is NULL" },
+		{ { 1, 1, 1 }, { 1, 1, 1 }, 0, 0, 0, 1, "extra is not NULL" },
+		{ { 1, 1, 1 }, { 1, 1, 1 }, 0, 0x40, 0, 0, "is not a stream" },
+	};
+	CUcontext ctx;
+	CUfunction fn;
+	CUdeviceptr p;
+	int arg = 0;
+	void *params[] = { &arg }, *extra[] = { NULL };
+
+	if (!kernels_built())
+		return;
+	drv_init("A:8GiB");
+	ck_assert_int_eq(drv.CtxCreate(&ctx, 0, 0), CUDA_SUCCESS);
+	fn = drv_kernel("trit_i2s_gemm");
+	setenv("FAKECUDA_LAUNCH", "noop", 1);
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		CUresult rc = drv.LaunchKernel(fn, cases[i].g[0], cases[i].g[1], cases[i].g[2],
+		                               cases[i].b[0], cases[i].b[1], cases[i].b[2],
+		                               cases[i].shared, (CUstream)cases[i].stream,
+		                               cases[i].no_params ? NULL : params,
+		                               cases[i].extra ? extra : NULL);
+		if (!cases[i].refused) {
+			ck_assert_msg(rc == CUDA_SUCCESS, "case %zu: %s", i, drv_text(rc));
+			continue;
+		}
+		ck_assert_msg(rc == CUDA_ERROR_INVALID_VALUE, "case %zu (%s): %s", i,
+		              cases[i].refused, drv_text(rc));
+		ck_assert_msg(strstr(drv_text(rc), cases[i].refused) != NULL &&
+		              strstr(drv_text(rc), "cuLaunchKernel(trit_i2s_gemm, grid") != NULL,
+		              "case %zu: %s", i, drv_text(rc));
+	}
+	/* the reason belongs to the launch: the next call's failure has its own */
+	ck_assert_int_eq(drv.MemAlloc(&p, 0), CUDA_ERROR_INVALID_VALUE);
+	ck_assert_str_eq(drv_text(CUDA_ERROR_INVALID_VALUE), "CUDA_ERROR_INVALID_VALUE (invalid argument)");
+	drv.CtxDestroy(ctx);
+}
+END_TEST
+
+START_TEST(without_fakecuda_launch_a_launch_fails_as_before)
+{
+	CUcontext ctx;
+	CUfunction fn;
+	int arg = 0;
+	void *params[] = { &arg };
+
+	if (!kernels_built())
+		return;
+	drv_init("A:8GiB");
+	ck_assert_int_eq(drv.CtxCreate(&ctx, 0, 0), CUDA_SUCCESS);
+	fn = drv_kernel("trit_quantize");
+	for (int empty = 0; empty < 2; empty++) {
+		if (empty)
+			setenv("FAKECUDA_LAUNCH", "", 1); /* empty: the same */
+		CUresult rc = drv.LaunchKernel(fn, 1, 1, 1, 256, 1, 1, 49153, NULL, params, NULL);
+		ck_assert_int_eq(rc, CUDA_ERROR_NOT_SUPPORTED);
+		ck_assert_str_eq(drv_text(rc), "CUDA_ERROR_NOT_SUPPORTED (operation not supported: a "
+		                 "simulated device cannot run kernels (fakecuda))");
+		/* the checks it always made, with the plain text */
+		rc = drv.LaunchKernel(fn, 1, 1, 1, 2048, 1, 1, 0, NULL, params, NULL);
+		ck_assert_int_eq(rc, CUDA_ERROR_INVALID_VALUE);
+		ck_assert_str_eq(drv_text(rc), "CUDA_ERROR_INVALID_VALUE (invalid argument)");
+	}
+	drv.CtxDestroy(ctx);
+}
+END_TEST
+
+START_TEST(a_malformed_fakecuda_launch_fails_every_launch_saying_what_is_known)
+{
+	struct mm m;
+	init_ok("A:8GiB");
+	if (!kernels_built())
+		return;
+	mm_setup(&m, 64, 100, 3, 0);
+	setenv("FAKECUDA_LAUNCH", "nop", 1);
+	ck_assert_int_eq(be->matmul(st, 0, &m.op, err, sizeof err), TRIT_EINVAL);
+	ck_assert_msg(strstr(err, "launching trit_quantize on cuda0 (A): CUDA_ERROR_INVALID_VALUE "
+	                     "(invalid argument: FAKECUDA_LAUNCH='nop' is not a known value: "
+	                     "'noop'") != NULL, "%s", err);
+	setenv("FAKECUDA_LAUNCH", "noop", 1); /* read at every launch */
+	ck_assert_msg(be->matmul(st, 0, &m.op, err, sizeof err) == 0, "%s", err);
+	mm_free(&m);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* Memory another process takes (FAKECUDA_FAIL taken=)                       */
+
+START_TEST(taken_memory_counts_from_the_kth_cumemgetinfo_after_the_probe)
+{
+	struct trit_buffer *b = NULL;
+	/* the probe calls cuMemGetInfo twice per device: @3 is the first after it */
+	setenv("FAKECUDA_FAIL", "taken=0:4GiB@3, taken=1:1GiB", 1);
+	init_ok("A:8GiB ctx=256MiB, B:8GiB ctx=256MiB");
+	const struct trit_device *a = be->device_get(st, 0), *d1 = be->device_get(st, 1);
+	ck_assert_uint_eq(a->mem_free.value, 8 * GIB);          /* not seen by the probe */
+	ck_assert_uint_eq(d1->mem_free.value, 7 * GIB);         /* @1: seen from the start */
+	ck_assert_uint_eq(prop(d1, "mem.overhead")->value.value, 256 * MIB);
+	/* before the third cuMemGetInfo, 4 GiB fit */
+	ck_assert_int_eq(be->buffer_alloc(st, 0, 4 * GIB, &b, err, sizeof err), 0);
+	be->buffer_free(st, b);
+	ck_assert_int_eq(be->device_update(st, 0, err, sizeof err), 0); /* the third */
+	ck_assert_uint_eq(a->mem_free.value, 4 * GIB);
+	ck_assert_int_eq(be->buffer_alloc(st, 0, 4 * GIB, &b, err, sizeof err), TRIT_ENOMEM);
+	ck_assert_msg(strstr(err, "which has 4026531840 bytes free") != NULL, "%s", err);
+	ck_assert_int_eq(be->buffer_alloc(st, 0, 3 * GIB, &b, err, sizeof err), 0);
+	be->buffer_free(st, b);
+	/* the other device was never short of more than its 1 GiB */
+	ck_assert_int_eq(be->buffer_alloc(st, 1, 6 * GIB, &b, err, sizeof err), 0);
+	be->buffer_free(st, b);
+}
+END_TEST
+
+START_TEST(taken_entries_add_up_and_never_leave_less_than_nothing)
+{
+	CUcontext c0, c1;
+	CUdeviceptr p;
+	size_t fr, tot;
+
+	setenv("FAKECUDA_FAIL", "taken=0:1GiB@2,taken=0:2GiB@3,taken=1:100GiB", 1);
+	drv_init("A:8GiB ctx=1GiB, B:2GiB ctx=0");
+	ck_assert_int_eq(drv.CtxCreate(&c0, 0, 0), CUDA_SUCCESS);
+	size_t want[] = { 7 * GIB, 6 * GIB, 4 * GIB, 4 * GIB };
+	for (int i = 0; i < 4; i++) {
+		ck_assert_int_eq(drv.MemGetInfo(&fr, &tot), CUDA_SUCCESS);
+		ck_assert_msg(fr == want[i], "call %d: %zu free, wanted %zu", i + 1, fr, want[i]);
+		ck_assert_uint_eq(tot, 8 * GIB);
+	}
+	ck_assert_int_eq(drv.MemAlloc(&p, 4 * GIB + 1), CUDA_ERROR_OUT_OF_MEMORY);
+	ck_assert_int_eq(drv.MemAlloc(&p, 4 * GIB), CUDA_SUCCESS);
+	ck_assert_int_eq(drv.MemFree(p), CUDA_SUCCESS);
+	ck_assert_int_eq(drv.CtxCreate(&c1, 0, 1), CUDA_SUCCESS);
+	ck_assert_int_eq(drv.MemGetInfo(&fr, &tot), CUDA_SUCCESS);
+	ck_assert_uint_eq(fr, 0);
+	ck_assert_int_eq(drv.MemAlloc(&p, 1), CUDA_ERROR_OUT_OF_MEMORY);
+	/* the simulation's own accounting is untouched: without taken= all is back */
+	unsetenv("FAKECUDA_FAIL");
+	ck_assert_int_eq(drv.MemGetInfo(&fr, &tot), CUDA_SUCCESS);
+	ck_assert_uint_eq(fr, 2 * GIB);
+	drv.CtxDestroy(c1);
+	drv.CtxDestroy(c0);
+}
+END_TEST
+
+START_TEST(a_malformed_taken_entry_is_an_invalid_value_saying_what_is_wrong)
+{
+	static const struct {
+		const char *fail, *why;
+	} cases[] = {
+		{ "taken", "taken='': expected taken=DEV:SIZE[@K]" },
+		{ "taken=0", "taken='0': expected taken=DEV:SIZE[@K]" },
+		{ "taken=x:1GiB", "DEV is not a device ordinal" },
+		{ "taken=-1:1GiB", "DEV is not a device ordinal" },
+		{ "taken=2:1GiB", "there is no device 2 (2 simulated)" },
+		{ "taken=0:lots", "taken='0:lots': SIZE is not a size" },
+		{ "taken=0:", "SIZE is not a size" },
+		{ "taken=0:1GiB@0", "K after '@' is not a count from 1" },
+		{ "taken=0:1GiB@", "K after '@' is not a count from 1" },
+		{ "taken=0:1GiB@3x", "K after '@' is not a count from 1" },
+		{ "taken=1:1GiB,taken=0:1GiB@-1", "taken='0:1GiB@-1'" },
+		{ "taken=0:1111111111111111111111111111111111111111111111111111111111111111GiB",
+		  "longer than 63 bytes" },
+	};
+	CUcontext ctx;
+	CUdeviceptr p;
+	size_t fr, tot;
+
+	drv_init("A:8GiB, B:8GiB");
+	ck_assert_int_eq(drv.CtxCreate(&ctx, 0, 0), CUDA_SUCCESS);
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		setenv("FAKECUDA_FAIL", cases[i].fail, 1);
+		CUresult rc = drv.MemGetInfo(&fr, &tot);
+		ck_assert_msg(rc == CUDA_ERROR_INVALID_VALUE, "%s: %s", cases[i].fail, drv_text(rc));
+		ck_assert_msg(strstr(drv_text(rc), cases[i].why) != NULL, "%s: %s", cases[i].fail,
+		              drv_text(rc));
+		rc = drv.MemAlloc(&p, 1);
+		ck_assert_msg(rc == CUDA_ERROR_INVALID_VALUE && strstr(drv_text(rc), cases[i].why),
+		              "cuMemAlloc with %s: %s", cases[i].fail, drv_text(rc));
+	}
+	/* through the plugin: the probe's context creation says it */
+	drv.CtxDestroy(ctx);
+	setenv("FAKECUDA_FAIL", "taken=0:lots", 1);
+	ck_assert_int_eq(init_rc("A:8GiB"), TRIT_EINVAL);
+	ck_assert_msg(strstr(err, "cuCtxCreate on cuda0 (A): CUDA_ERROR_INVALID_VALUE (invalid "
+	                     "argument: FAKECUDA_FAIL taken='0:lots': SIZE is not a size") != NULL,
+	              "%s", err);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
 
 static Suite *suite(void)
 {
@@ -653,6 +1075,13 @@ static Suite *suite(void)
 	tcase_add_test(tc, matmul_workspace_is_the_exact_layout);
 	tcase_add_test(tc, kernel_launches_on_the_fake_fail_with_its_reason_not_a_crash);
 	tcase_add_test(tc, matmul_refuses_buffers_that_do_not_fit_the_operation);
+	tcase_add_test(tc, noop_launches_succeed_and_are_counted_per_device_and_kernel_in_the_log);
+	tcase_add_test(tc, noop_launches_beyond_the_hardware_limits_are_refused_naming_the_limit);
+	tcase_add_test(tc, without_fakecuda_launch_a_launch_fails_as_before);
+	tcase_add_test(tc, a_malformed_fakecuda_launch_fails_every_launch_saying_what_is_known);
+	tcase_add_test(tc, taken_memory_counts_from_the_kth_cumemgetinfo_after_the_probe);
+	tcase_add_test(tc, taken_entries_add_up_and_never_leave_less_than_nothing);
+	tcase_add_test(tc, a_malformed_taken_entry_is_an_invalid_value_saying_what_is_wrong);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -6,8 +6,12 @@
  * devices an environment variable describes, with memory accounting and
  * failure injection, so that CI machines without a GPU test the plugin's
  * detection, memory figures, planning and error handling. It cannot run
- * kernels: cuLaunchKernel fails with CUDA_ERROR_NOT_SUPPORTED, whose text
- * says that a simulated device cannot run kernels.
+ * kernels: by default cuLaunchKernel fails with CUDA_ERROR_NOT_SUPPORTED,
+ * whose text says that a simulated device cannot run kernels; with
+ * FAKECUDA_LAUNCH=noop it checks each launch against the hardware's limits,
+ * counts it and returns CUDA_SUCCESS without running anything, so that a
+ * forward pass on a simulated GPU can be tested for allocations, launch
+ * counts, re-planning and leaks (never for what it computes).
  *
  * The driver's types and constants are declared here (the values are the
  * ones cuda.h gives them), so the fake builds without CUDA. Its variables do
@@ -45,8 +49,69 @@
  *                    (on DEV, default every device)
  *   ctxlimit=N       at most N live contexts per device; more fail with
  *                    CUDA_ERROR_OUT_OF_MEMORY
+ *   taken=DEV:SIZE[@K]  another process takes SIZE bytes of device DEV from
+ *                    the Kth cuMemGetInfo on DEV onward (K counted from 1,
+ *                    per device, since cuInit; default 1): cuMemGetInfo
+ *                    reports SIZE fewer bytes free (never below 0), and
+ *                    cuMemAlloc and cuCtxCreate fail with
+ *                    CUDA_ERROR_OUT_OF_MEMORY beyond what is left. SIZE as in
+ *                    FAKECUDA_DEVICES (1GiB, 512MiB, bytes). Several taken=
+ *                    entries may be given, for one device or several; those
+ *                    of a device that are active add up. A malformed entry
+ *                    (or DEV not simulated) makes cuMemGetInfo, cuMemAlloc
+ *                    and cuCtxCreate fail with CUDA_ERROR_INVALID_VALUE, and
+ *                    cuGetErrorString says what is wrong.
+ *                    When it hits in `trit run`: the cuda plugin's probe
+ *                    calls cuMemGetInfo 2 times per device (trit's context,
+ *                    then a second context that measures mem.overhead; 1
+ *                    time when that second context cannot be created or the
+ *                    kernels do not load into it; check_cuda pins the 2),
+ *                    planning calls it 0 times, and the load's memory check
+ *                    calls it once per device that receives weights
+ *                    (get_memory, or device_update where the plugin has no
+ *                    get_memory; once more when it refuses, for the
+ *                    message), so
+ *                    taken=0:1GiB@3 is seen by the load's check and its
+ *                    allocations and not by the plan. @1: the probe and the
+ *                    plan see it; @2: it falls between the probe's two
+ *                    measurements, so mem.overhead grows by SIZE instead.
+ *                    Each later get_memory, device_update or re-plan's
+ *                    re-measure is one more call.
+ * Unknown keys are ignored; every key but taken= is read at its first entry.
  *
- * Memory: free = FREE - ctx x live contexts - bytes allocated, exactly.
+ * FAKECUDA_LAUNCH: what cuLaunchKernel does once the handle, the context
+ * and the launch are valid; read at every launch:
+ *   unset or empty   fails with CUDA_ERROR_NOT_SUPPORTED ("a simulated device
+ *                    cannot run kernels"); an invalid launch fails with
+ *                    CUDA_ERROR_INVALID_VALUE, as always
+ *   noop             checks the limits of real hardware too (block.x and
+ *                    block.y <= 1024, block.z <= 64, <= 1024 threads a block,
+ *                    grid.x <= 2^31-1, grid.y and grid.z <= 65535, every
+ *                    dimension >= 1, <= 49152 bytes (48 KiB) of dynamic
+ *                    shared memory, kernelParams not NULL, extra NULL, the
+ *                    stream NULL, CU_STREAM_LEGACY or CU_STREAM_PER_THREAD:
+ *                    the fake has no streams), then counts the launch and
+ *                    returns CUDA_SUCCESS without running anything. A launch
+ *                    beyond a limit fails with CUDA_ERROR_INVALID_VALUE, and
+ *                    cuGetErrorString names the limit.
+ *   anything else    every launch fails with CUDA_ERROR_INVALID_VALUE, and
+ *                    cuGetErrorString says which values are known
+ *
+ * FAKECUDA_LAUNCH_LOG=PATH: read at cuInit (the last cuInit's value counts);
+ * when set and not empty, PATH is written when the process that called
+ * cuInit exits (atexit; a forked child writes nothing): the launches
+ * FAKECUDA_LAUNCH=noop counted in the whole process (not reset by cuInit),
+ * one line "DEVICE KERNEL COUNT" per device ordinal and kernel name (the
+ * name given to cuModuleGetFunction), sorted by device then name, then
+ *     max_shared_bytes N   the most dynamic shared memory one launch asked
+ *     max_block_threads N  the largest block, in threads (bx x by x bz)
+ *     total N              every counted launch
+ * (device lines start with a digit, the others with a letter; total is
+ * the last). Written to PATH.tmp, then renamed to PATH; a failure is
+ * reported on stderr.
+ *
+ * Memory: free = FREE - ctx x live contexts - bytes allocated, exactly
+ * (less what taken= says another process holds).
  * Allocations are backed by anonymous memory mapped on demand, so copies
  * work and large allocations cost no host memory until written.
  *
@@ -56,11 +121,14 @@
 #include <build-config.h>
 
 #include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 /* ------------------------------------------------------------------------ */
 /* The driver's types, as cuda.h declares them                               */
@@ -105,6 +173,19 @@ enum {
 	CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR = 76,
 	CU_DEVICE_ATTRIBUTE_PAGEABLE_MEMORY_ACCESS = 88
 };
+
+/* The streams every context has without cuStreamCreate. */
+#define CU_STREAM_LEGACY ((CUstream)(uintptr_t)0x1)
+#define CU_STREAM_PER_THREAD ((CUstream)(uintptr_t)0x2)
+
+/* The limits of real hardware that FAKECUDA_LAUNCH=noop checks (every
+ * compute capability the plugin builds for: 5.0 and later). */
+#define MAX_BLOCK_XY 1024u
+#define MAX_BLOCK_Z 64u
+#define MAX_BLOCK_THREADS 1024u
+#define MAX_GRID_X 2147483647u
+#define MAX_GRID_YZ 65535u
+#define MAX_SHARED 49152u /* dynamic shared memory without the opt-in attribute */
 
 /* The exported entry points (prototypes for -Wmissing-prototypes). */
 CUresult cuInit(unsigned int flags);
@@ -165,7 +246,15 @@ struct fake_fn {
 	uint32_t magic;
 	struct fake_mod *mod;
 	char name[128];
+	size_t stat;               /* 1 + its index in fk.ls, 0 before its first launch */
 	struct fake_fn *next;
+};
+
+/* Launches of one kernel on one device (FAKECUDA_LAUNCH=noop). */
+struct lstat {
+	int dev;
+	char name[128];
+	unsigned long long count;
 };
 
 struct falloc {
@@ -184,6 +273,18 @@ static struct {
 	size_t n_al, cap_al;
 	int live_contexts;
 	struct fake_fn *fns;    /* every function handle, freed with its module */
+	unsigned long meminfo[MAX_DEVS]; /* cuMemGetInfo calls per device since cuInit */
+	char why[512];          /* why this call fails with CUDA_ERROR_INVALID_VALUE
+	                         * (a launch limit, FAKECUDA_LAUNCH, taken=); cleared
+	                         * when a call starts (need_init) */
+	/* the launches FAKECUDA_LAUNCH=noop counted, in the whole process */
+	struct lstat *ls;
+	size_t n_ls, cap_ls;
+	unsigned long long launches;
+	unsigned long max_shared, max_block;
+	char *log_path;         /* FAKECUDA_LAUNCH_LOG at the last cuInit, or NULL */
+	pid_t log_pid;          /* the process that writes it */
+	int log_registered;     /* the atexit handler is */
 } fk;
 
 static _Thread_local struct fake_ctx *current;
@@ -378,9 +479,11 @@ static int parse_devices(void)
 	return rc;
 }
 
-/* Failure injection: the value of `key` in FAKECUDA_FAIL. Returns 1 when
- * the key is present (val gets what follows '=', or "" when nothing). */
-static int fail_get(const char *key, char *val, size_t len)
+/* Failure injection: the value of the nth (from 0) entry `key` in
+ * FAKECUDA_FAIL. Returns 1 when there is one (val gets what follows '=', or
+ * "" when nothing), -1 when there is one whose value was cut to len - 1
+ * bytes, 0 when there is none. */
+static int fail_nth(const char *key, int nth, char *val, size_t len)
 {
 	const char *env = getenv("FAKECUDA_FAIL"), *p;
 	size_t klen = strlen(key);
@@ -391,17 +494,43 @@ static int fail_get(const char *key, char *val, size_t len)
 		while (*p == ',' || *p == ' ')
 			p++;
 		size_t n = strcspn(p, ", ");
-		if (n >= klen && strncmp(p, key, klen) == 0 && (n == klen || p[klen] == '=')) {
+		if (n >= klen && strncmp(p, key, klen) == 0 && (n == klen || p[klen] == '=') &&
+		    nth-- == 0) {
 			size_t vn = n > klen ? n - klen - 1 : 0;
-			if (vn >= len)
+			int cut = vn >= len;
+			if (cut)
 				vn = len - 1;
 			memcpy(val, p + klen + (n > klen), vn);
 			val[vn] = '\0';
-			return 1;
+			return cut ? -1 : 1;
 		}
 		p += n;
 	}
 	return 0;
+}
+
+/* The first entry `key` in FAKECUDA_FAIL, as fail_nth (a cut value counts
+ * as present). */
+static int fail_get(const char *key, char *val, size_t len)
+{
+	return fail_nth(key, 0, val, len) != 0;
+}
+
+/* Fail this call with CUDA_ERROR_INVALID_VALUE, cuGetErrorString saying why. */
+#if defined(__GNUC__)
+#define FAKE_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define FAKE_PRINTF(f, a)
+#endif
+static CUresult invalid(const char *fmt, ...) FAKE_PRINTF(1, 2);
+static CUresult invalid(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(fk.why, sizeof fk.why, fmt, ap);
+	va_end(ap);
+	return CUDA_ERROR_INVALID_VALUE;
 }
 
 /* The error a lost device answers with, or 0 when `dev` is not lost. */
@@ -417,8 +546,12 @@ static CUresult lost(int dev)
 	return d == dev ? code : 0;
 }
 
+/* Every entry point that can fail with CUDA_ERROR_INVALID_VALUE starts here
+ * (directly or through check_dev or current_dev), or clears fk.why itself:
+ * cuGetErrorString explains the last call's failure, never an older one. */
 static CUresult need_init(void)
 {
+	fk.why[0] = '\0';
 	return fk.initialised ? CUDA_SUCCESS : CUDA_ERROR_NOT_INITIALIZED;
 }
 
@@ -431,6 +564,64 @@ static uint64_t dev_free(const struct fdev *d)
 {
 	uint64_t used = d->allocated + d->ctx_cost * (uint64_t)d->contexts;
 	return used >= d->free0 ? 0 : d->free0 - used;
+}
+
+/* What the taken= entries of FAKECUDA_FAIL hold on device `dev` once it has
+ * answered `calls` cuMemGetInfo calls: 0, or CUDA_ERROR_INVALID_VALUE with
+ * the reason in fk.why when an entry is malformed. */
+static CUresult taken(int dev, unsigned long calls, uint64_t *bytes)
+{
+	char v[64], *end;
+	int got;
+
+	*bytes = 0;
+	for (int i = 0; (got = fail_nth("taken", i, v, sizeof v)); i++) {
+		const char *colon = strchr(v, ':'), *at, *size_end;
+		unsigned long k = 1;
+		uint64_t size;
+		long d;
+
+		if (got < 0)
+			return invalid("FAKECUDA_FAIL taken='%s...': longer than %zu bytes; expected "
+			               "taken=DEV:SIZE[@K], e.g. taken=0:1GiB@3", v, sizeof v - 1);
+		if (!colon)
+			return invalid("FAKECUDA_FAIL taken='%s': expected taken=DEV:SIZE[@K], e.g. "
+			               "taken=0:1GiB@3", v);
+		errno = 0;
+		d = strtol(v, &end, 10);
+		if (end == v || end != colon || !isdigit((unsigned char)v[0]) || errno)
+			return invalid("FAKECUDA_FAIL taken='%s': DEV is not a device ordinal; expected "
+			               "taken=DEV:SIZE[@K], e.g. taken=0:1GiB@3", v);
+		if (d >= fk.n)
+			return invalid("FAKECUDA_FAIL taken='%s': there is no device %ld (%d simulated)",
+			               v, d, fk.n);
+		at = strchr(colon + 1, '@');
+		size_end = at ? at : colon + 1 + strlen(colon + 1);
+		if (parse_size(colon + 1, size_end, &size))
+			return invalid("FAKECUDA_FAIL taken='%s': SIZE is not a size like 1GiB, 512MiB "
+			               "or a number of bytes", v);
+		if (at) {
+			errno = 0;
+			k = strtoul(at + 1, &end, 10);
+			if (!isdigit((unsigned char)at[1]) || *end || errno || k == 0)
+				return invalid("FAKECUDA_FAIL taken='%s': K after '@' is not a count from 1 "
+				               "(the Kth cuMemGetInfo on the device)", v);
+		}
+		if (d == dev && calls >= k)
+			*bytes = size > UINT64_MAX - *bytes ? UINT64_MAX : *bytes + size;
+	}
+	return 0;
+}
+
+/* Free memory on `dev` for a new context or allocation: dev_free less what
+ * taken= holds; 0 or CUDA_ERROR_INVALID_VALUE (a malformed taken=). */
+static CUresult avail(int dev, uint64_t *bytes)
+{
+	uint64_t t, f = dev_free(&fk.dev[dev]);
+	CUresult rc = taken(dev, fk.meminfo[dev], &t);
+
+	*bytes = t >= f ? 0 : f - t;
+	return rc;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -449,19 +640,99 @@ static void drop_allocations(struct fake_ctx *c)
 	}
 }
 
+/* ------------------------------------------------------------------------ */
+/* The launch log (FAKECUDA_LAUNCH_LOG)                                      */
+
+static int lstat_order(const void *a, const void *b)
+{
+	const struct lstat *x = *(const struct lstat *const *)a, *y = *(const struct lstat *const *)b;
+	return x->dev != y->dev ? (x->dev > y->dev) - (x->dev < y->dev) : strcmp(x->name, y->name);
+}
+
+/* At exit: the counts into fk.log_path, through PATH.tmp and a rename. */
+static void write_launch_log(void)
+{
+	const struct lstat **order = NULL;
+	char *tmp;
+	FILE *f;
+	int ok;
+
+	if (!fk.log_path || getpid() != fk.log_pid)
+		return;
+	tmp = malloc(strlen(fk.log_path) + 5);
+	if (fk.n_ls)
+		order = malloc(fk.n_ls * sizeof *order);
+	if (!tmp || (fk.n_ls && !order)) {
+		fprintf(stderr, "fakecuda: FAKECUDA_LAUNCH_LOG: out of memory; %s not written\n",
+		        fk.log_path);
+		free(tmp);
+		free(order);
+		return;
+	}
+	for (size_t i = 0; i < fk.n_ls; i++)
+		order[i] = &fk.ls[i];
+	if (fk.n_ls)
+		qsort(order, fk.n_ls, sizeof *order, lstat_order);
+	sprintf(tmp, "%s.tmp", fk.log_path);
+	errno = 0;
+	f = fopen(tmp, "w");
+	ok = f != NULL;
+	for (size_t i = 0; ok && i < fk.n_ls; i++)
+		ok = fprintf(f, "%d %s %llu\n", order[i]->dev, order[i]->name, order[i]->count) > 0;
+	if (ok)
+		ok = fprintf(f, "max_shared_bytes %lu\nmax_block_threads %lu\ntotal %llu\n",
+		             fk.max_shared, fk.max_block, fk.launches) > 0;
+	if (f && fclose(f) != 0)
+		ok = 0;
+	if (ok && rename(tmp, fk.log_path) != 0)
+		ok = 0;
+	if (!ok) {
+		fprintf(stderr, "fakecuda: FAKECUDA_LAUNCH_LOG: cannot write %s: %s\n",
+		        f ? fk.log_path : tmp, errno ? strerror(errno) : "write error");
+		if (f)
+			remove(tmp);
+	}
+	free(order);
+	free(tmp);
+}
+
+/* cuInit: take FAKECUDA_LAUNCH_LOG, registering the writer once. */
+static void launch_log_setup(void)
+{
+	const char *env = getenv("FAKECUDA_LAUNCH_LOG");
+
+	free(fk.log_path);
+	fk.log_path = NULL;
+	if (!env || !*env)
+		return;
+	if (!(fk.log_path = strdup(env))) {
+		fprintf(stderr, "fakecuda: FAKECUDA_LAUNCH_LOG: out of memory; no log\n");
+		return;
+	}
+	fk.log_pid = getpid();
+	if (!fk.log_registered && atexit(write_launch_log) != 0) {
+		fprintf(stderr, "fakecuda: FAKECUDA_LAUNCH_LOG: atexit failed; no log\n");
+		return;
+	}
+	fk.log_registered = 1;
+}
+
 CUresult cuInit(unsigned int flags)
 {
 	char v[32];
 
+	fk.why[0] = '\0';
 	if (flags != 0)
 		return CUDA_ERROR_INVALID_VALUE;
 	if (fail_get("init", v, sizeof v))
 		return *v ? atoi(v) : CUDA_ERROR_UNKNOWN;
+	launch_log_setup();
 	/* A fresh simulation unless contexts of an earlier one are alive (the
 	 * real cuInit is idempotent; a suite re-reads the description). */
 	if (fk.live_contexts == 0) {
 		fk.initialised = 0;
 		fk.allocs = 0;
+		memset(fk.meminfo, 0, sizeof fk.meminfo);
 		if (parse_devices())
 			return CUDA_ERROR_INVALID_VALUE;
 	}
@@ -473,6 +744,7 @@ CUresult cuInit(unsigned int flags)
 
 CUresult cuDriverGetVersion(int *version)
 {
+	fk.why[0] = '\0';
 	if (!version)
 		return CUDA_ERROR_INVALID_VALUE;
 	*version = 13000;
@@ -568,6 +840,7 @@ CUresult cuCtxCreate_v2(CUcontext *pctx, unsigned int flags, CUdevice dev)
 {
 	CUresult rc = check_dev(dev);
 	struct fake_ctx *c;
+	uint64_t free_b;
 	char v[32];
 
 	if (rc)
@@ -578,7 +851,9 @@ CUresult cuCtxCreate_v2(CUcontext *pctx, unsigned int flags, CUdevice dev)
 		return rc;
 	if (fail_get("ctxlimit", v, sizeof v) && fk.dev[dev].contexts >= atoi(v))
 		return CUDA_ERROR_OUT_OF_MEMORY;
-	if (fk.dev[dev].ctx_cost > dev_free(&fk.dev[dev]))
+	if ((rc = avail(dev, &free_b)))
+		return rc;
+	if (fk.dev[dev].ctx_cost > free_b)
 		return CUDA_ERROR_OUT_OF_MEMORY;
 	c = malloc(sizeof *c);
 	if (!c)
@@ -666,12 +941,19 @@ CUresult cuMemGetInfo_v2(size_t *free_bytes, size_t *total_bytes)
 {
 	int dev;
 	CUresult rc = current_dev(&dev);
+	uint64_t f;
 
 	if (rc)
 		return rc;
 	if (!free_bytes || !total_bytes)
 		return CUDA_ERROR_INVALID_VALUE;
-	*free_bytes = (size_t)dev_free(&fk.dev[dev]);
+	/* this call is the (meminfo + 1)th: a taken=...@K with K of it counts */
+	fk.meminfo[dev]++;
+	if ((rc = avail(dev, &f))) {
+		fk.meminfo[dev]--;
+		return rc;
+	}
+	*free_bytes = (size_t)f;
 	*total_bytes = (size_t)fk.dev[dev].total;
 	return CUDA_SUCCESS;
 }
@@ -680,6 +962,7 @@ CUresult cuMemAlloc_v2(CUdeviceptr *ptr, size_t bytes)
 {
 	int dev;
 	CUresult rc = current_dev(&dev);
+	uint64_t free_b;
 	char v[32];
 	void *p;
 
@@ -690,7 +973,9 @@ CUresult cuMemAlloc_v2(CUdeviceptr *ptr, size_t bytes)
 	fk.allocs++;
 	if (fail_get("alloc", v, sizeof v) && (!*v || strtoul(v, NULL, 10) == fk.allocs))
 		return CUDA_ERROR_OUT_OF_MEMORY;
-	if (bytes > dev_free(&fk.dev[dev]))
+	if ((rc = avail(dev, &free_b)))
+		return rc;
+	if (bytes > free_b)
 		return CUDA_ERROR_OUT_OF_MEMORY;
 	if (fk.n_al == fk.cap_al) {
 		size_t cap = fk.cap_al ? fk.cap_al * 2 : 16;
@@ -864,23 +1149,103 @@ CUresult cuModuleGetFunction(CUfunction *fn, CUmodule mod, const char *name)
 	return CUDA_SUCCESS;
 }
 
+/* FAKECUDA_LAUNCH: 0 unset or empty, 1 noop, -1 anything else (fk.why says so). */
+static int launch_mode(void)
+{
+	const char *env = getenv("FAKECUDA_LAUNCH");
+
+	if (!env || !*env)
+		return 0;
+	if (strcmp(env, "noop") == 0)
+		return 1;
+	invalid("FAKECUDA_LAUNCH='%.64s' is not a known value: 'noop' checks and counts "
+	        "launches and runs nothing; unset, launches fail with CUDA_ERROR_NOT_SUPPORTED", env);
+	return -1;
+}
+
 CUresult cuLaunchKernel(CUfunction fn, unsigned int gx, unsigned int gy, unsigned int gz,
                         unsigned int bx, unsigned int by, unsigned int bz,
                         unsigned int shared_bytes, CUstream stream, void **params, void **extra)
 {
-	int dev;
+	int dev, noop;
 	CUresult rc = current_dev(&dev);
 
 	if (rc)
 		return rc;
+	if ((noop = launch_mode()) < 0)
+		return CUDA_ERROR_INVALID_VALUE;
 	if (!fn || fn->magic != MAGIC_FN)
 		return CUDA_ERROR_INVALID_HANDLE;
 	if (fn->mod->ctx != current)
 		return CUDA_ERROR_INVALID_CONTEXT;
-	if (!gx || !gy || !gz || !bx || !by || !bz || (unsigned long)bx * by * bz > 1024 ||
-	    gy > 65535 || gz > 65535 || (!params && !extra))
-		return CUDA_ERROR_INVALID_VALUE;
-	return CUDA_ERROR_NOT_SUPPORTED;
+	if (!noop) {
+		if (!gx || !gy || !gz || !bx || !by || !bz || (unsigned long)bx * by * bz > 1024 ||
+		    gy > 65535 || gz > 65535 || (!params && !extra))
+			return CUDA_ERROR_INVALID_VALUE;
+		return CUDA_ERROR_NOT_SUPPORTED;
+	}
+
+	/* FAKECUDA_LAUNCH=noop: what real hardware refuses, naming the limit */
+	char at[300];
+	unsigned long threads = (unsigned long)bx * by * bz;
+	snprintf(at, sizeof at, "in cuLaunchKernel(%s, grid %ux%ux%u, block %ux%ux%u)", fn->name,
+	         gx, gy, gz, bx, by, bz);
+	if (!gx || !gy || !gz || !bx || !by || !bz)
+		return invalid("a grid or block dimension of 0 %s", at);
+	if (bx > MAX_BLOCK_XY)
+		return invalid("block.x %u > %u %s", bx, MAX_BLOCK_XY, at);
+	if (by > MAX_BLOCK_XY)
+		return invalid("block.y %u > %u %s", by, MAX_BLOCK_XY, at);
+	if (bz > MAX_BLOCK_Z)
+		return invalid("block.z %u > %u %s", bz, MAX_BLOCK_Z, at);
+	if (threads > MAX_BLOCK_THREADS)
+		return invalid("%lu threads a block > %u %s", threads, MAX_BLOCK_THREADS, at);
+	if (gx > MAX_GRID_X)
+		return invalid("grid.x %u > %u (2^31-1) %s", gx, MAX_GRID_X, at);
+	if (gy > MAX_GRID_YZ)
+		return invalid("grid.y %u > %u %s", gy, MAX_GRID_YZ, at);
+	if (gz > MAX_GRID_YZ)
+		return invalid("grid.z %u > %u %s", gz, MAX_GRID_YZ, at);
+	if (shared_bytes > MAX_SHARED)
+		return invalid("%u bytes of dynamic shared memory > %u (48 KiB) %s", shared_bytes,
+		               MAX_SHARED, at);
+	if (!params)
+		return invalid("kernelParams is NULL (the fake takes parameters only there) %s", at);
+	if (extra)
+		return invalid("extra is not NULL (the fake takes parameters only in kernelParams) "
+		               "%s", at);
+	if (stream && stream != CU_STREAM_LEGACY && stream != CU_STREAM_PER_THREAD)
+		return invalid("stream %p is not a stream (the fake has none: NULL, CU_STREAM_LEGACY "
+		               "or CU_STREAM_PER_THREAD) %s", (void *)stream, at);
+
+	/* counted per device and kernel name; the handle remembers its entry */
+	if (!fn->stat) {
+		size_t i;
+		for (i = 0; i < fk.n_ls; i++)
+			if (fk.ls[i].dev == dev && strcmp(fk.ls[i].name, fn->name) == 0)
+				break;
+		if (i == fk.n_ls) {
+			if (fk.n_ls == fk.cap_ls) {
+				size_t cap = fk.cap_ls ? fk.cap_ls * 2 : 16;
+				struct lstat *l = realloc(fk.ls, cap * sizeof *l);
+				if (!l)
+					return CUDA_ERROR_OUT_OF_MEMORY;
+				fk.ls = l;
+				fk.cap_ls = cap;
+			}
+			fk.ls[i] = (struct lstat){ .dev = dev };
+			snprintf(fk.ls[i].name, sizeof fk.ls[i].name, "%s", fn->name);
+			fk.n_ls++;
+		}
+		fn->stat = i + 1;
+	}
+	fk.ls[fn->stat - 1].count++;
+	fk.launches++;
+	if (shared_bytes > fk.max_shared)
+		fk.max_shared = shared_bytes;
+	if (threads > fk.max_block)
+		fk.max_block = threads;
+	return CUDA_SUCCESS;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -929,8 +1294,9 @@ CUresult cuGetErrorString(CUresult rc, const char **text)
 
 	if (!text)
 		return CUDA_ERROR_INVALID_VALUE;
-	if (rc == CUDA_ERROR_INVALID_VALUE && fk.parse_error[0]) {
-		snprintf(detail, sizeof detail, "invalid argument: %s", fk.parse_error);
+	if (rc == CUDA_ERROR_INVALID_VALUE && (fk.why[0] || fk.parse_error[0])) {
+		snprintf(detail, sizeof detail, "invalid argument: %s",
+		         fk.why[0] ? fk.why : fk.parse_error);
 		*text = detail;
 		return CUDA_SUCCESS;
 	}
