@@ -88,7 +88,9 @@ static int no_memory(const struct trit_sched_target *t, const char *what, uint64
 	                 why ? ": " : "", why ? why : "");
 }
 
-/* Whether tensor it may be a view of the mapping on its target. */
+/* Whether tensor it may be a view of the mapping on its target: only when
+ * the device says it wraps host memory. A device that cannot say (a GPU
+ * without buffer_limits) gets a copy, so its weights count in the check. */
 static int may_view(const struct load_place *pl, const struct trit_weights *w,
                     const struct load_item *it)
 {
@@ -96,13 +98,12 @@ static int may_view(const struct load_place *pl, const struct trit_weights *w,
 	struct trit_buffer_limits lim;
 	char e[64];
 
-	if (!pl->spec->allow_zero_copy || it->repack || !t->be->buffer_from_host_ptr)
+	if (!pl->spec->allow_zero_copy || it->repack || !t->be->buffer_from_host_ptr ||
+	    !t->be->buffer_limits)
 		return 0;
-	if (!t->be->buffer_limits)
-		return 1;
 	memset(&lim, 0, sizeof lim);
 	lim.struct_size = sizeof lim;
-	return t->be->buffer_limits(t->state, t->device, &lim, e, sizeof e) != 0 ||
+	return t->be->buffer_limits(t->state, t->device, &lim, e, sizeof e) == 0 &&
 	       lim.from_host_ptr;
 }
 
