@@ -205,9 +205,16 @@ static int try_fit(struct ctx *c, uint32_t n_ctx, uint32_t ubatch, char *err, si
 	if (rc)
 		return rc;
 	for (uint32_t s = 0; s < p->n_slots; s++)
-		if (p->est.device_total[s] + p->est.device_headroom[s] > p->slots[s].usable)
+		if (!trit_plan_slot_unused(p, s) &&
+		    p->est.device_total[s] + p->est.device_headroom[s] > p->slots[s].usable)
 			return 0;
 	return 1;
+}
+
+int trit_plan_slot_unused(const struct trit_plan_result *p, uint32_t s)
+{
+	return s < p->n_gpu && s < p->n_slots && !p->slots[s].n_layers && p->embd_slot != s &&
+	       p->output_slot != s;
 }
 
 /* Put n_gpu_layers (the last ones) on the GPUs, split in proportion to their
@@ -718,6 +725,7 @@ int trit_plan_make(const struct trit_model *m, const struct trit_plan_device *de
 		c.has_cpu = 1;
 	}
 	p->n_slots = c.n_gpu + (uint32_t)c.has_cpu;
+	p->n_gpu = c.n_gpu;
 	for (uint32_t s = 0; s < p->n_slots; s++) {
 		const struct trit_plan_device *d = &devs[p->slots[s].input];
 		uint64_t free_b = d->dev->mem_free.value, usable = free_b;

@@ -141,6 +141,7 @@ struct trit_plan_result {
 	enum trit_strategy strategy;
 	struct trit_plan_slot *slots;  /* GPUs first, then the CPU device */
 	uint32_t n_slots;
+	uint32_t n_gpu;                /* slots [0, n_gpu) are GPUs (offload devices) */
 	uint32_t *layer_slot;          /* n_layer entries */
 	uint32_t embd_slot, output_slot;
 	struct trit_estimate est;      /* of the chosen placement; est.device[i] = slots[i] */
@@ -157,6 +158,11 @@ int trit_plan_make(const struct trit_model *m, const struct trit_plan_device *de
                    const struct trit_plan_opts *o, struct trit_plan_result *out, char *err,
                    size_t errlen);
 void trit_plan_result_free(struct trit_plan_result *p);
+
+/* 1 when slot s is a GPU the placement puts nothing on (no layer, neither
+ * the embeddings nor the output): nothing is allocated there, so it need not
+ * fit; its context was made at the probe whatever the plan. */
+int trit_plan_slot_unused(const struct trit_plan_result *p, uint32_t s);
 
 /* Seed 002's workspace sizing for one quantised linear layer on a GPU with
  * `free_bytes` measured free: usable = fraction x free - weights - overhead x

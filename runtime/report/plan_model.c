@@ -62,7 +62,7 @@ static int device(struct trit_pm_device *d, const struct trit_plan_result *p,
 		d->total = e->device_total[s];
 		d->headroom = e->device_headroom[s];
 	}
-	d->fits = d->total + d->headroom <= d->usable;
+	d->fits = trit_plan_slot_unused(p, s) || d->total + d->headroom <= d->usable;
 	if (e->repack && s < e->n_devices) {
 		d->repack = &e->repack[s];
 		if (d->repack->run_type >= 0 && (tt = trit_type_traits((uint32_t)d->repack->run_type)))
