@@ -669,11 +669,16 @@ int cuda_graph_compute(void *state, uint32_t device, const struct trit_graph *gr
 	return rc ? rc : frc;
 }
 
+/* What can be allocated now, in trit's context: cuMemGetInfo as it is (the
+ * device's mem_free adds back what the context costs, for plans made before
+ * it existed; the loader's check needs the memory left beside it). */
 int cuda_get_memory(void *state, uint32_t device, uint64_t *free_bytes, uint64_t *total_bytes,
                     char *err, size_t errlen)
 {
 	struct cuda_state *s = state;
 	struct cuda_dev *d = device_of(s, device, err, errlen);
+	size_t fr = 0, tot = 0;
+	CUresult r;
 	int rc;
 
 	if (!d)
@@ -683,9 +688,11 @@ int cuda_get_memory(void *state, uint32_t device, uint64_t *free_bytes, uint64_t
 		return TRIT_EINVAL;
 	}
 	*free_bytes = *total_bytes = 0;
-	if ((rc = cuda_device_update(state, device, err, errlen)) != 0)
+	if ((rc = cuda_use(s, device, err, errlen)) != 0)
 		return rc;
-	*free_bytes = d->pub.mem_free.value;
-	*total_bytes = d->pub.mem_total.value;
+	if ((r = s->drv.MemGetInfo(&fr, &tot)) != CUDA_SUCCESS)
+		return cuda_fail(&s->drv, r, err, errlen, "cuMemGetInfo on %s (%s)", d->id, d->name);
+	*free_bytes = fr;
+	*total_bytes = tot;
 	return 0;
 }
