@@ -94,6 +94,15 @@
  *                    returns CUDA_SUCCESS without running anything. A launch
  *                    beyond a limit fails with CUDA_ERROR_INVALID_VALUE, and
  *                    cuGetErrorString names the limit.
+ *   emulate          as noop, then runs the kernel on the CPU: emulate.cc
+ *                    compiles the cuda plugin's own kernels.cu as host C++
+ *                    (a fiber per thread, barriers and warp shuffles
+ *                    honoured; see there), on the allocations' host memory.
+ *                    A kernel it does not know fails the launch with
+ *                    CUDA_ERROR_LAUNCH_FAILED, the reason in
+ *                    cuGetErrorString. Only when built with a C++17
+ *                    compiler (configure says); otherwise INVALID_VALUE
+ *                    saying so
  *   anything else    every launch fails with CUDA_ERROR_INVALID_VALUE, and
  *                    cuGetErrorString says which values are known
  *
@@ -154,6 +163,7 @@ enum {
 	CUDA_ERROR_NO_BINARY_FOR_GPU = 209,
 	CUDA_ERROR_INVALID_HANDLE = 400,
 	CUDA_ERROR_NOT_FOUND = 500,
+	CUDA_ERROR_LAUNCH_FAILED = 719,
 	CUDA_ERROR_NOT_SUPPORTED = 801,
 	CUDA_ERROR_SYSTEM_DRIVER_MISMATCH = 803,
 	CUDA_ERROR_UNKNOWN = 999
@@ -1149,7 +1159,15 @@ CUresult cuModuleGetFunction(CUfunction *fn, CUmodule mod, const char *name)
 	return CUDA_SUCCESS;
 }
 
-/* FAKECUDA_LAUNCH: 0 unset or empty, 1 noop, -1 anything else (fk.why says so). */
+#ifdef FAKECUDA_EMULATE
+/* emulate.cc: the cuda plugin's kernels compiled for the host */
+int fakecuda_emulate(const char *name, unsigned gx, unsigned gy, unsigned gz, unsigned bx,
+                     unsigned by, unsigned bz, unsigned shared, void **params, char *why,
+                     size_t whylen);
+#endif
+
+/* FAKECUDA_LAUNCH: 0 unset or empty, 1 noop, 2 emulate, -1 anything else
+ * (fk.why says so). */
 static int launch_mode(void)
 {
 	const char *env = getenv("FAKECUDA_LAUNCH");
@@ -1158,8 +1176,18 @@ static int launch_mode(void)
 		return 0;
 	if (strcmp(env, "noop") == 0)
 		return 1;
+	if (strcmp(env, "emulate") == 0) {
+#ifdef FAKECUDA_EMULATE
+		return 2;
+#else
+		invalid("FAKECUDA_LAUNCH=emulate: this fakecuda was built without its kernel "
+		        "emulator (configure found no C++17 compiler, or no cuda kernels)");
+		return -1;
+#endif
+	}
 	invalid("FAKECUDA_LAUNCH='%.64s' is not a known value: 'noop' checks and counts "
-	        "launches and runs nothing; unset, launches fail with CUDA_ERROR_NOT_SUPPORTED", env);
+	        "launches and runs nothing, 'emulate' also runs them on the CPU; unset, "
+	        "launches fail with CUDA_ERROR_NOT_SUPPORTED", env);
 	return -1;
 }
 
@@ -1185,7 +1213,7 @@ CUresult cuLaunchKernel(CUfunction fn, unsigned int gx, unsigned int gy, unsigne
 		return CUDA_ERROR_NOT_SUPPORTED;
 	}
 
-	/* FAKECUDA_LAUNCH=noop: what real hardware refuses, naming the limit */
+	/* FAKECUDA_LAUNCH=noop or emulate: what real hardware refuses, naming the limit */
 	char at[300];
 	unsigned long threads = (unsigned long)bx * by * bz;
 	snprintf(at, sizeof at, "in cuLaunchKernel(%s, grid %ux%ux%u, block %ux%ux%u)", fn->name,
@@ -1245,6 +1273,11 @@ CUresult cuLaunchKernel(CUfunction fn, unsigned int gx, unsigned int gy, unsigne
 		fk.max_shared = shared_bytes;
 	if (threads > fk.max_block)
 		fk.max_block = threads;
+#ifdef FAKECUDA_EMULATE
+	if (noop == 2 && fakecuda_emulate(fn->name, gx, gy, gz, bx, by, bz, shared_bytes, params,
+	                                  fk.why, sizeof fk.why) != 0)
+		return CUDA_ERROR_LAUNCH_FAILED;
+#endif
 	return CUDA_SUCCESS;
 }
 
@@ -1268,6 +1301,7 @@ static const struct {
 	  "no kernel image is available for execution on the device" },
 	{ CUDA_ERROR_INVALID_HANDLE, "CUDA_ERROR_INVALID_HANDLE", "invalid resource handle" },
 	{ CUDA_ERROR_NOT_FOUND, "CUDA_ERROR_NOT_FOUND", "named symbol not found" },
+	{ CUDA_ERROR_LAUNCH_FAILED, "CUDA_ERROR_LAUNCH_FAILED", "unspecified launch failure" },
 	{ CUDA_ERROR_NOT_SUPPORTED, "CUDA_ERROR_NOT_SUPPORTED",
 	  "operation not supported: a simulated device cannot run kernels (fakecuda)" },
 	{ CUDA_ERROR_SYSTEM_DRIVER_MISMATCH, "CUDA_ERROR_SYSTEM_DRIVER_MISMATCH",
@@ -1297,6 +1331,11 @@ CUresult cuGetErrorString(CUresult rc, const char **text)
 	if (rc == CUDA_ERROR_INVALID_VALUE && (fk.why[0] || fk.parse_error[0])) {
 		snprintf(detail, sizeof detail, "invalid argument: %s",
 		         fk.why[0] ? fk.why : fk.parse_error);
+		*text = detail;
+		return CUDA_SUCCESS;
+	}
+	if (rc == CUDA_ERROR_LAUNCH_FAILED && fk.why[0]) {
+		snprintf(detail, sizeof detail, "unspecified launch failure: %s", fk.why);
 		*text = detail;
 		return CUDA_SUCCESS;
 	}
