@@ -1,7 +1,7 @@
 #!/bin/sh
 # trit-conformance on the plugins built in this tree: cpu_avx2 with each ISA
 # this CPU has, opencl on whatever OpenCL platform is installed (pocl in CI),
-# cuda on the fake driver (buffers only: a simulated GPU runs no kernels),
+# cuda on the fake driver (buffers, and the kernels run by its emulator),
 # and a deliberately wrong plugin the suite must fail, naming the op. Also
 # the CLI's usage errors and a skipped plugin's reason. Speaks TAP; every
 # run is bounded by `timeout`.
@@ -151,6 +151,28 @@ else
 	run "$conf" --op MATMUL --device 1 "$cuda"
 	status_is "a kernel the device cannot run is a failure" 1
 	expect "the failure carries the driver's reason" "$work/out" '^FAIL MATMUL .* on cuda/cuda1: error .*cannot run kernels'
+	# The plugin's own kernels, run on the CPU by the fake's emulator
+	# (tests/fakecuda/emulate.cc): every op of the forward pass on the device.
+	if [ ! -f "$top_builddir/plugins/cuda/kernels-fatbin.c" ] || ! grep -q fakecuda_emulate "$fake"; then
+		skip "cuda's kernels conform, emulated" "no kernels (nvcc) or no emulator (C++17) in this build"
+	else
+		FAKECUDA_LAUNCH=emulate run "$conf" -v --device 0 "$cuda"
+		status_is "cuda's kernels conform, emulated" 0
+		expect "cuda (emulated) passes its cases and fails none" "$work/out" \
+			'^[1-9][0-9]* passed, 0 failed(, [0-9]+ skipped)?$'
+		for op in GET_ROWS RMS_NORM ADD MUL SCALE ROPE ATTENTION RELU2 SILU GELU GLU \
+			QUANTIZE_ACT CPY KV_WRITE; do
+			expect "cuda (emulated) runs $op" "$work/out" "^ok $op .* on cuda/"
+		done
+		for mm in 'F32 x F32' 'F16 x F32' 'BF16 x F32' 'Q8_0 x F32' 'I2_S x F32' 'I2_S x I8' \
+			'TL1 x I8' 'TL2 x I8'; do
+			expect "cuda (emulated) runs MATMUL $mm" "$work/out" "^ok MATMUL $mm .* on cuda/"
+		done
+		for c in F32 F16 Q8_0; do
+			expect "cuda (emulated) runs ATTENTION over a $c cache" "$work/out" \
+				"^ok ATTENTION cache=$c .* on cuda/"
+		done
+	fi
 	unset TRIT_CUDA_DRIVER FAKECUDA_DEVICES
 fi
 
