@@ -145,6 +145,15 @@ else
 	memory "two GPUs, emulated" "$work/two.json"
 fi
 
+# --- check_cuda_gpu, the ternary kernels' GPU suite, on the emulated GPU -------------
+if grep -q fakecuda_emulate "$fake" && [ -x "$top_builddir/plugins/cuda/check_cuda_gpu" ]; then
+	# its own summary, not TAP into this script's stream
+	check "check_cuda_gpu passes on the emulated GPU" 0 env -u CK_TAP_LOG_FILE_NAME \
+		CK_VERBOSITY=normal FAKECUDA_LAUNCH=emulate FAKECUDA_DEVICES="$(gpu A 1GiB)" \
+		"$top_builddir/plugins/cuda/check_cuda_gpu"
+	expect "and it ran the kernels (no skip)" "$work/out" '^100%: Checks: [1-9]'
+fi
+
 # --- memory taken between the probe and the load: re-plan --------------------------
 # The probe reads cuMemGetInfo twice on the device (trit's context, then a
 # second one that measures what a context costs); the load's check is the

@@ -88,23 +88,27 @@ static int no_memory(const struct trit_sched_target *t, const char *what, uint64
 	                 why ? ": " : "", why ? why : "");
 }
 
-/* Whether tensor it may be a view of the mapping on its target: only when
- * the device says it wraps host memory. A device that cannot say (a GPU
- * without buffer_limits) gets a copy, so its weights count in the check. */
+/* Whether tensor it may be a view of the mapping on its target. `sure`:
+ * only when the device says it wraps host memory (the memory check counts
+ * every other tensor: a GPU whose buffer_limits fails, as the adopted table's
+ * does for a plugin without one, gets copies); otherwise also when it cannot
+ * say, and the placement tries. */
 static int may_view(const struct load_place *pl, const struct trit_weights *w,
-                    const struct load_item *it)
+                    const struct load_item *it, int sure)
 {
 	const struct trit_sched_target *t = &w->targets[it->target];
 	struct trit_buffer_limits lim;
 	char e[64];
 
-	if (!pl->spec->allow_zero_copy || it->repack || !t->be->buffer_from_host_ptr ||
-	    !t->be->buffer_limits)
+	if (!pl->spec->allow_zero_copy || it->repack || !t->be->buffer_from_host_ptr)
 		return 0;
+	if (!t->be->buffer_limits)
+		return !sure;
 	memset(&lim, 0, sizeof lim);
 	lim.struct_size = sizeof lim;
-	return t->be->buffer_limits(t->state, t->device, &lim, e, sizeof e) == 0 &&
-	       lim.from_host_ptr;
+	if (t->be->buffer_limits(t->state, t->device, &lim, e, sizeof e) != 0)
+		return !sure;
+	return lim.from_host_ptr;
 }
 
 int load_place_check_memory(struct load_place *pl, struct trit_weights *w,
@@ -116,7 +120,7 @@ int load_place_check_memory(struct load_place *pl, struct trit_weights *w,
 	if (!need)
 		return trit_errf(err, errlen, TRIT_ENOMEM, "out of memory");
 	for (size_t i = 0; i < w->n; i++)
-		if (!may_view(pl, w, &items[i]))
+		if (!may_view(pl, w, &items[i], 1))
 			need[items[i].target] += items[i].bytes;
 	for (uint32_t t = 0; t < w->n_targets && !rc; t++)
 		if (need[t] && free_memory(&w->targets[t]) < need[t])
@@ -384,7 +388,7 @@ int load_place_all(struct load_place *pl, struct trit_weights *w, const struct l
 		uint8_t how = it->repack ? TRIT_LOADED_REPACKED : TRIT_LOADED_IN_PLACE;
 		if (it->repack)
 			rc = place_repack(pl, w, i, it, done, err, errlen);
-		else if (!may_view(pl, w, it) || (rc = place_view(pl, w, i, it, err, errlen)) == 1) {
+		else if (!may_view(pl, w, it, 0) || (rc = place_view(pl, w, i, it, err, errlen)) == 1) {
 			how = TRIT_LOADED_COPIED;
 			rc = place_copy(pl, w, i, it, done, err, errlen);
 		}

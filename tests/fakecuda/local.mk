@@ -6,7 +6,7 @@
 # With a C++17 compiler it also carries emulate.cc, which compiles the cuda
 # plugin's kernels as host code and runs them (FAKECUDA_LAUNCH=emulate).
 
-EXTRA_DIST += tests/fakecuda/emulate.cc tests/cuda-run.sh
+EXTRA_DIST += tests/fakecuda/emulate.cc tests/cuda-run.sh tests/gpu-check.sh tests/gpu-bundle.sh
 
 if BUILD_CUDA
 check_LTLIBRARIES += tests/fakecuda/fakecuda.la
