@@ -109,6 +109,9 @@ if [ -f "$ocl" ] && [ -f "$bm" ] &&
 	split "cpu_avx2 + opencl" "$work/ocl.json" hybrid 2
 	jq_eq "cpu_avx2 + opencl: the head runs on opencl" "$work/ocl.json" \
 		'[.plan.devices[] | select(.output == true) | .backend][0]' opencl
+	jq_eq "cpu_avx2 + opencl: the plan says why a CPU device is an offload device" \
+		"$work/ocl.json" '[.plan.reasons[] | select(.code == "device_budget_offload") |
+		 .names.device][0]' p0d0
 	export POCL_DEVICES="pthread pthread"
 	check "two pocl devices given 4 MiB each: trit run" 0 env TRIT_PLUGIN_OPENCL_MEMORY=4MiB \
 		"$trit" -P "$work/none" run "$bm" $bargs

@@ -607,6 +607,17 @@ static void usable_reason(struct ctx *c, uint32_t s, const struct trit_plan_devi
 	set_arg(r, 0, d->limit_where ? d->limit_where : "a limit");
 }
 
+/* Note that CPU device d is planned as an offload device in its budget. */
+static void budget_offload(struct ctx *c, int slot, const struct trit_plan_device *d)
+{
+	struct trit_plan_reason_rec *r = add(c, TRIT_REASON_DEVICE_BUDGET_OFFLOAD, slot,
+	                                     NUMS((double)d->dev->mem_total.value));
+
+	set_arg(r, 0, d->backend);
+	set_arg(r, 1, d->dev->id);
+	set_arg(r, 2, d->dev->mem_total.source ? d->dev->mem_total.source : "configured");
+}
+
 /* Note that device d advertises no kernel for the model's primary type. */
 static void no_kernel(struct ctx *c, int slot, const struct trit_plan_device *d)
 {
@@ -751,6 +762,8 @@ int trit_plan_make(const struct trit_model *m, const struct trit_plan_device *de
 			measure_process(&c, s);
 		if (!is_cpu(d) && !runs_primary(d, m, o->est.keep_floats, o->ternary_format))
 			no_kernel(&c, (int)s, d);
+		if (!is_cpu(d) && d->dev->kind == TRIT_DEVICE_CPU)
+			budget_offload(&c, (int)s, d);
 	}
 	if (!p->n_slots)
 		return fail(&c, TRIT_ENODEV, err, errlen, "no device with known free memory to plan on");

@@ -110,6 +110,7 @@ enum trit_plan_reason {
 	TRIT_REASON_SPEED_READS,            /* ternary, head, other weights, a row, KV */
 	/* the ternary format, forced (topic "format") */
 	TRIT_REASON_FORMAT_CONFIGURED,      /* [planner] ternary_format */
+	TRIT_REASON_DEVICE_BUDGET_OFFLOAD,  /* a CPU-kind device in an operator's budget */
 	TRIT_REASON_COUNT
 };
 

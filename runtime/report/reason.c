@@ -134,6 +134,10 @@ static const struct trit_reason_info table[TRIT_REASON_COUNT] = {
 	[TRIT_REASON_FORMAT_CONFIGURED] = { "format_configured", TRIT_TOPIC_FORMAT,
 		"{format}: [planner] ternary_format = {value} ({where})",
 		{ { "type", INT } }, { "format", "value", "where" }, NULL, NULL },
+	[TRIT_REASON_DEVICE_BUDGET_OFFLOAD] = { "device_budget_offload", TRIT_TOPIC_NOTE,
+		"{backend}/{device} is a CPU device planned as an offload device, like a GPU: its "
+		"memory is the {budget} bytes an operator gave it ({source}), not the host's",
+		{ { "budget", INT } }, { "backend", "device", "source" }, NULL, NULL },
 };
 /* clang-format on */
 
