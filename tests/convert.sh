@@ -23,24 +23,9 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/trit-convert-XXXXXX")
 trap 'rm -rf "$work"' EXIT INT TERM
 n=0 failed=0
 
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
-skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
-check() { # NAME STATUS CMD...
-	name=$1 want=$2; shift 2
-	"$@" >"$work/out" 2>"$work/err"; got=$?
-	if [ "$got" -eq "$want" ]; then ok "$name"; else
-		not_ok "$name" "exit $got, wanted $want" "$(head -c 2000 "$work/err")"; fi
-}
-expect() { # NAME FILE PATTERN
-	if grep -Eq -- "$3" "$2"; then ok "$1"; else not_ok "$1" "no match for /$3/ in:" "$(head -c 2000 "$2")"; fi
-}
+. "$top_srcdir/tests/tap.sh"
 same() { # NAME A B
 	if cmp -s "$2" "$3"; then ok "$1"; else not_ok "$1" "$2 and $3 differ"; fi
-}
-jq_eq() { # NAME FILE FILTER WANT
-	got=$(jq -r "$3" "$2" 2>&1)
-	if [ "$got" = "$4" ]; then ok "$1"; else not_ok "$1" "jq '$3' gave '$got', wanted '$4'"; fi
 }
 # nothing named OUT or OUT.tmp-* exists
 no_output() { # NAME OUT
@@ -170,5 +155,4 @@ bad "a negative hidden_size" "$work/h-cfg" 'config\.json: field "hidden_size"'
 head -c 5000 "$work/m-i2s.gguf" >"$work/trunc.gguf"
 bad "a truncated GGUF" "$work/trunc.gguf" 'trunc\.gguf'
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_end

@@ -25,22 +25,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/trit-cuda-run-XXXXXX")
 trap 'rm -rf "$work"' EXIT INT TERM
 n=0 failed=0
 
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
-skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
-check() { # NAME STATUS CMD...
-	name=$1 want=$2; shift 2
-	"$@" >"$work/out" 2>"$work/err"; got=$?
-	if [ "$got" -eq "$want" ]; then ok "$name"; else
-		not_ok "$name" "exit $got, wanted $want" "$(head -c 2000 "$work/err")"; fi
-}
-expect() { # NAME FILE PATTERN
-	if grep -Eq -- "$3" "$2"; then ok "$1"; else not_ok "$1" "no match for /$3/ in:" "$(head -c 2000 "$2")"; fi
-}
-jq_eq() { # NAME FILE FILTER WANT
-	got=$(jq -r "$3" "$2" 2>&1)
-	if [ "$got" = "$4" ]; then ok "$1"; else not_ok "$1" "jq '$3' gave '$got', wanted '$4'"; fi
-}
+. "$top_srcdir/tests/tap.sh"
 
 unset TRIT_PLUGIN_PATH TRIT_CONFIG TRIT_LOG TRIT_STRATEGY FAKECUDA_FAIL FAKECUDA_LAUNCH \
 	FAKECUDA_LAUNCH_LOG FAKECUDA_DEVICES POCL_DEVICES
@@ -168,5 +153,4 @@ jq_eq "the report carries the re-plan" "$work/replan.json" '.replanned != null' 
 jq_eq "the new plan keeps the layers off the GPU" "$work/replan.json" '.plan.strategy' cpu-only
 memory "re-planned" "$work/replan.json"
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_end

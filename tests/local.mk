@@ -54,7 +54,7 @@ include $(srcdir)/tests/plan_reasons.mk
 include $(srcdir)/tests/text.mk
 
 TESTS += tests/cli.sh
-EXTRA_DIST += tests/cli.sh tests/sdk-example.sh
+EXTRA_DIST += tests/cli.sh tests/sdk-example.sh tests/tap.sh
 
 # Every file-taking option given a FIFO, /dev/zero, a directory, a sparse file.
 TESTS += tests/hostile-files.sh

@@ -16,22 +16,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/trit-ppl-XXXXXX")
 trap 'rm -rf "$work"' EXIT INT TERM
 n=0 failed=0
 
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
-skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
-check() { # NAME STATUS CMD...
-	name=$1 want=$2; shift 2
-	"$@" >"$work/out" 2>"$work/err"; got=$?
-	if [ "$got" -eq "$want" ]; then ok "$name"; else
-		not_ok "$name" "exit $got, wanted $want" "$(head -c 2000 "$work/err")"; fi
-}
-expect() { # NAME FILE PATTERN
-	if grep -Eq -- "$3" "$2"; then ok "$1"; else not_ok "$1" "no match for /$3/ in:" "$(head -c 2000 "$2")"; fi
-}
-jq_eq() { # NAME FILE FILTER WANT
-	got=$(jq -r "$3" "$2" 2>&1)
-	if [ "$got" = "$4" ]; then ok "$1"; else not_ok "$1" "jq '$3' gave '$got', wanted '$4'"; fi
-}
+. "$top_srcdir/tests/tap.sh"
 # NAME A B TOL: |A - B| <= TOL x |B|
 close() {
 	if awk -v a="$2" -v b="$3" -v t="$4" 'BEGIN { d = a - b; if (d < 0) d = -d;
@@ -157,5 +142,4 @@ for f in tl1 tl2; do
 		not_ok "$f's greedy tokens are I2_S's" "$(cat "$work/t-$f")" "$(cat "$work/t-i2_s")"; fi
 done
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_end

@@ -15,22 +15,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/trit-run-XXXXXX")
 trap 'rm -rf "$work"' EXIT INT TERM
 n=0 failed=0
 
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
-skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
-check() { # NAME STATUS CMD...
-	name=$1 want=$2; shift 2
-	"$@" >"$work/out" 2>"$work/err"; got=$?
-	if [ "$got" -eq "$want" ]; then ok "$name"; else
-		not_ok "$name" "exit $got, wanted $want" "$(head -c 2000 "$work/err")"; fi
-}
-expect() { # NAME FILE PATTERN
-	if grep -Eq -- "$3" "$2"; then ok "$1"; else not_ok "$1" "no match for /$3/ in:" "$(head -c 2000 "$2")"; fi
-}
-jq_eq() { # NAME FILE FILTER WANT
-	got=$(jq -r "$3" "$2" 2>&1)
-	if [ "$got" = "$4" ]; then ok "$1"; else not_ok "$1" "jq '$3' gave '$got', wanted '$4'"; fi
-}
+. "$top_srcdir/tests/tap.sh"
 same() { # NAME A B
 	if cmp -s "$2" "$3"; then ok "$1"; else not_ok "$1" "$(cat "$2")" "$(cat "$3")"; fi
 }
@@ -118,5 +103,4 @@ expect "the truncated tensor is named" "$work/err" '(output|blk\.[0-9]+)\.[a-z_]
 check "a prompt longer than the context fails" 1 "$trit" run "$m" -p "$(printf 'abc %.0s' $(seq 1 300))" --ctx 64 -q
 expect "it says raise --ctx" "$work/err" '\-\-ctx'
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_end
