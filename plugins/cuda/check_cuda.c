@@ -666,18 +666,18 @@ static void drv_init(const char *devices)
 /* ------------------------------------------------------------------------ */
 /* Launches the fake checks and counts (FAKECUDA_LAUNCH=noop)                */
 
-/* A kernel of the plugin's image, loaded into the current context. */
-static CUfunction drv_kernel(const char *name)
+/* A kernel of the plugin's image, loaded into the current context as *mod
+ * (the caller unloads it). */
+static CUfunction drv_kernel(const char *name, CUmodule *mod)
 {
 	size_t n;
 	const char *why;
 	const unsigned char *image = cuda_kernel_image(&n, &why);
-	CUmodule mod;
 	CUfunction fn;
 
 	ck_assert_ptr_nonnull(image);
-	ck_assert_int_eq(drv.ModuleLoadData(&mod, image), CUDA_SUCCESS);
-	ck_assert_int_eq(drv.ModuleGetFunction(&fn, mod, name), CUDA_SUCCESS);
+	ck_assert_int_eq(drv.ModuleLoadData(mod, image), CUDA_SUCCESS);
+	ck_assert_int_eq(drv.ModuleGetFunction(&fn, *mod, name), CUDA_SUCCESS);
 	return fn;
 }
 
@@ -860,6 +860,7 @@ START_TEST(noop_launches_beyond_the_hardware_limits_are_refused_naming_the_limit
 		{ { 1, 1, 1 }, { 1, 1, 1 }, 0, 0x40, 0, 0, "is not a stream" },
 	};
 	CUcontext ctx;
+	CUmodule mod;
 	CUfunction fn;
 	CUdeviceptr p;
 	int arg = 0;
@@ -869,7 +870,7 @@ START_TEST(noop_launches_beyond_the_hardware_limits_are_refused_naming_the_limit
 		return;
 	drv_init("A:8GiB");
 	ck_assert_int_eq(drv.CtxCreate(&ctx, 0, 0), CUDA_SUCCESS);
-	fn = drv_kernel("trit_i2s_gemm");
+	fn = drv_kernel("trit_i2s_gemm", &mod);
 	setenv("FAKECUDA_LAUNCH", "noop", 1);
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		CUresult rc = drv.LaunchKernel(fn, cases[i].g[0], cases[i].g[1], cases[i].g[2],
@@ -890,6 +891,7 @@ START_TEST(noop_launches_beyond_the_hardware_limits_are_refused_naming_the_limit
 	/* the reason belongs to the launch: the next call's failure has its own */
 	ck_assert_int_eq(drv.MemAlloc(&p, 0), CUDA_ERROR_INVALID_VALUE);
 	ck_assert_str_eq(drv_text(CUDA_ERROR_INVALID_VALUE), "CUDA_ERROR_INVALID_VALUE (invalid argument)");
+	drv.ModuleUnload(mod);
 	drv.CtxDestroy(ctx);
 }
 END_TEST
@@ -897,6 +899,7 @@ END_TEST
 START_TEST(without_fakecuda_launch_a_launch_fails_as_before)
 {
 	CUcontext ctx;
+	CUmodule mod;
 	CUfunction fn;
 	int arg = 0;
 	void *params[] = { &arg };
@@ -905,7 +908,7 @@ START_TEST(without_fakecuda_launch_a_launch_fails_as_before)
 		return;
 	drv_init("A:8GiB");
 	ck_assert_int_eq(drv.CtxCreate(&ctx, 0, 0), CUDA_SUCCESS);
-	fn = drv_kernel("trit_quantize");
+	fn = drv_kernel("trit_quantize", &mod);
 	for (int empty = 0; empty < 2; empty++) {
 		if (empty)
 			setenv("FAKECUDA_LAUNCH", "", 1); /* empty: the same */
@@ -918,6 +921,7 @@ START_TEST(without_fakecuda_launch_a_launch_fails_as_before)
 		ck_assert_int_eq(rc, CUDA_ERROR_INVALID_VALUE);
 		ck_assert_str_eq(drv_text(rc), "CUDA_ERROR_INVALID_VALUE (invalid argument)");
 	}
+	drv.ModuleUnload(mod);
 	drv.CtxDestroy(ctx);
 }
 END_TEST
