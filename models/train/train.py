@@ -2,7 +2,7 @@
 """train.py - train trit's bundled model: a small BitNet b1.58 on Debian's
 fortunes, reproducibly from a seed, and export it for `trit convert`.
 
-    /usr/bin/python3 models/train/train.py --out DIR [--seed N] [--steps N]
+    /usr/bin/python3 models/train/train.py --out DIR [--seed N] [--steps N] [--procs N]
 
 Writes DIR/{config.json, model.safetensors, tokenizer.json,
 tokenizer_config.json} (export.py), DIR/loss.csv and DIR/loss.svg (the loss
@@ -13,15 +13,25 @@ is a function of the seed and the data, so a second run prints the same
 (on the same machine: BLAS kernels differ between CPUs). Debian's
 python3-torch, python3-numpy, python3-regex and libopenblas0-pthread
 (`.ci/deps --train`); see models/train/README.md.
+
+--procs N trains data-parallel in N processes of one thread each (PyTorch's
+gloo backend on this machine): each draws its own batches, their gradients
+are averaged before every step, so a step sees N x --batch windows. PyTorch
+on two threads is slower than on one for these small matrices, so this is
+how a second core adds tokens. The curve is reproducible for a given N; N = 1
+(the default) is the single-process run, unchanged.
 """
 import argparse
 import math
 import os
+import socket
 import sys
 import time
 import zlib
 
 import torch
+import torch.distributed as dist
+import torch.multiprocessing as mp
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -51,7 +61,12 @@ def options():
     p.add_argument("--threads", type=int, default=1,
                    help="PyTorch threads; the loss curve is reproducible for a given count")
     p.add_argument("--eval-every", type=int, default=200)
-    return p.parse_args()
+    p.add_argument("--procs", type=int, default=1,
+                   help="data-parallel processes (one thread each); 1 = none")
+    a = p.parse_args()
+    if a.procs < 1:
+        p.error("--procs must be at least 1")
+    return a
 
 
 def chat_form(text):
@@ -77,8 +92,9 @@ def token_stream(tok, docs, seed):
     return torch.tensor(ids, dtype=torch.long)
 
 
-def batches(stream, batch, seq, seed):
-    g = torch.Generator().manual_seed(seed + 1)
+def batches(stream, batch, seq, seed, rank=0):
+    """Rank r's windows: rank 0's are the single-process run's."""
+    g = torch.Generator().manual_seed(seed + 1 + 7919 * rank)
     while True:
         start = torch.randint(0, len(stream) - seq - 1, (batch,), generator=g)
         w = torch.stack([stream[s:s + seq + 1] for s in start.tolist()])
@@ -116,9 +132,23 @@ def held_out_loss(model, stream, seq, windows=64):
     return tot / (n * seq)
 
 
-def train(model, stream, test_stream, a, curve):
+def average(model, loss, procs):
+    """Data-parallel: every rank's gradients and loss become their mean (a
+    sum of the same operands in the same order on every rank)."""
+    if procs == 1:
+        return loss
+    for p in model.parameters():
+        if p.grad is not None:
+            dist.all_reduce(p.grad)
+            p.grad /= procs
+    loss = loss.detach().clone()
+    dist.all_reduce(loss)
+    return loss / procs
+
+
+def train(model, stream, test_stream, a, curve, rank=0):
     opt = optimiser(model, a)
-    it = batches(stream, a.batch, a.seq, a.seed)
+    it = batches(stream, a.batch, a.seq, a.seed, rank)
     t0 = time.time()
     for step in range(a.steps):
         for grp in opt.param_groups:
@@ -127,8 +157,11 @@ def train(model, stream, test_stream, a, curve):
         loss = F.cross_entropy(model(x).flatten(0, 1), y.flatten())
         opt.zero_grad(set_to_none=True)
         loss.backward()
+        loss = average(model, loss, a.procs)
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
+        if rank != 0:
+            continue
         test = None
         if (step + 1) % a.eval_every == 0 or step + 1 == a.steps:
             test = held_out_loss(model, test_stream, a.seq)
@@ -139,8 +172,28 @@ def train(model, stream, test_stream, a, curve):
             print(f"  [{time.time() - t0:.0f} s]", file=sys.stderr, flush=True)
 
 
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def main():
     a = options()
+    if a.procs == 1:
+        run(0, a)
+        return
+    os.environ["MASTER_ADDR"] = "127.0.0.1"
+    os.environ["MASTER_PORT"] = str(free_port())
+    mp.spawn(run, args=(a,), nprocs=a.procs)
+
+
+def run(rank, a):
+    """One process: rank 0 prints, evaluates and exports; the others train."""
+    if a.procs > 1:
+        dist.init_process_group("gloo", rank=rank, world_size=a.procs)
+        if rank != 0:
+            sys.stdout = open(os.devnull, "w")
     torch.manual_seed(a.seed)
     torch.set_num_threads(a.threads)
     fortunes = data.read_fortunes()
@@ -159,13 +212,19 @@ def main():
     model = BitNet(cfg)
     print(f"model: {sum(p.numel() for p in model.parameters())} parameters")
     curve = []
-    train(model, stream, test_stream, a, curve)
+    train(model, stream, test_stream, a, curve, rank)
+    if a.procs > 1:
+        dist.destroy_process_group()
+    if rank != 0:
+        return
     os.makedirs(a.out, exist_ok=True)
     with open(os.path.join(a.out, "heldout.txt"), "w", encoding="utf-8") as f:
         f.write(heldout_text)
     plot.write_curve(a.out, curve)
     meta = {"seed": a.seed, "steps": a.steps, "data": data.FORTUNE_DIR,
             "trained_by": "models/train/train.py"}
+    if a.procs > 1:
+        meta["procs"] = a.procs
     export.export(a.out, model, tok, meta)
     # the reference figures of the weights as exported (trits times scales,
     # exactly), not of the training copy (weight + (trits * scale - weight))
