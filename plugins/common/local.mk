@@ -20,7 +20,8 @@ CPU_COMMON_SRCS = \
 	plugins/common/ops_elem.c \
 	plugins/common/ops_matmul.c \
 	plugins/common/ops_attn.c \
-	plugins/common/ops_kern.c
+	plugins/common/ops_kern.c \
+	plugins/common/ops_device.c
 
 if BUILD_CPU_COMMON
 noinst_LTLIBRARIES += plugins/common/libcpu_common.la

@@ -338,14 +338,14 @@ int cpu_ops_check_node(const struct cpu_ops_env *env, const struct trit_node *no
 
 #define GRAPH_MIN_SIZE (offsetof(struct trit_graph, workspace_size) + sizeof(uint64_t))
 
-static const struct trit_node *node_at(const struct trit_graph *g, uint32_t i)
+const struct trit_node *cpu_ops_node_at(const struct trit_graph *g, uint32_t i)
 {
 	size_t stride = g->nodes[0].struct_size;
 	return (const struct trit_node *)(const void *)((const char *)g->nodes + i * stride);
 }
 
-static int check_graph(const struct cpu_ops_env *env, const struct trit_graph *g, char *err,
-                       size_t errlen)
+int cpu_ops_check_graph(const struct cpu_ops_env *env, const struct trit_graph *g, char *err,
+                        size_t errlen)
 {
 	if (!g || g->struct_size < GRAPH_MIN_SIZE)
 		return cpu_common_errf(err, errlen, g ? TRIT_EABI : TRIT_EINVAL,
@@ -359,8 +359,8 @@ static int check_graph(const struct cpu_ops_env *env, const struct trit_graph *g
 	return 0;
 }
 
-static int node_fail(const struct cpu_ops_env *env, uint32_t i, const struct trit_node *n,
-                     int rc, const char *detail, char *err, size_t errlen)
+int cpu_ops_node_fail(const struct cpu_ops_env *env, uint32_t i, const struct trit_node *n,
+                      int rc, const char *detail, char *err, size_t errlen)
 {
 	return cpu_common_errf(err, errlen, rc, "%s: node %u '%s' (%s): %s", env->plugin,
 	                       (unsigned)i, n->name ? n->name : "unnamed", cpu_ops_name(n->op),
@@ -386,13 +386,13 @@ int cpu_ops_graph_workspace(const struct cpu_ops_env *env, const struct trit_gra
 		return cpu_common_errf(err, errlen, TRIT_EINVAL, "%s: graph_workspace without a "
 		                       "result pointer", env->plugin);
 	*bytes = 0;
-	if ((rc = check_graph(env, graph, err, errlen)) != 0)
+	if ((rc = cpu_ops_check_graph(env, graph, err, errlen)) != 0)
 		return rc;
 	for (uint32_t i = 0; i < graph->n_nodes; i++) {
-		const struct trit_node *n = node_at(graph, i);
+		const struct trit_node *n = cpu_ops_node_at(graph, i);
 		if ((rc = node_shapes(env, n, v, detail, sizeof detail)) != 0 ||
 		    (rc = node_ws(env, n, v, &b)) != 0)
-			return node_fail(env, i, n, rc, rc ? detail : "", err, errlen);
+			return cpu_ops_node_fail(env, i, n, rc, rc ? detail : "", err, errlen);
 		most = b > most ? b : most;
 	}
 	*bytes = most;
@@ -433,7 +433,7 @@ int cpu_ops_graph_compute(const struct cpu_ops_env *env, const struct trit_graph
 	char detail[400];
 	int rc;
 
-	if ((rc = check_graph(env, graph, err, errlen)) != 0)
+	if ((rc = cpu_ops_check_graph(env, graph, err, errlen)) != 0)
 		return rc;
 	if (graph->workspace && graph->workspace_size) {
 		if (env->span(env->ctx, graph->workspace, &ws, &size) != 0 ||
@@ -448,9 +448,9 @@ int cpu_ops_graph_compute(const struct cpu_ops_env *env, const struct trit_graph
 		ws_size = graph->workspace_size;
 	}
 	for (uint32_t i = 0; i < graph->n_nodes; i++) {
-		const struct trit_node *n = node_at(graph, i);
+		const struct trit_node *n = cpu_ops_node_at(graph, i);
 		if ((rc = run_node(env, n, ws, ws_size, detail, sizeof detail)) != 0)
-			return node_fail(env, i, n, rc, detail, err, errlen);
+			return cpu_ops_node_fail(env, i, n, rc, detail, err, errlen);
 	}
 	return 0;
 }

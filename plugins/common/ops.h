@@ -115,4 +115,31 @@ int cpu_ops_graph_compute(const struct cpu_ops_env *env, const struct trit_graph
 /* The op's name ("MATMUL"), "op N" past the enum. */
 const char *cpu_ops_name(uint32_t op);
 
+/* The smallest trit_node a v2 host sends (up to its name). */
+#define CPU_OPS_NODE_MIN_SIZE (offsetof(struct trit_node, name) + sizeof(const char *))
+/* Node i of a graph, whose nodes are g->nodes[0].struct_size bytes apart. */
+const struct trit_node *cpu_ops_node_at(const struct trit_graph *g, uint32_t i);
+/* The graph and its nodes are v2 structs; else TRIT_EABI/EINVAL, err naming env->plugin. */
+int cpu_ops_check_graph(const struct cpu_ops_env *env, const struct trit_graph *g, char *err,
+                        size_t errlen);
+/* "<plugin>: node <i> '<name>' (<OP>): <detail>" into err; returns rc. */
+int cpu_ops_node_fail(const struct cpu_ops_env *env, uint32_t i, const struct trit_node *n,
+                      int rc, const char *detail, char *err, size_t errlen);
+
+/*
+ * For a plugin whose buffers are device memory and whose own kernels run the
+ * nodes (cuda, opencl): an env that lends the shared checks only the sizes of
+ * its buffers (span gives *data = NULL) and never runs a node on the host.
+ * has_ternary: the device runs I2_S/TL1/TL2 matmuls, whose workspace is then
+ * cpu_ops_device_ternary_ws's. The caller's ctx reaches span.
+ */
+void cpu_ops_device_env(struct cpu_ops_env *env, const char *plugin, void *ctx,
+                        int (*span)(void *ctx, const struct trit_buffer *b,
+                                    unsigned char **data, uint64_t *size),
+                        int has_ternary);
+/* The device ternary kernels' workspace: tokens x cols_pad int8 activations,
+ * then one F32 multiplier per token. TRIT_ERANGE when the shape is not one. */
+int cpu_ops_device_ternary_ws(void *ctx, uint32_t type, uint64_t rows, uint64_t cols,
+                              uint64_t tokens, uint64_t *bytes);
+
 #endif /* TRIT_PLUGINS_CPU_OPS_H */

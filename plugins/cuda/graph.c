@@ -32,8 +32,6 @@ _Static_assert(CU_T_F32 == TRIT_TYPE_F32 && CU_T_F16 == TRIT_TYPE_F16 &&
                CU_T_BF16 == TRIT_TYPE_BF16 && CU_T_Q8_0 == TRIT_TYPE_Q8_0,
                "opsabi.h's type numbers are trit/types.h's");
 
-#define NODE_MIN_SIZE (offsetof(struct trit_node, name) + sizeof(const char *))
-#define GRAPH_MIN_SIZE (offsetof(struct trit_graph, workspace_size) + sizeof(uint64_t))
 #define GRID_X_MAX 2147483647ull
 #define GRID_Y_MAX 65535ull
 
@@ -53,41 +51,9 @@ static int span(void *ctx, const struct trit_buffer *b, unsigned char **data, ui
 	return 0;
 }
 
-/* The shared code never runs a node here: these two only fill the table. */
-static void no_run(void *ctx, unsigned n, cpu_ops_fn fn, void *arg)
-{
-	(void)ctx, (void)n, (void)fn, (void)arg;
-}
-
-static void no_ternary(void *ctx, const struct cpu_ops_ternary *job)
-{
-	(void)ctx, (void)job;
-}
-
-/* The ternary workspace: tokens x cols_pad int8, then tokens multipliers
- * (cuda_ternary_launch uses at most that). */
-static int ternary_ws(void *ctx, uint32_t type, uint64_t rows, uint64_t cols, uint64_t tokens,
-                      uint64_t *bytes)
-{
-	struct trit_ternary_geometry g;
-	(void)ctx;
-	if (trit_ternary_geometry(type, rows, cols, &g) != 0 || tokens > UINT64_MAX / 8 / g.cols_pad)
-		return TRIT_ERANGE;
-	*bytes = tokens * g.cols_pad + tokens * 4;
-	return 0;
-}
-
 static void env_of(struct gctx *g, const struct cuda_dev *d, struct cpu_ops_env *env)
 {
-	memset(env, 0, sizeof *env);
-	env->plugin = "cuda";
-	env->ctx = g;
-	env->span = span;
-	env->run = no_run;
-	env->ternary_ws = d->has_kernels ? ternary_ws : NULL;
-	env->ternary = d->has_kernels ? no_ternary : NULL;
-	env->k = &cpu_ops_portable;
-	env->n_threads = 1;
+	cpu_ops_device_env(env, "cuda", g, span, d->has_kernels);
 }
 
 static struct cuda_dev *device_of(struct cuda_state *s, uint32_t device, char *err,
@@ -224,7 +190,7 @@ int cuda_supports_op(void *state, uint32_t device, const struct trit_node *node)
 	struct gctx g = { s, device };
 	struct cpu_ops_env env;
 
-	if (!d || !node || node->struct_size < NODE_MIN_SIZE)
+	if (!d || !node || node->struct_size < CPU_OPS_NODE_MIN_SIZE)
 		return 0;
 	env_of(&g, d, &env);
 	return cpu_ops_supports(&env, node) && computes(d, node, NULL, 0) == 0;
@@ -232,35 +198,6 @@ int cuda_supports_op(void *state, uint32_t device, const struct trit_node *node)
 
 /* ------------------------------------------------------------------------ */
 /* Graphs                                                                    */
-
-static const struct trit_node *node_at(const struct trit_graph *g, uint32_t i)
-{
-	size_t stride = g->nodes[0].struct_size;
-	return (const struct trit_node *)(const void *)((const char *)g->nodes + i * stride);
-}
-
-static int check_graph(const struct trit_graph *g, char *err, size_t errlen)
-{
-	if (!g || g->struct_size < GRAPH_MIN_SIZE) {
-		snprintf(err, errlen, "cuda: the graph is %s",
-		         g ? "smaller than struct trit_graph of ABI v2" : "NULL");
-		return g ? TRIT_EABI : TRIT_EINVAL;
-	}
-	if (g->n_nodes && (!g->nodes || g->nodes[0].struct_size < NODE_MIN_SIZE)) {
-		snprintf(err, errlen, "cuda: the graph's nodes are %s",
-		         g->nodes ? "smaller than struct trit_node of ABI v2" : "NULL");
-		return TRIT_EABI;
-	}
-	return 0;
-}
-
-static int node_fail(uint32_t i, const struct trit_node *n, int rc, const char *detail,
-                     char *err, size_t errlen)
-{
-	snprintf(err, errlen, "cuda: node %u '%s' (%s): %s", (unsigned)i,
-	         n->name ? n->name : "unnamed", cpu_ops_name(n->op), detail);
-	return rc;
-}
 
 int cuda_graph_workspace(void *state, uint32_t device, const struct trit_graph *graph,
                          uint64_t *bytes, char *err, size_t errlen)
@@ -279,16 +216,16 @@ int cuda_graph_workspace(void *state, uint32_t device, const struct trit_graph *
 		return TRIT_EINVAL;
 	}
 	*bytes = 0;
-	if ((rc = check_graph(graph, err, errlen)) != 0)
-		return rc;
 	env_of(&g, d, &env);
+	if ((rc = cpu_ops_check_graph(&env, graph, err, errlen)) != 0)
+		return rc;
 	for (uint32_t i = 0; i < graph->n_nodes; i++) {
-		const struct trit_node *n = node_at(graph, i);
+		const struct trit_node *n = cpu_ops_node_at(graph, i);
 		if (!cpu_ops_supports(&env, n))
-			return node_fail(i, n, TRIT_EUNSUPPORTED, "not a node this device runs (ask "
-			                 "supports_op)", err, errlen);
+			return cpu_ops_node_fail(&env, i, n, TRIT_EUNSUPPORTED, "not a node this device "
+			                         "runs (ask supports_op)", err, errlen);
 		if ((rc = computes(d, n, detail, sizeof detail)) != 0)
-			return node_fail(i, n, rc, detail, err, errlen);
+			return cpu_ops_node_fail(&env, i, n, rc, detail, err, errlen);
 	}
 	return cpu_ops_graph_workspace(&env, graph, bytes, err, errlen);
 }
@@ -512,7 +449,7 @@ static int run_matmul(struct run *r)
 		if (i8 && !j.scales)
 			return unsupported(r->err, r->errlen, "an I8 ternary matmul without its "
 			                   "activation scales (src[2]) would output integer dots");
-		ternary_ws(NULL, j.type, j.rows, j.cols, j.tokens, &need);
+		cpu_ops_device_ternary_ws(NULL, j.type, j.rows, j.cols, j.tokens, &need);
 		if ((rc = need_ws(r, need, 4)))
 			return rc;
 		return cuda_ternary_launch(r->s, r->d, &j, r->err, r->errlen);
@@ -593,8 +530,8 @@ void cuda_graph_release(struct cuda_state *s, struct cuda_dev *d)
 }
 
 /* Wait for every launch, then read the kernels' error words. */
-static int finish(struct cuda_state *s, struct cuda_dev *d, const struct trit_graph *g,
-                  char *err, size_t errlen)
+static int finish(struct cuda_state *s, struct cuda_dev *d, const struct cpu_ops_env *env,
+                  const struct trit_graph *g, char *err, size_t errlen)
 {
 	int32_t w[CU_ERR_WORDS] = { 0 };
 	char detail[200];
@@ -607,7 +544,7 @@ static int finish(struct cuda_state *s, struct cuda_dev *d, const struct trit_gr
 	if (w[0] <= 0 || (uint32_t)w[0] > g->n_nodes)
 		return 0;
 	uint32_t i = (uint32_t)w[0] - 1;
-	const struct trit_node *n = node_at(g, i);
+	const struct trit_node *n = cpu_ops_node_at(g, i);
 	if (n->op == TRIT_OP_GET_ROWS)
 		snprintf(detail, sizeof detail, "row id %d at [%d] is outside the table of %llu rows",
 		         (int)w[1], (int)w[2], (ull)n->src[0].ne[1]);
@@ -617,7 +554,7 @@ static int finish(struct cuda_state *s, struct cuda_dev *d, const struct trit_gr
 	else
 		snprintf(detail, sizeof detail, "position %d of query %d is negative: it would see "
 		         "no key", (int)w[1], (int)w[2]);
-	return node_fail(i, n, TRIT_ERANGE, detail, err, errlen);
+	return cpu_ops_node_fail(env, i, n, TRIT_ERANGE, detail, err, errlen);
 }
 
 /* Check one node in full, then launch it. */
@@ -643,7 +580,8 @@ int cuda_graph_compute(void *state, uint32_t device, const struct trit_graph *gr
 
 	if (!d)
 		return TRIT_EINVAL;
-	if ((rc = check_graph(graph, err, errlen)) != 0)
+	env_of(&g, d, &env);
+	if ((rc = cpu_ops_check_graph(&env, graph, err, errlen)) != 0)
 		return rc;
 	if (!d->has_kernels)
 		return unsupported(err, errlen, "cuda %s (%s) runs no kernels: %s", d->id, d->name,
@@ -657,15 +595,15 @@ int cuda_graph_compute(void *state, uint32_t device, const struct trit_graph *gr
 	    (rc = cuda_use(s, device, err, errlen)) != 0 ||
 	    (rc = errors_reset(s, d, err, errlen)) != 0)
 		return rc;
-	env_of(&g, d, &env);
 	for (uint32_t i = 0; rc == 0 && i < graph->n_nodes; i++) {
-		r.n = node_at(graph, i);
+		r.n = cpu_ops_node_at(graph, i);
 		r.index = (int)i;
 		if ((rc = node_launch(&r, &env)) != 0)
-			node_fail(i, r.n, rc, detail, err, errlen);
+			cpu_ops_node_fail(&env, i, r.n, rc, detail, err, errlen);
 	}
 	/* wait even after a failure: launched kernels still use the buffers */
-	frc = rc ? finish(s, d, graph, detail, sizeof detail) : finish(s, d, graph, err, errlen);
+	frc = rc ? finish(s, d, &env, graph, detail, sizeof detail)
+	         : finish(s, d, &env, graph, err, errlen);
 	return rc ? rc : frc;
 }
 

@@ -19,8 +19,6 @@
 
 typedef unsigned long long ull;
 
-#define NODE_MIN_SIZE (offsetof(struct trit_node, name) + sizeof(const char *))
-#define GRAPH_MIN_SIZE (offsetof(struct trit_graph, workspace_size) + sizeof(uint64_t))
 #define ATTN_MAX_D 4096u
 
 /* What the shared checks are lent: this device's buffers (sizes only). */
@@ -39,40 +37,9 @@ static int span(void *ctx, const struct trit_buffer *b, unsigned char **data, ui
 	return 0;
 }
 
-/* The shared code never runs a node here: these two only fill the table. */
-static void no_run(void *ctx, unsigned n, cpu_ops_fn fn, void *arg)
-{
-	(void)ctx, (void)n, (void)fn, (void)arg;
-}
-
-static void no_ternary(void *ctx, const struct cpu_ops_ternary *job)
-{
-	(void)ctx, (void)job;
-}
-
-/* ternary.cl's workspace: tokens x cols_pad int8, then tokens multipliers. */
-static int ternary_ws(void *ctx, uint32_t type, uint64_t rows, uint64_t cols, uint64_t tokens,
-                      uint64_t *bytes)
-{
-	struct trit_ternary_geometry g;
-	(void)ctx;
-	if (trit_ternary_geometry(type, rows, cols, &g) != 0 || tokens > UINT64_MAX / 8 / g.cols_pad)
-		return TRIT_ERANGE;
-	*bytes = tokens * g.cols_pad + tokens * 4;
-	return 0;
-}
-
 static void env_of(struct gctx *g, const struct ocl_device *d, struct cpu_ops_env *env)
 {
-	memset(env, 0, sizeof *env);
-	env->plugin = "opencl";
-	env->ctx = g;
-	env->span = span;
-	env->run = no_run;
-	env->ternary_ws = d->have_kernels ? ternary_ws : NULL;
-	env->ternary = d->have_kernels ? no_ternary : NULL;
-	env->k = &cpu_ops_portable;
-	env->n_threads = 1;
+	cpu_ops_device_env(env, "opencl", g, span, d->have_kernels);
 }
 
 static struct ocl_device *device_of(struct ocl_state *st, uint32_t device, char *err,
@@ -195,7 +162,7 @@ int ocl_supports_op(void *state, uint32_t device, const struct trit_node *node)
 	struct gctx g = { st, device };
 	struct cpu_ops_env env;
 
-	if (!d || !node || node->struct_size < NODE_MIN_SIZE)
+	if (!d || !node || node->struct_size < CPU_OPS_NODE_MIN_SIZE)
 		return 0;
 	env_of(&g, d, &env);
 	return cpu_ops_supports(&env, node) && computes(st, device, d, node, NULL, 0) == 0;
@@ -203,30 +170,6 @@ int ocl_supports_op(void *state, uint32_t device, const struct trit_node *node)
 
 /* ------------------------------------------------------------------------ */
 /* Graphs                                                                    */
-
-static const struct trit_node *node_at(const struct trit_graph *g, uint32_t i)
-{
-	size_t stride = g->nodes[0].struct_size;
-	return (const struct trit_node *)(const void *)((const char *)g->nodes + i * stride);
-}
-
-static int check_graph(const struct trit_graph *g, char *err, size_t errlen)
-{
-	if (!g || g->struct_size < GRAPH_MIN_SIZE)
-		return ocl_errf(err, errlen, g ? TRIT_EABI : TRIT_EINVAL, "opencl: the graph is %s",
-		                g ? "smaller than struct trit_graph of ABI v2" : "NULL");
-	if (g->n_nodes && (!g->nodes || g->nodes[0].struct_size < NODE_MIN_SIZE))
-		return ocl_errf(err, errlen, TRIT_EABI, "opencl: the graph's nodes are %s",
-		                g->nodes ? "smaller than struct trit_node of ABI v2" : "NULL");
-	return 0;
-}
-
-static int node_fail(uint32_t i, const struct trit_node *n, int rc, const char *detail,
-                     char *err, size_t errlen)
-{
-	return ocl_errf(err, errlen, rc, "opencl: node %u '%s' (%s): %s", (unsigned)i,
-	                n->name ? n->name : "unnamed", cpu_ops_name(n->op), detail);
-}
 
 int ocl_graph_workspace(void *state, uint32_t device, const struct trit_graph *graph,
                         uint64_t *bytes, char *err, size_t errlen)
@@ -244,16 +187,16 @@ int ocl_graph_workspace(void *state, uint32_t device, const struct trit_graph *g
 		return ocl_errf(err, errlen, TRIT_EINVAL, "opencl: graph_workspace without a result "
 		                "pointer");
 	*bytes = 0;
-	if ((rc = check_graph(graph, err, errlen)) != 0)
-		return rc;
 	env_of(&g, d, &env);
+	if ((rc = cpu_ops_check_graph(&env, graph, err, errlen)) != 0)
+		return rc;
 	for (uint32_t i = 0; i < graph->n_nodes; i++) {
-		const struct trit_node *n = node_at(graph, i);
+		const struct trit_node *n = cpu_ops_node_at(graph, i);
 		if (!cpu_ops_supports(&env, n))
-			return node_fail(i, n, TRIT_EUNSUPPORTED, "not a node this device runs (ask "
-			                 "supports_op)", err, errlen);
+			return cpu_ops_node_fail(&env, i, n, TRIT_EUNSUPPORTED, "not a node this device "
+			                         "runs (ask supports_op)", err, errlen);
 		if ((rc = computes(st, device, d, n, detail, sizeof detail)) != 0)
-			return node_fail(i, n, rc, detail, err, errlen);
+			return cpu_ops_node_fail(&env, i, n, rc, detail, err, errlen);
 	}
 	return cpu_ops_graph_workspace(&env, graph, bytes, err, errlen);
 }
@@ -571,7 +514,8 @@ static int graph_workspace_of(uint32_t device, const struct trit_graph *g, struc
 }
 
 /* The kernels' error words, read once every node has run: the wait. */
-static int finish(struct ocl_device *d, const struct trit_graph *g, char *err, size_t errlen)
+static int finish(struct ocl_device *d, const struct cpu_ops_env *env, const struct trit_graph *g,
+                  char *err, size_t errlen)
 {
 	cl_int w[4] = { 0, 0, 0, 0 }, e;
 	char ebuf[64], detail[200];
@@ -587,7 +531,7 @@ static int finish(struct ocl_device *d, const struct trit_graph *g, char *err, s
 	if (w[0] <= 0 || (uint32_t)w[0] > g->n_nodes)
 		return 0;
 	i = (uint32_t)w[0] - 1;
-	n = node_at(g, i);
+	n = cpu_ops_node_at(g, i);
 	if (n->op == TRIT_OP_GET_ROWS)
 		snprintf(detail, sizeof detail, "row id %d at [%d] is outside the table of %llu rows",
 		         (int)w[1], (int)w[2], (ull)n->src[0].ne[1]);
@@ -597,7 +541,7 @@ static int finish(struct ocl_device *d, const struct trit_graph *g, char *err, s
 	else
 		snprintf(detail, sizeof detail, "position %d of query %d is negative: it would see "
 		         "no key", (int)w[1], (int)w[2]);
-	return node_fail(i, n, TRIT_ERANGE, detail, err, errlen);
+	return cpu_ops_node_fail(env, i, n, TRIT_ERANGE, detail, err, errlen);
 }
 
 int ocl_graph_compute(void *state, uint32_t device, const struct trit_graph *graph, char *err,
@@ -615,7 +559,8 @@ int ocl_graph_compute(void *state, uint32_t device, const struct trit_graph *gra
 
 	if (!d)
 		return TRIT_EINVAL;
-	if ((rc = check_graph(graph, err, errlen)) != 0)
+	env_of(&g, d, &env);
+	if ((rc = cpu_ops_check_graph(&env, graph, err, errlen)) != 0)
 		return rc;
 	memset(&r, 0, sizeof r);
 	r.d = d;
@@ -623,7 +568,6 @@ int ocl_graph_compute(void *state, uint32_t device, const struct trit_graph *gra
 	r.errlen = sizeof detail;
 	if ((rc = graph_workspace_of(device, graph, &r, err, errlen)) != 0)
 		return rc;
-	env_of(&g, d, &env);
 	pthread_mutex_lock(&d->lock);
 	if (d->have_ops &&
 	    (e = clEnqueueWriteBuffer(d->queue, d->ops.errors, CL_FALSE, 0, sizeof zeros, zeros, 0,
@@ -631,13 +575,14 @@ int ocl_graph_compute(void *state, uint32_t device, const struct trit_graph *gra
 		rc = ocl_errf(err, errlen, ocl_result(e), "opencl %s: clearing the error words "
 		              "failed: %s", d->dev.id, ocl_strerror(e, ebuf, sizeof ebuf));
 	for (uint32_t i = 0; rc == 0 && i < graph->n_nodes; i++) {
-		r.n = node_at(graph, i);
+		r.n = cpu_ops_node_at(graph, i);
 		r.index = (int)i;
 		if ((rc = node_enqueue(st, device, &r, &env)) != 0)
-			node_fail(i, r.n, rc, detail, err, errlen);
+			cpu_ops_node_fail(&env, i, r.n, rc, detail, err, errlen);
 	}
 	/* wait even after a failure: queued kernels still use the buffers */
-	frc = rc ? finish(d, graph, detail, sizeof detail) : finish(d, graph, err, errlen);
+	frc = rc ? finish(d, &env, graph, detail, sizeof detail)
+	         : finish(d, &env, graph, err, errlen);
 	pthread_mutex_unlock(&d->lock);
 	return rc ? rc : frc;
 }
