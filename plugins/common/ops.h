@@ -137,6 +137,11 @@ void cpu_ops_device_env(struct cpu_ops_env *env, const char *plugin, void *ctx,
                         int (*span)(void *ctx, const struct trit_buffer *b,
                                     unsigned char **data, uint64_t *size),
                         int has_ternary);
+/* What a device kernel's error words (a bad row id of GET_ROWS, a position
+ * of KV_WRITE outside the cache, a negative ATTENTION position) say about
+ * node n: `value` at `where` (the token), as a sentence into buf. */
+void cpu_ops_device_range_error(const struct trit_node *n, int value, int where, char *buf,
+                                size_t len);
 /* The device ternary kernels' workspace: tokens x cols_pad int8 activations,
  * then one F32 multiplier per token. TRIT_ERANGE when the shape is not one. */
 int cpu_ops_device_ternary_ws(void *ctx, uint32_t type, uint64_t rows, uint64_t cols,

@@ -1,11 +1,13 @@
 /*
  * ops_device.c - what the device plugins (cuda, opencl) share of the CPU
  * ops' node checks: an environment that lends them the plugin's buffer sizes
- * and never runs a node on the host, and the workspace of their ternary
- * kernels (see ops.h, cpu_ops_device_env).
+ * and never runs a node on the host, the workspace of their ternary kernels
+ * and the sentence for what their kernels' error words report (see ops.h,
+ * cpu_ops_device_env).
  */
 #include <build-config.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include <trit/ternary.h>
@@ -50,4 +52,18 @@ void cpu_ops_device_env(struct cpu_ops_env *env, const char *plugin, void *ctx,
 	env->ternary = has_ternary ? no_ternary : NULL;
 	env->k = &cpu_ops_portable;
 	env->n_threads = 1;
+}
+
+void cpu_ops_device_range_error(const struct trit_node *n, int value, int where, char *buf,
+                                size_t len)
+{
+	if (n->op == TRIT_OP_GET_ROWS)
+		snprintf(buf, len, "row id %d at [%d] is outside the table of %llu rows", value,
+		         where, (unsigned long long)n->src[0].ne[1]);
+	else if (n->op == TRIT_OP_KV_WRITE)
+		snprintf(buf, len, "position %d of token %d is outside the cache of n_ctx = %llu",
+		         value, where, (unsigned long long)n->dst.ne[2]);
+	else
+		snprintf(buf, len, "position %d of query %d is negative: it would see no key", value,
+		         where);
 }

@@ -664,6 +664,88 @@ static void drv_init(const char *devices)
 }
 
 /* ------------------------------------------------------------------------ */
+/* Graphs (ABI v2), with the kernels run by the fake's emulator              */
+
+static struct trit_tensor tensor_of(uint32_t type, uint64_t ne0, uint64_t ne1,
+                                    struct trit_buffer *b, uint64_t offset)
+{
+	struct trit_tensor t;
+	uint64_t esz = type == TRIT_TYPE_I32 || type == TRIT_TYPE_F32 ? 4 : 2;
+
+	memset(&t, 0, sizeof t);
+	t.type = type;
+	t.ne[0] = ne0;
+	t.ne[1] = ne1;
+	t.ne[2] = t.ne[3] = 1;
+	t.nb[0] = esz;
+	t.nb[1] = ne0 * esz;
+	t.nb[2] = t.nb[3] = ne0 * ne1 * esz;
+	t.buffer = b;
+	t.offset = offset;
+	return t;
+}
+
+/* 1 when the fake runs kernels (built with its emulator), else a skip. */
+static int emulating(void)
+{
+	if (!kernels_built())
+		return 0;
+	setenv("FAKECUDA_LAUNCH", "emulate", 1);
+	return 1;
+}
+
+/* GET_ROWS of rows {1, 0} then of {1, 3} from a table of 3 rows: the first
+ * copies the rows, the second is TRIT_ERANGE naming the node and the id. */
+START_TEST(a_graph_runs_and_a_row_id_out_of_range_is_erange_naming_the_node)
+{
+	enum { K = 40, ROWS = 3, T = 2 };
+	float tab[K * ROWS], got[K * T];
+	int32_t ids[T] = { 1, 0 };
+	struct trit_buffer *b;
+	struct trit_node n;
+	struct trit_graph g;
+	uint64_t o_ids = sizeof tab, o_dst = o_ids + 64;
+	int rc;
+
+	if (!emulating())
+		return;
+	init_ok("A:1GiB");
+	for (int i = 0; i < K * ROWS; i++)
+		tab[i] = (float)i * 0.5f - 7.0f;
+	ck_assert_int_eq(be->buffer_alloc(st, 0, o_dst + sizeof got, &b, err, sizeof err), 0);
+	ck_assert_int_eq(be->buffer_write(st, b, 0, tab, sizeof tab, err, sizeof err), 0);
+	ck_assert_int_eq(be->buffer_write(st, b, o_ids, ids, sizeof ids, err, sizeof err), 0);
+	memset(&n, 0, sizeof n);
+	n.struct_size = sizeof n;
+	n.op = TRIT_OP_GET_ROWS;
+	n.name = "tok_embd";
+	n.src[0] = tensor_of(TRIT_TYPE_F32, K, ROWS, b, 0);
+	n.src[1] = tensor_of(TRIT_TYPE_I32, T, 1, b, o_ids);
+	n.dst = tensor_of(TRIT_TYPE_F32, K, T, b, o_dst);
+	ck_assert_int_eq(be->supports_op(st, 0, &n), 1);
+	memset(&g, 0, sizeof g);
+	g.struct_size = sizeof g;
+	g.nodes = &n;
+	g.n_nodes = 1;
+	rc = be->graph_compute(st, 0, &g, err, sizeof err);
+	if (rc == TRIT_EINVAL && strstr(err, "without its kernel emulator")) {
+		be->buffer_free(st, b);
+		return; /* a fake built without C++17: nothing runs */
+	}
+	ck_assert_msg(rc == 0, "graph_compute: %s", err);
+	ck_assert_int_eq(be->buffer_read(st, b, o_dst, got, sizeof got, err, sizeof err), 0);
+	ck_assert_mem_eq(got, tab + K, K * sizeof(float));
+	ck_assert_mem_eq(got + K, tab, K * sizeof(float));
+	ids[1] = ROWS;
+	ck_assert_int_eq(be->buffer_write(st, b, o_ids, ids, sizeof ids, err, sizeof err), 0);
+	ck_assert_int_eq(be->graph_compute(st, 0, &g, err, sizeof err), TRIT_ERANGE);
+	ck_assert_msg(strstr(err, "cuda: node 0 'tok_embd' (GET_ROWS): row id 3 at [1] is "
+	                     "outside the table of 3 rows"), "%s", err);
+	be->buffer_free(st, b);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
 /* Launches the fake checks and counts (FAKECUDA_LAUNCH=noop)                */
 
 /* A kernel of the plugin's image, loaded into the current context as *mod
@@ -1086,6 +1168,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, taken_memory_counts_from_the_kth_cumemgetinfo_after_the_probe);
 	tcase_add_test(tc, taken_entries_add_up_and_never_leave_less_than_nothing);
 	tcase_add_test(tc, a_malformed_taken_entry_is_an_invalid_value_saying_what_is_wrong);
+	tcase_add_test(tc, a_graph_runs_and_a_row_id_out_of_range_is_erange_naming_the_node);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -545,15 +545,7 @@ static int finish(struct cuda_state *s, struct cuda_dev *d, const struct cpu_ops
 		return 0;
 	uint32_t i = (uint32_t)w[0] - 1;
 	const struct trit_node *n = cpu_ops_node_at(g, i);
-	if (n->op == TRIT_OP_GET_ROWS)
-		snprintf(detail, sizeof detail, "row id %d at [%d] is outside the table of %llu rows",
-		         (int)w[1], (int)w[2], (ull)n->src[0].ne[1]);
-	else if (n->op == TRIT_OP_KV_WRITE)
-		snprintf(detail, sizeof detail, "position %d of token %d is outside the cache of "
-		         "n_ctx = %llu", (int)w[1], (int)w[2], (ull)n->dst.ne[2]);
-	else
-		snprintf(detail, sizeof detail, "position %d of query %d is negative: it would see "
-		         "no key", (int)w[1], (int)w[2]);
+	cpu_ops_device_range_error(n, (int)w[1], (int)w[2], detail, sizeof detail);
 	return cpu_ops_node_fail(env, i, n, TRIT_ERANGE, detail, err, errlen);
 }
 
