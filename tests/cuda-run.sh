@@ -60,13 +60,6 @@ memory() {
 		'[.memory.devices[] | select(.planned_bytes > 0) | .measured_over_planned |
 		  (. >= 0.97 and . <= 1.03)] | all' true
 }
-# same_tokens NAME JSON
-same_tokens() {
-	jq -c '.tokens' "$2" >"$work/tokens"
-	if cmp -s "$work/cpu-tokens" "$work/tokens"; then ok "$1: the CPU-only run's greedy tokens"
-	else not_ok "$1: the CPU-only run's greedy tokens" "$(cat "$work/cpu-tokens")" \
-		"$(cat "$work/tokens")"; fi
-}
 
 # --- a simulated GPU that cannot run kernels: a clean error ------------------------
 check "GPU-only without a way to launch: trit run fails" 1 \
@@ -104,7 +97,7 @@ else
 		FAKECUDA_LAUNCH=emulate "$trit" run "$model" $args
 	cp "$work/out" "$work/gpu.json"
 	jq_eq "GPU-only, emulated: the plan is GPU-only" "$work/gpu.json" '.plan.strategy' gpu-only
-	same_tokens "GPU-only, emulated" "$work/gpu.json"
+	same_tokens "GPU-only, emulated: the CPU-only run's greedy tokens" "$work/gpu.json"
 	memory "GPU-only, emulated" "$work/gpu.json"
 
 	# 66 MiB: the context's 64 and room for part of the model
@@ -114,7 +107,7 @@ else
 	jq_eq "hybrid, emulated: the plan is hybrid" "$work/hybrid.json" '.plan.strategy' hybrid
 	jq_eq "hybrid, emulated: both devices hold layers" "$work/hybrid.json" \
 		'[.plan.devices[] | select(.n_layers > 0)] | length' 2
-	same_tokens "hybrid, emulated" "$work/hybrid.json"
+	same_tokens "hybrid, emulated: the CPU-only run's greedy tokens" "$work/hybrid.json"
 	memory "hybrid, emulated" "$work/hybrid.json"
 
 	# 68 MiB each: a layer on each GPU, the rest on the CPU (three devices)
@@ -126,7 +119,7 @@ else
 		'[.plan.devices[] | select(.n_layers > 0 and (.id | startswith("cuda")))] | length' 2
 	jq_eq "two GPUs, emulated: and the CPU the first ones" "$work/two.json" \
 		'[.plan.devices[] | select(.n_layers > 0)] | length' 3
-	same_tokens "two GPUs, emulated" "$work/two.json"
+	same_tokens "two GPUs, emulated: the CPU-only run's greedy tokens" "$work/two.json"
 	memory "two GPUs, emulated" "$work/two.json"
 fi
 

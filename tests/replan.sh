@@ -52,11 +52,6 @@ check "a CPU-only run" 0 "$trit" run "$m" -p "abc def" -n 8 --temp 0 --json
 jq -c '.tokens' "$work/out" >"$work/cpu-tokens"
 
 # --- 64 KiB at load: re-plan CPU-only and go on ----------------------------------
-same_tokens() { # NAME JSON
-	jq -c '.tokens' "$2" >"$work/tokens"
-	if cmp -s "$work/cpu-tokens" "$work/tokens"; then ok "$1"
-	else not_ok "$1" "$(cat "$work/cpu-tokens")" "$(cat "$work/tokens")"; fi
-}
 export TRIT_PLUGIN_TEST_SHRINK_FREE=65536
 check "a load short of device memory re-plans and generates" 0 run --json
 cp "$work/out" "$work/replan.json"

@@ -6,7 +6,8 @@
 # diagnostics); check NAME STATUS CMD...: CMD's exit status is STATUS (its
 # stdout in $work/out, stderr in $work/err); expect / absent NAME FILE
 # PATTERN: an extended regular expression matches / does not match in FILE;
-# jq_eq NAME FILE FILTER WANT: jq -r FILTER on FILE prints WANT.
+# jq_eq NAME FILE FILTER WANT: jq -r FILTER on FILE prints WANT; same_tokens
+# NAME JSON: a run's greedy tokens equal those saved in $work/cpu-tokens.
 
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
@@ -26,6 +27,11 @@ absent() { # NAME FILE PATTERN
 jq_eq() { # NAME FILE FILTER WANT
 	got=$(jq -r "$3" "$2" 2>&1)
 	if [ "$got" = "$4" ]; then ok "$1"; else not_ok "$1" "jq '$3' gave '$got', wanted '$4'"; fi
+}
+same_tokens() { # NAME JSON: its .tokens are the reference run's, kept in $work/cpu-tokens
+	jq -c '.tokens' "$2" >"$work/tokens"
+	if cmp -s "$work/cpu-tokens" "$work/tokens"; then ok "$1"
+	else not_ok "$1" "$(cat "$work/cpu-tokens")" "$(cat "$work/tokens")"; fi
 }
 tap_end() {
 	echo "1..$n"

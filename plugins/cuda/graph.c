@@ -138,9 +138,8 @@ static int computes(const struct cuda_dev *d, const struct trit_node *n, char *e
 
 	if (n->op == TRIT_OP_NONE)
 		return 0;
-	if (!d->has_kernels)
-		return unsupported(err, errlen, "%s (%s) runs no kernels: %s", d->id, d->name,
-		                   d->kernels_text + strlen("none: "));
+	if (cuda_no_kernels(d, err, errlen))
+		return TRIT_EUNSUPPORTED;
 	if (!grid_fits(n))
 		return unsupported(err, errlen, "the node's shape needs a larger grid than a CUDA "
 		                   "launch takes");
@@ -575,9 +574,8 @@ int cuda_graph_compute(void *state, uint32_t device, const struct trit_graph *gr
 	env_of(&g, d, &env);
 	if ((rc = cpu_ops_check_graph(&env, graph, err, errlen)) != 0)
 		return rc;
-	if (!d->has_kernels)
-		return unsupported(err, errlen, "cuda %s (%s) runs no kernels: %s", d->id, d->name,
-		                   d->kernels_text + strlen("none: "));
+	if (cuda_no_kernels(d, err, errlen))
+		return TRIT_EUNSUPPORTED;
 	memset(&r, 0, sizeof r);
 	r.s = s;
 	r.d = d;

@@ -231,6 +231,9 @@ struct cuda_ternary_job {
 int cuda_ternary_launch(struct cuda_state *s, struct cuda_dev *d,
                         const struct cuda_ternary_job *j, char *err, size_t errlen);
 
+/* 0 when d runs kernels, else TRIT_EUNSUPPORTED with why (err may be NULL). */
+int cuda_no_kernels(const struct cuda_dev *d, char *err, size_t errlen);
+
 /* Launch kernel k on d's context (current) with a grid gx x gy of blocks of
  * `threads` threads and `shared` bytes of dynamic shared memory. */
 int cuda_launch(struct cuda_state *s, struct cuda_dev *d, enum cuda_kernel k, unsigned gx,

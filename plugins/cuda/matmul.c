@@ -100,12 +100,17 @@ static int kernel_device(struct cuda_state *s, uint32_t device, struct cuda_dev 
 		return TRIT_EINVAL;
 	}
 	*out = &s->devs[device];
-	if (!(*out)->has_kernels) {
-		snprintf(err, errlen, "%s (%s) runs no kernels: %s", (*out)->id, (*out)->name,
-		         (*out)->kernels_text + strlen("none: "));
-		return TRIT_EUNSUPPORTED;
-	}
-	return 0;
+	return cuda_no_kernels(*out, err, errlen);
+}
+
+int cuda_no_kernels(const struct cuda_dev *d, char *err, size_t errlen)
+{
+	if (d->has_kernels)
+		return 0;
+	if (err)
+		snprintf(err, errlen, "%s (%s) runs no kernels: %s", d->id, d->name,
+		         d->kernels_text + strlen("none: "));
+	return TRIT_EUNSUPPORTED;
 }
 
 int cuda_matmul_workspace(void *state, uint32_t device, const struct trit_matmul *op,

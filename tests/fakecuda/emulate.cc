@@ -80,8 +80,8 @@ struct emu {
 	void **sp;                /* each fiber's */
 #else
 	ucontext_t sched;
-#endif
 	ucontext_t *fibers;
+#endif
 	unsigned char *done;
 	char *stacks;             /* n_cap x STACK bytes */
 	unsigned n_cap;
@@ -232,17 +232,21 @@ void free_fibers()
 {
 	if (E.stacks)
 		munmap(E.stacks, (size_t)E.n_cap * STACK);
+#ifndef FK_ASM_SWITCH
 	free(E.fibers);
+	E.fibers = NULL;
+#endif
 	free(E.done);
 	free(E.slots);
 	free(E.parity);
+#ifdef FK_ASM_SWITCH
 	free(E.sp);
+	E.sp = NULL;
+#endif
 	E.stacks = NULL;
-	E.fibers = NULL;
 	E.done = NULL;
 	E.slots = NULL;
 	E.parity = NULL;
-	E.sp = NULL;
 	E.n_cap = 0;
 }
 
@@ -254,13 +258,25 @@ int reserve(unsigned n, size_t shared)
 		void *st = mmap(NULL, (size_t)n * STACK, PROT_READ | PROT_WRITE,
 		                MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 		E.stacks = st == MAP_FAILED ? NULL : (char *)st;
+		E.n_cap = n; /* what free_fibers unmaps */
+#ifndef FK_ASM_SWITCH
 		E.fibers = (ucontext_t *)calloc(n, sizeof *E.fibers);
+		if (!E.fibers) {
+			free_fibers();
+			return -1;
+		}
+#endif
 		E.done = (unsigned char *)calloc(n, 1);
 		E.slots = (uint32_t *)calloc(2 * (size_t)n, sizeof *E.slots);
 		E.parity = (unsigned *)calloc(n, sizeof *E.parity);
+#ifdef FK_ASM_SWITCH
 		E.sp = (void **)calloc(n, sizeof *E.sp);
-		E.n_cap = n;
-		if (!E.stacks || !E.fibers || !E.done || !E.slots || !E.parity || !E.sp) {
+		if (!E.sp) {
+			free_fibers();
+			return -1;
+		}
+#endif
+		if (!E.stacks || !E.done || !E.slots || !E.parity) {
 			free_fibers();
 			return -1;
 		}
