@@ -39,10 +39,12 @@ runtime_libtrit_internal_la_SOURCES = \
 	runtime/model/model.c runtime/model/model.h runtime/model/hparams.h \
 	runtime/model/validate.c runtime/model/validate.h \
 	runtime/plan/estimate.c runtime/plan/estimate.h \
+	runtime/plan/parallel.c runtime/plan/parallel.h \
+	runtime/plan/pplan.c runtime/plan/pplan.h \
 	runtime/plan/plan.c runtime/plan/plan.h \
 	runtime/bench/bench.c runtime/bench/bench.h \
 	runtime/api/api.h runtime/api/api_runtime.c runtime/api/api_plan.c runtime/api/api_bench.c runtime/api/api_run.c \
-	runtime/api/api_perplexity.c
+	runtime/api/api_perplexity.c runtime/api/api_parallel.c
 # TRIT_BUILDDIR lets an uninstalled trit find the plugins of its own build tree.
 runtime_libtrit_internal_la_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DTRIT_PKGLIBDIR='"$(pkglibdir)"' -DTRIT_BUILDDIR='"$(abs_top_builddir)"'

@@ -35,6 +35,21 @@ const struct shape shapes[] = {
 	  .claims = { { SCOPE_TOTAL, 8030 * M1, 10 * M1, "Hugging Face model page: 8.03B params" } },
 	  .source = "huggingface.co/meta-llama/Llama-3.1-8B/blob/main/config.json" },
 
+	/* huggingface.co/meta-llama/Llama-3.1-70B config.json (80 layers, 64
+	 * heads, 8 KV heads, intermediate 28672, rope_scaling llama3 factor 8
+	 * over 8192); its model page: 70.6B params. The tensor- and
+	 * pipeline-parallel plans are tested on it (tests/parallel.sh). */
+	{ .name = "Llama-3.1-70B", .gguf_arch = "llama", .hf_model_type = "llama",
+	  .hf_arch = "LlamaForCausalLM", .family = SHAPE_LLAMA,
+	  .n_layer = 80, .n_embd = 8192, .n_head = 64, .n_head_kv = 8,
+	  .head_dim_k = 128, .head_dim_v = 128, .n_ff = 28672, .n_vocab = 128256,
+	  .n_ctx_train = 131072, .n_rot = 128, .rope_base = 500000, .norm_eps = 1e-5,
+	  .llama3_rope = true, .rope_scale = 8, .rope_orig_ctx = 8192,
+	  .tok_model = "gpt2", .tok_pre = "llama-bpe", .n_merges = 280147,
+	  .bos_id = 128000, .eos_id = 128001,
+	  .claims = { { SCOPE_TOTAL, 70600 * M1, 100 * M1, "Hugging Face model page: 70.6B params" } },
+	  .source = "huggingface.co/meta-llama/Llama-3.1-70B/blob/main/config.json" },
+
 	/* meta-llama/Llama-3.2-1B config.json (head_dim 64, tied, rope_scaling
 	 * llama3 factor 32); the model card's table says "1B (1.23B)". */
 	{ .name = "Llama-3.2-1B", .gguf_arch = "llama", .hf_model_type = "llama",

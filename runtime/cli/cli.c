@@ -81,3 +81,20 @@ int cli_print_json(char *s)
 	free(s);
 	return EXIT_OK;
 }
+
+int cli_refuse_parallel(struct cli *cli, const char *cmd)
+{
+	static const char *const keys[] = { "tp", "pp", "ep" };
+	struct trit_config_value v;
+
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+		if (trit_runtime_config(cli->rt, "parallel", keys[i], &v) == 0 && v.text && v.i > 1) {
+			fprintf(stderr, "trit: %s runs on one machine without tensor, pipeline or "
+			        "expert parallelism, but [parallel] %s = %lld (%s): that deployment "
+			        "is for another engine; `trit plan --%s %lld` says what each GPU "
+			        "holds\n", cmd, keys[i], (long long)v.i, v.where, keys[i],
+			        (long long)v.i);
+			return EXIT_CONFIG;
+		}
+	return EXIT_OK;
+}

@@ -39,6 +39,10 @@ int cli_load_config(struct cli *cli);
 /* Set a value from a command option; a bad one is a usage error. */
 int cli_set(struct cli *cli, const char *section, const char *key, const char *value,
             const char *flag);
+/* trit run and trit perplexity run on one machine without tensor,
+ * pipeline or expert parallelism: EXIT_CONFIG naming where a [parallel]
+ * degree above 1 was set (that is for `trit plan`), else EXIT_OK. */
+int cli_refuse_parallel(struct cli *cli, const char *cmd);
 /* Open the devices as the global options say (--devices FILE that does not
  * load: EXIT_CONFIG). */
 int cli_open_devices(struct cli *cli);

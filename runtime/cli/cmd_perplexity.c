@@ -225,6 +225,8 @@ int cmd_perplexity(struct cli *cli, int argc, char **argv)
 	for (int i = 0; i < a.n_sets; i++)
 		if ((rc = cli_set(cli, a.sets[i][0], a.sets[i][1], a.sets[i][2], a.sets[i][3])))
 			return rc;
+	if ((rc = cli_refuse_parallel(cli, "trit perplexity")))
+		return rc;
 	if (!(text = cli_read_input(a.file, (size_t)256 << 20, &len)))
 		return EXIT_FAIL;
 	if (trit_model_open(a.model, &m, err, sizeof err)) {

@@ -14,7 +14,7 @@
 const char cli_usage_plan[] =
 	"Usage: trit plan MODEL [--ctx N] [--batch N] [--kv-type f32|f16|q8_0]\n"
 	"                       [--priority latency|throughput|balanced] [--strategy auto|cpu|gpu|hybrid]\n"
-	"                       [--json] [--explain]\n"
+	"                       [--tp N] [--pp N] [--ep N] [--json] [--explain]\n"
 	"\n"
 	"Analyse MODEL, measure the devices (or read a described machine with --devices),\n"
 	"estimate every buffer (weights, KV cache, activations, workspace, overhead) and\n"
@@ -27,6 +27,11 @@ const char cli_usage_plan[] =
 	"  --kv-type T    KV cache element type (default f16)\n"
 	"  --priority P   threads for latency (physical cores) or throughput (hardware threads)\n"
 	"  --strategy S   force a strategy\n"
+	"  --tp N, --pp N, --ep N\n"
+	"                 plan a deployment another engine runs over several GPUs:\n"
+	"                 tensor-parallel ranks per stage, pipeline stages, expert-\n"
+	"                 parallel ranks ([parallel]; docs/memory.md says what each\n"
+	"                 GPU holds). Degrees the model does not suit: exit 2\n"
 	"  --json         print one JSON document (schema: docs/json.md)\n"
 	"  --explain      show the formulas, the KV cache per layer and every buffer\n"
 	"Exit status 5 when nothing fits (the largest context that would is reported).\n";
@@ -75,7 +80,7 @@ struct setting {
 	const char *sec, *key, *val, *flag;
 };
 
-/* Parse the options into sets (at most 8) and flags: EXIT_OK, -1 when help
+/* Parse the options into sets (at most 12) and flags: EXIT_OK, -1 when help
  * was printed, or the usage error's status. */
 static int plan_options(int argc, char **argv, struct setting *sets, int *n_sets,
                         int *json, int *explain)
@@ -86,6 +91,9 @@ static int plan_options(int argc, char **argv, struct setting *sets, int *n_sets
 		{ "kv-type", required_argument, NULL, 'k' },
 		{ "priority", required_argument, NULL, 'p' },
 		{ "strategy", required_argument, NULL, 's' },
+		{ "tp", required_argument, NULL, 'T' },
+		{ "pp", required_argument, NULL, 'P' },
+		{ "ep", required_argument, NULL, 'E' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "explain", no_argument, NULL, 'e' },
 		{ "help", no_argument, NULL, 'h' },
@@ -106,18 +114,49 @@ static int plan_options(int argc, char **argv, struct setting *sets, int *n_sets
 		case 's':
 			*s = (struct setting){ "planner", "strategy", optarg, "--strategy" };
 			break;
+		case 'T': *s = (struct setting){ "parallel", "tp", optarg, "--tp" }; break;
+		case 'P': *s = (struct setting){ "parallel", "pp", optarg, "--pp" }; break;
+		case 'E': *s = (struct setting){ "parallel", "ep", optarg, "--ep" }; break;
 		case 'j': *json = 1; continue;
 		case 'e': *explain = 1; continue;
 		case 'h': fputs(cli_usage_plan, stdout); return -1;
 		default: return cli_usage_error("plan", "bad option");
 		}
-		if (++*n_sets == 8)
+		if (++*n_sets == 12)
 			return cli_usage_error("plan", "too many options");
 	}
 	if (optind != argc - 1)
 		return cli_usage_error("plan", "plan takes exactly one MODEL (got %d)",
 		                       argc - optind);
 	return EXIT_OK;
+}
+
+/* A deployment another engine runs with the [parallel] degrees: what each
+ * GPU holds. Exit 5 when it does not fit, 2 when the model does not suit
+ * the degrees (a usage error: the degrees were asked for). */
+static int parallel_plan(struct cli *cli, const struct trit_model *m, const char *path,
+                         const struct trit_parallel_options *par, int json, int explain)
+{
+	struct trit_plan_options po;
+	struct trit_parallel_plan *plan;
+	struct trit_parallel_summary sum;
+	char err[4096];
+	int rc;
+
+	trit_runtime_plan_options(cli->rt, &po);
+	if ((rc = trit_parallel_plan_create(cli->rt, m, &po, par, &plan, err, sizeof err))) {
+		fprintf(stderr, "trit: cannot plan %s with tp %u, pp %u, ep %u: %s\n", path, par->tp,
+		        par->pp, par->ep, err);
+		return rc == TRIT_EINVAL ? EXIT_USAGE : EXIT_FAIL;
+	}
+	rc = json ? cli_print_json(trit_parallel_plan_report_json(plan, explain)) : EXIT_OK;
+	if (!json)
+		trit_parallel_plan_report_text(plan, stdout, explain);
+	trit_parallel_plan_get_summary(plan, &sum);
+	if (!rc && !sum.fits)
+		rc = EXIT_NOFIT;
+	trit_parallel_plan_free(plan);
+	return rc;
 }
 
 /* Plan m on the open devices and print it. */
@@ -149,10 +188,11 @@ static int plan_and_print(struct cli *cli, const struct trit_model *m, const cha
 
 int cmd_plan(struct cli *cli, int argc, char **argv)
 {
-	struct setting sets[8];
+	struct setting sets[12];
 	int n_sets = 0, json = 0, explain = 0, rc;
 	char err[4096];
 	struct trit_model *m = NULL;
+	struct trit_parallel_options par;
 
 	if ((rc = plan_options(argc, argv, sets, &n_sets, &json, &explain)))
 		return rc < 0 ? EXIT_OK : rc;
@@ -173,9 +213,14 @@ int cmd_plan(struct cli *cli, int argc, char **argv)
 	}
 	/* a described machine's devices were never measured here; a cache that
 	 * cannot be read is warned about by the planner */
-	if (!cli->devices_file)
-		trit_runtime_load_bench_cache(cli->rt, NULL, NULL, 0);
-	rc = plan_and_print(cli, m, argv[optind], json, explain);
+	trit_runtime_parallel_options(cli->rt, &par);
+	if (par.tp > 1 || par.pp > 1 || par.ep > 1)
+		rc = parallel_plan(cli, m, argv[optind], &par, json, explain);
+	else {
+		if (!cli->devices_file)
+			trit_runtime_load_bench_cache(cli->rt, NULL, NULL, 0);
+		rc = plan_and_print(cli, m, argv[optind], json, explain);
+	}
 	trit_model_close(m);
 	return rc;
 }

@@ -311,6 +311,8 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 	for (int i = 0; i < a.n_sets; i++)
 		if ((rc = cli_set(cli, a.sets[i][0], a.sets[i][1], a.sets[i][2], a.sets[i][3])))
 			return rc;
+	if ((rc = cli_refuse_parallel(cli, "trit run")))
+		return rc;
 	if (a.file && !(prompt = cli_read_input(a.file, (size_t)64 << 20, &prompt_len)))
 		return EXIT_FAIL;
 	a.gen.prompt = prompt ? prompt : a.prompt;

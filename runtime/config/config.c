@@ -144,13 +144,28 @@ static const struct trit_config_key schema[] = {
 	         "bench's fastest (else I2_S, TL2, TL1); i2_s, tl1 or tl2 forces that one "
 	         "(an I2_S file is repacked at load), over the bench cache. A device "
 	         "without the kernel cannot run the model: the plan says so." },
+
+	{ .section = "parallel", .key = "tp", .type = TRIT_CFG_INT,
+	  .env = "TRIT_TP", .min = 1, .max = 1024, .def = "1",
+	  .doc = "Tensor-parallel ranks of a deployment another engine runs: each GPU "
+	         "of a pipeline stage holds 1/tp of the matrices and KV heads "
+	         "(trit plan; trit run runs none)." },
+	{ .section = "parallel", .key = "pp", .type = TRIT_CFG_INT,
+	  .env = "TRIT_PP", .min = 1, .max = 1024, .def = "1",
+	  .doc = "Pipeline stages: whole layers per stage, as vLLM partitions them; "
+	         "the first holds the embeddings, the last the output." },
+	{ .section = "parallel", .key = "ep", .type = TRIT_CFG_INT,
+	  .env = "TRIT_EP", .min = 1, .max = 1024, .def = "1",
+	  .doc = "Expert-parallel ranks of a mixture of experts: each holds "
+	         "n_expert/ep whole experts; a multiple of tp." },
 };
 
 /* Sections checked key by key here, in documentation order. */
-static const char *const schema_sections[] = { "runtime", "model", "memory", "planner" };
+static const char *const schema_sections[] = { "runtime", "model", "memory", "planner",
+                                               "parallel" };
 
 #define PLUGIN_PREFIX "plugin."
-#define SECTION_LIST "[runtime], [model], [memory], [planner] or [plugin.<name>]"
+#define SECTION_LIST "[runtime], [model], [memory], [planner], [parallel] or [plugin.<name>]"
 
 /* TRIT_* variables that other parts of trit read (not schema keys). */
 static const char *const other_env[] = {

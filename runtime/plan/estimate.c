@@ -23,6 +23,7 @@
 #include "exec/forward.h"
 #include "exec/kvcache.h"
 #include "plan/estimate.h"
+#include "plan/parallel.h"
 #include "model/names.h"
 #include "text/sampler.h"
 
@@ -107,6 +108,7 @@ struct est {
 	const struct trit_estimate_device *devs;
 	int keep_floats;             /* trit_estimate_opts' */
 	int all_logits;              /* trit_estimate_opts' */
+	uint32_t tp, ep;             /* trit_estimate_opts', at least 1 */
 	size_t cap;
 	int oom;
 };
@@ -196,6 +198,8 @@ static void host(struct est *s, const struct trit_model *m, const struct trit_es
 
 	while (d < n_devs && !s->devs[d].is_cpu)
 		d++;
+	if (d == n_devs && s->devs[0].as_stored)
+		return; /* another engine's deployment: none of trit's host buffers */
 	if (d == n_devs) {
 		note(s->e, "host buffers (logits, sampler, tokenizer) are not counted: the plan has "
 		     "no CPU device");
@@ -332,8 +336,7 @@ void trit_estimate_weight_form(const struct trit_model *m, const struct trit_mod
 	         "bitnet.cpp's I2_S rows are not whole 128-weight blocks here";
 }
 
-static void weights(struct est *s, const struct trit_model *m, const struct trit_placement *p,
-                    uint32_t tp)
+static void weights(struct est *s, const struct trit_model *m, const struct trit_placement *p)
 {
 	struct trit_estimate *e = s->e;
 	uint32_t kept_floats = 0;
@@ -347,12 +350,15 @@ static void weights(struct est *s, const struct trit_model *m, const struct trit
 		struct trit_mem_buffer *b;
 		uint64_t bytes;
 
-		trit_estimate_weight_form(m, t, d->matmul_types, d->ternary_pref, d->ternary_force,
-		                          s->keep_floats, &f);
-		bytes = f.bytes;
-		/* tensor parallel: each rank holds its slice of every matrix */
-		if (tp > 1 && t->part == TRIT_PART_WEIGHT && trit_role_is_matrix(t->role))
-			bytes = (bytes + tp - 1) / tp;
+		if (d->as_stored)
+			f = (struct trit_weight_form){ .fate = TRIT_WEIGHT_AS_IS, .bytes = t->n_bytes,
+			                               .file_type = file_type(t),
+			                               .run_type = file_type(t) };
+		else
+			trit_estimate_weight_form(m, t, d->matmul_types, d->ternary_pref,
+			                          d->ternary_force, s->keep_floats, &f);
+		/* tensor and expert parallel: one rank's share (parallel.h) */
+		bytes = trit_parallel_tensor_bytes(m, t, f.bytes, s->tp, s->ep, NULL);
 		if ((b = add(s, dev, TRIT_MEM_WEIGHTS, t->layer, bytes, "%s", t->name))) {
 			b->tensor = (int32_t)i;
 			b->run_type = f.run_type;
@@ -513,9 +519,11 @@ static int arena(struct est *s, const struct trit_model *m, uint32_t dev,
 	char why[256] = "";
 	int rc;
 
-	if (tp > 1) {
-		note(s->e, "%s: activations by formula (the forward pass does not run tensor "
-		     "parallelism, so its graph cannot size it)", s->devs[dev].name);
+	if (tp > 1 || s->ep > 1 || s->devs[dev].as_stored) {
+		note(s->e, "activations by trit's formula for its own forward pass at this "
+		     "ubatch (%s)", tp > 1 || s->ep > 1 ? "that pass runs no tensor or expert "
+		     "parallelism, so its graph cannot size them" : "another engine runs this "
+		     "deployment");
 		return 1;
 	}
 	if (runs_all(m, p, dev))
@@ -606,7 +614,7 @@ static int graph_workspace(struct est *s, const struct trit_model *m, uint32_t d
 	uint64_t bytes = 0;
 	char why[256] = "";
 
-	if (tp > 1 || !d->be || !d->be->supports_op || !d->be->graph_workspace ||
+	if (tp > 1 || s->ep > 1 || !d->be || !d->be->supports_op || !d->be->graph_workspace ||
 	    trit_forward_model_workspace(m, r->run_type >= 0 ? (uint32_t)r->run_type : 0, n_ctx,
 	                                 kv_trit_type(kvt), u, s->all_logits, &pl,
 	                                 s->keep_floats ? NULL : trit_estimate_is_bitlinear, &t,
@@ -680,7 +688,8 @@ int trit_estimate_run(const struct trit_model *m, const struct trit_estimate_opt
 {
 	const struct trit_hparams *hp = &m->hp;
 	struct est s = { .e = out, .devs = devs, .keep_floats = o->keep_floats,
-	                 .all_logits = o->all_logits };
+	                 .all_logits = o->all_logits, .tp = o->tp ? o->tp : 1,
+	                 .ep = o->ep ? o->ep : 1 };
 	uint32_t n_ctx = o->n_ctx ? o->n_ctx : hp->n_ctx_train;
 	uint32_t u = o->n_ubatch ? o->n_ubatch : 512, tp = o->tp ? o->tp : 1;
 	uint32_t n_seq = o->n_seq ? o->n_seq : 1;
@@ -724,7 +733,7 @@ int trit_estimate_run(const struct trit_model *m, const struct trit_estimate_opt
 
 	for (uint32_t d = 0; d < n_devs; d++)
 		out->repack[d].run_type = -1;
-	weights(&s, m, p, tp);
+	weights(&s, m, p);
 	repack_scratch(&s, n_devs);
 	for (uint32_t il = 0; il < hp->n_layer; il++) {
 		uint32_t cells = n_ctx;
@@ -744,7 +753,10 @@ int trit_estimate_run(const struct trit_model *m, const struct trit_estimate_opt
 		int formula = arena(&s, m, d, p, n_devs, u, n_ctx, tp, o->kv_type);
 		if (formula)
 			activations(&s, m, d, p, u, n_ctx, tp);
-		if (graph_workspace(&s, m, d, p, n_devs, u, n_ctx, tp, o->kv_type))
+		if (devs[d].as_stored)
+			note(out, "the engine's kernel workspace and compute buffers are its own "
+			     "and not counted here");
+		else if (graph_workspace(&s, m, d, p, n_devs, u, n_ctx, tp, o->kv_type))
 			workspace(&s, m, d, p, u);
 		if (formula && d == p->output_device) {
 			add(&s, d, TRIT_MEM_ACTIVATIONS, -1, (uint64_t)u * hp->n_embd * 4, "act.output_norm");

@@ -36,7 +36,11 @@ struct trit_estimate_opts {
 	uint32_t n_ubatch;   /* tokens in one forward pass (activation buffers scale with it) */
 	uint32_t n_seq;      /* sequences decoded together (1 = one conversation) */
 	enum trit_kv_type kv_type;
-	uint32_t tp;         /* tensor-parallel ranks: matrices and KV heads split across them (1 = none) */
+	/* Tensor- and expert-parallel ranks (0 or 1 = none): the buffers
+	 * counted are one rank's, each tensor sharded by plan/parallel.h's
+	 * rules; activations and workspace then by formula (the forward pass
+	 * runs neither). */
+	uint32_t tp, ep;
 	double headroom;     /* fraction kept free; < 0: the default rule (10%, 20% above 8 GiB) */
 	uint32_t kv_pad;     /* KV cells are a multiple of this; 0 = TRIT_KV_PAD */
 	/* Host memory `trit run` holds besides weights, KV cache and arena,
@@ -73,6 +77,10 @@ struct trit_estimate_device {
 	 * repacked when the file holds another (even I2_S), or cannot run here
 	 * when the device lacks it ([planner] ternary_format); 0 = none forced */
 	uint32_t ternary_force;
+	/* 1: another engine runs the model (a parallel deployment): weights are
+	 * counted as the file stores them, nothing is repacked, and the
+	 * engine's kernel workspace is not counted (a note says so) */
+	int as_stored;
 };
 
 /*

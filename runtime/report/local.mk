@@ -8,3 +8,6 @@ runtime_libtrit_internal_la_SOURCES += \
 runtime_libtrit_internal_la_SOURCES += runtime/report/model_report.c
 # The load and run reports of `trit run`.
 runtime_libtrit_internal_la_SOURCES += runtime/report/run_report.c runtime/report/run_report.h
+# The plan of a parallel deployment (trit plan --tp/--pp/--ep).
+runtime_libtrit_internal_la_SOURCES += runtime/report/parallel_report.c \
+	runtime/report/parallel_report.h

@@ -389,6 +389,53 @@ void trit_plan_report_text(const struct trit_plan *p, FILE *out, int explain);
 char *trit_plan_report_json(const struct trit_plan *p, int explain);
 
 /* ------------------------------------------------------------------------ */
+/* Parallel deployments: tensor, pipeline and expert parallelism over
+ * several GPUs, run by another engine (vLLM, llama.cpp's RPC backend). trit
+ * plans what each GPU holds by the engine's sharding rules
+ * (docs/memory.md, "Parallel deployments"); it runs none of it.            */
+
+struct trit_parallel_options {
+	uint32_t tp;  /* tensor-parallel ranks per pipeline stage (1 = none) */
+	uint32_t pp;  /* pipeline stages (1 = none) */
+	uint32_t ep;  /* expert-parallel ranks (1 = none; a multiple of tp) */
+};
+/* From [parallel] tp, pp, ep. */
+void trit_runtime_parallel_options(const struct trit_runtime *rt,
+                                   struct trit_parallel_options *out);
+
+struct trit_parallel_plan;
+
+/*
+ * Plan model m with degrees par on the runtime's GPUs (those with known free
+ * memory, in `trit devices` order: stage 0's ranks on the first), o giving
+ * the context, ubatch, sequences, KV type, headroom and GPU fraction. Fails
+ * with TRIT_EINVAL and a sentence when m does not suit the degrees (heads
+ * not divisible by tp, ...); a deployment that does not fit is a plan whose
+ * summary has fits 0 and why.
+ */
+int trit_parallel_plan_create(const struct trit_runtime *rt, const struct trit_model *m,
+                              const struct trit_plan_options *o,
+                              const struct trit_parallel_options *par,
+                              struct trit_parallel_plan **out, char *err, size_t errlen);
+void trit_parallel_plan_free(struct trit_parallel_plan *p);
+
+struct trit_parallel_summary {
+	uint32_t gpus_per_stage;  /* max(tp, ep) */
+	uint32_t n_ranks;         /* GPUs the deployment takes: pp x gpus_per_stage */
+	uint32_t n_gpus;          /* GPUs offered */
+	int fits;                 /* every rank fits its GPU with headroom */
+	const char *why;          /* when it does not: the first reason; else "" */
+	uint64_t most_bytes;      /* the largest placed rank's bytes, its GPU's overhead
+	                           * included and headroom not */
+};
+void trit_parallel_plan_get_summary(const struct trit_parallel_plan *p,
+                                    struct trit_parallel_summary *out);
+/* `trit plan --tp/--pp/--ep`: stages, ranks, GPUs, rules; explain adds
+ * every buffer of one rank of each stage. */
+void trit_parallel_plan_report_text(const struct trit_parallel_plan *p, FILE *out, int explain);
+char *trit_parallel_plan_report_json(const struct trit_parallel_plan *p, int explain);
+
+/* ------------------------------------------------------------------------ */
 /* Bench: each device's ternary kernels against a streaming read of the
  * same bytes (docs/bench.md).                                              */
 

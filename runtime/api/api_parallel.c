@@ -1,0 +1,148 @@
+/*
+ * api_parallel.c - parallel deployments in <trit/trit.h>: the degrees from
+ * [parallel], the runtime's GPUs offered to pplan.c (free memory, [memory]
+ * limits, gpu_fraction, measured overhead), and the plan handle with its
+ * summary and reports.
+ */
+#include <build-config.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "backend/registry.h"
+#include "core/common.h"
+#include "plan/pplan.h"
+#include "report/parallel_report.h"
+
+struct trit_parallel_plan {
+	struct trit_pplan p;
+	struct trit_pplan_gpu *gpus;
+	const struct trit_model *m;
+};
+
+void trit_runtime_parallel_options(const struct trit_runtime *rt,
+                                   struct trit_parallel_options *out)
+{
+	*out = (struct trit_parallel_options){
+		.tp = (uint32_t)trit_config_int(&rt->cfg, "parallel", "tp", 1),
+		.pp = (uint32_t)trit_config_int(&rt->cfg, "parallel", "pp", 1),
+		.ep = (uint32_t)trit_config_int(&rt->cfg, "parallel", "ep", 1),
+	};
+}
+
+static uint64_t overhead(const struct trit_device *d)
+{
+	for (uint32_t k = 0; k < d->n_props; k++)
+		if (strcmp(d->props[k].key, "mem.overhead") == 0 &&
+		    d->props[k].value.state != TRIT_VALUE_UNKNOWN)
+			return d->props[k].value.value;
+	return 0;
+}
+
+/* One offered GPU from a device: usable = free (or its limit) x fraction. */
+static void gpu_from(struct trit_pplan_gpu *g, const struct trit_device *d, const char *backend,
+                     const struct trit_config *cfg, double frac)
+{
+	const struct trit_config_entry *e;
+	char key[160];
+	uint64_t usable = d->mem_free.value;
+
+	snprintf(key, sizeof key, "limit.%s.%s", backend, d->id);
+	if ((e = trit_config_find(cfg, "memory", key)) && e->size < usable)
+		usable = e->size;
+	snprintf(g->name, sizeof g->name, "%s/%s", backend, d->id);
+	g->free = d->mem_free.value;
+	g->usable = (uint64_t)((double)usable * frac);
+	g->overhead = overhead(d);
+}
+
+/* The runtime's GPUs and accelerators with known free memory, in order. */
+static struct trit_pplan_gpu *gpus_of(const struct trit_runtime *rt, double frac, uint32_t *n)
+{
+	const struct trit_registry *reg = rt->reg;
+	size_t cap = 0;
+	struct trit_pplan_gpu *v;
+
+	*n = 0;
+	for (size_t i = 0; i < trit_registry_plugin_count(reg); i++)
+		cap += trit_registry_plugin(reg, i)->n_devices;
+	if (!(v = calloc(cap ? cap : 1, sizeof *v)))
+		return NULL;
+	for (size_t i = 0; i < trit_registry_plugin_count(reg); i++) {
+		const struct trit_plugin_info *pi = trit_registry_plugin(reg, i);
+		for (uint32_t k = 0; k < pi->n_devices; k++) {
+			const struct trit_device *d = &pi->devices[k];
+			if (d->kind != TRIT_DEVICE_CPU && d->mem_free.state != TRIT_VALUE_UNKNOWN)
+				gpu_from(&v[(*n)++], d, pi->name, &rt->cfg, frac);
+		}
+	}
+	return v;
+}
+
+int trit_parallel_plan_create(const struct trit_runtime *rt, const struct trit_model *m,
+                              const struct trit_plan_options *o,
+                              const struct trit_parallel_options *par,
+                              struct trit_parallel_plan **out, char *err, size_t errlen)
+{
+	struct trit_estimate_opts eo = { .n_ctx = o->n_ctx, .n_ubatch = o->n_ubatch,
+	                                 .n_seq = o->n_seq, .kv_type = o->kv_type,
+	                                 .headroom = o->headroom, .kv_pad = o->kv_pad,
+	                                 .sampler_history = -1, .all_logits = o->all_logits };
+	struct trit_parallel deg = { par->tp, par->pp, par->ep };
+	double frac = o->gpu_fraction > 0 && o->gpu_fraction <= 0.95 ? o->gpu_fraction : 0.90;
+	struct trit_parallel_plan *p;
+	uint32_t n = 0;
+	int rc;
+
+	*out = NULL;
+	if (!rt->reg)
+		return trit_errf(err, errlen, TRIT_EINVAL, "no devices to plan on: the runtime's "
+		                 "devices were not opened (trit_runtime_open_devices)");
+	if (!(p = calloc(1, sizeof *p)) || !(p->gpus = gpus_of(rt, frac, &n))) {
+		free(p);
+		return trit_errf(err, errlen, TRIT_ENOMEM, "out of memory");
+	}
+	if ((rc = trit_pplan_make(m, &eo, &deg, p->gpus, n, &p->p, err, errlen))) {
+		free(p->gpus);
+		free(p);
+		return rc;
+	}
+	p->m = m;
+	*out = p;
+	return 0;
+}
+
+void trit_parallel_plan_free(struct trit_parallel_plan *p)
+{
+	if (!p)
+		return;
+	trit_pplan_free(&p->p);
+	free(p->gpus);
+	free(p);
+}
+
+void trit_parallel_plan_get_summary(const struct trit_parallel_plan *p,
+                                    struct trit_parallel_summary *out)
+{
+	uint64_t most = 0;
+
+	for (uint32_t i = 0; i < p->p.n_ranks; i++)
+		if (p->p.ranks[i].gpu != TRIT_PPLAN_NO_GPU && p->p.ranks[i].need > most)
+			most = p->p.ranks[i].need;
+	*out = (struct trit_parallel_summary){
+		.gpus_per_stage = p->p.stage_ranks, .n_ranks = p->p.n_ranks, .n_gpus = p->p.n_gpus,
+		.fits = p->p.fits, .why = p->p.fits ? "" : p->p.why, .most_bytes = most,
+	};
+}
+
+void trit_parallel_plan_report_text(const struct trit_parallel_plan *p, FILE *out, int explain)
+{
+	trit_report_parallel_text(out, p->m, &p->p, p->gpus, explain);
+}
+
+char *trit_parallel_plan_report_json(const struct trit_parallel_plan *p, int explain)
+{
+	return trit_report_parallel_json(p->m, &p->p, p->gpus, explain);
+}
