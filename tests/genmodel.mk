@@ -24,6 +24,17 @@ tests_check_model_SOURCES = tests/check_model.c tests/shapes.c tests/shapes.h
 tests_check_model_CFLAGS = $(TEST_CFLAGS)
 tests_check_model_LDADD = $(TEST_LIBS)
 
+# One rank's memory under tensor, pipeline and expert parallelism.
+check_PROGRAMS += tests/check_parallel
+TESTS += tests/check_parallel
+tests_check_parallel_SOURCES = tests/check_parallel.c
+tests_check_parallel_CFLAGS = $(TEST_CFLAGS)
+tests_check_parallel_LDADD = $(TEST_LIBS)
+EXTRA_tests_check_parallel_DEPENDENCIES = tests/trit-genmodel
+# The same through trit plan --tp/--pp/--ep on docs/machines.
+TESTS += tests/parallel.sh
+EXTRA_DIST += tests/parallel.sh
+
 # The estimator's arithmetic and the planner's choices on simulated machines.
 check_PROGRAMS += tests/check_plan
 TESTS += tests/check_plan
