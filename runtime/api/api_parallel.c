@@ -1,8 +1,8 @@
 /*
  * api_parallel.c - parallel deployments in <trit/trit.h>: the degrees from
  * [parallel], the runtime's GPUs offered to pplan.c (free memory, [memory]
- * limits, gpu_fraction, measured overhead), and the plan handle with its
- * summary and reports.
+ * limits, gpu_fraction, measured overhead), a cluster inventory searched by
+ * cplan.c, and the plan handles with their summaries and reports.
  */
 #include <build-config.h>
 
@@ -13,7 +13,10 @@
 #include "api/api.h"
 #include "backend/registry.h"
 #include "core/common.h"
+#include "plan/cluster.h"
+#include "plan/cplan.h"
 #include "plan/pplan.h"
+#include "report/cluster_report.h"
 #include "report/parallel_report.h"
 
 struct trit_parallel_plan {
@@ -81,17 +84,33 @@ static struct trit_pplan_gpu *gpus_of(const struct trit_runtime *rt, double frac
 	return v;
 }
 
+struct trit_cluster_plan {
+	struct trit_cluster cl;
+	struct trit_cplan p;
+	const struct trit_model *m;
+};
+
+static struct trit_estimate_opts estimate_opts(const struct trit_plan_options *o)
+{
+	return (struct trit_estimate_opts){ .n_ctx = o->n_ctx, .n_ubatch = o->n_ubatch,
+	                                    .n_seq = o->n_seq, .kv_type = o->kv_type,
+	                                    .headroom = o->headroom, .kv_pad = o->kv_pad,
+	                                    .sampler_history = -1, .all_logits = o->all_logits };
+}
+
+static double gpu_fraction(const struct trit_plan_options *o)
+{
+	return o->gpu_fraction > 0 && o->gpu_fraction <= 0.95 ? o->gpu_fraction : 0.90;
+}
+
 int trit_parallel_plan_create(const struct trit_runtime *rt, const struct trit_model *m,
                               const struct trit_plan_options *o,
                               const struct trit_parallel_options *par,
                               struct trit_parallel_plan **out, char *err, size_t errlen)
 {
-	struct trit_estimate_opts eo = { .n_ctx = o->n_ctx, .n_ubatch = o->n_ubatch,
-	                                 .n_seq = o->n_seq, .kv_type = o->kv_type,
-	                                 .headroom = o->headroom, .kv_pad = o->kv_pad,
-	                                 .sampler_history = -1, .all_logits = o->all_logits };
+	struct trit_estimate_opts eo = estimate_opts(o);
 	struct trit_parallel deg = { par->tp, par->pp, par->ep };
-	double frac = o->gpu_fraction > 0 && o->gpu_fraction <= 0.95 ? o->gpu_fraction : 0.90;
+	double frac = gpu_fraction(o);
 	struct trit_parallel_plan *p;
 	uint32_t n = 0;
 	int rc;
@@ -145,4 +164,80 @@ void trit_parallel_plan_report_text(const struct trit_parallel_plan *p, FILE *ou
 char *trit_parallel_plan_report_json(const struct trit_parallel_plan *p, int explain)
 {
 	return trit_report_parallel_json(p->m, &p->p, p->gpus, explain);
+}
+
+/* Keep the candidates whose degrees match par's non-zero ones. */
+static void restrict_to(struct trit_cplan *p, const struct trit_parallel_options *par)
+{
+	uint32_t kept = 0, fit = 0;
+
+	for (uint32_t i = 0; i < p->n; i++) {
+		struct trit_cplan_candidate *c = &p->c[i];
+		if ((par->tp && c->par.tp != par->tp) || (par->pp && c->par.pp != par->pp) ||
+		    (par->ep && c->par.ep != par->ep)) {
+			trit_pplan_free(&c->plan);
+			free(c->gpus);
+			free(c->gpu_index);
+			continue;
+		}
+		fit += c->verdict == TRIT_CAND_FITS;
+		p->c[kept++] = *c;
+	}
+	p->n = kept;
+	p->n_fit = fit;
+}
+
+int trit_cluster_plan_create(const struct trit_model *m, const struct trit_plan_options *o,
+                             const char *cluster_file, const struct trit_parallel_options *par,
+                             struct trit_cluster_plan **out, char *err, size_t errlen)
+{
+	struct trit_estimate_opts eo = estimate_opts(o);
+	struct trit_cluster_plan *p = calloc(1, sizeof *p);
+	int rc;
+
+	*out = NULL;
+	if (!p)
+		return trit_errf(err, errlen, TRIT_ENOMEM, "out of memory");
+	if ((rc = trit_cluster_read(cluster_file, &p->cl, err, errlen)) ||
+	    (rc = trit_cplan_make(m, &eo, &p->cl, gpu_fraction(o), &p->p, err, errlen))) {
+		trit_cluster_plan_free(p);
+		return rc;
+	}
+	if (par)
+		restrict_to(&p->p, par);
+	p->m = m;
+	*out = p;
+	return 0;
+}
+
+void trit_cluster_plan_free(struct trit_cluster_plan *p)
+{
+	if (!p)
+		return;
+	if (p->p.c)
+		trit_cplan_free(&p->p);
+	trit_cluster_free(&p->cl);
+	free(p);
+}
+
+void trit_cluster_plan_get_summary(const struct trit_cluster_plan *p,
+                                   struct trit_cluster_summary *out)
+{
+	const struct trit_cplan_candidate *b = p->p.n_fit ? &p->p.c[0] : NULL;
+
+	*out = (struct trit_cluster_summary){
+		.n_searched = p->p.n, .n_fit = p->p.n_fit,
+		.tp = b ? b->par.tp : 0, .pp = b ? b->par.pp : 0, .ep = b ? b->par.ep : 0,
+		.n_gpus = b ? b->n_gpus : 0, .tokens_per_s = b ? b->tokens_per_s : -1,
+	};
+}
+
+void trit_cluster_plan_report_text(const struct trit_cluster_plan *p, FILE *out, int explain)
+{
+	trit_report_cluster_text(out, p->m, &p->cl, &p->p, explain);
+}
+
+char *trit_cluster_plan_report_json(const struct trit_cluster_plan *p, int explain)
+{
+	return trit_report_cluster_json(p->m, &p->cl, &p->p, explain);
 }

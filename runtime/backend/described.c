@@ -125,7 +125,7 @@ static int parse_bytes(const char *v, int positive, uint64_t *out, char *msg, si
 }
 
 /* "272GB/s", "50 GiB/s": a size followed by "/s". */
-static int parse_rate(const char *v, uint64_t *out, char *msg, size_t len)
+int trit_described_parse_rate(const char *v, uint64_t *out, char *msg, size_t len)
 {
 	size_t n = strlen(v);
 	char q[72], *size;
@@ -351,7 +351,7 @@ static int parse_field(struct dstate *s, struct ddev *d, enum field f, const cha
 	case F_MEMORY: rc = parse_bytes(v, 1, &x, msg, len); val = &dev->mem_total; break;
 	case F_FREE: rc = parse_bytes(v, 0, &x, msg, len); val = &dev->mem_free; break;
 	case F_OVERHEAD: rc = parse_bytes(v, 0, &x, msg, len); val = &d->props[1].value; break;
-	case F_BANDWIDTH: rc = parse_rate(v, &x, msg, len); val = &dev->mem_bandwidth; break;
+	case F_BANDWIDTH: rc = trit_described_parse_rate(v, &x, msg, len); val = &dev->mem_bandwidth; break;
 	case F_COMPUTE_UNITS: rc = parse_count(v, &x, msg, len); val = &dev->compute_units; break;
 	case F_HW_THREADS: rc = parse_count(v, &x, msg, len); val = &dev->hw_threads; break;
 	case F_CLOCK: rc = parse_clock(v, &x, msg, len); val = &dev->clock_hz; break;
@@ -533,8 +533,6 @@ static const struct trit_ini_handler devices_ini = {
 static int described_init(const struct trit_host *host, void **state, char *err, size_t errlen)
 {
 	const char *path, *k, *where;
-	struct dstate *s;
-	int rc;
 
 	if (!TRIT_HOST_HAS(host, config_where))
 		return trit_errf(err, errlen, TRIT_EABI,
@@ -551,6 +549,14 @@ static int described_init(const struct trit_host *host, void **state, char *err,
 	if (!path || !*path)
 		return trit_errf(err, errlen, TRIT_ECONFIG, "no devices file: [plugin.described] "
 		                 "file is not set (trit --devices FILE sets it)");
+	return trit_described_read(path, state, err, errlen);
+}
+
+int trit_described_read(const char *path, void **state, char *err, size_t errlen)
+{
+	struct dstate *s;
+	int rc;
+
 	if (!(s = calloc(1, sizeof *s)))
 		return trit_errf(err, errlen, TRIT_ENOMEM, "out of memory");
 	s->path = keep(s, trit_strdup(path));

@@ -18,4 +18,13 @@
 
 const struct trit_backend *trit_described_backend(void);
 
+/* Read a devices file without a registry (a cluster's machines,
+ * plan/cluster.c): *state is the backend's, for its device_count,
+ * device_get and shutdown. Errors name the file and line. */
+int trit_described_read(const char *path, void **state, char *err, size_t errlen);
+
+/* A bandwidth as devices files write it ("936GB/s", "50 GiB/s"): 0, or
+ * TRIT_ECONFIG with msg saying what was expected (TRIT_ENOMEM). */
+int trit_described_parse_rate(const char *v, uint64_t *out, char *msg, size_t len);
+
 #endif

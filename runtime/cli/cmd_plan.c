@@ -8,13 +8,14 @@
 
 #include <getopt.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "cli.h"
 
 const char cli_usage_plan[] =
 	"Usage: trit plan MODEL [--ctx N] [--batch N] [--kv-type f32|f16|q8_0]\n"
 	"                       [--priority latency|throughput|balanced] [--strategy auto|cpu|gpu|hybrid]\n"
-	"                       [--tp N] [--pp N] [--ep N] [--json] [--explain]\n"
+	"                       [--tp N] [--pp N] [--ep N] [--cluster FILE] [--json] [--explain]\n"
 	"\n"
 	"Analyse MODEL, measure the devices (or read a described machine with --devices),\n"
 	"estimate every buffer (weights, KV cache, activations, workspace, overhead) and\n"
@@ -32,6 +33,10 @@ const char cli_usage_plan[] =
 	"                 tensor-parallel ranks per stage, pipeline stages, expert-\n"
 	"                 parallel ranks ([parallel]; docs/memory.md says what each\n"
 	"                 GPU holds). Degrees the model does not suit: exit 2\n"
+	"  --cluster FILE search the deployments of a cluster inventory (docs/cluster.md):\n"
+	"                 tp within a machine, pp within and across machines, ep for\n"
+	"                 experts, ranked by estimated decode speed; --tp/--pp/--ep\n"
+	"                 then keep only that degree\n"
 	"  --json         print one JSON document (schema: docs/json.md)\n"
 	"  --explain      show the formulas, the KV cache per layer and every buffer\n"
 	"Exit status 5 when nothing fits (the largest context that would is reported).\n";
@@ -83,7 +88,7 @@ struct setting {
 /* Parse the options into sets (at most 12) and flags: EXIT_OK, -1 when help
  * was printed, or the usage error's status. */
 static int plan_options(int argc, char **argv, struct setting *sets, int *n_sets,
-                        int *json, int *explain)
+                        int *json, int *explain, const char **cluster)
 {
 	static const struct option opts[] = {
 		{ "ctx", required_argument, NULL, 'c' },
@@ -94,6 +99,7 @@ static int plan_options(int argc, char **argv, struct setting *sets, int *n_sets
 		{ "tp", required_argument, NULL, 'T' },
 		{ "pp", required_argument, NULL, 'P' },
 		{ "ep", required_argument, NULL, 'E' },
+		{ "cluster", required_argument, NULL, 'C' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "explain", no_argument, NULL, 'e' },
 		{ "help", no_argument, NULL, 'h' },
@@ -117,6 +123,7 @@ static int plan_options(int argc, char **argv, struct setting *sets, int *n_sets
 		case 'T': *s = (struct setting){ "parallel", "tp", optarg, "--tp" }; break;
 		case 'P': *s = (struct setting){ "parallel", "pp", optarg, "--pp" }; break;
 		case 'E': *s = (struct setting){ "parallel", "ep", optarg, "--ep" }; break;
+		case 'C': *cluster = optarg; continue;
 		case 'j': *json = 1; continue;
 		case 'e': *explain = 1; continue;
 		case 'h': fputs(cli_usage_plan, stdout); return -1;
@@ -159,6 +166,45 @@ static int parallel_plan(struct cli *cli, const struct trit_model *m, const char
 	return rc;
 }
 
+/* A degree set explicitly (command line, environment, INI), else 0. */
+static uint32_t degree_given(struct cli *cli, const char *key)
+{
+	struct trit_config_value v;
+
+	if (trit_runtime_config(cli->rt, "parallel", key, &v) || !v.text || !v.where ||
+	    strcmp(v.where, "default") == 0)
+		return 0;
+	return (uint32_t)v.i;
+}
+
+/* The deployments of a cluster inventory, ranked. Exit 5 when none fits,
+ * 3 when the inventory has problems. */
+static int cluster_plan(struct cli *cli, const struct trit_model *m, const char *cluster,
+                        int json, int explain)
+{
+	struct trit_parallel_options par = { degree_given(cli, "tp"), degree_given(cli, "pp"),
+	                                     degree_given(cli, "ep") };
+	struct trit_plan_options po;
+	struct trit_cluster_plan *plan;
+	struct trit_cluster_summary sum;
+	char err[8192];
+	int rc;
+
+	trit_runtime_plan_options(cli->rt, &po);
+	if ((rc = trit_cluster_plan_create(m, &po, cluster, &par, &plan, err, sizeof err))) {
+		fprintf(stderr, "trit: %s\n", err);
+		return rc == TRIT_ECONFIG || rc == TRIT_EIO ? EXIT_CONFIG : EXIT_FAIL;
+	}
+	rc = json ? cli_print_json(trit_cluster_plan_report_json(plan, explain)) : EXIT_OK;
+	if (!json)
+		trit_cluster_plan_report_text(plan, stdout, explain);
+	trit_cluster_plan_get_summary(plan, &sum);
+	if (!rc && !sum.n_fit)
+		rc = EXIT_NOFIT;
+	trit_cluster_plan_free(plan);
+	return rc;
+}
+
 /* Plan m on the open devices and print it. */
 static int plan_and_print(struct cli *cli, const struct trit_model *m, const char *path,
                           int json, int explain)
@@ -193,8 +239,9 @@ int cmd_plan(struct cli *cli, int argc, char **argv)
 	char err[4096];
 	struct trit_model *m = NULL;
 	struct trit_parallel_options par;
+	const char *cluster = NULL;
 
-	if ((rc = plan_options(argc, argv, sets, &n_sets, &json, &explain)))
+	if ((rc = plan_options(argc, argv, sets, &n_sets, &json, &explain, &cluster)))
 		return rc < 0 ? EXIT_OK : rc;
 	if ((rc = cli_load_config(cli)))
 		return rc;
@@ -206,6 +253,11 @@ int cmd_plan(struct cli *cli, int argc, char **argv)
 		if (cli_open_devices(cli) == EXIT_OK)
 			fallback_plan(trit_runtime_registry(cli->rt), err, json);
 		return EXIT_FAIL;
+	}
+	if (cluster) { /* another machine's GPUs: this one's are not opened */
+		rc = cluster_plan(cli, m, cluster, json, explain);
+		trit_model_close(m);
+		return rc;
 	}
 	if ((rc = cli_open_devices(cli))) {
 		trit_model_close(m);

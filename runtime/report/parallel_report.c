@@ -227,12 +227,11 @@ static void stages_json(struct jb *jb, cJSON *root, const struct trit_model *m,
 	}
 }
 
-char *trit_report_parallel_json(const struct trit_model *m, const struct trit_pplan *p,
-                                const struct trit_pplan_gpu *gpus, int explain)
+cJSON *trit_report_parallel_tree(const struct trit_model *m, const struct trit_pplan *p,
+                                 const struct trit_pplan_gpu *gpus, int explain)
 {
 	struct jb jb = { 0 };
 	cJSON *root = cJSON_CreateObject(), *par, *notes;
-	char *s = NULL;
 
 	if (!root)
 		return NULL;
@@ -256,8 +255,19 @@ char *trit_report_parallel_json(const struct trit_model *m, const struct trit_pp
 		for (uint32_t i = 0; i < p->est.n_notes; i++)
 			if (!cJSON_AddItemToArray(notes, chk(&jb, cJSON_CreateString(p->est.notes[i]))))
 				jb.oom = 1;
-	if (!jb.oom)
-		s = cJSON_Print(root);
+	if (jb.oom) {
+		cJSON_Delete(root);
+		return NULL;
+	}
+	return root;
+}
+
+char *trit_report_parallel_json(const struct trit_model *m, const struct trit_pplan *p,
+                                const struct trit_pplan_gpu *gpus, int explain)
+{
+	cJSON *root = trit_report_parallel_tree(m, p, gpus, explain);
+	char *s = root ? cJSON_Print(root) : NULL;
+
 	cJSON_Delete(root);
 	return s;
 }

@@ -7,6 +7,8 @@
 
 #include <stdio.h>
 
+#include <cjson/cJSON.h>
+
 #include "model/model.h"
 #include "plan/pplan.h"
 
@@ -14,6 +16,10 @@
  * every buffer of one rank of each stage, with the rule that sharded it. */
 void trit_report_parallel_text(FILE *out, const struct trit_model *m, const struct trit_pplan *p,
                                const struct trit_pplan_gpu *gpus, int explain);
+/* The JSON document as a tree (the cluster report nests the best plan's);
+ * NULL when out of memory. */
+cJSON *trit_report_parallel_tree(const struct trit_model *m, const struct trit_pplan *p,
+                                 const struct trit_pplan_gpu *gpus, int explain);
 /* A heap string (free()), or NULL when out of memory. */
 char *trit_report_parallel_json(const struct trit_model *m, const struct trit_pplan *p,
                                 const struct trit_pplan_gpu *gpus, int explain);

@@ -435,6 +435,33 @@ void trit_parallel_plan_get_summary(const struct trit_parallel_plan *p,
 void trit_parallel_plan_report_text(const struct trit_parallel_plan *p, FILE *out, int explain);
 char *trit_parallel_plan_report_json(const struct trit_parallel_plan *p, int explain);
 
+/*
+ * A cluster inventory (docs/cluster.md: machines, each a devices file with
+ * its address and GPU link, and the network between them): every
+ * deployment searched (tp within a machine, pp within and across machines,
+ * ep for the experts), planned, and those that fit ranked by an estimated
+ * decode speed counting the bytes over GPU links and the network. par
+ * restricts the search: a degree of 0 is searched, another is kept. Fails
+ * with TRIT_ECONFIG naming the file and line of every problem of the
+ * inventory; finding nothing that fits is a plan with n_fit 0.
+ */
+struct trit_cluster_plan;
+int trit_cluster_plan_create(const struct trit_model *m, const struct trit_plan_options *o,
+                             const char *cluster_file, const struct trit_parallel_options *par,
+                             struct trit_cluster_plan **out, char *err, size_t errlen);
+void trit_cluster_plan_free(struct trit_cluster_plan *p);
+
+struct trit_cluster_summary {
+	uint32_t n_searched, n_fit;
+	/* the best deployment (n_fit > 0) */
+	uint32_t tp, pp, ep, n_gpus;
+	double tokens_per_s;        /* < 0 unknown */
+};
+void trit_cluster_plan_get_summary(const struct trit_cluster_plan *p,
+                                   struct trit_cluster_summary *out);
+void trit_cluster_plan_report_text(const struct trit_cluster_plan *p, FILE *out, int explain);
+char *trit_cluster_plan_report_json(const struct trit_cluster_plan *p, int explain);
+
 /* ------------------------------------------------------------------------ */
 /* Bench: each device's ternary kernels against a streaming read of the
  * same bytes (docs/bench.md).                                              */
