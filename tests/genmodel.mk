@@ -31,6 +31,13 @@ tests_check_parallel_SOURCES = tests/check_parallel.c
 tests_check_parallel_CFLAGS = $(TEST_CFLAGS)
 tests_check_parallel_LDADD = $(TEST_LIBS)
 EXTRA_tests_check_parallel_DEPENDENCIES = tests/trit-genmodel
+# Cluster inventories and the deployment search over them.
+check_PROGRAMS += tests/check_cluster
+TESTS += tests/check_cluster
+tests_check_cluster_SOURCES = tests/check_cluster.c
+tests_check_cluster_CFLAGS = $(TEST_CFLAGS)
+tests_check_cluster_LDADD = $(TEST_LIBS) -lm
+EXTRA_tests_check_cluster_DEPENDENCIES = tests/trit-genmodel
 # The same through trit plan --tp/--pp/--ep on docs/machines.
 TESTS += tests/parallel.sh
 EXTRA_DIST += tests/parallel.sh

@@ -94,4 +94,33 @@ check "trit run refuses [parallel] tp = 8: exit 3" 3 \
 	"$trit" --config "$work/deploy.ini" run "$top_srcdir/models/fortunes-bitnet-3M-I2_S.gguf" -p x -n 1
 expect "it names where the degree was set" "$work/err" "\\[parallel\\] tp = 8 \\($work/deploy.ini:4\\)"
 
+# --- a cluster inventory: the deployments searched and ranked --------------------
+dgx2="$top_srcdir/docs/machines/cluster-2x-dgx-h100.ini"
+ws2="$top_srcdir/docs/machines/cluster-2x-workstation.ini"
+check "--cluster searches the two DGX H100s" 0 "$trit" plan "$llama" --ctx 8192 --cluster "$dgx2" --json
+cp "$work/out" "$work/cluster.json"
+jq_eq "two machines, sixteen GPUs" "$work/cluster.json" '[.cluster.machines[].gpus]|join(",")' 8,8
+jq_eq "the best is tp 8 on one machine" "$work/cluster.json" \
+	'.candidates[0]|"\(.tp) \(.pp) \(.ep) \(.machines) \(.network_bytes_per_token)"' "8 1 1 1 0"
+jq_eq "its ranks are dgx0's GPUs" "$work/cluster.json" '[.best.stages[0].ranks[].host]|unique|join(",")' dgx0
+jq_eq "the candidates that fit come first, fastest first" "$work/cluster.json" \
+	'[.candidates[]|select(.verdict=="fits")|.tokens_per_s]|. == (sort|reverse)' true
+jq_eq "tp 3 is refused with the heads" "$work/cluster.json" \
+	'.candidates[]|select(.tp==3)|.why|test("64 attention heads")' true
+check "--cluster --pp 2 keeps two stages" 0 "$trit" plan "$llama" --ctx 8192 --cluster "$dgx2" --pp 2 --json
+jq_eq "tp 8 x pp 2 spans both machines" "$work/out" \
+	'.candidates[0]|"\(.tp) \(.pp) \(.machines) \(.network_bytes_per_token)"' "8 2 2 32768"
+jq_eq "stage 1 runs on dgx1" "$work/out" '[.best.stages[1].ranks[].host]|unique|join(",")' dgx1
+jq_eq "every candidate kept has pp 2" "$work/out" '[.candidates[].pp]|unique|join(",")' 2
+check "Mixtral on the DGXs" 0 "$trit" plan "$mix" --ctx 8192 --cluster "$dgx2" --json
+jq_eq "expert-parallel deployments are among those that fit" "$work/out" \
+	'[.candidates[]|select(.verdict=="fits" and .ep==8)]|length > 0' true
+check "70B in F16 fits on no pair of workstations: exit 5" 5 "$trit" plan "$llama" --ctx 8192 --cluster "$ws2"
+expect "it says nothing fits" "$work/out" 'nothing fits'
+check "--explain says why each lost" 5 "$trit" plan "$llama" --ctx 8192 --cluster "$ws2" --explain
+expect "a rank that does not fit is named" "$work/out" 'tp 2 +pp 2 +ep 1 +does not fit: stage 0 rank 0 needs'
+printf '[cluster]\nnetwork = 1GB/s\n[machine.a]\naddress = a\ndevices = nowhere.ini\n' >"$work/bad.ini"
+check "an inventory naming a missing devices file: exit 3" 3 "$trit" plan "$llama" --cluster "$work/bad.ini"
+expect "the error names the line and the file" "$work/err" 'bad.ini:5: \[machine.a\] devices: cannot open devices file .*nowhere.ini'
+
 tap_end
