@@ -123,4 +123,46 @@ printf '[cluster]\nnetwork = 1GB/s\n[machine.a]\naddress = a\ndevices = nowhere.
 check "an inventory naming a missing devices file: exit 3" 3 "$trit" plan "$llama" --cluster "$work/bad.ini"
 expect "the error names the line and the file" "$work/err" 'bad.ini:5: \[machine.a\] devices: cannot open devices file .*nowhere.ini'
 
+# --- deployments emitted ----------------------------------------------------------
+check "--emit vllm for tp 4 on the DGX" 0 "$trit" --devices "$dgx" plan "$llama" --ctx 8192 --tp 4 --emit vllm
+expect "one vllm serve line with the degrees, the budget and the context" "$work/out" \
+	"^CUDA_VISIBLE_DEVICES=0,1,2,3 vllm serve $llama --tensor-parallel-size 4 --pipeline-parallel-size 1 --gpu-memory-utilization 0.90 --max-model-len 8192\$"
+absent "no Ray on one machine" "$work/out" '^ray '
+check "--emit vllm --json across the two DGXs" 0 "$trit" plan "$llama" --ctx 8192 --cluster "$dgx2" --pp 2 --emit vllm --json
+jq_eq "Ray head on dgx0, worker on dgx1, then vllm serve on dgx0" "$work/out" \
+	'[.commands[]|"\(.machine):\(.role):\(.argv[0])"]|join(" ")' "dgx0:head:ray dgx1:worker:ray dgx0:head:vllm"
+jq_eq "the worker joins the head's address" "$work/out" '.commands[1].line' "ray start --address=dgx0.cluster.internal:6379"
+jq_eq "vllm serve runs over Ray with tp 8 x pp 2" "$work/out" \
+	'.commands[2].argv|[.[index("--tensor-parallel-size")+1], .[index("--pipeline-parallel-size")+1], .[index("--distributed-executor-backend")+1]]|join(" ")' "8 2 ray"
+jq_eq "the plan it comes from is nested" "$work/out" '.plan.parallel.gpus' 16
+check "--emit vllm for Mixtral with ep 8" 0 "$trit" --devices "$dgx" plan "$mix" --ctx 8192 --ep 8 --emit vllm
+expect "expert parallel, eight data-parallel attention copies" "$work/out" \
+	'vllm serve .* --tensor-parallel-size 1 --pipeline-parallel-size 1 --enable-expert-parallel --data-parallel-size 8 '
+check "--emit vllm refuses a q8_0 KV cache: exit 2" 2 "$trit" --devices "$dgx" plan "$llama" --ctx 8192 --tp 8 --kv-type q8_0 --emit vllm
+expect "it says why" "$work/err" 'vLLM keeps its KV cache in the model.s 16-bit type'
+"$gen" --shape Llama-3.1-70B --format gguf --type Q4_0 -o "$work/my 70b.gguf" >/dev/null || not_ok "generate a Q4_0 70B"
+check "--emit llama.cpp-rpc on two workstations" 0 "$trit" plan "$work/my 70b.gguf" --ctx 8192 --cluster "$ws2" --emit llama.cpp-rpc --json
+jq_eq "the worker serves both its GPUs" "$work/out" '.commands[0]|"\(.machine) \(.line)"' \
+	"ws0 ggml-rpc-server --host 0.0.0.0 --port 50052 --device CUDA0,CUDA1"
+jq_eq "the head runs llama-server on ws1 with the worker's address" "$work/out" \
+	'.commands[1]|"\(.machine) \(.argv[0]) \(.argv[.argv|index("--rpc")+1])"' "ws1 llama-server 192.168.1.10:50052"
+jq_eq "a path with a space is quoted in the line" "$work/out" '.commands[1].line|test("-m '"'"'.*/my 70b.gguf'"'"' ")' true
+# llama.cpp's own rule (load_tensors): with -ngl above the layers it splits
+# n_layer + 1 layers, giving layer il to the first device whose cumulative
+# split exceeds il / (n_layer + 1); the emitted split must give each device
+# its stage's layers and the last one the output layer too.
+ts=$(jq -r '.commands[1].argv|.[index("--tensor-split")+1]' "$work/out")
+want=$(jq -r '[.plan.stages[]|.layers]|join(",")' "$work/out")
+got=$(echo "$ts" | awk -F, -v n=80 '{
+	for (i = 1; i <= NF; i++) { sum += $i; cum[i] = sum }
+	for (il = 0; il <= n; il++) { f = il / (n + 1); d = 1; while (d < NF && cum[d] / sum <= f) d++; c[d]++ }
+	c[NF]--; out = c[1]; for (i = 2; i <= NF; i++) out = out "," c[i]; print out }')
+if [ "$got" = "$want" ]; then ok "llama.cpp's split of --tensor-split $ts is the plan's stages ($want)"
+else not_ok "llama.cpp's split of --tensor-split $ts is the plan's stages" "got $got, want $want"; fi
+check "--emit llama.cpp-rpc refuses tensor parallelism: exit 2" 2 \
+	"$trit" --devices "$dgx" plan "$llama" --ctx 8192 --tp 8 --emit llama.cpp-rpc
+expect "it says llama.cpp splits whole layers" "$work/err" 'llama.cpp splits whole layers'
+check "--emit of an unknown engine: exit 2" 2 "$trit" --devices "$dgx" plan "$llama" --emit sglang
+check "--emit when nothing fits: exit 5" 5 "$trit" --devices "$two" plan "$llama" --ctx 8192 --pp 2 --emit vllm
+
 tap_end

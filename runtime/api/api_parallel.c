@@ -15,14 +15,18 @@
 #include "core/common.h"
 #include "plan/cluster.h"
 #include "plan/cplan.h"
+#include "plan/emit.h"
 #include "plan/pplan.h"
 #include "report/cluster_report.h"
+#include "report/emit_report.h"
 #include "report/parallel_report.h"
 
 struct trit_parallel_plan {
 	struct trit_pplan p;
 	struct trit_pplan_gpu *gpus;
 	const struct trit_model *m;
+	struct trit_plan_options o;
+	int described;                  /* the GPUs are a described machine's */
 };
 
 void trit_runtime_parallel_options(const struct trit_runtime *rt,
@@ -59,6 +63,8 @@ static void gpu_from(struct trit_pplan_gpu *g, const struct trit_device *d, cons
 	g->free = d->mem_free.value;
 	g->usable = (uint64_t)((double)usable * frac);
 	g->overhead = overhead(d);
+	g->total = d->mem_total.state != TRIT_VALUE_UNKNOWN ? d->mem_total.value : d->mem_free.value;
+	snprintf(g->vendor, sizeof g->vendor, "%s", d->vendor ? d->vendor : "");
 }
 
 /* The runtime's GPUs and accelerators with known free memory, in order. */
@@ -77,8 +83,10 @@ static struct trit_pplan_gpu *gpus_of(const struct trit_runtime *rt, double frac
 		const struct trit_plugin_info *pi = trit_registry_plugin(reg, i);
 		for (uint32_t k = 0; k < pi->n_devices; k++) {
 			const struct trit_device *d = &pi->devices[k];
-			if (d->kind != TRIT_DEVICE_CPU && d->mem_free.state != TRIT_VALUE_UNKNOWN)
+			if (d->kind != TRIT_DEVICE_CPU && d->mem_free.state != TRIT_VALUE_UNKNOWN) {
+				v[*n].local = *n;
 				gpu_from(&v[(*n)++], d, pi->name, &rt->cfg, frac);
+			}
 		}
 	}
 	return v;
@@ -88,6 +96,7 @@ struct trit_cluster_plan {
 	struct trit_cluster cl;
 	struct trit_cplan p;
 	const struct trit_model *m;
+	struct trit_plan_options o;
 };
 
 static struct trit_estimate_opts estimate_opts(const struct trit_plan_options *o)
@@ -129,6 +138,8 @@ int trit_parallel_plan_create(const struct trit_runtime *rt, const struct trit_m
 		return rc;
 	}
 	p->m = m;
+	p->o = *o;
+	p->described = rt->described;
 	*out = p;
 	return 0;
 }
@@ -206,6 +217,7 @@ int trit_cluster_plan_create(const struct trit_model *m, const struct trit_plan_
 	if (par)
 		restrict_to(&p->p, par);
 	p->m = m;
+	p->o = *o;
 	*out = p;
 	return 0;
 }
@@ -240,4 +252,102 @@ void trit_cluster_plan_report_text(const struct trit_cluster_plan *p, FILE *out,
 char *trit_cluster_plan_report_json(const struct trit_cluster_plan *p, int explain)
 {
 	return trit_report_cluster_json(p->m, &p->cl, &p->p, explain);
+}
+
+/* ---------------------------------------------------------- deployments */
+
+static struct trit_emit_in emit_in(const struct trit_model *m, const struct trit_plan_options *o,
+                                   const struct trit_pplan *plan,
+                                   const struct trit_pplan_gpu *gpus,
+                                   const struct trit_emit_machine *machines, uint32_t n_machines)
+{
+	return (struct trit_emit_in){
+		.model = m->path, .gguf = m->format == TRIT_MODEL_GGUF,
+		.n_ctx = o->n_ctx ? o->n_ctx : m->hp.n_ctx_train,
+		.n_seq = o->n_seq ? o->n_seq : 1, .n_ubatch = plan->est.n_ubatch,
+		.kv_type = o->kv_type, .plan = plan, .gpus = gpus, .machines = machines,
+		.n_machines = n_machines,
+	};
+}
+
+/* Print e as text, or as JSON with the plan's tree nested. */
+static int emit_print(const struct trit_emit *e, const struct trit_emit_machine *machines,
+                      const struct trit_model *m, const struct trit_pplan *plan,
+                      const struct trit_pplan_gpu *gpus, int json, FILE *out, char *err,
+                      size_t errlen)
+{
+	cJSON *tree;
+	char *s;
+
+	if (!json) {
+		trit_report_emit_text(out, e, machines);
+		return 0;
+	}
+	tree = trit_report_emit_tree(e, machines, &plan->par,
+	                             trit_report_parallel_tree(m, plan, gpus, 0));
+	s = tree ? cJSON_Print(tree) : NULL;
+	cJSON_Delete(tree);
+	if (!s)
+		return trit_errf(err, errlen, TRIT_ENOMEM, "out of memory");
+	fprintf(out, "%s\n", s);
+	free(s);
+	return 0;
+}
+
+int trit_parallel_plan_emit(const struct trit_parallel_plan *p, const char *engine, int json,
+                            FILE *out, char *err, size_t errlen)
+{
+	struct trit_emit_machine here = { p->described ? "the described machine" : "this machine",
+	                                  "localhost", p->p.n_gpus };
+	struct trit_emit_in in = emit_in(p->m, &p->o, &p->p, p->gpus, &here, 1);
+	struct trit_emit e;
+	enum trit_engine eng;
+	int rc;
+
+	if (trit_engine_from_name(engine, &eng))
+		return trit_errf(err, errlen, TRIT_EINVAL, "unknown engine '%s': vllm or "
+		                 "llama.cpp-rpc", engine ? engine : "");
+	if ((rc = trit_emit_make(eng, &in, &e, err, errlen)))
+		return rc;
+	rc = emit_print(&e, &here, p->m, &p->p, p->gpus, json, out, err, errlen);
+	trit_emit_free(&e);
+	return rc;
+}
+
+int trit_cluster_plan_emit(const struct trit_cluster_plan *p, const char *engine, int json,
+                           FILE *out, char *err, size_t errlen)
+{
+	struct trit_emit_machine *ms = calloc(p->cl.n_machines ? p->cl.n_machines : 1, sizeof *ms);
+	struct trit_emit e;
+	enum trit_engine eng;
+	char first[1024] = "";
+	int rc = TRIT_EINVAL;
+
+	if (!ms)
+		return trit_errf(err, errlen, TRIT_ENOMEM, "out of memory");
+	for (uint32_t i = 0; i < p->cl.n_machines; i++)
+		ms[i] = (struct trit_emit_machine){ p->cl.machines[i].name, p->cl.machines[i].address,
+		                                    p->cl.machines[i].n_gpus };
+	if (trit_engine_from_name(engine, &eng)) {
+		free(ms);
+		return trit_errf(err, errlen, TRIT_EINVAL, "unknown engine '%s': vllm or "
+		                 "llama.cpp-rpc", engine ? engine : "");
+	}
+	if (!p->p.n_fit)
+		trit_errf(err, errlen, TRIT_EINVAL, "no deployment fits, so none is written");
+	/* the fastest deployment the engine runs */
+	for (uint32_t i = 0; rc == TRIT_EINVAL && i < p->p.n_fit; i++) {
+		const struct trit_cplan_candidate *c = &p->p.c[i];
+		struct trit_emit_in in = emit_in(p->m, &p->o, &c->plan, c->gpus, ms, p->cl.n_machines);
+		rc = trit_emit_make(eng, &in, &e, i ? NULL : first, i ? 0 : sizeof first);
+		if (!rc) {
+			rc = emit_print(&e, ms, p->m, &c->plan, c->gpus, json, out, err, errlen);
+			trit_emit_free(&e);
+		}
+	}
+	if (rc == TRIT_EINVAL && first[0])
+		trit_errf(err, errlen, rc, "none of the %u deployments that fit runs on %s; the best "
+		          "does not because %s", p->p.n_fit, engine, first);
+	free(ms);
+	return rc;
 }

@@ -15,7 +15,8 @@
 const char cli_usage_plan[] =
 	"Usage: trit plan MODEL [--ctx N] [--batch N] [--kv-type f32|f16|q8_0]\n"
 	"                       [--priority latency|throughput|balanced] [--strategy auto|cpu|gpu|hybrid]\n"
-	"                       [--tp N] [--pp N] [--ep N] [--cluster FILE] [--json] [--explain]\n"
+	"                       [--tp N] [--pp N] [--ep N] [--cluster FILE]\n"
+	"                       [--emit vllm|llama.cpp-rpc] [--json] [--explain]\n"
 	"\n"
 	"Analyse MODEL, measure the devices (or read a described machine with --devices),\n"
 	"estimate every buffer (weights, KV cache, activations, workspace, overhead) and\n"
@@ -37,6 +38,10 @@ const char cli_usage_plan[] =
 	"                 tp within a machine, pp within and across machines, ep for\n"
 	"                 experts, ranked by estimated decode speed; --tp/--pp/--ep\n"
 	"                 then keep only that degree\n"
+	"  --emit ENGINE  print the commands that start the deployment instead:\n"
+	"                 vllm (vllm serve, Ray across machines) or llama.cpp-rpc\n"
+	"                 (ggml-rpc-server on workers, llama-server on the head; whole\n"
+	"                 layers only). Exit 2 when the engine cannot run it\n"
 	"  --json         print one JSON document (schema: docs/json.md)\n"
 	"  --explain      show the formulas, the KV cache per layer and every buffer\n"
 	"Exit status 5 when nothing fits (the largest context that would is reported).\n";
@@ -88,7 +93,7 @@ struct setting {
 /* Parse the options into sets (at most 12) and flags: EXIT_OK, -1 when help
  * was printed, or the usage error's status. */
 static int plan_options(int argc, char **argv, struct setting *sets, int *n_sets,
-                        int *json, int *explain, const char **cluster)
+                        int *json, int *explain, const char **cluster, const char **emit)
 {
 	static const struct option opts[] = {
 		{ "ctx", required_argument, NULL, 'c' },
@@ -100,6 +105,7 @@ static int plan_options(int argc, char **argv, struct setting *sets, int *n_sets
 		{ "pp", required_argument, NULL, 'P' },
 		{ "ep", required_argument, NULL, 'E' },
 		{ "cluster", required_argument, NULL, 'C' },
+		{ "emit", required_argument, NULL, 'M' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "explain", no_argument, NULL, 'e' },
 		{ "help", no_argument, NULL, 'h' },
@@ -124,6 +130,12 @@ static int plan_options(int argc, char **argv, struct setting *sets, int *n_sets
 		case 'P': *s = (struct setting){ "parallel", "pp", optarg, "--pp" }; break;
 		case 'E': *s = (struct setting){ "parallel", "ep", optarg, "--ep" }; break;
 		case 'C': *cluster = optarg; continue;
+		case 'M':
+			if (strcmp(optarg, "vllm") != 0 && strcmp(optarg, "llama.cpp-rpc") != 0)
+				return cli_usage_error("plan", "--emit takes vllm or llama.cpp-rpc, not "
+				                       "'%s'", optarg);
+			*emit = optarg;
+			continue;
 		case 'j': *json = 1; continue;
 		case 'e': *explain = 1; continue;
 		case 'h': fputs(cli_usage_plan, stdout); return -1;
@@ -138,11 +150,22 @@ static int plan_options(int argc, char **argv, struct setting *sets, int *n_sets
 	return EXIT_OK;
 }
 
+/* The exit status of writing a deployment: 2 when the engine cannot run
+ * it (the sentence is on stderr). */
+static int emitted(int rc, const char *err)
+{
+	if (!rc)
+		return EXIT_OK;
+	fprintf(stderr, "trit: %s\n", err);
+	return rc == TRIT_EINVAL ? EXIT_USAGE : EXIT_FAIL;
+}
+
 /* A deployment another engine runs with the [parallel] degrees: what each
  * GPU holds. Exit 5 when it does not fit, 2 when the model does not suit
  * the degrees (a usage error: the degrees were asked for). */
 static int parallel_plan(struct cli *cli, const struct trit_model *m, const char *path,
-                         const struct trit_parallel_options *par, int json, int explain)
+                         const struct trit_parallel_options *par, const char *emit, int json,
+                         int explain)
 {
 	struct trit_plan_options po;
 	struct trit_parallel_plan *plan;
@@ -156,12 +179,19 @@ static int parallel_plan(struct cli *cli, const struct trit_model *m, const char
 		        par->pp, par->ep, err);
 		return rc == TRIT_EINVAL ? EXIT_USAGE : EXIT_FAIL;
 	}
-	rc = json ? cli_print_json(trit_parallel_plan_report_json(plan, explain)) : EXIT_OK;
-	if (!json)
-		trit_parallel_plan_report_text(plan, stdout, explain);
 	trit_parallel_plan_get_summary(plan, &sum);
-	if (!rc && !sum.fits)
+	if (emit && sum.fits)
+		rc = emitted(trit_parallel_plan_emit(plan, emit, json, stdout, err, sizeof err), err);
+	else if (emit) {
+		fprintf(stderr, "trit: nothing to emit: %s\n", sum.why);
 		rc = EXIT_NOFIT;
+	} else {
+		rc = json ? cli_print_json(trit_parallel_plan_report_json(plan, explain)) : EXIT_OK;
+		if (!json)
+			trit_parallel_plan_report_text(plan, stdout, explain);
+		if (!rc && !sum.fits)
+			rc = EXIT_NOFIT;
+	}
 	trit_parallel_plan_free(plan);
 	return rc;
 }
@@ -180,7 +210,7 @@ static uint32_t degree_given(struct cli *cli, const char *key)
 /* The deployments of a cluster inventory, ranked. Exit 5 when none fits,
  * 3 when the inventory has problems. */
 static int cluster_plan(struct cli *cli, const struct trit_model *m, const char *cluster,
-                        int json, int explain)
+                        const char *emit, int json, int explain)
 {
 	struct trit_parallel_options par = { degree_given(cli, "tp"), degree_given(cli, "pp"),
 	                                     degree_given(cli, "ep") };
@@ -195,12 +225,20 @@ static int cluster_plan(struct cli *cli, const struct trit_model *m, const char 
 		fprintf(stderr, "trit: %s\n", err);
 		return rc == TRIT_ECONFIG || rc == TRIT_EIO ? EXIT_CONFIG : EXIT_FAIL;
 	}
-	rc = json ? cli_print_json(trit_cluster_plan_report_json(plan, explain)) : EXIT_OK;
-	if (!json)
-		trit_cluster_plan_report_text(plan, stdout, explain);
 	trit_cluster_plan_get_summary(plan, &sum);
-	if (!rc && !sum.n_fit)
+	if (emit && sum.n_fit)
+		rc = emitted(trit_cluster_plan_emit(plan, emit, json, stdout, err, sizeof err), err);
+	else if (emit) {
+		fprintf(stderr, "trit: nothing to emit: no deployment of %s fits (trit plan "
+		        "--cluster %s --explain says why)\n", cluster, cluster);
 		rc = EXIT_NOFIT;
+	} else {
+		rc = json ? cli_print_json(trit_cluster_plan_report_json(plan, explain)) : EXIT_OK;
+		if (!json)
+			trit_cluster_plan_report_text(plan, stdout, explain);
+		if (!rc && !sum.n_fit)
+			rc = EXIT_NOFIT;
+	}
 	trit_cluster_plan_free(plan);
 	return rc;
 }
@@ -239,9 +277,9 @@ int cmd_plan(struct cli *cli, int argc, char **argv)
 	char err[4096];
 	struct trit_model *m = NULL;
 	struct trit_parallel_options par;
-	const char *cluster = NULL;
+	const char *cluster = NULL, *emit = NULL;
 
-	if ((rc = plan_options(argc, argv, sets, &n_sets, &json, &explain, &cluster)))
+	if ((rc = plan_options(argc, argv, sets, &n_sets, &json, &explain, &cluster, &emit)))
 		return rc < 0 ? EXIT_OK : rc;
 	if ((rc = cli_load_config(cli)))
 		return rc;
@@ -255,7 +293,7 @@ int cmd_plan(struct cli *cli, int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	if (cluster) { /* another machine's GPUs: this one's are not opened */
-		rc = cluster_plan(cli, m, cluster, json, explain);
+		rc = cluster_plan(cli, m, cluster, emit, json, explain);
 		trit_model_close(m);
 		return rc;
 	}
@@ -266,8 +304,8 @@ int cmd_plan(struct cli *cli, int argc, char **argv)
 	/* a described machine's devices were never measured here; a cache that
 	 * cannot be read is warned about by the planner */
 	trit_runtime_parallel_options(cli->rt, &par);
-	if (par.tp > 1 || par.pp > 1 || par.ep > 1)
-		rc = parallel_plan(cli, m, argv[optind], &par, json, explain);
+	if (par.tp > 1 || par.pp > 1 || par.ep > 1 || emit)
+		rc = parallel_plan(cli, m, argv[optind], &par, emit, json, explain);
 	else {
 		if (!cli->devices_file)
 			trit_runtime_load_bench_cache(cli->rt, NULL, NULL, 0);

@@ -181,6 +181,10 @@ static int take_devices(struct trit_ini *ini, struct cstate *s, uint32_t i)
 		snprintf(g->host, sizeof g->host, "%s", m->name);
 		snprintf(g->name, sizeof g->name, "%s", d->id);
 		g->free = g->usable = d->mem_free.value;
+		g->total = d->mem_total.value;
+		snprintf(g->vendor, sizeof g->vendor, "%s", d->vendor ? d->vendor : "");
+		g->machine = i;
+		g->local = c->n_gpus - m->first_gpu;
 		c->gpu_bandwidth[c->n_gpus] = d->mem_bandwidth.state != TRIT_VALUE_UNKNOWN ?
 		                               d->mem_bandwidth.value : 0;
 		c->gpu_machine[c->n_gpus++] = i;

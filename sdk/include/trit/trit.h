@@ -462,6 +462,23 @@ void trit_cluster_plan_get_summary(const struct trit_cluster_plan *p,
 void trit_cluster_plan_report_text(const struct trit_cluster_plan *p, FILE *out, int explain);
 char *trit_cluster_plan_report_json(const struct trit_cluster_plan *p, int explain);
 
+/*
+ * The commands that start a planned deployment on an engine: "vllm" (vllm
+ * serve with the degrees, --gpu-memory-utilization and --max-model-len from
+ * the plan; Ray on each machine when there are several) or "llama.cpp-rpc"
+ * (ggml-rpc-server on each worker machine, llama-server --rpc ...
+ * --tensor-split ... on the head). Written to out as shell lines under
+ * comments, or with json as one document holding each command's argv and
+ * line, the notes and the plan (docs/json.md, "Deployment"). A cluster plan
+ * writes the fastest deployment that fits and the engine runs. TRIT_EINVAL
+ * with a sentence when the engine cannot run it (llama.cpp: tp or ep above
+ * 1; vLLM: a KV cache other than f16), or nothing fits.
+ */
+int trit_parallel_plan_emit(const struct trit_parallel_plan *p, const char *engine, int json,
+                            FILE *out, char *err, size_t errlen);
+int trit_cluster_plan_emit(const struct trit_cluster_plan *p, const char *engine, int json,
+                           FILE *out, char *err, size_t errlen);
+
 /* ------------------------------------------------------------------------ */
 /* Bench: each device's ternary kernels against a streaming read of the
  * same bytes (docs/bench.md).                                              */
