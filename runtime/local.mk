@@ -44,6 +44,7 @@ runtime_libtrit_internal_la_SOURCES = \
 	runtime/plan/cluster.c runtime/plan/cluster.h \
 	runtime/plan/cplan.c runtime/plan/cplan.h \
 	runtime/plan/emit.c runtime/plan/emit.h \
+	runtime/plan/llamacpp.c runtime/plan/llamacpp.h \
 	runtime/plan/plan.c runtime/plan/plan.h \
 	runtime/bench/bench.c runtime/bench/bench.h \
 	runtime/api/api.h runtime/api/api_runtime.c runtime/api/api_plan.c runtime/api/api_bench.c runtime/api/api_run.c \

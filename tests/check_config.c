@@ -146,6 +146,7 @@ START_TEST(schema_lists_sections_and_keys_in_documentation_order)
 		{ "planner", "max_batch" }, { "planner", "bitnet_floats" },
 		{ "planner", "ternary_format" },
 		{ "parallel", "tp" }, { "parallel", "pp" }, { "parallel", "ep" },
+		{ "engine", "name" }, { "engine", "flash_attn" },
 	};
 	size_t n;
 	const struct trit_config_key *k = trit_config_schema(&n);
@@ -552,7 +553,7 @@ START_TEST(unknown_section_names_line_and_known_sections)
 	ck_assert_uint_eq(err_lines(), 2); /* one per section, not per key */
 	assert_err_has(at(p, 3));
 	assert_err_has("unknown section [modle] (did you mean [model]?)");
-	assert_err_has("known sections: [runtime], [model], [memory], [planner], [parallel] or [plugin.<name>]");
+	assert_err_has("known sections: [runtime], [model], [memory], [planner], [parallel], [engine] or [plugin.<name>]");
 	assert_err_has(at(p, 6));
 	assert_err_has("unknown section []");
 }

@@ -6,3 +6,8 @@
 TESTS += tests/llamacpp-crosscheck.sh
 EXTRA_DIST += tests/llamacpp-crosscheck.sh tests/llamacpp-crosscheck.mjs
 CLEANFILES += tests/llamacpp-crosscheck.jsonl
+
+# The llama.cpp engine profile (trit plan --engine llama.cpp) against
+# llama.cpp's own model, KV and compute buffers on six published shapes.
+TESTS += tests/llamacpp-profile.sh
+EXTRA_DIST += tests/llamacpp-profile.sh tests/llamacpp-profile.mjs tests/nlc.sh

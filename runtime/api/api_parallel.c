@@ -16,9 +16,11 @@
 #include "plan/cluster.h"
 #include "plan/cplan.h"
 #include "plan/emit.h"
+#include "plan/llamacpp.h"
 #include "plan/pplan.h"
 #include "report/cluster_report.h"
 #include "report/emit_report.h"
+#include "report/engine_report.h"
 #include "report/parallel_report.h"
 
 struct trit_parallel_plan {
@@ -350,4 +352,33 @@ int trit_cluster_plan_emit(const struct trit_cluster_plan *p, const char *engine
 		          "does not because %s", p->p.n_fit, engine, first);
 	free(ms);
 	return rc;
+}
+
+/* ------------------------------------------------------- engine profiles */
+
+int trit_engine_profile_write(const struct trit_runtime *rt, const struct trit_model *m,
+                              const struct trit_plan_options *o, int json, FILE *out,
+                              char *err, size_t errlen)
+{
+	struct trit_llamacpp_opts lo = {
+		.n_ctx = o->n_ctx, .n_ubatch = o->n_ubatch, .n_seq = o->n_seq, .kv_type = o->kv_type,
+		.fa = (enum trit_fa_mode)trit_config_int(&rt->cfg, "engine", "flash_attn", 0),
+	};
+	struct trit_llamacpp_mem mem;
+	char *s;
+	int rc;
+
+	if (trit_config_int(&rt->cfg, "engine", "name", 0) != 1)
+		return trit_errf(err, errlen, TRIT_EINVAL, "[engine] name is not llama.cpp");
+	if ((rc = trit_llamacpp_predict(m, &lo, &mem, err, errlen)))
+		return rc;
+	if (!json) {
+		trit_report_llamacpp_text(out, m, &lo, &mem);
+		return 0;
+	}
+	if (!(s = trit_report_llamacpp_json(m, &lo, &mem)))
+		return trit_errf(err, errlen, TRIT_ENOMEM, "out of memory");
+	fprintf(out, "%s\n", s);
+	free(s);
+	return 0;
 }

@@ -16,7 +16,8 @@ const char cli_usage_plan[] =
 	"Usage: trit plan MODEL [--ctx N] [--batch N] [--kv-type f32|f16|q8_0]\n"
 	"                       [--priority latency|throughput|balanced] [--strategy auto|cpu|gpu|hybrid]\n"
 	"                       [--tp N] [--pp N] [--ep N] [--cluster FILE]\n"
-	"                       [--emit vllm|llama.cpp-rpc] [--json] [--explain]\n"
+	"                       [--emit vllm|llama.cpp-rpc] [--engine trit|llama.cpp]\n"
+	"                       [--flash-attn auto|on|off] [--json] [--explain]\n"
 	"\n"
 	"Analyse MODEL, measure the devices (or read a described machine with --devices),\n"
 	"estimate every buffer (weights, KV cache, activations, workspace, overhead) and\n"
@@ -42,6 +43,9 @@ const char cli_usage_plan[] =
 	"                 vllm (vllm serve, Ray across machines) or llama.cpp-rpc\n"
 	"                 (ggml-rpc-server on workers, llama-server on the head; whole\n"
 	"                 layers only). Exit 2 when the engine cannot run it\n"
+	"  --engine E     whose memory to predict ([engine] name): trit's (default) or\n"
+	"                 llama.cpp's own buffers on the CPU (model, KV, compute)\n"
+	"  --flash-attn M the engine profile's flash attention (default auto: on)\n"
 	"  --json         print one JSON document (schema: docs/json.md)\n"
 	"  --explain      show the formulas, the KV cache per layer and every buffer\n"
 	"Exit status 5 when nothing fits (the largest context that would is reported).\n";
@@ -90,7 +94,7 @@ struct setting {
 	const char *sec, *key, *val, *flag;
 };
 
-/* Parse the options into sets (at most 12) and flags: EXIT_OK, -1 when help
+/* Parse the options into sets (at most 16) and flags: EXIT_OK, -1 when help
  * was printed, or the usage error's status. */
 static int plan_options(int argc, char **argv, struct setting *sets, int *n_sets,
                         int *json, int *explain, const char **cluster, const char **emit)
@@ -106,6 +110,8 @@ static int plan_options(int argc, char **argv, struct setting *sets, int *n_sets
 		{ "ep", required_argument, NULL, 'E' },
 		{ "cluster", required_argument, NULL, 'C' },
 		{ "emit", required_argument, NULL, 'M' },
+		{ "engine", required_argument, NULL, 'G' },
+		{ "flash-attn", required_argument, NULL, 'F' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "explain", no_argument, NULL, 'e' },
 		{ "help", no_argument, NULL, 'h' },
@@ -129,6 +135,8 @@ static int plan_options(int argc, char **argv, struct setting *sets, int *n_sets
 		case 'T': *s = (struct setting){ "parallel", "tp", optarg, "--tp" }; break;
 		case 'P': *s = (struct setting){ "parallel", "pp", optarg, "--pp" }; break;
 		case 'E': *s = (struct setting){ "parallel", "ep", optarg, "--ep" }; break;
+		case 'G': *s = (struct setting){ "engine", "name", optarg, "--engine" }; break;
+		case 'F': *s = (struct setting){ "engine", "flash_attn", optarg, "--flash-attn" }; break;
 		case 'C': *cluster = optarg; continue;
 		case 'M':
 			if (strcmp(optarg, "vllm") != 0 && strcmp(optarg, "llama.cpp-rpc") != 0)
@@ -141,7 +149,7 @@ static int plan_options(int argc, char **argv, struct setting *sets, int *n_sets
 		case 'h': fputs(cli_usage_plan, stdout); return -1;
 		default: return cli_usage_error("plan", "bad option");
 		}
-		if (++*n_sets == 12)
+		if (++*n_sets == 16)
 			return cli_usage_error("plan", "too many options");
 	}
 	if (optind != argc - 1)
@@ -243,6 +251,25 @@ static int cluster_plan(struct cli *cli, const struct trit_model *m, const char 
 	return rc;
 }
 
+/* [engine] name = llama.cpp: llama.cpp's own buffers, printed; -1 when the
+ * engine is trit's (plan as usual). */
+static int engine_profile(struct cli *cli, const struct trit_model *m, int json)
+{
+	struct trit_config_value v;
+	struct trit_plan_options po;
+	char err[2048];
+
+	if (trit_runtime_config(cli->rt, "engine", "name", &v) || !v.text ||
+	    strcmp(v.text, "llama.cpp") != 0)
+		return -1;
+	trit_runtime_plan_options(cli->rt, &po);
+	if (trit_engine_profile_write(cli->rt, m, &po, json, stdout, err, sizeof err)) {
+		fprintf(stderr, "trit: %s\n", err);
+		return EXIT_USAGE;
+	}
+	return EXIT_OK;
+}
+
 /* Plan m on the open devices and print it. */
 static int plan_and_print(struct cli *cli, const struct trit_model *m, const char *path,
                           int json, int explain)
@@ -272,7 +299,7 @@ static int plan_and_print(struct cli *cli, const struct trit_model *m, const cha
 
 int cmd_plan(struct cli *cli, int argc, char **argv)
 {
-	struct setting sets[12];
+	struct setting sets[16];
 	int n_sets = 0, json = 0, explain = 0, rc;
 	char err[4096];
 	struct trit_model *m = NULL;
@@ -303,6 +330,10 @@ int cmd_plan(struct cli *cli, int argc, char **argv)
 	}
 	/* a described machine's devices were never measured here; a cache that
 	 * cannot be read is warned about by the planner */
+	if ((rc = engine_profile(cli, m, json)) >= 0) {
+		trit_model_close(m);
+		return rc;
+	}
 	trit_runtime_parallel_options(cli->rt, &par);
 	if (par.tp > 1 || par.pp > 1 || par.ep > 1 || emit)
 		rc = parallel_plan(cli, m, argv[optind], &par, emit, json, explain);

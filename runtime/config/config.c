@@ -158,14 +158,24 @@ static const struct trit_config_key schema[] = {
 	  .env = "TRIT_EP", .min = 1, .max = 1024, .def = "1",
 	  .doc = "Expert-parallel ranks of a mixture of experts: each holds "
 	         "n_expert/ep whole experts; a multiple of tp." },
+
+	{ .section = "engine", .key = "name", .type = TRIT_CFG_ENUM,
+	  .env = "TRIT_ENGINE", .choices = "trit|llama.cpp", .def = "trit",
+	  .doc = "Whose memory trit plan predicts: trit's own (it runs the model), or "
+	         "llama.cpp's on the CPU (its model, KV cache and compute buffers)." },
+	{ .section = "engine", .key = "flash_attn", .type = TRIT_CFG_ENUM,
+	  .env = "TRIT_FLASH_ATTN", .choices = "auto|on|off", .def = "auto",
+	  .doc = "Flash attention in the engine's profile; llama.cpp's auto turns it on "
+	         "on the CPU." },
 };
 
 /* Sections checked key by key here, in documentation order. */
 static const char *const schema_sections[] = { "runtime", "model", "memory", "planner",
-                                               "parallel" };
+                                               "parallel", "engine" };
 
 #define PLUGIN_PREFIX "plugin."
-#define SECTION_LIST "[runtime], [model], [memory], [planner], [parallel] or [plugin.<name>]"
+#define SECTION_LIST "[runtime], [model], [memory], [planner], [parallel], [engine] or " \
+	"[plugin.<name>]"
 
 /* TRIT_* variables that other parts of trit read (not schema keys). */
 static const char *const other_env[] = {

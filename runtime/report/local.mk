@@ -12,4 +12,5 @@ runtime_libtrit_internal_la_SOURCES += runtime/report/run_report.c runtime/repor
 runtime_libtrit_internal_la_SOURCES += runtime/report/parallel_report.c \
 	runtime/report/parallel_report.h runtime/report/cluster_report.c \
 	runtime/report/cluster_report.h runtime/report/emit_report.c \
-	runtime/report/emit_report.h
+	runtime/report/emit_report.h runtime/report/engine_report.c \
+	runtime/report/engine_report.h

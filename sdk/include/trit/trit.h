@@ -479,6 +479,18 @@ int trit_parallel_plan_emit(const struct trit_parallel_plan *p, const char *engi
 int trit_cluster_plan_emit(const struct trit_cluster_plan *p, const char *engine, int json,
                            FILE *out, char *err, size_t errlen);
 
+/*
+ * [engine] name = llama.cpp: the buffers llama.cpp itself allocates to run
+ * m on the CPU (its model buffer, KV cache and compute buffer;
+ * docs/llamacpp-memory.md) for o's context, ubatch, sequences and KV type
+ * and [engine] flash_attn, written as text or, with json, one document
+ * (docs/json.md, "Engine profile"). TRIT_EINVAL with a sentence when
+ * llama.cpp would not run it so, or the engine is not llama.cpp.
+ */
+int trit_engine_profile_write(const struct trit_runtime *rt, const struct trit_model *m,
+                              const struct trit_plan_options *o, int json, FILE *out,
+                              char *err, size_t errlen);
+
 /* ------------------------------------------------------------------------ */
 /* Bench: each device's ternary kernels against a streaming read of the
  * same bytes (docs/bench.md).                                              */
