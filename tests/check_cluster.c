@@ -42,7 +42,7 @@ static const char *dgx_cluster(void)
 	static char path[4096];
 	const char *top = getenv("top_srcdir") ? getenv("top_srcdir") : ".";
 
-	snprintf(path, sizeof path, "%s/docs/machines/cluster-2x-dgx-h100.ini", top);
+	snprintf(path, sizeof path, "%s/docs/clusters/2x-dgx-h100.ini", top);
 	return path;
 }
 

@@ -167,9 +167,9 @@ static const char *top_srcdir(void)
 
 static const struct {
 	const char *file;
-	const char *ids[4];       /* in file order */
-	uint32_t kinds[4];
-	uint64_t memory_gib[4];
+	const char *ids[9];       /* in file order */
+	uint32_t kinds[9];
+	uint64_t memory_gib[9];
 } machines[] = {
 	{ "gpu8-ram16.ini", { "gpu0", "cpu0" }, { TRIT_DEVICE_GPU, TRIT_DEVICE_CPU }, { 8, 16 } },
 	{ "gpu24-ram64.ini", { "gpu0", "cpu0" }, { TRIT_DEVICE_GPU, TRIT_DEVICE_CPU }, { 24, 64 } },
@@ -178,6 +178,11 @@ static const struct {
 	{ "a100-80.ini", { "gpu0", "cpu0" }, { TRIT_DEVICE_GPU, TRIT_DEVICE_CPU }, { 80, 170 } },
 	{ "cpu-ram8.ini", { "cpu0" }, { TRIT_DEVICE_CPU }, { 8 } },
 	{ "gpu4-ram16.ini", { "gpu0", "cpu0" }, { TRIT_DEVICE_GPU, TRIT_DEVICE_CPU }, { 4, 16 } },
+	{ "dgx-h100.ini",
+	  { "gpu0", "gpu1", "gpu2", "gpu3", "gpu4", "gpu5", "gpu6", "gpu7", "cpu0" },
+	  { TRIT_DEVICE_GPU, TRIT_DEVICE_GPU, TRIT_DEVICE_GPU, TRIT_DEVICE_GPU, TRIT_DEVICE_GPU,
+	    TRIT_DEVICE_GPU, TRIT_DEVICE_GPU, TRIT_DEVICE_GPU, TRIT_DEVICE_CPU },
+	  { 80, 80, 80, 80, 80, 80, 80, 80, 2048 } },
 };
 
 START_TEST(every_example_machine_loads_with_its_devices)
@@ -190,7 +195,7 @@ START_TEST(every_example_machine_loads_with_its_devices)
 
 		snprintf(path, sizeof path, "%s/docs/machines/%s", top_srcdir(), machines[m].file);
 		p = load_ok(path);
-		while (n < 4 && machines[m].ids[n])
+		while (n < 9 && machines[m].ids[n])
 			n++;
 		ck_assert_msg(p->n_devices == n, "%s: %u devices, expected %u", machines[m].file,
 		              p->n_devices, n);

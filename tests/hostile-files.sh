@@ -3,7 +3,8 @@
 # FIFO (opening one waits for a writer), /dev/zero (endless bytes), a
 # directory and a 64 GiB sparse file. For each option that names a file (the
 # model, a SafeTensors shard, index.json and config.json, -c, --devices,
-# bench --cache, run/tokenize -f, TRIT_CUDA_DRIVER, a plugin in a plugin
+# plan --cluster and a devices file a cluster names, bench --cache,
+# run/tokenize -f, TRIT_CUDA_DRIVER, a plugin in a plugin
 # directory, a file the CPU plugins read under proc_root) trit must end
 # within 20 s with a failure status (where the file is optional, success),
 # a sentence naming the path and what is wrong, and a peak RSS under 200 MB.
@@ -144,6 +145,19 @@ for k in $kinds; do
 	hostile "-c FILE where FILE is $k" "$work/ini-$k" "$want" "$trit" -c "$work/ini-$k" config
 	hostile "--devices FILE where FILE is $k" "$work/ini-$k" "$want" \
 		"$trit" --devices "$work/ini-$k" devices
+done
+
+# --- a cluster inventory, and the devices file one of its machines names -----
+model="$top_srcdir/models/fortunes-bitnet-3M-I2_S.gguf"
+for k in $kinds; do
+	make_hostile $k "$work/cluster-$k"
+	eval "want=\${says_$k:-}"
+	[ $k = sparse ] && want=':1: line longer than 4096 bytes'
+	hostile "plan --cluster FILE where FILE is $k" "$work/cluster-$k" "$want" \
+		"$trit" plan "$model" --cluster "$work/cluster-$k"
+	printf '[machine.a]\naddress = a\ndevices = %s\n' "$work/cluster-$k" >"$work/cluster.ini"
+	hostile "plan --cluster naming a devices file that is $k" "$work/cluster-$k" "$want" \
+		"$trit" plan "$model" --cluster "$work/cluster.ini"
 done
 
 # --- the bench cache ----------------------------------------------------------

@@ -95,8 +95,8 @@ check "trit run refuses [parallel] tp = 8: exit 3" 3 \
 expect "it names where the degree was set" "$work/err" "\\[parallel\\] tp = 8 \\($work/deploy.ini:4\\)"
 
 # --- a cluster inventory: the deployments searched and ranked --------------------
-dgx2="$top_srcdir/docs/machines/cluster-2x-dgx-h100.ini"
-ws2="$top_srcdir/docs/machines/cluster-2x-workstation.ini"
+dgx2="$top_srcdir/docs/clusters/2x-dgx-h100.ini"
+ws2="$top_srcdir/docs/clusters/2x-workstation.ini"
 check "--cluster searches the two DGX H100s" 0 "$trit" plan "$llama" --ctx 8192 --cluster "$dgx2" --json
 cp "$work/out" "$work/cluster.json"
 jq_eq "two machines, sixteen GPUs" "$work/cluster.json" '[.cluster.machines[].gpus]|join(",")' 8,8

@@ -139,6 +139,19 @@ static uint32_t machine_gpus(const struct trit_emit_in *in, uint32_t m, const ch
 	return in->machines[m].n_gpus;
 }
 
+/* CUDA_VISIBLE_DEVICES for k when the plan uses only some of machine m's
+ * NVIDIA GPUs (CUDA numbers them as the devices file or trit lists them). */
+static void visible(struct ctx *c, struct trit_emit_cmd *k, uint32_t m)
+{
+	const char *vendor, *list;
+	int subset;
+	uint32_t n = machine_gpus(c->in, m, &vendor);
+
+	list = locals(c, m, "", n, &subset);
+	if (subset && vendor && strcmp(vendor, "NVIDIA") == 0)
+		env(k, own(c, "CUDA_VISIBLE_DEVICES=%s", list));
+}
+
 /* ------------------------------------------------------------------ vLLM */
 
 /* The share of a GPU's memory vLLM may take: the budget the plan checked
@@ -200,13 +213,8 @@ static int vllm(struct ctx *c, const uint32_t *order, uint32_t n_machines, char 
 		return rc;
 	e->gpu_memory_utilization = utilisation(in);
 	for (uint32_t i = 0; n_machines > 1 && i < n_machines; i++) {
-		const char *vendor;
-		int subset;
-		uint32_t n = machine_gpus(in, order[i], &vendor);
-		const char *list = locals(c, order[i], "", n, &subset);
 		k = cmd(c, order[i], i ? "worker" : "head");
-		if (subset && vendor && strcmp(vendor, "NVIDIA") == 0)
-			env(k, own(c, "CUDA_VISIBLE_DEVICES=%s", list));
+		visible(c, k, order[i]);
 		arg(k, "ray");
 		arg(k, "start");
 		if (i == 0) {
@@ -218,14 +226,8 @@ static int vllm(struct ctx *c, const uint32_t *order, uint32_t n_machines, char 
 		}
 	}
 	k = cmd(c, order[0], "head");
-	if (n_machines == 1) {
-		const char *vendor;
-		int subset;
-		uint32_t n = machine_gpus(in, order[0], &vendor);
-		const char *list = locals(c, order[0], "", n, &subset);
-		if (subset && vendor && strcmp(vendor, "NVIDIA") == 0)
-			env(k, own(c, "CUDA_VISIBLE_DEVICES=%s", list));
-	}
+	if (n_machines == 1)
+		visible(c, k, order[0]);
 	arg(k, "vllm");
 	arg(k, "serve");
 	arg(k, in->model);
@@ -319,16 +321,11 @@ static void rpc_head(struct ctx *c, const uint32_t *order, uint32_t n_machines)
 {
 	const struct trit_emit_in *in = c->in;
 	uint32_t head = order[n_machines - 1];
-	const char *vendor, *list;
-	uint32_t n = machine_gpus(in, head, &vendor);
 	struct trit_emit_cmd *k = cmd(c, head, "head");
 	char rpc[4096] = "";
 	size_t used = 0;
-	int subset;
 
-	list = locals(c, head, "", n, &subset);
-	if (subset && vendor && strcmp(vendor, "NVIDIA") == 0)
-		env(k, own(c, "CUDA_VISIBLE_DEVICES=%s", list));
+	visible(c, k, head);
 	arg(k, "llama-server");
 	arg(k, "-m");
 	arg(k, in->model);

@@ -35,7 +35,7 @@ static void machines_text(FILE *out, const struct trit_cluster *cl)
 		uint64_t mem = 0;
 		for (uint32_t k = 0; k < m->n_gpus; k++)
 			mem += cl->gpus[m->first_gpu + k].free;
-		fprintf(out, "  %-12s %-20s %u GPU%s, %s; RAM %s; GPU link %s%s\n", m->name, m->address,
+		fprintf(out, "  %-12s %-24s %u GPU%s, %s; RAM %s; GPU link %s%s\n", m->name, m->address,
 		        m->n_gpus, m->n_gpus == 1 ? "" : "s", trit_format_bytes(mem, b1, sizeof b1),
 		        m->ram ? trit_format_bytes(m->ram, b2, sizeof b2) : "not described",
 		        m->gpu_link ? trit_format_bytes(m->gpu_link, b3, sizeof b3) : "not described",
