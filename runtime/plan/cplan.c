@@ -100,7 +100,7 @@ static uint32_t moe_layers(const struct trit_model *m, uint32_t first, uint32_t 
 }
 
 struct speed_sum {
-	double seconds, link_bytes, net_bytes;
+	double seconds, read_bytes, link_bytes, net_bytes;
 	char unknown[200];
 };
 
@@ -134,6 +134,7 @@ static void stage_speed(const struct trit_model *m, const struct trit_cluster *c
 		return;
 	}
 	sum->seconds += slowest + (link_b > 0 ? link_b / (double)mc->gpu_link : 0);
+	sum->read_bytes += read;
 	sum->link_bytes += link_b;
 }
 
@@ -159,7 +160,7 @@ static void speed(const struct trit_model *m, const struct trit_cluster *cl,
                   struct trit_cplan_candidate *c)
 {
 	struct speed_sum sum = { 0 };
-	char b1[32], b2[32];
+	char b0[32], b1[32], b2[32];
 
 	for (uint32_t s = 0; s < c->par.pp && !sum.unknown[0]; s++) {
 		stage_speed(m, cl, c, s, &sum);
@@ -175,8 +176,10 @@ static void speed(const struct trit_model *m, const struct trit_cluster *cl,
 		return;
 	}
 	c->tokens_per_s = 1 / sum.seconds;
-	snprintf(c->speed, sizeof c->speed, "%s over GPU links and %s over the network a token; "
-	         "latency not counted", trit_format_bytes(c->link_bytes, b1, sizeof b1),
+	snprintf(c->speed, sizeof c->speed, "a token: each stage's busiest GPU reads %s in all, "
+	         "%s cross GPU links and %s the network; latency not counted",
+	         trit_format_bytes((uint64_t)sum.read_bytes, b0, sizeof b0),
+	         trit_format_bytes(c->link_bytes, b1, sizeof b1),
 	         trit_format_bytes(c->net_bytes, b2, sizeof b2));
 }
 

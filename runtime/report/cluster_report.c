@@ -87,6 +87,8 @@ void trit_report_cluster_text(FILE *out, const struct trit_model *m, const struc
 		const struct trit_cplan_candidate *c = &p->c[i];
 		if (c->verdict == TRIT_CAND_FITS && (explain || shown < SHOWN)) {
 			candidate_text(out, i, c);
+			if (explain) /* why it ranks where it does */
+				fprintf(out, "        %s\n", c->speed);
 			shown++;
 		}
 	}
