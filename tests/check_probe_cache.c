@@ -93,6 +93,29 @@ START_TEST(a_value_comes_back_in_the_next_run_for_the_same_stamp_and_file)
 }
 END_TEST
 
+/* The same plugin built in two trees (two files, two ids): each keeps its
+ * measurement, so alternating between the trees measures nothing again. */
+START_TEST(two_files_of_one_plugin_keep_their_own_entries)
+{
+	struct trit_probe_cache *pc = trit_probe_cache_open(path, 3600, 0);
+	char v[64];
+
+	ck_assert_int_eq(trit_probe_cache_put(pc, "cpu_x", "tree-a", "cpu0.bw", "s1", "100"), 0);
+	trit_probe_cache_save(pc);
+	trit_probe_cache_close(pc);
+	pc = trit_probe_cache_open(path, 3600, 0);
+	ck_assert_int_eq(trit_probe_cache_put(pc, "cpu_x", "tree-b", "cpu0.bw", "s1", "200"), 0);
+	trit_probe_cache_save(pc);
+	trit_probe_cache_close(pc);
+	pc = trit_probe_cache_open(path, 3600, 0);
+	ck_assert_int_eq(get(pc, "tree-a", "cpu0.bw", "s1", v, sizeof v), 1);
+	ck_assert_str_eq(v, "100");
+	ck_assert_int_eq(get(pc, "tree-b", "cpu0.bw", "s1", v, sizeof v), 1);
+	ck_assert_str_eq(v, "200");
+	trit_probe_cache_close(pc);
+}
+END_TEST
+
 START_TEST(remeasure_and_max_age_and_off_make_every_get_miss)
 {
 	struct trit_probe_cache *pc;
@@ -295,6 +318,7 @@ int main(void)
 	TCase *loop;
 
 	ADD(s, a_value_comes_back_in_the_next_run_for_the_same_stamp_and_file);
+	ADD(s, two_files_of_one_plugin_keep_their_own_entries);
 	ADD(s, remeasure_and_max_age_and_off_make_every_get_miss);
 	ADD(s, a_time_in_the_future_is_not_trusted);
 	loop = tcase_create("damaged");
