@@ -5,9 +5,11 @@
  * "cpu_avx2", "plugin_id": "...", "key": "cpu0.mem_bandwidth", "stamp":
  * "...", "value": "...", "measured_at": <unix seconds>}, ...]}. An entry
  * is served only when plugin, plugin_id, key and stamp are all equal and
- * it is younger than the operator's limit; one entry per plugin file
- * (plugin and plugin_id) and key, so the plugins of two build trees, or of
- * an installed and a built trit, keep their measurements side by side.
+ * it is younger than the operator's limit. One entry per plugin file
+ * (plugin and plugin_id), key and stamp: the plugins of two build trees,
+ * and processes whose stamps differ (a test giving pocl two devices, one
+ * run on fewer CPUs), keep their measurements side by side instead of
+ * replacing each other's on every run; the oldest beyond the cap go.
  */
 #include <build-config.h>
 
@@ -210,11 +212,11 @@ const char *trit_probe_cache_path(const struct trit_probe_cache *pc)
 }
 
 static struct entry *find(struct trit_probe_cache *pc, const char *plugin, const char *plugin_id,
-                          const char *key)
+                          const char *key, const char *stamp)
 {
 	for (size_t i = 0; i < pc->n; i++)
 		if (!strcmp(pc->e[i].plugin, plugin) && !strcmp(pc->e[i].plugin_id, plugin_id) &&
-		    !strcmp(pc->e[i].key, key))
+		    !strcmp(pc->e[i].key, key) && !strcmp(pc->e[i].stamp, stamp))
 			return &pc->e[i];
 	return NULL;
 }
@@ -231,8 +233,8 @@ int trit_probe_cache_get(struct trit_probe_cache *pc, const char *plugin, const 
 		return TRIT_EINVAL;
 	/* --remeasure hides what earlier runs stored, not what this one did: a
 	 * plugin checks that the cache keeps values by reading one back */
-	if (!pc || !pc->path || !(e = find(pc, plugin, plugin_id, key)) ||
-	    (pc->remeasure && !e->fresh) || strcmp(e->stamp, stamp))
+	if (!pc || !pc->path || !(e = find(pc, plugin, plugin_id, key, stamp)) ||
+	    (pc->remeasure && !e->fresh))
 		return 0;
 	/* a time in the future (a clock set back) is not trusted either */
 	if (e->measured_at > now || (uint64_t)(now - e->measured_at) > pc->max_age_s)
@@ -266,7 +268,7 @@ int trit_probe_cache_put(struct trit_probe_cache *pc, const char *plugin, const 
 		return TRIT_EINVAL;
 	if (!pc || !pc->path)
 		return 0;
-	if ((e = find(pc, plugin, plugin_id, key))) {
+	if ((e = find(pc, plugin, plugin_id, key, stamp))) {
 		entry_free(e);
 		*e = pc->e[--pc->n];
 	}
@@ -337,7 +339,8 @@ static void merge_from_file(struct trit_probe_cache *pc)
 
 	load(&disk);
 	for (size_t i = 0; i < disk.n; i++) {
-		struct entry *d = &disk.e[i], *mine = find(pc, d->plugin, d->plugin_id, d->key);
+		struct entry *d = &disk.e[i];
+		struct entry *mine = find(pc, d->plugin, d->plugin_id, d->key, d->stamp);
 		if (mine && mine->fresh) {  /* measured anew here: ours wins */
 			entry_free(d);
 			continue;
