@@ -142,7 +142,7 @@ START_TEST(the_decode_estimate_counts_reads_links_and_the_network)
 	char err[4096];
 
 	ck_assert_msg(trit_cluster_read(dgx_cluster(), &c, err, sizeof err) == 0, "%s", err);
-	ck_assert_msg(trit_cplan_make(m, &o, &c, 0.90, &p, err, sizeof err) == 0, "%s", err);
+	ck_assert_msg(trit_cplan_make(m, &o, &c, 0.90, NULL, &p, err, sizeof err) == 0, "%s", err);
 	for (uint32_t i = 0; i < p.n; i++)
 		if (p.c[i].par.tp == 8 && p.c[i].par.pp == 2)
 			k = &p.c[i];

@@ -36,6 +36,12 @@ struct trit_plan {
 	char *why;                      /* the strategy's sentence, for the summary */
 };
 
+/* Every loaded device, with its [memory] limit.<backend>.<id> (api_plan.c;
+ * the parallel plans offer the GPUs among them). Free with free(); NULL
+ * when out of memory. */
+struct trit_plan_device *trit_api_plan_devices(const struct trit_registry *reg,
+                                               const struct trit_config *cfg, uint32_t *n);
+
 /* The vocabulary a session read from its model (api_run.c). */
 struct trit_vocab;
 const struct trit_vocab *trit_api_session_vocab(const struct trit_session *s);

@@ -50,47 +50,37 @@ static uint64_t overhead(const struct trit_device *d)
 	return 0;
 }
 
-/* One offered GPU from a device: usable = free (or its limit) x fraction. */
-static void gpu_from(struct trit_pplan_gpu *g, const struct trit_device *d, const char *backend,
-                     const struct trit_config *cfg, double frac)
-{
-	const struct trit_config_entry *e;
-	char key[160];
-	uint64_t usable = d->mem_free.value;
-
-	snprintf(key, sizeof key, "limit.%s.%s", backend, d->id);
-	if ((e = trit_config_find(cfg, "memory", key)) && e->size < usable)
-		usable = e->size;
-	snprintf(g->name, sizeof g->name, "%s/%s", backend, d->id);
-	g->free = d->mem_free.value;
-	g->usable = (uint64_t)((double)usable * frac);
-	g->overhead = overhead(d);
-	g->total = d->mem_total.state != TRIT_VALUE_UNKNOWN ? d->mem_total.value : d->mem_free.value;
-	snprintf(g->vendor, sizeof g->vendor, "%s", d->vendor ? d->vendor : "");
-}
-
-/* The runtime's GPUs and accelerators with known free memory, in order. */
+/* The runtime's GPUs and accelerators with known free memory, in order:
+ * usable = free (or its [memory] limit) x fraction; total 0 when the
+ * backend could not measure it. */
 static struct trit_pplan_gpu *gpus_of(const struct trit_runtime *rt, double frac, uint32_t *n)
 {
-	const struct trit_registry *reg = rt->reg;
-	size_t cap = 0;
-	struct trit_pplan_gpu *v;
+	uint32_t n_devs = 0;
+	struct trit_plan_device *devs = trit_api_plan_devices(rt->reg, &rt->cfg, &n_devs);
+	struct trit_pplan_gpu *v = calloc(n_devs ? n_devs : 1, sizeof *v);
 
 	*n = 0;
-	for (size_t i = 0; i < trit_registry_plugin_count(reg); i++)
-		cap += trit_registry_plugin(reg, i)->n_devices;
-	if (!(v = calloc(cap ? cap : 1, sizeof *v)))
-		return NULL;
-	for (size_t i = 0; i < trit_registry_plugin_count(reg); i++) {
-		const struct trit_plugin_info *pi = trit_registry_plugin(reg, i);
-		for (uint32_t k = 0; k < pi->n_devices; k++) {
-			const struct trit_device *d = &pi->devices[k];
-			if (d->kind != TRIT_DEVICE_CPU && d->mem_free.state != TRIT_VALUE_UNKNOWN) {
-				v[*n].local = *n;
-				gpu_from(&v[(*n)++], d, pi->name, &rt->cfg, frac);
-			}
-		}
+	for (uint32_t i = 0; devs && v && i < n_devs; i++) {
+		const struct trit_device *d = devs[i].dev;
+		struct trit_pplan_gpu *g = &v[*n];
+		uint64_t usable = d->mem_free.value;
+		if (d->kind == TRIT_DEVICE_CPU || d->mem_free.state == TRIT_VALUE_UNKNOWN)
+			continue;
+		if (devs[i].limit && devs[i].limit < usable)
+			usable = devs[i].limit;
+		snprintf(g->name, sizeof g->name, "%s/%s", devs[i].backend, d->id);
+		g->free = d->mem_free.value;
+		g->usable = (uint64_t)((double)usable * frac);
+		g->overhead = overhead(d);
+		g->total = d->mem_total.state != TRIT_VALUE_UNKNOWN ? d->mem_total.value : 0;
+		snprintf(g->vendor, sizeof g->vendor, "%s", d->vendor ? d->vendor : "");
+		g->local = (*n)++;
 	}
+	if (!devs) {
+		free(v);
+		v = NULL;
+	}
+	free(devs);
 	return v;
 }
 
@@ -179,45 +169,23 @@ char *trit_parallel_plan_report_json(const struct trit_parallel_plan *p, int exp
 	return trit_report_parallel_json(p->m, &p->p, p->gpus, explain);
 }
 
-/* Keep the candidates whose degrees match par's non-zero ones. */
-static void restrict_to(struct trit_cplan *p, const struct trit_parallel_options *par)
-{
-	uint32_t kept = 0, fit = 0;
-
-	for (uint32_t i = 0; i < p->n; i++) {
-		struct trit_cplan_candidate *c = &p->c[i];
-		if ((par->tp && c->par.tp != par->tp) || (par->pp && c->par.pp != par->pp) ||
-		    (par->ep && c->par.ep != par->ep)) {
-			trit_pplan_free(&c->plan);
-			free(c->gpus);
-			free(c->gpu_index);
-			continue;
-		}
-		fit += c->verdict == TRIT_CAND_FITS;
-		p->c[kept++] = *c;
-	}
-	p->n = kept;
-	p->n_fit = fit;
-}
-
 int trit_cluster_plan_create(const struct trit_model *m, const struct trit_plan_options *o,
                              const char *cluster_file, const struct trit_parallel_options *par,
                              struct trit_cluster_plan **out, char *err, size_t errlen)
 {
 	struct trit_estimate_opts eo = estimate_opts(o);
 	struct trit_cluster_plan *p = calloc(1, sizeof *p);
+	struct trit_parallel only = { par ? par->tp : 0, par ? par->pp : 0, par ? par->ep : 0 };
 	int rc;
 
 	*out = NULL;
 	if (!p)
 		return trit_errf(err, errlen, TRIT_ENOMEM, "out of memory");
 	if ((rc = trit_cluster_read(cluster_file, &p->cl, err, errlen)) ||
-	    (rc = trit_cplan_make(m, &eo, &p->cl, gpu_fraction(o), &p->p, err, errlen))) {
+	    (rc = trit_cplan_make(m, &eo, &p->cl, gpu_fraction(o), &only, &p->p, err, errlen))) {
 		trit_cluster_plan_free(p);
 		return rc;
 	}
-	if (par)
-		restrict_to(&p->p, par);
 	p->m = m;
 	p->o = *o;
 	*out = p;
@@ -228,8 +196,7 @@ void trit_cluster_plan_free(struct trit_cluster_plan *p)
 {
 	if (!p)
 		return;
-	if (p->p.c)
-		trit_cplan_free(&p->p);
+	trit_cplan_free(&p->p);
 	trit_cluster_free(&p->cl);
 	free(p);
 }

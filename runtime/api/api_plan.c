@@ -83,9 +83,8 @@ void trit_runtime_plan_options(const struct trit_runtime *rt, struct trit_plan_o
 	};
 }
 
-/* Every loaded device, with its [memory] limit.<backend>.<id>. */
-static struct trit_plan_device *plan_devices(const struct trit_registry *reg,
-                                             const struct trit_config *cfg, uint32_t *n)
+struct trit_plan_device *trit_api_plan_devices(const struct trit_registry *reg,
+                                               const struct trit_config *cfg, uint32_t *n)
 {
 	size_t cap = 0;
 	struct trit_plan_device *v;
@@ -144,7 +143,7 @@ int trit_plan_create(const struct trit_runtime *rt, const struct trit_model *m,
 	if (why)
 		trit_log(TRIT_LOG_WARN, "bench results not used: %s", why);
 	p = calloc(1, sizeof *p);
-	if (!p || !(p->devs = plan_devices(rt->reg, &rt->cfg, &p->n_devs))) {
+	if (!p || !(p->devs = trit_api_plan_devices(rt->reg, &rt->cfg, &p->n_devs))) {
 		free(p);
 		return trit_errf(err, errlen, TRIT_ENOMEM, "out of memory");
 	}

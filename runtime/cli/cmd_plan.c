@@ -319,8 +319,11 @@ int cmd_plan(struct cli *cli, int argc, char **argv)
 			fallback_plan(trit_runtime_registry(cli->rt), err, json);
 		return EXIT_FAIL;
 	}
-	if (cluster) { /* another machine's GPUs: this one's are not opened */
-		rc = cluster_plan(cli, m, cluster, emit, json, explain);
+	/* another machine's GPUs, or llama.cpp's buffers from the model alone:
+	 * this machine's devices are not opened */
+	rc = cluster ? cluster_plan(cli, m, cluster, emit, json, explain) :
+	     engine_profile(cli, m, json);
+	if (rc >= 0) {
 		trit_model_close(m);
 		return rc;
 	}
@@ -328,16 +331,12 @@ int cmd_plan(struct cli *cli, int argc, char **argv)
 		trit_model_close(m);
 		return rc;
 	}
-	/* a described machine's devices were never measured here; a cache that
-	 * cannot be read is warned about by the planner */
-	if ((rc = engine_profile(cli, m, json)) >= 0) {
-		trit_model_close(m);
-		return rc;
-	}
 	trit_runtime_parallel_options(cli->rt, &par);
 	if (par.tp > 1 || par.pp > 1 || par.ep > 1 || emit)
 		rc = parallel_plan(cli, m, argv[optind], &par, emit, json, explain);
 	else {
+		/* a described machine's devices were never measured here; a cache
+		 * that cannot be read is warned about by the planner */
 		if (!cli->devices_file)
 			trit_runtime_load_bench_cache(cli->rt, NULL, NULL, 0);
 		rc = plan_and_print(cli, m, argv[optind], json, explain);

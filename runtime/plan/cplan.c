@@ -76,10 +76,7 @@ static double stage_read(const struct trit_model *m, const struct trit_pplan *p,
 		t = &m->tensors[b->tensor];
 		if (t->role == TRIT_ROLE_TOKEN_EMBD && !(hp->tied_embeddings && s + 1 == p->par.pp))
 			continue;
-		if (trit_role_group(t->role) == TRIT_GROUP_EXPERTS && hp->n_expert &&
-		    t->role != TRIT_ROLE_FFN_ROUTER && t->role != TRIT_ROLE_FFN_GATE_SHEXP &&
-		    t->role != TRIT_ROLE_FFN_UP_SHEXP && t->role != TRIT_ROLE_FFN_DOWN_SHEXP &&
-		    t->role != TRIT_ROLE_FFN_ROUTER_SHEXP)
+		if (hp->n_expert && trit_parallel_routed_expert((enum trit_role)t->role))
 			sum += (double)b->bytes * expert_share(hp, p->par.ep);
 		else
 			sum += (double)b->bytes;
@@ -285,9 +282,16 @@ static uint32_t ep_values(const struct trit_model *m, uint32_t tp, uint32_t most
 	return n;
 }
 
-/* Every (tp, ep, pp) the cluster has room for; a refused (tp, ep) once. */
+/* Whether a degree is the one asked for (0: any). */
+static int kept(uint32_t asked, uint32_t d)
+{
+	return !asked || asked == d;
+}
+
+/* Every (tp, ep, pp) the cluster has room for and `only` keeps; a refused
+ * (tp, ep) once, as pp 1. */
 static int enumerate(const struct trit_model *m, const struct trit_cluster *cl,
-                     struct trit_cplan *p)
+                     const struct trit_parallel *only, struct trit_cplan *p)
 {
 	uint32_t most = 0, cap = 0, eps[TRIT_PARALLEL_MAX];
 
@@ -298,16 +302,18 @@ static int enumerate(const struct trit_model *m, const struct trit_cluster *cl,
 		most = TRIT_PARALLEL_MAX;
 	for (uint32_t tp = 1; tp <= most; tp++) {
 		uint32_t n_ep = ep_values(m, tp, most, eps, TRIT_PARALLEL_MAX);
-		for (uint32_t e = 0; e < n_ep; e++) {
+		for (uint32_t e = 0; kept(only->tp, tp) && e < n_ep; e++) {
 			struct trit_parallel par = { tp, 1, eps[e] };
 			uint32_t top = slots(cl, trit_parallel_stage_ranks(&par));
+			if (!kept(only->ep, eps[e]))
+				continue;
 			if (trit_parallel_check(m, &par, NULL, 0))
 				top = 1; /* refused: once, with its reason */
 			else if (top > m->hp.n_layer)
 				top = m->hp.n_layer;
 			for (uint32_t pp = 1; pp <= top; pp++) {
 				par.pp = pp;
-				if (add(p, &cap, par))
+				if (kept(only->pp, pp) && add(p, &cap, par))
 					return TRIT_ENOMEM;
 			}
 		}
@@ -316,15 +322,17 @@ static int enumerate(const struct trit_model *m, const struct trit_cluster *cl,
 }
 
 int trit_cplan_make(const struct trit_model *m, const struct trit_estimate_opts *est,
-                    const struct trit_cluster *cl, double gpu_fraction, struct trit_cplan *out,
-                    char *err, size_t errlen)
+                    const struct trit_cluster *cl, double gpu_fraction,
+                    const struct trit_parallel *only, struct trit_cplan *out, char *err,
+                    size_t errlen)
 {
+	static const struct trit_parallel any;
 	int rc;
 
 	memset(out, 0, sizeof *out);
 	if (!cl->n_gpus)
 		return trit_errf(err, errlen, TRIT_EINVAL, "%s describes no GPU", cl->path);
-	if ((rc = enumerate(m, cl, out)))
+	if ((rc = enumerate(m, cl, only ? only : &any, out)))
 		goto fail;
 	for (uint32_t i = 0; i < out->n; i++) {
 		if ((rc = candidate(m, est, cl, gpu_fraction, &out->c[i])))

@@ -43,10 +43,12 @@ struct trit_cplan {
 
 /* Search m's deployments on cluster cl; est gives the context, ubatch,
  * sequences, KV type and headroom, gpu_fraction the share of each GPU's
- * memory a rank may use. Free with trit_cplan_free. */
+ * memory a rank may use; only (may be NULL) keeps its non-zero degrees.
+ * Free with trit_cplan_free. */
 int trit_cplan_make(const struct trit_model *m, const struct trit_estimate_opts *est,
-                    const struct trit_cluster *cl, double gpu_fraction, struct trit_cplan *out,
-                    char *err, size_t errlen);
+                    const struct trit_cluster *cl, double gpu_fraction,
+                    const struct trit_parallel *only, struct trit_cplan *out, char *err,
+                    size_t errlen);
 void trit_cplan_free(struct trit_cplan *p);
 
 #endif

@@ -156,16 +156,15 @@ static void visible(struct ctx *c, struct trit_emit_cmd *k, uint32_t m)
 
 /* The share of a GPU's memory vLLM may take: the budget the plan checked
  * every rank against (its usable memory over its total), the smallest of
- * the ranks', rounded down to 1%. */
+ * the ranks', rounded down to 1%. Every total is known (vllm_refusal). */
 static double utilisation(const struct trit_emit_in *in)
 {
 	double least = 1;
 
 	for (uint32_t r = 0; r < in->plan->n_ranks; r++) {
 		const struct trit_pplan_gpu *g = &in->gpus[r];
-		double u = g->total ? (double)g->usable / (double)g->total : 0.9;
-		if (u < least)
-			least = u;
+		if ((double)g->usable / (double)g->total < least)
+			least = (double)g->usable / (double)g->total;
 	}
 	return (double)(uint64_t)(least * 100 + 1e-9) / 100;
 }
@@ -177,7 +176,7 @@ static double needed(const struct trit_emit_in *in)
 
 	for (uint32_t r = 0; r < in->plan->n_ranks; r++) {
 		const struct trit_pplan_rank *k = &in->plan->ranks[r];
-		double u = in->gpus[r].total ? (double)(k->need + k->headroom) / (double)in->gpus[r].total : 1;
+		double u = (double)(k->need + k->headroom) / (double)in->gpus[r].total;
 		if (u > most)
 			most = u;
 	}
@@ -193,6 +192,11 @@ static int vllm_refusal(const struct trit_emit_in *in, uint32_t n_machines, char
 		return trit_errf(err, errlen, TRIT_EINVAL, "vLLM keeps its KV cache in the model's "
 		                 "16-bit type (or fp8), not %s: plan with --kv-type f16",
 		                 trit_kv_type_name(in->kv_type));
+	for (uint32_t r = 0; r < in->plan->n_ranks; r++)
+		if (!in->gpus[r].total)
+			return trit_errf(err, errlen, TRIT_EINVAL, "%s's total memory is unknown, and "
+			                 "vLLM's --gpu-memory-utilization is a share of it",
+			                 in->gpus[r].name);
 	if (p->ep > p->tp && (n_machines > 1 || p->pp > 1))
 		return trit_errf(err, errlen, TRIT_EINVAL, "ep %u over tp %u runs the attention "
 		                 "data-parallel (%u copies); trit writes that vLLM deployment for "
@@ -387,7 +391,7 @@ int trit_emit_make(enum trit_engine engine, const struct trit_emit_in *in, struc
                    char *err, size_t errlen)
 {
 	struct ctx c = { .e = out, .in = in };
-	uint32_t order[TRIT_EMIT_MAX_CMDS], n;
+	uint32_t order[TRIT_EMIT_MAX_CMDS] = { 0 }, n;
 	int rc;
 
 	memset(out, 0, sizeof *out);

@@ -350,11 +350,11 @@ static void weights(struct est *s, const struct trit_model *m, const struct trit
 		struct trit_mem_buffer *b;
 		uint64_t bytes;
 
-		if (d->as_stored)
+		if (d->as_stored) { /* the engine runs the file's bytes */
+			int ft = file_type(t);
 			f = (struct trit_weight_form){ .fate = TRIT_WEIGHT_AS_IS, .bytes = t->n_bytes,
-			                               .file_type = file_type(t),
-			                               .run_type = file_type(t) };
-		else
+			                               .file_type = ft, .run_type = ft };
+		} else
 			trit_estimate_weight_form(m, t, d->matmul_types, d->ternary_pref,
 			                          d->ternary_force, s->keep_floats, &f);
 		/* tensor and expert parallel: one rank's share (parallel.h) */

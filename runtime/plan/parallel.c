@@ -43,6 +43,12 @@ void trit_parallel_stage_layers(uint32_t n_layer, uint32_t pp, uint32_t stage, u
 	*count = stage < pp ? base + (stage + 1 + extra >= pp && stage + 1 < pp) : 0;
 }
 
+int trit_parallel_routed_expert(enum trit_role r)
+{
+	return r == TRIT_ROLE_FFN_GATE_EXPS || r == TRIT_ROLE_FFN_UP_EXPS ||
+	       r == TRIT_ROLE_FFN_DOWN_EXPS;
+}
+
 /* Whether a role is a matrix whose output features (rows) are split:
  * column-parallel. Row-parallel ones (o, down) split their input features. */
 static enum trit_shard_rule weight_rule(enum trit_role r, uint32_t ep)
@@ -60,9 +66,9 @@ static enum trit_shard_rule weight_rule(enum trit_role r, uint32_t ep)
 	case TRIT_ROLE_FFN_DOWN: case TRIT_ROLE_FFN_GATE_SHEXP: case TRIT_ROLE_FFN_UP_SHEXP:
 	case TRIT_ROLE_FFN_DOWN_SHEXP:
 		return TRIT_SHARD_FFN;
-	case TRIT_ROLE_FFN_GATE_EXPS: case TRIT_ROLE_FFN_UP_EXPS: case TRIT_ROLE_FFN_DOWN_EXPS:
-		return ep > 1 ? TRIT_SHARD_EXPERTS : TRIT_SHARD_FFN;
 	default:
+		if (trit_parallel_routed_expert(r))
+			return ep > 1 ? TRIT_SHARD_EXPERTS : TRIT_SHARD_FFN;
 		return TRIT_SHARD_REPLICATED; /* norms, routers, MLA's q_a and kv_a, ... */
 	}
 }

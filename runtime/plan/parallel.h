@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "model/model.h"
+#include "model/names.h"
 
 /* The largest degree accepted (no model has more heads or experts to split). */
 #define TRIT_PARALLEL_MAX 1024u
@@ -39,6 +40,10 @@ enum trit_shard_rule {
 	TRIT_SHARD_EXPERTS,        /* n_expert / ep whole experts */
 	TRIT_SHARD_RULE_COUNT
 };
+
+/* Whether role r is a routed expert's matrix (gate, up, down of the
+ * experts a router picks from; not the router, not shared experts). */
+int trit_parallel_routed_expert(enum trit_role r);
 
 /* "replicated", "heads/tp", ... for reports. */
 const char *trit_shard_rule_name(enum trit_shard_rule r);

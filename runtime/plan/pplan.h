@@ -20,7 +20,7 @@ struct trit_pplan_gpu {
 	uint64_t free;       /* free bytes, measured (or as a described machine states) */
 	uint64_t usable;     /* what a rank may use: free, or its [memory] limit, x gpu_fraction */
 	uint64_t overhead;   /* the runtime overhead measured on it (mem.overhead); 0 unknown */
-	uint64_t total;      /* its memory (deployments emitted size the engine by it) */
+	uint64_t total;      /* its memory (an emitted vLLM share is of it); 0 unknown */
 	char vendor[32];     /* "NVIDIA", ...; "" unknown */
 	uint32_t machine;    /* its machine (0 when there is one) */
 	uint32_t local;      /* its place among its machine's GPUs, from 0 */
