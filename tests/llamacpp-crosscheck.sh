@@ -12,38 +12,10 @@ top_builddir=${top_builddir:-.}
 top_srcdir=${top_srcdir:-.}
 gen="$top_builddir/tests/trit-genmodel"
 trit="$top_builddir/trit"
-pin="node-llama-cpp@3.22.1"
 
-if ! command -v node >/dev/null 2>&1; then
-	echo "1..0 # SKIP node is not installed (.ci/deps installs it)"
-	exit 0
-fi
-node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
-if [ "$node_major" -lt 20 ]; then
-	echo "1..0 # SKIP node $(node --version 2>/dev/null) is too old: $pin needs node >= 20"
-	exit 0
-fi
-case "$(uname -s)-$(uname -m)" in
-Linux-x86_64) binpkg=linux-x64 ;;
-Linux-aarch64) binpkg=linux-arm64 ;;
-*)
-	echo "1..0 # SKIP no prebuilt llama.cpp of $pin for $(uname -s) $(uname -m)"
-	exit 0
-	;;
-esac
-pkgdir=""
-for d in "${TRIT_NPM_DIR:-}" "$top_builddir/tests/npm" "${HOME:-/nonexistent}/.cache/trit/npm"; do
-	if [ -n "$d" ] && [ -f "$d/node_modules/node-llama-cpp/package.json" ]; then
-		pkgdir=$d
-		break
-	fi
-done
-if [ -z "$pkgdir" ]; then
-	echo "1..0 # SKIP node-llama-cpp not found in \$TRIT_NPM_DIR, $top_builddir/tests/npm or ~/.cache/trit/npm (run .ci/deps)"
-	exit 0
-fi
-if [ ! -d "$pkgdir/node_modules/@node-llama-cpp/$binpkg/bins" ]; then
-	echo "1..0 # SKIP node-llama-cpp has no prebuilt binary in $pkgdir/node_modules/@node-llama-cpp/$binpkg (run .ci/deps)"
+. "$top_srcdir/tests/nlc.sh"
+if ! nlc_find; then
+	echo "1..0 # SKIP $nlc_why"
 	exit 0
 fi
 if [ ! -x "$gen" ] || [ ! -x "$trit" ]; then
@@ -85,8 +57,5 @@ for c in "$@"; do
 	fi
 	args="$args $label $f.gguf $f.json $cases"
 done
-# never let node-llama-cpp fetch or build anything
-NODE_LLAMA_CPP_SKIP_DOWNLOAD=true
-export NODE_LLAMA_CPP_SKIP_DOWNLOAD
 # shellcheck disable=SC2086
 exec node "$top_srcdir/tests/llamacpp-crosscheck.mjs" "$pkgdir" "$trit" "$out" $args

@@ -119,22 +119,9 @@ check "--tokenizer-from and --vocab-strings together are refused" sh -c \
 	sh "$gen" "$dir/tok-src.gguf" "$dir/never.gguf"
 
 # ---------------------------------------------------------------- 3. llama.cpp
+. "$top_srcdir/tests/nlc.sh"
 why=""
-if ! command -v node >/dev/null 2>&1; then
-	why="node is not installed (.ci/deps installs it)"
-elif [ "$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)" -lt 20 ]; then
-	why="node $(node --version 2>/dev/null) is too old for node-llama-cpp (>= 20)"
-fi
-pkgdir=""
-for d in "${TRIT_NPM_DIR:-}" "$top_builddir/tests/npm" "${HOME:-/nonexistent}/.cache/trit/npm"; do
-	if [ -n "$d" ] && [ -f "$d/node_modules/node-llama-cpp/package.json" ] &&
-	   ls -d "$d"/node_modules/@node-llama-cpp/linux-*/bins >/dev/null 2>&1; then
-		pkgdir=$d
-		break
-	fi
-done
-[ -n "$why" ] || [ -n "$pkgdir" ] ||
-	why="node-llama-cpp (with a prebuilt binary) not found in \$TRIT_NPM_DIR, $top_builddir/tests/npm or ~/.cache/trit/npm (run .ci/deps)"
+nlc_find || why=$nlc_why
 
 logits() { # OUT.json ARGS...
 	out=$1
@@ -148,8 +135,6 @@ if [ -n "$why" ]; then
 		skip "$what" "$why"
 	done
 else
-	NODE_LLAMA_CPP_SKIP_DOWNLOAD=true
-	export NODE_LLAMA_CPP_SKIP_DOWNLOAD
 	for shape in ref-llama ref-bitnet; do
 		p="$dir/$shape"
 		check "$shape F32: llama.cpp's logits and greedy continuation (twice)" \

