@@ -20,7 +20,7 @@ set -u
 trit="$top_builddir/trit"
 cuda="$top_builddir/plugins/cuda/.libs/cuda.so"
 fake="$top_builddir/tests/fakecuda/.libs/fakecuda.so"
-model="$top_srcdir/models/fortunes-bitnet-3M-I2_S.gguf"
+model="$top_srcdir/models/kjv-bitnet-3M-I2_S.gguf"
 work=$(mktemp -d "${TMPDIR:-/tmp}/trit-cuda-run-XXXXXX")
 trap 'rm -rf "$work"' EXIT INT TERM
 n=0 failed=0

@@ -58,7 +58,7 @@ say "$(tail -1 "$log.conf")"
 say "$(grep '^FAIL' "$log.conf" | head -20)"
 
 # 4. the trained model: GPU-only against CPU-only
-m="$src/models/fortunes-bitnet-3M-I2_S.gguf"
+m="$src/models/kjv-bitnet-3M-I2_S.gguf"
 args="-p The_meaning_of_life -n 32 --temp 0 --json"
 TRIT_STRATEGY=cpu "$trit" run "$m" $args >"$log.cpu" 2>"$log.err"
 TRIT_STRATEGY=gpu "$trit" run "$m" $args >"$log.gpu" 2>>"$log.err"

@@ -148,7 +148,7 @@ for k in $kinds; do
 done
 
 # --- a cluster inventory, and the devices file one of its machines names -----
-model="$top_srcdir/models/fortunes-bitnet-3M-I2_S.gguf"
+model="$top_srcdir/models/kjv-bitnet-3M-I2_S.gguf"
 for k in $kinds; do
 	make_hostile $k "$work/cluster-$k"
 	eval "want=\${says_$k:-}"

@@ -77,7 +77,7 @@ fi
 # the device that runs the head). Budgets from a quick look at trit plan:
 # 3 MiB holds its last layer and the head, 4 MiB a layer each on two devices,
 # 5 MiB half the model each.
-bm="$top_srcdir/models/fortunes-bitnet-3M-I2_S.gguf"
+bm="$top_srcdir/models/kjv-bitnet-3M-I2_S.gguf"
 bargs="-p A_computer -n 16 --temp 0 --json"
 if [ -f "$ocl" ] && [ -f "$bm" ] &&
    POCL_DEVICES=pthread "$trit" devices --json 2>/dev/null | jq -e '[.plugins[] | select(.name == "opencl") | .devices | length][0] > 0' >/dev/null 2>&1; then

@@ -91,7 +91,7 @@ else not_ok "the same report as --tp 8" "$(diff "$work/tp8.json" "$work/out" | h
 check "TRIT_TP=8 plans as --tp 8" 0 env TRIT_TP=8 "$trit" --devices "$dgx" plan "$llama" --ctx 8192 --json
 jq_eq "the environment's degree is used" "$work/out" '.parallel.tp' 8
 check "trit run refuses [parallel] tp = 8: exit 3" 3 \
-	"$trit" --config "$work/deploy.ini" run "$top_srcdir/models/fortunes-bitnet-3M-I2_S.gguf" -p x -n 1
+	"$trit" --config "$work/deploy.ini" run "$top_srcdir/models/kjv-bitnet-3M-I2_S.gguf" -p x -n 1
 expect "it names where the degree was set" "$work/err" "\\[parallel\\] tp = 8 \\($work/deploy.ini:4\\)"
 
 # --- a cluster inventory: the deployments searched and ranked --------------------

@@ -11,7 +11,7 @@ set -eu
 top=${1:-.}
 runs=${2:-3}
 trit="$top/trit"
-m="$(dirname "$0")/../models/fortunes-bitnet-3M-I2_S.gguf"
+m="$(dirname "$0")/../models/kjv-bitnet-3M-I2_S.gguf"
 p="The meaning of life is that the meaning of life is not what you think it is, and"
 command -v jq >/dev/null || { echo "strategy-speeds.sh: needs jq" >&2; exit 2; }
 one() { # LABEL ENV...

@@ -1,5 +1,5 @@
 #!/bin/sh
-# The bundled trained model (models/fortunes-bitnet-3M-I2_S.gguf) against
+# The bundled trained model (models/kjv-bitnet-3M-I2_S.gguf) against
 # the figures PyTorch computed for it when models/train/train.py trained it
 # (models/train/ref: the independent implementation; CI needs no PyTorch):
 #  - trit's tokenizer gives the reference prompts' token ids (the script's
@@ -25,7 +25,7 @@ set -u
 : "${top_builddir:?run through make check}" "${top_srcdir:?run through make check}"
 trit="$top_builddir/trit"
 fwd="$top_builddir/tests/trit-forward"
-model="$top_srcdir/models/fortunes-bitnet-3M-I2_S.gguf"
+model="$top_srcdir/models/kjv-bitnet-3M-I2_S.gguf"
 ref="$top_srcdir/models/train/ref"
 windows=${TRAINED_MODEL_WINDOWS:-16}
 work=$(mktemp -d "${TMPDIR:-/tmp}/trit-trained-XXXXXX")

@@ -1,19 +1,32 @@
-"""data.py - the training text: Debian's `fortunes` and `fortunes-min`
-packages (fortune-mod's data files under /usr/share/games/fortunes; BSD
-licence, see /usr/share/doc/fortunes/copyright).
+"""data.py - the training text. Two corpora, both from Debian packages:
 
-Each fortune (the text between '%' lines) is one document. A fortune goes
-to the held-out set when a CRC-32 of its text is 0 mod HELD_OUT_MOD, so
-the split depends on the text only, never on file order or a random
-generator. The held-out set is never seen in training (tokenizer included).
+- "kjv" (the default, the bundled model's): the King James Version of the
+  Bible, as Debian's bible-kjv-text package ships it (the text of 1611 is
+  out of copyright; the package's own files are under the terms in
+  /usr/share/doc/bible-kjv-text/copyright), read through the package's
+  `bible` program (bible-kjv). A chapter is one document: its verses, one
+  a line, without their numbers.
+- "fortunes": Debian's fortunes and fortunes-min packages (fortune-mod's
+  data files under /usr/share/games/fortunes; BSD licence, see
+  /usr/share/doc/fortunes/copyright). A fortune is one document.
+
+Every document is (title, text). It goes to the held-out set when a CRC-32
+of its text is 0 mod HELD_OUT_MOD, so the split depends on the text only,
+never on file order or a random generator. The held-out set is never seen
+in training (tokenizer included).
 """
 import os
+import re
+import shutil
+import subprocess
 import zlib
 
 FORTUNE_DIR = "/usr/share/games/fortunes"
 # ascii-art is pictures, translate-me is not English.
 SKIP = {"ascii-art", "translate-me"}
 HELD_OUT_MOD = 20
+KJV_RANGE = "gen1:1-rev22:21"
+KJV_ORIGIN = "bible-kjv-text (bible " + KJV_RANGE + ")"
 
 
 def read_fortunes(directory=FORTUNE_DIR):
@@ -31,15 +44,60 @@ def read_fortunes(directory=FORTUNE_DIR):
         for chunk in raw.split("\n%\n"):
             text = chunk.strip("%\n").rstrip()
             if text.strip():
-                out.append((name, text.replace("\t", "    ")))
+                out.append((name.replace("-", " and "), text.replace("\t", "    ")))
     return out
+
+
+def kjv_lines():
+    """The `bible` program's pretty-printed text, one verse a line."""
+    prog = shutil.which("bible")
+    if prog is None:
+        raise SystemExit("bible: not found; install Debian's bible-kjv and "
+                         "bible-kjv-text packages (.ci/deps --train)")
+    out = subprocess.run([prog, "-l", "100000", KJV_RANGE], check=True,
+                         capture_output=True).stdout
+    return out.decode("utf-8", errors="replace").splitlines()
+
+
+VERSE = re.compile(r"^ +[0-9]+ (.*)$")
+CHAPTER = re.compile(r"^([1-3]? ?[A-Z][A-Za-z ]*) ([0-9]+)$")
+
+
+def read_kjv():
+    """[("Book N", chapter text)] in the Bible's order."""
+    out, title, verses = [], None, []
+    for line in kjv_lines():
+        v, c = VERSE.match(line), CHAPTER.match(line)
+        if v and title:
+            verses.append(v.group(1).strip())
+        elif c:
+            if title and verses:
+                out.append((title, "\n".join(verses)))
+            title, verses = f"{c.group(1)} {c.group(2)}", []
+        elif line.strip():
+            raise SystemExit(f"bible: unexpected line {line[:60]!r}")
+    if title and verses:
+        out.append((title, "\n".join(verses)))
+    if len(out) != 1189:
+        raise SystemExit(f"bible: {len(out)} chapters read, the KJV has 1189")
+    return out
+
+
+CORPORA = {"kjv": (read_kjv, "chapters", KJV_ORIGIN),
+           "fortunes": (read_fortunes, "fortunes", FORTUNE_DIR)}
+
+
+def read(corpus):
+    """(documents, what one is called, where they came from)."""
+    reader, unit, origin = CORPORA[corpus]
+    return reader(), unit, origin
 
 
 def held_out(text):
     return zlib.crc32(text.encode("utf-8")) % HELD_OUT_MOD == 0
 
 
-def split(fortunes):
-    train = [f for f in fortunes if not held_out(f[1])]
-    test = [f for f in fortunes if held_out(f[1])]
+def split(docs):
+    train = [f for f in docs if not held_out(f[1])]
+    test = [f for f in docs if held_out(f[1])]
     return train, test

@@ -120,13 +120,15 @@ def load_export(out_dir):
 
 
 def main():
-    """Recompute the reference of an exported model: reference.py DIR."""
+    """Recompute the reference of an exported model: reference.py DIR [CORPUS]
+    (the corpus it was trained on, data.py's name: kjv when not given)."""
     import sys
     import data
     torch.set_num_threads(1)
     out_dir = sys.argv[1]
     model, tok = load_export(out_dir)
-    _, test_docs = data.split(data.read_fortunes())
+    corpus = sys.argv[2] if len(sys.argv) > 2 else "kjv"
+    _, test_docs = data.split(data.read(corpus)[0])
     with open(os.path.join(out_dir, "heldout.txt"), encoding="utf-8") as f:
         write(out_dir, model, tok, f.read(), test_docs)
 

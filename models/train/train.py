@@ -1,17 +1,20 @@
 #!/usr/bin/python3
-"""train.py - train trit's bundled model: a small BitNet b1.58 on Debian's
-fortunes, reproducibly from a seed, and export it for `trit convert`.
+"""train.py - train trit's bundled model: a small BitNet b1.58 on the King
+James Bible (or Debian's fortunes), reproducibly from a seed, and export it
+for `trit convert`.
 
-    /usr/bin/python3 models/train/train.py --out DIR [--seed N] [--steps N] [--procs N]
+    /usr/bin/python3 models/train/train.py --out DIR [--corpus kjv|fortunes]
+                                           [--seed N] [--steps N] [--procs N]
 
 Writes DIR/{config.json, model.safetensors, tokenizer.json,
 tokenizer_config.json} (export.py), DIR/loss.csv and DIR/loss.svg (the loss
-curve), DIR/heldout.txt (the held-out fortunes, never trained on) and
+curve), DIR/heldout.txt (the held-out documents, never trained on) and
 DIR/reference.json + DIR/reference-logits.f32 (reference.py: PyTorch's
 figures that trit's tests compare against). Every line the script prints
 is a function of the seed and the data, so a second run prints the same
 (on the same machine: BLAS kernels differ between CPUs). Debian's
-python3-torch, python3-numpy, python3-regex and libopenblas0-pthread
+python3-torch, python3-numpy, python3-regex, libopenblas0-pthread and the
+corpus's packages
 (`.ci/deps --train`); see models/train/README.md.
 
 --procs N trains data-parallel in N processes of one thread each (PyTorch's
@@ -46,8 +49,10 @@ from model import BitNet, Config  # noqa: E402
 def options():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--out", required=True, help="output directory")
+    p.add_argument("--corpus", choices=sorted(data.CORPORA), default="kjv",
+                   help="training text (data.py)")
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--steps", type=int, default=2000)
+    p.add_argument("--steps", type=int, default=2500)
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--seq", type=int, default=256, help="training window (tokens)")
     p.add_argument("--ctx", type=int, default=256, help="the model's context length")
@@ -70,25 +75,28 @@ def options():
 
 
 def chat_form(text):
-    """A quarter of the fortunes (by CRC) are also seen as a chat turn, so
+    """A quarter of the documents (by CRC) are also seen as a chat turn, so
     `trit run --chat` with BitNet's template gets an answer."""
     return zlib.crc32(text.encode()) % 4 == 1
 
 
-def doc_ids(tok, category, text):
+ASK = {"kjv": "Read me {}.", "fortunes": "Tell me a fortune about {}."}
+
+
+def doc_ids(tok, corpus, title, text):
     if chat_form(text):
-        user = f"User: Tell me a fortune about {category.replace('-', ' and ')}."
+        user = "User: " + ASK[corpus].format(title)
         return ([tok.bos] + tok.encode(user) + [tok.eot] + tok.encode("Assistant: " + text) +
                 [tok.eot])
     return [tok.bos] + tok.encode(text) + [tok.eos]
 
 
-def token_stream(tok, docs, seed):
+def token_stream(tok, corpus, docs, seed):
     g = torch.Generator().manual_seed(seed)
     order = torch.randperm(len(docs), generator=g).tolist()
     ids = []
     for i in order:
-        ids.extend(doc_ids(tok, *docs[i]))
+        ids.extend(doc_ids(tok, corpus, *docs[i]))
     return torch.tensor(ids, dtype=torch.long)
 
 
@@ -196,13 +204,13 @@ def run(rank, a):
             sys.stdout = open(os.devnull, "w")
     torch.manual_seed(a.seed)
     torch.set_num_threads(a.threads)
-    fortunes = data.read_fortunes()
-    train_docs, test_docs = data.split(fortunes)
-    print(f"data: {len(fortunes)} fortunes, {len(train_docs)} train, {len(test_docs)} held out")
+    docs, unit, origin = data.read(a.corpus)
+    train_docs, test_docs = data.split(docs)
+    print(f"data: {len(docs)} {unit}, {len(train_docs)} train, {len(test_docs)} held out")
     n_merges = a.vocab - 256 - len(bpe.SPECIALS)
     tok = bpe.Tokenizer(bpe.train([t for _, t in train_docs], n_merges))
     print(f"tokenizer: {len(tok.merges)} merges, {tok.n_vocab()} tokens")
-    stream = token_stream(tok, train_docs, a.seed)
+    stream = token_stream(tok, a.corpus, train_docs, a.seed)
     heldout_text = "\n\n".join(t for _, t in test_docs) + "\n"
     test_stream = torch.tensor([tok.bos] + tok.encode(heldout_text), dtype=torch.long)
     print(f"tokens: {len(stream)} train, {len(test_stream)} held out")
@@ -221,7 +229,7 @@ def run(rank, a):
     with open(os.path.join(a.out, "heldout.txt"), "w", encoding="utf-8") as f:
         f.write(heldout_text)
     plot.write_curve(a.out, curve)
-    meta = {"seed": a.seed, "steps": a.steps, "data": data.FORTUNE_DIR,
+    meta = {"seed": a.seed, "steps": a.steps, "data": origin,
             "trained_by": "models/train/train.py"}
     if a.procs > 1:
         meta["procs"] = a.procs
