@@ -87,6 +87,13 @@ done
 
 check "-q prints only the text" 0 "$trit" run "$m" -p "abc def" -n 4 --temp 0 -q
 if [ -s "$work/err" ]; then not_ok "-q: nothing on stderr" "$(cat "$work/err")"; else ok "-q: nothing on stderr"; fi
+cp "$work/out" "$work/continuation"
+# the prompt as given, then the same continuation; not with --no-display-prompt
+check "run shows the prompt" 0 "$trit" run "$m" -p "abc def" -n 4 --temp 0
+{ printf 'abc def'; cat "$work/continuation"; } > "$work/want"
+same "stdout is the prompt, then what -q prints" "$work/out" "$work/want"
+check "--no-display-prompt" 0 "$trit" run "$m" -p "abc def" -n 4 --temp 0 --no-display-prompt
+same "--no-display-prompt prints what -q prints" "$work/out" "$work/continuation"
 check "--no-mmap copies the weights" 0 "$trit" run "$m" -p "abc def" -n 4 --temp 0 --no-mmap --json
 jq_eq "--no-mmap: nothing in place" "$work/out" '.load.in_place_tensors' 0
 jq_eq "--no-mmap: the same greedy tokens" "$work/out" '.tokens | map(tostring) | join(",")' \

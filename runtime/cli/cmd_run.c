@@ -1,9 +1,10 @@
 /*
  * cmd_run.c - `trit run MODEL -p PROMPT`: plan the model on this machine,
  * load it where the plan says (with a progress bar on a terminal, JSON
- * progress events with --json), generate, stream the text to stdout, and
- * print the plan summary, the load report, the speeds and memory measured
- * against the plan to stderr (or everything as one JSON document on stdout).
+ * progress events with --json), generate, stream the prompt and the text to
+ * stdout, and print the plan summary, the load report, the speeds and memory
+ * measured against the plan to stderr (or everything as one JSON document on
+ * stdout).
  */
 #include <build-config.h>
 
@@ -22,10 +23,10 @@ const char cli_usage_run[] =
 	"                [-c deploy.ini] [--json] [-q] [options]\n"
 	"\n"
 	"Plan MODEL on this machine, load it where the plan says and generate text from\n"
-	"PROMPT. The text goes to stdout as it is generated; the plan summary, the load\n"
-	"report, prompt and decode tokens/s and memory measured against the plan go to\n"
-	"stderr. Settings also come from the configuration ([model], [memory], [planner],\n"
-	"[runtime]).\n"
+	"PROMPT. The prompt, then the text as it is generated, go to stdout; the plan\n"
+	"summary, the load report, prompt and decode tokens/s and memory measured against\n"
+	"the plan go to stderr. Settings also come from the configuration ([model],\n"
+	"[memory], [planner], [runtime]).\n"
 	"\n"
 	"  -p, --prompt TEXT      the prompt (or -f FILE, - for stdin)\n"
 	"  -f, --file FILE        read the prompt from FILE\n"
@@ -44,6 +45,7 @@ const char cli_usage_run[] =
 	"      --kv-type T        f16 (default), f32 or q8_0\n"
 	"      --threads N        CPU threads (default: the plan's)\n"
 	"      --no-mmap          copy the weights instead of using the file in place\n"
+	"      --no-display-prompt  print the generated text only (as -q, --chat and --json do)\n"
 	"  -c, --config FILE      deployment INI file (as trit --config)\n"
 	"      --json             one JSON document on stdout (docs/json.md); progress as JSON\n"
 	"                         lines on stderr\n"
@@ -52,7 +54,7 @@ const char cli_usage_run[] =
 
 struct run_args {
 	const char *model, *prompt, *file, *system, *chat_template;
-	int chat, json, no_mmap;
+	int chat, json, no_mmap, no_display_prompt;
 	struct trit_generate_options gen;
 	const char *sets[8][4];      /* section, key, value, flag */
 	int n_sets;
@@ -85,7 +87,8 @@ static int add_set(struct run_args *a, const char *sec, const char *key, const c
 }
 
 enum { O_CHAT = 256, O_SYSTEM, O_TEMPLATE, O_SEED, O_TEMP, O_TOPK, O_TOPP, O_MINP, O_REPP,
-       O_REPN, O_CTX, O_BATCH, O_KV, O_THREADS, O_NOMMAP, O_JSON };
+       O_REPN, O_CTX, O_BATCH, O_KV, O_THREADS, O_NOMMAP, O_JSON,
+       O_NOPROMPT };
 
 /* A sampling option: its value checked and stored. */
 static int sampling_opt(struct run_args *a, int c, const char *v)
@@ -125,6 +128,7 @@ static int run_options(struct cli *cli, int argc, char **argv, struct run_args *
 		{ "kv-type", required_argument, NULL, O_KV },
 		{ "threads", required_argument, NULL, O_THREADS },
 		{ "no-mmap", no_argument, NULL, O_NOMMAP }, { "config", required_argument, NULL, 'c' },
+		{ "no-display-prompt", no_argument, NULL, O_NOPROMPT },
 		{ "json", no_argument, NULL, O_JSON }, { "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 }
 	};
@@ -144,6 +148,7 @@ static int run_options(struct cli *cli, int argc, char **argv, struct run_args *
 		case O_KV: rc = add_set(a, "model", "kv_type", optarg, "--kv-type"); break;
 		case O_THREADS: rc = add_set(a, "runtime", "threads", optarg, "--threads"); break;
 		case O_NOMMAP: a->no_mmap = 1; break;
+		case O_NOPROMPT: a->no_display_prompt = 1; break;
 		case 'c': cli->config_path = optarg; break;
 		case O_JSON: a->json = 1; break;
 		case 'q': cli->quiet = 1; break;
@@ -241,6 +246,10 @@ static int generate(struct cli *cli, struct run_args *a, struct trit_session *s)
 		a->gen.on_text = on_text;
 		if (!cli->quiet)
 			trit_session_load_report_text(s, stderr);
+		/* the prompt as given, then its continuation, as llama.cpp's
+		 * llama-cli shows them; not a chat turn's template around it */
+		if (!cli->quiet && !a->chat && !a->no_display_prompt)
+			fputs(a->gen.prompt, stdout);
 	}
 	rc = trit_session_generate(s, &a->gen, &rep, err, sizeof err);
 	if (!a->json) {
