@@ -57,10 +57,10 @@ static struct trit_pplan_gpu *gpus_of(const struct trit_runtime *rt, double frac
 {
 	uint32_t n_devs = 0;
 	struct trit_plan_device *devs = trit_api_plan_devices(rt->reg, &rt->cfg, &n_devs);
-	struct trit_pplan_gpu *v = calloc(n_devs ? n_devs : 1, sizeof *v);
+	struct trit_pplan_gpu *v = devs ? calloc(n_devs ? n_devs : 1, sizeof *v) : NULL;
 
 	*n = 0;
-	for (uint32_t i = 0; devs && v && i < n_devs; i++) {
+	for (uint32_t i = 0; v && i < n_devs; i++) {
 		const struct trit_device *d = devs[i].dev;
 		struct trit_pplan_gpu *g = &v[*n];
 		uint64_t usable = d->mem_free.value;
@@ -75,10 +75,6 @@ static struct trit_pplan_gpu *gpus_of(const struct trit_runtime *rt, double frac
 		g->total = d->mem_total.state != TRIT_VALUE_UNKNOWN ? d->mem_total.value : 0;
 		snprintf(g->vendor, sizeof g->vendor, "%s", d->vendor ? d->vendor : "");
 		g->local = (*n)++;
-	}
-	if (!devs) {
-		free(v);
-		v = NULL;
 	}
 	free(devs);
 	return v;

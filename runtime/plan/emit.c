@@ -163,8 +163,9 @@ static double utilisation(const struct trit_emit_in *in)
 
 	for (uint32_t r = 0; r < in->plan->n_ranks; r++) {
 		const struct trit_pplan_gpu *g = &in->gpus[r];
-		if ((double)g->usable / (double)g->total < least)
-			least = (double)g->usable / (double)g->total;
+		double u = (double)g->usable / (double)g->total;
+		if (u < least)
+			least = u;
 	}
 	return (double)(uint64_t)(least * 100 + 1e-9) / 100;
 }
