@@ -83,14 +83,21 @@ def read_kjv():
     return out
 
 
-CORPORA = {"kjv": (read_kjv, "chapters", KJV_ORIGIN),
-           "fortunes": (read_fortunes, "fortunes", FORTUNE_DIR)}
+# reader, what a document is called, where they come from, and the user's
+# question when a document is framed as a chat turn ({} is its title)
+CORPORA = {"kjv": (read_kjv, "chapters", KJV_ORIGIN, "Read me {}."),
+           "fortunes": (read_fortunes, "fortunes", FORTUNE_DIR, "Tell me a fortune about {}.")}
 
 
 def read(corpus):
     """(documents, what one is called, where they came from)."""
-    reader, unit, origin = CORPORA[corpus]
+    reader, unit, origin, _ = CORPORA[corpus]
     return reader(), unit, origin
+
+
+def ask(corpus, title):
+    """The chat question whose answer is the document called title."""
+    return CORPORA[corpus][3].format(title)
 
 
 def held_out(text):

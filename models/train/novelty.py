@@ -27,19 +27,34 @@ def words(text):
     return WORD.findall(text.lower())
 
 
-def ngrams(ws, n):
-    return {tuple(ws[i:i + n]) for i in range(len(ws) - n + 1)}
+def spans(ws, longest):
+    """Every run of 1..longest consecutive words of ws, as tuples."""
+    return {tuple(ws[i:i + n]) for i in range(len(ws))
+            for n in range(1, min(longest, len(ws) - i) + 1)}
 
 
-def longest_run(ws, seen_by_len, max_n):
-    """The longest span of ws whose words occur, in order, in the corpus."""
-    best = (0, 0)
+def found_in(docs, wanted, longest):
+    """The runs of `wanted` that occur in a document (one pass over them)."""
+    found = set()
+    for cw in docs:
+        for i in range(len(cw)):
+            for n in range(1, min(longest, len(cw) - i) + 1):
+                g = tuple(cw[i:i + n])
+                if g not in wanted:
+                    break  # no longer run from i can be wanted either
+                found.add(g)
+    return found
+
+
+def first_longest(ws, found, longest):
+    """The longest run of ws in found; the first one of that length."""
+    best = ()
     for i in range(len(ws)):
-        for n in range(max_n, best[1], -1):
-            if i + n <= len(ws) and tuple(ws[i:i + n]) in seen_by_len.get(n, ()):
-                best = (i, n)
+        for n in range(min(longest, len(ws) - i), len(best), -1):
+            if tuple(ws[i:i + n]) in found:
+                best = tuple(ws[i:i + n])
                 break
-    return " ".join(ws[best[0]:best[0] + best[1]]), best[1]
+    return best
 
 
 def main():
@@ -50,18 +65,14 @@ def main():
     a = p.parse_args()
     ws = words(sys.stdin.read())
     train, _ = data.split(data.read(a.corpus)[0])
-    corpus = [words(t) for _, t in train]
-    seen = {n: set() for n in range(1, a.max + 1)}
-    for cw in corpus:
-        for n in seen:
-            seen[n] |= ngrams(cw, n)
+    found = found_in((words(t) for _, t in train), spans(ws, a.max), a.max)
     mine = [tuple(ws[i:i + a.n]) for i in range(len(ws) - a.n + 1)]
-    hit = sum(1 for g in mine if g in seen[a.n])
-    run, length = longest_run(ws, seen, a.max)
+    hit = sum(1 for g in mine if g in found)
+    best = first_longest(ws, found, a.max)
     print(json.dumps({"words": len(ws), "n": a.n, "ngrams": len(mine),
                       "ngrams_in_training_text": hit,
                       "share": round(hit / len(mine), 4) if mine else None,
-                      "longest_run_words": length, "longest_run": run}, indent=1))
+                      "longest_run_words": len(best), "longest_run": " ".join(best)}, indent=1))
 
 
 if __name__ == "__main__":

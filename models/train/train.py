@@ -80,12 +80,9 @@ def chat_form(text):
     return zlib.crc32(text.encode()) % 4 == 1
 
 
-ASK = {"kjv": "Read me {}.", "fortunes": "Tell me a fortune about {}."}
-
-
 def doc_ids(tok, corpus, title, text):
     if chat_form(text):
-        user = "User: " + ASK[corpus].format(title)
+        user = "User: " + data.ask(corpus, title)
         return ([tok.bos] + tok.encode(user) + [tok.eot] + tok.encode("Assistant: " + text) +
                 [tok.eot])
     return [tok.bos] + tok.encode(text) + [tok.eos]
